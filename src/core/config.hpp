@@ -1,0 +1,96 @@
+#pragma once
+// The server configuration: loaded from YAML and validated before anything starts. Every error is
+// a ConfigError whose message names the file, the line and the key, and says what to do.
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace starling::config {
+
+class ConfigError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct ListenConfig {
+    std::string type;  // "c2s" (STARTTLS) or "c2s_tls" (direct TLS, XEP-0368)
+    std::string address = "127.0.0.1";
+    std::uint16_t port = 0;  // 0: the kernel picks one (tests read it from the log/status)
+};
+
+struct CertKey {
+    std::string certificate;
+    std::string key;
+};
+
+struct TlsConfig {
+    CertKey defaults;                     // tls.certificate / tls.key
+    std::map<std::string, CertKey> hosts; // tls.hosts.<domain>: per-host certificate for SNI
+    bool required = true;                 // tls.required: STARTTLS before auth on c2s
+};
+
+struct StorageConfig {
+    std::string driver = "sqlite";
+    std::string path;      // sqlite
+    std::string conninfo;  // postgres
+};
+
+struct LogConfig {
+    std::string level = "info";  // trace, debug, info, warn, error
+    std::string file;            // empty: standard error
+};
+
+struct Limits {
+    std::size_t stanza_bytes_preauth = 16 * 1024;
+    std::size_t stanza_bytes = 256 * 1024;
+    std::size_t max_depth = 32;
+    std::size_t max_attributes = 64;
+    std::size_t outbound_queue_bytes = 1024 * 1024;
+    std::size_t sessions_per_user = 16;
+    int preauth_timeout = 30;       // seconds to finish authentication
+    int auth_failures = 5;          // failed SASL attempts per IP / account per minute
+};
+
+/// A module named in `modules`, with its options (a null node when given as a bare name).
+struct ModuleEntry {
+    std::string name;
+    YAML::Node options;
+    int line = 0;
+};
+
+struct HostConfig {
+    std::string domain;
+    std::vector<ModuleEntry> modules;  // per-host overrides: added to / replacing the global list
+};
+
+struct Config {
+    std::string path;  // the file it came from
+    std::vector<HostConfig> hosts;
+    std::vector<ListenConfig> listen;
+    TlsConfig tls;
+    StorageConfig storage;
+    std::string module_path;
+    std::string schema_path;
+    std::vector<ModuleEntry> modules;
+    std::vector<std::string> admins;  // bare JIDs allowed to run admin commands
+    LogConfig log;
+    Limits limits;
+    std::string control_socket;
+    int threads = 0;  // I/O threads; 0: one per core
+
+    /// The effective module list of a host: global entries, with the host's overrides applied.
+    std::vector<ModuleEntry> modules_for(const std::string& domain) const;
+    bool has_host(const std::string& domain) const;
+};
+
+/// Loads and validates; relative paths in the file are resolved against the file's directory.
+Config load(const std::string& path);
+/// The same from text (tests); `path` is used in messages and for relative paths.
+Config parse(const std::string& text, const std::string& path);
+
+}  // namespace starling::config
