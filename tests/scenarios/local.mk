@@ -1,1 +1,45 @@
-# tests/scenarios
+# Scenario tests: scripted conversations over real sockets against a live starlingd. The runner
+# drives the server only through its CLI, config and sockets, so it links no Starling code.
+check_PROGRAMS += tests/scenarios/run_scenarios
+tests_scenarios_run_scenarios_SOURCES = \
+	tests/scenarios/main.cpp \
+	tests/scenarios/scenario.hpp \
+	tests/scenarios/scenario_registry.cpp \
+	tests/scenarios/process.hpp \
+	tests/scenarios/process.cpp \
+	tests/scenarios/temp_dir.hpp \
+	tests/scenarios/temp_dir.cpp \
+	tests/scenarios/free_port.hpp \
+	tests/scenarios/free_port.cpp \
+	tests/scenarios/certificate.hpp \
+	tests/scenarios/certificate.cpp \
+	tests/scenarios/postgres_database.hpp \
+	tests/scenarios/postgres_database.cpp \
+	tests/scenarios/server_fixture.hpp \
+	tests/scenarios/server_fixture.cpp \
+	tests/scenarios/test_accounts.hpp \
+	tests/scenarios/strophe_client.hpp \
+	tests/scenarios/strophe_client.cpp \
+	tests/scenarios/stanza_matchers.hpp \
+	tests/scenarios/xmpp_names.hpp \
+	tests/scenarios/xml_element.hpp \
+	tests/scenarios/xml_element.cpp \
+	tests/scenarios/xml_stream_reader.hpp \
+	tests/scenarios/xml_stream_reader.cpp \
+	tests/scenarios/raw_stream.hpp \
+	tests/scenarios/raw_stream.cpp \
+	tests/scenarios/scram_client.hpp \
+	tests/scenarios/scram_client.cpp \
+	tests/scenarios/raw_session.hpp \
+	tests/scenarios/raw_session.cpp \
+	tests/scenarios/scenarios_login.cpp \
+	tests/scenarios/scenarios_messages.cpp \
+	tests/scenarios/scenarios_iq.cpp \
+	tests/scenarios/scenarios_stream_errors.cpp \
+	tests/scenarios/scenarios_signals.cpp \
+	tests/scenarios/scenarios_tls.cpp \
+	tests/scenarios/scenario_slixmpp.cpp
+tests_scenarios_run_scenarios_CPPFLAGS = $(AM_CPPFLAGS) $(STROPHE_CFLAGS) \
+	-DSTARLING_SRCDIR='"$(abs_top_srcdir)"'
+tests_scenarios_run_scenarios_LDADD = $(STROPHE_LIBS) $(OPENSSL_LIBS) $(EXPAT_LIBS)
+EXTRA_DIST += tests/interop/slixmpp_test.py

@@ -1,0 +1,16 @@
+#pragma once
+
+#include <string>
+
+namespace starling::scenarios {
+
+/// A certificate and its private key, both PEM files.
+struct certificate_files {
+    std::string certificate;
+    std::string key;
+};
+
+/// Generates a self-signed EC certificate for `domain` (CN and subjectAltName) into `dir`.
+certificate_files make_self_signed_certificate(const std::string& dir, const std::string& domain);
+
+}  // namespace starling::scenarios

@@ -1,0 +1,88 @@
+#include "process.hpp"
+
+#include "scenario.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <sstream>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace starling::scenarios {
+namespace {
+
+[[noreturn]] void exec_child(const std::vector<std::string>& argv, int output_fd) {
+    dup2(output_fd, STDOUT_FILENO);
+    dup2(output_fd, STDERR_FILENO);
+    int null_fd = open("/dev/null", O_RDONLY);
+    if (null_fd >= 0) dup2(null_fd, STDIN_FILENO);
+    std::vector<char*> args;
+    for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    dprintf(output_fd, "cannot execute %s: %s\n", args[0], std::strerror(errno));
+    _exit(127);
+}
+
+}  // namespace
+
+pid_t spawn_process(const std::vector<std::string>& argv, const std::string& output_file) {
+    int fd = open(output_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    require(fd >= 0, "cannot open " + output_file + ": " + std::strerror(errno));
+    pid_t pid = fork();
+    require(pid >= 0, std::string("fork failed: ") + std::strerror(errno));
+    if (pid == 0) exec_child(argv, fd);
+    close(fd);
+    return pid;
+}
+
+std::optional<int> wait_process(pid_t pid, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        int status = 0;
+        pid_t done = waitpid(pid, &status, WNOHANG);
+        if (done == pid) return status;
+        require(done == 0, std::string("waitpid failed: ") + std::strerror(errno));
+        if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
+bool command_result::exited_with(int code) const {
+    return WIFEXITED(status) && WEXITSTATUS(status) == code;
+}
+
+command_result run_command(const std::vector<std::string>& argv,
+                           std::chrono::milliseconds timeout) {
+    char path[] = "/tmp/starling-command-XXXXXX";
+    int fd = mkstemp(path);
+    require(fd >= 0, std::string("mkstemp failed: ") + std::strerror(errno));
+    close(fd);
+    pid_t pid = spawn_process(argv, path);
+    command_result result;
+    auto status = wait_process(pid, timeout);
+    if (!status) {
+        kill(pid, SIGKILL);
+        status = wait_process(pid, std::chrono::seconds(5));
+    }
+    result.status = status.value_or(-1);
+    std::ifstream in(path);
+    std::ostringstream text;
+    text << in.rdbuf();
+    result.output = text.str();
+    unlink(path);
+    return result;
+}
+
+std::string describe_status(int status) {
+    if (WIFEXITED(status)) return "exit " + std::to_string(WEXITSTATUS(status));
+    if (WIFSIGNALED(status)) return "signal " + std::to_string(WTERMSIG(status));
+    return "status " + std::to_string(status);
+}
+
+}  // namespace starling::scenarios

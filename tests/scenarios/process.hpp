@@ -1,0 +1,30 @@
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace starling::scenarios {
+
+/// Starts `argv` with stdout and stderr appended to `output_file`; returns its PID.
+pid_t spawn_process(const std::vector<std::string>& argv, const std::string& output_file);
+
+/// Waits up to `timeout` for `pid` to exit; returns its wait status, or nothing if it still runs.
+std::optional<int> wait_process(pid_t pid, std::chrono::milliseconds timeout);
+
+/// A finished command: its wait status and everything it wrote to stdout and stderr.
+struct command_result {
+    int status = -1;
+    std::string output;
+    bool exited_with(int code) const;
+};
+
+/// Runs `argv` to completion, killing it after `timeout`; fails the scenario if it cannot start.
+command_result run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout);
+
+/// "exit 3", "signal 9": a wait status as a person reads it.
+std::string describe_status(int status);
+
+}  // namespace starling::scenarios

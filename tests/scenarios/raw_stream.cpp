@@ -1,0 +1,133 @@
+#include "raw_stream.hpp"
+
+#include "scenario.hpp"
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstring>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace starling::scenarios {
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+std::chrono::milliseconds remaining(clock::time_point deadline) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+    return left.count() > 0 ? left : std::chrono::milliseconds(0);
+}
+
+}  // namespace
+
+raw_stream::raw_stream(std::uint16_t port) {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    require(fd_ >= 0, std::string("socket failed: ") + std::strerror(errno));
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(port);
+    require(connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0,
+            "cannot connect to 127.0.0.1:" + std::to_string(port) + ": " + std::strerror(errno));
+    int one = 1;
+    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    // A TLS record that never completes must not hang a scenario: bound every blocking read.
+    timeval bound{5, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof bound);
+    setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &bound, sizeof bound);
+}
+
+raw_stream::~raw_stream() {
+    if (ssl_) SSL_free(ssl_);
+    if (tls_context_) SSL_CTX_free(tls_context_);
+    if (fd_ >= 0) close(fd_);
+}
+
+void raw_stream::send(std::string_view bytes) {
+    while (!bytes.empty()) {
+        ssize_t sent = ssl_ ? SSL_write(ssl_, bytes.data(), static_cast<int>(bytes.size()))
+                            : ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+        require(sent > 0, "send failed: the server closed the connection or it broke");
+        bytes.remove_prefix(static_cast<std::size_t>(sent));
+    }
+}
+
+void raw_stream::start_tls(const std::string& server_name) {
+    require(ssl_ == nullptr, "TLS already started");
+    tls_context_ = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_set_min_proto_version(tls_context_, TLS1_2_VERSION);
+    SSL_CTX_set_verify(tls_context_, SSL_VERIFY_NONE, nullptr);
+    ssl_ = SSL_new(tls_context_);
+    SSL_set_fd(ssl_, fd_);
+    SSL_set_tlsext_host_name(ssl_, server_name.c_str());
+    int rc = SSL_connect(ssl_);
+    if (rc != 1) {
+        char reason[256];
+        ERR_error_string_n(ERR_get_error(), reason, sizeof reason);
+        throw scenario_failure("TLS handshake with SNI " + server_name + " failed: " + reason);
+    }
+}
+
+X509* raw_stream::peer_certificate() const {
+    return ssl_ ? SSL_get0_peer_certificate(ssl_) : nullptr;
+}
+
+bool raw_stream::read_some(std::chrono::milliseconds timeout) {
+    if (eof_) return false;
+    if (!(ssl_ && SSL_pending(ssl_) > 0)) {
+        pollfd waiting{fd_, POLLIN, 0};
+        if (poll(&waiting, 1, static_cast<int>(timeout.count())) <= 0) return false;
+    }
+    char buffer[16384];
+    ssize_t got = ssl_ ? SSL_read(ssl_, buffer, sizeof buffer) : recv(fd_, buffer, sizeof buffer, 0);
+    if (got <= 0) {
+        // A TLS read can consume a record that carries no application data.
+        if (ssl_ && SSL_get_error(ssl_, static_cast<int>(got)) == SSL_ERROR_WANT_READ) return true;
+        eof_ = true;
+        return false;
+    }
+    require(reader_.feed(std::string_view(buffer, static_cast<std::size_t>(got))),
+            "the server sent malformed XML (" + reader_.error() + "): " +
+                std::string(buffer, static_cast<std::size_t>(got)));
+    return true;
+}
+
+std::optional<xml_element> raw_stream::next_element(std::chrono::milliseconds timeout) {
+    const auto deadline = clock::now() + timeout;
+    while (reader_.elements().empty() && !reader_.closed() && read_some(remaining(deadline))) {
+    }
+    if (reader_.elements().empty()) return std::nullopt;
+    xml_element element = std::move(reader_.elements().front());
+    reader_.elements().pop_front();
+    return element;
+}
+
+xml_element raw_stream::expect_element(const std::string& name, const std::string& ns,
+                                       std::chrono::milliseconds timeout) {
+    auto element = next_element(timeout);
+    require(element.has_value(), "expected <" + name + " xmlns='" + ns + "'/>, got " +
+                                     (eof_ || reader_.closed() ? "end of stream" : "nothing"));
+    require(element->name == name && element->ns == ns,
+            "expected <" + name + " xmlns='" + ns + "'/>, got " + element->to_string());
+    return *element;
+}
+
+const xml_element& raw_stream::expect_header(std::chrono::milliseconds timeout) {
+    const auto deadline = clock::now() + timeout;
+    while (!reader_.header() && read_some(remaining(deadline))) {
+    }
+    require(reader_.header().has_value(), "the server sent no stream header");
+    return *reader_.header();
+}
+
+bool raw_stream::wait_closed(std::chrono::milliseconds timeout) {
+    const auto deadline = clock::now() + timeout;
+    while (!reader_.closed() && !eof_ && clock::now() < deadline) read_some(remaining(deadline));
+    return reader_.closed() || eof_;
+}
+
+}  // namespace starling::scenarios

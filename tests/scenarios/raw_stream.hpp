@@ -1,0 +1,62 @@
+#pragma once
+
+#include "xml_stream_reader.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <openssl/ssl.h>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace starling::scenarios {
+
+/// A byte-level client connection to 127.0.0.1: plain TCP that can switch to TLS (OpenSSL, with
+/// SNI) at any point, for scenarios that must send what no well-behaved client library would.
+/// Everything the server sends goes through an xml_stream_reader.
+class raw_stream {
+public:
+    explicit raw_stream(std::uint16_t port);
+    ~raw_stream();
+    raw_stream(const raw_stream&) = delete;
+    raw_stream& operator=(const raw_stream&) = delete;
+
+    void send(std::string_view bytes);
+
+    /// TLS handshake as a client offering `server_name` via SNI. The certificate is not verified
+    /// here: scenarios inspect `peer_certificate` themselves.
+    void start_tls(const std::string& server_name);
+
+    /// Waits for the next complete top-level element; nothing on timeout or end of stream.
+    std::optional<xml_element> next_element(std::chrono::milliseconds timeout);
+
+    /// Waits for the next element and requires it to be `name` in `ns`.
+    xml_element expect_element(const std::string& name, const std::string& ns,
+                               std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+    /// Waits for the server's stream header (the reader holds it afterwards).
+    const xml_element& expect_header(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+    /// Reads until the server closes the stream or the connection; true if it did in time.
+    bool wait_closed(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+    /// Forgets the current stream so the next bytes start a new one.
+    void restart_stream() { reader_.reset(); }
+
+    SSL* ssl() const { return ssl_; }
+    /// The certificate the server presented, nullptr before TLS.
+    X509* peer_certificate() const;
+    xml_stream_reader& reader() { return reader_; }
+
+private:
+    /// Reads once, waiting at most `timeout`; false on timeout, end of connection or error.
+    bool read_some(std::chrono::milliseconds timeout);
+
+    int fd_ = -1;
+    SSL_CTX* tls_context_ = nullptr;
+    SSL* ssl_ = nullptr;
+    bool eof_ = false;
+    xml_stream_reader reader_;
+};
+
+}  // namespace starling::scenarios

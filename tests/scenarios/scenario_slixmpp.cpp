@@ -1,0 +1,74 @@
+// Interoperability with an independent client stack: slixmpp (Python) and libstrophe exchange a
+// message through the server, slixmpp logged in with SCRAM-SHA-256 over STARTTLS.
+#include "process.hpp"
+#include "stanza_matchers.hpp"
+#include "strophe_client.hpp"
+#include "temp_dir.hpp"
+#include "test_accounts.hpp"
+#include "xmpp_names.hpp"
+
+#include <csignal>
+#include <fstream>
+#include <sstream>
+#include <sys/wait.h>
+
+namespace starling::scenarios {
+namespace {
+
+std::string read_all(const std::string& path) {
+    std::ifstream in(path);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+}  // namespace
+
+STARLING_SCENARIO(slixmpp_interop) {
+    server_fixture server(options);
+    start_with_accounts(server);
+    const std::string peer = std::string(bob.jid) + "/strophe";
+    strophe_client b(peer, bob.password, server.c2s_port());
+    b.login();
+
+    temp_dir output_dir;
+    const std::string output = output_dir.file("slixmpp.out");
+    std::vector<std::string> command = {
+        options.python, options.srcdir + "/tests/interop/slixmpp_test.py",
+        "--port", std::to_string(server.c2s_port()), "--jid", alice.jid,
+        "--password", alice.password, "--peer", peer,
+        "--send", "hello from slixmpp \xe2\x9c\x93", "--expect", "hello from libstrophe",
+        "--mechanism", "SCRAM-SHA-256", "--timeout", "20"};
+    if (options.verbose) command.push_back("--verbose");
+    pid_t python = spawn_process(command, output);
+
+    auto message = b.wait_for(stanza_named("message"), "slixmpp's message",
+                              std::chrono::seconds(25));
+    xmpp_stanza_t* body = stanza_child(message.get(), "body", ns::client);
+    std::string from = stanza_attribute(message.get(), "from");
+    if (body == nullptr || stanza_content(body) != "hello from slixmpp \xe2\x9c\x93" ||
+        from.rfind(std::string(alice.jid) + "/", 0) != 0) {
+        kill(python, SIGKILL);
+        throw scenario_failure("unexpected message from slixmpp: " + stanza_text(message.get()));
+    }
+    b.send("<message type='chat' to='" + from + "' id='reply-1'><body>hello from libstrophe" +
+           "</body></message>");
+
+    std::optional<int> status;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!status && std::chrono::steady_clock::now() < deadline) {
+        run_strophe_for(std::chrono::milliseconds(50));
+        status = wait_process(python, std::chrono::milliseconds(0));
+    }
+    if (!status) {
+        kill(python, SIGKILL);
+        wait_process(python, std::chrono::seconds(5));
+        throw scenario_failure("slixmpp did not finish: " + read_all(output));
+    }
+    require(WIFEXITED(*status) && WEXITSTATUS(*status) == 0,
+            "slixmpp failed (" + describe_status(*status) + "): " + read_all(output));
+    require(read_all(output).find("with SCRAM-SHA-256") != std::string::npos,
+            "slixmpp did not report its SCRAM-SHA-256 login: " + read_all(output));
+}
+
+}  // namespace starling::scenarios

@@ -1,0 +1,80 @@
+#pragma once
+
+#include "certificate.hpp"
+#include "postgres_database.hpp"
+#include "scenario.hpp"
+#include "temp_dir.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+
+namespace starling::scenarios {
+
+/// The virtual hosts every fixture serves; certificates are made for both (other.test via SNI).
+inline constexpr const char* main_host = "example.test";
+inline constexpr const char* other_host = "other.test";
+
+/// A live starlingd on loopback: its own directory, certificates, free ports, config, database
+/// and accounts. The server is started by `start` and stopped by PID, never by name.
+class server_fixture {
+public:
+    explicit server_fixture(const runner_options& options);
+    ~server_fixture();
+    server_fixture(const server_fixture&) = delete;
+    server_fixture& operator=(const server_fixture&) = delete;
+
+    /// Creates an account with `starlingctl adduser`, which must exit 0.
+    void add_account(const std::string& jid, const std::string& password);
+
+    /// Starts starlingd and waits (bounded) until the c2s port accepts connections.
+    void start();
+
+    /// SIGTERM, then SIGKILL after `grace`; returns the wait status (killed means it failed).
+    int stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
+
+    /// Sends `signal_number` to the server process.
+    void send_signal(int signal_number);
+
+    /// True while the server process has not exited.
+    bool running();
+
+    /// Rewrites the config file from the settings below (used before start and for SIGHUP).
+    void write_config();
+
+    /// Replaces the config file with `yaml` verbatim (for invalid configs).
+    void write_config_text(const std::string& yaml);
+
+    std::string config_text() const;
+
+    /// starlingd's log file followed by what it wrote to stdout and stderr.
+    std::string log_text() const;
+
+    std::uint16_t c2s_port() const { return c2s_port_; }
+    std::uint16_t c2s_tls_port() const { return c2s_tls_port_; }
+    const certificate_files& main_certificate() const { return main_certificate_; }
+    const certificate_files& other_certificate() const { return other_certificate_; }
+    const std::string& config_path() const { return config_path_; }
+
+    /// Settings written into the config; change them and call write_config.
+    std::string log_level = "debug";
+
+private:
+    std::string storage_yaml() const;
+    std::string tail_of_log() const;
+
+    runner_options options_;
+    temp_dir dir_;
+    std::unique_ptr<postgres_database> database_;
+    certificate_files main_certificate_;
+    certificate_files other_certificate_;
+    std::uint16_t c2s_port_;
+    std::uint16_t c2s_tls_port_;
+    std::string config_path_;
+    std::optional<pid_t> pid_;
+};
+
+}  // namespace starling::scenarios
