@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Quick start, command 2 (and CI): installs what is missing, builds, starts a throwaway
+# PostgreSQL cluster, runs the unit tests and the scenario tests on SQLite and on PostgreSQL
+# (the slixmpp interop test is one of the scenarios), stops what it started, and ends with
+# the line "N passed, N failed". Exits non-zero if anything failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+source scripts/common.sh
+
+builddir=build
+scenario_runner="$builddir/tests/scenarios/run_scenarios"
+# Debian's interpreter has slixmpp; the one first on PATH may be a pyenv build without it.
+python=/usr/bin/python3
+
+total_passed=0
+total_failed=0
+work=$(mktemp -d /tmp/starling-test-all.XXXXXX)
+# The postgres user must be able to reach its cluster directory inside (but not list this one).
+chmod 711 "$work"
+pgdata="$work/pg/data"
+pg_bin=""
+
+as_postgres() {
+    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+cleanup() {
+    if [ -n "$pg_bin" ] && [ -f "$pgdata/postmaster.pid" ]; then
+        as_postgres "$pg_bin/pg_ctl" stop -D "$pgdata" -m fast -w -t 30 >/dev/null 2>&1 ||
+            say "could not stop PostgreSQL in $pgdata"
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+finish() {
+    echo "$total_passed passed, $total_failed failed"
+    [ "$total_failed" -eq 0 ]
+    exit
+}
+
+# Runs one part under a time bound and adds its "PREFIX: N passed, N failed" line to the totals.
+# A part that exits non-zero without reporting a failure, or never reports, counts as one failure.
+run_part() {
+    local label=$1 limit=$2
+    shift 2
+    local log="$work/$label.log"
+    say "running $label"
+    timeout --kill-after=15 "$limit" "$@" 2>&1 | tee "$log"
+    local status=${PIPESTATUS[0]}
+    local summary passed failed
+    summary=$(grep -E '^[a-z]+: [0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
+    if [ -z "$summary" ]; then
+        say "$label ended (status $status) without its summary line: counted as one failure"
+        total_failed=$((total_failed + 1))
+        return
+    fi
+    passed=$(sed -E 's/^[a-z]+: ([0-9]+) passed.*/\1/' <<<"$summary")
+    failed=$(sed -E 's/.* ([0-9]+) failed$/\1/' <<<"$summary")
+    if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+        say "$label exited with status $status: counted as one failure"
+        failed=1
+    fi
+    total_passed=$((total_passed + passed))
+    total_failed=$((total_failed + failed))
+}
+
+start_postgres() {
+    pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+    [ -n "$pg_bin" ] || { say "no PostgreSQL server binaries found"; return 1; }
+    mkdir -p "$work/pg"
+    [ "$(id -u)" -eq 0 ] && chown postgres: "$work/pg"
+    # PostgreSQL refuses to run as root: the cluster belongs to the postgres user. No TCP at all;
+    # the socket lives in the cluster's own directory.
+    as_postgres "$pg_bin/initdb" -D "$pgdata" -A trust -U postgres --no-sync >"$work/initdb.log" 2>&1 ||
+        { cat "$work/initdb.log" >&2; return 1; }
+    as_postgres "$pg_bin/pg_ctl" start -D "$pgdata" -w -t 60 -l "$work/pg/server.log" \
+        -o "-c listen_addresses='' -k $work/pg -c fsync=off" >/dev/null ||
+        { cat "$work/pg/server.log" >&2; return 1; }
+    export STARLING_TEST_PG_CONNINFO="host=$work/pg port=5432 user=postgres dbname=postgres"
+}
+
+install_missing "${build_packages[@]}" "${test_packages[@]}" || { total_failed=1; finish; }
+if ! build_in "$builddir" all tests/unit/run_unit tests/scenarios/run_scenarios; then
+    say "the build failed"
+    total_failed=1
+    finish
+fi
+if ! start_postgres; then
+    say "PostgreSQL did not start; the PostgreSQL parts cannot run"
+    total_failed=$((total_failed + 1))
+fi
+
+run_part unit 900 "$builddir/tests/unit/run_unit"
+run_part scenarios-sqlite 1800 "$scenario_runner" --driver sqlite --python "$python"
+if [ -n "${STARLING_TEST_PG_CONNINFO:-}" ]; then
+    run_part scenarios-postgres 1800 "$scenario_runner" --driver postgres \
+        --conninfo "$STARLING_TEST_PG_CONNINFO" --python "$python"
+fi
+finish
