@@ -1,1 +1,5 @@
-# schemas
+# schemas: numbered migrations per driver, installed as $(pkgdatadir)/schemas/<driver>/NNN_name.sql
+# (STARLING_SCHEMA_DIR), where start-up and `starlingctl db migrate` read them.
+nobase_dist_pkgdata_DATA = \
+	schemas/sqlite/001_accounts.sql \
+	schemas/postgres/001_accounts.sql

@@ -26,6 +26,8 @@ struct ListenConfig {
 struct CertKey {
     std::string certificate;
     std::string key;
+    int certificate_line = 0;  // where they were written, for check_files' messages
+    int key_line = 0;
 };
 
 struct TlsConfig {
@@ -89,8 +91,12 @@ struct Config {
 };
 
 /// Loads and validates; relative paths in the file are resolved against the file's directory.
+/// Calls check_files, so a configuration it returns names certificates that can be read.
 Config load(const std::string& path);
-/// The same from text (tests); `path` is used in messages and for relative paths.
+/// The same from text (tests); `path` is used in messages and for relative paths. It does not
+/// touch the file system, so an example configuration can be checked without its certificates.
 Config parse(const std::string& text, const std::string& path);
+/// Checks that every certificate and key the configuration names is a readable file.
+void check_files(const Config& config);
 
 }  // namespace starling::config

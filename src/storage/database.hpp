@@ -1,8 +1,9 @@
 #pragma once
-// A database connection pool behind one interface, with two drivers: SQLite (embedded default,
+// A database behind one interface, with two drivers, each one connection: SQLite (embedded default,
 // on its own worker thread) and PostgreSQL (libpq's asynchronous API on its own thread). Callers
 // never block an I/O thread: results arrive in a callback that runs on the database thread, and
-// the caller posts them back to its own executor.
+// the caller posts them back to its own executor. A callback must not block for long and must not
+// wait for another result of the same database (that would wait for itself).
 
 #include <cstdint>
 #include <functional>
@@ -27,6 +28,10 @@ struct Result {
     /// Rows of columns; a NULL is nullopt. Blob columns arrive as raw bytes.
     std::vector<std::vector<std::optional<std::string>>> rows;
     std::int64_t affected = 0;
+    /// The statement broke a primary key or unique constraint (SQLite's CONSTRAINT_PRIMARYKEY or
+    /// CONSTRAINT_UNIQUE, PostgreSQL's SQLSTATE 23505): lets a store answer "exists" without
+    /// racing a separate existence check.
+    bool unique_violation = false;
 };
 using Callback = std::function<void(Result)>;
 
@@ -57,9 +62,14 @@ public:
     /// Runs the statements in one transaction; the result is the last statement's, or the first
     /// error (after which the transaction is rolled back).
     virtual void transaction(std::vector<Statement> statements, Callback done) = 0;
+    /// Runs `script`, several parameterless statements separated by semicolons (a migration
+    /// file), then `statements`, all in one transaction; the result is as for transaction().
+    virtual void execute_script(std::string script, std::vector<Statement> statements,
+                                Callback done) = 0;
     /// Waits for the result: for start-up, migrations and starlingctl only, never an I/O thread.
     Result execute_sync(Statement statement);
     Result transaction_sync(std::vector<Statement> statements);
+    Result execute_script_sync(std::string script, std::vector<Statement> statements);
 };
 
 /// Opens the driver named in the config; throws StorageError naming the problem.

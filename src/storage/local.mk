@@ -1,1 +1,21 @@
-# src/storage
+# src/storage: the Database interface, its SQLite and PostgreSQL drivers, migrations and the stores.
+libstarling_la_SOURCES += \
+	src/storage/worker_thread.cpp \
+	src/storage/database.cpp \
+	src/storage/migrate.cpp \
+	src/storage/account_store.cpp \
+	src/storage/sqlite/sqlite_database.cpp \
+	src/storage/postgres/postgres_database.cpp \
+	src/storage/database.hpp \
+	src/storage/account_store.hpp \
+	src/storage/worker_thread.hpp \
+	src/storage/sqlite/sqlite_database.hpp \
+	src/storage/postgres/postgres_database.hpp
+
+tests_unit_run_unit_SOURCES += \
+	tests/unit/storage/storage_contract.cpp \
+	tests/unit/storage/test_sqlite_storage.cpp \
+	tests/unit/storage/test_postgres_storage.cpp \
+	tests/unit/storage/test_open_database.cpp \
+	tests/unit/storage/storage_contract.hpp \
+	tests/unit/storage/temp_dir.hpp

@@ -1,1 +1,13 @@
 # src/stream
+
+# SASL
+libstarling_la_SOURCES += src/stream/sasl.cpp \
+	src/stream/scram_crypto.cpp \
+	src/stream/scram_secret.cpp \
+	src/stream/scram_message.cpp \
+	src/stream/scram_mechanism.cpp \
+	src/stream/plain_mechanism.cpp
+tests_unit_run_unit_SOURCES += tests/unit/stream/test_sasl.cpp \
+	tests/unit/stream/test_scram.cpp \
+	tests/unit/stream/test_plain.cpp
+EXTRA_DIST += tests/unit/stream/scram_test_client.hpp

@@ -10,12 +10,20 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace starling::sasl {
 
 /// SASLprep (RFC 4013) for usernames and passwords; nullopt when the string is prohibited.
 std::optional<std::string> saslprep(std::string_view text);
+
+/// A SASL username (authcid) as accounts are keyed: SASLprep, then Nodeprep, because an account
+/// is the localpart of a JID ("Juliet" logs in as "juliet"); nullopt when either refuses it.
+std::optional<std::string> prepare_username(std::string_view username);
+
+/// True when `authzid` is empty or names the bare JID username@domain (compared prepared).
+bool authzid_matches(std::string_view authzid, std::string_view username, std::string_view domain);
 
 /// Salted secrets for a password: derive with a given salt, or make with a fresh random salt.
 ScramSecret derive_secret(Hash hash, std::string_view password, std::string_view salt, int iterations);
@@ -38,6 +46,13 @@ struct Step {
     std::string condition;  // on failure: "not-authorized", "malformed-request", "invalid-authzid",
                             // "invalid-mechanism", "encryption-required", ...
     std::string text;       // on failure: a human-readable reason (never a secret)
+
+    static Step challenge(std::string data) { return {Status::challenge, std::move(data), {}, {}}; }
+    static Step need_secret() { return {Status::need_secret, {}, {}, {}}; }
+    static Step success(std::string data) { return {Status::success, std::move(data), {}, {}}; }
+    static Step failure(std::string condition, std::string text) {
+        return {Status::failure, {}, std::move(condition), std::move(text)};
+    }
 };
 
 class Mechanism {

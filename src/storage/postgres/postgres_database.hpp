@@ -1,0 +1,54 @@
+#pragma once
+// The production driver: one libpq connection driven through libpq's asynchronous API on its own
+// thread. Statements of a job are sent as one pipeline (PostgreSQL 14+ libpq), so a transaction
+// of N statements costs one round trip instead of N + 2.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "storage/database.hpp"
+#include "storage/worker_thread.hpp"
+
+struct pg_conn;
+struct pg_result;
+
+namespace starling::storage {
+
+class PostgresDatabase final : public Database {
+public:
+    /// Connects, blocking (this is start-up); throws StorageError with libpq's reason.
+    explicit PostgresDatabase(std::string conninfo);
+    /// Runs every job already queued, then closes the connection.
+    ~PostgresDatabase() override;
+
+    const char* driver() const override { return "postgres"; }
+    void execute(Statement statement, Callback done) override;
+    void transaction(std::vector<Statement> statements, Callback done) override;
+    void execute_script(std::string script, std::vector<Statement> statements,
+                        Callback done) override;
+
+private:
+    struct ResultDeleter {
+        void operator()(pg_result* result) const;
+    };
+    using ResultPtr = std::unique_ptr<pg_result, ResultDeleter>;
+
+    Result run_pipeline(const std::vector<Statement>& statements, bool begin, bool commit);
+    Result run_script(const std::string& script, const std::vector<Statement>& statements);
+    Result run_simple(const std::string& sql);
+    void rollback_if_open();
+    bool ensure_connected(Result& failure);
+    bool send(const Statement& statement);
+    bool flush();
+    bool wait_socket(bool for_write);
+    bool next_result(ResultPtr& out);
+    Result broken(std::string message);
+    void disconnect();
+
+    std::string conninfo_;
+    pg_conn* conn_ = nullptr;
+    WorkerThread worker_;
+};
+
+}  // namespace starling::storage
