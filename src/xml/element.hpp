@@ -44,12 +44,15 @@ public:
 
     const std::vector<Node>& children() const { return children_; }
     /// Appends a new child element and returns it; a child in the parent's namespace passes
-    /// xmlns empty and inherits it.
+    /// xmlns empty and inherits it (the parent's namespace is copied in, as it is for an added
+    /// ElementPtr whose xmlns is empty). An empty xmlns left on a top-level element means "the
+    /// namespace in force where it is written" to the serializer.
     Element& add_child(std::string name, std::string xmlns = {});
     Element& add_child(ElementPtr child);
     void add_text(std::string_view text);
     void clear_children() { children_.clear(); }
-    /// Removes every child element with this name and namespace.
+    /// Removes every child element with this name and namespace (any namespace when xmlns is
+    /// empty, as for child()).
     void remove_children(std::string_view name, std::string_view xmlns);
 
     /// The first child element with this name (any namespace when xmlns is empty), or nullptr.

@@ -50,7 +50,13 @@ struct ParserEvents {
 
 /// One parser per stream. Feed bytes as they arrive, split anywhere. A handler may call stop()
 /// (after <starttls/> or SASL success) and then nothing after that element in the same feed is
-/// processed; reset() starts a fresh document for a restarted stream.
+/// processed; reset() starts a fresh document for a restarted stream (called from a handler, it
+/// takes effect when feed() returns and the rest of that feed is dropped). Limits persist across
+/// reset(). Handlers must not destroy the parser. Tree conventions: attributes in the xml namespace
+/// are named "xml:lang"; an attribute in any other namespace keeps its prefix ("p:name") and the
+/// element also gets an "xmlns:p" attribute holding the namespace, so it serializes faithfully.
+/// An element that undeclares the default namespace (xmlns='') under a namespaced parent is
+/// refused with invalid_namespace; non-whitespace text between stanzas with bad_format.
 class StreamParser {
 public:
     StreamParser(ParserEvents events, ParserLimits limits);
