@@ -283,13 +283,14 @@ threads: 4
     }
 
     void modules_for_applies_host_overrides() {
-        const Config c = starling::config::parse(replace(base, "  - example.test\n", R"(  - example.test
+        const Config c =
+            starling::config::parse(replace(base, "  - example.test\n", R"(  - example.test
   - other.test:
       modules:
         - version: {show_os: false}
         - motd: {text: hello}
 )") + "modules: [disco, {version: {show_os: true}}, time]\n",
-                                                 file);
+                                    file);
         const auto plain = c.modules_for("example.test");
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), plain.size());
         CPPUNIT_ASSERT_EQUAL(std::string("true"), plain[1].options["show_os"].Scalar());
@@ -334,10 +335,10 @@ threads: 4
     }
 
     void port_not_an_integer() {
-        CPPUNIT_ASSERT_EQUAL(std::string("conf/starling.yml:4: listen[0].port: expected an "
-                                         "integer from 0 to 65535, got \"abc\""),
-                             error_of(replace(base, "port: 5222", "port: \"abc\""),
-                                      "conf/starling.yml"));
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("conf/starling.yml:4: listen[0].port: expected an "
+                        "integer from 0 to 65535, got \"abc\""),
+            error_of(replace(base, "port: 5222", "port: \"abc\""), "conf/starling.yml"));
         CPPUNIT_ASSERT_EQUAL(std::string("/srv/starling/starling.yml:4: listen[0].port: expected "
                                          "an integer from 0 to 65535, got a list"),
                              error_of(replace(base, "port: 5222", "port: [1]")));
@@ -353,10 +354,10 @@ threads: 4
     }
 
     void hosts_not_a_list() {
-        CPPUNIT_ASSERT_EQUAL(std::string("/srv/starling/starling.yml:1: hosts: expected a list "
-                                         "of domains, got \"example.test\""),
-                             error_of(replace(base, "hosts:\n  - example.test\n",
-                                              "hosts: example.test\n")));
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("/srv/starling/starling.yml:1: hosts: expected a list "
+                        "of domains, got \"example.test\""),
+            error_of(replace(base, "hosts:\n  - example.test\n", "hosts: example.test\n")));
     }
 
     void hosts_empty() {
@@ -421,16 +422,17 @@ threads: 4
         CPPUNIT_ASSERT_EQUAL(
             std::string("/srv/starling/starling.yml:1: listen: missing required key; add the "
                         "addresses to accept client connections on"),
-            error_of(replace(base, "listen:\n  - {type: c2s, address: 127.0.0.1, port: 5222}\n",
-                             "")));
+            error_of(
+                replace(base, "listen:\n  - {type: c2s, address: 127.0.0.1, port: 5222}\n", "")));
     }
 
     void missing_tls_with_listeners() {
         CPPUNIT_ASSERT_EQUAL(
             std::string("/srv/starling/starling.yml:4: tls: missing required key; listeners "
                         "need a certificate and key"),
-            error_of(replace(base, "tls:\n  certificate: certs/server.pem\n  key: "
-                                   "certs/server.key\n",
+            error_of(replace(base,
+                             "tls:\n  certificate: certs/server.pem\n  key: "
+                             "certs/server.key\n",
                              "")));
         CPPUNIT_ASSERT_EQUAL(
             std::string("/srv/starling/starling.yml:6: tls.certificate: missing required key; "
@@ -468,8 +470,9 @@ threads: 4
         CPPUNIT_ASSERT_EQUAL(std::string("/srv/starling/starling.yml:1: storage: missing "
                                          "required key; add {driver: sqlite, path: FILE} or "
                                          "{driver: postgres, conninfo: STRING}"),
-                             error_of(replace(base, "storage:\n  driver: sqlite\n  path: "
-                                                    "var/starling.db\n",
+                             error_of(replace(base,
+                                              "storage:\n  driver: sqlite\n  path: "
+                                              "var/starling.db\n",
                                               "")));
     }
 
@@ -525,8 +528,9 @@ threads: 4
         CPPUNIT_ASSERT_EQUAL(
             std::string("/srv/starling/starling.yml:5: listen[1]: 127.0.0.1 port 5222 is already "
                         "used by listen[0]; give each listener its own port"),
-            error_of(replace(base, "port: 5222}\n",
-                             "port: 5222}\n  - {type: c2s_tls, address: 127.0.0.1, port: 5222}\n")));
+            error_of(
+                replace(base, "port: 5222}\n",
+                        "port: 5222}\n  - {type: c2s_tls, address: 127.0.0.1, port: 5222}\n")));
     }
 
     void duplicate_host() {
@@ -555,12 +559,12 @@ threads: 4
             std::string("/srv/starling/starling.yml:11: limits.preauth_timeout: expected a "
                         "duration from 1 to 86400 seconds, got \"2d\""),
             error_of(base + "limits: {preauth_timeout: 2d}\n"));
-        CPPUNIT_ASSERT_EQUAL(
-            300, starling::config::parse(base + "limits: {preauth_timeout: 5m}\n", file)
-                     .limits.preauth_timeout);
-        CPPUNIT_ASSERT_EQUAL(
-            45, starling::config::parse(base + "limits: {preauth_timeout: 45}\n", file)
-                    .limits.preauth_timeout);
+        CPPUNIT_ASSERT_EQUAL(300,
+                             starling::config::parse(base + "limits: {preauth_timeout: 5m}\n", file)
+                                 .limits.preauth_timeout);
+        CPPUNIT_ASSERT_EQUAL(45,
+                             starling::config::parse(base + "limits: {preauth_timeout: 45}\n", file)
+                                 .limits.preauth_timeout);
     }
 
     void limits_out_of_range() {
@@ -611,9 +615,8 @@ threads: 4
         CPPUNIT_ASSERT_EQUAL(
             path + ": cannot read the configuration file: No such file or directory",
             load_error(path));
-        CPPUNIT_ASSERT_EQUAL(
-            dir.str() + ": cannot read the configuration file: Is a directory",
-            load_error(dir.str()));
+        CPPUNIT_ASSERT_EQUAL(dir.str() + ": cannot read the configuration file: Is a directory",
+                             load_error(dir.str()));
     }
 
     void missing_certificate_file() {
@@ -639,10 +642,10 @@ threads: 4
         dir.write("certs/server.pem", "cert");
         dir.write("certs/server.key", "key");
         dir.write("certs/ex.pem", "cert");
-        CPPUNIT_ASSERT_EQUAL(path + ":11: tls.hosts.example.test.key: cannot read \"" +
-                                 dir.str() + "/certs\": not a regular file; check the path (a "
-                                             "relative path is resolved against the directory of "
-                                             "the configuration file)",
+        CPPUNIT_ASSERT_EQUAL(path + ":11: tls.hosts.example.test.key: cannot read \"" + dir.str() +
+                                 "/certs\": not a regular file; check the path (a "
+                                 "relative path is resolved against the directory of "
+                                 "the configuration file)",
                              load_error(path));
     }
 

@@ -166,10 +166,11 @@ public:
                                          "an integer from 1 to 10, got \"0\""),
                              error_of("      max_pings: 0\n"));
         CPPUNIT_ASSERT_EQUAL(std::string("(no error)"), error_of("      max_pings: 10\n"));
-        const std::vector<OptionSpec> open = {{"n", OptionType::integer, "0", INT64_MIN, INT64_MAX, "n"}};
-        CPPUNIT_ASSERT_EQUAL(std::int64_t(-42), starling::validate_options(
-                                                    file, "m", YAML::Load("{n: -42}"), open)
-                                                    .get_int("n"));
+        const std::vector<OptionSpec> open = {
+            {"n", OptionType::integer, "0", INT64_MIN, INT64_MAX, "n"}};
+        CPPUNIT_ASSERT_EQUAL(
+            std::int64_t(-42),
+            starling::validate_options(file, "m", YAML::Load("{n: -42}"), open).get_int("n"));
         try {
             starling::validate_options(file, "m", YAML::Load("{n: 1.5}"), open);
             CPPUNIT_FAIL("expected a ConfigError");
@@ -196,7 +197,8 @@ public:
         const std::vector<OptionSpec> bad = {{"n", OptionType::integer, "ten", 0, 100, "n"}};
         CPPUNIT_ASSERT_THROW(starling::validate_options(file, "m", YAML::Node(), bad),
                              std::logic_error);
-        const std::vector<OptionSpec> none = {{"n", OptionType::integer, "", INT64_MIN, INT64_MAX, "n"}};
+        const std::vector<OptionSpec> none = {
+            {"n", OptionType::integer, "", INT64_MIN, INT64_MAX, "n"}};
         CPPUNIT_ASSERT_THROW(starling::validate_options(file, "m", YAML::Node(), none),
                              std::logic_error);
     }
