@@ -1,1 +1,20 @@
-# modules
+# Modules: one folder each, built as mod_<name>.so into $(pkglibdir)/modules.
+moduledir = $(pkglibdir)/modules
+module_LTLIBRARIES = modules/mod_disco.la modules/mod_ping.la modules/mod_version.la modules/mod_time.la
+MODULE_LDFLAGS = -module -avoid-version -shared
+
+modules_mod_disco_la_SOURCES = modules/disco/disco.cpp
+modules_mod_disco_la_LDFLAGS = $(MODULE_LDFLAGS)
+modules_mod_disco_la_LIBADD = libstarling.la
+
+modules_mod_ping_la_SOURCES = modules/ping/ping.cpp
+modules_mod_ping_la_LDFLAGS = $(MODULE_LDFLAGS)
+modules_mod_ping_la_LIBADD = libstarling.la
+
+modules_mod_version_la_SOURCES = modules/version/version.cpp
+modules_mod_version_la_LDFLAGS = $(MODULE_LDFLAGS)
+modules_mod_version_la_LIBADD = libstarling.la
+
+modules_mod_time_la_SOURCES = modules/time/time.cpp
+modules_mod_time_la_LDFLAGS = $(MODULE_LDFLAGS)
+modules_mod_time_la_LIBADD = libstarling.la

@@ -1,0 +1,48 @@
+#include "core/command_registry.hpp"
+
+namespace starling {
+
+Registration CommandRegistry::add(CommandSpec spec) {
+    std::lock_guard lock(mutex_);
+    auto name = spec.name;
+    commands_[name] = std::move(spec);
+    return Registration([this, name] {
+        std::lock_guard lock(mutex_);
+        commands_.erase(name);
+    });
+}
+
+std::optional<CommandSpec> CommandRegistry::find(const std::string& name) const {
+    std::lock_guard lock(mutex_);
+    auto it = commands_.find(name);
+    if (it == commands_.end()) return std::nullopt;
+    return it->second;
+}
+
+std::vector<CommandSpec> CommandRegistry::all() const {
+    std::lock_guard lock(mutex_);
+    std::vector<CommandSpec> out;
+    for (const auto& [name, spec] : commands_) out.push_back(spec);
+    return out;
+}
+
+std::string CommandRegistry::usage(const CommandSpec& spec) {
+    std::string out = "usage: starlingctl " + spec.name;
+    for (const auto& arg : spec.args) out += arg.required ? " " + arg.name : " [" + arg.name + "]";
+    return out;
+}
+
+CommandResult CommandRegistry::run(CommandContext& context, const std::string& name,
+                                   const std::vector<std::string>& args) const {
+    const auto spec = find(name);
+    if (!spec) return {exit_status::usage, "unknown command '" + name + "'; see starlingctl --help\n"};
+    std::size_t required = 0;
+    for (const auto& arg : spec->args) required += arg.required ? 1 : 0;
+    if (args.size() < required || args.size() > spec->args.size())
+        return {exit_status::usage, usage(*spec) + "\n"};
+    if (spec->needs_server && !context.server)
+        return {exit_status::not_running, name + ": the server is not running\n"};
+    return spec->run(context, args);
+}
+
+}  // namespace starling

@@ -1,0 +1,128 @@
+#pragma once
+// Named events with typed payloads. An event name is interned once, when a module or the core
+// declares it, into a small integer key; dispatch never builds or compares strings.
+
+#include "core/registration.hpp"
+#include "core/session.hpp"
+#include "core/stanza.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace starling {
+
+class Host;
+
+/// What a handler says about the event: let later (lower-priority) handlers see it, stop because
+/// it took care of it, or stop and discard it.
+enum class Verdict { pass, handled, drop };
+
+/// A stanza on its way through a host: sent by `origin` (a c2s session, or null when the server
+/// itself or another host generated it).
+struct StanzaEvent {
+    Host& host;
+    SessionPtr origin;
+    StanzaPtr stanza;
+};
+
+/// A session lifecycle event: bound, available, closed.
+struct SessionEvent {
+    Host& host;
+    SessionPtr session;
+    std::string_view reason;  // for closed: the stream error condition or "closed"
+};
+
+/// An interned event name.
+class EventKey {
+public:
+    explicit EventKey(std::string_view name);
+    std::uint32_t index() const { return index_; }
+    const std::string& name() const;
+
+private:
+    std::uint32_t index_;
+};
+
+/// The events the core raises. Modules may intern more of their own.
+namespace events {
+extern const EventKey message_bare;     // message to a local bare JID (after pre-routing)
+extern const EventKey message_full;     // message to a local full JID
+extern const EventKey message_host;     // message to the host itself
+extern const EventKey message_offline;  // message for an account with no session that takes it
+extern const EventKey presence_bare;
+extern const EventKey presence_full;
+extern const EventKey presence_host;
+extern const EventKey presence_out;     // presence a client sent (before routing)
+extern const EventKey message_out;      // message a client sent (before routing)
+extern const EventKey session_bound;
+extern const EventKey session_available;
+extern const EventKey session_closed;
+}  // namespace events
+
+/// Handlers of one payload type for every event key, in priority order (higher first).
+/// Registration and removal copy the list; dispatch reads a snapshot without locking.
+template <typename Payload>
+class HookTable {
+public:
+    using Handler = std::function<Verdict(Payload&)>;
+
+    Registration add(const EventKey& key, Handler handler, int priority) {
+        std::lock_guard lock(mutex_);
+        auto table = copy_table();
+        if (table->size() <= key.index()) table->resize(key.index() + 1);
+        auto& list = (*table)[key.index()];
+        const auto id = ++next_id_;
+        auto pos = list.begin();
+        while (pos != list.end() && pos->priority >= priority) ++pos;
+        list.insert(pos, Entry{priority, id, std::move(handler)});
+        std::atomic_store(&table_, std::shared_ptr<const Table>(std::move(table)));
+        return Registration([this, index = key.index(), id] { remove(index, id); });
+    }
+
+    /// Runs the handlers until one returns handled or drop; pass when none did.
+    Verdict fire(const EventKey& key, Payload& payload) const {
+        const auto table = std::atomic_load(&table_);
+        if (!table || table->size() <= key.index()) return Verdict::pass;
+        for (const auto& entry : (*table)[key.index()]) {
+            const auto verdict = entry.handler(payload);
+            if (verdict != Verdict::pass) return verdict;
+        }
+        return Verdict::pass;
+    }
+
+    bool has(const EventKey& key) const {
+        const auto table = std::atomic_load(&table_);
+        return table && table->size() > key.index() && !(*table)[key.index()].empty();
+    }
+
+private:
+    struct Entry {
+        int priority;
+        std::uint64_t id;
+        Handler handler;
+    };
+    using Table = std::vector<std::vector<Entry>>;
+
+    std::unique_ptr<Table> copy_table() const {
+        const auto table = std::atomic_load(&table_);
+        return table ? std::make_unique<Table>(*table) : std::make_unique<Table>();
+    }
+    void remove(std::uint32_t index, std::uint64_t id) {
+        std::lock_guard lock(mutex_);
+        auto table = copy_table();
+        if (table->size() > index) std::erase_if((*table)[index], [id](const Entry& e) { return e.id == id; });
+        std::atomic_store(&table_, std::shared_ptr<const Table>(std::move(table)));
+    }
+
+    std::mutex mutex_;
+    std::uint64_t next_id_ = 0;
+    std::shared_ptr<const Table> table_;
+};
+
+}  // namespace starling

@@ -1,0 +1,102 @@
+#include "core/host.hpp"
+
+#include "core/module_loader.hpp"
+
+#include <algorithm>
+
+namespace starling {
+
+Host::Host(Server& server, std::string domain) : server_(server), domain_(std::move(domain)) {}
+
+Host::~Host() {
+    // Modules hold registrations into this host's tables: remove them while the tables live.
+    std::vector<std::shared_ptr<LoadedModule>> modules;
+    {
+        std::lock_guard lock(mutex_);
+        modules.swap(modules_);
+    }
+    while (!modules.empty()) modules.pop_back();
+}
+
+Registration Host::add_iq_handler(IqTarget target, std::string_view type, std::string xmlns,
+                                  IqHandler handler) {
+    std::lock_guard lock(mutex_);
+    auto key = std::make_tuple(target, std::string(type), std::move(xmlns));
+    const auto id = ++next_iq_id_;
+    // A reload registers the new module's handler before the old one is removed: the old
+    // registration must then leave the newer handler in place.
+    iq_handlers_[key] = {id, std::move(handler)};
+    return Registration([this, key, id] {
+        std::lock_guard lock(mutex_);
+        auto it = iq_handlers_.find(key);
+        if (it != iq_handlers_.end() && it->second.first == id) iq_handlers_.erase(it);
+    });
+}
+
+Host::IqHandler Host::find_iq_handler(IqTarget target, std::string_view type,
+                                      std::string_view xmlns) const {
+    std::lock_guard lock(mutex_);
+    auto it = iq_handlers_.find(std::make_tuple(target, std::string(type), std::string(xmlns)));
+    return it == iq_handlers_.end() ? nullptr : it->second.second;
+}
+
+Registration Host::add_feature(IqTarget target, std::string ns) {
+    std::lock_guard lock(mutex_);
+    auto it = features_.emplace(target, std::move(ns));
+    return Registration([this, it] {
+        std::lock_guard lock(mutex_);
+        features_.erase(it);
+    });
+}
+
+Registration Host::add_identity(Identity identity) {
+    std::lock_guard lock(mutex_);
+    auto it = identities_.insert(std::move(identity));
+    return Registration([this, it] {
+        std::lock_guard lock(mutex_);
+        identities_.erase(it);
+    });
+}
+
+std::vector<std::string> Host::features(IqTarget target) const {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> out;
+    for (const auto& [t, ns] : features_)
+        if (t == target && (out.empty() || out.back() != ns)) out.push_back(ns);
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
+std::vector<Identity> Host::identities() const {
+    std::lock_guard lock(mutex_);
+    std::vector<Identity> out(identities_.begin(), identities_.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
+void Host::set_modules(std::vector<std::shared_ptr<LoadedModule>> modules) {
+    std::vector<std::shared_ptr<LoadedModule>> old;
+    {
+        std::lock_guard lock(mutex_);
+        old.swap(modules_);
+        modules_ = std::move(modules);
+    }
+    // Unload the old instances newest first, outside the lock: their registrations take it.
+    while (!old.empty()) old.pop_back();
+}
+
+std::vector<std::string> Host::module_names() const {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> out;
+    for (const auto& m : modules_) out.push_back(m->name());
+    return out;
+}
+
+bool Host::has_module(const std::string& name) const {
+    std::lock_guard lock(mutex_);
+    return std::any_of(modules_.begin(), modules_.end(),
+                       [&](const auto& m) { return m->name() == name; });
+}
+
+}  // namespace starling

@@ -1,0 +1,73 @@
+#pragma once
+// One virtual domain: its hooks, iq handlers, disco data and loaded modules.
+
+#include "core/events.hpp"
+#include "core/registration.hpp"
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace starling {
+
+class Server;
+class LoadedModule;
+
+/// Whom an iq handler answers for: the host itself (to="example.test") or any local account
+/// (to="user@example.test", handled by the server on the user's behalf).
+enum class IqTarget { host, account };
+
+struct Identity {
+    std::string category;
+    std::string type;
+    std::string name;
+    friend auto operator<=>(const Identity&, const Identity&) = default;
+};
+
+class Host {
+public:
+    Host(Server& server, std::string domain);
+    ~Host();
+
+    Server& server() { return server_; }
+    const std::string& domain() const { return domain_; }
+
+    HookTable<StanzaEvent>& stanza_hooks() { return stanza_hooks_; }
+    HookTable<SessionEvent>& session_hooks() { return session_hooks_; }
+
+    using IqHandler = std::function<void(StanzaEvent&)>;
+    Registration add_iq_handler(IqTarget target, std::string_view type, std::string xmlns,
+                                IqHandler handler);
+    /// The handler for an iq get/set by the namespace of its payload, or null.
+    IqHandler find_iq_handler(IqTarget target, std::string_view type, std::string_view xmlns) const;
+
+    Registration add_feature(IqTarget target, std::string ns);
+    Registration add_identity(Identity identity);
+    std::vector<std::string> features(IqTarget target) const;
+    std::vector<Identity> identities() const;
+
+    /// Modules loaded for this host, in load order; replaced whole on reload.
+    void set_modules(std::vector<std::shared_ptr<LoadedModule>> modules);
+    std::vector<std::string> module_names() const;
+    bool has_module(const std::string& name) const;
+
+private:
+    Server& server_;
+    std::string domain_;
+    HookTable<StanzaEvent> stanza_hooks_;
+    HookTable<SessionEvent> session_hooks_;
+
+    mutable std::mutex mutex_;  // iq handlers, disco data and modules change only on (re)load
+    std::map<std::tuple<IqTarget, std::string, std::string>, std::pair<std::uint64_t, IqHandler>>
+        iq_handlers_;
+    std::uint64_t next_iq_id_ = 0;
+    std::multiset<std::pair<IqTarget, std::string>> features_;
+    std::multiset<Identity> identities_;
+    std::vector<std::shared_ptr<LoadedModule>> modules_;
+};
+
+}  // namespace starling

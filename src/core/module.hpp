@@ -1,0 +1,110 @@
+#pragma once
+// The module API. A module is a shared object mod_<name>.so exporting one descriptor,
+// `starling_module`, built with STARLING_MODULE(...). Its load() only declares: every declaration
+// made through the ModuleContext is undone when the module is unloaded (or reloaded).
+//
+//     static void load(starling::ModuleContext& ctx) {
+//         ctx.add_feature("urn:xmpp:ping");
+//         ctx.iq_handler(starling::IqTarget::host, "get", "urn:xmpp:ping",
+//                        [](starling::StanzaEvent& ev) { ev.host.server().router().route(
+//                            nullptr, starling::make_iq_result(*ev.stanza)); });
+//     }
+//     STARLING_MODULE("ping", "XEP-0199 XMPP Ping", nullptr, nullptr, load)
+//
+// See docs/modules.md.
+
+#include "core/command_registry.hpp"
+#include "core/events.hpp"
+#include "core/host.hpp"
+#include "core/metrics.hpp"
+#include "core/options.hpp"
+#include "core/registration.hpp"
+
+#include <spdlog/logger.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace starling {
+
+/// Bumped whenever the descriptor, ModuleContext or any type they expose changes layout.
+inline constexpr int module_abi_version = 1;
+
+namespace storage {
+class AccountStore;
+class Database;
+}  // namespace storage
+
+class ModuleContext {
+public:
+    ModuleContext(Host& host, std::string name, ModuleOptions options);
+    ~ModuleContext();
+
+    Host& host() { return host_; }
+    Server& server();
+    const std::string& domain() const { return host_.domain(); }
+    const std::string& name() const { return name_; }
+    const ModuleOptions& options() const { return options_; }
+
+    void hook(const EventKey& event, HookTable<StanzaEvent>::Handler handler, int priority = 0);
+    void hook_session(const EventKey& event, HookTable<SessionEvent>::Handler handler,
+                      int priority = 0);
+    /// Answers iq get/set with a payload in `xmlns` addressed to the host or to an account.
+    void iq_handler(IqTarget target, std::string_view type, std::string xmlns,
+                    Host::IqHandler handler);
+    void add_feature(std::string ns, IqTarget target = IqTarget::host);
+    void add_identity(std::string category, std::string type, std::string name = {});
+    /// Calls `fn` every `interval` on the server's control thread until unloaded.
+    void add_timer(std::chrono::milliseconds interval, std::function<void()> fn);
+    void add_command(CommandSpec spec);
+
+    /// Routes a stanza the module made (its `from` is trusted as is).
+    void send(StanzaPtr stanza);
+    /// Answers the event's stanza with a stanza error (RFC 6120 §8.3) back to its sender.
+    void reply_error(const StanzaEvent& event, std::string_view type, std::string_view condition,
+                     std::string_view text = {});
+    /// Sends an iq get/set from the host and calls `done` with the reply, or null on timeout.
+    void send_iq(xml::ElementPtr iq, std::chrono::milliseconds timeout,
+                 std::function<void(StanzaPtr)> done);
+
+    storage::Database& database();
+    storage::AccountStore& accounts();
+    spdlog::logger& log() { return *logger_; }
+    Counter& metric(const std::string& name);
+
+    /// Keeps module state alive as long as the module is loaded.
+    template <typename T>
+    T& own(std::shared_ptr<T> state) {
+        auto& ref = *state;
+        state_.push_back(std::move(state));
+        return ref;
+    }
+
+private:
+    Host& host_;
+    std::string name_;
+    ModuleOptions options_;
+    std::shared_ptr<spdlog::logger> logger_;
+    std::vector<std::shared_ptr<void>> state_;
+    std::vector<Registration> registrations_;  // declared last: undone first, while state lives
+};
+
+struct ModuleDescriptor {
+    int abi_version;
+    const char* name;
+    const char* description;
+    /// Options as data (null: none); they drive validation and `starlingctl` documentation.
+    std::vector<OptionSpec> (*options)();
+    /// Names of modules that must be loaded first on the same host (null-terminated, or null).
+    const char* const* depends;
+    void (*load)(ModuleContext& context);
+};
+
+}  // namespace starling
+
+#define STARLING_MODULE(name, description, options, depends, load)               \
+    extern "C" const starling::ModuleDescriptor starling_module = {               \
+        starling::module_abi_version, name, description, options, depends, load};

@@ -1,0 +1,84 @@
+#include "core/module.hpp"
+
+#include "core/server.hpp"
+#include "storage/account_store.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace starling {
+
+ModuleContext::ModuleContext(Host& host, std::string name, ModuleOptions options)
+    : host_(host), name_(std::move(name)), options_(std::move(options)) {
+    // One logger per module instance, sharing the default logger's sinks and level.
+    auto base = spdlog::default_logger();
+    logger_ = std::make_shared<spdlog::logger>("mod_" + name_ + "@" + host.domain(),
+                                               base->sinks().begin(), base->sinks().end());
+    logger_->set_level(base->level());
+}
+
+ModuleContext::~ModuleContext() {
+    // Undo declarations newest first, before the state they may reference goes.
+    while (!registrations_.empty()) registrations_.pop_back();
+}
+
+Server& ModuleContext::server() { return host_.server(); }
+
+void ModuleContext::hook(const EventKey& event, HookTable<StanzaEvent>::Handler handler, int priority) {
+    registrations_.push_back(host_.stanza_hooks().add(event, std::move(handler), priority));
+}
+
+void ModuleContext::hook_session(const EventKey& event, HookTable<SessionEvent>::Handler handler,
+                                 int priority) {
+    registrations_.push_back(host_.session_hooks().add(event, std::move(handler), priority));
+}
+
+void ModuleContext::iq_handler(IqTarget target, std::string_view type, std::string xmlns,
+                               Host::IqHandler handler) {
+    registrations_.push_back(host_.add_iq_handler(target, type, std::move(xmlns), std::move(handler)));
+}
+
+void ModuleContext::add_feature(std::string ns, IqTarget target) {
+    registrations_.push_back(host_.add_feature(target, std::move(ns)));
+}
+
+void ModuleContext::add_identity(std::string category, std::string type, std::string name) {
+    registrations_.push_back(host_.add_identity({std::move(category), std::move(type), std::move(name)}));
+}
+
+void ModuleContext::add_timer(std::chrono::milliseconds interval, std::function<void()> fn) {
+    registrations_.push_back(server().add_timer(interval, std::move(fn)));
+}
+
+void ModuleContext::add_command(CommandSpec spec) {
+    registrations_.push_back(server().commands().add(std::move(spec)));
+}
+
+void ModuleContext::send(StanzaPtr stanza) { server().router().route(nullptr, std::move(stanza)); }
+
+void ModuleContext::reply_error(const StanzaEvent& event, std::string_view type,
+                                std::string_view condition, std::string_view text) {
+    server().router().bounce(event.origin, *event.stanza, type, condition, text);
+}
+
+void ModuleContext::send_iq(xml::ElementPtr iq, std::chrono::milliseconds timeout,
+                            std::function<void(StanzaPtr)> done) {
+    auto to = Jid::parse(iq->attr("to"));
+    if (!to) {
+        done(nullptr);
+        return;
+    }
+    const auto id = server().iq_tracker().track(*to, std::chrono::steady_clock::now() + timeout,
+                                                std::move(done));
+    iq->set_attr("id", id);
+    if (!iq->has_attr("from")) iq->set_attr("from", host_.domain());
+    send(make_stanza(std::move(iq)));
+}
+
+storage::Database& ModuleContext::database() { return server().database(); }
+storage::AccountStore& ModuleContext::accounts() { return server().accounts(); }
+
+Counter& ModuleContext::metric(const std::string& name) {
+    return server().metrics().counter(name_ + "." + name);
+}
+
+}  // namespace starling

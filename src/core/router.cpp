@@ -1,0 +1,196 @@
+#include "core/router.hpp"
+
+#include "core/host.hpp"
+#include "core/server.hpp"
+#include "storage/account_store.hpp"
+
+#include <algorithm>
+
+namespace starling {
+
+// The rules below follow RFC 6121 §8 (and RFC 6120 §10); docs/routing.md says them in prose.
+
+void Router::route(const SessionPtr& origin, StanzaPtr stanza) {
+    const Jid& to = stanza->to();
+    if (stanza->bad_to()) return bounce(origin, *stanza, "modify", "jid-malformed");
+
+    // No 'to': the stanza is for the sender's own account (RFC 6120 §10.3).
+    const std::string& domain = to.empty() ? stanza->from().domain() : to.domain();
+    Host* host = server_.host(domain);
+    if (!host) {
+        // Server-to-server is not part of this build yet: say so instead of dropping it.
+        return bounce(origin, *stanza, "cancel", "remote-server-not-found");
+    }
+    if (to.empty()) return to_account(*host, origin, std::move(stanza));
+    if (to.local().empty()) return to_host(*host, origin, std::move(stanza));
+    if (to.is_bare()) return to_bare(*host, origin, std::move(stanza));
+    return to_full(*host, origin, std::move(stanza));
+}
+
+void Router::bounce(const SessionPtr& origin, const Stanza& stanza, std::string_view type,
+                    std::string_view condition, std::string_view text) {
+    // Never answer an error with an error, and never tell anyone about a dropped result.
+    if (stanza.type() == "error" || (stanza.is_iq() && stanza.type() == "result")) return;
+    deliver_to_origin_or_route(origin, make_error_reply(stanza, type, condition, text));
+}
+
+void Router::deliver_to_origin_or_route(const SessionPtr& origin, StanzaPtr stanza) {
+    if (origin && stanza->to() == origin->jid()) return origin->deliver(std::move(stanza));
+    route(nullptr, std::move(stanza));
+}
+
+void Router::to_host(Host& host, const SessionPtr& origin, StanzaPtr stanza) {
+    StanzaEvent event{host, origin, stanza};
+    if (stanza->is_iq()) {
+        const auto type = stanza->type();
+        if (type == "result" || type == "error") {
+            server_.iq_tracker().complete(stanza);
+            return;
+        }
+        return iq_to_handler(host, IqTarget::host, origin, std::move(stanza), false);
+    }
+    if (stanza->is_message()) {
+        if (host.stanza_hooks().fire(events::message_host, event) != Verdict::pass) return;
+        // A message to the server that no module takes is not an error the sender can act on.
+        return;
+    }
+    host.stanza_hooks().fire(events::presence_host, event);
+}
+
+void Router::to_account(Host& host, const SessionPtr& origin, StanzaPtr stanza) {
+    if (stanza->is_iq()) {
+        const auto type = stanza->type();
+        if (type == "result" || type == "error") {
+            server_.iq_tracker().complete(stanza);
+            return;
+        }
+        return iq_to_handler(host, IqTarget::account, origin, std::move(stanza), true);
+    }
+    if (stanza->is_presence()) {
+        StanzaEvent event{host, origin, stanza};
+        if (host.stanza_hooks().fire(events::presence_out, event) != Verdict::pass) return;
+        // Without a presence module, a client's broadcast presence reaches its own other
+        // available resources (RFC 6121 §4.2.2), which keeps multi-device clients in step.
+        const auto from = stanza->from();
+        for (const auto& session : server_.sessions().resources(from.bare()))
+            if (session->available() && session->jid() != from) session->deliver(stanza);
+        return;
+    }
+    // A message with no 'to' is for the sender's bare JID (RFC 6121 §8.5.2 via §10.3).
+    auto copy = stanza->copy();
+    copy->set_attr("to", stanza->from().bare_str());
+    to_bare(host, origin, make_stanza(std::move(copy)));
+}
+
+void Router::iq_to_handler(Host& host, IqTarget target, const SessionPtr& origin,
+                           StanzaPtr stanza, bool fall_back_to_host) {
+    const auto type = stanza->type();
+    if (type != "get" && type != "set") return bounce(origin, *stanza, "modify", "bad-request");
+    const auto children = stanza->element().child_elements();
+    // An iq get/set carries exactly one payload (RFC 6120 §8.2.3).
+    if (children.size() != 1) return bounce(origin, *stanza, "modify", "bad-request");
+    const auto& xmlns = children.front()->xmlns();
+    auto handler = host.find_iq_handler(target, type, xmlns);
+    if (!handler && fall_back_to_host) handler = host.find_iq_handler(IqTarget::host, type, xmlns);
+    if (!handler) return bounce(origin, *stanza, "cancel", "service-unavailable");
+    StanzaEvent event{host, origin, std::move(stanza)};
+    handler(event);
+}
+
+void Router::to_bare(Host& host, const SessionPtr& origin, StanzaPtr stanza) {
+    if (stanza->is_iq()) {
+        const auto type = stanza->type();
+        if (type == "result" || type == "error") {
+            server_.iq_tracker().complete(stanza);
+            return;
+        }
+        // An iq to a bare JID is answered by the server on the account's behalf.
+        return iq_to_handler(host, IqTarget::account, origin, std::move(stanza), false);
+    }
+    StanzaEvent event{host, origin, stanza};
+    if (stanza->is_message()) {
+        if (host.stanza_hooks().fire(events::message_bare, event) != Verdict::pass) return;
+        return message_to_bare(host, origin, std::move(stanza));
+    }
+    if (host.stanza_hooks().fire(events::presence_bare, event) != Verdict::pass) return;
+    // Directed presence with no presence module: every available resource sees it.
+    bool delivered = false;
+    for (const auto& session : server_.sessions().resources(stanza->to())) {
+        if (!session->available()) continue;
+        session->deliver(stanza);
+        delivered = true;
+    }
+    if (!delivered && stanza->type().empty()) return;  // RFC 6121 §8.5.2.2.2: silently ignore
+}
+
+void Router::message_to_bare(Host& host, const SessionPtr& origin, StanzaPtr stanza) {
+    const auto type = stanza->type();
+    if (type == "error") {
+        // An error to a bare JID goes nowhere useful; RFC 6121 §8.5.2.1.1 says ignore it.
+        return;
+    }
+    auto sessions = server_.sessions().resources(stanza->to());
+    std::erase_if(sessions, [](const SessionPtr& s) { return !s->available() || s->priority() < 0; });
+    if (sessions.empty()) {
+        if (type == "groupchat") return bounce(origin, *stanza, "cancel", "service-unavailable");
+        return no_session(host, origin, std::move(stanza));
+    }
+    if (type == "headline") {
+        for (const auto& s : sessions) s->deliver(stanza);
+        return;
+    }
+    if (type == "groupchat") return bounce(origin, *stanza, "cancel", "service-unavailable");
+    // normal and chat: the available resource(s) of highest priority (RFC 6121 §8.5.2.1.1).
+    const int top = (*std::max_element(sessions.begin(), sessions.end(), [](auto& a, auto& b) {
+                        return a->priority() < b->priority();
+                    }))->priority();
+    for (const auto& s : sessions)
+        if (s->priority() == top) s->deliver(stanza);
+}
+
+void Router::to_full(Host& host, const SessionPtr& origin, StanzaPtr stanza) {
+    auto session = server_.sessions().find(stanza->to());
+    if (stanza->is_iq() && (stanza->type() == "result" || stanza->type() == "error") &&
+        !session) {
+        server_.iq_tracker().complete(stanza);
+        return;
+    }
+    StanzaEvent event{host, origin, stanza};
+    if (stanza->is_message()) {
+        if (host.stanza_hooks().fire(events::message_full, event) != Verdict::pass) return;
+    } else if (stanza->is_presence()) {
+        if (host.stanza_hooks().fire(events::presence_full, event) != Verdict::pass) return;
+    }
+    if (session) return session->deliver(std::move(stanza));
+
+    // No session with that resource (RFC 6121 §8.5.3.2).
+    if (stanza->is_message()) {
+        const auto type = stanza->type();
+        if (type == "normal" || type == "chat" || type.empty()) {
+            auto copy = stanza->copy();
+            copy->set_attr("to", stanza->to().bare_str());
+            return message_to_bare(host, origin, make_stanza(std::move(copy)));
+        }
+        if (type == "groupchat") return bounce(origin, *stanza, "cancel", "service-unavailable");
+        return;  // headline and error: silently ignored
+    }
+    if (stanza->is_iq()) return bounce(origin, *stanza, "cancel", "service-unavailable");
+    // Presence to an unavailable resource is dropped (subscriptions are the presence module's).
+}
+
+void Router::no_session(Host& host, const SessionPtr& origin, StanzaPtr stanza) {
+    // Whether the account exists decides between "offline" and "no such user"; only this path,
+    // never an online-to-online message, asks the database.
+    const std::string domain = stanza->to().domain();
+    const std::string user = stanza->to().local();
+    server_.accounts().exists(domain, user, [this, &host, origin, stanza](bool ok, bool exists) {
+        if (!ok) return bounce(origin, *stanza, "wait", "internal-server-error");
+        if (!exists) return bounce(origin, *stanza, "cancel", "service-unavailable");
+        StanzaEvent event{host, origin, stanza};
+        if (host.stanza_hooks().fire(events::message_offline, event) != Verdict::pass) return;
+        // No offline storage loaded: the sender must learn the message was not delivered.
+        bounce(origin, *stanza, "cancel", "service-unavailable");
+    });
+}
+
+}  // namespace starling

@@ -1,0 +1,38 @@
+#pragma once
+// Where a stanza goes (RFC 6121 §8). The rules in prose are in docs/routing.md; this file is the
+// code of that text and should read like it.
+
+#include "core/events.hpp"
+#include "core/host.hpp"
+
+namespace starling {
+
+class Server;
+
+class Router {
+public:
+    explicit Router(Server& server) : server_(server) {}
+
+    /// Routes a stanza whose `from` is already trusted (stamped on c2s, or made by the server).
+    /// `origin` is the sending session, or null. Callable from any thread.
+    void route(const SessionPtr& origin, StanzaPtr stanza);
+
+    /// Sends an error reply for `stanza` back to its sender, unless it is itself an error.
+    void bounce(const SessionPtr& origin, const Stanza& stanza, std::string_view type,
+                std::string_view condition, std::string_view text = {});
+
+private:
+    void to_host(Host& host, const SessionPtr& origin, StanzaPtr stanza);
+    void to_account(Host& host, const SessionPtr& origin, StanzaPtr stanza);
+    void to_bare(Host& host, const SessionPtr& origin, StanzaPtr stanza);
+    void to_full(Host& host, const SessionPtr& origin, StanzaPtr stanza);
+    void message_to_bare(Host& host, const SessionPtr& origin, StanzaPtr stanza);
+    void no_session(Host& host, const SessionPtr& origin, StanzaPtr stanza);
+    void iq_to_handler(Host& host, IqTarget target, const SessionPtr& origin, StanzaPtr stanza,
+                       bool fall_back_to_host);
+    void deliver_to_origin_or_route(const SessionPtr& origin, StanzaPtr stanza);
+
+    Server& server_;
+};
+
+}  // namespace starling

@@ -1,0 +1,322 @@
+#include "core/server.hpp"
+
+#include "core/control_socket.hpp"
+#include "core/logging.hpp"
+#include "core/module_loader.hpp"
+#include "net/asio.hpp"
+#include "net/tls_context.hpp"
+#include "storage/account_store.hpp"
+#include "stream/c2s_session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <thread>
+
+namespace starling {
+
+struct Server::Impl {
+    using tcp = asio::ip::tcp;
+    using Guard = asio::executor_work_guard<asio::io_context::executor_type>;
+
+    struct Listener {
+        config::ListenConfig config;
+        std::uint16_t port = 0;
+        std::vector<std::unique_ptr<tcp::acceptor>> acceptors;  // one per I/O thread
+    };
+
+    std::vector<std::unique_ptr<asio::io_context>> io;
+    std::vector<Guard> guards;
+    std::vector<std::thread> threads;
+    asio::io_context control;
+    std::optional<Guard> control_guard;
+    std::optional<asio::signal_set> signals;
+    std::vector<Listener> listeners;
+    std::unique_ptr<ControlSocket> control_socket;
+    asio::steady_timer housekeeping{control};
+
+    std::mutex tls_mutex;
+    std::shared_ptr<net::TlsContexts> tls;
+
+    std::mutex connections_mutex;
+    std::vector<std::weak_ptr<C2sSession>> connections;  // every stream, authenticated or not
+
+    std::vector<Registration> core_commands;
+    std::atomic<bool> stopping{false};
+
+    std::shared_ptr<net::TlsContexts> tls_contexts() {
+        std::lock_guard lock(tls_mutex);
+        return tls;
+    }
+};
+
+Server::Server(config::Config config)
+    : config_(std::make_shared<const config::Config>(std::move(config))),
+      router_(*this),
+      started_at_(std::chrono::steady_clock::now()),
+      impl_(std::make_unique<Impl>()) {
+    for (const auto& host : config_->hosts)
+        hosts_.emplace(host.domain, std::make_unique<Host>(*this, host.domain));
+    add_core_commands(commands_, impl_->core_commands);
+}
+
+Server::~Server() {
+    for (auto& [name, host] : hosts_) host->set_modules({});
+    impl_->core_commands.clear();
+}
+
+std::shared_ptr<const config::Config> Server::config() const {
+    std::lock_guard lock(config_mutex_);
+    return config_;
+}
+
+Host* Server::host(std::string_view domain) {
+    // The set of hosts is fixed for the life of the process (a reload may not change it), so
+    // this lookup needs no lock.
+    auto it = hosts_.find(domain);
+    return it == hosts_.end() ? nullptr : it->second.get();
+}
+
+std::vector<std::string> Server::host_names() const {
+    std::vector<std::string> out;
+    for (const auto& [name, host] : hosts_) out.push_back(name);
+    return out;
+}
+
+void Server::start() {
+    const auto config = this->config();
+    auth_throttle_.set_limit(config->limits.auth_failures, std::chrono::seconds(60));
+
+    storage::DatabaseConfig db{config->storage.driver, config->storage.path, config->storage.conninfo};
+    database_ = storage::open_database(db);
+    const int applied = storage::migrate(*database_, config->schema_path);
+    if (applied > 0) spdlog::info("storage: applied {} migration(s)", applied);
+    accounts_ = std::make_unique<storage::AccountStore>(*database_);
+
+    impl_->tls = std::make_shared<net::TlsContexts>(config->tls);
+
+    for (auto& [name, host] : hosts_) host->set_modules(load_modules(*host, *config));
+
+    const unsigned threads = config->threads > 0 ? config->threads
+                                                 : std::max(1u, std::thread::hardware_concurrency());
+    for (unsigned i = 0; i < threads; ++i) {
+        impl_->io.push_back(std::make_unique<asio::io_context>(1));
+        impl_->guards.emplace_back(impl_->io.back()->get_executor());
+    }
+
+    // Each I/O thread accepts on its own socket (SO_REUSEPORT): the kernel spreads connections
+    // and a connection never leaves the thread that accepted it.
+    for (const auto& lc : config->listen) {
+        Impl::Listener listener{lc, lc.port, {}};
+        for (auto& io : impl_->io) {
+            auto acceptor = std::make_unique<Impl::tcp::acceptor>(*io);
+            Impl::tcp::endpoint endpoint(asio::ip::make_address(lc.address), listener.port);
+            acceptor->open(endpoint.protocol());
+            acceptor->set_option(asio::socket_base::reuse_address(true));
+            int one = 1;
+            ::setsockopt(acceptor->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+            error_code ec;
+            acceptor->bind(endpoint, ec);
+            if (ec)
+                throw std::runtime_error("listen: cannot bind " + lc.type + " on " + lc.address + ":" +
+                                         std::to_string(listener.port) + ": " + ec.message());
+            acceptor->listen(asio::socket_base::max_listen_connections);
+            listener.port = acceptor->local_endpoint().port();
+            listener.acceptors.push_back(std::move(acceptor));
+        }
+        spdlog::info("listening for {} on {}:{}", lc.type, lc.address, listener.port);
+        impl_->listeners.push_back(std::move(listener));
+    }
+    for (auto& listener : impl_->listeners) {
+        const bool direct_tls = listener.config.type == "c2s_tls";
+        for (auto& acceptor : listener.acceptors) {
+            auto* raw = acceptor.get();
+            auto accept = std::make_shared<std::function<void()>>();
+            *accept = [this, raw, direct_tls, accept] {
+                raw->async_accept([this, raw, direct_tls, accept](const error_code& ec,
+                                                                  Impl::tcp::socket socket) {
+                    if (ec == asio::error::operation_aborted || impl_->stopping) return;
+                    if (!ec) {
+                        auto session = std::make_shared<C2sSession>(*this, std::move(socket),
+                                                                    impl_->tls_contexts(), direct_tls);
+                        {
+                            std::lock_guard lock(impl_->connections_mutex);
+                            impl_->connections.push_back(session);
+                        }
+                        session->start();
+                    } else {
+                        spdlog::warn("accept: {}", ec.message());
+                    }
+                    (*accept)();
+                });
+            };
+            asio::post(raw->get_executor(), [accept] { (*accept)(); });
+        }
+    }
+
+    if (!config->control_socket.empty())
+        impl_->control_socket = std::make_unique<ControlSocket>(impl_->control, *this, config->control_socket);
+
+    impl_->signals.emplace(impl_->control, SIGHUP, SIGTERM, SIGINT);
+    std::function<void()> wait_signal;
+    auto on_signal = std::make_shared<std::function<void(const error_code&, int)>>();
+    *on_signal = [this, on_signal](const error_code& ec, int signal) {
+        if (ec) return;
+        if (signal == SIGHUP) {
+            spdlog::info("SIGHUP: reloading {}", this->config()->path);
+            if (auto error = reload(); !error.empty())
+                spdlog::error("reload rejected, the running configuration stays: {}", error);
+            impl_->signals->async_wait(*on_signal);
+        } else {
+            spdlog::info("{}: shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+            stop();
+        }
+    };
+    impl_->signals->async_wait(*on_signal);
+
+    // Housekeeping: expire server-sent iqs that got no answer, forget closed connections.
+    auto tick = std::make_shared<std::function<void()>>();
+    *tick = [this, tick] {
+        impl_->housekeeping.expires_after(std::chrono::seconds(1));
+        impl_->housekeeping.async_wait([this, tick](const error_code& ec) {
+            if (ec) return;
+            iq_tracker_.expire(std::chrono::steady_clock::now());
+            {
+                std::lock_guard lock(impl_->connections_mutex);
+                std::erase_if(impl_->connections, [](const auto& w) { return w.expired(); });
+            }
+            (*tick)();
+        });
+    };
+    (*tick)();
+    impl_->control_guard.emplace(impl_->control.get_executor());
+}
+
+int Server::run() {
+    for (auto& io : impl_->io) impl_->threads.emplace_back([&ctx = *io] { ctx.run(); });
+    spdlog::info("starlingd ready: {} host(s), {} I/O thread(s)", hosts_.size(), impl_->io.size());
+    impl_->control.run();
+    for (auto& t : impl_->threads) t.join();
+    return 0;
+}
+
+void Server::stop() {
+    asio::post(impl_->control, [this] {
+        if (impl_->stopping.exchange(true)) return;
+        for (auto& listener : impl_->listeners)
+            for (auto& acceptor : listener.acceptors)
+                asio::post(acceptor->get_executor(), [a = acceptor.get()] {
+                    error_code ec;
+                    a->close(ec);
+                });
+        if (impl_->control_socket) impl_->control_socket->close();
+        std::vector<std::shared_ptr<C2sSession>> live;
+        {
+            std::lock_guard lock(impl_->connections_mutex);
+            for (auto& w : impl_->connections)
+                if (auto s = w.lock()) live.push_back(std::move(s));
+        }
+        for (auto& s : live) s->close("system-shutdown");
+        // Give the streams a moment to flush their errors, then stop the threads.
+        impl_->housekeeping.cancel();
+        auto timer = std::make_shared<asio::steady_timer>(impl_->control, std::chrono::milliseconds(300));
+        timer->async_wait([this, timer](const error_code&) {
+            impl_->guards.clear();
+            for (auto& io : impl_->io) io->stop();
+            impl_->signals->cancel();
+            impl_->control_guard.reset();
+            impl_->control.stop();
+        });
+    });
+}
+
+std::string Server::reload() {
+    const auto old = config();
+    config::Config fresh;
+    try {
+        fresh = config::load(old->path);
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+    // Hosts, listeners and storage are wired into running state; they change with a restart.
+    std::vector<std::string> old_hosts, new_hosts;
+    for (const auto& h : old->hosts) old_hosts.push_back(h.domain);
+    for (const auto& h : fresh.hosts) new_hosts.push_back(h.domain);
+    if (old_hosts != new_hosts) return fresh.path + ": hosts: changing the list of hosts needs a restart";
+    if (old->listen.size() != fresh.listen.size())
+        return fresh.path + ": listen: changing listeners needs a restart";
+    for (std::size_t i = 0; i < fresh.listen.size(); ++i) {
+        const auto& a = old->listen[i];
+        const auto& b = fresh.listen[i];
+        if (a.type != b.type || a.address != b.address || a.port != b.port)
+            return fresh.path + ": listen: changing listeners needs a restart";
+    }
+    if (old->storage.driver != fresh.storage.driver || old->storage.path != fresh.storage.path ||
+        old->storage.conninfo != fresh.storage.conninfo)
+        return fresh.path + ": storage: changing storage needs a restart";
+
+    std::shared_ptr<net::TlsContexts> tls;
+    try {
+        tls = std::make_shared<net::TlsContexts>(fresh.tls);
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+    // Load every host's new modules before touching the running ones: all or nothing.
+    std::map<std::string, std::vector<std::shared_ptr<LoadedModule>>> modules;
+    try {
+        for (auto& [name, host] : hosts_) modules[name] = load_modules(*host, fresh);
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+    apply_logging(fresh.log);
+    auth_throttle_.set_limit(fresh.limits.auth_failures, std::chrono::seconds(60));
+    {
+        std::lock_guard lock(impl_->tls_mutex);
+        impl_->tls = std::move(tls);
+    }
+    {
+        std::lock_guard lock(config_mutex_);
+        config_ = std::make_shared<const config::Config>(std::move(fresh));
+    }
+    for (auto& [name, host] : hosts_) host->set_modules(std::move(modules[name]));
+    spdlog::info("configuration reloaded");
+    return {};
+}
+
+Registration Server::add_timer(std::chrono::milliseconds interval, std::function<void()> fn) {
+    struct Timer {
+        asio::steady_timer timer;
+        std::function<void()> fn;
+        std::chrono::milliseconds interval;
+        bool cancelled = false;
+    };
+    auto timer = std::make_shared<Timer>(Timer{asio::steady_timer(impl_->control), std::move(fn), interval});
+    auto arm = std::make_shared<std::function<void()>>();
+    std::weak_ptr<std::function<void()>> weak_arm = arm;
+    *arm = [timer, weak_arm] {
+        timer->timer.expires_after(timer->interval);
+        timer->timer.async_wait([timer, weak_arm](const error_code& ec) {
+            if (ec || timer->cancelled) return;
+            timer->fn();
+            if (auto again = weak_arm.lock()) (*again)();
+        });
+    };
+    asio::post(impl_->control, [arm] { (*arm)(); });
+    return Registration([this, timer, arm]() mutable {
+        asio::post(impl_->control, [timer, arm] {
+            timer->cancelled = true;
+            timer->timer.cancel();
+        });
+        arm.reset();
+    });
+}
+
+void Server::post(std::function<void()> fn) { asio::post(impl_->control, std::move(fn)); }
+
+std::vector<std::uint16_t> Server::bound_ports() const {
+    std::vector<std::uint16_t> out;
+    for (const auto& l : impl_->listeners) out.push_back(l.port);
+    return out;
+}
+
+}  // namespace starling

@@ -1,0 +1,82 @@
+#pragma once
+// The running server: configuration, I/O threads, hosts, sessions, storage and the control socket.
+// This header stays free of Asio so that modules and most of the core compile quickly.
+
+#include "core/command_registry.hpp"
+#include "core/config.hpp"
+#include "core/host.hpp"
+#include "core/iq_tracker.hpp"
+#include "core/metrics.hpp"
+#include "core/router.hpp"
+#include "core/session_manager.hpp"
+#include "core/throttle.hpp"
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace starling {
+
+namespace storage {
+class Database;
+class AccountStore;
+}  // namespace storage
+
+class Server {
+public:
+    explicit Server(config::Config config);
+    ~Server();
+
+    /// Opens storage, loads modules, binds listeners; throws with an operator-readable message.
+    void start();
+    /// Runs the I/O threads until stop(); returns the exit status.
+    int run();
+    /// Closes every stream with <system-shutdown/>, then stops the threads. Any thread.
+    void stop();
+    /// Re-reads the configuration file and certificates; all-or-nothing. Returns "" on success,
+    /// else the reason the new configuration was rejected (the old one keeps running).
+    std::string reload();
+
+    std::shared_ptr<const config::Config> config() const;
+    Host* host(std::string_view domain);
+    std::vector<std::string> host_names() const;
+    Router& router() { return router_; }
+    SessionManager& sessions() { return sessions_; }
+    storage::Database& database() { return *database_; }
+    storage::AccountStore& accounts() { return *accounts_; }
+    IqTracker& iq_tracker() { return iq_tracker_; }
+    CommandRegistry& commands() { return commands_; }
+    Metrics& metrics() { return metrics_; }
+    Throttle& auth_throttle() { return auth_throttle_; }
+    std::chrono::steady_clock::time_point started_at() const { return started_at_; }
+
+    /// Runs `fn` once after `delay` on the server's control thread; the registration cancels it.
+    Registration add_timer(std::chrono::milliseconds interval, std::function<void()> fn);
+    /// Runs `fn` on the control thread (for work that must not run on an I/O thread).
+    void post(std::function<void()> fn);
+
+    /// The ports actually bound, by listener index (port 0 in the config picks a free one).
+    std::vector<std::uint16_t> bound_ports() const;
+
+private:
+    struct Impl;
+
+    mutable std::mutex config_mutex_;
+    std::shared_ptr<const config::Config> config_;
+    std::map<std::string, std::unique_ptr<Host>, std::less<>> hosts_;
+    SessionManager sessions_;
+    Router router_;
+    IqTracker iq_tracker_;
+    CommandRegistry commands_;
+    Metrics metrics_;
+    Throttle auth_throttle_;
+    std::unique_ptr<storage::Database> database_;
+    std::unique_ptr<storage::AccountStore> accounts_;
+    std::chrono::steady_clock::time_point started_at_;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace starling

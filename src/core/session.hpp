@@ -1,0 +1,36 @@
+#pragma once
+// A bound client resource as the router sees it. The c2s stream implements it; the cluster layer
+// (later) will implement it for sessions on other nodes.
+
+#include "core/stanza.hpp"
+
+#include <chrono>
+#include <memory>
+#include <string_view>
+
+namespace starling {
+
+class Session : public std::enable_shared_from_this<Session> {
+public:
+    virtual ~Session() = default;
+    /// The full JID; fixed once bound.
+    virtual const Jid& jid() const = 0;
+    /// From the last available presence; meaningful only while available().
+    virtual int priority() const = 0;
+    /// True once the client sent initial presence and until it sends unavailable.
+    virtual bool available() const = 0;
+    /// Queues the stanza for this client; callable from any thread.
+    virtual void deliver(StanzaPtr stanza) = 0;
+    /// Ends the stream with this stream error condition; callable from any thread.
+    virtual void close(std::string_view condition, std::string_view text = {}) = 0;
+    /// When the client last sent anything (for idle pings and XEP-0012).
+    virtual std::chrono::steady_clock::time_point last_activity() const = 0;
+    /// The peer address, for logs and `starlingctl sessions`.
+    virtual std::string peer() const = 0;
+    /// "STARTTLS", "TLS" or "plain", and the SASL mechanism used.
+    virtual std::string security() const = 0;
+};
+
+using SessionPtr = std::shared_ptr<Session>;
+
+}  // namespace starling

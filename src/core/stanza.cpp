@@ -1,0 +1,54 @@
+#include "core/stanza.hpp"
+
+#include "xml/serializer.hpp"
+
+namespace starling {
+
+Stanza::Stanza(xml::ElementPtr element) : element_(std::move(element)) {
+    if (auto to = element_->attr("to"); !to.empty()) {
+        if (auto jid = Jid::parse(to)) to_ = std::move(*jid);
+        else bad_to_ = true;
+    }
+    if (auto from = element_->attr("from"); !from.empty()) {
+        if (auto jid = Jid::parse(from)) from_ = std::move(*jid);
+    }
+}
+
+const std::string& Stanza::bytes() const {
+    std::call_once(serialized_once_, [this] { xml::serialize(*element_, bytes_, ns_client); });
+    return bytes_;
+}
+
+StanzaPtr make_stanza(xml::ElementPtr element) { return std::make_shared<const Stanza>(std::move(element)); }
+
+StanzaPtr make_error_reply(const Stanza& original, std::string_view error_type,
+                           std::string_view condition, std::string_view text) {
+    auto reply = original.copy();
+    const std::string to(original.element().attr("from"));
+    const std::string from(original.element().attr("to"));
+    reply->remove_attr("to");
+    reply->remove_attr("from");
+    if (!to.empty()) reply->set_attr("to", to);
+    if (!from.empty()) reply->set_attr("from", from);
+    reply->set_attr("type", "error");
+    // An iq error need not echo the request payload; messages and presences keep their content so
+    // the sender can tell which one bounced.
+    if (original.is_iq()) reply->clear_children();
+    auto& error = reply->add_child("error");
+    error.set_attr("type", error_type);
+    error.add_child(std::string(condition), std::string(ns_stanzas));
+    if (!text.empty()) error.add_child("text", std::string(ns_stanzas)).add_text(text);
+    return make_stanza(std::move(reply));
+}
+
+StanzaPtr make_iq_result(const Stanza& request, xml::ElementPtr payload) {
+    auto reply = xml::make_element("iq", std::string(ns_client));
+    reply->set_attr("id", request.element().attr("id"));
+    if (auto from = request.element().attr("from"); !from.empty()) reply->set_attr("to", from);
+    if (auto to = request.element().attr("to"); !to.empty()) reply->set_attr("from", to);
+    reply->set_attr("type", "result");
+    if (payload) reply->add_child(std::move(payload));
+    return make_stanza(std::move(reply));
+}
+
+}  // namespace starling

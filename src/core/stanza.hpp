@@ -1,0 +1,60 @@
+#pragma once
+// A routed stanza: an immutable element tree plus what routing reads from it, shared by every
+// recipient. The serialized bytes are made once, on first use, so a fan-out serializes once.
+
+#include "jid/jid.hpp"
+#include "xml/element.hpp"
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+namespace starling {
+
+inline constexpr std::string_view ns_client = "jabber:client";
+inline constexpr std::string_view ns_stanzas = "urn:ietf:params:xml:ns:xmpp-stanzas";
+
+class Stanza {
+public:
+    /// `to` and `from` are parsed here; an unparsable address leaves it empty and sets bad_to().
+    explicit Stanza(xml::ElementPtr element);
+
+    const xml::Element& element() const { return *element_; }
+    /// A deep copy to rewrite (the shared original stays untouched).
+    xml::ElementPtr copy() const { return element_->clone(); }
+
+    const std::string& name() const { return element_->name(); }
+    std::string_view type() const { return element_->attr("type"); }
+    std::string_view id() const { return element_->attr("id"); }
+    const Jid& to() const { return to_; }
+    const Jid& from() const { return from_; }
+    bool bad_to() const { return bad_to_; }
+    bool is_message() const { return name() == "message"; }
+    bool is_presence() const { return name() == "presence"; }
+    bool is_iq() const { return name() == "iq"; }
+
+    /// The bytes as written on a c2s stream (default namespace jabber:client).
+    const std::string& bytes() const;
+
+private:
+    xml::ElementPtr element_;
+    Jid to_;
+    Jid from_;
+    bool bad_to_ = false;
+    mutable std::once_flag serialized_once_;
+    mutable std::string bytes_;
+};
+
+using StanzaPtr = std::shared_ptr<const Stanza>;
+
+StanzaPtr make_stanza(xml::ElementPtr element);
+
+/// An error reply to `original` (RFC 6120 §8.3): to/from swapped, the original's children kept
+/// for iq-less context, `<error type=...><condition xmlns=stanzas/></error>` appended.
+StanzaPtr make_error_reply(const Stanza& original, std::string_view error_type,
+                           std::string_view condition, std::string_view text = {});
+/// A result iq for an iq get/set, optionally carrying a payload.
+StanzaPtr make_iq_result(const Stanza& request, xml::ElementPtr payload = nullptr);
+
+}  // namespace starling

@@ -1,0 +1,85 @@
+#include "net/tls_context.hpp"
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <stdexcept>
+
+namespace starling::net {
+namespace {
+
+std::string openssl_error() {
+    char buf[256];
+    ERR_error_string_n(ERR_get_error(), buf, sizeof buf);
+    ERR_clear_error();
+    return buf;
+}
+
+}  // namespace
+
+std::unique_ptr<asio::ssl::context> TlsContexts::make(const config::CertKey& files) {
+    auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+    SSL_CTX* native = ctx->native_handle();
+    SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+    SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+                                    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
+    // Idle connections keep no read/write buffers: they are most of a server's connections.
+    SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
+    if (SSL_CTX_use_certificate_chain_file(native, files.certificate.c_str()) != 1)
+        throw std::runtime_error("tls: cannot load certificate '" + files.certificate + "': " + openssl_error());
+    if (SSL_CTX_use_PrivateKey_file(native, files.key.c_str(), SSL_FILETYPE_PEM) != 1)
+        throw std::runtime_error("tls: cannot load key '" + files.key + "': " + openssl_error());
+    if (SSL_CTX_check_private_key(native) != 1)
+        throw std::runtime_error("tls: key '" + files.key + "' does not match certificate '" +
+                                 files.certificate + "'");
+    return ctx;
+}
+
+TlsContexts::TlsContexts(const config::TlsConfig& tls) {
+    default_ = make(tls.defaults);
+    for (const auto& [host, files] : tls.hosts) by_host_[host] = make(files);
+    SSL_CTX_set_tlsext_servername_callback(default_->native_handle(), &TlsContexts::on_servername);
+    SSL_CTX_set_tlsext_servername_arg(default_->native_handle(), this);
+}
+
+int TlsContexts::on_servername(SSL* ssl, int*, void* arg) {
+    auto* self = static_cast<TlsContexts*>(arg);
+    const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    if (!name) return SSL_TLSEXT_ERR_OK;
+    std::string host(name);
+    for (auto& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    auto it = self->by_host_.find(host);
+    if (it != self->by_host_.end()) SSL_set_SSL_CTX(ssl, it->second->native_handle());
+    return SSL_TLSEXT_ERR_OK;
+}
+
+std::string tls_exporter(SSL* ssl) {
+    // RFC 9266: 32 bytes of keying material, label "EXPORTER-Channel-Binding", empty context.
+    // Defined for TLS 1.3 only; earlier versions lack the extended master secret guarantee.
+    if (SSL_version(ssl) < TLS1_3_VERSION) return {};
+    std::string out(32, '\0');
+    static constexpr char label[] = "EXPORTER-Channel-Binding";
+    if (SSL_export_keying_material(ssl, reinterpret_cast<unsigned char*>(out.data()), out.size(),
+                                   label, sizeof label - 1, nullptr, 0, 0) != 1)
+        return {};
+    return out;
+}
+
+std::string tls_server_end_point(SSL* ssl) {
+    // RFC 5929 §4.1: the certificate's signature hash, with MD5 and SHA-1 upgraded to SHA-256.
+    X509* cert = SSL_get_certificate(ssl);
+    if (!cert) return {};
+    int md_nid = 0;
+    if (!OBJ_find_sigid_algs(X509_get_signature_nid(cert), &md_nid, nullptr)) return {};
+    const EVP_MD* md = (md_nid == NID_md5 || md_nid == NID_sha1 || md_nid == NID_undef)
+                           ? EVP_sha256()
+                           : EVP_get_digestbynid(md_nid);
+    if (!md) return {};
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (X509_digest(cert, md, digest, &len) != 1) return {};
+    return std::string(reinterpret_cast<char*>(digest), len);
+}
+
+}  // namespace starling::net

@@ -1,0 +1,311 @@
+// The protocol half of a c2s stream: stream headers, features, STARTTLS, SASL, binding and the
+// checks every client stanza passes before it reaches the router.
+
+#include "core/server.hpp"
+#include "storage/account_store.hpp"
+#include "stream/c2s_session.hpp"
+#include "xml/serializer.hpp"
+
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
+namespace starling {
+namespace {
+
+constexpr std::string_view ns_streams = "http://etherx.jabber.org/streams";
+constexpr std::string_view ns_tls = "urn:ietf:params:xml:ns:xmpp-tls";
+constexpr std::string_view ns_sasl = "urn:ietf:params:xml:ns:xmpp-sasl";
+constexpr std::string_view ns_bind = "urn:ietf:params:xml:ns:xmpp-bind";
+constexpr std::string_view ns_session = "urn:ietf:params:xml:ns:xmpp-session";
+
+std::string random_id(std::size_t bytes) {
+    std::string raw(bytes, '\0');
+    RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(raw.size()));
+    static constexpr char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+    std::string out;
+    for (unsigned char c : raw) out += digits[c % 36];
+    return out;
+}
+
+std::string sasl_element(std::string_view name, std::string_view raw) {
+    std::string out = "<";
+    out += name;
+    out += " xmlns='urn:ietf:params:xml:ns:xmpp-sasl'";
+    if (raw.empty()) return out + "/>";
+    out += ">" + sasl::base64_encode(raw) + "</";
+    out += name;
+    return out + ">";
+}
+
+}  // namespace
+
+std::string C2sSession::header_text(bool with_decl) const {
+    std::string out = with_decl ? "<?xml version='1.0'?>" : "";
+    out += "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'";
+    out += " id='" + stream_id_ + "'";
+    if (host_) out += " from='" + host_->domain() + "'";
+    out += " version='1.0' xml:lang='en'>";
+    return out;
+}
+
+void C2sSession::on_stream_open(xml::StreamHeader header) {
+    if (state_ == State::closing || state_ == State::closed) return;
+    stream_id_ = random_id(16);
+    const auto to = header.attr("to");
+    auto domain = Jid::parse(to);
+    Host* host = domain && domain->is_domain() ? server_.host(domain->domain()) : nullptr;
+    // The first header picks the host; restarts must keep it (RFC 6120 §4.3.1).
+    if (host_ && host != host_) host = nullptr;
+    host_ = host ? host : host_;
+    if (header.default_ns != ns_client) return stream_error("invalid-namespace");
+    if (!host) return stream_error("host-unknown", to.empty() ? "no 'to' host given" : "");
+    if (header.attr("version") != "1.0") return stream_error("unsupported-version");
+    std::string out = header_text(!header_sent_);
+    header_sent_ = true;
+    send_text(std::move(out));
+    send_features();
+}
+
+void C2sSession::send_features() {
+    std::string out = "<stream:features>";
+    const auto config = server_.config();
+    if (state_ == State::connected) {
+        if (!tls_) {
+            out += "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'>";
+            out += config->tls.required ? "<required/></starttls>" : "</starttls>";
+        }
+        if (tls_ || !config->tls.required) {
+            sasl::ChannelBindings bindings;
+            if (tls_) {
+                if (auto e = net::tls_exporter(tls_->native_handle()); !e.empty())
+                    bindings.data["tls-exporter"] = e;
+                if (auto e = net::tls_server_end_point(tls_->native_handle()); !e.empty())
+                    bindings.data["tls-server-end-point"] = e;
+            }
+            out += "<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>";
+            for (const auto& name : sasl::mechanism_names(tls_ != nullptr, bindings))
+                out += "<mechanism>" + name + "</mechanism>";
+            out += "</mechanisms>";
+            if (!bindings.data.empty()) {
+                // XEP-0440: which channel-binding types a -PLUS client may pick.
+                out += "<sasl-channel-binding xmlns='urn:xmpp:sasl-cb:0'>";
+                for (const auto& [type, data] : bindings.data)
+                    out += "<channel-binding type='" + type + "'/>";
+                out += "</sasl-channel-binding>";
+            }
+        }
+    } else if (state_ == State::authenticated) {
+        out += "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>";
+        out += "<session xmlns='urn:ietf:params:xml:ns:xmpp-session'><optional/></session>";
+    }
+    out += "</stream:features>";
+    send_text(std::move(out));
+}
+
+void C2sSession::on_parse_error(xml::ParseError error, const std::string& detail) {
+    stream_error(xml::to_condition(error), detail);
+}
+
+void C2sSession::on_element(xml::ElementPtr element) {
+    if (state_ == State::closing || state_ == State::closed) return;
+    const auto& ns = element->xmlns();
+    if (state_ == State::connected) {
+        if (ns == ns_tls && element->name() == "starttls") return handle_starttls(*element);
+        if (ns == ns_sasl && element->name() == "auth") return handle_auth(*element);
+        if (ns == ns_sasl && (element->name() == "response" || element->name() == "abort"))
+            return handle_sasl_response(*element);
+        if (ns == ns_client && (element->name() == "iq" || element->name() == "message" ||
+                                element->name() == "presence"))
+            return stream_error("not-authorized", "authenticate first");
+        return stream_error("unsupported-stanza-type");
+    }
+    if (ns == ns_client && element->name() == "iq" && state_ == State::authenticated)
+        return handle_preauth_iq(std::move(element));
+    if (ns == ns_client && (element->name() == "iq" || element->name() == "message" ||
+                            element->name() == "presence")) {
+        if (state_ != State::bound) return stream_error("not-authorized", "bind a resource first");
+        return handle_stanza(std::move(element));
+    }
+    return stream_error("unsupported-stanza-type");
+}
+
+void C2sSession::handle_starttls(const xml::Element&) {
+    if (tls_) return stream_error("policy-violation", "TLS is already in use");
+    // Nothing after <starttls/> in this read is processed: the parser stops here and the next
+    // bytes it sees come through TLS, into a fresh parser.
+    parser_->stop();
+    restart_pending_ = true;
+    starttls_pending_ = true;
+    send_text("<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+}
+
+void C2sSession::handle_auth(const xml::Element& element) {
+    const auto config = server_.config();
+    if (!tls_ && config->tls.required) return sasl_failure("encryption-required");
+    if (mechanism_) return sasl_failure("malformed-request", "an exchange is already in progress");
+    if (server_.auth_throttle().blocked(peer_ip_))
+        return sasl_failure("temporary-auth-failure", "too many failed attempts; try again later");
+    sasl::ChannelBindings bindings;
+    if (tls_) {
+        if (auto e = net::tls_exporter(tls_->native_handle()); !e.empty()) bindings.data["tls-exporter"] = e;
+        if (auto e = net::tls_server_end_point(tls_->native_handle()); !e.empty())
+            bindings.data["tls-server-end-point"] = e;
+        bindings.plus_offered = !bindings.data.empty();
+    }
+    const auto name = element.attr("mechanism");
+    mechanism_ = sasl::make_mechanism(name, host_->domain(), tls_ != nullptr, bindings);
+    if (!mechanism_) return sasl_failure("invalid-mechanism");
+    mechanism_name_ = name;
+    const auto text = element.text();
+    std::optional<std::string> initial = text == "=" ? std::string() : sasl::base64_decode(text);
+    if (!initial) return sasl_failure("incorrect-encoding");
+    handle_sasl_step(mechanism_->start(*initial));
+}
+
+void C2sSession::handle_sasl_response(const xml::Element& element) {
+    if (!mechanism_) return sasl_failure("malformed-request", "no exchange in progress");
+    if (element.name() == "abort") return sasl_failure("aborted");
+    auto response = sasl::base64_decode(element.text());
+    if (!response) return sasl_failure("incorrect-encoding");
+    handle_sasl_step(mechanism_->step(*response));
+}
+
+void C2sSession::handle_sasl_step(const sasl::Step& step) {
+    switch (step.status) {
+    case sasl::Status::challenge:
+        return send_text(sasl_element("challenge", step.data));
+    case sasl::Status::failure:
+        return sasl_failure(step.condition, step.text);
+    case sasl::Status::need_secret: {
+        const auto account_key = mechanism_->username() + "@" + host_->domain();
+        if (server_.auth_throttle().blocked(account_key))
+            return sasl_failure("temporary-auth-failure", "too many failed attempts; try again later");
+        // The secret comes from storage on its own thread; resume on ours.
+        server_.accounts().secret(
+            host_->domain(), mechanism_->username(), mechanism_->hash(),
+            [self = self()](bool ok, std::optional<sasl::ScramSecret> secret) {
+                asio::post(self->socket_.get_executor(), [self, ok, secret = std::move(secret)] {
+                    if (self->state_ != State::connected || !self->mechanism_) return;
+                    if (!ok) return self->sasl_failure("temporary-auth-failure", "storage unavailable");
+                    self->handle_sasl_step(self->mechanism_->resume(secret));
+                });
+            });
+        return;
+    }
+    case sasl::Status::success:
+        username_ = mechanism_->username();
+        mechanism_.reset();
+        state_ = State::authenticated;
+        preauth_timer_.cancel();
+        {
+            auto limits = parser_->limits();
+            limits.max_stanza_bytes = server_.config()->limits.stanza_bytes;
+            parser_->set_limits(limits);
+        }
+        // The client restarts the stream after <success/>: the next bytes start a new document.
+        parser_->stop();
+        restart_pending_ = true;
+        spdlog::info("c2s {}: authenticated {}@{} with {}", peer_, username_, host_->domain(),
+                     mechanism_name_);
+        return send_text(sasl_element("success", step.data));
+    }
+}
+
+void C2sSession::sasl_failure(std::string_view condition, std::string_view text) {
+    if (condition == "not-authorized") {
+        server_.auth_throttle().record_failure(peer_ip_);
+        if (mechanism_ && !mechanism_->username().empty())
+            server_.auth_throttle().record_failure(mechanism_->username() + "@" + host_->domain());
+        spdlog::info("c2s {}: authentication failed for '{}' with {}", peer_,
+                     mechanism_ ? mechanism_->username() : "", mechanism_name_);
+    }
+    mechanism_.reset();
+    std::string out = "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><";
+    out += condition;
+    out += "/>";
+    if (!text.empty()) {
+        auto element = xml::make_element("text", std::string(ns_sasl));
+        element->add_text(text);
+        out += xml::to_string(*element, ns_sasl);
+    }
+    out += "</failure>";
+    send_text(std::move(out));
+    // RFC 6120 §6.4.5: the client may retry, but not forever.
+    if (++sasl_failures_ >= 3) stream_error("policy-violation", "too many failed authentication attempts");
+}
+
+void C2sSession::handle_preauth_iq(xml::ElementPtr element) {
+    auto stanza = make_stanza(std::move(element));
+    const auto* payload = stanza->element().first_child_element();
+    if (stanza->type() == "set" && payload && payload->xmlns() == ns_bind && payload->name() == "bind")
+        return handle_bind(*stanza);
+    if (stanza->type() == "set" && payload && payload->xmlns() == ns_session)
+        return send_text(xml::to_string(make_iq_result(*stanza)->element(), ns_client));
+    return stream_error("not-authorized", "bind a resource first");
+}
+
+void C2sSession::handle_bind(const Stanza& iq) {
+    const auto reply_error = [&](std::string_view type, std::string_view condition) {
+        send_text(xml::to_string(make_error_reply(iq, type, condition)->element(), ns_client));
+    };
+    std::string resource = iq.element().first_child_element()->child_text("resource", ns_bind);
+    if (resource.empty()) {
+        resource = "st-" + random_id(12);
+    } else if (auto prepared = resourceprep(resource)) {
+        resource = *prepared;
+    } else {
+        return reply_error("modify", "bad-request");
+    }
+    auto jid = Jid::make(username_, host_->domain(), resource);
+    if (!jid) return reply_error("modify", "bad-request");
+    const auto limit = server_.config()->limits.sessions_per_user;
+    if (server_.sessions().count_resources(jid->bare()) >= limit && !server_.sessions().find(*jid))
+        return reply_error("wait", "resource-constraint");
+    jid_ = *jid;
+    state_ = State::bound;
+    if (auto replaced = server_.sessions().bind(shared_from_this())) {
+        // RFC 6120 §7.7.2.2: the newer session wins; the older one learns why it went.
+        replaced->close("conflict", "replaced by a new connection with the same resource");
+    }
+    auto payload = xml::make_element("bind", std::string(ns_bind));
+    payload->add_child("jid").add_text(jid_.str());
+    send_text(xml::to_string(make_iq_result(iq, payload)->element(), ns_client));
+    spdlog::info("c2s {}: bound {}", peer_, jid_.str());
+    SessionEvent event{*host_, shared_from_this(), "bound"};
+    host_->session_hooks().fire(events::session_bound, event);
+}
+
+void C2sSession::handle_stanza(xml::ElementPtr element) {
+    // 'from' is ours to stamp: a client may give its own full or bare JID, nothing else
+    // (RFC 6120 §8.1.2.1).
+    if (auto from = element->attr("from"); !from.empty()) {
+        auto claimed = Jid::parse(from);
+        if (!claimed || !(*claimed == jid_ || *claimed == jid_.bare()))
+            return stream_error("invalid-from");
+    }
+    element->set_attr("from", jid_.str());
+    auto stanza = make_stanza(std::move(element));
+    if (stanza->is_presence() && stanza->to().empty()) {
+        const auto type = stanza->type();
+        if (type.empty()) {
+            int priority = 0;
+            try {
+                const auto text = stanza->element().child_text("priority");
+                if (!text.empty()) priority = std::clamp(std::stoi(text), -128, 127);
+            } catch (const std::exception&) {
+                priority = 0;
+            }
+            priority_.store(priority);
+            const bool initial = !available_.exchange(true);
+            if (initial) {
+                SessionEvent event{*host_, shared_from_this(), "available"};
+                host_->session_hooks().fire(events::session_available, event);
+            }
+        } else if (type == "unavailable") {
+            available_.store(false);
+        }
+    }
+    server_.router().route(shared_from_this(), std::move(stanza));
+}
+
+}  // namespace starling

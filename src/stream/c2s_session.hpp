@@ -1,0 +1,112 @@
+#pragma once
+// One client-to-server stream (RFC 6120): STARTTLS or direct TLS, SASL, resource binding, then
+// stanzas to and from the router. Lives on one I/O thread for its whole life; other threads
+// reach it only through deliver() and close(), which post to that thread.
+
+#include "core/session.hpp"
+#include "net/asio.hpp"
+#include "net/tls_context.hpp"
+#include "stream/sasl.hpp"
+#include "xml/stream_parser.hpp"
+
+#include <atomic>
+#include <deque>
+#include <memory>
+#include <string>
+
+namespace starling {
+
+class Server;
+class Host;
+
+class C2sSession final : public Session {
+public:
+    C2sSession(Server& server, asio::ip::tcp::socket socket,
+               std::shared_ptr<net::TlsContexts> tls, bool direct_tls);
+    ~C2sSession() override;
+
+    void start();
+
+    // Session
+    const Jid& jid() const override { return jid_; }
+    int priority() const override { return priority_.load(std::memory_order_relaxed); }
+    bool available() const override { return available_.load(std::memory_order_relaxed); }
+    void deliver(StanzaPtr stanza) override;
+    void close(std::string_view condition, std::string_view text = {}) override;
+    std::chrono::steady_clock::time_point last_activity() const override;
+    std::string peer() const override { return peer_; }
+    std::string security() const override;
+
+private:
+    enum class State { connected, authenticated, bound, closing, closed };
+
+    // I/O (c2s_session.cpp)
+    void do_handshake();
+    void on_handshake(const error_code& ec);
+    void do_read();
+    void on_read(const error_code& ec, std::size_t n);
+    void send_text(std::string text);
+    void enqueue(StanzaPtr stanza);
+    void do_write();
+    void on_write(const error_code& ec);
+    void stream_error(std::string_view condition, std::string_view text = {});
+    void finish_close();
+    void shutdown_socket();
+    std::shared_ptr<C2sSession> self() { return std::static_pointer_cast<C2sSession>(shared_from_this()); }
+
+    // Negotiation (c2s_negotiation.cpp)
+    void on_stream_open(xml::StreamHeader header);
+    void on_element(xml::ElementPtr element);
+    void on_parse_error(xml::ParseError error, const std::string& detail);
+    void send_features();
+    void handle_starttls(const xml::Element& element);
+    void handle_auth(const xml::Element& element);
+    void handle_sasl_response(const xml::Element& element);
+    void handle_sasl_step(const sasl::Step& step);
+    void sasl_failure(std::string_view condition, std::string_view text = {});
+    void handle_preauth_iq(xml::ElementPtr element);
+    void handle_bind(const Stanza& iq);
+    void handle_stanza(xml::ElementPtr element);
+    void start_preauth_timer();
+    std::string header_text(bool with_decl) const;
+
+    Server& server_;
+    asio::ip::tcp::socket socket_;
+    std::shared_ptr<net::TlsContexts> tls_contexts_;
+    std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket&>> tls_;
+    bool direct_tls_;
+    std::string peer_;
+    std::string peer_ip_;
+
+    std::unique_ptr<xml::StreamParser> parser_;  // made in start(): its callbacks need `this`
+    std::unique_ptr<char[]> read_buffer_;
+    bool restart_pending_ = false;  // reset the parser before the next bytes (after TLS/SASL)
+    bool starttls_pending_ = false; // handshake once <proceed/> is written
+
+    State state_ = State::connected;
+    bool header_sent_ = false;
+    std::string stream_id_;
+    Host* host_ = nullptr;
+    std::unique_ptr<sasl::Mechanism> mechanism_;
+    std::string mechanism_name_;
+    std::string username_;
+    int sasl_failures_ = 0;
+    Jid jid_;
+    std::atomic<int> priority_{0};
+    std::atomic<bool> available_{false};
+    std::atomic<std::int64_t> last_activity_;
+    asio::steady_timer preauth_timer_;
+
+    struct Outgoing {
+        StanzaPtr stanza;  // a routed stanza (its cached bytes are written), or
+        std::string text;  // stream-level XML we made
+        std::size_t size() const { return stanza ? stanza->bytes().size() : text.size(); }
+    };
+    std::deque<Outgoing> queue_;
+    std::deque<Outgoing> in_flight_;
+    std::size_t queued_bytes_ = 0;
+    bool writing_ = false;
+    bool close_after_write_ = false;
+};
+
+}  // namespace starling
