@@ -51,8 +51,8 @@ bool valid_a_labels(std::string_view ascii) {
     std::size_t start = 0;
     while (true) {
         const std::size_t dot = ascii.find('.', start);
-        const std::string_view label =
-            ascii.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+        const std::size_t end = dot == std::string_view::npos ? ascii.size() : dot;
+        const std::string_view label = ascii.substr(start, end - start);
         if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
             return false;
         }

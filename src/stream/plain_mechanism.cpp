@@ -25,7 +25,9 @@ public:
     }
 
     Step step(std::string_view message) override {
-        if (state_ != State::awaiting_response) return fail("malformed-request", "unexpected response");
+        if (state_ != State::awaiting_response) {
+            return fail("malformed-request", "unexpected response");
+        }
         return response(message);
     }
 

@@ -26,7 +26,8 @@ std::optional<std::string> prepare_username(std::string_view username);
 bool authzid_matches(std::string_view authzid, std::string_view username, std::string_view domain);
 
 /// Salted secrets for a password: derive with a given salt, or make with a fresh random salt.
-ScramSecret derive_secret(Hash hash, std::string_view password, std::string_view salt, int iterations);
+ScramSecret derive_secret(Hash hash, std::string_view password, std::string_view salt,
+                          int iterations);
 ScramSecret make_secret(Hash hash, std::string_view password, int iterations = 4096);
 /// One secret per hash we offer, so every SCRAM variant works for every account.
 std::vector<ScramSecret> make_all_secrets(std::string_view password, int iterations = 4096);

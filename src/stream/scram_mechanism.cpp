@@ -25,7 +25,9 @@ public:
     }
 
     Step start(std::string_view initial_response) override {
-        if (state_ != State::initial || started_) return fail("malformed-request", "already started");
+        if (state_ != State::initial || started_) {
+            return fail("malformed-request", "already started");
+        }
         started_ = true;
         // SCRAM is client-first: without an initial response the client sends it after an empty
         // challenge.
@@ -118,7 +120,9 @@ private:
         std::string error;
         auto final_message = parse_client_final(message, error);
         if (!final_message) return fail("malformed-request", error);
-        if (final_message->nonce != nonce_) return fail("not-authorized", "the nonce does not match");
+        if (final_message->nonce != nonce_) {
+            return fail("not-authorized", "the nonce does not match");
+        }
         if (!equal_ct(final_message->channel_binding, gs2_header_ + cb_data_)) {
             return fail("not-authorized", "the channel binding does not match");
         }

@@ -106,7 +106,8 @@ public:
         CPPUNIT_ASSERT(a.stored_key != b.stored_key);
         CPPUNIT_ASSERT_EQUAL(4096, a.iterations);
         CPPUNIT_ASSERT_EQUAL(5000, b.iterations);
-        CPPUNIT_ASSERT_EQUAL(a.stored_key, derive_secret(Hash::sha256, "pencil", a.salt, 4096).stored_key);
+        CPPUNIT_ASSERT_EQUAL(a.stored_key,
+                             derive_secret(Hash::sha256, "pencil", a.salt, 4096).stored_key);
 
         const auto all = make_all_secrets("pencil", 4096);
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), all.size());
@@ -174,7 +175,8 @@ public:
         const char* unknown[] = {"scram-sha-256", "SCRAM-SHA-384", "SCRAM-SHA-256-plus",
                                  "SCRAM-", "DIGEST-MD5", "", "SCRAM-SHA-256-PLUS-PLUS"};
         for (const char* name : unknown) {
-            CPPUNIT_ASSERT_MESSAGE(name, make_mechanism(name, "example.test", true, bound) == nullptr);
+            CPPUNIT_ASSERT_MESSAGE(name,
+                                   make_mechanism(name, "example.test", true, bound) == nullptr);
         }
         // -PLUS needs channel binding data; PLAIN needs TLS.
         CPPUNIT_ASSERT(make_mechanism("SCRAM-SHA-256-PLUS", "example.test", true, {}) == nullptr);

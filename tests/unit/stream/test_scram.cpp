@@ -80,7 +80,8 @@ public:
         const ScramSecret secret =
             derive_secret(Hash::sha1, "pencil", decode("QSXCR+Q6sek8bf92"), 4096);
         auto mechanism = make_scram_mechanism(Hash::sha1, false, domain, {}, "3rfcNHYJY1ZVvWVs7j");
-        assert_status(Status::need_secret, mechanism->start("n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL"));
+        assert_status(Status::need_secret,
+                      mechanism->start("n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL"));
         CPPUNIT_ASSERT_EQUAL(std::string("user"), mechanism->username());
         CPPUNIT_ASSERT(mechanism->hash() == Hash::sha1);
         const Step challenge = mechanism->resume(secret);
@@ -122,7 +123,8 @@ public:
         assert_status(Status::need_secret, mechanism->start(client.client_first()));
         CPPUNIT_ASSERT(mechanism->hash() == Hash::sha512);
         const Step challenge = mechanism->resume(secret);
-        CPPUNIT_ASSERT_EQUAL(std::string("NaCl-salt"), decode(scram_test::attribute(challenge.data, 's')));
+        CPPUNIT_ASSERT_EQUAL(std::string("NaCl-salt"),
+                             decode(scram_test::attribute(challenge.data, 's')));
         CPPUNIT_ASSERT_EQUAL(std::string("5000"), scram_test::attribute(challenge.data, 'i'));
         const Step final_step = mechanism->step(client.client_final(challenge.data));
         assert_status(Status::success, final_step);
