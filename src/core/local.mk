@@ -1,5 +1,21 @@
 # src/core
 
+# Core: stanzas, sessions, router, hosts, events, the module API and loader, commands, server.
+libstarling_la_SOURCES += \
+	src/core/stanza.cpp src/core/stanza.hpp \
+	src/core/session.hpp src/core/session_manager.cpp src/core/session_manager.hpp \
+	src/core/router.cpp src/core/router.hpp \
+	src/core/events.cpp src/core/events.hpp src/core/registration.hpp \
+	src/core/host.cpp src/core/host.hpp \
+	src/core/iq_tracker.cpp src/core/iq_tracker.hpp \
+	src/core/metrics.hpp src/core/throttle.hpp \
+	src/core/module.hpp src/core/module_context.cpp \
+	src/core/module_loader.cpp src/core/module_loader.hpp \
+	src/core/command_registry.cpp src/core/command_registry.hpp src/core/core_commands.cpp \
+	src/core/control_socket.cpp src/core/control_socket.hpp \
+	src/core/logging.cpp src/core/logging.hpp \
+	src/core/server.cpp src/core/server.hpp
+
 # Config: the YAML configuration, its validation, and module options declared as data.
 libstarling_la_SOURCES += \
 	src/core/config.cpp src/core/config.hpp \

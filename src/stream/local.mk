@@ -1,5 +1,9 @@
 # src/stream
 
+# c2s streams
+libstarling_la_SOURCES += src/stream/c2s_session.cpp src/stream/c2s_negotiation.cpp \
+	src/stream/c2s_session.hpp
+
 # SASL
 libstarling_la_SOURCES += src/stream/sasl.cpp \
 	src/stream/scram_crypto.cpp \
