@@ -100,7 +100,9 @@ const Element* Element::first_child_element() const {
 std::vector<const Element*> Element::child_elements() const {
     std::vector<const Element*> elements;
     for (const Node& node : children_) {
-        if (const auto* element = std::get_if<ElementPtr>(&node)) elements.push_back(element->get());
+        if (const auto* element = std::get_if<ElementPtr>(&node)) {
+            elements.push_back(element->get());
+        }
     }
     return elements;
 }

@@ -31,7 +31,9 @@ ExpandedName split_name(const XML_Char* raw) {
     const std::size_t first = name.find(separator);
     if (first == std::string_view::npos) return {{}, name, {}};
     const std::size_t second = name.find(separator, first + 1);
-    if (second == std::string_view::npos) return {name.substr(0, first), name.substr(first + 1), {}};
+    if (second == std::string_view::npos) {
+        return {name.substr(0, first), name.substr(first + 1), {}};
+    }
     return {name.substr(0, first), name.substr(first + 1, second - first - 1),
             name.substr(second + 1)};
 }
