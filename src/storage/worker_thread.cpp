@@ -9,7 +9,9 @@ namespace starling::storage {
 
 WorkerThread::WorkerThread() : thread_([this] { run(); }) {}
 
-WorkerThread::~WorkerThread() { stop(); }
+WorkerThread::~WorkerThread() {
+    stop();
+}
 
 void WorkerThread::post(std::function<void()> job) {
     {

@@ -104,7 +104,9 @@ Result to_result(const PGresult* res) {
 
 }  // namespace
 
-void PostgresDatabase::ResultDeleter::operator()(pg_result* result) const { PQclear(result); }
+void PostgresDatabase::ResultDeleter::operator()(pg_result* result) const {
+    PQclear(result);
+}
 
 PostgresDatabase::PostgresDatabase(std::string conninfo) : conninfo_(std::move(conninfo)) {
     std::string error;

@@ -16,15 +16,15 @@ constexpr int busy_timeout_ms = 5000;
 std::string open_error(const std::string& path, int code, const std::string& message) {
     std::string text = "storage: cannot open SQLite database '" + path + "': " + message;
     switch (code & 0xff) {
-    case SQLITE_CANTOPEN:
-    case SQLITE_PERM:
-    case SQLITE_READONLY:
-    case SQLITE_AUTH:
-        return text + " (check that the directory exists and is writable)";
-    case SQLITE_NOTADB:
-        return text + " (the file exists but is not an SQLite database)";
-    default:
-        return text;
+        case SQLITE_CANTOPEN:
+        case SQLITE_PERM:
+        case SQLITE_READONLY:
+        case SQLITE_AUTH:
+            return text + " (check that the directory exists and is writable)";
+        case SQLITE_NOTADB:
+            return text + " (the file exists but is not an SQLite database)";
+        default:
+            return text;
     }
 }
 
@@ -75,19 +75,19 @@ bool bind(sqlite3_stmt* stmt, const std::vector<Value>& params, std::string& err
 
 std::optional<std::string> column(sqlite3_stmt* stmt, int index) {
     switch (sqlite3_column_type(stmt, index)) {
-    case SQLITE_NULL:
-        return std::nullopt;
-    case SQLITE_BLOB: {
-        // The pointer must be fetched before the size, as sqlite3_column_bytes documents.
-        const auto* data = static_cast<const char*>(sqlite3_column_blob(stmt, index));
-        return std::string(data == nullptr ? "" : data,
-                           static_cast<std::size_t>(sqlite3_column_bytes(stmt, index)));
-    }
-    default: {
-        const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt, index));
-        return std::string(data == nullptr ? "" : data,
-                           static_cast<std::size_t>(sqlite3_column_bytes(stmt, index)));
-    }
+        case SQLITE_NULL:
+            return std::nullopt;
+        case SQLITE_BLOB: {
+            // The pointer must be fetched before the size, as sqlite3_column_bytes documents.
+            const auto* data = static_cast<const char*>(sqlite3_column_blob(stmt, index));
+            return std::string(data == nullptr ? "" : data,
+                               static_cast<std::size_t>(sqlite3_column_bytes(stmt, index)));
+        }
+        default: {
+            const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt, index));
+            return std::string(data == nullptr ? "" : data,
+                               static_cast<std::size_t>(sqlite3_column_bytes(stmt, index)));
+        }
     }
 }
 

@@ -117,11 +117,17 @@ bool contains(const std::string& text, const std::string& part) {
 
 }  // namespace
 
-void StorageContract::setUp() { db_ = open_empty(); }
+void StorageContract::setUp() {
+    db_ = open_empty();
+}
 
-void StorageContract::tearDown() { db_.reset(); }
+void StorageContract::tearDown() {
+    db_.reset();
+}
 
-void StorageContract::migrate_schemas() { migrate(*db_, schema_dir); }
+void StorageContract::migrate_schemas() {
+    migrate(*db_, schema_dir);
+}
 
 void StorageContract::test_migrate_from_empty_applies_every_file() {
     const fs::path dir = fs::path(schema_dir) / db_->driver();
