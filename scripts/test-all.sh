@@ -73,8 +73,8 @@ start_postgres() {
     [ "$(id -u)" -eq 0 ] && chown postgres: "$work/pg"
     # PostgreSQL refuses to run as root: the cluster belongs to the postgres user. No TCP at all;
     # the socket lives in the cluster's own directory.
-    as_postgres "$pg_bin/initdb" -D "$pgdata" -A trust -U postgres --no-sync >"$work/initdb.log" 2>&1 ||
-        { cat "$work/initdb.log" >&2; return 1; }
+    as_postgres "$pg_bin/initdb" -D "$pgdata" -A trust -U postgres --no-sync \
+        >"$work/initdb.log" 2>&1 || { cat "$work/initdb.log" >&2; return 1; }
     as_postgres "$pg_bin/pg_ctl" start -D "$pgdata" -w -t 60 -l "$work/pg/server.log" \
         -o "-c listen_addresses='' -k $work/pg -c fsync=off" >/dev/null ||
         { cat "$work/pg/server.log" >&2; return 1; }

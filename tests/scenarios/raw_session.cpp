@@ -114,7 +114,8 @@ xml_element raw_session::authenticate(const std::string& mechanism, const std::s
                  "</response>");
     auto result = stream_.next_element(std::chrono::seconds(10));
     require(result.has_value(), "no answer to the SCRAM client-final-message");
-    // RFC 6120 §6.4.6 lets the server-final-message come in a last challenge instead of <success/>.
+    // RFC 6120 §6.4.6 lets the server-final-message come in a last challenge instead of in
+    // <success/>.
     std::string server_final;
     if (result->name == "challenge") {
         server_final = base64_decode(result->text);

@@ -83,7 +83,8 @@ bool raw_stream::read_some(std::chrono::milliseconds timeout) {
         if (poll(&waiting, 1, static_cast<int>(timeout.count())) <= 0) return false;
     }
     char buffer[16384];
-    ssize_t got = ssl_ ? SSL_read(ssl_, buffer, sizeof buffer) : recv(fd_, buffer, sizeof buffer, 0);
+    ssize_t got = ssl_ ? SSL_read(ssl_, buffer, sizeof buffer)
+                       : recv(fd_, buffer, sizeof buffer, 0);
     if (got <= 0) {
         // A TLS read can consume a record that carries no application data.
         if (ssl_ && SSL_get_error(ssl_, static_cast<int>(got)) == SSL_ERROR_WANT_READ) return true;

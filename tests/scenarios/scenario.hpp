@@ -10,7 +10,7 @@ namespace starling::scenarios {
 /// What every scenario needs to know about the tree under test and the storage to use.
 struct runner_options {
     std::string driver = "sqlite";  ///< "sqlite" or "postgres"
-    std::string conninfo;           ///< libpq key=value conninfo of a server we may create databases on
+    std::string conninfo;           ///< key=value conninfo of a cluster we may create databases on
     std::string builddir;           ///< holds starlingd, starlingctl and modules/.libs
     std::string srcdir;             ///< holds schemas/ and tests/interop/
     std::string python = "/usr/bin/python3";
@@ -47,8 +47,9 @@ struct scenario_registration {
 }  // namespace starling::scenarios
 
 // Defines a scenario function and registers it under its own name, the way CppUnit suites do.
-#define STARLING_SCENARIO(name)                                                              \
-    static void scenario_##name(const ::starling::scenarios::runner_options& options);       \
-    static const ::starling::scenarios::scenario_registration registration_##name{#name,     \
-                                                                                 scenario_##name}; \
-    static void scenario_##name([[maybe_unused]] const ::starling::scenarios::runner_options& options)
+#define STARLING_SCENARIO(name)                                                             \
+    static void scenario_##name(const ::starling::scenarios::runner_options& options);      \
+    static const ::starling::scenarios::scenario_registration registration_##name{          \
+        #name, scenario_##name};                                                            \
+    static void scenario_##name(                                                            \
+        [[maybe_unused]] const ::starling::scenarios::runner_options& options)

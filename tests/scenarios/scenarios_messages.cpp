@@ -51,9 +51,9 @@ STARLING_SCENARIO(bind_conflict_replaces_old_session) {
     second.login();
     require(second.bound_jid() == full_jid, "second bound " + second.bound_jid());
     require(first.wait_disconnected(), "the replaced session is still connected");
+    const std::string& error_text = first.stream_error_text();
     require(first.stream_error() == "conflict",
-            "replaced session got " +
-                (first.stream_error_text().empty() ? "no stream error" : first.stream_error_text()));
+            "replaced session got " + (error_text.empty() ? "no stream error" : error_text));
     // The new session is the one that receives.
     strophe_client b(bob.jid, bob.password, server.c2s_port());
     b.login();

@@ -127,15 +127,16 @@ void server_fixture::start() {
     pid_ = spawn_process({options_.builddir + "/starlingd", "--config", config_path_},
                          dir_.file("starlingd.out"));
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!port_accepts(c2s_port_)) {
+    // Listeners may open one after the other; a scenario may use either.
+    while (!port_accepts(c2s_port_) || !port_accepts(c2s_tls_port_)) {
         if (auto status = wait_process(*pid_, std::chrono::milliseconds(50))) {
             pid_.reset();
             throw scenario_failure("starlingd exited during start-up (" +
                                    describe_status(*status) + "): " + tail_of_log());
         }
         require(std::chrono::steady_clock::now() < deadline,
-                "starlingd did not accept on port " + std::to_string(c2s_port_) +
-                    " within 10 s: " + tail_of_log());
+                "starlingd did not accept on ports " + std::to_string(c2s_port_) + " and " +
+                    std::to_string(c2s_tls_port_) + " within 10 s: " + tail_of_log());
     }
 }
 

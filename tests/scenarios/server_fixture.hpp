@@ -30,7 +30,7 @@ public:
     /// Creates an account with `starlingctl adduser`, which must exit 0.
     void add_account(const std::string& jid, const std::string& password);
 
-    /// Starts starlingd and waits (bounded) until the c2s port accepts connections.
+    /// Starts starlingd and waits (bounded) until both c2s ports accept connections.
     void start();
 
     /// SIGTERM, then SIGKILL after `grace`; returns the wait status (killed means it failed).
