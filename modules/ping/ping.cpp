@@ -31,7 +31,7 @@ void load(ModuleContext& ctx) {
     // Check once a second at most, or a tenth of the interval, so a session is pinged close to
     // when it goes idle without scanning every session constantly.
     const auto period = std::max<std::chrono::milliseconds>(std::chrono::seconds(1), idle / 10);
-    auto in_flight = ctx.own(std::make_shared<std::set<std::string>>());
+    auto& in_flight = ctx.own(std::make_shared<std::set<std::string>>());
     ctx.add_timer(period, [&ctx, idle, timeout, &pinged, &in_flight] {
         const auto now = std::chrono::steady_clock::now();
         for (const auto& session : ctx.server().sessions().all()) {

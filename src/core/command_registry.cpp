@@ -5,10 +5,14 @@ namespace starling {
 Registration CommandRegistry::add(CommandSpec spec) {
     std::lock_guard lock(mutex_);
     auto name = spec.name;
-    commands_[name] = std::move(spec);
-    return Registration([this, name] {
+    const auto id = ++next_id_;
+    // A reload registers the new module's command before the old one is removed: the old
+    // registration must then leave the newer command in place.
+    commands_[name] = {id, std::move(spec)};
+    return Registration([this, name, id] {
         std::lock_guard lock(mutex_);
-        commands_.erase(name);
+        auto it = commands_.find(name);
+        if (it != commands_.end() && it->second.first == id) commands_.erase(it);
     });
 }
 
@@ -16,13 +20,13 @@ std::optional<CommandSpec> CommandRegistry::find(const std::string& name) const 
     std::lock_guard lock(mutex_);
     auto it = commands_.find(name);
     if (it == commands_.end()) return std::nullopt;
-    return it->second;
+    return it->second.second;
 }
 
 std::vector<CommandSpec> CommandRegistry::all() const {
     std::lock_guard lock(mutex_);
     std::vector<CommandSpec> out;
-    for (const auto& [name, spec] : commands_) out.push_back(spec);
+    for (const auto& [name, entry] : commands_) out.push_back(entry.second);
     return out;
 }
 

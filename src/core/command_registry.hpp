@@ -5,6 +5,7 @@
 
 #include "core/registration.hpp"
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -71,7 +72,8 @@ public:
 
 private:
     mutable std::mutex mutex_;
-    std::map<std::string, CommandSpec> commands_;
+    std::map<std::string, std::pair<std::uint64_t, CommandSpec>> commands_;
+    std::uint64_t next_id_ = 0;
 };
 
 /// The commands the core declares: account management, sessions, status, reload, db migrate.

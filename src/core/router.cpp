@@ -133,6 +133,7 @@ void Router::message_to_bare(Host& host, const SessionPtr& origin, StanzaPtr sta
     std::erase_if(sessions, [](const SessionPtr& s) { return !s->available() || s->priority() < 0; });
     if (sessions.empty()) {
         if (type == "groupchat") return bounce(origin, *stanza, "cancel", "service-unavailable");
+        if (type == "headline") return;  // RFC 6121 §8.5.2.2.1: silently ignored
         return no_session(host, origin, std::move(stanza));
     }
     if (type == "headline") {
@@ -166,12 +167,15 @@ void Router::to_full(Host& host, const SessionPtr& origin, StanzaPtr stanza) {
     // No session with that resource (RFC 6121 §8.5.3.2).
     if (stanza->is_message()) {
         const auto type = stanza->type();
-        if (type == "normal" || type == "chat" || type.empty()) {
+        // Only chat follows the user to another resource; normal and groupchat are answered
+        // with an error rather than ignored, so the sender knows it was not delivered.
+        if (type == "chat") {
             auto copy = stanza->copy();
             copy->set_attr("to", stanza->to().bare_str());
             return message_to_bare(host, origin, make_stanza(std::move(copy)));
         }
-        if (type == "groupchat") return bounce(origin, *stanza, "cancel", "service-unavailable");
+        if (type != "headline" && type != "error")
+            return bounce(origin, *stanza, "cancel", "service-unavailable");
         return;  // headline and error: silently ignored
     }
     if (stanza->is_iq()) return bounce(origin, *stanza, "cancel", "service-unavailable");

@@ -261,14 +261,17 @@ std::string Server::reload() {
     } catch (const std::exception& e) {
         return e.what();
     }
+    // New module loggers copy the default logger's sinks and level, so logging goes first; a
+    // rejected reload puts the old settings back.
+    apply_logging(fresh.log);
     // Load every host's new modules before touching the running ones: all or nothing.
     std::map<std::string, std::vector<std::shared_ptr<LoadedModule>>> modules;
     try {
         for (auto& [name, host] : hosts_) modules[name] = load_modules(*host, fresh);
     } catch (const std::exception& e) {
+        apply_logging(old->log);
         return e.what();
     }
-    apply_logging(fresh.log);
     auth_throttle_.set_limit(fresh.limits.auth_failures, std::chrono::seconds(60));
     {
         std::lock_guard lock(impl_->tls_mutex);

@@ -15,3 +15,5 @@ tests_unit_run_unit_SOURCES += tests/unit/stream/test_sasl.cpp \
 	tests/unit/stream/test_scram.cpp \
 	tests/unit/stream/test_plain.cpp
 EXTRA_DIST += tests/unit/stream/scram_test_client.hpp
+noinst_HEADERS += src/stream/sasl.hpp src/stream/scram_secret.hpp src/stream/scram_crypto.hpp \
+	src/stream/scram_mechanism.hpp src/stream/scram_message.hpp src/stream/plain_mechanism.hpp
