@@ -150,7 +150,11 @@ void C2sSession::handle_auth(const xml::Element& element) {
         if (auto e = net::tls_exporter(tls_->native_handle()); !e.empty()) bindings.data["tls-exporter"] = e;
         if (auto e = net::tls_server_end_point(tls_->native_handle()); !e.empty())
             bindings.data["tls-server-end-point"] = e;
-        bindings.plus_offered = !bindings.data.empty();
+        // plus_offered stays false, so a client's "y" flag is accepted. RFC 5802 §6 reads "y"
+        // after a -PLUS offer as a downgrade, but clients whose only binding is tls-unique
+        // (slixmpp 1.8; TLS 1.3 has no tls-unique) send exactly that, and refusing them locks
+        // out unmodified clients. Stripping our -PLUS offer needs a TLS man in the middle,
+        // which certificate verification stops first.
     }
     const auto name = element.attr("mechanism");
     mechanism_ = sasl::make_mechanism(name, host_->domain(), tls_ != nullptr, bindings);

@@ -24,27 +24,10 @@ class InteropClient(slixmpp.ClientXMPP):
         # The test certificate is self-signed for example.test; trust it without verification.
         self.ssl_context.check_hostname = False
         self.ssl_context.verify_mode = ssl.CERT_NONE
-        self.drop_tls_unique_binding()
         self.add_event_handler("session_start", self.on_session_start)
         self.add_event_handler("message", self.on_message)
         self.add_event_handler("failed_all_auth", self.on_auth_failed)
         self.add_event_handler("disconnected", self.on_disconnected)
-
-    def drop_tls_unique_binding(self):
-        """slixmpp 1.8 knows only the tls-unique channel binding, which TLS 1.3 does not define
-        (RFC 9266). Holding it makes slixmpp send the gs2 flag "y" ("I could bind, you cannot"),
-        which a server that offers -PLUS must refuse as a downgrade (RFC 5802 section 6). Without
-        it slixmpp says "n", like any client without channel binding."""
-        mechanisms = self["feature_mechanisms"]
-        default_credentials = mechanisms.sasl_callback
-
-        def credentials(required, optional):
-            values = default_credentials(required, optional)
-            if "channel_binding" in values:
-                values["channel_binding"] = None
-            return values
-
-        mechanisms.sasl_callback = credentials
 
     def on_session_start(self, _event):
         used = self["feature_mechanisms"].mech.name
