@@ -122,7 +122,8 @@ CommandResult status(CommandContext& ctx, const std::vector<std::string>&) {
     auto& server = *ctx.server;
     const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
         std::chrono::steady_clock::now() - server.started_at());
-    std::string out = fmt::format("running\nuptime {}s\nsessions {}\n", uptime.count(), server.sessions().size());
+    std::string out = fmt::format("running\nversion {}\nuptime {}s\nsessions {}\n", PACKAGE_VERSION,
+                                  uptime.count(), server.sessions().size());
     const auto ports = server.bound_ports();
     for (std::size_t i = 0; i < ports.size(); ++i)
         out += fmt::format("listen {} {}:{}\n", ctx.config.listen[i].type, ctx.config.listen[i].address, ports[i]);

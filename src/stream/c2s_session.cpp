@@ -35,6 +35,8 @@ C2sSession::~C2sSession() = default;
 
 void C2sSession::start() {
     const auto config = server_.config();
+    // Read once: the message path must not take the configuration's lock for every stanza.
+    outbound_limit_ = config->limits.outbound_queue_bytes;
     xml::ParserLimits limits;
     limits.max_stanza_bytes = config->limits.stanza_bytes_preauth;
     limits.max_depth = config->limits.max_depth;
@@ -128,7 +130,7 @@ void C2sSession::enqueue(StanzaPtr stanza) {
         // The session ended while this was on its way: the sender learns it was not delivered.
         return server_.router().bounce(nullptr, *stanza, "cancel", "recipient-unavailable");
     }
-    if (queued_bytes_ + stanza->bytes().size() > server_.config()->limits.outbound_queue_bytes) {
+    if (queued_bytes_ + stanza->bytes().size() > outbound_limit_) {
         // A client that does not read cannot hold the server's memory: refuse, visibly.
         return server_.router().bounce(nullptr, *stanza, "wait", "resource-constraint");
     }

@@ -105,6 +105,7 @@ private:
     std::deque<Outgoing> queue_;
     std::deque<Outgoing> in_flight_;
     std::size_t queued_bytes_ = 0;
+    std::size_t outbound_limit_ = 0;  // limits.outbound_queue_bytes when the stream began
     bool writing_ = false;
     bool close_after_write_ = false;
 };
