@@ -72,6 +72,12 @@ public:
 
     storage::Database& database();
     storage::AccountStore& accounts();
+    /// A typed store (a class in src/storage/ built on the Database) for this module, kept while
+    /// it is loaded: modules reach storage through these, never through raw SQL.
+    template <typename Store>
+    Store& open_store() {
+        return own(std::make_shared<Store>(database()));
+    }
     spdlog::logger& log() { return *logger_; }
     Counter& metric(const std::string& name);
 
