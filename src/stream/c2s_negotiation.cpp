@@ -66,6 +66,20 @@ void C2sSession::on_stream_open(xml::StreamHeader header) {
     send_features();
 }
 
+sasl::ChannelBindings C2sSession::channel_bindings() const {
+    sasl::ChannelBindings bindings;
+    if (!tls_) return bindings;
+    if (auto e = net::tls_exporter(tls_->native_handle()); !e.empty()) bindings.data["tls-exporter"] = e;
+    if (auto e = net::tls_server_end_point(tls_->native_handle()); !e.empty())
+        bindings.data["tls-server-end-point"] = e;
+    // plus_offered stays false, so a client's "y" flag is accepted. RFC 5802 §6 reads "y"
+    // after a -PLUS offer as a downgrade, but clients whose only binding is tls-unique
+    // (slixmpp 1.8; TLS 1.3 has no tls-unique) send exactly that, and refusing them locks
+    // out unmodified clients. Stripping our -PLUS offer needs a TLS man in the middle,
+    // which certificate verification stops first.
+    return bindings;
+}
+
 void C2sSession::send_features() {
     std::string out = "<stream:features>";
     const auto config = server_.config();
@@ -75,13 +89,7 @@ void C2sSession::send_features() {
             out += config->tls.required ? "<required/></starttls>" : "</starttls>";
         }
         if (tls_ || !config->tls.required) {
-            sasl::ChannelBindings bindings;
-            if (tls_) {
-                if (auto e = net::tls_exporter(tls_->native_handle()); !e.empty())
-                    bindings.data["tls-exporter"] = e;
-                if (auto e = net::tls_server_end_point(tls_->native_handle()); !e.empty())
-                    bindings.data["tls-server-end-point"] = e;
-            }
+            const auto bindings = channel_bindings();
             out += "<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>";
             for (const auto& name : sasl::mechanism_names(tls_ != nullptr, bindings))
                 out += "<mechanism>" + name + "</mechanism>";
@@ -145,17 +153,7 @@ void C2sSession::handle_auth(const xml::Element& element) {
     if (mechanism_) return sasl_failure("malformed-request", "an exchange is already in progress");
     if (server_.auth_throttle().blocked(peer_ip_))
         return sasl_failure("temporary-auth-failure", "too many failed attempts; try again later");
-    sasl::ChannelBindings bindings;
-    if (tls_) {
-        if (auto e = net::tls_exporter(tls_->native_handle()); !e.empty()) bindings.data["tls-exporter"] = e;
-        if (auto e = net::tls_server_end_point(tls_->native_handle()); !e.empty())
-            bindings.data["tls-server-end-point"] = e;
-        // plus_offered stays false, so a client's "y" flag is accepted. RFC 5802 §6 reads "y"
-        // after a -PLUS offer as a downgrade, but clients whose only binding is tls-unique
-        // (slixmpp 1.8; TLS 1.3 has no tls-unique) send exactly that, and refusing them locks
-        // out unmodified clients. Stripping our -PLUS offer needs a TLS man in the middle,
-        // which certificate verification stops first.
-    }
+    const auto bindings = channel_bindings();
     const auto name = element.attr("mechanism");
     mechanism_ = sasl::make_mechanism(name, host_->domain(), tls_ != nullptr, bindings);
     if (!mechanism_) return sasl_failure("invalid-mechanism");

@@ -59,6 +59,7 @@ private:
     void on_element(xml::ElementPtr element);
     void on_parse_error(xml::ParseError error, const std::string& detail);
     void send_features();
+    sasl::ChannelBindings channel_bindings() const;
     void handle_starttls(const xml::Element& element);
     void handle_auth(const xml::Element& element);
     void handle_sasl_response(const xml::Element& element);
