@@ -92,7 +92,14 @@ void Router::iq_to_handler(Host& host, IqTarget target, const SessionPtr& origin
     const auto& xmlns = children.front()->xmlns();
     auto handler = host.find_iq_handler(target, type, xmlns);
     if (!handler && fall_back_to_host) handler = host.find_iq_handler(IqTarget::host, type, xmlns);
-    if (!handler) return bounce(origin, *stanza, "cancel", "service-unavailable");
+    if (!handler) {
+        // A namespace we serve, asked with the other verb (a set to disco#info): the feature is
+        // there but not this use of it (RFC 6120 §8.3.3.3). Anything else: nobody serves it.
+        const auto other = type == "get" ? "set" : "get";
+        const bool known = host.find_iq_handler(target, other, xmlns) ||
+                           (fall_back_to_host && host.find_iq_handler(IqTarget::host, other, xmlns));
+        return bounce(origin, *stanza, "cancel", known ? "feature-not-implemented" : "service-unavailable");
+    }
     StanzaEvent event{host, origin, std::move(stanza)};
     handler(event);
 }
