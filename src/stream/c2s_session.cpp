@@ -141,7 +141,6 @@ void C2sSession::enqueue(StanzaPtr stanza) {
 
 void C2sSession::do_write() {
     if (writing_ || queue_.empty() || state_ == State::closed) return;
-    if (starttls_pending_ && in_flight_.empty() && tls_) return;
     writing_ = true;
     in_flight_.swap(queue_);
     // One gathered write for everything queued since the last one.
@@ -159,12 +158,12 @@ void C2sSession::on_write(const error_code& ec) {
     for (const auto& out : in_flight_) queued_bytes_ -= out.size();
     in_flight_.clear();
     if (ec) return finish_close();
+    if (!queue_.empty()) return do_write();
     if (starttls_pending_) {
-        // <proceed/> is on the wire: the TLS handshake starts on the next bytes.
+        // <proceed/> and everything before it is on the wire: the TLS handshake comes next.
         starttls_pending_ = false;
         return do_handshake();
     }
-    if (!queue_.empty()) return do_write();
     if (close_after_write_) shutdown_socket();
 }
 
