@@ -32,12 +32,16 @@ tests_scenarios_run_scenarios_SOURCES = \
 	tests/scenarios/scram_client.cpp \
 	tests/scenarios/raw_session.hpp \
 	tests/scenarios/raw_session.cpp \
+	tests/scenarios/ctl_checks.hpp \
 	tests/scenarios/scenarios_login.cpp \
 	tests/scenarios/scenarios_messages.cpp \
 	tests/scenarios/scenarios_iq.cpp \
 	tests/scenarios/scenarios_stream_errors.cpp \
 	tests/scenarios/scenarios_signals.cpp \
 	tests/scenarios/scenarios_tls.cpp \
+	tests/scenarios/scenarios_ctl.cpp \
+	tests/scenarios/scenarios_modules.cpp \
+	tests/scenarios/scenarios_stream_timing.cpp \
 	tests/scenarios/scenario_slixmpp.cpp
 tests_scenarios_run_scenarios_CPPFLAGS = $(AM_CPPFLAGS) $(STROPHE_CFLAGS) \
 	-DSTARLING_SRCDIR='"$(abs_top_srcdir)"'

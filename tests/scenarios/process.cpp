@@ -1,6 +1,7 @@
 #include "process.hpp"
 
 #include "scenario.hpp"
+#include "temp_dir.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -76,6 +77,65 @@ command_result run_command(const std::vector<std::string>& argv,
     text << in.rdbuf();
     result.output = text.str();
     unlink(path);
+    return result;
+}
+
+namespace {
+
+std::string read_whole(const std::string& path) {
+    std::ifstream in(path);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+}  // namespace
+
+bool split_result::exited_with(int code) const {
+    return WIFEXITED(status) && WEXITSTATUS(status) == code;
+}
+
+std::string split_result::describe() const {
+    return describe_status(status) + ", stdout [" + out + "], stderr [" + err + "]";
+}
+
+split_result run_split(const std::vector<std::string>& argv, const std::string& input,
+                       std::chrono::milliseconds timeout) {
+    temp_dir files;
+    const std::string in_path = files.file("stdin");
+    const std::string out_path = files.file("stdout");
+    const std::string err_path = files.file("stderr");
+    {
+        std::ofstream in(in_path);
+        in << input;
+        require(static_cast<bool>(in), "cannot write " + in_path);
+    }
+    pid_t pid = fork();
+    require(pid >= 0, std::string("fork failed: ") + std::strerror(errno));
+    if (pid == 0) {
+        int in_fd = open(in_path.c_str(), O_RDONLY);
+        int out_fd = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int err_fd = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (in_fd < 0 || out_fd < 0 || err_fd < 0) _exit(127);
+        dup2(in_fd, STDIN_FILENO);
+        dup2(out_fd, STDOUT_FILENO);
+        dup2(err_fd, STDERR_FILENO);
+        std::vector<char*> args;
+        for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+        args.push_back(nullptr);
+        execvp(args[0], args.data());
+        dprintf(err_fd, "cannot execute %s: %s\n", args[0], std::strerror(errno));
+        _exit(127);
+    }
+    auto status = wait_process(pid, timeout);
+    if (!status) {
+        kill(pid, SIGKILL);
+        status = wait_process(pid, std::chrono::seconds(5));
+    }
+    split_result result;
+    result.status = status.value_or(-1);
+    result.out = read_whole(out_path);
+    result.err = read_whole(err_path);
     return result;
 }
 

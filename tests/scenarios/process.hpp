@@ -24,6 +24,22 @@ struct command_result {
 /// Runs `argv` to completion, killing it after `timeout`; fails the scenario if it cannot start.
 command_result run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout);
 
+/// A finished command with its standard output and standard error kept apart, for CLI contracts
+/// that say which of the two a message goes to.
+struct split_result {
+    int status = -1;
+    std::string out;
+    std::string err;
+    bool exited_with(int code) const;
+    /// Status and both streams, for failure messages.
+    std::string describe() const;
+};
+
+/// Runs `argv` with `input` as its standard input (a file, so not a terminal), killing it after
+/// `timeout`.
+split_result run_split(const std::vector<std::string>& argv, const std::string& input,
+                       std::chrono::milliseconds timeout);
+
 /// "exit 3", "signal 9": a wait status as a person reads it.
 std::string describe_status(int status);
 

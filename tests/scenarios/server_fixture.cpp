@@ -81,11 +81,12 @@ void server_fixture::write_config() {
          << storage_yaml()
          << "module_path: " << options_.builddir << "/modules/.libs\n"
          << "schema_path: " << options_.srcdir << "/schemas\n"
-         << "modules: [disco, ping, version, time]\n"
+         << "modules: " << modules << "\n"
          << "log:\n"
          << "  level: " << log_level << "\n"
          << "  file: " << dir_.file("starlingd.log") << "\n"
-         << "control_socket: " << dir_.file("ctl.sock") << "\n";
+         << "control_socket: " << control_socket_path() << "\n"
+         << extra_config;
     write_config_text(yaml.str());
 }
 
@@ -102,6 +103,28 @@ void server_fixture::write_config_text(const std::string& yaml) {
 }
 
 std::string server_fixture::config_text() const { return read_file(config_path_); }
+
+split_result server_fixture::ctl(const std::vector<std::string>& args,
+                                 const std::string& input) const {
+    std::vector<std::string> argv{options_.builddir + "/starlingctl", "--config", config_path_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_split(argv, input, std::chrono::seconds(30));
+}
+
+split_result server_fixture::run_starlingd(const std::vector<std::string>& args,
+                                           std::chrono::milliseconds timeout) const {
+    std::vector<std::string> argv{options_.builddir + "/starlingd", "--config", config_path_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_split(argv, "", timeout);
+}
+
+int server_fixture::config_line_of(const std::string& text) const {
+    std::istringstream lines(config_text());
+    std::string line;
+    for (int number = 1; std::getline(lines, line); ++number)
+        if (line.find(text) != std::string::npos) return number;
+    return 0;
+}
 
 std::string server_fixture::log_text() const {
     return read_file(dir_.file("starlingd.log")) + read_file(dir_.file("starlingd.out"));

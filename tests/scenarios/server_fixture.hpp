@@ -1,6 +1,7 @@
 #pragma once
 
 #include "certificate.hpp"
+#include "process.hpp"
 #include "postgres_database.hpp"
 #include "scenario.hpp"
 #include "temp_dir.hpp"
@@ -10,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 #include <sys/types.h>
 
 namespace starling::scenarios {
@@ -50,6 +52,17 @@ public:
 
     std::string config_text() const;
 
+    /// Runs `starlingctl --config FILE args...` with `input` on its standard input.
+    split_result ctl(const std::vector<std::string>& args, const std::string& input = "") const;
+
+    /// Runs `starlingd --config FILE args...` to completion (for start-up failures and
+    /// --check-config), killing it after `timeout`.
+    split_result run_starlingd(const std::vector<std::string>& args,
+                               std::chrono::milliseconds timeout) const;
+
+    /// The 1-based line of the config file that first contains `text`, 0 if none does.
+    int config_line_of(const std::string& text) const;
+
     /// starlingd's log file followed by what it wrote to stdout and stderr.
     std::string log_text() const;
 
@@ -58,9 +71,14 @@ public:
     const certificate_files& main_certificate() const { return main_certificate_; }
     const certificate_files& other_certificate() const { return other_certificate_; }
     const std::string& config_path() const { return config_path_; }
+    std::string control_socket_path() const { return dir_.file("ctl.sock"); }
 
     /// Settings written into the config; change them and call write_config.
     std::string log_level = "debug";
+    /// The value of `modules:`, a flow list or a block list starting on the next line.
+    std::string modules = "[disco, ping, version, time]";
+    /// Further top-level settings appended verbatim (e.g. "limits: {preauth_timeout: 2s}\n").
+    std::string extra_config;
 
 private:
     std::string storage_yaml() const;
