@@ -17,9 +17,10 @@ namespace starling {
 class Server;
 class LoadedModule;
 
-/// Whom an iq handler answers for: the host itself (to="example.test") or any local account
-/// (to="user@example.test", handled by the server on the user's behalf).
-enum class IqTarget { host, account };
+/// Whom an iq handler answers for: the host itself (to="example.test"), any local account
+/// (to="user@example.test", handled by the server on the user's behalf), or a client stream that
+/// has not authenticated yet (XEP-0077 registration; the handler replies to event.origin).
+enum class IqTarget { host, account, unauthenticated };
 
 struct Identity {
     std::string category;

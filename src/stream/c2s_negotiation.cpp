@@ -94,6 +94,8 @@ void C2sSession::send_features() {
             for (const auto& name : sasl::mechanism_names(tls_ != nullptr, bindings))
                 out += "<mechanism>" + name + "</mechanism>";
             out += "</mechanisms>";
+            if (host_->find_iq_handler(IqTarget::unauthenticated, "set", "jabber:iq:register"))
+                out += "<register xmlns='http://jabber.org/features/iq-register'/>";
             if (!bindings.data.empty()) {
                 // XEP-0440: which channel-binding types a -PLUS client may pick.
                 out += "<sasl-channel-binding xmlns='urn:xmpp:sasl-cb:0'>";
@@ -122,8 +124,8 @@ void C2sSession::on_element(xml::ElementPtr element) {
         if (ns == ns_sasl && element->name() == "auth") return handle_auth(*element);
         if (ns == ns_sasl && (element->name() == "response" || element->name() == "abort"))
             return handle_sasl_response(*element);
-        if (ns == ns_client && (element->name() == "iq" || element->name() == "message" ||
-                                element->name() == "presence"))
+        if (ns == ns_client && element->name() == "iq") return handle_unauthenticated_iq(std::move(element));
+        if (ns == ns_client && (element->name() == "message" || element->name() == "presence"))
             return stream_error("not-authorized", "authenticate first");
         return stream_error("unsupported-stanza-type");
     }
@@ -234,6 +236,21 @@ void C2sSession::sasl_failure(std::string_view condition, std::string_view text)
     send_text(std::move(out));
     // RFC 6120 §6.4.5: the client may retry, but not forever.
     if (++sasl_failures_ >= 3) stream_error("policy-violation", "too many failed authentication attempts");
+}
+
+void C2sSession::handle_unauthenticated_iq(xml::ElementPtr element) {
+    // Only what a module serves to unauthenticated streams (registration), and only where a
+    // password may be sent: after TLS, unless the operator turned that requirement off.
+    const auto* payload = element->first_child_element();
+    auto handler = payload ? host_->find_iq_handler(IqTarget::unauthenticated, element->attr("type"),
+                                                    payload->xmlns())
+                           : nullptr;
+    if (!handler || (!tls_ && server_.config()->tls.required))
+        return stream_error("not-authorized", "authenticate first");
+    // No 'from' to stamp yet: replies come back to this stream through event.origin.
+    element->remove_attr("from");
+    StanzaEvent event{*host_, shared_from_this(), make_stanza(std::move(element))};
+    handler(event);
 }
 
 void C2sSession::handle_preauth_iq(xml::ElementPtr element) {

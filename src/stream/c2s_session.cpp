@@ -126,8 +126,9 @@ void C2sSession::deliver(StanzaPtr stanza) {
 }
 
 void C2sSession::enqueue(StanzaPtr stanza) {
-    if (state_ != State::bound) {
+    if (state_ == State::closing || state_ == State::closed) {
         // The session ended while this was on its way: the sender learns it was not delivered.
+        // (Before binding only replies to the stream's own requests are addressed to it.)
         return server_.router().bounce(nullptr, *stanza, "cancel", "recipient-unavailable");
     }
     if (queued_bytes_ + stanza->bytes().size() > outbound_limit_) {

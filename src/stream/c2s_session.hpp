@@ -65,6 +65,7 @@ private:
     void handle_sasl_response(const xml::Element& element);
     void handle_sasl_step(const sasl::Step& step);
     void sasl_failure(std::string_view condition, std::string_view text = {});
+    void handle_unauthenticated_iq(xml::ElementPtr element);
     void handle_preauth_iq(xml::ElementPtr element);
     void handle_bind(const Stanza& iq);
     void handle_stanza(xml::ElementPtr element);
