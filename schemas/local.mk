@@ -3,3 +3,8 @@
 nobase_dist_pkgdata_DATA = \
 	schemas/sqlite/001_accounts.sql \
 	schemas/postgres/001_accounts.sql
+nobase_dist_pkgdata_DATA += \
+	schemas/sqlite/002_roster.sql \
+	schemas/postgres/002_roster.sql \
+	schemas/sqlite/003_last.sql \
+	schemas/postgres/003_last.sql

@@ -19,3 +19,15 @@ tests_unit_run_unit_SOURCES += \
 	tests/unit/storage/test_open_database.cpp \
 	tests/unit/storage/storage_contract.hpp \
 	tests/unit/storage/temp_dir.hpp
+
+# Roster and last
+libstarling_la_SOURCES += \
+	src/storage/roster_store.cpp \
+	src/storage/roster_store.hpp \
+	src/storage/last_store.cpp \
+	src/storage/last_store.hpp
+
+tests_unit_run_unit_SOURCES += \
+	tests/unit/storage/driver_databases.hpp \
+	tests/unit/storage/test_roster_store.cpp \
+	tests/unit/storage/test_last_store.cpp
