@@ -6,6 +6,8 @@
 #include "storage/database.hpp"
 
 #include <boost/program_options.hpp>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -47,6 +49,10 @@ void print_help(const po::options_description& options, const CommandRegistry& r
 }  // namespace
 
 int main(int argc, char** argv) {
+    // Results go to standard output; the library's own log lines (migrations applied...) are
+    // diagnostics, on standard error and only when they matter.
+    spdlog::set_default_logger(spdlog::stderr_logger_mt("starlingctl"));
+    spdlog::set_level(spdlog::level::warn);
     CommandRegistry registry;
     std::vector<Registration> keep;
     add_core_commands(registry, keep);

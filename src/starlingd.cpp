@@ -54,6 +54,11 @@ int main(int argc, char** argv) {
         starling::Server server(std::move(config));
         server.start();
         return server.run();
+    } catch (const starling::config::ConfigError& e) {
+        // A module that rejects its options is a configuration error, like any other.
+        spdlog::critical("{}", e.what());
+        std::cerr << "starlingd: " << e.what() << "\n";
+        return 3;
     } catch (const std::exception& e) {
         spdlog::critical("{}", e.what());
         std::cerr << "starlingd: " << e.what() << "\n";

@@ -295,6 +295,16 @@ void C2sSession::handle_bind(const Stanza& iq) {
 }
 
 void C2sSession::handle_stanza(xml::ElementPtr element) {
+    // The legacy session iq (RFC 3921 §3) is offered as optional and clients send it after
+    // binding: it is answered here, with an empty result, and goes no further.
+    if (element->name() == "iq" && element->attr("type") == "set" &&
+        (element->attr("to").empty() || element->attr("to") == host_->domain())) {
+        const auto* payload = element->first_child_element();
+        if (payload && payload->xmlns() == ns_session && payload->name() == "session") {
+            auto iq = make_stanza(std::move(element));
+            return send_text(xml::to_string(make_iq_result(*iq)->element(), ns_client));
+        }
+    }
     // 'from' is ours to stamp: a client may give its own full or bare JID, nothing else
     // (RFC 6120 §8.1.2.1).
     if (auto from = element->attr("from"); !from.empty()) {
