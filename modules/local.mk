@@ -18,8 +18,4 @@ modules_mod_version_la_LIBADD = libstarling.la
 modules_mod_time_la_SOURCES = modules/time/time.cpp
 modules_mod_time_la_LDFLAGS = $(MODULE_LDFLAGS)
 modules_mod_time_la_LIBADD = libstarling.la
-include $(srcdir)/modules/offline/local.mk
 include $(srcdir)/modules/register/local.mk
-include $(srcdir)/modules/roster/local.mk
-include $(srcdir)/modules/presence/local.mk
-include $(srcdir)/modules/last/local.mk

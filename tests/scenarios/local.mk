@@ -48,10 +48,3 @@ tests_scenarios_run_scenarios_CPPFLAGS = $(AM_CPPFLAGS) $(STROPHE_CFLAGS) \
 	-DSTARLING_SRCDIR='"$(abs_top_srcdir)"'
 tests_scenarios_run_scenarios_LDADD = $(STROPHE_LIBS) $(OPENSSL_LIBS) $(EXPAT_LIBS)
 EXTRA_DIST += tests/interop/slixmpp_test.py
-# Roster, presence and last activity
-tests_scenarios_run_scenarios_SOURCES += \
-	tests/scenarios/canonical_stanza.hpp \
-	tests/scenarios/presence_checks.hpp \
-	tests/scenarios/scenarios_roster.cpp \
-	tests/scenarios/scenarios_presence.cpp \
-	tests/scenarios/scenarios_last.cpp
