@@ -31,3 +31,16 @@ tests_unit_run_unit_SOURCES += \
 	tests/unit/storage/driver_databases.hpp \
 	tests/unit/storage/test_roster_store.cpp \
 	tests/unit/storage/test_last_store.cpp
+
+# Offline and documents: the stores of mod_offline, mod_vcard and mod_private.
+libstarling_la_SOURCES += \
+	src/storage/offline_store.cpp \
+	src/storage/offline_store.hpp \
+	src/storage/xml_document_store.cpp \
+	src/storage/xml_document_store.hpp \
+	src/storage/stored_xml.cpp \
+	src/storage/stored_xml.hpp
+
+tests_unit_run_unit_SOURCES += \
+	tests/unit/storage/test_databases.hpp \
+	tests/unit/storage/test_offline_store.cpp

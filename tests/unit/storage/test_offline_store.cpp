@@ -1,0 +1,191 @@
+// OfflineStore on both drivers: one body of tests, each driver's suite only opens the database.
+#include <iostream>
+#include <tuple>
+#include <vector>
+
+#include "storage/offline_store.hpp"
+#include "test_databases.hpp"
+
+namespace starling::storage::test {
+
+namespace {
+
+using Messages = std::tuple<bool, std::vector<OfflineMessage>>;
+using Number = std::tuple<bool, std::int64_t>;
+
+OfflineMessage message(const std::string& user, const std::string& body, std::int64_t at) {
+    return {0, "example.org", user, "romeo@example.net/orchard",
+            "<message to='" + user + "@example.org'><body>" + body + "</body></message>", at};
+}
+
+}  // namespace
+
+class OfflineStoreContract : public CppUnit::TestFixture {
+    CPPUNIT_TEST_SUITE(OfflineStoreContract);
+    CPPUNIT_TEST(test_fetch_is_oldest_first);
+    CPPUNIT_TEST(test_remove_deletes_only_those_ids);
+    CPPUNIT_TEST(test_cap_drops_oldest_and_counts_them);
+    CPPUNIT_TEST(test_expire_returns_and_deletes_old_rows);
+    CPPUNIT_TEST(test_users_and_hosts_are_kept_apart);
+    CPPUNIT_TEST(test_removing_the_account_removes_its_messages);
+    CPPUNIT_TEST_SUITE_END_ABSTRACT();
+
+public:
+    void setUp() override {
+        db_ = open_fresh();
+        add_account(*db_, "example.org", "juliet");
+        add_account(*db_, "example.org", "nurse");
+        add_account(*db_, "example.com", "juliet");
+        store_ = std::make_unique<OfflineStore>(*db_);
+    }
+    void tearDown() override {
+        store_.reset();
+        db_.reset();
+    }
+
+protected:
+    virtual std::unique_ptr<Database> open_fresh() = 0;
+    TempDir dir_;
+
+private:
+    std::int64_t store(const OfflineMessage& m, std::int64_t cap = 100) {
+        const auto [ok, dropped] =
+            await_result<Number>([&](auto done) { store_->store(m, cap, done); });
+        CPPUNIT_ASSERT(ok);
+        return dropped;
+    }
+    std::vector<OfflineMessage> fetch(const std::string& host, const std::string& user) {
+        auto [ok, rows] = await_result<Messages>([&](auto done) { store_->fetch(host, user, done); });
+        CPPUNIT_ASSERT(ok);
+        return rows;
+    }
+    std::vector<std::string> bodies(const std::string& host, const std::string& user) {
+        std::vector<std::string> out;
+        for (const auto& row : fetch(host, user)) out.push_back(row.stanza);
+        return out;
+    }
+
+    void test_fetch_is_oldest_first() {
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{0}, store(message("juliet", "one", 200)));
+        store(message("juliet", "two", 100));  // the order is arrival, not the clock
+        const auto rows = fetch("example.org", "juliet");
+        CPPUNIT_ASSERT_EQUAL(std::size_t{2}, rows.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("<message to='juliet@example.org'><body>one</body>"
+                                         "</message>"),
+                             rows[0].stanza);
+        CPPUNIT_ASSERT_EQUAL(std::string("romeo@example.net/orchard"), rows[0].from);
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{200}, rows[0].stored_at);
+        CPPUNIT_ASSERT_EQUAL(std::string("juliet"), rows[0].user);
+        CPPUNIT_ASSERT(rows[0].id < rows[1].id);
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{100}, rows[1].stored_at);
+        const auto [ok, count] = await_result<Number>(
+            [&](auto done) { store_->count("example.org", "juliet", done); });
+        CPPUNIT_ASSERT(ok);
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{2}, count);
+    }
+
+    void test_remove_deletes_only_those_ids() {
+        for (const char* body : {"a", "b", "c"}) store(message("juliet", body, 1));
+        const auto rows = fetch("example.org", "juliet");
+        const auto [removed] = await_result<std::tuple<Result>>([&](auto done) {
+            store_->remove("example.org", "juliet", {rows[0].id, rows[2].id}, done);
+        });
+        CPPUNIT_ASSERT_MESSAGE(removed.error, removed.ok);
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{2}, removed.affected);
+        const auto left = fetch("example.org", "juliet");
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, left.size());
+        CPPUNIT_ASSERT_EQUAL(rows[1].id, left[0].id);
+    }
+
+    void test_cap_drops_oldest_and_counts_them() {
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{0}, store(message("juliet", "1", 1), 2));
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{0}, store(message("juliet", "2", 1), 2));
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{1}, store(message("juliet", "3", 1), 2));
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{1}, store(message("juliet", "4", 1), 2));
+        const auto kept = fetch("example.org", "juliet");
+        CPPUNIT_ASSERT_EQUAL(std::size_t{2}, kept.size());
+        CPPUNIT_ASSERT(kept[0].stanza.find("<body>3</body>") != std::string::npos);
+        CPPUNIT_ASSERT(kept[1].stanza.find("<body>4</body>") != std::string::npos);
+        auto [ok, dropped] = await_result<Number>(
+            [&](auto done) { store_->take_pruned("example.org", "juliet", done); });
+        CPPUNIT_ASSERT(ok);
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{2}, dropped);
+        std::tie(ok, dropped) = await_result<Number>(
+            [&](auto done) { store_->take_pruned("example.org", "juliet", done); });
+        CPPUNIT_ASSERT(ok);
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{0}, dropped);  // taken means reset
+    }
+
+    void test_expire_returns_and_deletes_old_rows() {
+        store(message("juliet", "old", 100));
+        store(message("nurse", "older", 50));
+        store(message("juliet", "new", 300));
+        auto expired_other_host = await_result<Messages>(
+            [&](auto done) { store_->expire("example.com", 1000, done); });
+        CPPUNIT_ASSERT(std::get<0>(expired_other_host));
+        CPPUNIT_ASSERT(std::get<1>(expired_other_host).empty());
+        auto [ok, expired] =
+            await_result<Messages>([&](auto done) { store_->expire("example.org", 200, done); });
+        CPPUNIT_ASSERT(ok);
+        CPPUNIT_ASSERT_EQUAL(std::size_t{2}, expired.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("juliet"), expired[0].user);
+        CPPUNIT_ASSERT(expired[0].stanza.find("<body>old</body>") != std::string::npos);
+        CPPUNIT_ASSERT_EQUAL(std::string("nurse"), expired[1].user);
+        CPPUNIT_ASSERT_EQUAL(std::string("romeo@example.net/orchard"), expired[1].from);
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, fetch("example.org", "juliet").size());
+        CPPUNIT_ASSERT(fetch("example.org", "nurse").empty());
+    }
+
+    void test_users_and_hosts_are_kept_apart() {
+        store(message("juliet", "org", 1));
+        auto other = message("juliet", "com", 1);
+        other.host = "example.com";
+        store(other, 1);
+        store(other, 1);  // the cap of one user never touches another's rows
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, fetch("example.org", "juliet").size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, fetch("example.com", "juliet").size());
+        CPPUNIT_ASSERT(fetch("example.org", "nurse").empty());
+    }
+
+    void test_removing_the_account_removes_its_messages() {
+        store(message("juliet", "gone", 1));
+        const Result removed = db_->execute_sync(
+            {"DELETE FROM accounts WHERE host = $1 AND username = $2",
+             {std::string("example.org"), std::string("juliet")}});
+        CPPUNIT_ASSERT_MESSAGE(removed.error, removed.ok);
+        CPPUNIT_ASSERT(fetch("example.org", "juliet").empty());
+    }
+
+    std::unique_ptr<Database> db_;
+    std::unique_ptr<OfflineStore> store_;
+};
+
+class SqliteOfflineStoreTest : public OfflineStoreContract {
+    CPPUNIT_TEST_SUB_SUITE(SqliteOfflineStoreTest, OfflineStoreContract);
+    CPPUNIT_TEST_SUITE_END();
+
+protected:
+    std::unique_ptr<Database> open_fresh() override { return fresh_sqlite(dir_); }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(SqliteOfflineStoreTest);
+
+class PostgresOfflineStoreTest : public OfflineStoreContract {
+    CPPUNIT_TEST_SUB_SUITE(PostgresOfflineStoreTest, OfflineStoreContract);
+    CPPUNIT_TEST_SUITE_END();
+
+protected:
+    std::unique_ptr<Database> open_fresh() override {
+        return fresh_postgres("starling_unit_offline");
+    }
+};
+
+namespace {
+const bool registered = [] {
+    if (pg_conninfo().empty()) return false;  // test_postgres_storage.cpp says it is skipped
+    static CppUnit::AutoRegisterSuite<PostgresOfflineStoreTest> registration;
+    return true;
+}();
+}  // namespace
+
+}  // namespace starling::storage::test
