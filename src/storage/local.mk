@@ -43,4 +43,5 @@ libstarling_la_SOURCES += \
 
 tests_unit_run_unit_SOURCES += \
 	tests/unit/storage/test_databases.hpp \
-	tests/unit/storage/test_offline_store.cpp
+	tests/unit/storage/test_offline_store.cpp \
+	tests/unit/storage/test_xml_document_store.cpp
