@@ -22,3 +22,6 @@ include $(srcdir)/modules/register/local.mk
 include $(srcdir)/modules/offline/local.mk
 include $(srcdir)/modules/vcard/local.mk
 include $(srcdir)/modules/private/local.mk
+include $(srcdir)/modules/roster/local.mk
+include $(srcdir)/modules/presence/local.mk
+include $(srcdir)/modules/last/local.mk

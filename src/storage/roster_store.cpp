@@ -12,8 +12,12 @@ namespace {
 constexpr const char* item_columns =
     "contact, name, subscription, ask, approved, pending_in, pending_status, listed";
 
-std::string text(const std::optional<std::string>& column) { return column.value_or(""); }
-bool flag(const std::optional<std::string>& column) { return column && *column != "0"; }
+std::string text(const std::optional<std::string>& column) {
+    return column.value_or("");
+}
+bool flag(const std::optional<std::string>& column) {
+    return column && *column != "0";
+}
 
 RosterItem parse_item(const std::vector<std::optional<std::string>>& row) {
     RosterItem item;
@@ -31,10 +35,11 @@ RosterItem parse_item(const std::vector<std::optional<std::string>>& row) {
 // The version goes up inside the same transaction as the change it stands for, so a client that
 // saw version N has seen every change up to N.
 Statement bump_version(const std::string& host, const std::string& user) {
-    return {"INSERT INTO roster_versions (host, username, version) VALUES ($1, $2, 1) "
-            "ON CONFLICT (host, username) DO UPDATE "
-            "SET version = roster_versions.version + 1 RETURNING version",
-            {host, user}};
+    return {
+        "INSERT INTO roster_versions (host, username, version) VALUES ($1, $2, 1) "
+        "ON CONFLICT (host, username) DO UPDATE "
+        "SET version = roster_versions.version + 1 RETURNING version",
+        {host, user}};
 }
 
 std::int64_t first_int(const Result& result) {
@@ -86,28 +91,27 @@ void RosterStore::items(
         });
 }
 
-void RosterStore::item(const std::string& host, const std::string& user,
-                       const std::string& contact,
+void RosterStore::item(const std::string& host, const std::string& user, const std::string& contact,
                        std::function<void(bool ok, std::optional<RosterItem>)> done) {
     auto shared_done = std::make_shared<decltype(done)>(std::move(done));
-    db_.execute(
-        {std::string("SELECT ") + item_columns +
-             " FROM roster_items WHERE host = $1 AND username = $2 AND contact = $3",
-         {host, user, contact}},
-        [this, host, user, contact, shared_done](Result found) {
-            if (!found.ok) return (*shared_done)(false, std::nullopt);
-            if (found.rows.empty()) return (*shared_done)(true, std::nullopt);
-            auto item = parse_item(found.rows.front());
-            db_.execute({"SELECT name FROM roster_groups "
-                         "WHERE host = $1 AND username = $2 AND contact = $3",
-                         {host, user, contact}},
-                        [shared_done, item = std::move(item)](Result groups) mutable {
-                            if (!groups.ok) return (*shared_done)(false, std::nullopt);
-                            for (const auto& row : groups.rows) item.groups.push_back(text(row[0]));
-                            std::sort(item.groups.begin(), item.groups.end());
-                            (*shared_done)(true, std::move(item));
-                        });
-        });
+    db_.execute({std::string("SELECT ") + item_columns +
+                     " FROM roster_items WHERE host = $1 AND username = $2 AND contact = $3",
+                 {host, user, contact}},
+                [this, host, user, contact, shared_done](Result found) {
+                    if (!found.ok) return (*shared_done)(false, std::nullopt);
+                    if (found.rows.empty()) return (*shared_done)(true, std::nullopt);
+                    auto item = parse_item(found.rows.front());
+                    db_.execute({"SELECT name FROM roster_groups "
+                                 "WHERE host = $1 AND username = $2 AND contact = $3",
+                                 {host, user, contact}},
+                                [shared_done, item = std::move(item)](Result groups) mutable {
+                                    if (!groups.ok) return (*shared_done)(false, std::nullopt);
+                                    for (const auto& row : groups.rows)
+                                        item.groups.push_back(text(row[0]));
+                                    std::sort(item.groups.begin(), item.groups.end());
+                                    (*shared_done)(true, std::move(item));
+                                });
+                });
 }
 
 void RosterStore::count(const std::string& host, const std::string& user,
@@ -132,9 +136,10 @@ void RosterStore::put(const std::string& host, const std::string& user, const Ro
         {"DELETE FROM roster_groups WHERE host = $1 AND username = $2 AND contact = $3",
          {host, user, item.contact}}};
     for (const auto& group : item.groups)
-        statements.push_back({"INSERT INTO roster_groups (host, username, contact, name) "
-                              "VALUES ($1, $2, $3, $4)",
-                              {host, user, item.contact, group}});
+        statements.push_back(
+            {"INSERT INTO roster_groups (host, username, contact, name) "
+             "VALUES ($1, $2, $3, $4)",
+             {host, user, item.contact, group}});
     statements.push_back(bump_version(host, user));
     db_.transaction(std::move(statements), [done = std::move(done)](Result result) {
         done(result.ok, first_int(result));
@@ -146,21 +151,21 @@ void RosterStore::remove(const std::string& host, const std::string& user,
                          std::function<void(bool ok, bool removed, std::int64_t version)> done) {
     auto shared_done = std::make_shared<decltype(done)>(std::move(done));
     // The groups go with the item: roster_groups references it ON DELETE CASCADE.
-    db_.execute(
-        {"DELETE FROM roster_items WHERE host = $1 AND username = $2 AND contact = $3",
-         {host, user, contact}},
-        [this, host, user, shared_done](Result deleted) {
-            if (!deleted.ok) return (*shared_done)(false, false, 0);
-            if (deleted.affected > 0)
-                return db_.execute(bump_version(host, user), [shared_done](Result version) {
-                    (*shared_done)(version.ok, true, first_int(version));
-                });
-            db_.execute({"SELECT version FROM roster_versions WHERE host = $1 AND username = $2",
+    db_.execute({"DELETE FROM roster_items WHERE host = $1 AND username = $2 AND contact = $3",
+                 {host, user, contact}},
+                [this, host, user, shared_done](Result deleted) {
+                    if (!deleted.ok) return (*shared_done)(false, false, 0);
+                    if (deleted.affected > 0)
+                        return db_.execute(bump_version(host, user), [shared_done](Result version) {
+                            (*shared_done)(version.ok, true, first_int(version));
+                        });
+                    db_.execute(
+                        {"SELECT version FROM roster_versions WHERE host = $1 AND username = $2",
                          {host, user}},
                         [shared_done](Result version) {
                             (*shared_done)(version.ok, false, first_int(version));
                         });
-        });
+                });
 }
 
 }  // namespace starling::storage

@@ -53,3 +53,10 @@ EXTRA_DIST += tests/interop/slixmpp_test.py
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_offline.cpp \
 	tests/scenarios/scenarios_vcard.cpp \
 	tests/scenarios/scenarios_private.cpp
+# Roster, presence and last activity
+tests_scenarios_run_scenarios_SOURCES += \
+	tests/scenarios/canonical_stanza.hpp \
+	tests/scenarios/presence_checks.hpp \
+	tests/scenarios/scenarios_roster.cpp \
+	tests/scenarios/scenarios_presence.cpp \
+	tests/scenarios/scenarios_last.cpp

@@ -1,0 +1,217 @@
+// RFC 6121 §2 rosters: get (with §2.6 versioning), set and remove, and pushes of every change to
+// the resources that asked for the roster. Subscription states change in mod_presence, which
+// pushes through the roster_push event.
+
+#include "core/module.hpp"
+#include "core/server.hpp"
+#include "core/session_manager.hpp"
+#include "roster_xml.hpp"
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+
+namespace {
+
+using namespace starling;
+using storage::RosterItem;
+using storage::RosterStore;
+
+std::vector<OptionSpec> options() {
+    return {
+        {"max_items", OptionType::integer, "1000", 1, 100000,
+         "the most contacts a roster may hold; a roster set that adds one more is refused with "
+         "<not-allowed/>, a subscription request that would add one with <resource-constraint/>"},
+    };
+}
+
+// The resources that asked for the roster get pushes (RFC 6121 §2.1.6); the others would not
+// know what the push is a change to.
+class Interested {
+public:
+    void add(const Jid& full) {
+        std::lock_guard lock(mutex_);
+        users_[full.bare_str()].insert(full.str());
+    }
+    void remove(const Jid& full) {
+        std::lock_guard lock(mutex_);
+        auto found = users_.find(full.bare_str());
+        if (found == users_.end()) return;
+        found->second.erase(full.str());
+        if (found->second.empty()) users_.erase(found);
+    }
+    std::vector<std::string> of(const std::string& bare) const {
+        std::lock_guard lock(mutex_);
+        auto found = users_.find(bare);
+        if (found == users_.end()) return {};
+        return {found->second.begin(), found->second.end()};
+    }
+    std::string next_push_id() { return "push-" + std::to_string(++pushes_); }
+
+private:
+    mutable std::mutex mutex_;
+    std::map<std::string, std::set<std::string>> users_;
+    std::atomic<std::uint64_t> pushes_ = 0;
+};
+
+struct Roster {
+    ModuleContext& ctx;
+    RosterStore& store;
+    Interested& interested;
+    std::int64_t max_items;
+
+    // A roster is the user's own: a request addressed to anyone else is refused (§2.1.5).
+    bool own_roster(const StanzaEvent& ev) {
+        const auto& to = ev.stanza->to();
+        if (ev.origin && (to.empty() || to == ev.stanza->from().bare())) return true;
+        ctx.reply_error(ev, "auth", "forbidden");
+        return false;
+    }
+
+    void get(StanzaEvent& ev) {
+        if (!own_roster(ev)) return;
+        const Jid user = ev.stanza->from();
+        interested.add(user);
+        const auto* query = ev.stanza->element().child("query", roster::ns_roster);
+        const bool versioned = query->has_attr("ver");
+        const std::string known(query->attr("ver"));
+        store.items(ctx.domain(), user.local(),
+                    [this, ev, versioned, known](bool ok, std::vector<RosterItem> items,
+                                                 std::int64_t version) {
+                        if (!ok) return ctx.reply_error(ev, "wait", "internal-server-error");
+                        const auto current = std::to_string(version);
+                        // §2.6.3: the client is up to date; later changes arrive as pushes.
+                        if (versioned && known == current)
+                            return ctx.send(make_iq_result(*ev.stanza));
+                        auto result = xml::make_element("query", roster::ns_roster);
+                        if (versioned) result->set_attr("ver", current);
+                        for (const auto& item : items)
+                            if (item.listed) result->add_child(roster::item_element(item));
+                        ctx.send(make_iq_result(*ev.stanza, std::move(result)));
+                    });
+    }
+
+    void set(StanzaEvent& ev) {
+        if (!own_roster(ev)) return;
+        const auto* query = ev.stanza->element().child("query", roster::ns_roster);
+        const auto children = query->child_elements();
+        // §2.3.3: exactly one item per roster set.
+        if (children.size() != 1 || children.front()->name() != "item")
+            return ctx.reply_error(ev, "modify", "bad-request");
+        const auto& element = *children.front();
+        const auto contact = Jid::parse(element.attr("jid"));
+        if (!contact || element.attr("jid").empty())
+            return ctx.reply_error(ev, "modify", "bad-request", "invalid jid");
+        if (element.attr("subscription") == "remove") return remove(ev, contact->bare().str());
+
+        std::set<std::string> groups;
+        for (const auto* group : element.child_elements()) {
+            if (group->name() != "group") continue;
+            const auto name = group->text();
+            if (name.empty()) return ctx.reply_error(ev, "modify", "not-acceptable", "empty group");
+            if (!groups.insert(name).second)
+                return ctx.reply_error(ev, "modify", "bad-request", "duplicate group");
+        }
+        RosterItem wanted;
+        wanted.contact = contact->bare().str();
+        wanted.name = std::string(element.attr("name"));
+        wanted.groups.assign(groups.begin(), groups.end());
+
+        const Jid user = ev.stanza->from().bare();
+        store.item(ctx.domain(), user.local(), wanted.contact,
+                   [this, ev, user, wanted](bool ok, std::optional<RosterItem> existing) {
+                       if (!ok) return ctx.reply_error(ev, "wait", "internal-server-error");
+                       // Only the name and groups are the client's to set (§2.1.2.5).
+                       RosterItem item = existing.value_or(RosterItem{});
+                       item.contact = wanted.contact;
+                       item.name = wanted.name;
+                       item.groups = wanted.groups;
+                       const bool adds = !existing || !existing->listed;
+                       item.listed = true;
+                       if (!adds) return save(ev, user, item);
+                       store.count(ctx.domain(), user.local(),
+                                   [this, ev, user, item](bool ok, std::int64_t count) {
+                                       if (!ok)
+                                           return ctx.reply_error(ev, "wait",
+                                                                  "internal-server-error");
+                                       if (count >= max_items)
+                                           return ctx.reply_error(ev, "cancel", "not-allowed",
+                                                                  "the roster is full");
+                                       save(ev, user, item);
+                                   });
+                   });
+    }
+
+    void save(const StanzaEvent& ev, const Jid& user, const RosterItem& item) {
+        store.put(ctx.domain(), user.local(), item,
+                  [this, ev, user, item](bool ok, std::int64_t version) {
+                      if (!ok) return ctx.reply_error(ev, "wait", "internal-server-error");
+                      ctx.send(make_iq_result(*ev.stanza));
+                      roster::push_item(ctx.host(), user.str(), item, version);
+                  });
+    }
+
+    // §2.5: the item goes, and with it every subscription in either direction.
+    void remove(const StanzaEvent& ev, const std::string& contact) {
+        const Jid user = ev.stanza->from().bare();
+        store.item(ctx.domain(), user.local(), contact,
+                   [this, ev, user](bool ok, std::optional<RosterItem> existing) {
+                       if (!ok) return ctx.reply_error(ev, "wait", "internal-server-error");
+                       if (!existing || !existing->listed)
+                           return ctx.reply_error(ev, "cancel", "item-not-found");
+                       store.remove(
+                           ctx.domain(), user.local(), existing->contact,
+                           [this, ev, user, item = *existing](bool ok, bool, std::int64_t version) {
+                               if (!ok) return ctx.reply_error(ev, "wait", "internal-server-error");
+                               ctx.send(make_iq_result(*ev.stanza));
+                               roster::push_item(ctx.host(), user.str(), item, version, true);
+                               if (item.has_to() || item.ask)
+                                   send_presence(user, item.contact, "unsubscribe");
+                               if (item.has_from() || item.pending_in)
+                                   send_presence(user, item.contact, "unsubscribed");
+                           });
+                   });
+    }
+
+    void send_presence(const Jid& user, const std::string& contact, const char* type) {
+        auto presence = xml::make_element("presence", std::string(ns_client));
+        presence->set_attr("from", user.str());
+        presence->set_attr("to", contact);
+        presence->set_attr("type", type);
+        ctx.send(make_stanza(std::move(presence)));
+    }
+
+    Verdict push(StanzaEvent& ev) {
+        for (const auto& full : interested.of(ev.stanza->to().bare_str())) {
+            auto jid = Jid::parse(full);
+            auto session = jid ? ctx.server().sessions().find(*jid) : nullptr;
+            if (!session) continue;
+            auto copy = ev.stanza->copy();
+            copy->set_attr("to", full);
+            copy->set_attr("id", interested.next_push_id());
+            session->deliver(make_stanza(std::move(copy)));
+        }
+        return Verdict::handled;
+    }
+};
+
+void load(ModuleContext& ctx) {
+    auto& roster = ctx.own(std::make_shared<Roster>(Roster{ctx, ctx.open_store<RosterStore>(),
+                                                           ctx.own(std::make_shared<Interested>()),
+                                                           ctx.options().get_int("max_items")}));
+    ctx.iq_handler(IqTarget::account, "get", roster::ns_roster,
+                   [&roster](StanzaEvent& ev) { roster.get(ev); });
+    ctx.iq_handler(IqTarget::account, "set", roster::ns_roster,
+                   [&roster](StanzaEvent& ev) { roster.set(ev); });
+    ctx.hook(roster::push_event(), [&roster](StanzaEvent& ev) { return roster.push(ev); });
+    ctx.hook_session(events::session_closed, [&roster](SessionEvent& ev) {
+        roster.interested.remove(ev.session->jid());
+        return Verdict::pass;
+    });
+}
+
+}  // namespace
+
+STARLING_MODULE("roster", "RFC 6121 rosters: get, set, remove, pushes and versioning", options,
+                nullptr, load)
