@@ -13,8 +13,3 @@ nobase_dist_pkgdata_DATA += \
 	schemas/postgres/004_offline.sql \
 	schemas/sqlite/005_documents.sql \
 	schemas/postgres/005_documents.sql
-nobase_dist_pkgdata_DATA += \
-	schemas/sqlite/002_roster.sql \
-	schemas/postgres/002_roster.sql \
-	schemas/sqlite/003_last.sql \
-	schemas/postgres/003_last.sql

@@ -45,15 +45,3 @@ tests_unit_run_unit_SOURCES += \
 	tests/unit/storage/test_databases.hpp \
 	tests/unit/storage/test_offline_store.cpp \
 	tests/unit/storage/test_xml_document_store.cpp
-
-# Roster and last
-libstarling_la_SOURCES += \
-	src/storage/roster_store.cpp \
-	src/storage/roster_store.hpp \
-	src/storage/last_store.cpp \
-	src/storage/last_store.hpp
-
-tests_unit_run_unit_SOURCES += \
-	tests/unit/storage/driver_databases.hpp \
-	tests/unit/storage/test_roster_store.cpp \
-	tests/unit/storage/test_last_store.cpp
