@@ -19,6 +19,7 @@ modules_mod_time_la_SOURCES = modules/time/time.cpp
 modules_mod_time_la_LDFLAGS = $(MODULE_LDFLAGS)
 modules_mod_time_la_LIBADD = libstarling.la
 include $(srcdir)/modules/register/local.mk
+include $(srcdir)/modules/admin_adhoc/local.mk
 include $(srcdir)/modules/offline/local.mk
 include $(srcdir)/modules/vcard/local.mk
 include $(srcdir)/modules/private/local.mk

@@ -8,6 +8,7 @@ namespace {
 using namespace starling;
 constexpr const char* ns_info = "http://jabber.org/protocol/disco#info";
 constexpr const char* ns_items = "http://jabber.org/protocol/disco#items";
+const EventKey disco_items_node("disco-items-node");
 
 xml::ElementPtr info(Host& host, IqTarget target) {
     auto query = xml::make_element("query", ns_info);
@@ -39,6 +40,11 @@ void load(ModuleContext& ctx) {
             ctx.send(make_iq_result(*ev.stanza, info(ev.host, target)));
         });
         ctx.iq_handler(target, "get", ns_items, [&ctx](StanzaEvent& ev) {
+            // A module with items under a node answers them itself from this hook (mod_admin_adhoc
+            // for the commands node); any other node has none.
+            if (!ev.stanza->element().first_child_element()->attr("node").empty() &&
+                ev.host.stanza_hooks().fire(disco_items_node, ev) != Verdict::pass)
+                return;
             auto query = xml::make_element("query", ns_items);
             if (auto node = ev.stanza->element().first_child_element()->attr("node"); !node.empty())
                 query->set_attr("node", node);

@@ -3,6 +3,7 @@
 #include "core/command_registry.hpp"
 #include "core/config.hpp"
 #include "core/server.hpp"
+#include "core/stanza.hpp"
 #include "jid/jid.hpp"
 #include "storage/account_store.hpp"
 #include "stream/sasl.hpp"
@@ -142,6 +143,20 @@ CommandResult reload(CommandContext& ctx, const std::vector<std::string>&) {
     return ok("reloaded");
 }
 
+CommandResult announce(CommandContext& ctx, const std::vector<std::string>& args) {
+    const auto all = ctx.server->sessions().all();
+    for (const auto& s : all) {
+        auto message = xml::make_element("message", std::string(ns_client));
+        message->set_attr("type", "headline");
+        message->set_attr("from", s->jid().domain());
+        message->set_attr("to", s->jid().str());
+        if (args.size() > 1 && !args[1].empty()) message->add_child("subject").add_text(args[1]);
+        message->add_child("body").add_text(args[0]);
+        s->deliver(make_stanza(std::move(message)));
+    }
+    return ok(fmt::format("announced to {} session(s)", all.size()));
+}
+
 CommandResult check_config(CommandContext& ctx, const std::vector<std::string>&) {
     return ok(ctx.config.path + ": OK");
 }
@@ -165,6 +180,8 @@ void add_core_commands(CommandRegistry& registry, std::vector<Registration>& kee
         {"kick", {{"JID"}}, "disconnect a session (full JID) or all of an account's", true, kick},
         {"status", {}, "show uptime, listeners, hosts, modules and counters", true, status},
         {"reload", {}, "reload the configuration and certificates (as SIGHUP does)", true, reload},
+        {"announce", {{"TEXT"}, {"SUBJECT", false}}, "send a headline message to every session",
+         true, announce},
         {"check-config", {}, "validate the configuration file", false, check_config},
         {"db migrate", {}, "apply pending database migrations", false, db_migrate},
     };

@@ -60,3 +60,5 @@ tests_scenarios_run_scenarios_SOURCES += \
 	tests/scenarios/scenarios_roster.cpp \
 	tests/scenarios/scenarios_presence.cpp \
 	tests/scenarios/scenarios_last.cpp
+# Ad-hoc administration commands
+tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_adhoc.cpp
