@@ -22,7 +22,7 @@ std::vector<OptionSpec> options() {
     return {
         {"max_items", OptionType::integer, "1000", 1, 100000,
          "the most contacts a roster may hold; a roster set that adds one more is refused with "
-         "<not-allowed/>, a subscription request that would add one with <resource-constraint/>"},
+         "<not-allowed/>"},
     };
 }
 
