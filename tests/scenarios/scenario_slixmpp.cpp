@@ -1,5 +1,6 @@
 // Interoperability with an independent client stack: slixmpp (Python) and libstrophe exchange a
-// message through the server, slixmpp logged in with SCRAM-SHA-256 over STARTTLS.
+// message through the server, slixmpp logged in with SCRAM-SHA-256 over STARTTLS; and two slixmpp
+// accounts use the IM modules (subscriptions, presence, receipts, offline messages) end to end.
 #include "process.hpp"
 #include "stanza_matchers.hpp"
 #include "strophe_client.hpp"
@@ -7,8 +8,10 @@
 #include "test_accounts.hpp"
 #include "xmpp_names.hpp"
 
+#include <chrono>
 #include <csignal>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <sys/wait.h>
 
@@ -20,6 +23,26 @@ std::string read_all(const std::string& path) {
     std::ostringstream text;
     text << in.rdbuf();
     return text.str();
+}
+
+// Waits up to `timeout` for the spawned `python` to exit, running libstrophe's event loop
+// meanwhile so a strophe peer keeps answering; kills it and fails the scenario if it does not
+// finish, and otherwise fails unless it exited 0.
+void require_clean_exit(pid_t python, const std::string& output,
+                        std::chrono::milliseconds timeout) {
+    std::optional<int> status;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!status && std::chrono::steady_clock::now() < deadline) {
+        run_strophe_for(std::chrono::milliseconds(50));
+        status = wait_process(python, std::chrono::milliseconds(0));
+    }
+    if (!status) {
+        kill(python, SIGKILL);
+        wait_process(python, std::chrono::seconds(5));
+        throw scenario_failure("slixmpp did not finish: " + read_all(output));
+    }
+    require(WIFEXITED(*status) && WEXITSTATUS(*status) == 0,
+            "slixmpp failed (" + describe_status(*status) + "): " + read_all(output));
 }
 
 }  // namespace
@@ -54,21 +77,45 @@ STARLING_SCENARIO(slixmpp_interop) {
     b.send("<message type='chat' to='" + from + "' id='reply-1'><body>hello from libstrophe" +
            "</body></message>");
 
-    std::optional<int> status;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (!status && std::chrono::steady_clock::now() < deadline) {
-        run_strophe_for(std::chrono::milliseconds(50));
-        status = wait_process(python, std::chrono::milliseconds(0));
-    }
-    if (!status) {
-        kill(python, SIGKILL);
-        wait_process(python, std::chrono::seconds(5));
-        throw scenario_failure("slixmpp did not finish: " + read_all(output));
-    }
-    require(WIFEXITED(*status) && WEXITSTATUS(*status) == 0,
-            "slixmpp failed (" + describe_status(*status) + "): " + read_all(output));
+    require_clean_exit(python, output, std::chrono::seconds(20));
     require(read_all(output).find("with SCRAM-SHA-256") != std::string::npos,
             "slixmpp did not report its SCRAM-SHA-256 login: " + read_all(output));
+}
+
+// Both accounts are slixmpp clients in one Python process (tests/interop/slixmpp_im_test.py):
+// mutual subscription seen in roster pushes, presence online and offline, XEP-0184 receipts both
+// ways, and a message stored while bob is away that reaches him with a XEP-0203 delay.
+STARLING_SCENARIO(slixmpp_im) {
+    server_fixture server(options);
+    server.modules = "[disco, ping, roster, presence, offline]";
+    server.write_config();
+    start_with_accounts(server);
+
+    temp_dir output_dir;
+    const std::string output = output_dir.file("slixmpp_im.out");
+    std::vector<std::string> command = {
+        options.python,     options.srcdir + "/tests/interop/slixmpp_im_test.py",
+        "--port",           std::to_string(server.c2s_port()),
+        "--alice-jid",      alice.jid,
+        "--alice-password", alice.password,
+        "--bob-jid",        bob.jid,
+        "--bob-password",   bob.password,
+        "--timeout",        "5"};
+    if (options.verbose) command.push_back("--verbose");
+    pid_t python = spawn_process(command, output);
+
+    require_clean_exit(python, output, std::chrono::seconds(25));
+    const std::string text = read_all(output);
+    for (const char* step : {"ok: both logged in", "ok: subscribed both ways",
+                             "ok: each sees the other's available presence",
+                             "ok: alice -> bob message delivered and receipt returned",
+                             "ok: bob -> alice message delivered and receipt returned",
+                             "ok: alice sees bob go offline", "ok: alice sees bob come back online",
+                             "ok: bob receives the offline message with delay from example.test",
+                             "ok: all steps passed"}) {
+        require(text.find(step) != std::string::npos,
+                std::string("slixmpp did not report '") + step + "': " + text);
+    }
 }
 
 }  // namespace starling::scenarios
