@@ -26,3 +26,4 @@ include $(srcdir)/modules/private/local.mk
 include $(srcdir)/modules/roster/local.mk
 include $(srcdir)/modules/presence/local.mk
 include $(srcdir)/modules/last/local.mk
+include $(srcdir)/modules/blocking/local.mk

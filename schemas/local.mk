@@ -13,3 +13,6 @@ nobase_dist_pkgdata_DATA += \
 	schemas/postgres/004_offline.sql \
 	schemas/sqlite/005_documents.sql \
 	schemas/postgres/005_documents.sql
+nobase_dist_pkgdata_DATA += \
+	schemas/sqlite/006_blocklist.sql \
+	schemas/postgres/006_blocklist.sql

@@ -99,10 +99,27 @@ public:
             outbound_subscription(from.bare(), ev.stanza->to().bare(), std::string(type), status);
             return Verdict::handled;
         }
-        // Directed presence from one of our clients (§4.6): remember it to undo it at logout.
-        if (ev.origin && ev.origin->jid() == from && (type.empty() || type == "unavailable"))
-            state().directed(from, ev.stanza->to().str(), type.empty());
         return Verdict::pass;
+    }
+
+    // A client's presence with a 'to', on the sender's host, before routing: directed presence
+    // is remembered (§4.6) to be undone at logout, and a subscription stanza to a domain served
+    // elsewhere changes the user's side of the subscription here (§3.1.2, §3.2.2, §3.3.2,
+    // §3.4) before it leaves; to a local contact, inbound() does both sides.
+    Verdict outbound(StanzaEvent& ev) {
+        if (!ev.stanza->is_presence() || ev.stanza->to().empty()) return Verdict::pass;
+        const auto type = ev.stanza->type();
+        const Jid from = ev.stanza->from();
+        const Jid& to = ev.stanza->to();
+        if (type.empty() || type == "unavailable") {
+            state().directed(from, to.str(), type.empty());
+            return Verdict::pass;
+        }
+        if (!is_subscription(type) || ctx_.server().host(to.domain()) != nullptr)
+            return Verdict::pass;
+        const auto status = ev.stanza->element().child_text("status");
+        outbound_subscription(from.bare(), to.bare(), std::string(type), status);
+        return Verdict::handled;
     }
 
 private:
@@ -186,15 +203,38 @@ private:
                     });
     }
 
+    // Runs `then` when `item` is already listed or the owner's roster has room for one more
+    // (mod_roster's max_items), `refuse` otherwise.
+    void admit(const Jid& owner, const std::optional<RosterItem>& item, std::function<void()> then,
+               std::function<void()> refuse) {
+        if (item && item->listed) return then();
+        Host* host = ctx_.server().host(owner.domain());
+        const auto roster = host ? host->module_options("roster") : std::nullopt;
+        if (!roster) return then();
+        store_.count(owner.domain(), owner.local(),
+                     [max = roster->get_int("max_items"), then = std::move(then),
+                      refuse = std::move(refuse)](bool ok, std::int64_t count) {
+                         if (ok && count < max) return then();
+                         refuse();
+                     });
+    }
+
+    // The roster of `owner` is full: the subscription stanza it sent or got comes back to its
+    // sender as <resource-constraint/> (RFC 6120 §8.3.3.14).
+    void refuse_full(const Jid& sender, const Jid& recipient, const std::string& type) {
+        ctx_.server().router().bounce(nullptr, *make_presence(sender.str(), recipient.str(), type),
+                                      "wait", "resource-constraint", "the roster is full");
+    }
+
     // The sender's side of a subscription stanza (§3.1.2, §3.2, §3.3, §3.4); then the
     // recipient's side, when the recipient is ours.
     void outbound_subscription(const Jid& user, const Jid& contact, std::string type,
                                std::string status) {
-        auto forward = [this, user, contact, type, status] {
-            if (is_local(contact))
-                inbound_subscription(contact, user, type, status);
-            else
-                ctx_.send(make_presence(user.str(), contact.str(), type, status));
+        // `then` runs once the recipient's side is done.
+        auto forward = [this, user, contact, type, status](std::function<void()> then = {}) {
+            if (is_local(contact)) return inbound_subscription(contact, user, type, status, then);
+            ctx_.send(make_presence(user.str(), contact.str(), type, status));
+            if (then) then();
         };
         if (!is_local(user)) return forward();
         with_item(
@@ -202,11 +242,17 @@ private:
             [this, user, contact, type, forward](std::optional<RosterItem> existing) {
                 RosterItem item = existing.value_or(RosterItem{});
                 item.contact = contact.str();
+                const auto refused = [this, user, contact, type] {
+                    refuse_full(user, contact, type);
+                };
                 if (type == "subscribe") {
                     item.listed = true;
                     if (!item.has_to()) item.ask = true;
                     if (existing && *existing == item) return forward();
-                    return save(user, item, forward);
+                    return admit(
+                        user, existing,
+                        [this, user, item, forward] { save(user, item, [forward] { forward(); }); },
+                        refused);
                 }
                 if (type == "subscribed") {
                     if (existing && existing->pending_in) {
@@ -214,24 +260,32 @@ private:
                         item.pending_in = false;
                         item.pending_status.clear();
                         item.listed = true;
-                        return save(user, item, [this, user, contact, forward] {
-                            forward();
-                            // The new subscriber learns the user's presence (§3.1.5).
-                            for (const auto& last : state().available(user.str()))
-                                ctx_.send(readdressed(*last, contact.str()));
-                        });
+                        return admit(
+                            user, existing,
+                            [this, user, contact, item, forward] {
+                                save(user, item, [this, user, contact, forward] {
+                                    // The new subscriber learns the user's presence (§3.1.5),
+                                    // after the approval and its roster push.
+                                    forward([this, user, contact] {
+                                        for (const auto& last : state().available(user.str()))
+                                            ctx_.send(readdressed(*last, contact.str()));
+                                    });
+                                });
+                            },
+                            refused);
                     }
                     if (item.has_from() || item.approved) return;
                     // Pre-approval (§3.4): the contact's future request is accepted at once.
                     item.approved = true;
                     item.listed = true;
-                    return save(user, item);
+                    return admit(
+                        user, existing, [this, user, item] { save(user, item); }, refused);
                 }
                 if (type == "unsubscribe") {
                     if (!existing || (!item.has_to() && !item.ask)) return forward();
                     item.subscription = without_to(item.subscription);
                     item.ask = false;
-                    return save(user, item, forward);
+                    return save(user, item, [forward] { forward(); });
                 }
                 // unsubscribed: cancels the contact's subscription, request or pre-approval.
                 if (!existing || (!item.has_from() && !item.pending_in && !item.approved))
@@ -257,12 +311,19 @@ private:
 
     // The recipient's side (§3.1.3, §3.1.6, §3.2.3, §3.3.3): `user` receives `type` from
     // `contact`.
+    // `then` runs when the change is saved and announced (it orders what the caller sends next
+    // after a `subscribed`; for the other types nothing waits on it, and it runs at once).
     void inbound_subscription(const Jid& user, const Jid& contact, std::string type,
-                              std::string status) {
+                              std::string status, std::function<void()> then = {}) {
+        if (!then) then = [] {};
+        if (type != "subscribed") {
+            then();
+            then = [] {};
+        }
         const auto notice = make_presence(contact.str(), user.str(), type, status);
         with_item(
             user, contact,
-            [this, user, contact, type, status, notice](std::optional<RosterItem> existing) {
+            [this, user, contact, type, status, notice, then](std::optional<RosterItem> existing) {
                 RosterItem item = existing.value_or(RosterItem{});
                 item.contact = contact.str();
                 if (type == "subscribe") {
@@ -272,24 +333,36 @@ private:
                         item.subscription = with_from(item.subscription);
                         item.approved = false;
                         return save(user, item, [this, user, contact] {
-                            inbound_subscription(contact, user, "subscribed", {});
-                            for (const auto& last : state().available(user.str()))
-                                ctx_.send(readdressed(*last, contact.str()));
+                            inbound_subscription(
+                                contact, user, "subscribed", {}, [this, user, contact] {
+                                    for (const auto& last : state().available(user.str()))
+                                        ctx_.send(readdressed(*last, contact.str()));
+                                });
                         });
                     }
                     if (!existing) item.listed = false;
                     item.pending_in = true;
                     item.pending_status = status;
-                    return save(
-                        user, item, [this, user, notice] { deliver_to_available(user, notice); },
-                        false);
+                    // A request from a stranger is kept (unlisted) only while the roster has
+                    // room for the item that approving it would add.
+                    return admit(
+                        user, existing,
+                        [this, user, item, notice] {
+                            save(
+                                user, item,
+                                [this, user, notice] { deliver_to_available(user, notice); },
+                                false);
+                        },
+                        [this, user, contact] { refuse_full(contact, user, "subscribe"); });
                 }
                 if (type == "subscribed") {
-                    if (!existing || !item.ask) return;
+                    if (!existing || !item.ask) return then();
                     item.subscription = with_to(item.subscription);
                     item.ask = false;
-                    return save(user, item,
-                                [this, user, notice] { deliver_to_available(user, notice); });
+                    return save(user, item, [this, user, notice, then] {
+                        deliver_to_available(user, notice);
+                        then();
+                    });
                 }
                 if (type == "unsubscribe") {
                     if (!existing || (!item.has_from() && !item.pending_in)) return;
@@ -321,6 +394,9 @@ const char* const depends[] = {"roster", nullptr};
 void load(ModuleContext& ctx) {
     auto& presence = ctx.own(std::make_shared<Presence>(ctx, ctx.open_store<RosterStore>()));
     ctx.hook(events::presence_out, [&presence](StanzaEvent& ev) { return presence.broadcast(ev); });
+    // RFC 6121 §3.4: pre-approval is announced as a stream feature.
+    ctx.add_stream_feature(*xml::make_element("sub", "urn:xmpp:features:pre-approval"));
+    ctx.hook(events::stanza_out, [&presence](StanzaEvent& ev) { return presence.outbound(ev); });
     ctx.hook(events::presence_bare, [&presence](StanzaEvent& ev) { return presence.inbound(ev); });
     ctx.hook(events::presence_full, [&presence](StanzaEvent& ev) { return presence.inbound(ev); });
     ctx.hook_session(events::session_closed,

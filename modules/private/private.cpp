@@ -39,7 +39,7 @@ bool refused_namespace(const std::string& ns) {
 
 void handle(const std::shared_ptr<Private>& priv, ModuleContext& ctx, StanzaEvent& ev) {
     const Stanza& iq = *ev.stanza;
-    if (!iq.to().str().empty() && iq.to().bare() != iq.from().bare())
+    if (!to_own_account(iq))
         return ctx.reply_error(ev, "cancel", "forbidden", "private storage is for its owner only");
     const xml::Element* query = iq.element().child("query", ns_private);
     const xml::Element* child = query ? stored_child(*query) : nullptr;

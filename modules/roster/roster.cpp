@@ -2,14 +2,12 @@
 // the resources that asked for the roster. Subscription states change in mod_presence, which
 // pushes through the roster_push event.
 
+#include "core/interested_resources.hpp"
 #include "core/module.hpp"
 #include "core/server.hpp"
 #include "core/session_manager.hpp"
 #include "roster_xml.hpp"
 
-#include <atomic>
-#include <map>
-#include <mutex>
 #include <set>
 
 namespace {
@@ -22,49 +20,20 @@ std::vector<OptionSpec> options() {
     return {
         {"max_items", OptionType::integer, "1000", 1, 100000,
          "the most contacts a roster may hold; a roster set that adds one more is refused with "
-         "<not-allowed/>"},
+         "<not-allowed/>, and a subscription request that would add one (sent or received, with "
+         "mod_presence) with <resource-constraint/>"},
     };
 }
-
-// The resources that asked for the roster get pushes (RFC 6121 §2.1.6); the others would not
-// know what the push is a change to.
-class Interested {
-public:
-    void add(const Jid& full) {
-        std::lock_guard lock(mutex_);
-        users_[full.bare_str()].insert(full.str());
-    }
-    void remove(const Jid& full) {
-        std::lock_guard lock(mutex_);
-        auto found = users_.find(full.bare_str());
-        if (found == users_.end()) return;
-        found->second.erase(full.str());
-        if (found->second.empty()) users_.erase(found);
-    }
-    std::vector<std::string> of(const std::string& bare) const {
-        std::lock_guard lock(mutex_);
-        auto found = users_.find(bare);
-        if (found == users_.end()) return {};
-        return {found->second.begin(), found->second.end()};
-    }
-    std::string next_push_id() { return "push-" + std::to_string(++pushes_); }
-
-private:
-    mutable std::mutex mutex_;
-    std::map<std::string, std::set<std::string>> users_;
-    std::atomic<std::uint64_t> pushes_ = 0;
-};
 
 struct Roster {
     ModuleContext& ctx;
     RosterStore& store;
-    Interested& interested;
+    InterestedResources& interested;
     std::int64_t max_items;
 
     // A roster is the user's own: a request addressed to anyone else is refused (§2.1.5).
     bool own_roster(const StanzaEvent& ev) {
-        const auto& to = ev.stanza->to();
-        if (ev.origin && (to.empty() || to == ev.stanza->from().bare())) return true;
+        if (ev.origin && to_own_account(*ev.stanza)) return true;
         ctx.reply_error(ev, "auth", "forbidden");
         return false;
     }
@@ -183,27 +152,21 @@ struct Roster {
     }
 
     Verdict push(StanzaEvent& ev) {
-        for (const auto& full : interested.of(ev.stanza->to().bare_str())) {
-            auto jid = Jid::parse(full);
-            auto session = jid ? ctx.server().sessions().find(*jid) : nullptr;
-            if (!session) continue;
-            auto copy = ev.stanza->copy();
-            copy->set_attr("to", full);
-            copy->set_attr("id", interested.next_push_id());
-            session->deliver(make_stanza(std::move(copy)));
-        }
+        interested.push(ctx.server().sessions(), ev.stanza->to().bare_str(), ev.stanza->element());
         return Verdict::handled;
     }
 };
 
 void load(ModuleContext& ctx) {
-    auto& roster = ctx.own(std::make_shared<Roster>(Roster{ctx, ctx.open_store<RosterStore>(),
-                                                           ctx.own(std::make_shared<Interested>()),
-                                                           ctx.options().get_int("max_items")}));
+    auto& roster = ctx.own(std::make_shared<Roster>(
+        Roster{ctx, ctx.open_store<RosterStore>(), ctx.own(std::make_shared<InterestedResources>()),
+               ctx.options().get_int("max_items")}));
     ctx.iq_handler(IqTarget::account, "get", roster::ns_roster,
                    [&roster](StanzaEvent& ev) { roster.get(ev); });
     ctx.iq_handler(IqTarget::account, "set", roster::ns_roster,
                    [&roster](StanzaEvent& ev) { roster.set(ev); });
+    // RFC 6121 §2.6.1: clients send 'ver' only when the stream offers versioning.
+    ctx.add_stream_feature(*xml::make_element("ver", "urn:xmpp:features:rosterver"));
     ctx.hook(roster::push_event(), [&roster](StanzaEvent& ev) { return roster.push(ev); });
     ctx.hook_session(events::session_closed, [&roster](SessionEvent& ev) {
         roster.interested.remove(ev.session->jid());

@@ -58,8 +58,9 @@ extern const EventKey message_offline;  // message for an account with no sessio
 extern const EventKey presence_bare;
 extern const EventKey presence_full;
 extern const EventKey presence_host;
-extern const EventKey presence_out;     // presence a client sent (before routing)
-extern const EventKey message_out;      // message a client sent (before routing)
+extern const EventKey presence_out;  // a client's broadcast presence (no 'to')
+extern const EventKey stanza_out;    // any stanza a client sent, before routing
+extern const EventKey stanza_in;     // any stanza to a local account, before its kind's rules
 extern const EventKey session_bound;
 extern const EventKey session_available;
 extern const EventKey session_closed;

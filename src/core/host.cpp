@@ -93,6 +93,30 @@ std::vector<std::string> Host::module_names() const {
     return out;
 }
 
+Registration Host::add_stream_feature(std::string xml) {
+    std::lock_guard lock(mutex_);
+    const auto id = ++next_stream_feature_;
+    stream_features_.emplace(id, std::move(xml));
+    return Registration([this, id] {
+        std::lock_guard lock(mutex_);
+        stream_features_.erase(id);
+    });
+}
+
+std::vector<std::string> Host::stream_features() const {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> out;
+    for (const auto& [id, xml] : stream_features_) out.push_back(xml);
+    return out;
+}
+
+std::optional<ModuleOptions> Host::module_options(const std::string& name) const {
+    std::lock_guard lock(mutex_);
+    for (const auto& m : modules_)
+        if (m->name() == name) return m->options();
+    return std::nullopt;
+}
+
 bool Host::has_module(const std::string& name) const {
     std::lock_guard lock(mutex_);
     return std::any_of(modules_.begin(), modules_.end(),

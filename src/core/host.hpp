@@ -2,11 +2,13 @@
 // One virtual domain: its hooks, iq handlers, disco data and loaded modules.
 
 #include "core/events.hpp"
+#include "core/options.hpp"
 #include "core/registration.hpp"
 
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <tuple>
@@ -51,6 +53,15 @@ public:
     std::vector<std::string> features(IqTarget target) const;
     std::vector<Identity> identities() const;
 
+    /// A stream feature (RFC 6120 §4.3.2) offered with resource binding, as serialized XML
+    /// (`<ver xmlns='urn:xmpp:features:rosterver'/>`); offered in registration order.
+    Registration add_stream_feature(std::string xml);
+    std::vector<std::string> stream_features() const;
+
+    /// The options a module loaded on this host was given, or nullopt when it is not loaded:
+    /// for a module that enforces another's limit (mod_presence and roster max_items).
+    std::optional<ModuleOptions> module_options(const std::string& name) const;
+
     /// Modules loaded for this host, in load order; replaced whole on reload.
     void set_modules(std::vector<std::shared_ptr<LoadedModule>> modules);
     std::vector<std::string> module_names() const;
@@ -68,6 +79,8 @@ private:
     std::uint64_t next_iq_id_ = 0;
     std::multiset<std::pair<IqTarget, std::string>> features_;
     std::multiset<Identity> identities_;
+    std::map<std::uint64_t, std::string> stream_features_;
+    std::uint64_t next_stream_feature_ = 0;
     std::vector<std::shared_ptr<LoadedModule>> modules_;
 };
 

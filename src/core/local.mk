@@ -4,6 +4,7 @@
 libstarling_la_SOURCES += \
 	src/core/stanza.cpp src/core/stanza.hpp \
 	src/core/session.hpp src/core/session_manager.cpp src/core/session_manager.hpp \
+	src/core/interested_resources.hpp \
 	src/core/router.cpp src/core/router.hpp \
 	src/core/events.cpp src/core/events.hpp src/core/registration.hpp \
 	src/core/host.cpp src/core/host.hpp \

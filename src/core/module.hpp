@@ -31,7 +31,7 @@
 namespace starling {
 
 /// Bumped whenever the descriptor, ModuleContext or any type they expose changes layout.
-inline constexpr int module_abi_version = 1;
+inline constexpr int module_abi_version = 2;
 
 namespace storage {
 class AccountStore;
@@ -57,6 +57,8 @@ public:
                     Host::IqHandler handler);
     void add_feature(std::string ns, IqTarget target = IqTarget::host);
     void add_identity(std::string category, std::string type, std::string name = {});
+    /// Offers `feature` in the stream features that come with resource binding.
+    void add_stream_feature(const xml::Element& feature);
     /// Calls `fn` every `interval` on the server's control thread until unloaded.
     void add_timer(std::chrono::milliseconds interval, std::function<void()> fn);
     void add_command(CommandSpec spec);

@@ -2,6 +2,7 @@
 
 #include "core/server.hpp"
 #include "storage/account_store.hpp"
+#include "xml/serializer.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -43,6 +44,10 @@ void ModuleContext::add_feature(std::string ns, IqTarget target) {
 
 void ModuleContext::add_identity(std::string category, std::string type, std::string name) {
     registrations_.push_back(host_.add_identity({std::move(category), std::move(type), std::move(name)}));
+}
+
+void ModuleContext::add_stream_feature(const xml::Element& feature) {
+    registrations_.push_back(host_.add_stream_feature(xml::to_string(feature, ns_client)));
 }
 
 void ModuleContext::add_timer(std::chrono::milliseconds interval, std::function<void()> fn) {

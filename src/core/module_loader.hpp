@@ -24,6 +24,7 @@ public:
                  std::unique_ptr<ModuleContext> context);
     ~LoadedModule();
     const std::string& name() const { return name_; }
+    const ModuleOptions& options() const { return context_->options(); }
 
 private:
     std::shared_ptr<void> library_;  // declared first: closed after the context is gone

@@ -23,8 +23,16 @@ void Router::route(const SessionPtr& origin, StanzaPtr stanza) {
     }
     if (to.empty()) return to_account(*host, origin, std::move(stanza));
     if (to.local().empty()) return to_host(*host, origin, std::move(stanza));
+    StanzaEvent event{*host, origin, stanza};
+    if (host->stanza_hooks().fire(events::stanza_in, event) != Verdict::pass) return;
     if (to.is_bare()) return to_bare(*host, origin, std::move(stanza));
     return to_full(*host, origin, std::move(stanza));
+}
+
+void Router::route_from_client(Host& host, const SessionPtr& origin, StanzaPtr stanza) {
+    StanzaEvent event{host, origin, stanza};
+    if (host.stanza_hooks().fire(events::stanza_out, event) != Verdict::pass) return;
+    route(origin, std::move(stanza));
 }
 
 void Router::bounce(const SessionPtr& origin, const Stanza& stanza, std::string_view type,

@@ -17,6 +17,11 @@ public:
     /// `origin` is the sending session, or null. Callable from any thread.
     void route(const SessionPtr& origin, StanzaPtr stanza);
 
+    /// Routes a stanza a client sent on `host`: `stanza/out` fires there first, and a handler
+    /// that does not pass keeps it from the router. The client stream calls this, as does a
+    /// module that held a client's stanza back and now lets it go on.
+    void route_from_client(Host& host, const SessionPtr& origin, StanzaPtr stanza);
+
     /// Sends an error reply for `stanza` back to its sender, unless it is itself an error.
     void bounce(const SessionPtr& origin, const Stanza& stanza, std::string_view type,
                 std::string_view condition, std::string_view text = {});

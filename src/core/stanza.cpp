@@ -41,6 +41,10 @@ StanzaPtr make_error_reply(const Stanza& original, std::string_view error_type,
     return make_stanza(std::move(reply));
 }
 
+bool to_own_account(const Stanza& stanza) {
+    return stanza.to().empty() || stanza.to() == stanza.from().bare();
+}
+
 StanzaPtr make_iq_result(const Stanza& request, xml::ElementPtr payload) {
     auto reply = xml::make_element("iq", std::string(ns_client));
     reply->set_attr("id", request.element().attr("id"));

@@ -54,6 +54,9 @@ StanzaPtr make_stanza(xml::ElementPtr element);
 /// for iq-less context, `<error type=...><condition xmlns=stanzas/></error>` appended.
 StanzaPtr make_error_reply(const Stanza& original, std::string_view error_type,
                            std::string_view condition, std::string_view text = {});
+/// True when the stanza has no 'to' or is to its sender's own bare JID: a request about the
+/// sender's own account (its roster, blocklist, private storage).
+bool to_own_account(const Stanza& stanza);
 /// A result iq for an iq get/set, optionally carrying a payload.
 StanzaPtr make_iq_result(const Stanza& request, xml::ElementPtr payload = nullptr);
 

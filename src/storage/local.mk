@@ -45,3 +45,11 @@ tests_unit_run_unit_SOURCES += \
 	tests/unit/storage/test_databases.hpp \
 	tests/unit/storage/test_offline_store.cpp \
 	tests/unit/storage/test_xml_document_store.cpp
+
+# Blocking: the store of mod_blocking.
+libstarling_la_SOURCES += \
+	src/storage/blocklist_store.cpp \
+	src/storage/blocklist_store.hpp
+
+tests_unit_run_unit_SOURCES += tests/unit/storage/test_blocklist_store.cpp \
+	tests/unit/storage/driver_suites.hpp

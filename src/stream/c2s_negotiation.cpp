@@ -107,6 +107,7 @@ void C2sSession::send_features() {
     } else if (state_ == State::authenticated) {
         out += "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>";
         out += "<session xmlns='urn:ietf:params:xml:ns:xmpp-session'><optional/></session>";
+        for (const auto& feature : host_->stream_features()) out += feature;
     }
     out += "</stream:features>";
     send_text(std::move(out));
@@ -216,7 +217,11 @@ void C2sSession::handle_sasl_step(const sasl::Step& step) {
 }
 
 void C2sSession::sasl_failure(std::string_view condition, std::string_view text) {
-    if (condition == "not-authorized") {
+    // Only a failed credential counts against the client: a mechanism it may not use (a -PLUS
+    // binding type TLS 1.3 lacks) or a malformed request tests no password, and a client that
+    // falls back from one to the next (slixmpp does) must not be locked out for it.
+    const bool credential = condition == "not-authorized";
+    if (credential) {
         server_.auth_throttle().record_failure(peer_ip_);
         if (mechanism_ && !mechanism_->username().empty())
             server_.auth_throttle().record_failure(mechanism_->username() + "@" + host_->domain());
@@ -235,7 +240,9 @@ void C2sSession::sasl_failure(std::string_view condition, std::string_view text)
     out += "</failure>";
     send_text(std::move(out));
     // RFC 6120 §6.4.5: the client may retry, but not forever.
-    if (++sasl_failures_ >= 3) stream_error("policy-violation", "too many failed authentication attempts");
+    const int failures = credential ? ++sasl_failures_ : ++sasl_refusals_;
+    if (failures >= (credential ? 3 : 10))
+        stream_error("policy-violation", "too many failed authentication attempts");
 }
 
 void C2sSession::handle_unauthenticated_iq(xml::ElementPtr element) {
@@ -334,7 +341,7 @@ void C2sSession::handle_stanza(xml::ElementPtr element) {
             available_.store(false);
         }
     }
-    server_.router().route(shared_from_this(), std::move(stanza));
+    server_.router().route_from_client(*host_, shared_from_this(), std::move(stanza));
 }
 
 }  // namespace starling

@@ -92,7 +92,8 @@ private:
     std::unique_ptr<sasl::Mechanism> mechanism_;
     std::string mechanism_name_;
     std::string username_;
-    int sasl_failures_ = 0;
+    int sasl_failures_ = 0;  // wrong credentials
+    int sasl_refusals_ = 0;  // other SASL failures (no credential tested)
     Jid jid_;
     std::atomic<int> priority_{0};
     std::atomic<bool> available_{false};

@@ -91,7 +91,9 @@ private:
             }
             const auto binding = bindings_.data.find(first->cb_name);
             if (binding == bindings_.data.end()) {
-                return fail("not-authorized",
+                // No credential was tried: the client asked for a variant we do not have,
+                // and may fall back to another mechanism (RFC 6120 §6.4.5).
+                return fail("invalid-mechanism",
                             "channel binding type " + first->cb_name + " is not available");
             }
             cb_data_ = binding->second;

@@ -36,6 +36,15 @@ inline void go_online(strophe_client& client) {
     client.wait_for(presence_from(client.bound_jid()), "own presence reflected");
 }
 
+/// `from` asks `to` for a subscription and `to` approves; both are online with a fetched roster.
+inline void subscribe(strophe_client& from, const std::string& from_bare, strophe_client& to,
+                      const std::string& to_bare) {
+    from.send("<presence to='" + to_bare + "' type='subscribe'/>");
+    to.wait_for(presence_from(from_bare, "subscribe"), "the subscription request");
+    to.send("<presence to='" + from_bare + "' type='subscribed'/>");
+    from.wait_for(presence_from(to_bare, "subscribed"), "the approval");
+}
+
 /// Fails unless nothing matching arrives within `quiet`.
 inline void require_nothing(strophe_client& client,
                             const std::function<bool(xmpp_stanza_t*)>& matches,

@@ -16,15 +16,6 @@ const std::string a_desk = a_bare + "/desk";
 const std::string b_phone = b_bare + "/phone";
 const std::string im_modules = "[disco, ping, roster, presence]";
 
-// `from` asks `to` for a subscription and `to` approves; both are online with a fetched roster.
-void subscribe(strophe_client& from, const std::string& from_bare, strophe_client& to,
-               const std::string& to_bare) {
-    from.send("<presence to='" + to_bare + "' type='subscribe'/>");
-    to.wait_for(presence_from(from_bare, "subscribe"), "the subscription request");
-    to.send("<presence to='" + from_bare + "' type='subscribed'/>");
-    from.wait_for(presence_from(to_bare, "subscribed"), "the approval");
-}
-
 }  // namespace
 
 STARLING_SCENARIO(presence_subscription_handshake_and_unsubscribe) {
@@ -250,6 +241,33 @@ STARLING_SCENARIO(presence_directed_and_its_unavailable_at_logout) {
         "<presence from='a@example.test/desk' to='b@example.test/phone' "
         "type='unavailable'/>",
         "the recipient of directed presence learns of the logout");
+}
+
+}  // namespace starling::scenarios
+
+namespace starling::scenarios {
+
+// With no server-to-server streams yet, a subscription to another domain still changes the
+// user's side (RFC 6121 §3.1.2) before it is bounced as undeliverable.
+STARLING_SCENARIO(presence_subscription_to_a_remote_domain) {
+    server_fixture server(options);
+    server.modules = "[disco, ping, roster, presence]";
+    server.write_config();
+    start_with_accounts(server);
+    strophe_client a(a_desk, alice.password, server.c2s_port());
+    a.login();
+    go_online(a);
+    a.send("<presence to='juliet@capulet.test' type='subscribe'/>");
+    require_stanza(
+        a.wait_for(is_roster_push, "the push of the request").get(),
+        push_to(a_desk, 1, "<item ask='subscribe' jid='juliet@capulet.test' subscription='none'/>"),
+        "the user's roster records the pending-out request");
+    require_stanza(
+        a.wait_for(presence_from("juliet@capulet.test", "error"), "the bounce").get(),
+        "<presence from='juliet@capulet.test' to='a@example.test' type='error'><error "
+        "type='cancel'><remote-server-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
+        "</error></presence>",
+        "the request to an unreachable domain comes back");
 }
 
 }  // namespace starling::scenarios

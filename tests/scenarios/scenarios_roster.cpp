@@ -1,6 +1,8 @@
 // mod_roster (RFC 6121 §2): get, set, remove with pushes to the resources that asked for the
-// roster, versioning, and the roster size limit.
+// roster, versioning, the roster size limit (for roster sets and subscriptions), and the stream
+// features of versioning and pre-approval.
 #include "presence_checks.hpp"
+#include "raw_session.hpp"
 #include "test_accounts.hpp"
 
 namespace starling::scenarios {
@@ -130,6 +132,77 @@ STARLING_SCENARIO(roster_size_limit) {
     auto renamed =
         one.request(roster_set("rename", "<item jid='c@example.test' name='C'/>"), "rename");
     require(stanza_attribute(renamed.get(), "type") == "result", stanza_text(renamed.get()));
+}
+
+}  // namespace starling::scenarios
+
+namespace starling::scenarios {
+
+STARLING_SCENARIO(roster_subscriptions_past_the_size_limit) {
+    server_fixture server(options);
+    server.modules = "[disco, ping, {roster: {max_items: 1}}, presence]";
+    server.write_config();
+    start_with_accounts(server);
+    strophe_client a(a_one, alice.password, server.c2s_port());
+    strophe_client b(std::string(bob.jid) + "/phone", bob.password, server.c2s_port());
+    a.login();
+    b.login();
+    go_online(a);
+    go_online(b);
+    auto filled = b.request(roster_set("fill", "<item jid='x@example.test'/>"), "fill");
+    require(stanza_attribute(filled.get(), "type") == "result", stanza_text(filled.get()));
+
+    // A request to a full roster comes back to its sender (RFC 6120 §8.3.3.14).
+    a.send("<presence to='b@example.test' type='subscribe'/>");
+    require_stanza(a.wait_for(presence_from("b@example.test", "error"), "the refusal").get(),
+                   "<presence from='b@example.test' to='a@example.test' type='error'>"
+                   "<error type='wait'><resource-constraint "
+                   "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><text "
+                   "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>the roster is full</text>"
+                   "</error></presence>",
+                   "a subscription request to a contact whose roster is full");
+    require_nothing(b, presence_from("a@example.test", "subscribe"),
+                    "the request reached a full roster");
+
+    // Sending one that would add an item to the sender's own full roster is refused too.
+    a.send("<presence to='c@example.test' type='subscribe'/>");
+    require_stanza(a.wait_for(presence_from("c@example.test", "error"), "the refusal").get(),
+                   "<presence from='c@example.test' to='a@example.test' type='error'>"
+                   "<error type='wait'><resource-constraint "
+                   "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><text "
+                   "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>the roster is full</text>"
+                   "</error></presence>",
+                   "a subscription request from a full roster");
+    require_stanza(a.request(roster_get("after"), "after").get(),
+                   result_to(a_one,
+                             "<query xmlns='jabber:iq:roster'><item ask='subscribe' "
+                             "jid='b@example.test' subscription='none'/></query>"),
+                   "the refused request added nothing to the roster");
+}
+
+STARLING_SCENARIO(roster_versioning_and_pre_approval_stream_features) {
+    server_fixture server(options);
+    server.add_account(alice.jid, alice.password);
+    server.modules = "[disco, ping, roster, presence]";
+    server.write_config();
+    server.start();
+    raw_session with_modules(server.c2s_port());
+    with_modules.login("SCRAM-SHA-256", alice.localpart, alice.password, "r1");
+    const auto& features = with_modules.features();
+    require(features.child("ver", "urn:xmpp:features:rosterver") != nullptr &&
+                features.child("sub", "urn:xmpp:features:pre-approval") != nullptr &&
+                features.child("bind", "urn:ietf:params:xml:ns:xmpp-bind") != nullptr,
+            "the features after authentication: " + features.to_string());
+
+    server.modules = "[disco, ping]";
+    server.write_config();
+    const auto reload = server.ctl({"reload"});
+    require(reload.exited_with(0), "reload: " + reload.describe());
+    raw_session without(server.c2s_port());
+    without.login("SCRAM-SHA-256", alice.localpart, alice.password, "r2");
+    require(without.features().child("ver", "urn:xmpp:features:rosterver") == nullptr &&
+                without.features().child("sub", "urn:xmpp:features:pre-approval") == nullptr,
+            "features of unloaded modules are still offered: " + without.features().to_string());
 }
 
 }  // namespace starling::scenarios

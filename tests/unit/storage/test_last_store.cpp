@@ -1,6 +1,8 @@
 // LastStore against both drivers: nothing recorded, recorded, replaced.
 #include <cppunit/extensions/HelperMacros.h>
 
+#include "driver_suites.hpp"
+
 #include "driver_databases.hpp"
 #include "storage/last_store.hpp"
 
@@ -55,32 +57,6 @@ private:
     std::unique_ptr<LastStore> store_;
 };
 
-class SqliteLastStoreTest : public LastStoreContract {
-    CPPUNIT_TEST_SUB_SUITE(SqliteLastStoreTest, LastStoreContract);
-    CPPUNIT_TEST_SUITE_END();
-
-protected:
-    std::string driver() const override { return "sqlite"; }
-};
-
-class PostgresLastStoreTest : public LastStoreContract {
-    CPPUNIT_TEST_SUB_SUITE(PostgresLastStoreTest, LastStoreContract);
-    CPPUNIT_TEST_SUITE_END();
-
-protected:
-    std::string driver() const override { return "postgres"; }
-};
-
-CPPUNIT_TEST_SUITE_REGISTRATION(SqliteLastStoreTest);
-
-namespace {
-
-const bool registered = [] {
-    if (postgres_conninfo().empty()) return false;
-    static CppUnit::AutoRegisterSuite<PostgresLastStoreTest> registration;
-    return true;
-}();
-
-}  // namespace
+STARLING_DRIVER_SUITES(LastStoreContract);
 
 }  // namespace starling::storage::test

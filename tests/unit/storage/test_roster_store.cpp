@@ -2,6 +2,8 @@
 // version counter, removal, and users kept apart.
 #include <cppunit/extensions/HelperMacros.h>
 
+#include "driver_suites.hpp"
+
 #include <tuple>
 
 #include "driver_databases.hpp"
@@ -143,33 +145,6 @@ private:
     std::unique_ptr<RosterStore> store_;
 };
 
-class SqliteRosterStoreTest : public RosterStoreContract {
-    CPPUNIT_TEST_SUB_SUITE(SqliteRosterStoreTest, RosterStoreContract);
-    CPPUNIT_TEST_SUITE_END();
-
-protected:
-    std::string driver() const override { return "sqlite"; }
-};
-
-class PostgresRosterStoreTest : public RosterStoreContract {
-    CPPUNIT_TEST_SUB_SUITE(PostgresRosterStoreTest, RosterStoreContract);
-    CPPUNIT_TEST_SUITE_END();
-
-protected:
-    std::string driver() const override { return "postgres"; }
-};
-
-CPPUNIT_TEST_SUITE_REGISTRATION(SqliteRosterStoreTest);
-
-namespace {
-
-// Without a database the PostgreSQL suite is not registered (test_postgres_storage.cpp says so).
-const bool registered = [] {
-    if (postgres_conninfo().empty()) return false;
-    static CppUnit::AutoRegisterSuite<PostgresRosterStoreTest> registration;
-    return true;
-}();
-
-}  // namespace
+STARLING_DRIVER_SUITES(RosterStoreContract);
 
 }  // namespace starling::storage::test

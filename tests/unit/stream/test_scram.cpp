@@ -263,7 +263,7 @@ public:
 
     void plus_with_unavailable_binding_type_fails() {
         auto mechanism = make_mechanism("SCRAM-SHA-256-PLUS", domain, true, tls_bindings());
-        assert_failure("not-authorized", mechanism->start("p=tls-unique,,n=juliet,r=abc"));
+        assert_failure("invalid-mechanism", mechanism->start("p=tls-unique,,n=juliet,r=abc"));
     }
 
     void y_flag_is_a_downgrade_when_plus_was_offered() {

@@ -1,0 +1,30 @@
+#pragma once
+// Simple communications blocking (XEP-0191): the set of JIDs each user blocks.
+
+#include "storage/database.hpp"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace starling::storage {
+
+class BlocklistStore {
+public:
+    explicit BlocklistStore(Database& db) : db_(db) {}
+
+    /// The user's blocked JIDs, sorted.
+    void list(const std::string& host, const std::string& user,
+              std::function<void(bool ok, std::vector<std::string> jids)> done);
+    /// Adds the JIDs (those already blocked stay as they are), in one transaction.
+    void add(const std::string& host, const std::string& user, const std::vector<std::string>& jids,
+             Callback done);
+    /// Removes the JIDs, or every blocked JID when `jids` is empty, in one transaction.
+    void remove(const std::string& host, const std::string& user,
+                const std::vector<std::string>& jids, Callback done);
+
+private:
+    Database& db_;
+};
+
+}  // namespace starling::storage
