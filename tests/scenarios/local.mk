@@ -64,3 +64,5 @@ tests_scenarios_run_scenarios_SOURCES += \
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_adhoc.cpp
 # Blocking
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_blocking.cpp
+# The load generator (bench/xmpp-bench) against a live server: chat and offline delivery
+tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenario_bench.cpp

@@ -9,3 +9,18 @@ tests_unit_run_unit_SOURCES += \
 	tests/unit/core/test_router.cpp \
 	tests/unit/core/test_session_manager.cpp \
 	tests/unit/core/test_hooks.cpp
+
+# The load generator's parsing, SCRAM client and statistics (bench/); they need only expat and
+# OpenSSL, which the runner links already.
+tests_unit_run_unit_SOURCES += \
+	tests/unit/bench/test_stanza_reader.cpp \
+	tests/unit/bench/test_scram_client.cpp \
+	tests/unit/bench/test_latency_stats.cpp \
+	tests/unit/bench/test_message_body.cpp \
+	bench/stanza_reader.cpp \
+	bench/message_body.cpp \
+	bench/scram_client.cpp \
+	bench/latency_stats.cpp \
+	bench/delivery_ledger.cpp \
+	bench/report.cpp
+tests_unit_run_unit_CPPFLAGS += -I$(top_srcdir)

@@ -1,0 +1,161 @@
+// xmpp-bench: a load generator for any XMPP server (see bench/README.md). This file only reads
+// the command line; the scenarios live in bench/scenarios/.
+#include "bench/bench_error.hpp"
+#include "bench/options.hpp"
+#include "bench/process_stats.hpp"
+#include "bench/scenarios/scenarios.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <csignal>
+#include <iostream>
+#include <sstream>
+
+namespace po = boost::program_options;
+
+namespace {
+
+struct usage_error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+std::vector<std::string> split_list(const std::string& text) {
+    std::vector<std::string> items;
+    std::istringstream in(text);
+    std::string item;
+    while (std::getline(in, item, ','))
+        if (!item.empty()) items.push_back(item);
+    return items;
+}
+
+bench::options parse(int argc, char** argv, bool& help) {
+    bench::options o;
+    std::string tls = "starttls", mechanism = "SCRAM-SHA-256", sources = "127.0.0.1",
+                output = "text";
+    po::options_description d(
+        "xmpp-bench: drives an XMPP server with N client connections\n\n"
+        "Options");
+    // clang-format off
+    d.add_options()
+        ("help,h", "this text")
+        ("scenario", po::value(&o.scenario)->required(), "register | idle | login | chat | offline")
+        ("host", po::value(&o.host)->default_value(o.host), "server IP address")
+        ("port", po::value(&o.port)->default_value(o.port), "c2s port")
+        ("domain", po::value(&o.domain)->default_value(o.domain), "XMPP domain of the accounts")
+        ("users", po::value(&o.users)->default_value(o.users), "number of accounts N")
+        ("user-prefix", po::value(&o.user_prefix)->default_value(o.user_prefix),
+         "accounts are <prefix><i>@<domain>")
+        ("first", po::value(&o.first)->default_value(o.first), "i runs from first to first+N-1")
+        ("password", po::value(&o.password)->default_value(o.password), "password of every account")
+        ("tls", po::value(&tls)->default_value(tls), "none | starttls | direct (not verified)")
+        ("mechanism", po::value(&mechanism)->default_value(mechanism),
+         "SCRAM-SHA-256 | SCRAM-SHA-1 | PLAIN")
+        ("sources", po::value(&sources)->default_value(sources),
+         "comma-separated source addresses, used round robin")
+        ("server-pid", po::value(&o.server_pids)->composing(),
+         "repeatable: server processes whose RSS and CPU are measured")
+        ("concurrency", po::value(&o.concurrency)->default_value(o.concurrency),
+         "logins or registrations in flight at once")
+        ("roster-get", po::bool_switch(&o.roster_get), "roster get after bind, before presence")
+        ("threads", po::value(&o.threads)->default_value(o.threads), "generator threads")
+        ("hold", po::value(&o.hold_seconds)->default_value(o.hold_seconds), "idle: seconds to hold")
+        ("rate", po::value(&o.rate)->default_value(o.rate),
+         "chat: aggregate messages/s; 0 = as fast as the server takes them")
+        ("window", po::value(&o.window)->default_value(o.window),
+         "chat with rate 0: messages outstanding per client")
+        ("duration", po::value(&o.duration_seconds)->default_value(o.duration_seconds),
+         "chat: seconds of sending")
+        ("grace", po::value(&o.grace_seconds)->default_value(o.grace_seconds),
+         "chat, offline: seconds to wait for late deliveries")
+        ("messages", po::value(&o.messages)->default_value(o.messages),
+         "offline: messages queued for the offline account")
+        ("output", po::value(&output)->default_value(output), "json | text");
+    // clang-format on
+    po::variables_map vm;
+    po::store(po::parse_command_line(argc, argv, d), vm);
+    if (vm.count("help")) {
+        help = true;
+        std::cout << d << "\n";
+        return o;
+    }
+    po::notify(vm);
+
+    if (o.scenario != "register" && o.scenario != "idle" && o.scenario != "login" &&
+        o.scenario != "chat" && o.scenario != "offline")
+        throw usage_error("--scenario: '" + o.scenario +
+                          "' is not one of register, idle, login, chat, offline");
+    if (tls == "none")
+        o.tls = bench::tls_mode::none;
+    else if (tls == "starttls")
+        o.tls = bench::tls_mode::starttls;
+    else if (tls == "direct")
+        o.tls = bench::tls_mode::direct;
+    else
+        throw usage_error("--tls: '" + tls + "' is not one of none, starttls, direct");
+    if (mechanism == "SCRAM-SHA-256")
+        o.sasl = bench::mechanism::scram_sha256;
+    else if (mechanism == "SCRAM-SHA-1")
+        o.sasl = bench::mechanism::scram_sha1;
+    else if (mechanism == "PLAIN")
+        o.sasl = bench::mechanism::plain;
+    else
+        throw usage_error("--mechanism: '" + mechanism +
+                          "' is not one of SCRAM-SHA-256, SCRAM-SHA-1, PLAIN");
+    if (output != "json" && output != "text")
+        throw usage_error("--output: '" + output + "' is not one of json, text");
+    o.json = output == "json";
+    o.sources = split_list(sources);
+    if (o.sources.empty()) throw usage_error("--sources: give at least one address");
+    if (o.users == 0) throw usage_error("--users: must be at least 1");
+    if (o.scenario == "offline" && o.users < 2)
+        throw usage_error("--users: offline needs 2 accounts (first sends to first+1)");
+    if (o.scenario == "chat" && o.rate == 0 && o.window == 0)
+        throw usage_error("--window: must be at least 1 when --rate is 0");
+    if (o.rate < 0) throw usage_error("--rate: must not be negative");
+    if (o.duration_seconds <= 0) throw usage_error("--duration: must be positive");
+    if (o.grace_seconds < 0 || o.hold_seconds < 0)
+        throw usage_error("--grace and --hold must not be negative");
+    if (o.threads == 0 || o.threads > 64) throw usage_error("--threads: 1 to 64");
+    if (o.concurrency == 0) throw usage_error("--concurrency: must be at least 1");
+    return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    bench::options opts;
+    try {
+        bool help = false;
+        opts = parse(argc, argv, help);
+        if (help) return 0;
+    } catch (const std::exception& e) {
+        std::cerr << "xmpp-bench: " << e.what() << " (see --help)\n";
+        return 2;
+    }
+    // A server that resets a connection must not kill the generator mid-write.
+    std::signal(SIGPIPE, SIG_IGN);
+    const auto limit = bench::raise_file_limit();
+    if (limit < opts.users + 64) {
+        std::cerr << "xmpp-bench: only " << limit << " file descriptors for " << opts.users
+                  << " connections; raise the hard limit (ulimit -Hn)\n";
+        return 1;
+    }
+    try {
+        bench::report r;
+        if (opts.scenario == "register")
+            r = bench::run_register(opts);
+        else if (opts.scenario == "idle")
+            r = bench::run_idle(opts);
+        else if (opts.scenario == "login")
+            r = bench::run_login(opts);
+        else if (opts.scenario == "chat")
+            r = bench::run_chat(opts);
+        else
+            r = bench::run_offline(opts);
+        std::cout << (opts.json ? r.json() + "\n" : r.text()) << std::flush;
+        return 0;
+    } catch (const std::exception& e) {
+        std::cerr << "xmpp-bench: " << e.what() << "\n";
+        return 1;
+    }
+}

@@ -1,0 +1,46 @@
+#pragma once
+// The command line of xmpp-bench as parsed by main.cpp (see `xmpp-bench --help`).
+
+#include <sys/types.h>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bench {
+
+enum class tls_mode { none, starttls, direct };
+enum class mechanism { scram_sha256, scram_sha1, plain };
+
+struct options {
+    std::string scenario;
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 5222;
+    std::string domain = "example.test";
+    std::uint32_t users = 1;
+    std::string user_prefix = "bench";
+    std::uint32_t first = 1;
+    std::string password = "bench";
+    tls_mode tls = tls_mode::starttls;
+    mechanism sasl = mechanism::scram_sha256;
+    std::vector<std::string> sources{"127.0.0.1"};
+    std::vector<pid_t> server_pids;
+    std::uint32_t concurrency = 100;
+    bool roster_get = false;
+    unsigned threads = 1;
+    double hold_seconds = 10;
+    double rate = 0;
+    std::uint32_t window = 4;
+    double duration_seconds = 10;
+    double grace_seconds = 2;
+    std::uint32_t messages = 1000;
+    bool json = false;
+
+    /// The name of account `i` (first <= i < first + users), without the domain.
+    std::string username(std::uint32_t i) const { return user_prefix + std::to_string(i); }
+    std::string jid(std::uint32_t i) const { return username(i) + "@" + domain; }
+};
+
+/// The SASL mechanism name as the server advertises it.
+const char* mechanism_name(mechanism m);
+
+}  // namespace bench
