@@ -37,6 +37,9 @@ public:
     /// Closes every connection (</stream:stream>) and forgets them.
     void close_all();
 
+    /// How many salted passwords the generator has computed (cache misses) so far.
+    std::uint64_t pbkdf2_runs() const { return cache_.computed(); }
+
     std::uint64_t dropped();
     std::optional<std::string> first_drop();
 

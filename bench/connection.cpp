@@ -168,6 +168,12 @@ void connection::send_chat(const std::string& to, const message_body& body) {
     if (!write_in_flight_) do_write();
 }
 
+void connection::ping() {
+    if (state_ != state::online || closing_) return;
+    send("<iq type='get' id='pong' to='" + escape(setup_.opts->domain) +
+         "'><ping xmlns='urn:xmpp:ping'/></iq>");
+}
+
 void connection::do_write() {
     writing_.swap(pending_);
     pending_.clear();
@@ -289,6 +295,8 @@ void connection::on_features(const stanza& s) {
 void connection::do_auth(const stanza& features) {
     const auto& opts = *setup_.opts;
     const char* name = mechanism_name(opts.sasl);
+    if (features.mechanisms.empty())
+        return fail("the server offers no SASL mechanism on this stream (does it require TLS?)");
     if (!features.offers_mechanism(name)) {
         return fail(std::string("the server does not offer ") + name +
                     " (it offers: " + features.mechanisms + ")");
@@ -389,6 +397,9 @@ void connection::on_iq(const stanza& s) {
         case state::barrier:
             // An error (no ping support) answers just as well: the server has read the presence.
             if (s.id == "ping") become_online();
+            return;
+        case state::online:
+            if (s.id == "pong") events_.on_pong(*this);
             return;
         default:
             return;

@@ -39,6 +39,8 @@ public:
     virtual void on_failed(connection& c, const std::string& why) = 0;
     /// A <message/> with a body arrived (any state after authentication).
     virtual void on_message(connection& c, const stanza& message) = 0;
+    /// The server answered a `ping` (online only).
+    virtual void on_pong(connection& c) = 0;
 
 protected:
     ~connection_events() = default;
@@ -73,6 +75,10 @@ public:
     bool online() const { return state_ == state::online; }
     /// Time from start() to on_online, or to the registration answer.
     std::chrono::nanoseconds login_time() const { return login_time_; }
+
+    /// Sends an XEP-0199 ping to the domain, queued behind everything sent before: its answer
+    /// (on_pong) means the server has processed all of that.
+    void ping();
 
     /// Scenario-owned counter (e.g. messages outstanding in window mode).
     std::uint32_t outstanding = 0;

@@ -5,6 +5,7 @@
 #include "bench/connection.hpp"
 #include "bench/latency_stats.hpp"
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -56,6 +57,9 @@ public:
     std::uint64_t dropped() const { return dropped_; }
     const std::optional<std::string>& first_drop() const { return first_drop_; }
 
+    /// Answers to connection::ping on this worker; read from any thread.
+    std::uint64_t pongs() const { return pongs_.load(std::memory_order_relaxed); }
+
     /// Stops the thread once the io_context runs out of work or after `timeout`.
     void finish(std::chrono::milliseconds timeout);
 
@@ -64,6 +68,7 @@ private:
     void on_registered(connection& c, register_outcome outcome, const std::string& why) override;
     void on_failed(connection& c, const std::string& why) override;
     void on_message(connection& c, const stanza& message) override;
+    void on_pong(connection&) override { pongs_.fetch_add(1, std::memory_order_relaxed); }
     void login_finished(connection& c, bool succeeded);
     void start_next_login();
 
@@ -80,6 +85,7 @@ private:
     login_results results_;
 
     message_handler* handler_ = nullptr;
+    std::atomic<std::uint64_t> pongs_{0};
     std::uint64_t dropped_ = 0;
     std::optional<std::string> first_drop_;
 };
