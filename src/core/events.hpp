@@ -7,6 +7,7 @@
 #include "core/stanza.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -67,11 +68,18 @@ extern const EventKey session_closed;
 }  // namespace events
 
 /// Handlers of one payload type for every event key, in priority order (higher first).
-/// Registration and removal copy the list; dispatch reads a snapshot without locking.
+/// Registration and removal (module loads, on the control thread) publish a new table; dispatch,
+/// on every stanza and every I/O thread, reads the current one with one acquire load: no lock,
+/// no reference count bumped on a cache line all threads share.
 template <typename Payload>
 class HookTable {
 public:
     using Handler = std::function<Verdict(Payload&)>;
+
+    HookTable() = default;
+    HookTable(const HookTable&) = delete;
+    HookTable& operator=(const HookTable&) = delete;
+    ~HookTable() { delete current_.load(); }
 
     Registration add(const EventKey& key, Handler handler, int priority) {
         std::lock_guard lock(mutex_);
@@ -82,13 +90,13 @@ public:
         auto pos = list.begin();
         while (pos != list.end() && pos->priority >= priority) ++pos;
         list.insert(pos, Entry{priority, id, std::move(handler)});
-        std::atomic_store(&table_, std::shared_ptr<const Table>(std::move(table)));
+        publish(std::move(table));
         return Registration([this, index = key.index(), id] { remove(index, id); });
     }
 
     /// Runs the handlers until one returns handled or drop; pass when none did.
     Verdict fire(const EventKey& key, Payload& payload) const {
-        const auto table = std::atomic_load(&table_);
+        const Table* table = current_.load(std::memory_order_acquire);
         if (!table || table->size() <= key.index()) return Verdict::pass;
         for (const auto& entry : (*table)[key.index()]) {
             const auto verdict = entry.handler(payload);
@@ -98,7 +106,7 @@ public:
     }
 
     bool has(const EventKey& key) const {
-        const auto table = std::atomic_load(&table_);
+        const Table* table = current_.load(std::memory_order_acquire);
         return table && table->size() > key.index() && !(*table)[key.index()].empty();
     }
 
@@ -109,21 +117,33 @@ private:
         Handler handler;
     };
     using Table = std::vector<std::vector<Entry>>;
+    using Clock = std::chrono::steady_clock;
+    // A replaced table may still be walked by a dispatch that loaded it just before; handlers
+    // never block, so one that was replaced this long ago is walked by nobody.
+    static constexpr auto retire_after = std::chrono::seconds(10);
 
     std::unique_ptr<Table> copy_table() const {
-        const auto table = std::atomic_load(&table_);
+        const Table* table = current_.load(std::memory_order_acquire);
         return table ? std::make_unique<Table>(*table) : std::make_unique<Table>();
+    }
+    void publish(std::unique_ptr<Table> table) {
+        const auto now = Clock::now();
+        std::erase_if(retired_, [now](const auto& old) { return now - old.first > retire_after; });
+        if (const Table* old = current_.exchange(table.release(), std::memory_order_acq_rel))
+            retired_.emplace_back(now, std::unique_ptr<const Table>(old));
     }
     void remove(std::uint32_t index, std::uint64_t id) {
         std::lock_guard lock(mutex_);
         auto table = copy_table();
-        if (table->size() > index) std::erase_if((*table)[index], [id](const Entry& e) { return e.id == id; });
-        std::atomic_store(&table_, std::shared_ptr<const Table>(std::move(table)));
+        if (table->size() > index)
+            std::erase_if((*table)[index], [id](const Entry& e) { return e.id == id; });
+        publish(std::move(table));
     }
 
-    std::mutex mutex_;
+    std::mutex mutex_;  // registrations, and retired_
     std::uint64_t next_id_ = 0;
-    std::shared_ptr<const Table> table_;
+    std::atomic<const Table*> current_{nullptr};
+    std::vector<std::pair<Clock::time_point, std::unique_ptr<const Table>>> retired_;
 };
 
 }  // namespace starling

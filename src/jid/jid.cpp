@@ -22,6 +22,29 @@ struct free_deleter {
 };
 using c_string = std::unique_ptr<char, free_deleter>;
 
+// Almost every JID on the wire is printable ASCII, and for ASCII the stringprep profiles reduce
+// to a few byte rules (RFC 3920 Appendix A and B: tables B.1 and C.1.2, C.3-C.9 hold no ASCII):
+// Nodeprep folds A-Z and prohibits controls, space and "&'/:<>@; Resourceprep prohibits only
+// controls. Answering those here keeps libidn, which allocates and walks Unicode tables, off the
+// path of every stanza. nullopt: not printable ASCII, so the full profile decides.
+bool printable_ascii(std::string_view text) {
+    for (unsigned char c : text)
+        if (c < 0x20 || c > 0x7e) return false;
+    return true;
+}
+
+std::optional<std::optional<std::string>> ascii_nodeprep(std::string_view text) {
+    if (!printable_ascii(text)) return std::nullopt;
+    std::string out(text);
+    for (char& c : out) {
+        if (c == ' ' || c == '"' || c == '&' || c == '\'' || c == '/' || c == ':' || c == '<' ||
+            c == '>' || c == '@')
+            return std::optional<std::string>{};
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    return std::optional<std::string>{std::move(out)};
+}
+
 std::optional<std::string> apply_profile(std::string_view text, const char* profile) {
     // stringprep works on C strings: an embedded NUL would silently truncate the input.
     if (text.empty() || text.size() > max_raw_part_bytes ||
@@ -84,10 +107,14 @@ bool is_ipv4(std::string_view domain) {
 }  // namespace
 
 std::optional<std::string> nodeprep(std::string_view local) {
+    if (!local.empty() && local.size() <= max_part_bytes)
+        if (auto ascii = ascii_nodeprep(local)) return std::move(*ascii);
     return apply_profile(local, "Nodeprep");
 }
 
 std::optional<std::string> resourceprep(std::string_view resource) {
+    if (!resource.empty() && resource.size() <= max_part_bytes && printable_ascii(resource))
+        return std::string(resource);
     return apply_profile(resource, "Resourceprep");
 }
 
@@ -100,6 +127,19 @@ std::optional<std::string> nameprep_domain(std::string_view domain) {
     }
     if (domain.front() == '[') return prepare_ip_literal(domain);
     if (is_ipv4(domain)) return std::string(domain);
+    // An ASCII host name (LDH labels, no A-label to turn into Unicode) is its own IDNA2008 form
+    // once lower-cased: libidn2 is needed only for the others.
+    if (domain.size() <= max_part_bytes) {
+        std::string lower(domain);
+        bool ldh = true;
+        for (char& c : lower) {
+            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+            ldh = ldh && (is_ldh(c) || c == '.');
+        }
+        // "--" at any place sends it the long way: A-labels (xn--) and the other reserved
+        // R-LDH labels are libidn2's to judge.
+        if (ldh && valid_a_labels(lower) && lower.find("--") == std::string::npos) return lower;
+    }
 
     // IDNA2008 with the UTS #46 mapping: case-folds, maps full-width dots and letters, and gives
     // the A-label form, which is then checked and turned back into the canonical U-label form.

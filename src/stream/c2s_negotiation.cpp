@@ -68,9 +68,10 @@ void C2sSession::on_stream_open(xml::StreamHeader header) {
 
 sasl::ChannelBindings C2sSession::channel_bindings() const {
     sasl::ChannelBindings bindings;
-    if (!tls_) return bindings;
-    if (auto e = net::tls_exporter(tls_->native_handle()); !e.empty()) bindings.data["tls-exporter"] = e;
-    if (auto e = net::tls_server_end_point(tls_->native_handle()); !e.empty())
+    SSL* ssl = socket_.ssl();
+    if (!ssl) return bindings;
+    if (auto e = net::tls_exporter(ssl); !e.empty()) bindings.data["tls-exporter"] = e;
+    if (auto e = net::tls_server_end_point(ssl); !e.empty())
         bindings.data["tls-server-end-point"] = e;
     // plus_offered stays false, so a client's "y" flag is accepted. RFC 5802 §6 reads "y"
     // after a -PLUS offer as a downgrade, but clients whose only binding is tls-unique
@@ -84,14 +85,14 @@ void C2sSession::send_features() {
     std::string out = "<stream:features>";
     const auto config = server_.config();
     if (state_ == State::connected) {
-        if (!tls_) {
+        if (!socket_.ssl()) {
             out += "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'>";
             out += config->tls.required ? "<required/></starttls>" : "</starttls>";
         }
-        if (tls_ || !config->tls.required) {
+        if (socket_.ssl() || !config->tls.required) {
             const auto bindings = channel_bindings();
             out += "<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>";
-            for (const auto& name : sasl::mechanism_names(tls_ != nullptr, bindings))
+            for (const auto& name : sasl::mechanism_names(socket_.ssl() != nullptr, bindings))
                 out += "<mechanism>" + name + "</mechanism>";
             out += "</mechanisms>";
             if (host_->find_iq_handler(IqTarget::unauthenticated, "set", "jabber:iq:register"))
@@ -141,7 +142,7 @@ void C2sSession::on_element(xml::ElementPtr element) {
 }
 
 void C2sSession::handle_starttls(const xml::Element&) {
-    if (tls_) return stream_error("policy-violation", "TLS is already in use");
+    if (socket_.ssl()) return stream_error("policy-violation", "TLS is already in use");
     // Nothing after <starttls/> in this read is processed: the parser stops here and the next
     // bytes it sees come through TLS, into a fresh parser.
     parser_->stop();
@@ -152,13 +153,13 @@ void C2sSession::handle_starttls(const xml::Element&) {
 
 void C2sSession::handle_auth(const xml::Element& element) {
     const auto config = server_.config();
-    if (!tls_ && config->tls.required) return sasl_failure("encryption-required");
+    if (!socket_.ssl() && config->tls.required) return sasl_failure("encryption-required");
     if (mechanism_) return sasl_failure("malformed-request", "an exchange is already in progress");
     if (server_.auth_throttle().blocked(peer_ip_))
         return sasl_failure("temporary-auth-failure", "too many failed attempts; try again later");
     const auto bindings = channel_bindings();
     const auto name = element.attr("mechanism");
-    mechanism_ = sasl::make_mechanism(name, host_->domain(), tls_ != nullptr, bindings);
+    mechanism_ = sasl::make_mechanism(name, host_->domain(), socket_.ssl() != nullptr, bindings);
     if (!mechanism_) return sasl_failure("invalid-mechanism");
     mechanism_name_ = name;
     const auto text = element.text();
@@ -189,9 +190,11 @@ void C2sSession::handle_sasl_step(const sasl::Step& step) {
         server_.accounts().secret(
             host_->domain(), mechanism_->username(), mechanism_->hash(),
             [self = self()](bool ok, std::optional<sasl::ScramSecret> secret) {
-                asio::post(self->socket_.get_executor(), [self, ok, secret = std::move(secret)] {
+                asio::post(self->socket_.tcp().get_executor(), [self, ok,
+                                                                secret = std::move(secret)] {
                     if (self->state_ != State::connected || !self->mechanism_) return;
-                    if (!ok) return self->sasl_failure("temporary-auth-failure", "storage unavailable");
+                    if (!ok)
+                        return self->sasl_failure("temporary-auth-failure", "storage unavailable");
                     self->handle_sasl_step(self->mechanism_->resume(secret));
                 });
             });
@@ -252,7 +255,7 @@ void C2sSession::handle_unauthenticated_iq(xml::ElementPtr element) {
     auto handler = payload ? host_->find_iq_handler(IqTarget::unauthenticated, element->attr("type"),
                                                     payload->xmlns())
                            : nullptr;
-    if (!handler || (!tls_ && server_.config()->tls.required))
+    if (!handler || (!socket_.ssl() && server_.config()->tls.required))
         return stream_error("not-authorized", "authenticate first");
     // No 'from' to stamp yet: replies come back to this stream through event.origin.
     element->remove_attr("from");

@@ -10,9 +10,21 @@
 namespace starling {
 namespace {
 
-constexpr std::size_t read_buffer_size = 4096;
+// Reads go into one buffer per I/O thread, so an idle session holds none (DESIGN.md, memory).
+// 16 KiB takes a whole TLS record at once.
+constexpr std::size_t read_buffer_size = 16 * 1024;
+// Reads per readiness event before other sessions of the thread get their turn.
+constexpr int reads_per_turn = 8;
+// Bytes written whole with no wait keep their buffer for the next write; a larger buffer is
+// given back once it is on the wire.
+constexpr std::size_t kept_write_buffer = 4096;
 
 std::int64_t now_ticks() { return std::chrono::steady_clock::now().time_since_epoch().count(); }
+
+char* thread_read_buffer() {
+    thread_local std::unique_ptr<char[]> buffer(new char[read_buffer_size]);
+    return buffer.get();
+}
 
 }  // namespace
 
@@ -23,12 +35,12 @@ C2sSession::C2sSession(Server& server, asio::ip::tcp::socket socket,
       tls_contexts_(std::move(tls)),
       direct_tls_(direct_tls),
       last_activity_(now_ticks()),
-      preauth_timer_(socket_.get_executor()) {
+      preauth_timer_(socket_.tcp().get_executor()) {
     error_code ec;
-    auto endpoint = socket_.remote_endpoint(ec);
+    auto endpoint = socket_.tcp().remote_endpoint(ec);
     peer_ip_ = ec ? "?" : endpoint.address().to_string();
     peer_ = ec ? "?" : peer_ip_ + ":" + std::to_string(endpoint.port());
-    socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+    socket_.tcp().set_option(asio::ip::tcp::no_delay(true), ec);
 }
 
 C2sSession::~C2sSession() = default;
@@ -48,13 +60,13 @@ void C2sSession::start() {
             [this] {
                 if (state_ == State::closing || state_ == State::closed) return;
                 state_ = State::closing;
-                send_text("</stream:stream>");
+                // Set first: the write may finish before send_text returns.
                 close_after_write_ = true;
+                send_text("</stream:stream>");
             },
             [this](xml::ParseError e, std::string d) { on_parse_error(e, d); },
         },
         limits);
-    read_buffer_ = std::make_unique<char[]>(read_buffer_size);
     start_preauth_timer();
     if (direct_tls_) return do_handshake();
     do_read();
@@ -70,15 +82,14 @@ void C2sSession::start_preauth_timer() {
 }
 
 void C2sSession::do_handshake() {
-    tls_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket&>>(
-        socket_, tls_contexts_->default_context());
-    tls_->async_handshake(asio::ssl::stream_base::server,
-                          [self = self()](const error_code& ec) { self->on_handshake(ec); });
+    socket_.async_handshake(tls_contexts_->default_context().native_handle(),
+                            [self = self()](std::string error) { self->on_handshake(error); });
 }
 
-void C2sSession::on_handshake(const error_code& ec) {
-    if (ec) {
-        spdlog::info("c2s {}: TLS handshake failed: {}", peer_, ec.message());
+void C2sSession::on_handshake(const std::string& error) {
+    if (state_ == State::closed) return;
+    if (!error.empty()) {
+        spdlog::info("c2s {}: TLS handshake failed: {}", peer_, error);
         return finish_close();
     }
     // A fresh parser for the stream inside TLS: nothing sent before the handshake survives.
@@ -88,29 +99,42 @@ void C2sSession::on_handshake(const error_code& ec) {
 
 void C2sSession::do_read() {
     if (state_ == State::closed) return;
-    auto buffer = asio::buffer(read_buffer_.get(), read_buffer_size);
-    auto handler = [self = self()](const error_code& ec, std::size_t n) { self->on_read(ec, n); };
-    if (tls_) tls_->async_read_some(buffer, std::move(handler));
-    else socket_.async_read_some(buffer, std::move(handler));
+    // Bytes TLS already decrypted raise no readiness event: go on at once.
+    if (socket_.has_buffered_input())
+        return asio::post(socket_.tcp().get_executor(),
+                          [self = self()] { self->on_readable(error_code()); });
+    socket_.async_wait(net::IoStatus::want_read,
+                       [self = self()](const error_code& ec) { self->on_readable(ec); });
 }
 
-void C2sSession::on_read(const error_code& ec, std::size_t n) {
-    if (ec) {
-        if (ec != asio::error::eof && ec != asio::error::operation_aborted)
-            spdlog::debug("c2s {}: read: {}", peer_, ec.message());
-        return finish_close();
-    }
+void C2sSession::on_readable(const error_code& ec) {
     if (state_ == State::closed) return;
-    last_activity_.store(now_ticks(), std::memory_order_relaxed);
-    if (restart_pending_) {
-        restart_pending_ = false;
-        parser_->reset();
+    if (ec) return finish_close();
+    char* buffer = thread_read_buffer();
+    for (int turn = 0; turn < reads_per_turn; ++turn) {
+        net::IoStatus status;
+        const std::size_t n = socket_.read(buffer, read_buffer_size, status);
+        if (status == net::IoStatus::want_read) return do_read();
+        if (status == net::IoStatus::want_write) {
+            // TLS needs to send (a key update) before it can read on.
+            return socket_.async_wait(
+                status, [self = self()](const error_code& ec) { self->on_readable(ec); });
+        }
+        if (status != net::IoStatus::ok) {
+            if (status == net::IoStatus::error) spdlog::debug("c2s {}: read failed", peer_);
+            return finish_close();
+        }
+        last_activity_.store(now_ticks(), std::memory_order_relaxed);
+        if (restart_pending_) {
+            restart_pending_ = false;
+            parser_->reset();
+        }
+        parser_->feed(std::string_view(buffer, n));
+        // After <starttls/> or SASL success the parser stopped: whatever else this read held
+        // is discarded, never processed (a STARTTLS command injection defence).
+        if (starttls_pending_ || state_ == State::closing || state_ == State::closed) return;
     }
-    parser_->feed(std::string_view(read_buffer_.get(), n));
-    // After <starttls/> or SASL success the parser stopped: whatever else this read held is
-    // discarded, never processed (a STARTTLS command injection defence).
-    if (starttls_pending_ || state_ == State::closing || state_ == State::closed) return;
-    do_read();
+    asio::post(socket_.tcp().get_executor(), [self = self()] { self->on_readable(error_code()); });
 }
 
 void C2sSession::send_text(std::string text) {
@@ -120,9 +144,10 @@ void C2sSession::send_text(std::string text) {
 }
 
 void C2sSession::deliver(StanzaPtr stanza) {
-    asio::dispatch(socket_.get_executor(), [self = self(), stanza = std::move(stanza)]() mutable {
-        self->enqueue(std::move(stanza));
-    });
+    asio::dispatch(socket_.tcp().get_executor(),
+                   [self = self(), stanza = std::move(stanza)]() mutable {
+                       self->enqueue(std::move(stanza));
+                   });
 }
 
 void C2sSession::enqueue(StanzaPtr stanza) {
@@ -143,33 +168,58 @@ void C2sSession::enqueue(StanzaPtr stanza) {
 void C2sSession::do_write() {
     if (writing_ || queue_.empty() || state_ == State::closed) return;
     writing_ = true;
+    // Everything queued since the last write goes out in one write: one TLS record, one
+    // system call.
+    for (const auto& out : queue_) pending_ += out.stanza ? out.stanza->bytes() : out.text;
     in_flight_.swap(queue_);
-    // One gathered write for everything queued since the last one.
-    std::vector<asio::const_buffer> buffers;
-    buffers.reserve(in_flight_.size());
-    for (const auto& out : in_flight_)
-        buffers.push_back(out.stanza ? asio::buffer(out.stanza->bytes()) : asio::buffer(out.text));
-    auto handler = [self = self()](const error_code& ec, std::size_t) { self->on_write(ec); };
-    if (tls_) asio::async_write(*tls_, buffers, std::move(handler));
-    else asio::async_write(socket_, buffers, std::move(handler));
+    queue_.clear();
+    write_pending();
 }
 
-void C2sSession::on_write(const error_code& ec) {
-    writing_ = false;
-    for (const auto& out : in_flight_) queued_bytes_ -= out.size();
+void C2sSession::write_pending() {
+    if (state_ == State::closed) return;
+    while (pending_done_ < pending_.size()) {
+        net::IoStatus status;
+        const std::size_t n =
+            socket_.write(pending_.data() + pending_done_, pending_.size() - pending_done_, status);
+        if (status == net::IoStatus::want_read || status == net::IoStatus::want_write) {
+            return socket_.async_wait(status, [self = self()](const error_code& ec) {
+                if (ec) return self->finish_close();
+                self->write_pending();
+            });
+        }
+        if (status != net::IoStatus::ok) return finish_close();
+        pending_done_ += n;
+    }
+    on_written();
+}
+
+void C2sSession::on_written() {
+    queued_bytes_ -= pending_.size();
+    pending_done_ = 0;
+    if (pending_.capacity() > kept_write_buffer)
+        std::string().swap(pending_);
+    else
+        pending_.clear();
     in_flight_.clear();
-    if (ec) return finish_close();
+    writing_ = false;
     if (!queue_.empty()) return do_write();
+    // Idle again: the vectors give their memory back.
+    std::vector<Outgoing>().swap(in_flight_);
+    std::vector<Outgoing>().swap(queue_);
     if (starttls_pending_) {
-        // <proceed/> and everything before it is on the wire: the TLS handshake comes next.
-        starttls_pending_ = false;
-        return do_handshake();
+        // <proceed/> and everything before it is on the wire: the TLS handshake comes next,
+        // once the read that carried <starttls/> has returned (it stops on the flag).
+        return asio::post(socket_.tcp().get_executor(), [self = self()] {
+            self->starttls_pending_ = false;
+            self->do_handshake();
+        });
     }
     if (close_after_write_) shutdown_socket();
 }
 
 void C2sSession::close(std::string_view condition, std::string_view text) {
-    asio::dispatch(socket_.get_executor(),
+    asio::dispatch(socket_.tcp().get_executor(),
                    [self = self(), condition = std::string(condition), text = std::string(text)] {
                        self->stream_error(condition, text);
                    });
@@ -197,8 +247,7 @@ void C2sSession::stream_error(std::string_view condition, std::string_view text)
 }
 
 void C2sSession::shutdown_socket() {
-    error_code ec;
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    socket_.shutdown();
     finish_close();
 }
 
@@ -208,8 +257,7 @@ void C2sSession::finish_close() {
     state_ = State::closed;
     available_.store(false);
     preauth_timer_.cancel();
-    error_code ec;
-    socket_.close(ec);
+    socket_.close();
     if (was_bound) {
         server_.sessions().unbind(*this);
         if (host_) {
@@ -232,8 +280,9 @@ std::chrono::steady_clock::time_point C2sSession::last_activity() const {
 }
 
 std::string C2sSession::security() const {
-    std::string out = !tls_ ? "plain" : direct_tls_ ? "TLS" : "STARTTLS";
-    if (tls_) out += std::string(" ") + SSL_get_version(tls_->native_handle());
+    SSL* ssl = socket_.ssl();
+    std::string out = !ssl ? "plain" : direct_tls_ ? "TLS" : "STARTTLS";
+    if (ssl) out += std::string(" ") + SSL_get_version(ssl);
     if (!mechanism_name_.empty()) out += " " + mechanism_name_;
     return out;
 }

@@ -5,14 +5,15 @@
 
 #include "core/session.hpp"
 #include "net/asio.hpp"
+#include "net/tcp_tls_socket.hpp"
 #include "net/tls_context.hpp"
 #include "stream/sasl.hpp"
 #include "xml/stream_parser.hpp"
 
 #include <atomic>
-#include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace starling {
 
@@ -42,13 +43,14 @@ private:
 
     // I/O (c2s_session.cpp)
     void do_handshake();
-    void on_handshake(const error_code& ec);
+    void on_handshake(const std::string& error);
     void do_read();
-    void on_read(const error_code& ec, std::size_t n);
+    void on_readable(const error_code& ec);
     void send_text(std::string text);
     void enqueue(StanzaPtr stanza);
     void do_write();
-    void on_write(const error_code& ec);
+    void write_pending();
+    void on_written();
     void stream_error(std::string_view condition, std::string_view text = {});
     void finish_close();
     void shutdown_socket();
@@ -73,15 +75,13 @@ private:
     std::string header_text(bool with_decl) const;
 
     Server& server_;
-    asio::ip::tcp::socket socket_;
+    net::TcpTlsSocket socket_;
     std::shared_ptr<net::TlsContexts> tls_contexts_;
-    std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket&>> tls_;
     bool direct_tls_;
     std::string peer_;
     std::string peer_ip_;
 
     std::unique_ptr<xml::StreamParser> parser_;  // made in start(): its callbacks need `this`
-    std::unique_ptr<char[]> read_buffer_;
     bool restart_pending_ = false;  // reset the parser before the next bytes (after TLS/SASL)
     bool starttls_pending_ = false; // handshake once <proceed/> is written
 
@@ -105,11 +105,14 @@ private:
         std::string text;  // stream-level XML we made
         std::size_t size() const { return stanza ? stanza->bytes().size() : text.size(); }
     };
-    std::deque<Outgoing> queue_;
-    std::deque<Outgoing> in_flight_;
-    std::size_t queued_bytes_ = 0;
+    // A vector, not a deque: an empty vector holds no memory, and most sessions are idle.
+    std::vector<Outgoing> queue_;
+    std::vector<Outgoing> in_flight_;  // what pending_ holds, to bounce if the stream dies
+    std::string pending_;              // bytes taken from queue_, not yet written; freed when done
+    std::size_t pending_done_ = 0;     // how much of pending_ is written
+    std::size_t queued_bytes_ = 0;     // queue_ and the unwritten rest of pending_
     std::size_t outbound_limit_ = 0;  // limits.outbound_queue_bytes when the stream began
-    bool writing_ = false;
+    bool writing_ = false;            // pending_ holds bytes (a write is waiting for the socket)
     bool close_after_write_ = false;
 };
 

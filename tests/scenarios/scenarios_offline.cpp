@@ -6,7 +6,6 @@
 #include "xmpp_names.hpp"
 
 #include <chrono>
-#include <csignal>
 #include <cstring>
 #include <ctime>
 #include <thread>
@@ -66,9 +65,13 @@ void send_chat(strophe_client& from, const std::string& id, const std::string& b
               body + "</body>" + extra + "</message>");
 }
 
-// The store is written asynchronously; a message the sender gets back proves the earlier ones
-// reached the server, and a short pause lets their inserts commit.
-void settle() { std::this_thread::sleep_for(std::chrono::milliseconds(300)); }
+// libstrophe sends only while its loop runs, and the store is written asynchronously: a ping
+// answered after the sender's messages proves they reached the server, and a short pause lets
+// their inserts commit. (A bare sleep let a message leave after what the test did next.)
+void settle(strophe_client& sender) {
+    sender.request("<iq type='get' id='settle'><ping xmlns='urn:xmpp:ping'/></iq>", "settle");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+}
 
 }  // namespace
 
@@ -82,7 +85,7 @@ STARLING_SCENARIO(offline_messages_delivered_oldest_first_with_delay) {
     a.login();
     send_chat(a, "off-1", "first &amp; oldest");
     send_chat(a, "off-2", "second");
-    settle();
+    settle(a);
     strophe_client b(std::string(bob.jid) + "/phone", bob.password, server.c2s_port());
     come_online(b);
     require_stored(b, "off-1", a.bound_jid(), "first & oldest", before);
@@ -109,7 +112,7 @@ STARLING_SCENARIO(offline_messages_survive_a_restart) {
         strophe_client a(std::string(alice.jid) + "/desk", alice.password, server.c2s_port());
         a.login();
         send_chat(a, "kept", "across a restart");
-        settle();
+        settle(a);
     }
     require(server.stop() == 0, "the server did not stop cleanly");
     server.start();
@@ -132,7 +135,7 @@ STARLING_SCENARIO(offline_no_store_hint_is_honoured) {
     require(stanza_error_condition(bounce.get()) == "service-unavailable",
             "expected service-unavailable: " + stanza_text(bounce.get()));
     send_chat(a, "kept", "stored");
-    settle();
+    settle(a);
     strophe_client b(std::string(bob.jid) + "/phone", bob.password, server.c2s_port());
     come_online(b);
     require_stored(b, "kept", a.bound_jid(), "stored", before);
@@ -147,7 +150,7 @@ STARLING_SCENARIO(offline_cap_drops_oldest_and_tells_the_user) {
     strophe_client a(std::string(alice.jid) + "/desk", alice.password, server.c2s_port());
     a.login();
     for (const char* id : {"c-1", "c-2", "c-3", "c-4"}) send_chat(a, id, id);
-    settle();
+    settle(a);
     strophe_client b(std::string(bob.jid) + "/phone", bob.password, server.c2s_port());
     come_online(b);
     auto notice = b.wait_for(any_message, "the pruning notice");
@@ -173,14 +176,17 @@ STARLING_SCENARIO(offline_expired_messages_bounce_to_the_sender) {
     strophe_client a(std::string(alice.jid) + "/desk", alice.password, server.c2s_port());
     a.login();
     send_chat(a, "too-old", "will expire");
-    settle();
+    settle(a);
     // A reload moves the clock 31 days on, past the default expire_after of 30 days, while the
     // sender is online to hear about it.
     server.modules = "[disco, ping, {offline: {clock_offset: 31d, expire_check: 1s}}]";
     server.write_config();
-    server.send_signal(SIGHUP);
+    // starlingctl reload answers once the new modules are in: no wait for a signal to land,
+    // which a loaded machine can stretch.
+    const auto reload = server.ctl({"reload"});
+    require(reload.exited_with(0), "reload: " + reload.describe());
     auto error = a.wait_for(stanza_named("message", "too-old"), "the expiry error",
-                            std::chrono::seconds(10));
+                            std::chrono::seconds(15));
     const std::string text = stanza_text(error.get());
     require(stanza_attribute(error.get(), "type") == "error", "not an error: " + text);
     require(stanza_attribute(error.get(), "from") == bob.jid, "error from: " + text);
@@ -209,7 +215,7 @@ STARLING_SCENARIO(offline_receipts_and_markers_pass_unchanged) {
     send_chat(a, "r-1", "receipt please", "<request xmlns='urn:xmpp:receipts'/>");
     a.send("<message type='chat' to='" + std::string(bob.jid) +
            "' id='mk-1'><displayed xmlns='urn:xmpp:chat-markers:0' id='m-0'/></message>");
-    settle();
+    settle(a);
     strophe_client b(std::string(bob.jid) + "/phone", bob.password, server.c2s_port());
     come_online(b);
     require_stored(b, "r-1", a.bound_jid(), "receipt please", before);

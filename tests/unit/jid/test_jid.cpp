@@ -6,7 +6,10 @@
 #include "jid/jid.hpp"
 
 #include <cppunit/extensions/HelperMacros.h>
+#include <stringprep.h>
 
+#include <cstdlib>
+#include <optional>
 #include <string>
 #include <unordered_set>
 
@@ -50,6 +53,7 @@ class JidTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(malformed_bytes_are_refused);
     CPPUNIT_TEST(string_forms_and_helpers);
     CPPUNIT_TEST(individual_profiles);
+    CPPUNIT_TEST(ascii_fast_path_agrees_with_libidn);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -222,6 +226,39 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("example.test"),
                              *starling::nameprep_domain("Example.Test."));
         CPPUNIT_ASSERT(!starling::nameprep_domain(".").has_value());
+    }
+
+    // The ASCII shortcut of jid.cpp must say exactly what libidn says: each printable ASCII
+    // character, alone and inside a word, through Nodeprep and Resourceprep; host names keep
+    // what the IDNA2008 path gave them.
+    void ascii_fast_path_agrees_with_libidn() {
+        for (int c = 0x20; c <= 0x7e; ++c) {
+            for (const std::string& text : {std::string(1, static_cast<char>(c)),
+                                            "Ro" + std::string(1, static_cast<char>(c)) + "meo"}) {
+                CPPUNIT_ASSERT_MESSAGE("Nodeprep of '" + text + "'",
+                                       starling::nodeprep(text) == libidn(text, "Nodeprep"));
+                CPPUNIT_ASSERT_MESSAGE(
+                    "Resourceprep of '" + text + "'",
+                    starling::resourceprep(text) == libidn(text, "Resourceprep"));
+            }
+        }
+        CPPUNIT_ASSERT_EQUAL(std::string("a-b.example.test"),
+                             *starling::nameprep_domain("A-B.Example.TEST"));
+        for (const char* refused : {"-a.test", "a-.test", "a_b.test", "a..b", "a b.test"})
+            CPPUNIT_ASSERT_MESSAGE(refused, !starling::nameprep_domain(refused));
+        // An A-label is not ASCII-shortcut material: libidn2 turns it into its U-label.
+        CPPUNIT_ASSERT_EQUAL(std::string("caf\xc3\xa9.test"),
+                             *starling::nameprep_domain("xn--caf-dma.test"));
+    }
+
+private:
+    static std::optional<std::string> libidn(const std::string& text, const char* profile) {
+        char* out = nullptr;
+        const int rc = stringprep_profile(text.c_str(), &out, profile, Stringprep_profile_flags(0));
+        std::optional<std::string> result;
+        if (rc == STRINGPREP_OK && out != nullptr && *out != '\0') result = out;
+        std::free(out);
+        return result;
     }
 };
 

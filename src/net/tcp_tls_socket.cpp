@@ -1,0 +1,112 @@
+#include "net/tcp_tls_socket.hpp"
+
+#include <openssl/err.h>
+
+namespace starling::net {
+
+TcpTlsSocket::TcpTlsSocket(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {
+    error_code ec;
+    // Reads and writes below return would_block instead of waiting: readiness is awaited with
+    // async_wait, so nothing is read into a buffer before there is something to read.
+    socket_.non_blocking(true, ec);
+}
+
+void TcpTlsSocket::async_handshake(SSL_CTX* context, std::function<void(std::string)> done) {
+    ssl_.reset(SSL_new(context));
+    if (!ssl_ || SSL_set_fd(ssl_.get(), socket_.native_handle()) != 1)
+        return done("cannot create the TLS connection");
+    // Writes may be cut short (and resumed from a moved buffer) like plain TCP writes.
+    SSL_set_mode(ssl_.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_set_accept_state(ssl_.get());
+    continue_handshake(std::move(done));
+}
+
+void TcpTlsSocket::continue_handshake(std::function<void(std::string)> done) {
+    ERR_clear_error();  // SSL_get_error reads this thread's queue, which others may have left
+    const int result = SSL_do_handshake(ssl_.get());
+    if (result == 1) return done("");
+    const auto status = ssl_status(result);
+    if (status != IoStatus::want_read && status != IoStatus::want_write) {
+        char reason[256] = "the peer closed the connection";
+        if (const auto code = ERR_get_error()) ERR_error_string_n(code, reason, sizeof reason);
+        ERR_clear_error();
+        return done(reason);
+    }
+    async_wait(status, [this, done = std::move(done)](const error_code& ec) mutable {
+        if (ec) return done(ec.message());
+        continue_handshake(std::move(done));
+    });
+}
+
+IoStatus TcpTlsSocket::ssl_status(int result) const {
+    switch (SSL_get_error(ssl_.get(), result)) {
+        case SSL_ERROR_WANT_READ:
+            return IoStatus::want_read;
+        case SSL_ERROR_WANT_WRITE:
+            return IoStatus::want_write;
+        case SSL_ERROR_ZERO_RETURN:
+            return IoStatus::eof;
+        case SSL_ERROR_SYSCALL:
+            // An end of file without close_notify: the peer went away.
+            ERR_clear_error();
+            return errno == 0 ? IoStatus::eof : IoStatus::error;
+        default:
+            ERR_clear_error();
+            return IoStatus::error;
+    }
+}
+
+std::size_t TcpTlsSocket::read(char* data, std::size_t size, IoStatus& status) {
+    if (ssl_) {
+        errno = 0;
+        ERR_clear_error();
+        const int n = SSL_read(ssl_.get(), data, static_cast<int>(size));
+        status = n > 0 ? IoStatus::ok : ssl_status(n);
+        return n > 0 ? static_cast<std::size_t>(n) : 0;
+    }
+    error_code ec;
+    const auto n = socket_.read_some(asio::buffer(data, size), ec);
+    status = !ec                              ? IoStatus::ok
+             : ec == asio::error::would_block ? IoStatus::want_read
+             : ec == asio::error::eof         ? IoStatus::eof
+                                              : IoStatus::error;
+    return n;
+}
+
+std::size_t TcpTlsSocket::write(const char* data, std::size_t size, IoStatus& status) {
+    if (ssl_) {
+        errno = 0;
+        ERR_clear_error();
+        const int n = SSL_write(ssl_.get(), data, static_cast<int>(size));
+        status = n > 0 ? IoStatus::ok : ssl_status(n);
+        return n > 0 ? static_cast<std::size_t>(n) : 0;
+    }
+    error_code ec;
+    const auto n = socket_.write_some(asio::buffer(data, size), ec);
+    status = !ec                              ? IoStatus::ok
+             : ec == asio::error::would_block ? IoStatus::want_write
+                                              : IoStatus::error;
+    return n;
+}
+
+void TcpTlsSocket::async_wait(IoStatus status, std::function<void(const error_code&)> then) {
+    socket_.async_wait(status == IoStatus::want_write ? asio::socket_base::wait_write
+                                                      : asio::socket_base::wait_read,
+                       std::move(then));
+}
+
+void TcpTlsSocket::shutdown() {
+    if (ssl_) {
+        SSL_shutdown(ssl_.get());
+        ERR_clear_error();
+    }
+    error_code ec;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+}
+
+void TcpTlsSocket::close() {
+    error_code ec;
+    socket_.close(ec);
+}
+
+}  // namespace starling::net

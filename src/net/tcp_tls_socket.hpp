@@ -1,0 +1,59 @@
+#pragma once
+// A TCP connection that may turn into TLS, read and written without blocking once the kernel
+// says it is ready. OpenSSL works on the file descriptor itself, so an idle connection holds no
+// buffer of ours or of Asio's (asio::ssl::stream keeps 34 KiB per connection); OpenSSL releases
+// its own record buffers while idle (SSL_MODE_RELEASE_BUFFERS on the contexts).
+
+#include "net/asio.hpp"
+
+#include <openssl/ssl.h>
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace starling::net {
+
+/// What a read or write needs before it can go on.
+enum class IoStatus { ok, want_read, want_write, eof, error };
+
+class TcpTlsSocket {
+public:
+    explicit TcpTlsSocket(asio::ip::tcp::socket socket);
+
+    asio::ip::tcp::socket& tcp() { return socket_; }
+    /// The TLS connection once a handshake began, else null.
+    SSL* ssl() const { return ssl_.get(); }
+
+    /// The server side of a TLS handshake with `context` (its SNI callback may switch it);
+    /// `done` gets "" on success or what went wrong.
+    void async_handshake(SSL_CTX* context, std::function<void(std::string error)> done);
+
+    /// Reads up to `size` bytes: how many (status ok), or 0 and why not.
+    std::size_t read(char* data, std::size_t size, IoStatus& status);
+    /// Writes up to `size` bytes: how many (status ok), or 0 and why not.
+    std::size_t write(const char* data, std::size_t size, IoStatus& status);
+    /// True when TLS holds decrypted bytes that no readiness event will announce. (Not
+    /// SSL_has_pending: a partial record counts there, and waiting for its rest is right.)
+    bool has_buffered_input() const { return ssl_ && SSL_pending(ssl_.get()) > 0; }
+
+    /// Calls `then(ec)` once the socket can go on after `status` (want_read or want_write).
+    void async_wait(IoStatus status, std::function<void(const error_code&)> then);
+
+    /// A TLS close_notify (best effort), then the TCP shutdown.
+    void shutdown();
+    void close();
+
+private:
+    struct SslFree {
+        void operator()(SSL* ssl) const { SSL_free(ssl); }
+    };
+    IoStatus ssl_status(int result) const;
+    void continue_handshake(std::function<void(std::string)> done);
+
+    asio::ip::tcp::socket socket_;
+    std::unique_ptr<SSL, SslFree> ssl_;
+};
+
+}  // namespace starling::net
