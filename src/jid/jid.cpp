@@ -4,6 +4,7 @@
 #include <idn2.h>
 #include <stringprep.h>
 
+#include <array>
 #include <cstdlib>
 #include <memory>
 
@@ -118,7 +119,36 @@ std::optional<std::string> resourceprep(std::string_view resource) {
     return apply_profile(resource, "Resourceprep");
 }
 
+namespace {
+
+std::optional<std::string> prepare_domain(std::string_view domain);
+
+// Stanzas name the same few domains over and over (the server's own hosts above all), so each
+// thread keeps its last few answers.
+struct DomainCache {
+    static constexpr std::size_t size = 4;
+    static constexpr std::size_t longest = 255;
+    std::array<std::pair<std::string, std::string>, size> entries;
+    std::size_t next = 0;
+};
+
+}  // namespace
+
 std::optional<std::string> nameprep_domain(std::string_view domain) {
+    thread_local DomainCache cache;
+    for (const auto& [raw, prepared] : cache.entries)
+        if (!prepared.empty() && raw == domain) return prepared;
+    auto prepared = prepare_domain(domain);
+    if (prepared && domain.size() <= DomainCache::longest) {
+        cache.entries[cache.next] = {std::string(domain), *prepared};
+        cache.next = (cache.next + 1) % DomainCache::size;
+    }
+    return prepared;
+}
+
+namespace {
+
+std::optional<std::string> prepare_domain(std::string_view domain) {
     // RFC 7622 §3.2: a trailing dot is not part of the domainpart.
     if (!domain.empty() && domain.back() == '.') domain.remove_suffix(1);
     if (domain.empty() || domain.size() > max_raw_part_bytes ||
@@ -162,6 +192,8 @@ std::optional<std::string> nameprep_domain(std::string_view domain) {
     if (result.empty() || result.size() > max_part_bytes) return std::nullopt;
     return result;
 }
+
+}  // namespace
 
 std::optional<Jid> Jid::parse(std::string_view text) {
     // RFC 7622 §3.1: the resourcepart is everything after the first '/', so it may contain '@'

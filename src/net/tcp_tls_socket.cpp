@@ -3,6 +3,15 @@
 #include <openssl/err.h>
 
 namespace starling::net {
+namespace {
+
+// SSL_get_error reads this thread's error queue, which another connection may have left
+// entries in; peeking first keeps the usual, empty case to one look.
+void clear_errors() {
+    if (ERR_peek_error() != 0) ERR_clear_error();
+}
+
+}  // namespace
 
 TcpTlsSocket::TcpTlsSocket(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {
     error_code ec;
@@ -17,12 +26,15 @@ void TcpTlsSocket::async_handshake(SSL_CTX* context, std::function<void(std::str
         return done("cannot create the TLS connection");
     // Writes may be cut short (and resumed from a moved buffer) like plain TCP writes.
     SSL_set_mode(ssl_.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    // One read system call takes whatever records have arrived, instead of two a record
+    // (header, then body).
+    SSL_set_read_ahead(ssl_.get(), 1);
     SSL_set_accept_state(ssl_.get());
     continue_handshake(std::move(done));
 }
 
 void TcpTlsSocket::continue_handshake(std::function<void(std::string)> done) {
-    ERR_clear_error();  // SSL_get_error reads this thread's queue, which others may have left
+    clear_errors();
     const int result = SSL_do_handshake(ssl_.get());
     if (result == 1) return done("");
     const auto status = ssl_status(result);
@@ -59,7 +71,7 @@ IoStatus TcpTlsSocket::ssl_status(int result) const {
 std::size_t TcpTlsSocket::read(char* data, std::size_t size, IoStatus& status) {
     if (ssl_) {
         errno = 0;
-        ERR_clear_error();
+        clear_errors();
         const int n = SSL_read(ssl_.get(), data, static_cast<int>(size));
         status = n > 0 ? IoStatus::ok : ssl_status(n);
         return n > 0 ? static_cast<std::size_t>(n) : 0;
@@ -76,7 +88,7 @@ std::size_t TcpTlsSocket::read(char* data, std::size_t size, IoStatus& status) {
 std::size_t TcpTlsSocket::write(const char* data, std::size_t size, IoStatus& status) {
     if (ssl_) {
         errno = 0;
-        ERR_clear_error();
+        clear_errors();
         const int n = SSL_write(ssl_.get(), data, static_cast<int>(size));
         status = n > 0 ? IoStatus::ok : ssl_status(n);
         return n > 0 ? static_cast<std::size_t>(n) : 0;

@@ -34,9 +34,9 @@ public:
     std::size_t read(char* data, std::size_t size, IoStatus& status);
     /// Writes up to `size` bytes: how many (status ok), or 0 and why not.
     std::size_t write(const char* data, std::size_t size, IoStatus& status);
-    /// True when TLS holds decrypted bytes that no readiness event will announce. (Not
-    /// SSL_has_pending: a partial record counts there, and waiting for its rest is right.)
-    bool has_buffered_input() const { return ssl_ && SSL_pending(ssl_.get()) > 0; }
+    /// True when TLS holds bytes read ahead from the socket, which no readiness event will
+    /// announce. (A partial record counts too: one read then says it needs more.)
+    bool has_buffered_input() const { return ssl_ && SSL_has_pending(ssl_.get()) == 1; }
 
     /// Calls `then(ec)` once the socket can go on after `status` (want_read or want_write).
     void async_wait(IoStatus status, std::function<void(const error_code&)> then);

@@ -103,6 +103,10 @@ void C2sSession::do_read() {
     if (socket_.has_buffered_input())
         return asio::post(socket_.tcp().get_executor(),
                           [self = self()] { self->on_readable(error_code()); });
+    wait_readable();
+}
+
+void C2sSession::wait_readable() {
     socket_.async_wait(net::IoStatus::want_read,
                        [self = self()](const error_code& ec) { self->on_readable(ec); });
 }
@@ -114,7 +118,9 @@ void C2sSession::on_readable(const error_code& ec) {
     for (int turn = 0; turn < reads_per_turn; ++turn) {
         net::IoStatus status;
         const std::size_t n = socket_.read(buffer, read_buffer_size, status);
-        if (status == net::IoStatus::want_read) return do_read();
+        // The socket is drained: wait for it (not do_read, which would see a partial record
+        // TLS holds and come straight back).
+        if (status == net::IoStatus::want_read) return wait_readable();
         if (status == net::IoStatus::want_write) {
             // TLS needs to send (a key update) before it can read on.
             return socket_.async_wait(

@@ -45,6 +45,7 @@ private:
     void do_handshake();
     void on_handshake(const std::string& error);
     void do_read();
+    void wait_readable();
     void on_readable(const error_code& ec);
     void send_text(std::string text);
     void enqueue(StanzaPtr stanza);

@@ -28,16 +28,25 @@ constexpr std::array<std::string_view, 256> make_replacements() {
 
 constexpr std::array<std::string_view, 256> replacements = make_replacements();
 
+// The same table as one flag a byte: the scan below tests a byte, not a 16-byte string_view.
+constexpr std::array<bool, 256> make_special() {
+    std::array<bool, 256> table{};
+    for (int c = 0; c < 256; ++c) table[c] = !replacements[c].empty();
+    return table;
+}
+
+constexpr std::array<bool, 256> special = make_special();
+
 }  // namespace
 
 void escape(std::string_view text, std::string& out) {
     // Copy runs of plain bytes in one append; most text has no special character at all.
     std::size_t run_start = 0;
     for (std::size_t i = 0; i < text.size(); ++i) {
-        const std::string_view replacement = replacements[static_cast<unsigned char>(text[i])];
-        if (replacement.empty()) continue;
+        const auto byte = static_cast<unsigned char>(text[i]);
+        if (!special[byte]) continue;
         out.append(text, run_start, i - run_start);
-        out += replacement;
+        out += replacements[byte];
         run_start = i + 1;
     }
     out.append(text, run_start, text.size() - run_start);
