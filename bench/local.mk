@@ -35,3 +35,7 @@ bench_xmpp_bench_SOURCES = \
 bench_xmpp_bench_CPPFLAGS = -I$(top_srcdir) -I$(top_srcdir)/src $(EXPAT_CFLAGS) $(OPENSSL_CFLAGS)
 bench_xmpp_bench_LDADD = $(BOOST_PO_LIBS) $(OPENSSL_LIBS) $(EXPAT_LIBS) -lpthread
 EXTRA_DIST += bench/README.md
+# The side-by-side comparison with Prosody and ejabberd, its server configs, and the
+# instruction count per routed message (docs/benchmarks.md).
+EXTRA_DIST += bench/compare.sh bench/callgrind.sh \
+	bench/servers/starling.yml.in bench/servers/prosody.cfg.lua.in bench/servers/ejabberd.yml.in

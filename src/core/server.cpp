@@ -34,6 +34,7 @@ struct Server::Impl {
     std::vector<Listener> listeners;
     std::unique_ptr<ControlSocket> control_socket;
     asio::steady_timer housekeeping{control};
+    std::chrono::steady_clock::time_point last_idle_release{};
 
     std::mutex tls_mutex;
     std::shared_ptr<net::TlsContexts> tls;
@@ -49,6 +50,13 @@ struct Server::Impl {
         return tls;
     }
 };
+
+namespace {
+
+// How long a stream is quiet before it gives back its parser, and how often that is checked.
+constexpr auto idle_release_every = std::chrono::seconds(5);
+
+}  // namespace
 
 Server::Server(config::Config config)
     : config_(std::make_shared<const config::Config>(std::move(config))),
@@ -108,6 +116,21 @@ void Server::start() {
     // and a connection never leaves the thread that accepted it.
     for (const auto& lc : config->listen) {
         Impl::Listener listener{lc, lc.port, {}};
+        // SO_REUSEPORT would let this process share a port another starlingd already listens
+        // on, the kernel splitting clients between the two: a plain bind first says whether
+        // the port is free.
+        if (lc.port != 0) {
+            Impl::tcp::acceptor probe(impl_->control);
+            Impl::tcp::endpoint endpoint(asio::ip::make_address(lc.address), lc.port);
+            probe.open(endpoint.protocol());
+            probe.set_option(asio::socket_base::reuse_address(true));
+            error_code ec;
+            probe.bind(endpoint, ec);
+            if (ec)
+                throw std::runtime_error("listen: cannot bind " + lc.type + " on " + lc.address +
+                                         ":" + std::to_string(lc.port) + ": " + ec.message() +
+                                         " (is another server running?)");
+        }
         for (auto& io : impl_->io) {
             auto acceptor = std::make_unique<Impl::tcp::acceptor>(*io);
             Impl::tcp::endpoint endpoint(asio::ip::make_address(lc.address), listener.port);
@@ -180,10 +203,19 @@ void Server::start() {
         impl_->housekeeping.expires_after(std::chrono::seconds(1));
         impl_->housekeeping.async_wait([this, tick](const error_code& ec) {
             if (ec) return;
-            iq_tracker_.expire(std::chrono::steady_clock::now());
+            const auto now = std::chrono::steady_clock::now();
+            iq_tracker_.expire(now);
             {
                 std::lock_guard lock(impl_->connections_mutex);
                 std::erase_if(impl_->connections, [](const auto& w) { return w.expired(); });
+                // Most streams are quiet most of the time: each gives back what it can rebuild
+                // when its client speaks again (DESIGN.md: no per-connection buffers while idle).
+                if (now - impl_->last_idle_release >= idle_release_every) {
+                    impl_->last_idle_release = now;
+                    for (const auto& weak : impl_->connections)
+                        if (auto stream = weak.lock(); stream && now - stream->last_activity() >= idle_release_every)
+                            stream->release_idle_memory();
+                }
             }
             (*tick)();
         });

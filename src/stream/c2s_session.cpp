@@ -131,6 +131,7 @@ void C2sSession::on_readable(const error_code& ec) {
             return finish_close();
         }
         last_activity_.store(now_ticks(), std::memory_order_relaxed);
+        parser_released_.store(false, std::memory_order_relaxed);  // feed() rebuilds it
         if (restart_pending_) {
             restart_pending_ = false;
             parser_->reset();
@@ -278,6 +279,14 @@ void C2sSession::finish_close() {
             if (out.stanza) server_.router().bounce(nullptr, *out.stanza, "cancel", "recipient-unavailable");
     queue_.clear();
     in_flight_.clear();
+}
+
+void C2sSession::release_idle_memory() {
+    if (parser_released_.load(std::memory_order_relaxed)) return;
+    asio::post(socket_.tcp().get_executor(), [self = self()] {
+        if (self->state_ != State::bound || !self->parser_->release()) return;
+        self->parser_released_.store(true, std::memory_order_relaxed);
+    });
 }
 
 std::chrono::steady_clock::time_point C2sSession::last_activity() const {

@@ -38,6 +38,10 @@ public:
     std::string peer() const override { return peer_; }
     std::string security() const override;
 
+    /// Frees the XML parser of a quiet stream between stanzas (rebuilt at the next read);
+    /// callable from any thread.
+    void release_idle_memory();
+
 private:
     enum class State { connected, authenticated, bound, closing, closed };
 
@@ -99,6 +103,7 @@ private:
     std::atomic<int> priority_{0};
     std::atomic<bool> available_{false};
     std::atomic<std::int64_t> last_activity_;
+    std::atomic<bool> parser_released_{false};
     asio::steady_timer preauth_timer_;
 
     struct Outgoing {

@@ -121,18 +121,59 @@ struct StreamParser::Impl {
     std::uint64_t fed = 0;
     std::uint64_t stanza_start = 0;
 
+    // The stream's start tag as the peer sent it, so that a parser released between stanzas
+    // (release()) can be rebuilt by parsing it again; empty when it could not be kept.
+    std::string header_tag;
+    bool replaying = false;
+    std::string_view chunk;         // what the current XML_Parse call is given
+    std::uint64_t chunk_offset = 0;  // where it starts in the document  // parsing header_tag again: the stream is not opened twice
+
     bool in_feed = false;
     bool halted = false;  // an error or stop(): no more events until reset()
     bool closed = false;  // </stream:stream> seen; only trailing whitespace may follow
     bool reset_requested = false;
 
     Impl(ParserEvents events_in, ParserLimits limits_in)
-        : events(std::move(events_in)), limits(limits_in),
-          parser(XML_ParserCreateNS("UTF-8", separator)) {
+        : events(std::move(events_in)), limits(limits_in), parser(nullptr) {
+        create();
+    }
+    ~Impl() {
+        if (parser != nullptr) XML_ParserFree(parser);
+    }
+
+    void create() {
+        parser = XML_ParserCreateNS("UTF-8", separator);
         if (parser == nullptr) throw std::bad_alloc();
         configure();
     }
-    ~Impl() { XML_ParserFree(parser); }
+
+    // A parser between stanzas holds the stream's namespace context and nothing else of use,
+    // yet expat keeps ~10 KiB of tables and buffers per parser: an idle stream gives them back.
+    bool release() {
+        if (parser == nullptr) return true;
+        if (in_feed || halted || closed || depth != 1 || stanza_start != fed ||
+            header_tag.empty())
+            return false;
+        XML_ParserFree(parser);
+        parser = nullptr;
+        return true;
+    }
+
+    // Before the next bytes of a released stream: a fresh parser re-reads the start tag.
+    bool rebuild() {
+        create();
+        depth = 0;  // the replayed start tag opens the stream again
+        replaying = true;
+        in_feed = true;
+        const XML_Status status = XML_Parse(parser, header_tag.data(),
+                                            static_cast<int>(header_tag.size()), XML_FALSE);
+        in_feed = false;
+        replaying = false;
+        fed = stanza_start = header_tag.size();
+        if (status == XML_STATUS_OK && depth == 1) return true;
+        fail(ParseError::not_well_formed, "the stream header could not be parsed again");
+        return false;
+    }
 
     // Everything XML_ParserReset clears. The encoding is forced to UTF-8 (RFC 6120 §11.6) so an
     // encoding declaration cannot switch expat to another charset.
@@ -153,8 +194,13 @@ struct StreamParser::Impl {
     }
 
     void restart() {
-        XML_ParserReset(parser, "UTF-8");
-        configure();
+        if (parser == nullptr) {
+            create();
+        } else {
+            XML_ParserReset(parser, "UTF-8");
+            configure();
+        }
+        header_tag.clear();
         depth = 0;
         stanza.reset();
         open.clear();
@@ -233,7 +279,18 @@ struct StreamParser::Impl {
         depth = 1;
         stream_default_ns = pending_default_ns;
         stanza_start = event_end();
+        if (replaying) return;
+        keep_header_tag();
         if (events.on_stream_open) events.on_stream_open(std::move(header));
+    }
+
+    // The tag is copied from the bytes being fed (expat's own input context is not there when
+    // it parses straight from the caller's buffer); a tag split over two feeds is not kept.
+    void keep_header_tag() {
+        const auto index = static_cast<std::uint64_t>(XML_GetCurrentByteIndex(parser));
+        const auto length = static_cast<std::uint64_t>(XML_GetCurrentByteCount(parser));
+        if (length > 0 && index >= chunk_offset && index + length <= chunk_offset + chunk.size())
+            header_tag.assign(chunk.substr(index - chunk_offset, length));
     }
 
     void open_element(const ExpandedName& name, const XML_Char** atts) {
@@ -345,9 +402,12 @@ StreamParser::~StreamParser() = default;
 
 bool StreamParser::feed(std::string_view bytes) {
     Impl& p = *impl_;
+    if (p.parser == nullptr && !bytes.empty() && !p.rebuild()) return false;
     while (!bytes.empty() && !p.halted) {
         const std::size_t size = std::min(bytes.size(), chunk_bytes);
         p.in_feed = true;
+        p.chunk = bytes.substr(0, size);
+        p.chunk_offset = p.fed;
         const XML_Status status =
             XML_Parse(p.parser, bytes.data(), static_cast<int>(size), XML_FALSE);
         p.in_feed = false;
@@ -367,6 +427,8 @@ bool StreamParser::feed(std::string_view bytes) {
 }
 
 void StreamParser::stop() { impl_->halt(); }
+
+bool StreamParser::release() { return impl_->release(); }
 
 void StreamParser::reset() {
     // Expat cannot be reset from inside its own callback; a reset asked for by a handler takes

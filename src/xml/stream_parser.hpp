@@ -67,6 +67,10 @@ public:
     /// Parses bytes; returns false when parsing stopped (error, stop(), or stream closed).
     bool feed(std::string_view bytes);
     void stop();
+    /// Frees expat's memory while the stream is between stanzas, holding no partial input; the
+    /// next feed() rebuilds the parser by parsing the stream's start tag again, without a
+    /// second on_stream_open. False (and nothing freed) at any other moment.
+    bool release();
     void reset();
     void set_limits(ParserLimits limits);
     const ParserLimits& limits() const;

@@ -89,3 +89,27 @@ STARLING_SCENARIO(starlingd_invalid_config_does_not_start) {
 }
 
 }  // namespace starling::scenarios
+
+namespace starling::scenarios {
+
+// Two servers must not share a port: SO_REUSEPORT would let the second bind it, and the kernel
+// would split clients between them (accounts registered on one, logins failing on the other).
+STARLING_SCENARIO(second_server_on_a_taken_port_refuses_to_start) {
+    server_fixture first(options);
+    first.start();
+    server_fixture second(options);
+    std::string yaml = second.config_text();
+    const std::string own = "port: " + std::to_string(second.c2s_port()) + "}";
+    const auto at = yaml.find(own);
+    require(at != std::string::npos, "no c2s port line in " + yaml);
+    yaml.replace(at, own.size(), "port: " + std::to_string(first.c2s_port()) + "}");
+    second.write_config_text(yaml);
+    const auto result = failed_start(second);
+    require(!result.exited_with(0) && result.err.find("cannot bind c2s on 127.0.0.1:" +
+                                                      std::to_string(first.c2s_port())) !=
+                                          std::string::npos,
+            "the second server did not refuse the taken port: " + result.describe());
+    require(first.running(), "the first server stopped");
+}
+
+}  // namespace starling::scenarios

@@ -68,6 +68,8 @@ class StreamParserTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(reset_accepts_a_second_header_and_keeps_limits);
     CPPUNIT_TEST(reset_from_a_handler_applies_after_the_feed);
     CPPUNIT_TEST(an_error_is_reported_once);
+    CPPUNIT_TEST(release_between_stanzas_and_rebuild);
+    CPPUNIT_TEST(release_refused_with_partial_input);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -295,6 +297,40 @@ public:
                         Log{"open jabber:client",
                             "stanza <auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>",
                             "open jabber:client", "stanza <presence/>"}));
+    }
+
+    // An idle stream frees its parser; the next bytes continue the same stream, in the same
+    // namespaces and with the peer's own prefix, and the stream is not opened twice.
+    void release_between_stanzas_and_rebuild() {
+        ParserHarness harness;
+        CPPUNIT_ASSERT(harness.feed("<s:stream xmlns='jabber:client' "
+                                    "xmlns:s='http://etherx.jabber.org/streams' version='1.0'>"
+                                    "<presence/> "));
+        CPPUNIT_ASSERT(harness.parser.release());
+        CPPUNIT_ASSERT(harness.parser.release());  // already released: nothing to do
+        CPPUNIT_ASSERT(harness.feed("<message to='a@example.com'><body>after</body></message>"));
+        CPPUNIT_ASSERT(harness.parser.release());
+        CPPUNIT_ASSERT(!harness.feed("</s:stream>"));
+        CPPUNIT_ASSERT((harness.log ==
+                        Log{"open jabber:client", "stanza <presence/>",
+                            "stanza <message to='a@example.com'><body>after</body></message>",
+                            "close"}));
+        CPPUNIT_ASSERT_EQUAL(std::string("jabber:client"), harness.stanzas[1]->xmlns());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), harness.count_errors());
+    }
+
+    void release_refused_with_partial_input() {
+        ParserHarness harness;
+        CPPUNIT_ASSERT(!harness.parser.release());  // no stream header yet
+        harness.feed(client_header);
+        CPPUNIT_ASSERT(harness.feed("<message><body>half"));
+        CPPUNIT_ASSERT(!harness.parser.release());
+        CPPUNIT_ASSERT(harness.feed(" and half</body></message><pres"));
+        CPPUNIT_ASSERT(!harness.parser.release());  // a start tag is not finished
+        CPPUNIT_ASSERT(harness.feed("ence/>"));
+        CPPUNIT_ASSERT(harness.parser.release());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), harness.stanzas.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("half and half"), harness.stanzas[0]->child_text("body"));
     }
 
     void an_error_is_reported_once() {
