@@ -213,7 +213,8 @@ void Server::start() {
                 if (now - impl_->last_idle_release >= idle_release_every) {
                     impl_->last_idle_release = now;
                     for (const auto& weak : impl_->connections)
-                        if (auto stream = weak.lock(); stream && now - stream->last_activity() >= idle_release_every)
+                        if (auto stream = weak.lock();
+                            stream && now - stream->last_activity() >= idle_release_every)
                             stream->release_idle_memory();
                 }
             }

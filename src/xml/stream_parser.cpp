@@ -125,8 +125,9 @@ struct StreamParser::Impl {
     // (release()) can be rebuilt by parsing it again; empty when it could not be kept.
     std::string header_tag;
     bool replaying = false;
-    std::string_view chunk;         // what the current XML_Parse call is given
-    std::uint64_t chunk_offset = 0;  // where it starts in the document  // parsing header_tag again: the stream is not opened twice
+    std::string_view chunk;          // what the current XML_Parse call is given
+    std::uint64_t chunk_offset = 0;  // where it starts in the document  // parsing header_tag
+                                     // again: the stream is not opened twice
 
     bool in_feed = false;
     bool halted = false;  // an error or stop(): no more events until reset()
@@ -151,8 +152,7 @@ struct StreamParser::Impl {
     // yet expat keeps ~10 KiB of tables and buffers per parser: an idle stream gives them back.
     bool release() {
         if (parser == nullptr) return true;
-        if (in_feed || halted || closed || depth != 1 || stanza_start != fed ||
-            header_tag.empty())
+        if (in_feed || halted || closed || depth != 1 || stanza_start != fed || header_tag.empty())
             return false;
         XML_ParserFree(parser);
         parser = nullptr;
@@ -165,8 +165,8 @@ struct StreamParser::Impl {
         depth = 0;  // the replayed start tag opens the stream again
         replaying = true;
         in_feed = true;
-        const XML_Status status = XML_Parse(parser, header_tag.data(),
-                                            static_cast<int>(header_tag.size()), XML_FALSE);
+        const XML_Status status =
+            XML_Parse(parser, header_tag.data(), static_cast<int>(header_tag.size()), XML_FALSE);
         in_feed = false;
         replaying = false;
         fed = stanza_start = header_tag.size();
@@ -428,7 +428,9 @@ bool StreamParser::feed(std::string_view bytes) {
 
 void StreamParser::stop() { impl_->halt(); }
 
-bool StreamParser::release() { return impl_->release(); }
+bool StreamParser::release() {
+    return impl_->release();
+}
 
 void StreamParser::reset() {
     // Expat cannot be reset from inside its own callback; a reset asked for by a handler takes

@@ -105,9 +105,9 @@ STARLING_SCENARIO(second_server_on_a_taken_port_refuses_to_start) {
     yaml.replace(at, own.size(), "port: " + std::to_string(first.c2s_port()) + "}");
     second.write_config_text(yaml);
     const auto result = failed_start(second);
-    require(!result.exited_with(0) && result.err.find("cannot bind c2s on 127.0.0.1:" +
-                                                      std::to_string(first.c2s_port())) !=
-                                          std::string::npos,
+    require(!result.exited_with(0) &&
+                result.err.find("cannot bind c2s on 127.0.0.1:" +
+                                std::to_string(first.c2s_port())) != std::string::npos,
             "the second server did not refuse the taken port: " + result.describe());
     require(first.running(), "the first server stopped");
 }

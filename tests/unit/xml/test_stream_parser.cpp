@@ -303,18 +303,19 @@ public:
     // namespaces and with the peer's own prefix, and the stream is not opened twice.
     void release_between_stanzas_and_rebuild() {
         ParserHarness harness;
-        CPPUNIT_ASSERT(harness.feed("<s:stream xmlns='jabber:client' "
-                                    "xmlns:s='http://etherx.jabber.org/streams' version='1.0'>"
-                                    "<presence/> "));
+        CPPUNIT_ASSERT(
+            harness.feed("<s:stream xmlns='jabber:client' "
+                         "xmlns:s='http://etherx.jabber.org/streams' version='1.0'>"
+                         "<presence/> "));
         CPPUNIT_ASSERT(harness.parser.release());
         CPPUNIT_ASSERT(harness.parser.release());  // already released: nothing to do
         CPPUNIT_ASSERT(harness.feed("<message to='a@example.com'><body>after</body></message>"));
         CPPUNIT_ASSERT(harness.parser.release());
         CPPUNIT_ASSERT(!harness.feed("</s:stream>"));
-        CPPUNIT_ASSERT((harness.log ==
-                        Log{"open jabber:client", "stanza <presence/>",
-                            "stanza <message to='a@example.com'><body>after</body></message>",
-                            "close"}));
+        CPPUNIT_ASSERT(
+            (harness.log == Log{"open jabber:client", "stanza <presence/>",
+                                "stanza <message to='a@example.com'><body>after</body></message>",
+                                "close"}));
         CPPUNIT_ASSERT_EQUAL(std::string("jabber:client"), harness.stanzas[1]->xmlns());
         CPPUNIT_ASSERT_EQUAL(std::size_t(0), harness.count_errors());
     }
