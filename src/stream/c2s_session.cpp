@@ -15,9 +15,6 @@ namespace {
 constexpr std::size_t read_buffer_size = 16 * 1024;
 // Reads per readiness event before other sessions of the thread get their turn.
 constexpr int reads_per_turn = 8;
-// Bytes written whole with no wait keep their buffer for the next write; a larger buffer is
-// given back once it is on the wire.
-constexpr std::size_t kept_write_buffer = 4096;
 
 std::int64_t now_ticks() { return std::chrono::steady_clock::now().time_since_epoch().count(); }
 
@@ -204,14 +201,12 @@ void C2sSession::write_pending() {
 void C2sSession::on_written() {
     queued_bytes_ -= pending_.size();
     pending_done_ = 0;
-    if (pending_.capacity() > kept_write_buffer)
-        std::string().swap(pending_);
-    else
-        pending_.clear();
+    pending_.clear();
     in_flight_.clear();
     writing_ = false;
     if (!queue_.empty()) return do_write();
-    // Idle again: the vectors give their memory back.
+    // Idle again: the buffers give their memory back.
+    std::string().swap(pending_);
     std::vector<Outgoing>().swap(in_flight_);
     std::vector<Outgoing>().swap(queue_);
     if (starttls_pending_) {
