@@ -16,3 +16,6 @@ nobase_dist_pkgdata_DATA += \
 nobase_dist_pkgdata_DATA += \
 	schemas/sqlite/006_blocklist.sql \
 	schemas/postgres/006_blocklist.sql
+nobase_dist_pkgdata_DATA += \
+	schemas/sqlite/007_offline_counts.sql \
+	schemas/postgres/007_offline_counts.sql

@@ -86,7 +86,7 @@ void on_message(const std::shared_ptr<Offline>& offline, StanzaEvent& ev) {
     message.stanza = xml::to_string(ev.stanza->element(), ns_client);
     message.stored_at = offline->now();
     offline->store.store(message, offline->max_messages,
-                         [offline, origin = ev.origin, stanza = ev.stanza](bool ok, std::int64_t) {
+                         [offline, origin = ev.origin, stanza = ev.stanza](bool ok) {
                              if (ok) return;
                              offline->server.router().bounce(origin, *stanza, "wait",
                                                              "internal-server-error");
@@ -98,23 +98,22 @@ void deliver_stored(const std::shared_ptr<Offline>& offline, const SessionPtr& s
     const std::string user = session->jid().local();
     offline->store.take_pruned(host, user, [offline, session, host, user](bool, std::int64_t dropped) {
         if (dropped > 0) session->deliver(pruning_notice(*offline, *session, dropped));
-        offline->store.fetch(host, user, [offline, session, host, user](
-                                             bool ok, std::vector<storage::OfflineMessage> rows) {
-            if (!ok || rows.empty()) return;
-            std::vector<std::int64_t> delivered;
-            for (const auto& row : rows) {
-                delivered.push_back(row.id);
-                auto element = storage::parse_stored_xml(row.stanza, ns_client);
-                if (!element) continue;  // unreadable text would fail again at every login
-                element->add_child("delay", ns_delay)
-                    .set_attr("from", offline->domain)
-                    .set_attr("stamp", utc_stamp(row.stored_at));
-                session->deliver(make_stanza(std::move(element)));
-            }
-            // Deleted only now that the session has them queued; a crash in between delivers
-            // twice rather than never.
-            offline->store.remove(host, user, delivered, [](storage::Result) {});
-        });
+        offline->store.fetch(
+            host, user,
+            [offline, session, host, user](bool ok, std::vector<storage::OfflineMessage> rows) {
+                if (!ok || rows.empty()) return;
+                for (const auto& row : rows) {
+                    auto element = storage::parse_stored_xml(row.stanza, ns_client);
+                    if (!element) continue;  // unreadable text would fail again at every login
+                    element->add_child("delay", ns_delay)
+                        .set_attr("from", offline->domain)
+                        .set_attr("stamp", utc_stamp(row.stored_at));
+                    session->deliver(make_stanza(std::move(element)));
+                }
+                // Deleted only now that the session has them queued; a crash in between delivers
+                // twice rather than never.
+                offline->store.remove_through(host, user, rows.back().id, [](storage::Result) {});
+            });
     });
 }
 

@@ -26,15 +26,15 @@ public:
     explicit OfflineStore(Database& db) : db_(db) {}
 
     /// Stores the message and, when the user then has more than `max_messages`, drops the oldest
-    /// and adds them to the user's pruned count, all in one transaction; `dropped` says how many.
+    /// and adds them to the user's pruned count, all in one transaction.
     void store(const OfflineMessage& message, std::int64_t max_messages,
-               std::function<void(bool ok, std::int64_t dropped)> done);
+               std::function<void(bool ok)> done);
     /// The user's messages, oldest first.
     void fetch(const std::string& host, const std::string& user,
                std::function<void(bool ok, std::vector<OfflineMessage>)> done);
-    /// Deletes the user's messages with these ids.
-    void remove(const std::string& host, const std::string& user,
-                const std::vector<std::int64_t>& ids, Callback done);
+    /// Deletes the user's messages up to and including id `last_id` (the last one fetched).
+    void remove_through(const std::string& host, const std::string& user, std::int64_t last_id,
+                        Callback done);
     void count(const std::string& host, const std::string& user,
                std::function<void(bool ok, std::int64_t count)> done);
     /// How many of the user's messages the cap dropped since the last call, resetting it to 0.

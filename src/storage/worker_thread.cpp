@@ -41,15 +41,19 @@ void WorkerThread::run() {
             job = std::move(jobs_.front());
             jobs_.pop_front();
         }
-        // A throwing result callback must not take the database thread, and with it every later
-        // query, down with it.
-        try {
-            job();
-        } catch (const std::exception& e) {
-            spdlog::error("storage: a database callback threw: {}", e.what());
-        } catch (...) {
-            spdlog::error("storage: a database callback threw a non-standard exception");
-        }
+        run_logging_exceptions(job);
+    }
+}
+
+void run_logging_exceptions(const std::function<void()>& job) {
+    // A throwing result callback must not take the database thread, and with it every later
+    // query, down with it.
+    try {
+        job();
+    } catch (const std::exception& e) {
+        spdlog::error("storage: a database callback threw: {}", e.what());
+    } catch (...) {
+        spdlog::error("storage: a database callback threw a non-standard exception");
     }
 }
 

@@ -10,6 +10,9 @@
 
 namespace starling::storage {
 
+/// Runs `job`, logging what it throws instead of letting it end the thread that runs it.
+void run_logging_exceptions(const std::function<void()>& job);
+
 class WorkerThread {
 public:
     WorkerThread();

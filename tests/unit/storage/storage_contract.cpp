@@ -242,6 +242,50 @@ void StorageContract::test_callbacks_run_on_the_database_thread() {
     CPPUNIT_ASSERT(caller != ran_on.get_future().get());
 }
 
+void StorageContract::test_jobs_queued_together_keep_their_own_outcomes() {
+    migrate_schemas();
+    auto insert = [](const char* user) {
+        return Statement{"INSERT INTO accounts (host, username, created_at) VALUES ($1, $2, $3)",
+                         {std::string("example.org"), std::string(user), std::int64_t{1}}};
+    };
+    // While the first callback holds the database thread, the rest queue up behind it, so a
+    // driver that groups queued jobs (SQLite's group commit) runs them as one group.
+    std::promise<void> release;
+    std::promise<void> holding;
+    db_->execute({"SELECT 1", {}}, [&](Result) {
+        holding.set_value();
+        release.get_future().wait();
+    });
+    holding.get_future().wait();
+    std::vector<std::string> seen;  // appended on the database thread only, in callback order
+    std::promise<void> all_done;
+    auto note = [&seen](const char* name) {
+        return [&seen, name](Result r) {
+            seen.push_back(std::string(name) + (r.ok ? " ok " : " failed ") +
+                           std::to_string(r.affected) + (r.unique_violation ? " unique" : ""));
+        };
+    };
+    db_->transaction({insert("juliet")}, note("a"));
+    db_->transaction({insert("romeo"), insert("romeo")}, note("b"));  // rolled back, alone
+    db_->execute(insert("romeo"), note("c"));                         // so this one fits
+    db_->execute({"SELECT no_such_column FROM accounts", {}}, note("d"));
+    db_->execute({"SELECT username FROM accounts ORDER BY username", {}}, [&](Result r) {
+        seen.push_back("e " + std::to_string(r.rows.size()) + " " + r.rows.at(0)[0].value_or("") +
+                       " " + r.rows.at(1)[0].value_or(""));
+        all_done.set_value();
+    });
+    release.set_value();
+    all_done.get_future().wait();
+    CPPUNIT_ASSERT_EQUAL(std::size_t{5}, seen.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("a ok 1"), seen[0]);
+    CPPUNIT_ASSERT_EQUAL(std::string("b failed 0 unique"), seen[1]);
+    CPPUNIT_ASSERT_EQUAL(std::string("c ok 1"), seen[2]);
+    CPPUNIT_ASSERT_EQUAL(std::string("d failed 0"), seen[3]);
+    CPPUNIT_ASSERT_EQUAL(std::string("e 2 juliet romeo"), seen[4]);
+    // Committed, not just visible inside the group.
+    CPPUNIT_ASSERT_EQUAL(std::string("2"), scalar(*db_, {"SELECT count(*) FROM accounts", {}}));
+}
+
 void StorageContract::test_account_lifecycle() {
     migrate_schemas();
     AccountStore store(*db_);

@@ -23,6 +23,7 @@ class StorageContract : public CppUnit::TestFixture {
     CPPUNIT_TEST(test_failed_transaction_rolls_back);
     CPPUNIT_TEST(test_transaction_result_is_the_last_statement);
     CPPUNIT_TEST(test_callbacks_run_on_the_database_thread);
+    CPPUNIT_TEST(test_jobs_queued_together_keep_their_own_outcomes);
     CPPUNIT_TEST(test_account_lifecycle);
     CPPUNIT_TEST(test_create_twice_is_exists);
     CPPUNIT_TEST(test_missing_account_is_not_found);
@@ -57,6 +58,7 @@ private:
     void test_failed_transaction_rolls_back();
     void test_transaction_result_is_the_last_statement();
     void test_callbacks_run_on_the_database_thread();
+    void test_jobs_queued_together_keep_their_own_outcomes();
     void test_account_lifecycle();
     void test_create_twice_is_exists();
     void test_missing_account_is_not_found();

@@ -23,7 +23,7 @@ OfflineMessage message(const std::string& user, const std::string& body, std::in
 class OfflineStoreContract : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(OfflineStoreContract);
     CPPUNIT_TEST(test_fetch_is_oldest_first);
-    CPPUNIT_TEST(test_remove_deletes_only_those_ids);
+    CPPUNIT_TEST(test_remove_through_deletes_up_to_that_id);
     CPPUNIT_TEST(test_cap_drops_oldest_and_counts_them);
     CPPUNIT_TEST(test_expire_returns_and_deletes_old_rows);
     CPPUNIT_TEST(test_users_and_hosts_are_kept_apart);
@@ -48,9 +48,14 @@ protected:
     TempDir dir_;
 
 private:
-    std::int64_t store(const OfflineMessage& m, std::int64_t cap = 100) {
-        const auto [ok, dropped] =
-            await_result<Number>([&](auto done) { store_->store(m, cap, done); });
+    void store(const OfflineMessage& m, std::int64_t cap = 100) {
+        const auto [ok] =
+            await_result<std::tuple<bool>>([&](auto done) { store_->store(m, cap, done); });
+        CPPUNIT_ASSERT(ok);
+    }
+    std::int64_t take_pruned(const std::string& user) {
+        const auto [ok, dropped] = await_result<Number>(
+            [&](auto done) { store_->take_pruned("example.org", user, done); });
         CPPUNIT_ASSERT(ok);
         return dropped;
     }
@@ -66,7 +71,7 @@ private:
     }
 
     void test_fetch_is_oldest_first() {
-        CPPUNIT_ASSERT_EQUAL(std::int64_t{0}, store(message("juliet", "one", 200)));
+        store(message("juliet", "one", 200));
         store(message("juliet", "two", 100));  // the order is arrival, not the clock
         const auto rows = fetch("example.org", "juliet");
         CPPUNIT_ASSERT_EQUAL(std::size_t{2}, rows.size());
@@ -84,36 +89,43 @@ private:
         CPPUNIT_ASSERT_EQUAL(std::int64_t{2}, count);
     }
 
-    void test_remove_deletes_only_those_ids() {
+    void test_remove_through_deletes_up_to_that_id() {
         for (const char* body : {"a", "b", "c"}) store(message("juliet", body, 1));
+        store(message("nurse", "n", 1));
         const auto rows = fetch("example.org", "juliet");
-        const auto [removed] = await_result<std::tuple<Result>>([&](auto done) {
-            store_->remove("example.org", "juliet", {rows[0].id, rows[2].id}, done);
-        });
+        const auto [removed] = await_result<std::tuple<Result>>(
+            [&](auto done) { store_->remove_through("example.org", "juliet", rows[1].id, done); });
         CPPUNIT_ASSERT_MESSAGE(removed.error, removed.ok);
         CPPUNIT_ASSERT_EQUAL(std::int64_t{2}, removed.affected);
         const auto left = fetch("example.org", "juliet");
         CPPUNIT_ASSERT_EQUAL(std::size_t{1}, left.size());
-        CPPUNIT_ASSERT_EQUAL(rows[1].id, left[0].id);
+        CPPUNIT_ASSERT_EQUAL(rows[2].id, left[0].id);
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, fetch("example.org", "nurse").size());
+        // The count came down with the rows: two more fit under a cap of three.
+        store(message("juliet", "d", 1), 3);
+        store(message("juliet", "e", 1), 3);
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{0}, take_pruned("juliet"));
+        CPPUNIT_ASSERT_EQUAL(std::size_t{3}, fetch("example.org", "juliet").size());
     }
 
     void test_cap_drops_oldest_and_counts_them() {
-        CPPUNIT_ASSERT_EQUAL(std::int64_t{0}, store(message("juliet", "1", 1), 2));
-        CPPUNIT_ASSERT_EQUAL(std::int64_t{0}, store(message("juliet", "2", 1), 2));
-        CPPUNIT_ASSERT_EQUAL(std::int64_t{1}, store(message("juliet", "3", 1), 2));
-        CPPUNIT_ASSERT_EQUAL(std::int64_t{1}, store(message("juliet", "4", 1), 2));
+        store(message("juliet", "1", 1), 2);
+        store(message("juliet", "2", 1), 2);
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{0}, take_pruned("juliet"));
+        store(message("juliet", "3", 1), 2);
+        store(message("juliet", "4", 1), 2);
         const auto kept = fetch("example.org", "juliet");
         CPPUNIT_ASSERT_EQUAL(std::size_t{2}, kept.size());
         CPPUNIT_ASSERT(kept[0].stanza.find("<body>3</body>") != std::string::npos);
         CPPUNIT_ASSERT(kept[1].stanza.find("<body>4</body>") != std::string::npos);
-        auto [ok, dropped] = await_result<Number>(
-            [&](auto done) { store_->take_pruned("example.org", "juliet", done); });
-        CPPUNIT_ASSERT(ok);
-        CPPUNIT_ASSERT_EQUAL(std::int64_t{2}, dropped);
-        std::tie(ok, dropped) = await_result<Number>(
-            [&](auto done) { store_->take_pruned("example.org", "juliet", done); });
-        CPPUNIT_ASSERT(ok);
-        CPPUNIT_ASSERT_EQUAL(std::int64_t{0}, dropped);  // taken means reset
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{2}, take_pruned("juliet"));
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{0}, take_pruned("juliet"));  // taken means reset
+        // A lower cap (the operator changed it) drops everything past it at the next message.
+        store(message("juliet", "5", 1), 1);
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{2}, take_pruned("juliet"));
+        const auto last = fetch("example.org", "juliet");
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, last.size());
+        CPPUNIT_ASSERT(last[0].stanza.find("<body>5</body>") != std::string::npos);
     }
 
     void test_expire_returns_and_deletes_old_rows() {
@@ -134,6 +146,10 @@ private:
         CPPUNIT_ASSERT_EQUAL(std::string("romeo@example.net/orchard"), expired[1].from);
         CPPUNIT_ASSERT_EQUAL(std::size_t{1}, fetch("example.org", "juliet").size());
         CPPUNIT_ASSERT(fetch("example.org", "nurse").empty());
+        // The expired rows left the count: one more fits under a cap of two.
+        store(message("juliet", "newer", 400), 2);
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{0}, take_pruned("juliet"));
+        CPPUNIT_ASSERT_EQUAL(std::size_t{2}, fetch("example.org", "juliet").size());
     }
 
     void test_users_and_hosts_are_kept_apart() {
