@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace starling {
@@ -33,6 +34,12 @@ inline constexpr int config_error = 4;  // the configuration is invalid
 }  // namespace exit_status
 
 struct CommandArg {
+    // A constructor, so that a table row may give only the name (aggregate rows that leave
+    // members out draw -Wmissing-field-initializers).
+    CommandArg(std::string name_, bool required_ = true, bool secret_ = false,
+               std::string doc_ = {})
+        : name(std::move(name_)), required(required_), secret(secret_), doc(std::move(doc_)) {}
+
     std::string name;
     bool required = true;
     bool secret = false;  // prompted for (without echo) when omitted

@@ -2,6 +2,8 @@
 
 #include "xml/serializer.hpp"
 
+#include <thread>
+
 namespace starling {
 
 Stanza::Stanza(xml::ElementPtr element) : element_(std::move(element)) {
@@ -15,7 +17,15 @@ Stanza::Stanza(xml::ElementPtr element) : element_(std::move(element)) {
 }
 
 const std::string& Stanza::bytes() const {
-    std::call_once(serialized_once_, [this] { xml::serialize(*element_, bytes_, ns_client); });
+    if (bytes_state_.load(std::memory_order_acquire) == serialized) return bytes_;
+    std::uint8_t expected = not_serialized;
+    if (bytes_state_.compare_exchange_strong(expected, serializing, std::memory_order_acquire)) {
+        xml::serialize(*element_, bytes_, ns_client);
+        bytes_state_.store(serialized, std::memory_order_release);
+        return bytes_;
+    }
+    // Another thread of a fan-out is serializing it right now: that takes microseconds.
+    while (bytes_state_.load(std::memory_order_acquire) != serialized) std::this_thread::yield();
     return bytes_;
 }
 

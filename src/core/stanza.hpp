@@ -5,8 +5,9 @@
 #include "jid/jid.hpp"
 #include "xml/element.hpp"
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -42,7 +43,10 @@ private:
     Jid to_;
     Jid from_;
     bool bad_to_ = false;
-    mutable std::once_flag serialized_once_;
+    // Not std::call_once: glibc's pthread_once makes a futex system call every time it runs the
+    // initialiser, which was one system call per routed stanza.
+    enum : std::uint8_t { not_serialized, serializing, serialized };
+    mutable std::atomic<std::uint8_t> bytes_state_{not_serialized};
     mutable std::string bytes_;
 };
 

@@ -29,6 +29,10 @@ void TcpTlsSocket::async_handshake(SSL_CTX* context, std::function<void(std::str
     // One read system call takes whatever records have arrived, instead of two a record
     // (header, then body).
     SSL_set_read_ahead(ssl_.get(), 1);
+    // Watching TLS's reads from the socket tells drained() whether the kernel was emptied.
+    BIO* bio = SSL_get_rbio(ssl_.get());
+    BIO_set_callback_arg(bio, reinterpret_cast<char*>(this));
+    BIO_set_callback_ex(bio, &TcpTlsSocket::on_bio);
     SSL_set_accept_state(ssl_.get());
     continue_handshake(std::move(done));
 }
@@ -48,6 +52,15 @@ void TcpTlsSocket::continue_handshake(std::function<void(std::string)> done) {
         if (ec) return done(ec.message());
         continue_handshake(std::move(done));
     });
+}
+
+long TcpTlsSocket::on_bio(BIO* bio, int operation, const char*, std::size_t size, int, long,
+                          int result, std::size_t* processed) {
+    if (operation == (BIO_CB_READ | BIO_CB_RETURN)) {
+        auto* self = reinterpret_cast<TcpTlsSocket*>(BIO_get_callback_arg(bio));
+        self->socket_drained_ = result <= 0 || processed == nullptr || *processed < size;
+    }
+    return result;
 }
 
 IoStatus TcpTlsSocket::ssl_status(int result) const {
@@ -78,6 +91,7 @@ std::size_t TcpTlsSocket::read(char* data, std::size_t size, IoStatus& status) {
     }
     error_code ec;
     const auto n = socket_.read_some(asio::buffer(data, size), ec);
+    socket_drained_ = ec || n < size;
     status = !ec                              ? IoStatus::ok
              : ec == asio::error::would_block ? IoStatus::want_read
              : ec == asio::error::eof         ? IoStatus::eof

@@ -21,6 +21,9 @@ enum class IoStatus { ok, want_read, want_write, eof, error };
 class TcpTlsSocket {
 public:
     explicit TcpTlsSocket(asio::ip::tcp::socket socket);
+    // TLS keeps a pointer to this object (to see its reads), so it stays where it was made.
+    TcpTlsSocket(const TcpTlsSocket&) = delete;
+    TcpTlsSocket& operator=(const TcpTlsSocket&) = delete;
 
     asio::ip::tcp::socket& tcp() { return socket_; }
     /// The TLS connection once a handshake began, else null.
@@ -37,6 +40,10 @@ public:
     /// True when TLS holds bytes read ahead from the socket, which no readiness event will
     /// announce. (A partial record counts too: one read then says it needs more.)
     bool has_buffered_input() const { return ssl_ && SSL_has_pending(ssl_.get()) == 1; }
+    /// True when the last read from the socket took less than it asked for (so the kernel had
+    /// nothing more at that moment) and TLS holds nothing either: another read would only find
+    /// nothing, and a new arrival will raise a readiness event of its own.
+    bool drained() const { return socket_drained_ && !has_buffered_input(); }
 
     /// Calls `then(ec)` once the socket can go on after `status` (want_read or want_write).
     void async_wait(IoStatus status, std::function<void(const error_code&)> then);
@@ -50,10 +57,13 @@ private:
         void operator()(SSL* ssl) const { SSL_free(ssl); }
     };
     IoStatus ssl_status(int result) const;
+    static long on_bio(BIO* bio, int operation, const char* data, std::size_t size, int argi,
+                       long argl, int result, std::size_t* processed);
     void continue_handshake(std::function<void(std::string)> done);
 
     asio::ip::tcp::socket socket_;
     std::unique_ptr<SSL, SslFree> ssl_;
+    bool socket_drained_ = false;
 };
 
 }  // namespace starling::net

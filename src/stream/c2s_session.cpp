@@ -137,6 +137,8 @@ void C2sSession::on_readable(const error_code& ec) {
         // After <starttls/> or SASL success the parser stopped: whatever else this read held
         // is discarded, never processed (a STARTTLS command injection defence).
         if (starttls_pending_ || state_ == State::closing || state_ == State::closed) return;
+        // Saves the read that would only say "nothing more": one system call per message.
+        if (socket_.drained()) return wait_readable();
     }
     asio::post(socket_.tcp().get_executor(), [self = self()] { self->on_readable(error_code()); });
 }
