@@ -17,7 +17,7 @@ set -uo pipefail
 usage() {
     cat <<'EOF'
 usage: bench/compare.sh [--builddir DIR] [--users N] [--repeat R] [--quick]
-                        [--servers starling,prosody,ejabberd] [--out FILE.md]
+                        [--servers starling,prosody,ejabberd] [--scenarios LIST] [--out FILE.md]
 
   --builddir DIR   build tree with src/starlingd, modules/.libs and bench/xmpp-bench
                    (default: build/ at the top of this checkout)
@@ -28,6 +28,8 @@ usage: bench/compare.sh [--builddir DIR] [--users N] [--repeat R] [--quick]
                    1 with --quick)
   --quick          a smoke run: 100 clients, 2-second scenarios, 1000 offline messages
   --servers LIST   which servers, in this order (default starling,prosody,ejabberd)
+  --scenarios LIST which scenarios, of idle, idle_plain, login, chat_fixed, chat_fixed_plain,
+                   chat_max, offline (default all); the accounts are always registered first
   --out FILE.md    also copy the Markdown report there. It is always printed, and written to
                    report.md in the scratch directory /tmp/starling-compare.*, which is kept
                    with every server's config, log and raw JSON results.
@@ -43,6 +45,8 @@ users=""
 repeat=""
 quick=0
 servers="starling,prosody,ejabberd"
+all_scenarios="idle,idle_plain,login,chat_fixed,chat_fixed_plain,chat_max,offline"
+scenarios=$all_scenarios
 out=""
 work=""
 while [ $# -gt 0 ]; do
@@ -52,6 +56,7 @@ while [ $# -gt 0 ]; do
         --repeat) repeat=${2:?--repeat needs a number}; shift 2 ;;
         --quick) quick=1; shift ;;
         --servers) servers=${2:?--servers needs a list}; shift 2 ;;
+        --scenarios) scenarios=${2:?--scenarios needs a list}; shift 2 ;;
         --out) out=${2:?--out needs a file}; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) usage >&2; die "unknown argument: $1" ;;
@@ -78,9 +83,17 @@ else
 fi
 [[ $users =~ ^[0-9]+$ ]] && [ "$users" -ge 2 ] || die "--users must be a number >= 2, got $users"
 [[ $repeat =~ ^[0-9]+$ ]] && [ "$repeat" -ge 1 ] || die "--repeat must be a number >= 1, got $repeat"
+IFS=, read -r -a scenario_list <<<"$scenarios"
+for s in "${scenario_list[@]}"; do
+    [[ ,$all_scenarios, == *,$s,* ]] || die "unknown scenario \"$s\" in --scenarios (use $all_scenarios)"
+done
+wanted() { [[ ,$scenarios, == *,$1,* ]]; }
 chat_clients=$((users < 1000 ? users : 1000))
 chat_rate=5000
 chat_window=8
+# Generator threads where the generator's own CPU would otherwise be the limit (one thread was
+# saturated driving Starling as fast as it goes); the same for every server.
+generator_threads=2
 concurrency=100
 password="bench-password"
 # Several source addresses, so the client side never runs short of ephemeral ports.
@@ -306,32 +319,56 @@ run_bench() {
     sleep 2
 }
 
+# restart_server: the same server as a fresh process, so that an idle scenario's RSS delta counts
+# its own connections only (memory an earlier scenario freed would be reused, uncounted).
+restart_server() {
+    stop_server
+    "start_$current" && log "$current restarted, PID $main_pid" && return 0
+    log "$current did not restart"
+    return 1
+}
+
 run_scenarios() {
     local r slow=600
     run_bench register "$slow" --scenario register --users "$users" --first 1 \
         --concurrency "$concurrency"
-    run_bench idle $((idle_hold + slow)) --scenario idle --users "$users" --first 1 \
-        --tls starttls --concurrency "$concurrency" --hold "$idle_hold"
+    if wanted idle; then
+        restart_server || return 1
+        run_bench idle $((idle_hold + slow)) --scenario idle --users "$users" --first 1 \
+            --tls starttls --concurrency "$concurrency" --hold "$idle_hold"
+    fi
+    if wanted idle_plain; then
+        restart_server || return 1
+        run_bench idle_plain $((idle_hold + slow)) --scenario idle --users "$users" --first 1 \
+            --tls none --concurrency "$concurrency" --hold "$idle_hold"
+    fi
     for r in $(seq 1 "$repeat"); do
-        run_bench "login.$r" "$slow" --scenario login --users "$users" --first 1 \
-            --concurrency "$concurrency" --roster-get
+        wanted login && run_bench "login.$r" "$slow" --scenario login --users "$users" --first 1 \
+            --concurrency "$concurrency" --roster-get --threads "$generator_threads"
     done
     for r in $(seq 1 "$repeat"); do
-        run_bench "chat_fixed.$r" $((chat_duration + chat_grace + slow)) --scenario chat \
+        wanted chat_fixed && run_bench "chat_fixed.$r" $((chat_duration + chat_grace + slow)) \
+            --scenario chat --users "$chat_clients" --first 1 --concurrency "$concurrency" \
+            --rate "$chat_rate" --window "$chat_window" --duration "$chat_duration" \
+            --grace "$chat_grace"
+        wanted chat_fixed_plain && run_bench "chat_fixed_plain.$r" \
+            $((chat_duration + chat_grace + slow)) --scenario chat --tls none \
             --users "$chat_clients" --first 1 --concurrency "$concurrency" --rate "$chat_rate" \
             --window "$chat_window" --duration "$chat_duration" --grace "$chat_grace"
     done
     for r in $(seq 1 "$repeat"); do
-        run_bench "chat_max.$r" $((chat_duration + chat_grace + slow)) --scenario chat \
-            --users "$chat_clients" --first 1 --concurrency "$concurrency" --rate 0 \
-            --window "$chat_window" --duration "$chat_duration" --grace "$chat_grace"
+        wanted chat_max && run_bench "chat_max.$r" $((chat_duration + chat_grace + slow)) \
+            --scenario chat --users "$chat_clients" --first 1 --concurrency "$concurrency" \
+            --rate 0 --window "$chat_window" --duration "$chat_duration" --grace "$chat_grace" \
+            --threads "$generator_threads"
     done
     for r in $(seq 1 "$repeat"); do
         # The grace period is how long the receiver waits for the queue to drain: long enough
         # for a server far slower than the design's 10k messages in 1 s to report its time.
-        run_bench "offline.$r" "$slow" --scenario offline --users 2 --first 1 \
+        wanted offline && run_bench "offline.$r" "$slow" --scenario offline --users 2 --first 1 \
             --messages "$offline_messages" --grace "$offline_grace"
     done
+    return 0
 }
 
 # --- the machine and the versions ------------------------------------------------------------
@@ -432,6 +469,10 @@ rows = [
     ("idle: server RSS before, kB", "idle", "server_rss_before_kb", "lower", None),
     ("idle: server RSS after, kB", "idle", "server_rss_after_kb", "lower", None),
     ("idle: kernel socket memory, kB", "idle", "kernel_sockets_kb", "lower", None),
+    (f"idle plain TCP: connections held (asked {users})", "idle_plain", "connections", "higher",
+     None),
+    ("idle plain TCP: server bytes per connection", "idle_plain", "bytes_per_connection", "lower",
+     None),
     (f"login storm: logins per s ({users}, SCRAM-SHA-256 + bind + roster; {R})", "login",
      "logins_per_s", "higher", None),
     ("login storm: login p50, ms", "login", "login_ms.p50", "lower", None),
@@ -454,6 +495,17 @@ rows = [
     ("chat fixed rate: bounced", "chat_fixed", "bounced", "lower", None),
     ("chat fixed rate: dropped connections", "chat_fixed", "dropped_connections", "lower", None),
     ("chat fixed rate: generator CPU, s", "chat_fixed", "generator_cpu_s", "lower", None),
+    (f"chat at {chat_rate}/s over plain TCP: delivered per s ({R})", "chat_fixed_plain",
+     "delivered_per_s", "higher", None),
+    ("chat fixed rate, plain TCP: latency p50, ms", "chat_fixed_plain", "latency_ms.p50", "lower",
+     None),
+    ("chat fixed rate, plain TCP: latency p99, ms", "chat_fixed_plain", "latency_ms.p99", "lower",
+     None),
+    ("chat fixed rate, plain TCP: latency max, ms", "chat_fixed_plain", "latency_ms.max", "lower",
+     None),
+    ("chat fixed rate, plain TCP: server CPU ms per 1k messages", "chat_fixed_plain",
+     "server_cpu_ms_per_1k_msgs", "lower", None),
+    ("chat fixed rate, plain TCP: lost", "chat_fixed_plain", "lost", "lower", None),
     (f"chat as fast as possible, {chat_clients} clients, {duration} s: delivered per s ({R})",
      "chat_max", "delivered_per_s", "higher", None),
     ("chat max: latency p50, ms", "chat_max", "latency_ms.p50", "lower", None),
@@ -516,17 +568,18 @@ def section(name, fname):
 print("""
 ## What is the same, and what cannot be
 
-- The same: one host example.test on 127.0.0.1, STARTTLS required on c2s, TLS 1.2 or later, one
-  self-signed P-256 certificate, SCRAM-SHA-256 with 4096 iterations, the same modules (disco,
+- The same: one host example.test on 127.0.0.1, STARTTLS offered on c2s (every scenario uses it
+  but the two marked plain TCP), TLS 1.2 or later, one self-signed P-256 certificate, SCRAM-SHA-256 with 4096 iterations, the same modules (disco,
   roster, presence, offline, in-band registration), no c2s shaper or rate limit, no session or
   offline cap, logging at warn, the same accounts (created by xmpp-bench through XEP-0077), the
-  same generator on the same machine, one server running at a time.
+  same generator on the same machine (two threads for the login storm and chat as fast as
+  possible, one elsewhere), one server running at a time.
 - Not the same: Prosody is single-threaded and uses one core; Starling (one I/O thread per core)
   and ejabberd (one Erlang scheduler per core) use all of them. The generator shares the cores
   with the server under test.
 - Not the same: storage. Starling keeps its default SQLite in WAL mode with synchronous=FULL (an
-  fsync per committed offline write); Prosody's file store and ejabberd's Mnesia do not fsync
-  each write. This handicaps Starling in the offline and register figures.
+  fsync per commit; writes queued together share one); Prosody's file store and ejabberd's Mnesia
+  do not fsync at all. This handicaps Starling in the offline and register figures.
 - Not the same: a Starling registration derives SCRAM secrets for SHA-1, SHA-256 and SHA-512
   (three PBKDF2 runs); Prosody and ejabberd store only SCRAM-SHA-256 (one).
 - ejabberd's figures are those of beam.smp alone: erl_child_setup only forks port programs, and no
