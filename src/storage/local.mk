@@ -2,6 +2,7 @@
 libstarling_la_SOURCES += \
 	src/storage/worker_thread.cpp \
 	src/storage/database.cpp \
+	src/storage/grouped_database.cpp \
 	src/storage/migrate.cpp \
 	src/storage/account_store.cpp \
 	src/storage/sqlite/sqlite_database.cpp \
@@ -9,11 +10,13 @@ libstarling_la_SOURCES += \
 	src/storage/database.hpp \
 	src/storage/account_store.hpp \
 	src/storage/worker_thread.hpp \
+	src/storage/grouped_database.hpp \
 	src/storage/sqlite/sqlite_database.hpp \
 	src/storage/postgres/postgres_database.hpp
 
 tests_unit_run_unit_SOURCES += \
 	tests/unit/storage/storage_contract.cpp \
+	tests/unit/storage/test_grouped_database.cpp \
 	tests/unit/storage/test_sqlite_storage.cpp \
 	tests/unit/storage/test_postgres_storage.cpp \
 	tests/unit/storage/test_open_database.cpp \

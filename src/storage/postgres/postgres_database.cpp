@@ -117,7 +117,7 @@ PostgresDatabase::PostgresDatabase(std::string conninfo) : conninfo_(std::move(c
 }
 
 PostgresDatabase::~PostgresDatabase() {
-    worker_.stop();
+    stop_worker();
     disconnect();
 }
 
@@ -126,27 +126,54 @@ void PostgresDatabase::disconnect() {
     conn_ = nullptr;
 }
 
-void PostgresDatabase::execute(Statement statement, Callback done) {
-    worker_.post([this, statement = std::move(statement), done = std::move(done)] {
-        Result failure;
-        done(ensure_connected(failure) ? run_pipeline({statement}, false, false) : failure);
-    });
+Result PostgresDatabase::run_alone(const Job& job) {
+    Result failure;
+    if (!ensure_connected(failure)) return failure;
+    if (!job.script.empty()) return run_script(job.script, job.statements);
+    return run_pipeline(job.statements, job.atomic);
 }
 
-void PostgresDatabase::transaction(std::vector<Statement> statements, Callback done) {
-    worker_.post([this, statements = std::move(statements), done = std::move(done)] {
-        Result failure;
-        done(ensure_connected(failure) ? run_pipeline(statements, true, true) : failure);
-    });
+Result PostgresDatabase::run_in_group(const Job& job) {
+    // No reconnecting here: a new connection would run the job outside the group's transaction.
+    if (!connected()) return broken("connection to PostgreSQL lost");
+    if (!job.script.empty()) {
+        Result script = run_simple(job.script);
+        if (!script.ok) return script;
+    }
+    return run_pipeline(job.statements, false);
 }
 
-void PostgresDatabase::execute_script(std::string script, std::vector<Statement> statements,
-                                      Callback done) {
-    worker_.post([this, script = std::move(script), statements = std::move(statements),
-                  done = std::move(done)] {
+Result PostgresDatabase::run_control(Control control) {
+    if (control == Control::begin) {
         Result failure;
-        done(ensure_connected(failure) ? run_script(script, statements) : failure);
-    });
+        if (!ensure_connected(failure)) return failure;
+        return run_simple("BEGIN");
+    }
+    if (!connected()) return broken("connection to PostgreSQL lost");
+    switch (control) {
+        case Control::savepoint:
+            return run_simple("SAVEPOINT job");
+        case Control::rollback_to_savepoint:
+            return run_simple("ROLLBACK TO SAVEPOINT job");
+        case Control::release_savepoint:
+            return run_simple("RELEASE SAVEPOINT job");
+        case Control::commit:
+            return run_simple("COMMIT");
+        case Control::begin:
+        case Control::rollback:
+            break;
+    }
+    return run_simple("ROLLBACK");
+}
+
+bool PostgresDatabase::connected() const {
+    return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK;
+}
+
+bool PostgresDatabase::in_transaction() const {
+    if (!connected()) return false;
+    const PGTransactionStatusType status = PQtransactionStatus(conn_);
+    return status == PQTRANS_INTRANS || status == PQTRANS_INERROR;
 }
 
 // A connection that broke fails the job that found it broken; the next job reconnects, so a
@@ -234,15 +261,15 @@ bool PostgresDatabase::send(const Statement& statement) {
                              values.data(), lengths.data(), formats.data(), 0) == 1;
 }
 
-Result PostgresDatabase::run_pipeline(const std::vector<Statement>& statements, bool begin,
-                                      bool commit) {
+Result PostgresDatabase::run_pipeline(const std::vector<Statement>& statements,
+                                      bool own_transaction) {
     static const Statement begin_statement{"BEGIN", {}};
     static const Statement commit_statement{"COMMIT", {}};
     std::vector<const Statement*> queries;
-    if (begin) queries.push_back(&begin_statement);
+    if (own_transaction) queries.push_back(&begin_statement);
     for (const Statement& statement : statements) queries.push_back(&statement);
-    if (commit) queries.push_back(&commit_statement);
-    const std::size_t first_own = begin ? 1 : 0;
+    if (own_transaction) queries.push_back(&commit_statement);
+    const std::size_t first_own = own_transaction ? 1 : 0;
     const std::size_t end_own = first_own + statements.size();
 
     if (PQenterPipelineMode(conn_) != 1) return broken({});
@@ -274,7 +301,9 @@ Result PostgresDatabase::run_pipeline(const std::vector<Statement>& statements, 
     if (!next_result(res) || !res || PQresultStatus(res.get()) != PGRES_PIPELINE_SYNC)
         return broken(failed ? result.error : std::string());
     if (PQexitPipelineMode(conn_) != 1) return broken(failed ? result.error : std::string());
-    if (failed) rollback_if_open();
+    // A job alone that failed inside its own BEGIN leaves that transaction open; a group's
+    // job leaves it to the group, which rolls back to the job's savepoint.
+    if (failed && own_transaction) rollback_if_open();
     return result;
 }
 
@@ -284,7 +313,12 @@ Result PostgresDatabase::run_script(const std::string& script,
                                     const std::vector<Statement>& statements) {
     Result result = run_simple("BEGIN");
     if (result.ok) result = run_simple(script);
-    if (result.ok && conn_ != nullptr) return run_pipeline(statements, false, true);
+    if (result.ok && conn_ != nullptr) result = run_pipeline(statements, false);
+    if (result.ok && conn_ != nullptr) {
+        const Result commit = run_simple("COMMIT");
+        if (commit.ok) return result;  // the last statement's result, as for a transaction
+        result = commit;
+    }
     rollback_if_open();
     return result;
 }

@@ -1,21 +1,21 @@
 #pragma once
 // The production driver: one libpq connection driven through libpq's asynchronous API on its own
 // thread. Statements of a job are sent as one pipeline (PostgreSQL 14+ libpq), so a transaction
-// of N statements costs one round trip instead of N + 2.
+// of N statements costs one round trip instead of N + 2; jobs queued together share one commit
+// (GroupedDatabase).
 
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "storage/database.hpp"
-#include "storage/worker_thread.hpp"
+#include "storage/grouped_database.hpp"
 
 struct pg_conn;
 struct pg_result;
 
 namespace starling::storage {
 
-class PostgresDatabase final : public Database {
+class PostgresDatabase final : public GroupedDatabase {
 public:
     /// Connects, blocking (this is start-up); throws StorageError with libpq's reason.
     explicit PostgresDatabase(std::string conninfo);
@@ -23,10 +23,6 @@ public:
     ~PostgresDatabase() override;
 
     const char* driver() const override { return "postgres"; }
-    void execute(Statement statement, Callback done) override;
-    void transaction(std::vector<Statement> statements, Callback done) override;
-    void execute_script(std::string script, std::vector<Statement> statements,
-                        Callback done) override;
 
 private:
     struct ResultDeleter {
@@ -34,7 +30,14 @@ private:
     };
     using ResultPtr = std::unique_ptr<pg_result, ResultDeleter>;
 
-    Result run_pipeline(const std::vector<Statement>& statements, bool begin, bool commit);
+    Result run_alone(const Job& job) override;
+    Result run_in_group(const Job& job) override;
+    Result run_control(Control control) override;
+    bool in_transaction() const override;
+    bool connected() const;
+    /// Sends the statements as one pipeline, inside BEGIN ... COMMIT when `own_transaction`;
+    /// after an error, rolls back an open transaction unless it belongs to a group.
+    Result run_pipeline(const std::vector<Statement>& statements, bool own_transaction);
     Result run_script(const std::string& script, const std::vector<Statement>& statements);
     Result run_simple(const std::string& sql);
     void rollback_if_open();
@@ -48,7 +51,6 @@ private:
 
     std::string conninfo_;
     pg_conn* conn_ = nullptr;
-    WorkerThread worker_;
 };
 
 }  // namespace starling::storage

@@ -2,9 +2,7 @@
 
 #include <sqlite3.h>
 
-#include <algorithm>
 #include <cctype>
-#include <iterator>
 #include <utility>
 
 namespace starling::storage {
@@ -14,9 +12,6 @@ namespace {
 // Concurrent writers (starlingctl next to a running starlingd) wait this long for the lock
 // instead of failing at once.
 constexpr int busy_timeout_ms = 5000;
-
-// Bounds how long the first callback of a group waits behind the group's last job.
-constexpr std::size_t max_group = 512;
 
 std::string open_error(const std::string& path, int code, const std::string& message) {
     std::string text = "storage: cannot open SQLite database '" + path + "': " + message;
@@ -121,7 +116,7 @@ SqliteDatabase::SqliteDatabase(const std::string& path) {
 }
 
 SqliteDatabase::~SqliteDatabase() {
-    worker_.stop();
+    stop_worker();
     close();
 }
 
@@ -132,99 +127,13 @@ void SqliteDatabase::close() {
     db_ = nullptr;
 }
 
-void SqliteDatabase::execute(Statement statement, Callback done) {
-    Job job;
-    job.statements.push_back(std::move(statement));
-    job.atomic = false;
-    job.done = std::move(done);
-    enqueue(std::move(job));
-}
-
-void SqliteDatabase::transaction(std::vector<Statement> statements, Callback done) {
-    enqueue({{}, std::move(statements), true, std::move(done)});
-}
-
-void SqliteDatabase::execute_script(std::string script, std::vector<Statement> statements,
-                                    Callback done) {
-    enqueue({std::move(script), std::move(statements), true, std::move(done)});
-}
-
-void SqliteDatabase::enqueue(Job job) {
-    bool post = false;
-    {
-        std::lock_guard lock(queue_mutex_);
-        queued_.push_back(std::move(job));
-        post = !std::exchange(run_posted_, true);
-    }
-    if (post) worker_.post([this] { run_queued(); });
-}
-
-void SqliteDatabase::run_queued() {
-    std::vector<Job> jobs;
-    {
-        std::lock_guard lock(queue_mutex_);
-        jobs.swap(queued_);
-        run_posted_ = false;
-    }
-    for (std::size_t first = 0; first < jobs.size(); first += max_group) {
-        const std::size_t last = std::min(jobs.size(), first + max_group);
-        std::vector<Result> results;
-        if (last - first == 1)
-            results.push_back(run_job(jobs[first]));
-        else
-            results = run_group(jobs, first, last);
-        // Each callback on its own: one that throws must not keep the others from being called.
-        for (std::size_t i = first; i < last; ++i)
-            run_logging_exceptions(
-                [&job = jobs[i], &result = results[i - first]] { job.done(std::move(result)); });
-    }
-}
-
-std::vector<Result> SqliteDatabase::run_group(std::vector<Job>& jobs, std::size_t first,
-                                              std::size_t last) {
-    std::vector<Result> results;
-    results.reserve(last - first);
-    const Result begin = run({"BEGIN IMMEDIATE", {}});
-    if (!begin.ok) {
-        results.assign(last - first, begin);
-        return results;
-    }
-    for (std::size_t i = first; i < last; ++i) {
-        Result result = run({"SAVEPOINT job", {}});
-        if (result.ok) result = run_statements(jobs[i]);
-        if (!result.ok && sqlite3_get_autocommit(db_) != 0) {
-            // The error ended the whole transaction (a full disk, an I/O error), so the jobs
-            // before this one were rolled back with it; the ones after it start afresh.
-            for (Result& earlier : results)
-                if (earlier.ok) earlier = result;
-            results.push_back(std::move(result));
-            if (i + 1 < last) {
-                auto rest = i + 2 == last ? std::vector<Result>{run_job(jobs[i + 1])}
-                                          : run_group(jobs, i + 1, last);
-                std::move(rest.begin(), rest.end(), std::back_inserter(results));
-            }
-            return results;
-        }
-        if (!result.ok) run({"ROLLBACK TO job", {}});
-        run({"RELEASE job", {}});
-        results.push_back(std::move(result));
-    }
-    const Result commit = run({"COMMIT", {}});
-    if (!commit.ok) {
-        if (sqlite3_get_autocommit(db_) == 0) run({"ROLLBACK", {}});
-        for (Result& result : results)
-            if (result.ok) result = commit;
-    }
-    return results;
-}
-
-Result SqliteDatabase::run_job(const Job& job) {
+Result SqliteDatabase::run_alone(const Job& job) {
     if (!job.atomic) return run(job.statements.front());
     // IMMEDIATE takes the write lock up front, so two writers wait on busy_timeout instead of
     // deadlocking when both try to upgrade a read lock.
     Result result = run({"BEGIN IMMEDIATE", {}});
     if (!result.ok) return result;
-    result = run_statements(job);
+    result = run_in_group(job);
     if (result.ok) {
         const Result commit = run({"COMMIT", {}});
         if (commit.ok) return result;
@@ -235,7 +144,7 @@ Result SqliteDatabase::run_job(const Job& job) {
     return result;
 }
 
-Result SqliteDatabase::run_statements(const Job& job) {
+Result SqliteDatabase::run_in_group(const Job& job) {
     Result result;
     if (!job.script.empty()) {
         char* message = nullptr;
@@ -248,6 +157,29 @@ Result SqliteDatabase::run_statements(const Job& job) {
     for (std::size_t i = 0; result.ok && i < job.statements.size(); ++i)
         result = run(job.statements[i]);
     return result;
+}
+
+Result SqliteDatabase::run_control(Control control) {
+    switch (control) {
+        case Control::begin:
+            // IMMEDIATE, as for a job alone (see run_alone).
+            return run({"BEGIN IMMEDIATE", {}});
+        case Control::savepoint:
+            return run({"SAVEPOINT job", {}});
+        case Control::rollback_to_savepoint:
+            return run({"ROLLBACK TO SAVEPOINT job", {}});
+        case Control::release_savepoint:
+            return run({"RELEASE SAVEPOINT job", {}});
+        case Control::commit:
+            return run({"COMMIT", {}});
+        case Control::rollback:
+            break;
+    }
+    return run({"ROLLBACK", {}});
+}
+
+bool SqliteDatabase::in_transaction() const {
+    return sqlite3_get_autocommit(db_) == 0;
 }
 
 sqlite3_stmt* SqliteDatabase::prepare(const std::string& sql, std::string& error) {
