@@ -1,6 +1,7 @@
 // Stream behaviour over time and under misuse: version negotiation, the pre-authentication
-// timeout, whitespace keepalives, legacy session establishment, idle pings from the server, SASL
-// throttling, and the errors the router returns for stanzas it cannot deliver.
+// timeout, whitespace keepalives, a quiet stream's released parser, legacy session
+// establishment, idle pings from the server, SASL throttling, and the errors the router returns
+// for stanzas it cannot deliver.
 #include "raw_session.hpp"
 #include "stanza_matchers.hpp"
 #include "strophe_client.hpp"
@@ -135,6 +136,26 @@ STARLING_SCENARIO(whitespace_keepalives_between_stanzas) {
     auto extra = session.stream().next_element(milliseconds(300));
     require(!extra.has_value(), "the server answered whitespace with " +
                                     (extra ? extra->to_string() : std::string()));
+}
+
+// A stream quiet for 2 s gives back its parser (and TLS its buffers); the next bytes rebuild it
+// from the stream's own start tag. A stanza then arriving in two pieces must parse as one.
+STARLING_SCENARIO(quiet_stream_works_after_its_parser_is_released) {
+    server_fixture server(options);
+    start_with_accounts(server);
+    raw_session session(server.c2s_port());
+    session.login("SCRAM-SHA-256", alice.localpart, alice.password, "quiet");
+    require_raw_ping(session.stream(), "before-quiet");
+    // Released at the first check (every 2 s) once quiet for 2 s: by 4 s at the latest.
+    std::this_thread::sleep_for(milliseconds(4500));
+    session.stream().send("<iq type='get' id='after-quiet' to='exam");
+    std::this_thread::sleep_for(milliseconds(200));
+    session.stream().send("ple.test'><ping xmlns='urn:xmpp:ping'/></iq>");
+    auto reply = session.stream().expect_element("iq", ns::client);
+    require(reply.attribute("id") == "after-quiet" && reply.attribute("type") == "result",
+            "expected the result of the ping sent after the quiet spell, got " + reply.to_string());
+    std::this_thread::sleep_for(milliseconds(4500));
+    require_raw_ping(session.stream(), "after-second-quiet");
 }
 
 STARLING_SCENARIO(legacy_session_iq_after_bind) {
