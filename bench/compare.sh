@@ -159,13 +159,16 @@ main_pid=""      # the server process we signal and measure
 server_dir=""
 current=""
 
+# Below the kernel's ephemeral range (32768 and up): with 19,000 client connections a port
+# there may be some socket's local port, and ejabberd's distribution listener then fails with
+# eaddrinuse (it does not set SO_REUSEADDR).
 port_of() {
-    case $1 in starling) echo 15222 ;; prosody) echo 25222 ;; ejabberd) echo 35222 ;; esac
+    case $1 in starling) echo 15222 ;; prosody) echo 25222 ;; ejabberd) echo 27222 ;; esac
 }
 tls_port_of() {
-    case $1 in starling) echo 15223 ;; prosody) echo 25223 ;; ejabberd) echo 35223 ;; esac
+    case $1 in starling) echo 15223 ;; prosody) echo 25223 ;; ejabberd) echo 27223 ;; esac
 }
-ejabberd_dist_port=35270
+ejabberd_dist_port=27270
 
 # render TEMPLATE OUTPUT: substitutes the placeholders of bench/servers/*.in.
 render() {
