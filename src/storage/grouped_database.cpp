@@ -49,16 +49,19 @@ void GroupedDatabase::run_queued() {
     }
     for (std::size_t first = 0; first < jobs.size(); first += max_group) {
         const std::size_t last = std::min(jobs.size(), first + max_group);
-        std::vector<Result> results;
-        if (last - first == 1)
-            results.push_back(run_alone(jobs[first]));
-        else
-            results = run_group(jobs, first, last);
+        std::vector<Result> results = run_range(jobs, first, last);
         // Each callback on its own: one that throws must not keep the others from being called.
         for (std::size_t i = first; i < last; ++i)
             run_logging_exceptions(
                 [&job = jobs[i], &result = results[i - first]] { job.done(std::move(result)); });
     }
+}
+
+std::vector<Result> GroupedDatabase::run_range(std::vector<Job>& jobs, std::size_t first,
+                                               std::size_t last) {
+    if (first == last) return {};
+    if (last - first == 1) return {run_alone(jobs[first])};
+    return run_group(jobs, first, last);
 }
 
 std::vector<Result> GroupedDatabase::run_group(std::vector<Job>& jobs, std::size_t first,
@@ -102,11 +105,8 @@ std::vector<Result> GroupedDatabase::lost(std::vector<Job>& jobs, std::vector<Re
     for (Result& earlier : results)
         if (earlier.ok) earlier = rolled_back;
     results.push_back(std::move(why));
-    if (failed + 1 < last) {
-        auto rest = failed + 2 == last ? std::vector<Result>{run_alone(jobs[failed + 1])}
-                                       : run_group(jobs, failed + 1, last);
-        std::move(rest.begin(), rest.end(), std::back_inserter(results));
-    }
+    auto rest = run_range(jobs, failed + 1, last);
+    std::move(rest.begin(), rest.end(), std::back_inserter(results));
     return results;
 }
 

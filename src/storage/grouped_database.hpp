@@ -56,6 +56,8 @@ protected:
 private:
     void enqueue(Job job);
     void run_queued();
+    /// Jobs [first, last): one alone, several as a group.
+    std::vector<Result> run_range(std::vector<Job>& jobs, std::size_t first, std::size_t last);
     std::vector<Result> run_group(std::vector<Job>& jobs, std::size_t first, std::size_t last);
     /// The group's transaction is gone while job `failed` ran: it and the jobs before it fail,
     /// the jobs after it run afresh.

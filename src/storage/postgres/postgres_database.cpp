@@ -129,7 +129,7 @@ void PostgresDatabase::disconnect() {
 Result PostgresDatabase::run_alone(const Job& job) {
     Result failure;
     if (!ensure_connected(failure)) return failure;
-    if (!job.script.empty()) return run_script(job.script, job.statements);
+    if (!job.script.empty()) return run_script(job);
     return run_pipeline(job.statements, job.atomic);
 }
 
@@ -308,13 +308,12 @@ Result PostgresDatabase::run_pipeline(const std::vector<Statement>& statements,
 }
 
 // A migration script holds several statements, which only the simple query protocol accepts and
-// pipeline mode does not, so it runs as its own exchange inside an explicit transaction.
-Result PostgresDatabase::run_script(const std::string& script,
-                                    const std::vector<Statement>& statements) {
+// pipeline mode does not, so a job with one runs as separate exchanges inside an explicit
+// transaction: the same steps as in a group, between BEGIN and COMMIT.
+Result PostgresDatabase::run_script(const Job& job) {
     Result result = run_simple("BEGIN");
-    if (result.ok) result = run_simple(script);
-    if (result.ok && conn_ != nullptr) result = run_pipeline(statements, false);
-    if (result.ok && conn_ != nullptr) {
+    if (result.ok) result = run_in_group(job);
+    if (result.ok) {
         const Result commit = run_simple("COMMIT");
         if (commit.ok) return result;  // the last statement's result, as for a transaction
         result = commit;

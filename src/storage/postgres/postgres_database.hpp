@@ -38,7 +38,7 @@ private:
     /// Sends the statements as one pipeline, inside BEGIN ... COMMIT when `own_transaction`;
     /// after an error, rolls back an open transaction unless it belongs to a group.
     Result run_pipeline(const std::vector<Statement>& statements, bool own_transaction);
-    Result run_script(const std::string& script, const std::vector<Statement>& statements);
+    Result run_script(const Job& job);
     Result run_simple(const std::string& sql);
     void rollback_if_open();
     bool ensure_connected(Result& failure);
