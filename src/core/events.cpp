@@ -48,6 +48,9 @@ const EventKey stanza_in{"stanza/in"};
 const EventKey session_bound{"session/bound"};
 const EventKey session_available{"session/available"};
 const EventKey session_closed{"session/closed"};
+const EventKey session_hibernated{"session/hibernated"};
+const EventKey session_resumed{"session/resumed"};
+const EventKey message_hibernated{"message/hibernated"};
 }  // namespace events
 
 }  // namespace starling

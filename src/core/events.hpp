@@ -65,6 +65,11 @@ extern const EventKey stanza_in;     // any stanza to a local account, before it
 extern const EventKey session_bound;
 extern const EventKey session_available;
 extern const EventKey session_closed;
+// XEP-0198: a session whose connection was lost and that waits to be resumed, and its return.
+extern const EventKey session_hibernated;
+extern const EventKey session_resumed;
+// A message queued for a hibernated session (XEP-0357 push wakes the device for it).
+extern const EventKey message_hibernated;
 }  // namespace events
 
 /// Handlers of one payload type for every event key, in priority order (higher first).
