@@ -19,3 +19,6 @@ nobase_dist_pkgdata_DATA += \
 nobase_dist_pkgdata_DATA += \
 	schemas/sqlite/007_offline_counts.sql \
 	schemas/postgres/007_offline_counts.sql
+nobase_dist_pkgdata_DATA += \
+	schemas/sqlite/008_archive.sql \
+	schemas/postgres/008_archive.sql

@@ -32,7 +32,7 @@ void Router::route(const SessionPtr& origin, StanzaPtr stanza) {
 void Router::route_from_client(Host& host, const SessionPtr& origin, StanzaPtr stanza) {
     StanzaEvent event{host, origin, stanza};
     if (host.stanza_hooks().fire(events::stanza_out, event) != Verdict::pass) return;
-    route(origin, std::move(stanza));
+    route(origin, std::move(event.stanza));
 }
 
 void Router::bounce(const SessionPtr& origin, const Stanza& stanza, std::string_view type,
@@ -125,7 +125,7 @@ void Router::to_bare(Host& host, const SessionPtr& origin, StanzaPtr stanza) {
     StanzaEvent event{host, origin, stanza};
     if (stanza->is_message()) {
         if (host.stanza_hooks().fire(events::message_bare, event) != Verdict::pass) return;
-        return message_to_bare(host, origin, std::move(stanza));
+        return message_to_bare(host, origin, std::move(event.stanza));
     }
     if (host.stanza_hooks().fire(events::presence_bare, event) != Verdict::pass) return;
     // Directed presence with no presence module: every available resource sees it.
@@ -174,6 +174,7 @@ void Router::to_full(Host& host, const SessionPtr& origin, StanzaPtr stanza) {
     StanzaEvent event{host, origin, stanza};
     if (stanza->is_message()) {
         if (host.stanza_hooks().fire(events::message_full, event) != Verdict::pass) return;
+        stanza = std::move(event.stanza);
     } else if (stanza->is_presence()) {
         if (host.stanza_hooks().fire(events::presence_full, event) != Verdict::pass) return;
     }

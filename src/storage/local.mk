@@ -56,3 +56,10 @@ libstarling_la_SOURCES += \
 
 tests_unit_run_unit_SOURCES += tests/unit/storage/test_blocklist_store.cpp \
 	tests/unit/storage/driver_suites.hpp
+
+# The message archive: the store of mod_mam.
+libstarling_la_SOURCES += \
+	src/storage/archive_store.cpp \
+	src/storage/archive_store.hpp
+
+tests_unit_run_unit_SOURCES += tests/unit/storage/test_archive_store.cpp

@@ -193,6 +193,7 @@ class RouterTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(hook_handled_stops_delivery);
     CPPUNIT_TEST(hook_drop_stops_full_jid_delivery);
     CPPUNIT_TEST(hooks_run_in_priority_order);
+    CPPUNIT_TEST(message_hooks_may_replace_the_stanza);
     CPPUNIT_TEST(message_to_nonexistent_account_is_service_unavailable);
     CPPUNIT_TEST(message_to_offline_account_without_offline_module_bounces);
     CPPUNIT_TEST(offline_hook_takes_message_for_offline_account);
@@ -713,6 +714,42 @@ public:
               "<body>x</body></message>");
         CPPUNIT_ASSERT(log.get() == (std::vector<std::string>{"10", "5", "0"}));
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), phone->received().size());
+    }
+
+    // A handler that passes with a rewritten stanza in the event (mod_mam's stanza-id) hands
+    // that stanza to the later handlers and to delivery, at each of the three message hooks.
+    void message_hooks_may_replace_the_stanza() {
+        auto phone = online("alice@example.test/phone", 5);
+        std::vector<starling::Registration> hooks;
+        for (const auto* event :
+             {&events::stanza_out, &events::message_bare, &events::message_full}) {
+            hooks.push_back(hook(*event, 10, [event](StanzaEvent& ev) {
+                auto copy = ev.stanza->copy();
+                copy->add_child("mark", "urn:example:mark").set_attr("by", event->name());
+                ev.stanza = starling::make_stanza(std::move(copy));
+                return Verdict::pass;
+            }));
+        }
+        HookLog seen;
+        hooks.push_back(hook(events::message_bare, 0, [&](StanzaEvent& ev) {
+            seen.add(std::to_string(ev.stanza->element().child_elements().size()));
+            return Verdict::pass;
+        }));
+        server_->router().route_from_client(
+            host("example.test"), bob_,
+            stanza("<message from='bob@example.test/phone' to='alice@example.test' "
+                   "type='chat'><body>x</body></message>"));
+        route(bob_,
+              "<message from='bob@example.test/phone' to='alice@example.test/phone' "
+              "type='chat'><body>y</body></message>");
+        CPPUNIT_ASSERT(seen.get() == std::vector<std::string>{"3"});
+        const Received expected{
+            "<message from='bob@example.test/phone' to='alice@example.test' type='chat'>"
+            "<body>x</body><mark xmlns='urn:example:mark' by='stanza/out'/>"
+            "<mark xmlns='urn:example:mark' by='message/bare'/></message>",
+            "<message from='bob@example.test/phone' to='alice@example.test/phone' type='chat'>"
+            "<body>y</body><mark xmlns='urn:example:mark' by='message/full'/></message>"};
+        CPPUNIT_ASSERT(phone->received() == expected);
     }
 
     void message_to_nonexistent_account_is_service_unavailable() {

@@ -1,0 +1,91 @@
+#pragma once
+// The message archive (XEP-0313) and its preferences (XEP-0441): per (host, user), archived
+// stanzas as serialized XML text in arrival order, each under an opaque archive id, queried by
+// peer, time and id with XEP-0059 result set paging in either direction.
+
+#include "storage/database.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace starling::storage {
+
+struct ArchivedMessage {
+    std::int64_t row = 0;  // the store's order: arrival order, never reused
+    std::string host;
+    std::string user;
+    std::string archive_id;      // what clients see (stanza-id, result id, RSM ids)
+    std::string with_bare;       // the peer: 'to' of an outgoing, 'from' of an incoming message
+    std::string with_resource;   // the peer's resource, empty for none
+    std::string stanza;          // the stanza's XML text, exactly as routed
+    std::int64_t stored_at = 0;  // microseconds since the epoch
+};
+
+/// What to select (the XEP-0313 form) and which page of it (XEP-0059). Every id is an archive
+/// id of the same user's archive; one that is not there makes the query answer unknown_id.
+struct ArchiveQuery {
+    std::string host;
+    std::string user;
+    std::optional<std::string> with_bare;
+    std::optional<std::string> with_resource;  // only with with_bare: a full JID matches exactly
+    std::optional<std::int64_t> start;         // inclusive, microseconds
+    std::optional<std::int64_t> end;           // inclusive, microseconds
+    std::optional<std::string> after_id;       // the form's after-id: exclusive lower bound
+    std::optional<std::string> before_id;      // the form's before-id: exclusive upper bound
+    std::vector<std::string> ids;              // the form's ids: only these (empty: any)
+    /// RSM: the page after this id; or, with `page_before`, the page before `before`
+    /// (nullopt there is RSM's empty <before/>: the last page).
+    std::optional<std::string> after;
+    bool page_before = false;
+    std::optional<std::string> before;
+    std::int64_t max = 0;  // page size; 0 asks for the count only
+};
+
+struct ArchivePage {
+    std::vector<ArchivedMessage> messages;  // chronological
+    std::int64_t count = 0;                 // every message the form selects
+    std::int64_t first_index = 0;           // position of messages.front() among them
+    bool complete = false;                  // nothing further in the paging direction
+};
+
+enum class ArchiveOutcome { ok, failed, unknown_id };
+
+struct ArchivePrefs {
+    std::string default_mode;         // always, never or roster
+    std::vector<std::string> always;  // JIDs, sorted
+    std::vector<std::string> never;   // JIDs, sorted
+    friend bool operator==(const ArchivePrefs&, const ArchivePrefs&) = default;
+};
+
+class ArchiveStore {
+public:
+    explicit ArchiveStore(Database& db) : db_(db) {}
+
+    /// Appends the message to its user's archive (its row is assigned here).
+    void append(const ArchivedMessage& message, std::function<void(bool ok)> done);
+    void query(const ArchiveQuery& query, std::function<void(ArchiveOutcome, ArchivePage)> done);
+    /// The oldest and newest message of the archive, none when it is empty.
+    void bounds(const std::string& host, const std::string& user,
+                std::function<void(bool ok, std::optional<ArchivedMessage> first,
+                                   std::optional<ArchivedMessage> last)>
+                    done);
+    /// Deletes every message archived on `host` before `before` (microseconds); answers how
+    /// many went.
+    void expire(const std::string& host, std::int64_t before,
+                std::function<void(bool ok, std::int64_t deleted)> done);
+
+    /// The user's preferences, nullopt when the user never set any.
+    void prefs(const std::string& host, const std::string& user,
+               std::function<void(bool ok, std::optional<ArchivePrefs>)> done);
+    /// Replaces the user's preferences (a JID in both lists is kept in `never` only).
+    void set_prefs(const std::string& host, const std::string& user, const ArchivePrefs& prefs,
+                   std::function<void(bool ok)> done);
+
+private:
+    Database& db_;
+};
+
+}  // namespace starling::storage
