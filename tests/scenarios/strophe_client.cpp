@@ -165,6 +165,20 @@ stanza_ptr strophe_client::wait_for(const std::function<bool(xmpp_stanza_t*)>& m
                            backlog_text());
 }
 
+std::vector<stanza_ptr> strophe_client::take_all(
+    const std::function<bool(xmpp_stanza_t*)>& matches) {
+    std::vector<stanza_ptr> taken;
+    for (auto it = received_.begin(); it != received_.end();) {
+        if (matches(it->get())) {
+            taken.push_back(std::move(*it));
+            it = received_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    return taken;
+}
+
 stanza_ptr strophe_client::request(const std::string& iq_xml, const std::string& id,
                                    std::chrono::milliseconds timeout) {
     send(iq_xml);

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace starling::scenarios {
 
@@ -59,6 +60,10 @@ public:
     stanza_ptr wait_for(const std::function<bool(xmpp_stanza_t*)>& matches,
                         const std::string& what,
                         std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+    /// Removes and returns, in arrival order, every stanza already received that `matches`
+    /// (no waiting: for what the server sent before a reply the caller already has).
+    std::vector<stanza_ptr> take_all(const std::function<bool(xmpp_stanza_t*)>& matches);
 
     /// Sends an iq and waits for the reply with the same id.
     stanza_ptr request(const std::string& iq_xml, const std::string& id,
