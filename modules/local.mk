@@ -28,3 +28,4 @@ include $(srcdir)/modules/presence/local.mk
 include $(srcdir)/modules/last/local.mk
 include $(srcdir)/modules/blocking/local.mk
 include $(srcdir)/modules/mam/local.mk
+include $(srcdir)/modules/carbons/local.mk

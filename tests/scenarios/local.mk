@@ -68,3 +68,5 @@ tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_blocking.cpp
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenario_bench.cpp
 # Message archive management
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_mam.cpp
+# Message carbons
+tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_carbons.cpp
