@@ -4,3 +4,7 @@ modules_mod_mam_la_SOURCES = modules/mam/mam.cpp modules/mam/query.cpp modules/m
 	modules/mam/archiving.hpp modules/mam/prefs_cache.hpp modules/mam/datetime.hpp
 modules_mod_mam_la_LDFLAGS = $(MODULE_LDFLAGS)
 modules_mod_mam_la_LIBADD = libstarling.la
+
+# The archive's pure logic (dates, the query form, what is archived, preferences) in the unit
+# runner, which links the same core library.
+tests_unit_run_unit_SOURCES += tests/unit/modules/test_mam.cpp modules/mam/query.cpp

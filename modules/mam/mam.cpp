@@ -71,12 +71,12 @@ public:
 
     // A client's message, on the sender's host: the sender's copy.
     Verdict outbound(StanzaEvent& ev) {
-        if (!ev.stanza->is_message() || !archivable(*ev.stanza)) return Verdict::pass;
+        if (!ev.stanza->is_message()) return Verdict::pass;
         const Jid user = ev.stanza->from().bare();
         const Jid& peer = ev.stanza->to();
         // A note to oneself is archived once, as the copy the account receives.
-        if (peer.empty() || peer.bare() == user) return Verdict::pass;
-        switch (prefs_.decide(user, peer)) {
+        const bool archive = archivable(*ev.stanza) && !peer.empty() && peer.bare() != user;
+        switch (archive ? prefs_.decide(user, peer) : waiting(user)) {
             case Decision::unknown:
                 hold(ev, user, [this, ev] {
                     ctx_.server().router().route_from_client(ev.host, ev.origin, ev.stanza);
@@ -87,6 +87,7 @@ public:
             case Decision::archive:
                 break;
         }
+        if (!archive) return Verdict::pass;
         append(user, peer, new_archive_id(), *ev.stanza);
         return Verdict::pass;
     }
@@ -96,13 +97,13 @@ public:
         const Jid user = ev.stanza->to().bare();
         if (auto cleaned = without_forged_ids(*ev.stanza, user))
             ev.stanza = make_stanza(std::move(cleaned));
-        if (!archivable(*ev.stanza)) return Verdict::pass;
         // Only chat follows a full JID without a session to the bare JID; anything else
         // bounces (RFC 6121 §8.5.3.2.1), and a bounced message was never received.
-        if (full && ev.stanza->type() != "chat" && !ctx_.server().sessions().find(ev.stanza->to()))
-            return Verdict::pass;
+        const bool archive =
+            archivable(*ev.stanza) && !(full && ev.stanza->type() != "chat" &&
+                                        !ctx_.server().sessions().find(ev.stanza->to()));
         const Jid& peer = ev.stanza->from();
-        switch (prefs_.decide(user, peer)) {
+        switch (archive ? prefs_.decide(user, peer) : waiting(user)) {
             case Decision::unknown:
                 hold(ev, user, [this, ev] { ctx_.server().router().route(ev.origin, ev.stanza); });
                 return Verdict::handled;
@@ -111,6 +112,7 @@ public:
             case Decision::archive:
                 break;
         }
+        if (!archive) return Verdict::pass;
         const std::string id = new_archive_id();
         auto tagged = ev.stanza->copy();
         tagged->add_child("stanza-id", ns_sid).set_attr("id", id).set_attr("by", user.str());
@@ -242,6 +244,12 @@ private:
                    std::chrono::system_clock::now().time_since_epoch())
                    .count() +
                clock_offset_ * 1000000;
+    }
+
+    // For a message not archived: it waits only behind the user's messages that wait for the
+    // prefs, so that it does not overtake them.
+    Decision waiting(const Jid& user) {
+        return prefs_.loading(user) ? Decision::unknown : Decision::skip;
     }
 
     // The archive of a user is the user's alone (XEP-0313 §9.1).

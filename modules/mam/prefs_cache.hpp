@@ -58,6 +58,15 @@ public:
         return mam::decide(found->second.prefs, found->second.roster, peer);
     }
 
+    /// True while messages of `user` wait for the prefs to load: a message that needs no
+    /// decision must wait behind them too, or it would overtake them.
+    bool loading(const Jid& user) {
+        auto& shard = shard_of(user.str());
+        std::lock_guard lock(shard.mutex);
+        auto found = shard.users.find(user.str());
+        return found != shard.users.end() && !found->second.loaded;
+    }
+
     /// The user's effective prefs, once loaded.
     storage::ArchivePrefs prefs(const Jid& user) {
         auto& shard = shard_of(user.str());

@@ -297,6 +297,16 @@ STARLING_SCENARIO(mam_query_by_with_start_end) {
     }
     const auto all = query(b, "");
     require_equal(all.bodies(), "w1,w2,w3,w4,w5", "the whole archive");
+    auto metadata =
+        b.request("<iq type='get' id='meta'><metadata xmlns='urn:xmpp:mam:2'/></iq>", "meta");
+    require_stanza(metadata.get(),
+                   "<iq to='" + b.bound_jid() +
+                       "' type='result'><metadata xmlns='urn:xmpp:mam:2'>"
+                       "<start id='" +
+                       all.results[0].id + "' timestamp='" + all.results[0].stamp + "'/><end id='" +
+                       all.results[4].id + "' timestamp='" + all.results[4].stamp +
+                       "'/></metadata></iq>",
+                   "the archive metadata");
     require_equal(query(b, form({{"with", alice.jid}})).bodies(), "w1,w3,w4",
                   "with alice's bare JID");
     require_equal(query(b, form({{"with", a.bound_jid()}})).bodies(), "w1,w4",
