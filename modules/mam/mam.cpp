@@ -31,6 +31,8 @@ using storage::ArchivePrefs;
 
 // Preferences of a user with no session, unused this long, leave memory.
 constexpr auto idle_prefs = std::chrono::minutes(5);
+// Expired messages deleted per statement.
+constexpr std::int64_t expire_batch_size = 10000;
 // The most JIDs in one preference list.
 constexpr std::size_t max_pref_jids = 1000;
 
@@ -222,12 +224,7 @@ public:
 
     void expire() {
         if (expire_after_ <= 0) return;
-        archive_.expire(ctx_.domain(), now() - expire_after_ * 1000000,
-                        [this](bool ok, std::int64_t deleted) {
-                            if (!ok) return ctx_.log().warn("archive expiry failed");
-                            if (deleted > 0)
-                                ctx_.log().debug("archive: {} expired messages deleted", deleted);
-                        });
+        expire_batch(now() - expire_after_ * 1000000);
     }
 
     void sweep() {
@@ -244,6 +241,18 @@ private:
                    std::chrono::system_clock::now().time_since_epoch())
                    .count() +
                clock_offset_ * 1000000;
+    }
+
+    // One batch after another until the expired messages are gone, so that other work gets
+    // the database between them.
+    void expire_batch(std::int64_t before) {
+        archive_.expire(ctx_.domain(), before, expire_batch_size,
+                        [this, before](bool ok, std::int64_t deleted) {
+                            if (!ok) return ctx_.log().warn("archive expiry failed");
+                            if (deleted > 0)
+                                ctx_.log().debug("archive: {} expired messages deleted", deleted);
+                            if (deleted >= expire_batch_size) expire_batch(before);
+                        });
     }
 
     // For a message not archived: it waits only behind the user's messages that wait for the

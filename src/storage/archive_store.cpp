@@ -190,9 +190,11 @@ void ArchiveStore::bounds(
         });
 }
 
-void ArchiveStore::expire(const std::string& host, std::int64_t before,
+void ArchiveStore::expire(const std::string& host, std::int64_t before, std::int64_t limit,
                           std::function<void(bool ok, std::int64_t deleted)> done) {
-    db_.execute({"DELETE FROM archive_messages WHERE host = $1 AND stored_at < $2", {host, before}},
+    db_.execute({"DELETE FROM archive_messages WHERE id IN (SELECT id FROM archive_messages "
+                 "WHERE host = $1 AND stored_at < $2 ORDER BY id LIMIT $3)",
+                 {host, before, limit}},
                 [done = std::move(done)](Result result) { done(result.ok, result.affected); });
 }
 

@@ -72,9 +72,10 @@ public:
                 std::function<void(bool ok, std::optional<ArchivedMessage> first,
                                    std::optional<ArchivedMessage> last)>
                     done);
-    /// Deletes every message archived on `host` before `before` (microseconds); answers how
-    /// many went.
-    void expire(const std::string& host, std::int64_t before,
+    /// Deletes the oldest messages archived on `host` before `before` (microseconds), at most
+    /// `limit` of them, so that one statement never holds the database for long; answers how
+    /// many went (`limit` means there may be more).
+    void expire(const std::string& host, std::int64_t before, std::int64_t limit,
                 std::function<void(bool ok, std::int64_t deleted)> done);
 
     /// The user's preferences, nullopt when the user never set any.

@@ -278,10 +278,16 @@ private:
     void test_expire() {
         fill(5);
         fill(2, "other.test", "juliet");
+        // At most `limit` at a time, oldest first.
         auto [ok, deleted] = await_values<std::tuple<bool, std::int64_t>>(
-            [&](auto done) { store_->expire("example.test", 3000, done); });
+            [&](auto done) { store_->expire("example.test", 3000, 1, done); });
         CPPUNIT_ASSERT(ok);
-        CPPUNIT_ASSERT_EQUAL(std::int64_t{2}, deleted);
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{1}, deleted);
+        CPPUNIT_ASSERT_EQUAL(std::string("id1,id2,id3,id4"), ids(run(base())));
+        std::tie(ok, deleted) = await_values<std::tuple<bool, std::int64_t>>(
+            [&](auto done) { store_->expire("example.test", 3000, 100, done); });
+        CPPUNIT_ASSERT(ok);
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{1}, deleted);
         CPPUNIT_ASSERT_EQUAL(std::string("id2,id3,id4"), ids(run(base())));
         auto q = base();
         q.host = "other.test";
