@@ -90,7 +90,23 @@ public:
                 break;
         }
         if (!archive) return Verdict::pass;
-        append(user, peer, new_archive_id(), *ev.stanza);
+        const std::string id = new_archive_id();
+        append(user, peer, id, *ev.stanza);
+        // XEP-0313 §3.2: the sender's <sent/> carbons should carry the sender's archive id, but
+        // the recipient must never see it. So it rides on the stanza past mod_carbons (50) and
+        // outbound_done (10) takes it off again before routing.
+        auto tagged = ev.stanza->copy();
+        tagged->add_child("stanza-id", ns_sid).set_attr("id", id).set_attr("by", user.str());
+        ev.stanza = make_stanza(std::move(tagged));
+        return Verdict::pass;
+    }
+
+    // Below every stanza/out handler that should see the sender's archive id: no stanza-id of
+    // the sender's archive leaves with the message (nor one a client made up).
+    Verdict outbound_done(StanzaEvent& ev) {
+        if (!ev.stanza->is_message()) return Verdict::pass;
+        if (auto cleaned = without_forged_ids(*ev.stanza, ev.stanza->from().bare()))
+            ev.stanza = make_stanza(std::move(cleaned));
         return Verdict::pass;
     }
 
@@ -348,6 +364,8 @@ void load(ModuleContext& ctx) {
     // so that carbon copies carry the stanza-id.
     ctx.hook(
         events::stanza_out, [&mam](StanzaEvent& ev) { return mam.outbound(ev); }, 100);
+    ctx.hook(
+        events::stanza_out, [&mam](StanzaEvent& ev) { return mam.outbound_done(ev); }, 10);
     ctx.hook(
         events::message_bare, [&mam](StanzaEvent& ev) { return mam.inbound(ev, false); }, 100);
     ctx.hook(

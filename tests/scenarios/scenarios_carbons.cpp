@@ -70,6 +70,27 @@ std::string inner_message(const std::string& from, const std::string& to, const 
            "' type='chat' xmlns='jabber:client'>" + content + "</message>";
 }
 
+// The <sent/> carbon of a message from `from` to `to` on `client`, exactly, carrying the
+// sender's archive id (XEP-0313 §3.2); returns that id.
+std::string require_sent(strophe_client& client, const std::string& from, const std::string& to,
+                         const std::string& id) {
+    auto copy = client.wait_for(any_message, "the sent carbon of " + id);
+    xmpp_stanza_t* sent = stanza_child(copy.get(), "sent", "urn:xmpp:carbons:2");
+    xmpp_stanza_t* forwarded =
+        sent ? stanza_child(sent, "forwarded", "urn:xmpp:forward:0") : nullptr;
+    xmpp_stanza_t* inner = forwarded ? stanza_child(forwarded, "message", ns::client) : nullptr;
+    require(inner != nullptr, "not a sent carbon: " + stanza_text(copy.get()));
+    const std::string sid = stanza_id_by(inner, a_bare);
+    require(!sid.empty(), "the sent carbon lacks the archive id: " + stanza_text(copy.get()));
+    require_stanza(copy.get(),
+                   carbon("sent", client.bound_jid(),
+                          inner_message(from, to, id,
+                                        "<body>" + id + "</body><stanza-id by='" + a_bare +
+                                            "' id='" + sid + "' xmlns='urn:xmpp:sid:0'/>")),
+                   "the sent carbon of " + id + " on " + client.bound_jid());
+    return sid;
+}
+
 }  // namespace
 
 STARLING_SCENARIO(carbons_on_three_resources) {
@@ -115,12 +136,23 @@ STARLING_SCENARIO(carbons_on_three_resources) {
 
     // Sent: desk writes to bob; the phone gets a <sent/> copy, the desk and the tablet none.
     from_desk("s1", "");
-    next_is(b, "s1", "the original s1");
-    auto sent = phone.wait_for(any_message, "the sent carbon of s1");
-    require_stanza(sent.get(),
-                   carbon("sent", phone.bound_jid(),
-                          inner_message(desk.bound_jid(), b_bare, "s1", "<body>s1</body>")),
-                   "the sent carbon on the phone");
+    auto s1 = next_is(b, "s1", "the original s1");
+    require(stanza_id_by(s1.get(), a_bare).empty(),
+            "the recipient got the sender's archive id: " + stanza_text(s1.get()));
+    const std::string s1_id = require_sent(phone, desk.bound_jid(), b_bare, "s1");
+    // The id in the carbon is the one alice's archive has the message under.
+    auto found = desk.request(
+        "<iq type='set' id='aq'><query xmlns='urn:xmpp:mam:2' queryid='aq'>"
+        "<x xmlns='jabber:x:data' type='submit'><field var='ids'><value>" +
+            s1_id + "</value></field></x></query></iq>",
+        "aq");
+    require(stanza_attribute(found.get(), "type") == "result", stanza_text(found.get()));
+    auto results = desk.take_all([](xmpp_stanza_t* stanza) {
+        return stanza_child(stanza, "result", "urn:xmpp:mam:2") != nullptr;
+    });
+    require(results.size() == 1 &&
+                stanza_text(results[0].get()).find("<body>s1</body>") != std::string::npos,
+            "alice's archive has no s1 under " + s1_id);
 
     // Received, to a full JID: the tablet gets the original, the desk and the phone copies
     // (which are their first messages: neither got anything of s1).
@@ -197,11 +229,7 @@ STARLING_SCENARIO(carbons_bare_jid_message_to_two_priorities) {
     // The lower priority resource writes: the higher one gets the sent copy.
     low.send("<message type='chat' to='" + b_bare + "' id='b2'><body>b2</body></message>");
     next_is(b, "b2", "the original b2");
-    auto sent = high.wait_for(any_message, "the sent carbon of b2");
-    require_stanza(sent.get(),
-                   carbon("sent", high.bound_jid(),
-                          inner_message(low.bound_jid(), b_bare, "b2", "<body>b2</body>")),
-                   "the sent carbon on the higher priority");
+    require_sent(high, low.bound_jid(), b_bare, "b2");
     // Equal priorities: both get the original, so neither gets a copy.
     low.send("<presence><priority>5</priority></presence>");
     low.request("<iq type='get' id='p5'><ping xmlns='urn:xmpp:ping'/></iq>", "p5");
