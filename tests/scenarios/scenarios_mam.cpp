@@ -665,3 +665,33 @@ STARLING_SCENARIO(mam_retention_expires_old_messages) {
 }
 
 }  // namespace starling::scenarios
+
+namespace starling::scenarios {
+
+// XEP-0313 §7.1: a message the server rejects (here, XEP-0191 blocking) is in no archive.
+STARLING_SCENARIO(mam_blocked_messages_are_not_archived) {
+    server_fixture server(options);
+    start_mam_server(server, "[disco, ping, roster, offline, blocking, mam]");
+    strophe_client a(std::string(alice.jid) + "/desk", alice.password, server.c2s_port());
+    strophe_client b(std::string(bob.jid) + "/phone", bob.password, server.c2s_port());
+    come_online(a);
+    come_online(b);
+    auto blocked =
+        b.request("<iq type='set' id='blk'><block xmlns='urn:xmpp:blocking'><item jid='" +
+                      std::string(alice.jid) + "'/></block></iq>",
+                  "blk");
+    require(stanza_attribute(blocked.get(), "type") == "result", stanza_text(blocked.get()));
+    send_chat(a, bob.jid, "in-1", "let me in");
+    auto bounce = a.wait_for(message_with_id("in-1"), "the bounce of in-1");
+    require_equal(stanza_error_condition(bounce.get()), "service-unavailable", "alice's message");
+    send_chat(b, a.bound_jid(), "out-1", "go away");
+    auto refused = b.wait_for(message_with_id("out-1"), "the refusal of out-1");
+    require_equal(stanza_error_condition(refused.get()), "not-acceptable", "bob's message");
+    b.request("<iq type='set' id='unblk'><unblock xmlns='urn:xmpp:blocking'/></iq>", "unblk");
+    send_chat(a, bob.jid, "in-2", "friends again");
+    b.wait_for(message_with_id("in-2"), "in-2");
+    require_equal(query(b, "").bodies(), "friends again", "bob's archive");
+    require_equal(query(a, "").bodies(), "let me in,friends again", "alice's archive");
+}
+
+}  // namespace starling::scenarios
