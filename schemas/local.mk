@@ -19,3 +19,6 @@ nobase_dist_pkgdata_DATA += \
 nobase_dist_pkgdata_DATA += \
 	schemas/sqlite/007_offline_counts.sql \
 	schemas/postgres/007_offline_counts.sql
+nobase_dist_pkgdata_DATA += \
+	schemas/sqlite/011_push.sql \
+	schemas/postgres/011_push.sql

@@ -56,3 +56,10 @@ libstarling_la_SOURCES += \
 
 tests_unit_run_unit_SOURCES += tests/unit/storage/test_blocklist_store.cpp \
 	tests/unit/storage/driver_suites.hpp
+
+# Push notifications: the store of mod_push.
+libstarling_la_SOURCES += \
+	src/storage/push_store.cpp \
+	src/storage/push_store.hpp
+
+tests_unit_run_unit_SOURCES += tests/unit/storage/test_push_store.cpp
