@@ -7,7 +7,9 @@
 #include "test_accounts.hpp"
 #include "xmpp_names.hpp"
 
+#include <csignal>
 #include <string>
+#include <thread>
 
 namespace starling::scenarios {
 namespace {
@@ -272,6 +274,43 @@ STARLING_SCENARIO(component_not_connected_bounces) {
     // The stream is gone (the server closed it before the client could see the end of it, and
     // a stanza that meets it closing is bounced the same way).
     expect_unavailable("after");
+}
+
+STARLING_SCENARIO(component_change_rejected_by_reload) {
+    server_fixture server(options);
+    const auto port = add_component_listener(server, component_domain, component_secret);
+    start_with_accounts(server);
+    scripted_component component(port);
+    component.connect(component_domain, component_secret);
+    // Components are wired in at start-up, like listeners: a new secret needs a restart.
+    std::string text = server.config_text();
+    const std::string old_secret = std::string("\"") + component_secret + "\"";
+    const auto at = text.find(old_secret);
+    require(at != std::string::npos, "the config does not hold the secret");
+    text.replace(at, old_secret.size(), "\"another-secret\"");
+    const std::size_t log_before = server.log_text().size();
+    server.write_config_text(text);
+    server.send_signal(SIGHUP);
+    const std::string expected = "components: changing components needs a restart";
+    std::string new_log;
+    for (int i = 0; i < 50 && new_log.find(expected) == std::string::npos; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        new_log = server.log_text().substr(log_before);
+    }
+    require(server.running(), "starlingd exited on SIGHUP");
+    require(new_log.find(expected) != std::string::npos,
+            "the reload was not rejected for the component change: " + new_log);
+    // The connected component goes on, and the old secret is still the one in force.
+    component.send(
+        "<iq type='get' from='push.example.test' to='example.test' id='after'><ping "
+        "xmlns='urn:xmpp:ping'/></iq>");
+    require(component.expect("iq").attribute("type") == "result", "the component stopped working");
+    component.send("</stream:stream>");
+    require(component.stream().wait_closed(), "the component stream did not close");
+    scripted_component again(port);
+    const std::string id = again.open(component_domain);
+    again.send("<handshake>" + component_handshake(id, "another-secret") + "</handshake>");
+    require(again.expect_stream_error() == "not-authorized", "the rejected secret was taken");
 }
 
 }  // namespace starling::scenarios
