@@ -75,7 +75,7 @@ public:
         return Verdict::pass;
     }
 
-    // The user is back: the next push counts from one again.
+    // The user is back (a first presence, or a resumed session): the next push counts from one.
     void online(const SessionEvent& ev) {
         std::lock_guard lock(mutex_);
         counts_.erase(ev.session->jid().bare_str());
@@ -215,10 +215,11 @@ void load(ModuleContext& ctx) {
     // Fired by stream management for a message queued to a hibernated session.
     ctx.hook(
         events::message_hibernated, [push](StanzaEvent& ev) { return push->hibernated(ev); }, 10);
-    ctx.hook_session(events::session_available, [push](SessionEvent& ev) {
-        push->online(ev);
-        return Verdict::pass;
-    });
+    for (const auto* event : {&events::session_available, &events::session_resumed})
+        ctx.hook_session(*event, [push](SessionEvent& ev) {
+            push->online(ev);
+            return Verdict::pass;
+        });
 }
 
 }  // namespace

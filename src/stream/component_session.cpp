@@ -128,6 +128,11 @@ void ComponentSession::on_stream_open(xml::StreamHeader header) {
         return stream_error("host-unknown",
                             to.empty() ? "no 'to' component name given" : "no such component");
     }
+    // The configuration checks only what cannot be a domain; the JID rules have the last word.
+    auto jid = Jid::parse(component->domain);
+    if (!jid || !jid->is_domain())
+        return stream_error("host-unknown", "the configured component domain is not valid");
+    jid_ = std::move(*jid);
     domain_ = component->domain;
     secret_ = component->secret;
     state_ = State::opened;
@@ -169,7 +174,6 @@ void ComponentSession::handle_handshake(const xml::Element& element) {
         return stream_error("conflict", "this component is already connected");
     }
     attached_ = true;
-    jid_ = *Jid::parse(domain_);
     state_ = State::authenticated;
     preauth_timer_.cancel();
     auto limits = parser_->limits();

@@ -26,7 +26,7 @@ public:
     void start();
 
     // Session. A component is not an account's resource: it has no priority and is never
-    // "available" to the bare-JID rules; its JID is its domain once authenticated.
+    // "available" to the bare-JID rules; its JID is the domain it named in its header.
     const Jid& jid() const override { return jid_; }
     int priority() const override { return 0; }
     bool available() const override { return false; }
