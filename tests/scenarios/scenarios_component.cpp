@@ -11,6 +11,8 @@
 #include <string>
 #include <thread>
 
+#include <sys/wait.h>
+
 namespace starling::scenarios {
 namespace {
 
@@ -311,6 +313,20 @@ STARLING_SCENARIO(component_change_rejected_by_reload) {
     const std::string id = again.open(component_domain);
     again.send("<handshake>" + component_handshake(id, "another-secret") + "</handshake>");
     require(again.expect_stream_error() == "not-authorized", "the rejected secret was taken");
+}
+
+STARLING_SCENARIO(component_gets_system_shutdown_on_sigterm) {
+    server_fixture server(options);
+    const auto port = add_component_listener(server, component_domain, component_secret);
+    start_with_accounts(server);
+    scripted_component component(port);
+    component.connect(component_domain, component_secret);
+    server.send_signal(SIGTERM);
+    const auto condition = component.expect_stream_error();
+    require(condition == "system-shutdown", "SIGTERM gave the component <" + condition + "/>");
+    const int status = server.stop();
+    require(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+            "starlingd did not exit 0 after SIGTERM: " + server.log_text());
 }
 
 }  // namespace starling::scenarios
