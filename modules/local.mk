@@ -29,3 +29,4 @@ include $(srcdir)/modules/last/local.mk
 include $(srcdir)/modules/blocking/local.mk
 include $(srcdir)/modules/mam/local.mk
 include $(srcdir)/modules/carbons/local.mk
+include $(srcdir)/modules/push/local.mk

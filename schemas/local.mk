@@ -22,3 +22,5 @@ nobase_dist_pkgdata_DATA += \
 nobase_dist_pkgdata_DATA += \
 	schemas/sqlite/008_archive.sql \
 	schemas/postgres/008_archive.sql
+	schemas/sqlite/011_push.sql \
+	schemas/postgres/011_push.sql

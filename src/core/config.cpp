@@ -74,12 +74,14 @@ public:
                          "expected a map of settings at the top level, got " + describe(root_));
         }
         if (root_.IsMap()) {
-            reader_.expect_map(root_, "",
-                               {"hosts", "listen", "tls", "storage", "module_path", "schema_path",
-                                "modules", "admins", "log", "limits", "control_socket", "threads"});
+            reader_.expect_map(
+                root_, "",
+                {"hosts", "listen", "components", "tls", "storage", "module_path", "schema_path",
+                 "modules", "admins", "log", "limits", "control_socket", "threads"});
         }
         read_hosts();
         read_listen();
+        read_components();
         read_tls();
         read_storage();
         config_.module_path = path_or(root_["module_path"], "module_path", STARLING_MODULE_DIR);
@@ -212,8 +214,9 @@ private:
             reader_.expect_map(item, key, {"type", "address", "port"});
             ListenConfig listener;
             listener.type = reader_.one_of(
-                reader_.require(item, key, "type", "use c2s (STARTTLS) or c2s_tls (direct TLS)"),
-                key + ".type", {"c2s", "c2s_tls"});
+                reader_.require(item, key, "type",
+                                "use c2s (STARTTLS), c2s_tls (direct TLS) or component (XEP-0114)"),
+                key + ".type", {"c2s", "c2s_tls", "component"});
             if (const YAML::Node address = item["address"]; address.IsDefined()) {
                 listener.address = reader_.string(address, key + ".address");
                 if (!valid_address(listener.address)) {
@@ -237,6 +240,60 @@ private:
                 }
             }
             config_.listen.push_back(std::move(listener));
+        }
+    }
+
+    // components: a map from a component's domain to its settings, like tls.hosts. A component
+    // domain is served by whatever connects with its secret, so it may not also be a host, and
+    // a secret is never optional.
+    void read_components() {
+        const YAML::Node components = root_["components"];
+        const auto listener =
+            std::find_if(config_.listen.begin(), config_.listen.end(),
+                         [](const ListenConfig& l) { return l.type == "component"; });
+        if (!components.IsDefined() || components.IsNull()) {
+            if (listener == config_.listen.end()) return;
+            const auto index = static_cast<std::size_t>(listener - config_.listen.begin());
+            reader_.fail(root_["listen"][index], indexed("listen", index),
+                         "a component listener needs components to accept; add "
+                         "components: {DOMAIN: {secret: SECRET}} or remove the listener");
+        }
+        if (!components.IsMap()) {
+            reader_.fail(components, "components",
+                         "expected a map from a component's domain to its settings, got " +
+                             describe(components));
+        }
+        if (listener == config_.listen.end()) {
+            reader_.fail(components, "components",
+                         "no listener of type component; add one to listen (on a loopback "
+                         "address) or remove components");
+        }
+        for (const auto& entry : components) {
+            const std::string domain = lowercase(reader_.string(entry.first, "components"));
+            const std::string key = "components." + domain;
+            if (!valid_domain(domain)) {
+                reader_.fail(
+                    entry.first, key,
+                    "expected a domain such as push.example.test, got " + describe(entry.first));
+            }
+            if (config_.has_host(domain)) {
+                reader_.fail(entry.first, key,
+                             "is one of the hosts; a component needs a domain of its own, such as "
+                             "push." +
+                                 domain);
+            }
+            if (config_.component(domain) != nullptr) {
+                reader_.fail(entry.first, key, "given twice; keep one of them");
+            }
+            reader_.expect_map(entry.second, key, {"secret"});
+            const YAML::Node secret = reader_.require(
+                entry.second, key, "secret", "give the shared secret the component hands over");
+            ComponentConfig component{domain, reader_.string(secret, key + ".secret"),
+                                      line_of(entry.first)};
+            if (component.secret.empty()) {
+                reader_.fail(secret, key + ".secret", "expected a secret, got \"\"");
+            }
+            config_.components.push_back(std::move(component));
         }
     }
 
@@ -466,6 +523,12 @@ bool Config::has_host(const std::string& domain) const {
     const std::string wanted = lowercase(domain);
     return std::any_of(hosts.begin(), hosts.end(),
                        [&](const HostConfig& host) { return host.domain == wanted; });
+}
+
+const ComponentConfig* Config::component(const std::string& domain) const {
+    const auto found = std::find_if(components.begin(), components.end(),
+                                    [&](const ComponentConfig& c) { return c.domain == domain; });
+    return found == components.end() ? nullptr : &*found;
 }
 
 Config parse(const std::string& text, const std::string& path) {

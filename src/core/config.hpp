@@ -18,9 +18,21 @@ public:
 };
 
 struct ListenConfig {
-    std::string type;  // "c2s" (STARTTLS) or "c2s_tls" (direct TLS, XEP-0368)
+    std::string type;  // "c2s" (STARTTLS), "c2s_tls" (direct TLS, XEP-0368) or "component"
     std::string address = "127.0.0.1";
     std::uint16_t port = 0;  // 0: the kernel picks one (tests read it from the log/status)
+};
+
+/// An external component (XEP-0114) allowed to connect to a `component` listener: the domain it
+/// serves (every stanza to that domain or a JID at it goes to the component) and the shared
+/// secret of its handshake.
+struct ComponentConfig {
+    std::string domain;
+    std::string secret;
+    int line = 0;
+    friend bool operator==(const ComponentConfig& a, const ComponentConfig& b) {
+        return a.domain == b.domain && a.secret == b.secret;
+    }
 };
 
 struct CertKey {
@@ -74,6 +86,7 @@ struct Config {
     std::string path;  // the file it came from
     std::vector<HostConfig> hosts;
     std::vector<ListenConfig> listen;
+    std::vector<ComponentConfig> components;  // in the order written
     TlsConfig tls;
     StorageConfig storage;
     std::string module_path;
@@ -88,6 +101,8 @@ struct Config {
     /// The effective module list of a host: global entries, with the host's overrides applied.
     std::vector<ModuleEntry> modules_for(const std::string& domain) const;
     bool has_host(const std::string& domain) const;
+    /// The component serving exactly `domain` (lowercase), or null.
+    const ComponentConfig* component(const std::string& domain) const;
 };
 
 /// Loads and validates; relative paths in the file are resolved against the file's directory.

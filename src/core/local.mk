@@ -23,3 +23,6 @@ libstarling_la_SOURCES += \
 	src/core/config_reader.cpp src/core/config_reader.hpp \
 	src/core/options.cpp src/core/options.hpp
 tests_unit_run_unit_SOURCES += tests/unit/core/test_config.cpp tests/unit/core/test_options.cpp
+
+# External components (XEP-0114): the configured domains and their connected streams.
+libstarling_la_SOURCES += src/core/component_registry.cpp src/core/component_registry.hpp

@@ -15,6 +15,9 @@ ModuleContext::ModuleContext(Host& host, std::string name, ModuleOptions options
     logger_ = std::make_shared<spdlog::logger>("mod_" + name_ + "@" + host.domain(),
                                                base->sinks().begin(), base->sinks().end());
     logger_->set_level(base->level());
+    // And its flush level: the sinks are shared, so a module's line would otherwise wait in the
+    // file's buffer until the core logged something.
+    logger_->flush_on(base->flush_level());
 }
 
 ModuleContext::~ModuleContext() {

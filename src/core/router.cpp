@@ -18,6 +18,8 @@ void Router::route(const SessionPtr& origin, StanzaPtr stanza) {
     const std::string& domain = to.empty() ? stanza->from().domain() : to.domain();
     Host* host = server_.host(domain);
     if (!host) {
+        if (server_.components().serves(domain))
+            return to_component(domain, origin, std::move(stanza));
         // Server-to-server is not part of this build yet: say so instead of dropping it.
         return bounce(origin, *stanza, "cancel", "remote-server-not-found");
     }
@@ -27,6 +29,15 @@ void Router::route(const SessionPtr& origin, StanzaPtr stanza) {
     if (host->stanza_hooks().fire(events::stanza_in, event) != Verdict::pass) return;
     if (to.is_bare()) return to_bare(*host, origin, std::move(stanza));
     return to_full(*host, origin, std::move(stanza));
+}
+
+void Router::to_component(std::string_view domain, const SessionPtr& origin, StanzaPtr stanza) {
+    // Everything for the domain and every JID at it belongs to the component (XEP-0114). One that
+    // is configured but not connected does not provide its service right now (RFC 6120
+    // §8.3.3.19); results and errors to it go nowhere, as bounce() knows.
+    if (auto component = server_.components().find(domain))
+        return component->deliver(std::move(stanza));
+    bounce(origin, *stanza, "cancel", "service-unavailable", "the component is not connected");
 }
 
 void Router::route_from_client(Host& host, const SessionPtr& origin, StanzaPtr stanza) {

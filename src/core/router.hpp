@@ -27,6 +27,7 @@ public:
                 std::string_view condition, std::string_view text = {});
 
 private:
+    void to_component(std::string_view domain, const SessionPtr& origin, StanzaPtr stanza);
     void to_host(Host& host, const SessionPtr& origin, StanzaPtr stanza);
     void to_account(Host& host, const SessionPtr& origin, StanzaPtr stanza);
     void to_bare(Host& host, const SessionPtr& origin, StanzaPtr stanza);

@@ -7,6 +7,7 @@
 #include "net/tls_context.hpp"
 #include "storage/account_store.hpp"
 #include "stream/c2s_session.hpp"
+#include "stream/component_session.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -41,6 +42,7 @@ struct Server::Impl {
 
     std::mutex connections_mutex;
     std::vector<std::weak_ptr<C2sSession>> connections;  // every stream, authenticated or not
+    std::vector<std::weak_ptr<ComponentSession>> components;  // every component stream
 
     std::vector<Registration> core_commands;
     std::atomic<bool> stopping{false};
@@ -68,6 +70,9 @@ Server::Server(config::Config config)
       impl_(std::make_unique<Impl>()) {
     for (const auto& host : config_->hosts)
         hosts_.emplace(host.domain, std::make_unique<Host>(*this, host.domain));
+    std::vector<std::string> component_domains;
+    for (const auto& component : config_->components) component_domains.push_back(component.domain);
+    components_.configure(std::move(component_domains));
     add_core_commands(commands_, impl_->core_commands);
 }
 
@@ -155,14 +160,24 @@ void Server::start() {
     }
     for (auto& listener : impl_->listeners) {
         const bool direct_tls = listener.config.type == "c2s_tls";
+        const bool component = listener.config.type == "component";
         for (auto& acceptor : listener.acceptors) {
             auto* raw = acceptor.get();
             auto accept = std::make_shared<std::function<void()>>();
-            *accept = [this, raw, direct_tls, accept] {
-                raw->async_accept([this, raw, direct_tls, accept](const error_code& ec,
-                                                                  Impl::tcp::socket socket) {
+            *accept = [this, raw, direct_tls, component, accept] {
+                raw->async_accept([this, raw, direct_tls, component, accept](
+                                      const error_code& ec, Impl::tcp::socket socket) {
                     if (ec == asio::error::operation_aborted || impl_->stopping) return;
-                    if (!ec) {
+                    if (!ec && component) {
+                        auto session = std::make_shared<ComponentSession>(*this, std::move(socket));
+                        {
+                            std::lock_guard lock(impl_->connections_mutex);
+                            std::erase_if(impl_->components,
+                                          [](const auto& w) { return w.expired(); });
+                            impl_->components.push_back(session);
+                        }
+                        session->start();
+                    } else if (!ec) {
                         auto session = std::make_shared<C2sSession>(*this, std::move(socket),
                                                                     impl_->tls_contexts(), direct_tls);
                         {
@@ -246,10 +261,12 @@ void Server::stop() {
                     a->close(ec);
                 });
         if (impl_->control_socket) impl_->control_socket->close();
-        std::vector<std::shared_ptr<C2sSession>> live;
+        std::vector<SessionPtr> live;
         {
             std::lock_guard lock(impl_->connections_mutex);
             for (auto& w : impl_->connections)
+                if (auto s = w.lock()) live.push_back(std::move(s));
+            for (auto& w : impl_->components)
                 if (auto s = w.lock()) live.push_back(std::move(s));
         }
         for (auto& s : live) s->close("system-shutdown");
@@ -287,6 +304,10 @@ std::string Server::reload() {
         if (a.type != b.type || a.address != b.address || a.port != b.port)
             return fresh.path + ": listen: changing listeners needs a restart";
     }
+    // Components are listeners' peers: their domains are routed from start-up on, and a secret
+    // that changed would leave the connected stream authenticated with the old one.
+    if (old->components != fresh.components)
+        return fresh.path + ": components: changing components needs a restart";
     if (old->storage.driver != fresh.storage.driver || old->storage.path != fresh.storage.path ||
         old->storage.conninfo != fresh.storage.conninfo)
         return fresh.path + ": storage: changing storage needs a restart";

@@ -3,6 +3,7 @@
 // This header stays free of Asio so that modules and most of the core compile quickly.
 
 #include "core/command_registry.hpp"
+#include "core/component_registry.hpp"
 #include "core/config.hpp"
 #include "core/host.hpp"
 #include "core/iq_tracker.hpp"
@@ -45,6 +46,7 @@ public:
     std::vector<std::string> host_names() const;
     Router& router() { return router_; }
     SessionManager& sessions() { return sessions_; }
+    ComponentRegistry& components() { return components_; }
     storage::Database& database() { return *database_; }
     storage::AccountStore& accounts() { return *accounts_; }
     IqTracker& iq_tracker() { return iq_tracker_; }
@@ -68,6 +70,7 @@ private:
     std::shared_ptr<const config::Config> config_;
     std::map<std::string, std::unique_ptr<Host>, std::less<>> hosts_;
     SessionManager sessions_;
+    ComponentRegistry components_;
     Router router_;
     IqTracker iq_tracker_;
     CommandRegistry commands_;

@@ -63,3 +63,9 @@ libstarling_la_SOURCES += \
 	src/storage/archive_store.hpp
 
 tests_unit_run_unit_SOURCES += tests/unit/storage/test_archive_store.cpp
+# Push notifications: the store of mod_push.
+libstarling_la_SOURCES += \
+	src/storage/push_store.cpp \
+	src/storage/push_store.hpp
+
+tests_unit_run_unit_SOURCES += tests/unit/storage/test_push_store.cpp

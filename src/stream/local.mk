@@ -17,3 +17,6 @@ tests_unit_run_unit_SOURCES += tests/unit/stream/test_sasl.cpp \
 EXTRA_DIST += tests/unit/stream/scram_test_client.hpp
 noinst_HEADERS += src/stream/sasl.hpp src/stream/scram_secret.hpp src/stream/scram_crypto.hpp \
 	src/stream/scram_mechanism.hpp src/stream/scram_message.hpp src/stream/plain_mechanism.hpp
+
+# Component streams (XEP-0114, jabber:component:accept)
+libstarling_la_SOURCES += src/stream/component_session.cpp src/stream/component_session.hpp

@@ -70,3 +70,8 @@ tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenario_bench.cpp
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_mam.cpp
 # Message carbons
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_carbons.cpp
+# External components (XEP-0114) and push notifications (XEP-0357) with a scripted app server
+tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scripted_component.hpp \
+	tests/scenarios/scripted_component.cpp \
+	tests/scenarios/scenarios_component.cpp \
+	tests/scenarios/scenarios_push.cpp

@@ -70,6 +70,7 @@ void server_fixture::write_config() {
          << "listen:\n"
          << "  - {type: c2s, address: 127.0.0.1, port: " << c2s_port_ << "}\n"
          << "  - {type: c2s_tls, address: 127.0.0.1, port: " << c2s_tls_port_ << "}\n"
+         << extra_listen
          << "tls:\n"
          << "  certificate: " << main_certificate_.certificate << "\n"
          << "  key: " << main_certificate_.key << "\n"

@@ -77,6 +77,8 @@ public:
     std::string log_level = "debug";
     /// The value of `modules:`, a flow list or a block list starting on the next line.
     std::string modules = "[disco, ping, version, time]";
+    /// Further listeners appended verbatim to `listen:` (e.g. "  - {type: component, ...}\n").
+    std::string extra_listen;
     /// Further top-level settings appended verbatim (e.g. "limits: {preauth_timeout: 2s}\n").
     std::string extra_config;
 

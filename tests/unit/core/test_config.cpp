@@ -104,6 +104,8 @@ class ConfigTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(missing_postgres_conninfo);
     CPPUNIT_TEST(path_given_for_postgres);
     CPPUNIT_TEST(invalid_listen_type);
+    CPPUNIT_TEST(components_read);
+    CPPUNIT_TEST(component_mistakes);
     CPPUNIT_TEST(invalid_storage_driver);
     CPPUNIT_TEST(invalid_log_level);
     CPPUNIT_TEST(invalid_address);
@@ -312,8 +314,8 @@ threads: 4
     void unknown_key() {
         CPPUNIT_ASSERT_EQUAL(
             std::string("/srv/starling/starling.yml:11: listeners: unknown key; known keys: "
-                        "hosts, listen, tls, storage, module_path, schema_path, modules, admins, "
-                        "log, limits, control_socket, threads"),
+                        "hosts, listen, components, tls, storage, module_path, schema_path, "
+                        "modules, admins, log, limits, control_socket, threads"),
             error_of(base + "listeners: []\n"));
     }
 
@@ -501,8 +503,72 @@ threads: 4
 
     void invalid_listen_type() {
         CPPUNIT_ASSERT_EQUAL(std::string("/srv/starling/starling.yml:4: listen[0].type: expected "
-                                         "one of c2s, c2s_tls, got \"s2s\""),
+                                         "one of c2s, c2s_tls, component, got \"s2s\""),
                              error_of(replace(base, "type: c2s", "type: s2s")));
+    }
+
+    void components_read() {
+        const Config c = starling::config::parse(
+            replace(base, "port: 5222}\n",
+                    "port: 5222}\n  - {type: component, address: 127.0.0.1, port: 5347}\n") +
+                "components:\n"
+                "  Push.Example.Test: {secret: \"s3cret\"}\n"
+                "  upload.example.test:\n"
+                "    secret: other\n",
+            file);
+        CPPUNIT_ASSERT_EQUAL(std::string("component"), c.listen[1].type);
+        CPPUNIT_ASSERT_EQUAL(std::uint16_t(5347), c.listen[1].port);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), c.components.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("push.example.test"), c.components[0].domain);
+        CPPUNIT_ASSERT_EQUAL(std::string("s3cret"), c.components[0].secret);
+        CPPUNIT_ASSERT_EQUAL(13, c.components[0].line);
+        CPPUNIT_ASSERT_EQUAL(std::string("other"), c.component("upload.example.test")->secret);
+        CPPUNIT_ASSERT(c.component("example.test") == nullptr);
+    }
+
+    void component_mistakes() {
+        const std::string listener = "  - {type: component, address: 127.0.0.1, port: 5347}\n";
+        // Storage comes after listen in base; a listener appended lands inside storage, so the
+        // listen list is rebuilt here.
+        const std::string with_listener =
+            replace(base, "  - {type: c2s, address: 127.0.0.1, port: 5222}\n",
+                    "  - {type: c2s, address: 127.0.0.1, port: 5222}\n" + listener);
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("/srv/starling/starling.yml:5: listen[1]: a component listener needs "
+                        "components to accept; add components: {DOMAIN: {secret: SECRET}} or "
+                        "remove the listener"),
+            error_of(with_listener));
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("/srv/starling/starling.yml:12: components: no listener of type "
+                        "component; add one to listen (on a loopback address) or remove "
+                        "components"),
+            error_of(base + "components:\n  push.example.test: {secret: x}\n"));
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("/srv/starling/starling.yml:13: components.example.test: is one of the "
+                        "hosts; a component needs a domain of its own, such as push.example.test"),
+            error_of(with_listener + "components:\n  example.test: {secret: x}\n"));
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("/srv/starling/starling.yml:13: components.push.example.test.secret: "
+                        "missing required key; give the shared secret the component hands over"),
+            error_of(with_listener + "components:\n  push.example.test: {}\n"));
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("/srv/starling/starling.yml:13: components.push.example.test.secret: "
+                        "expected a secret, got \"\""),
+            error_of(with_listener + "components:\n  push.example.test: {secret: \"\"}\n"));
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("/srv/starling/starling.yml:14: components.push.example.test: given "
+                        "twice; keep one of them"),
+            error_of(with_listener +
+                     "components:\n  push.example.test: {secret: a}\n  PUSH.example.test: "
+                     "{secret: b}\n"));
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("/srv/starling/starling.yml:13: components.push.example.test.password: "
+                        "unknown key; known keys: secret"),
+            error_of(with_listener + "components:\n  push.example.test: {password: x}\n"));
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("/srv/starling/starling.yml:13: components: expected a map from a "
+                        "component's domain to its settings, got a list"),
+            error_of(with_listener + "components:\n  - push.example.test\n"));
     }
 
     void invalid_storage_driver() {

@@ -176,6 +176,7 @@ class RouterTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(bounce_without_origin_is_routed_to_the_sender);
     CPPUNIT_TEST(message_without_to_goes_to_own_bare_jid);
     CPPUNIT_TEST(message_to_unknown_domain_is_remote_server_not_found);
+    CPPUNIT_TEST(component_domain_goes_to_its_stream_or_bounces);
     CPPUNIT_TEST(malformed_to_is_jid_malformed);
     CPPUNIT_TEST(message_to_host_goes_to_its_hook_and_is_never_bounced);
     CPPUNIT_TEST(iq_to_unknown_namespace_is_service_unavailable);
@@ -417,6 +418,45 @@ public:
                                 "type='cancel'><remote-server-not-found "
                                 "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>"
                                 "</message>"});
+    }
+
+    void component_domain_goes_to_its_stream_or_bounces() {
+        server_->components().configure({"push.example.test"});
+        const std::string message =
+            "<message from='bob@example.test/phone' to='svc@push.example.test/x' type='chat' "
+            "id='c1'><body>hello</body></message>";
+        // Configured, not connected: the service is not provided right now.
+        route(bob_, message);
+        CPPUNIT_ASSERT(bob_->received() ==
+                       Received{"<message type='error' id='c1' to='bob@example.test/phone' "
+                                "from='svc@push.example.test/x'><body>hello</body><error "
+                                "type='cancel'><service-unavailable "
+                                "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><text "
+                                "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>the component is "
+                                "not connected</text></error></message>"});
+        // Connected: every JID at the domain, and the domain itself, of every kind.
+        auto component = std::make_shared<FakeSession>("push.example.test", 0, false);
+        CPPUNIT_ASSERT(server_->components().attach("push.example.test", component));
+        CPPUNIT_ASSERT(!server_->components().attach(
+            "push.example.test", std::make_shared<FakeSession>("push.example.test", 0, false)));
+        const std::string iq =
+            "<iq from='bob@example.test/phone' to='push.example.test' type='get' id='c2'><query "
+            "xmlns='http://jabber.org/protocol/disco#info'/></iq>";
+        const std::string result =
+            "<iq from='bob@example.test/phone' to='push.example.test' type='result' id='c3'/>";
+        route(bob_, message);
+        route(bob_, iq);
+        route(bob_, result);
+        CPPUNIT_ASSERT(component->received() == (Received{message, iq, result}));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), bob_->received().size());
+        // Gone again: a result is dropped, an iq get answered.
+        server_->components().detach("push.example.test", *component);
+        route(bob_, result);
+        route(bob_, iq);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), bob_->received().size());
+        CPPUNIT_ASSERT(bob_->received()[1].find("<service-unavailable") != std::string::npos);
+        // Not a component: still the remote-domain rule.
+        CPPUNIT_ASSERT(!server_->components().serves("other.push.example.test"));
     }
 
     void malformed_to_is_jid_malformed() {

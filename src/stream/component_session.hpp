@@ -1,0 +1,86 @@
+#pragma once
+// One external component stream (XEP-0114, jabber:component:accept): the component names the
+// domain it serves in the stream header, proves it knows that domain's secret with <handshake/>
+// (hex SHA-1 of the stream id and the secret), and from then on exchanges stanzas with the router
+// as the server for that domain. Lives on one I/O thread for its whole life, like a c2s stream;
+// other threads reach it only through deliver() and close().
+
+#include "core/session.hpp"
+#include "net/asio.hpp"
+#include "xml/stream_parser.hpp"
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace starling {
+
+class Server;
+
+class ComponentSession final : public Session {
+public:
+    ComponentSession(Server& server, asio::ip::tcp::socket socket);
+    ~ComponentSession() override;
+
+    void start();
+
+    // Session. A component is not an account's resource: it has no priority and is never
+    // "available" to the bare-JID rules; its JID is the domain it named in its header.
+    const Jid& jid() const override { return jid_; }
+    int priority() const override { return 0; }
+    bool available() const override { return false; }
+    void deliver(StanzaPtr stanza) override;
+    void close(std::string_view condition, std::string_view text = {}) override;
+    std::chrono::steady_clock::time_point last_activity() const override;
+    std::string peer() const override { return peer_; }
+    std::string security() const override { return "plain component"; }
+
+private:
+    enum class State { connected, opened, authenticated, closing, closed };
+
+    void on_stream_open(xml::StreamHeader header);
+    void on_element(xml::ElementPtr element);
+    void handle_handshake(const xml::Element& element);
+    void handle_stanza(xml::ElementPtr element);
+
+    void do_read();
+    void send_text(std::string text);
+    void enqueue(StanzaPtr stanza);
+    void do_write();
+    void stream_error(std::string_view condition, std::string_view text = {});
+    void finish_close();
+    std::string header_text() const;
+    std::shared_ptr<ComponentSession> self() {
+        return std::static_pointer_cast<ComponentSession>(shared_from_this());
+    }
+
+    Server& server_;
+    asio::ip::tcp::socket socket_;
+    std::string peer_;
+    std::unique_ptr<xml::StreamParser> parser_;
+    State state_ = State::connected;
+    bool header_sent_ = false;
+    std::string stream_id_;
+    std::string domain_;  // from the header's 'to', once it names a configured component
+    std::string secret_;
+    Jid jid_;
+    bool attached_ = false;  // this stream is the one the registry routes the domain to
+    std::atomic<std::int64_t> last_activity_;
+    asio::steady_timer preauth_timer_;
+    std::unique_ptr<char[]> read_buffer_;
+
+    struct Outgoing {
+        StanzaPtr stanza;  // a routed stanza (its cached bytes are written), or
+        std::string text;  // stream-level XML we made
+    };
+    std::vector<Outgoing> queue_;
+    std::vector<Outgoing> in_flight_;  // what pending_ holds, to bounce if the stream dies
+    std::string pending_;
+    std::size_t queued_bytes_ = 0;
+    std::size_t outbound_limit_ = 0;
+    bool writing_ = false;
+    bool close_after_write_ = false;
+};
+
+}  // namespace starling
