@@ -68,4 +68,5 @@ tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_blocking.cpp
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenario_bench.cpp
 # PEP, OMEMO and the single-use prekey claim
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/pep_steps.hpp \
-	tests/scenarios/scenarios_pep.cpp
+	tests/scenarios/scenarios_pep.cpp \
+	tests/scenarios/scenarios_prekeys.cpp
