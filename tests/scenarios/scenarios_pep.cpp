@@ -324,7 +324,21 @@ STARLING_SCENARIO(pep_notify_through_verified_caps) {
     liar.name = "Liar";
     online_with_caps(tablet, liar, caps.ver().substr(0, 10) + "AAAAAAAAAAAAAAAAAA=");
 
+    // A third resource with the verified caps: served from the cache, never asked again.
+    strophe_client laptop(b_bare + "/laptop", bob.password, server.c2s_port());
+    laptop.login();
+    laptop.send("<presence><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='" +
+                caps.node + "' ver='" + caps.ver() + "'/></presence>");
+    require_stanza(laptop.wait_for(event_for(ns_tune), "the last item from cached caps").get(),
+                   "<message from='" + a_bare + "' to='" + b_bare +
+                       "/laptop' type='headline'><event xmlns='" + ns_event + "'><items node='" +
+                       ns_tune + "'>" + item("t0", tune2) + "</items></event></message>",
+                   "the last item to a resource whose caps were cached");
+    require_nothing(laptop, is_disco_query, "known caps were asked for again");
+
     publish(a, "p1", ns_tune, "t1", tune);
+    require(laptop.wait_for(event_for(ns_tune), "the laptop's notification") != nullptr,
+            "the laptop is notified");
     require_stanza(b.wait_for(event_for(ns_tune), "the notification").get(),
                    "<message from='" + a_bare + "' to='" + b_phone +
                        "' type='headline'><event xmlns='" + ns_event + "'><items node='" + ns_tune +
