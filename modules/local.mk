@@ -30,3 +30,4 @@ include $(srcdir)/modules/blocking/local.mk
 include $(srcdir)/modules/mam/local.mk
 include $(srcdir)/modules/carbons/local.mk
 include $(srcdir)/modules/push/local.mk
+include $(srcdir)/modules/pep/local.mk

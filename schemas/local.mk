@@ -24,3 +24,7 @@ nobase_dist_pkgdata_DATA += \
 	schemas/postgres/008_archive.sql
 	schemas/sqlite/011_push.sql \
 	schemas/postgres/011_push.sql
+	schemas/sqlite/009_pubsub.sql \
+	schemas/postgres/009_pubsub.sql \
+	schemas/sqlite/010_prekeys.sql \
+	schemas/postgres/010_prekeys.sql

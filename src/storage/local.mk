@@ -69,3 +69,12 @@ libstarling_la_SOURCES += \
 	src/storage/push_store.hpp
 
 tests_unit_run_unit_SOURCES += tests/unit/storage/test_push_store.cpp
+# PEP and OMEMO prekeys: the stores of mod_pep.
+libstarling_la_SOURCES += \
+	src/storage/pubsub_store.cpp \
+	src/storage/pubsub_store.hpp \
+	src/storage/prekey_store.cpp \
+	src/storage/prekey_store.hpp
+
+tests_unit_run_unit_SOURCES += tests/unit/storage/test_pubsub_store.cpp \
+	tests/unit/storage/test_prekey_store.cpp

@@ -75,3 +75,7 @@ tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scripted_component.hpp 
 	tests/scenarios/scripted_component.cpp \
 	tests/scenarios/scenarios_component.cpp \
 	tests/scenarios/scenarios_push.cpp
+# PEP, OMEMO and the single-use prekey claim
+tests_scenarios_run_scenarios_SOURCES += tests/scenarios/pep_steps.hpp \
+	tests/scenarios/scenarios_pep.cpp \
+	tests/scenarios/scenarios_prekeys.cpp
