@@ -101,10 +101,13 @@ private:
         }
         const Jid user = ev.stanza->from().bare();
         PushRegistration registration{service->str(), node, form_text, now_seconds()};
-        auto self = shared_from_this();
+        // Weak, like every callback here: a module unloaded meanwhile takes its context along.
+        std::weak_ptr<Push> weak = shared_from_this();
         store_.list(
             user.domain(), user.local(),
-            [self, ev, user, registration](bool ok, std::vector<PushRegistration> list) {
+            [weak, ev, user, registration](bool ok, std::vector<PushRegistration> list) {
+                auto self = weak.lock();
+                if (!self) return;
                 if (!ok) return self->ctx_.reply_error(ev, "wait", "internal-server-error");
                 const bool known = std::any_of(list.begin(), list.end(), [&](auto& r) {
                     return r.service == registration.service && r.node == registration.node;
@@ -114,7 +117,9 @@ private:
                                                   "too many push registrations");
                 self->store_.enable(
                     user.domain(), user.local(), registration,
-                    [self, ev, user, registration](storage::Result r) {
+                    [weak, ev, user, registration](storage::Result r) {
+                        auto self = weak.lock();
+                        if (!self) return;
                         if (!r.ok)
                             return self->ctx_.reply_error(ev, "wait", "internal-server-error");
                         self->changed(user);
@@ -134,9 +139,11 @@ private:
         std::optional<std::string> node;
         if (command.has_attr("node")) node = std::string(command.attr("node"));
         const Jid user = ev.stanza->from().bare();
-        auto self = shared_from_this();
+        std::weak_ptr<Push> weak = shared_from_this();
         store_.disable(user.domain(), user.local(), service->str(), node,
-                       [self, ev, user, service = service->str()](storage::Result r) {
+                       [weak, ev, user, service = service->str()](storage::Result r) {
+                           auto self = weak.lock();
+                           if (!self) return;
                            if (!r.ok)
                                return self->ctx_.reply_error(ev, "wait", "internal-server-error");
                            self->changed(user);
