@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 
 namespace {
@@ -78,7 +79,7 @@ public:
     // The user is back (a first presence, or a resumed session): the next push counts from one.
     void online(const SessionEvent& ev) {
         std::lock_guard lock(mutex_);
-        counts_.erase(ev.session->jid().bare_str());
+        away_.erase(ev.session->jid().bare_str());
     }
 
 private:
@@ -100,10 +101,13 @@ private:
         }
         const Jid user = ev.stanza->from().bare();
         PushRegistration registration{service->str(), node, form_text, now_seconds()};
-        auto self = shared_from_this();
+        // Weak, like every callback here: a module unloaded meanwhile takes its context along.
+        std::weak_ptr<Push> weak = shared_from_this();
         store_.list(
             user.domain(), user.local(),
-            [self, ev, user, registration](bool ok, std::vector<PushRegistration> list) {
+            [weak, ev, user, registration](bool ok, std::vector<PushRegistration> list) {
+                auto self = weak.lock();
+                if (!self) return;
                 if (!ok) return self->ctx_.reply_error(ev, "wait", "internal-server-error");
                 const bool known = std::any_of(list.begin(), list.end(), [&](auto& r) {
                     return r.service == registration.service && r.node == registration.node;
@@ -113,9 +117,12 @@ private:
                                                   "too many push registrations");
                 self->store_.enable(
                     user.domain(), user.local(), registration,
-                    [self, ev, user, registration](storage::Result r) {
+                    [weak, ev, user, registration](storage::Result r) {
+                        auto self = weak.lock();
+                        if (!self) return;
                         if (!r.ok)
                             return self->ctx_.reply_error(ev, "wait", "internal-server-error");
+                        self->changed(user);
                         self->ctx_.log().info("{} enabled push to {} node {}", user.str(),
                                               registration.service, registration.node);
                         self->ctx_.send(make_iq_result(*ev.stanza));
@@ -132,11 +139,14 @@ private:
         std::optional<std::string> node;
         if (command.has_attr("node")) node = std::string(command.attr("node"));
         const Jid user = ev.stanza->from().bare();
-        auto self = shared_from_this();
+        std::weak_ptr<Push> weak = shared_from_this();
         store_.disable(user.domain(), user.local(), service->str(), node,
-                       [self, ev, user, service = service->str()](storage::Result r) {
+                       [weak, ev, user, service = service->str()](storage::Result r) {
+                           auto self = weak.lock();
+                           if (!self) return;
                            if (!r.ok)
                                return self->ctx_.reply_error(ev, "wait", "internal-server-error");
+                           self->changed(user);
                            self->ctx_.log().info("{} disabled push to {} ({} registration(s))",
                                                  user.str(), service, r.affected);
                            self->ctx_.send(make_iq_result(*ev.stanza));
@@ -147,18 +157,50 @@ private:
         const Jid user = message.to().bare();
         Summary summary;
         summary.last_sender = message.from().str();
+        std::optional<std::vector<PushRegistration>> cached;
+        std::uint64_t generation = 0;
         {
             std::lock_guard lock(mutex_);
-            summary.message_count = ++counts_[user.str()];
+            auto [it, created] = away_.try_emplace(user.str());
+            if (created) it->second.generation = ++generations_;
+            summary.message_count = ++it->second.pushed;
+            cached = it->second.registrations;
+            generation = it->second.generation;
+        }
+        if (cached) {
+            for (const auto& registration : *cached) publish(user, registration, summary);
+            return;
         }
         std::weak_ptr<Push> weak = shared_from_this();
         store_.list(user.domain(), user.local(),
-                    [weak, user, summary](bool ok, std::vector<PushRegistration> registrations) {
+                    [weak, user, summary, generation](bool ok,
+                                                      std::vector<PushRegistration> registrations) {
                         auto self = weak.lock();
                         if (!self || !ok) return;
+                        self->remember(user, generation, registrations);
                         for (const auto& registration : registrations)
                             self->publish(user, registration, summary);
                     });
+    }
+
+    // Most offline messages are for users without push: once read, a user's registrations are
+    // kept until the user comes back or they change, so that only the first message of an
+    // absence asks the database. A read that a change overtook is not kept.
+    void remember(const Jid& user, std::uint64_t generation,
+                  const std::vector<PushRegistration>& registrations) {
+        std::lock_guard lock(mutex_);
+        const auto it = away_.find(user.str());
+        if (it != away_.end() && it->second.generation == generation)
+            it->second.registrations = registrations;
+    }
+
+    // Called once a change to the user's registrations is committed.
+    void changed(const Jid& user) {
+        std::lock_guard lock(mutex_);
+        const auto it = away_.find(user.str());
+        if (it == away_.end()) return;
+        it->second.generation = ++generations_;
+        it->second.registrations.reset();
     }
 
     void publish(const Jid& user, const PushRegistration& registration, const Summary& summary) {
@@ -190,16 +232,31 @@ private:
         }
         ctx_.log().warn("push to {} node {} for {} refused with <{}/>: registration disabled",
                         registration.service, registration.node, user.str(), condition);
+        // Forgotten at once, so the next message reads the registrations again (after the
+        // delete, on the one database connection), and again once the delete is committed.
+        changed(user);
+        std::weak_ptr<Push> weak = shared_from_this();
         store_.disable(user.domain(), user.local(), registration.service, registration.node,
-                       [](storage::Result) {});
+                       [weak, user](storage::Result) {
+                           if (auto self = weak.lock()) self->changed(user);
+                       });
     }
 
     ModuleContext& ctx_;
     PushStore& store_;
     std::int64_t max_registrations_;
     std::chrono::milliseconds publish_timeout_;
-    std::mutex mutex_;  // counts_: offline hooks run on the database thread, others elsewhere
-    std::unordered_map<std::string, std::int64_t> counts_;  // pushes since last online, per user
+    // What the module keeps about a user who is away (an entry from the first message pushed
+    // while away until the user's next session): offline hooks run on the database thread,
+    // the others on I/O threads, hence the lock.
+    struct Away {
+        std::int64_t pushed = 0;       // messages since the user was last online
+        std::uint64_t generation = 0;  // changes when the registrations change
+        std::optional<std::vector<PushRegistration>> registrations;  // once read
+    };
+    std::mutex mutex_;
+    std::unordered_map<std::string, Away> away_;  // by bare JID
+    std::uint64_t generations_ = 0;
 };
 
 void load(ModuleContext& ctx) {

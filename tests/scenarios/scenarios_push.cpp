@@ -11,6 +11,7 @@
 
 #include <map>
 #include <string>
+#include <thread>
 
 namespace starling::scenarios {
 namespace {
@@ -298,6 +299,31 @@ STARLING_SCENARIO(push_enable_refusals) {
                     stanza_error_condition(reply.get()) == c.condition,
                 c.payload + " should get " + c.condition + ", got " + stanza_text(reply.get()));
     }
+}
+
+STARLING_SCENARIO(push_kept_while_app_server_is_down) {
+    server_fixture server(options);
+    const auto port = start_push_server(server);
+    bob_enables_and_leaves(server, {"node-k"});
+    strophe_client a(std::string(alice.jid) + "/desk", alice.password, server.c2s_port());
+    a.login();
+    // The app server is not connected: the server's own publish bounces with
+    // <service-unavailable/>, which says nothing about the node, so the registration stays.
+    send_chat(a, "k-1", "while down plaintext");
+    const std::string kept =
+        "push to push.example.test node node-k for b@example.test failed "
+        "with <service-unavailable/>; kept";
+    bool logged = false;
+    for (int i = 0; i < 50 && !logged; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        logged = server.log_text().find(kept) != std::string::npos;
+    }
+    require(logged, "no log line for the publish to the absent app server: " + server.log_text());
+    scripted_component component(port);
+    component.connect(app_server, app_secret);
+    send_chat(a, "k-2", "while up plaintext");
+    answer(component, expect_publish(component, "node-k", "2", a.bound_jid()));
+    bob_gets_stored(server, {{"k-1", "while down plaintext"}, {"k-2", "while up plaintext"}});
 }
 
 }  // namespace starling::scenarios
