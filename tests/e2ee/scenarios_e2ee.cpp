@@ -1,0 +1,277 @@
+// End-to-end encryption through starlingd (issue 5): OMEMO 0.3 clients, as Conversations
+// speaks it, publish their device lists and bundles over PEP, fetch each other's keys (by an
+// ordinary items retrieval and by the Starling one-time prekey claim), run X3DH and the double
+// ratchet, and exchange messages with a recipient online, offline, and on two devices. Every
+// scenario then reads every table of the database and the server log and finds no plaintext,
+// and checks that no one-time prekey was handed out twice.
+#include "omemo_client.hpp"
+#include "omemo_device.hpp"
+#include "prekey_ledger.hpp"
+#include "scram_client.hpp"
+#include "stanza_matchers.hpp"
+#include "stored_data.hpp"
+#include "test_accounts.hpp"
+
+#include <chrono>
+#include <thread>
+
+namespace starling::e2ee {
+namespace {
+
+using scenarios::alice;
+using scenarios::bob;
+using scenarios::require;
+using scenarios::server_fixture;
+using scenarios::stanza_child;
+using scenarios::stanza_text;
+using scenarios::test_account;
+
+constexpr test_account carol{"c", "c@example.test", "carol-secret-3"};
+constexpr unsigned published_pre_keys = 20;
+
+void start_server(server_fixture& server) {
+    server.modules = "[disco, ping, offline, pep]";
+    server.write_config();
+    server.add_account(carol.jid, carol.password);
+    scenarios::start_with_accounts(server);
+}
+
+// The keys a fetch or a claim returned are the ones the device published, with
+// `expected_pre_keys` of its one-time prekeys.
+void require_published(const omemo_bundle& fetched, const omemo_device& device,
+                       std::size_t expected_pre_keys, const std::string& how) {
+    const omemo_bundle published = device.bundle();
+    const std::string what =
+        how + " of " + device.bare_jid() + " device " + std::to_string(device.device_id());
+    require(fetched.identity_key == published.identity_key, what + ": identity key differs");
+    require(fetched.signed_pre_key_id == published.signed_pre_key_id &&
+                fetched.signed_pre_key_public == published.signed_pre_key_public &&
+                fetched.signed_pre_key_signature == published.signed_pre_key_signature,
+            what + ": signed prekey differs");
+    require(fetched.pre_keys.size() == expected_pre_keys,
+            what + ": " + std::to_string(fetched.pre_keys.size()) + " prekeys, expected " +
+                std::to_string(expected_pre_keys));
+    for (const auto& key : fetched.pre_keys) {
+        bool found = false;
+        for (const auto& mine : published.pre_keys)
+            found = found || (mine.id == key.id && mine.public_key == key.public_key);
+        require(found, what + ": prekey " + std::to_string(key.id) + " was never published");
+    }
+}
+
+// A claim by `claimant` of one of `owner`'s bundles: one fresh prekey, `remaining` left.
+omemo_client::claim_result claim(omemo_client& claimant, const omemo_device& owner,
+                                 prekey_ledger& ledger, std::uint32_t remaining) {
+    auto result = claimant.claim_bundle(owner.bare_jid(), owner.device_id());
+    require_published(result.bundle, owner, 1, "the claim");
+    ledger.record(owner.bare_jid(), owner.device_id(), result.bundle.pre_keys[0].id);
+    require(result.remaining == remaining,
+            "claim of " + bundle_node(owner.device_id()) + " says remaining='" +
+                std::to_string(result.remaining) + "', expected " + std::to_string(remaining));
+    return result;
+}
+
+// A message reaches the offline store only once the sender's stream has been read and the
+// insert committed: the ping proves the first, the pause covers the second (the same settle
+// as the offline scenarios).
+void settle(omemo_client& sender) {
+    sender.xmpp().request("<iq type='get' id='settle'><ping xmlns='urn:xmpp:ping'/></iq>",
+                          "settle");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+}
+
+// The leak check every scenario ends with. `stored` are values that must be found (the
+// identity keys the PEP tables hold), which proves the scan reads what the server wrote.
+void require_no_plaintext_stored(server_fixture& server, const std::vector<std::string>& secrets,
+                                 const std::vector<std::string>& stored) {
+    require(server.stop() == 0, "the server did not stop cleanly");
+    const stored_data data = read_stored_data(server);
+    for (const auto& value : stored)
+        require(data.database.find(value) != std::string::npos,
+                "the database scan did not find '" + value + "', which the server stores");
+    require(!data.log.empty(), "the server log is empty");
+    require_absent(data, secrets);
+}
+
+std::string identity_base64(const omemo_device& device) {
+    return scenarios::base64_encode(device.bundle().identity_key);
+}
+
+}  // namespace
+
+STARLING_SCENARIO(e2ee_omemo_chat_recipient_online) {
+    server_fixture server(options);
+    start_server(server);
+    omemo_device alice_phone(alice.jid, 1111);
+    omemo_device bob_phone(bob.jid, 2222);
+    omemo_client a(alice_phone, "phone", alice.password, server.c2s_port());
+    omemo_client b(bob_phone, "phone", bob.password, server.c2s_port());
+    for (omemo_client* client : {&a, &b}) {
+        client->come_online();
+        client->publish_device_list({client->device().device_id()});
+        client->publish_bundle();
+    }
+    // An ordinary PEP items retrieval, as every OMEMO client does, returns all 20 prekeys.
+    require(a.fetch_device_list(bob.jid) == std::vector<std::uint32_t>{2222},
+            "bob's device list is not [2222]");
+    const omemo_bundle bundle = a.fetch_bundle(bob.jid, 2222);
+    require_published(bundle, bob_phone, published_pre_keys, "the items retrieval");
+    const std::uint32_t chosen = bundle.pre_keys[13].id;
+    alice_phone.build_session(bob.jid, 2222, bundle, chosen);
+
+    const std::string first = "Online secret: the spare key is under the third flowerpot";
+    a.send_encrypted(bob.jid, "e2e-online-1", first, {{bob.jid, 2222}});
+    require(b.receive_encrypted(alice.jid, "e2e-online-1") == first,
+            "bob decrypted something else than alice sent");
+    require(!bob_phone.pre_key_ids().count(chosen),
+            "bob still holds the prekey alice's session used");
+
+    const std::string reply = "Online reply: noted, and the alarm code is 4711";
+    b.send_encrypted(alice.jid, "e2e-online-2", reply, {{alice.jid, 1111}});
+    require(a.receive_encrypted(bob.jid, "e2e-online-2") == reply, "alice misread the reply");
+    // The ratchet has turned: alice's next message is an ordinary SignalMessage.
+    const std::string third = "Online again: bring the blue folder on Thursday";
+    const omemo_encrypted sent =
+        a.send_encrypted(bob.jid, "e2e-online-3", third, {{bob.jid, 2222}});
+    require(!sent.keys[0].prekey, "alice still sends prekey messages after bob's reply");
+    require(b.receive_encrypted(alice.jid, "e2e-online-3") == third, "bob misread message 3");
+
+    require_no_plaintext_stored(server, {first, reply, third},
+                                {identity_base64(alice_phone), identity_base64(bob_phone)});
+}
+
+STARLING_SCENARIO(e2ee_omemo_chat_recipient_offline_then_reconnecting) {
+    server_fixture server(options);
+    start_server(server);
+    omemo_device alice_phone(alice.jid, 1212);
+    omemo_device bob_phone(bob.jid, 2323);
+    {
+        omemo_client b(bob_phone, "phone", bob.password, server.c2s_port());
+        b.come_online();
+        b.publish_device_list({2323});
+        b.publish_bundle();
+    }
+    omemo_client a(alice_phone, "phone", alice.password, server.c2s_port());
+    a.come_online();
+    a.publish_device_list({1212});
+    a.publish_bundle();
+
+    // Bob is offline; alice claims one of his prekeys instead of picking one from the bundle.
+    prekey_ledger ledger;
+    require(a.fetch_device_list(bob.jid) == std::vector<std::uint32_t>{2323},
+            "bob's device list is not [2323]");
+    const auto claimed = claim(a, bob_phone, ledger, published_pre_keys - 1);
+    alice_phone.build_session(bob.jid, 2323, claimed.bundle, claimed.bundle.pre_keys[0].id);
+    const std::string first = "Offline secret: the vault opens at dawn";
+    const std::string second = "Offline secret two: use the side entrance";
+    const omemo_encrypted sent =
+        a.send_encrypted(bob.jid, "e2e-offline-1", first, {{bob.jid, 2323}});
+    a.send_encrypted(bob.jid, "e2e-offline-2", second, {{bob.jid, 2323}});
+    settle(a);
+
+    // While bob is away his messages sit in the offline store: their ciphertext is there, and
+    // nothing of their plaintext.
+    {
+        const stored_data data = read_stored_data(server);
+        require(data.database.find(scenarios::base64_encode(sent.payload)) != std::string::npos,
+                "the offline store does not hold the ciphertext of e2e-offline-1");
+        require_absent(data, {first, second});
+    }
+    // An ordinary fetch no longer lists the claimed prekey.
+    const omemo_bundle fetched = a.fetch_bundle(bob.jid, 2323);
+    require_published(fetched, bob_phone, published_pre_keys - 1, "the items retrieval");
+    ledger.require_unlisted(bob.jid, 2323, fetched);
+
+    omemo_client b(bob_phone, "phone", bob.password, server.c2s_port());
+    b.come_online();
+    scenarios::stanza_ptr stanza;
+    require(b.receive_encrypted(alice.jid, "e2e-offline-1", &stanza) == first,
+            "bob misread the first stored message");
+    require(stanza_child(stanza.get(), "delay", "urn:xmpp:delay") != nullptr,
+            "a stored message came without a delay: " + stanza_text(stanza.get()));
+    require(b.receive_encrypted(alice.jid, "e2e-offline-2") == second,
+            "bob misread the second stored message");
+    require(!bob_phone.pre_key_ids().count(claimed.bundle.pre_keys[0].id),
+            "bob still holds the claimed prekey after answering it");
+
+    const std::string reply = "Offline reply: got both, see you at dawn";
+    b.send_encrypted(alice.jid, "e2e-offline-3", reply, {{alice.jid, 1212}});
+    require(a.receive_encrypted(bob.jid, "e2e-offline-3") == reply, "alice misread the reply");
+
+    require_no_plaintext_stored(server, {first, second, reply},
+                                {identity_base64(alice_phone), identity_base64(bob_phone)});
+}
+
+STARLING_SCENARIO(e2ee_omemo_chat_recipient_with_two_devices) {
+    server_fixture server(options);
+    start_server(server);
+    omemo_device alice_phone(alice.jid, 1313);
+    omemo_device bob_phone(bob.jid, 3001);
+    omemo_device bob_laptop(bob.jid, 3002);
+    omemo_device carol_phone(carol.jid, 5005);
+    omemo_client b1(bob_phone, "phone", bob.password, server.c2s_port());
+    omemo_client b2(bob_laptop, "laptop", bob.password, server.c2s_port());
+    b1.come_online();
+    b1.publish_device_list({3001});
+    b1.publish_bundle();
+    // A second device adds itself to the list it finds, as Conversations does.
+    b2.come_online();
+    require(b2.fetch_device_list(bob.jid) == std::vector<std::uint32_t>{3001},
+            "the laptop does not see the phone's device list");
+    b2.publish_device_list({3001, 3002});
+    b2.publish_bundle();
+    omemo_client a(alice_phone, "phone", alice.password, server.c2s_port());
+    a.come_online();
+    a.publish_device_list({1313});
+    a.publish_bundle();
+
+    prekey_ledger ledger;
+    const auto devices = a.fetch_device_list(bob.jid);
+    require(devices == std::vector<std::uint32_t>{3001, 3002}, "bob's device list is not both");
+    for (const omemo_device* device : {&bob_phone, &bob_laptop}) {
+        const auto claimed = claim(a, *device, ledger, published_pre_keys - 1);
+        alice_phone.build_session(bob.jid, device->device_id(), claimed.bundle,
+                                  claimed.bundle.pre_keys[0].id);
+    }
+    // One message to the bare JID with the key encrypted for both devices; both resources have
+    // priority 0, so each gets it and each decrypts it with its own session.
+    const std::string first = "Two devices: the password for the wifi is correct-horse";
+    const omemo_encrypted sent =
+        a.send_encrypted(bob.jid, "e2e-multi-1", first, {{bob.jid, 3001}, {bob.jid, 3002}});
+    require(sent.keys.size() == 2 && sent.keys[0].prekey && sent.keys[1].prekey,
+            "alice did not encrypt the key for both of bob's devices");
+    require(b1.receive_encrypted(alice.jid, "e2e-multi-1") == first, "the phone misread it");
+    require(b2.receive_encrypted(alice.jid, "e2e-multi-1") == first, "the laptop misread it");
+
+    // Other claimants never get a prekey that was handed out before.
+    omemo_client c(carol_phone, "phone", carol.password, server.c2s_port());
+    c.come_online();
+    omemo_client::claim_result carol_claim;
+    for (std::uint32_t round = 2; round <= 4; ++round)
+        for (const omemo_device* device : {&bob_phone, &bob_laptop})
+            carol_claim = claim(c, *device, ledger, published_pre_keys - round);
+    for (const omemo_device* device : {&bob_phone, &bob_laptop}) {
+        const omemo_bundle fetched = a.fetch_bundle(bob.jid, device->device_id());
+        require_published(fetched, *device, published_pre_keys - 4, "the items retrieval");
+        ledger.require_unlisted(bob.jid, device->device_id(), fetched);
+    }
+    // A key claimed by someone else is as good as any: carol's last claim reaches the laptop.
+    carol_phone.build_session(bob.jid, 3002, carol_claim.bundle, carol_claim.bundle.pre_keys[0].id);
+    const std::string from_carol = "Carol to the laptop: the parcel is at the neighbours";
+    c.send_encrypted(bob.jid, "e2e-multi-carol", from_carol, {{bob.jid, 3002}});
+    require(b2.receive_encrypted(carol.jid, "e2e-multi-carol") == from_carol,
+            "the laptop misread carol's message");
+
+    // Each of bob's devices answers on its own session.
+    const std::string from_phone = "Phone reply: thanks, connected";
+    const std::string from_laptop = "Laptop reply: thanks, connected as well";
+    b1.send_encrypted(alice.jid, "e2e-multi-2", from_phone, {{alice.jid, 1313}});
+    b2.send_encrypted(alice.jid, "e2e-multi-3", from_laptop, {{alice.jid, 1313}});
+    require(a.receive_encrypted(bob.jid, "e2e-multi-2") == from_phone, "alice misread the phone");
+    require(a.receive_encrypted(bob.jid, "e2e-multi-3") == from_laptop, "alice misread the laptop");
+
+    require_no_plaintext_stored(server, {first, from_carol, from_phone, from_laptop},
+                                {identity_base64(bob_phone), identity_base64(bob_laptop)});
+}
+
+}  // namespace starling::e2ee
