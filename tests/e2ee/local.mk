@@ -17,9 +17,12 @@ tests_scenarios_run_scenarios_SOURCES += \
 	tests/e2ee/omemo_client.hpp \
 	tests/e2ee/omemo_client.cpp \
 	tests/e2ee/prekey_ledger.hpp \
+	tests/e2ee/e2ee_checks.hpp \
+	tests/e2ee/e2ee_checks.cpp \
 	tests/e2ee/stored_data.hpp \
 	tests/e2ee/stored_data.cpp \
 	tests/e2ee/scenarios_e2ee.cpp \
-	tests/e2ee/scenarios_e2ee_leak_scan.cpp
+	tests/e2ee/scenarios_e2ee_leak_scan.cpp \
+	tests/e2ee/scenarios_e2ee_prekeys.cpp
 tests_scenarios_run_scenarios_CPPFLAGS += $(SIGNAL_CFLAGS) -I$(top_srcdir)/tests/scenarios
 tests_scenarios_run_scenarios_LDADD += $(SIGNAL_LIBS) $(SQLITE_LIBS)

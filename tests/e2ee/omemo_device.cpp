@@ -101,9 +101,15 @@ omemo_device::omemo_device(std::string bare_jid, std::uint32_t device_id, unsign
     SIGNAL_UNREF(signed_pre_key);
     SIGNAL_UNREF(identity);
 
+    add_pre_keys(pre_key_count);
+}
+
+void omemo_device::add_pre_keys(unsigned count) {
     signal_protocol_key_helper_pre_key_list_node* pre_keys = nullptr;
-    check(signal_protocol_key_helper_generate_pre_keys(&pre_keys, 1, pre_key_count, context_),
-          "generating one-time prekeys");
+    check(
+        signal_protocol_key_helper_generate_pre_keys(&pre_keys, next_pre_key_id_, count, context_),
+        "generating one-time prekeys");
+    next_pre_key_id_ += count;
     for (auto* node = pre_keys; node; node = signal_protocol_key_helper_key_list_next(node)) {
         session_pre_key* key = signal_protocol_key_helper_key_list_element(node);
         check(signal_protocol_pre_key_store_key(store_context_, key), "storing a prekey");
@@ -120,6 +126,15 @@ omemo_device::~omemo_device() {
 }
 
 omemo_bundle omemo_device::bundle() const {
+    // Like Conversations, list only the prekeys still held: one a session used up is gone.
+    omemo_bundle current = bundle_;
+    const std::set<std::uint32_t> held = stores_->pre_key_ids();
+    std::erase_if(current.pre_keys,
+                  [&](const published_pre_key& key) { return held.count(key.id) == 0; });
+    return current;
+}
+
+omemo_bundle omemo_device::bundle_with_every_pre_key() const {
     return bundle_;
 }
 

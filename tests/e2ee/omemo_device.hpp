@@ -28,8 +28,15 @@ public:
     const std::string& bare_jid() const { return bare_jid_; }
     std::uint32_t device_id() const { return device_id_; }
 
-    /// What this device publishes: identity key, signed prekey and every one-time prekey.
+    /// What this device publishes: identity key, signed prekey and the one-time prekeys it
+    /// still holds.
     omemo_bundle bundle() const;
+    /// The bundle with every one-time prekey ever generated, used up or not.
+    omemo_bundle bundle_with_every_pre_key() const;
+
+    /// Generates `count` more one-time prekeys, numbered on from the last (to publish more when
+    /// the server says few are left).
+    void add_pre_keys(unsigned count);
 
     /// The one-time prekey ids this device still holds (answering a prekey message uses one up).
     std::set<std::uint32_t> pre_key_ids() const { return stores_->pre_key_ids(); }
@@ -62,6 +69,7 @@ private:
     signal_protocol_store_context* store_context_ = nullptr;
     std::unique_ptr<signal_stores> stores_;
     omemo_bundle bundle_;
+    std::uint32_t next_pre_key_id_ = 1;
 };
 
 }  // namespace starling::e2ee
