@@ -19,3 +19,8 @@ nobase_dist_pkgdata_DATA += \
 nobase_dist_pkgdata_DATA += \
 	schemas/sqlite/007_offline_counts.sql \
 	schemas/postgres/007_offline_counts.sql
+nobase_dist_pkgdata_DATA += \
+	schemas/sqlite/009_pubsub.sql \
+	schemas/postgres/009_pubsub.sql \
+	schemas/sqlite/010_prekeys.sql \
+	schemas/postgres/010_prekeys.sql

@@ -56,3 +56,13 @@ libstarling_la_SOURCES += \
 
 tests_unit_run_unit_SOURCES += tests/unit/storage/test_blocklist_store.cpp \
 	tests/unit/storage/driver_suites.hpp
+
+# PEP and OMEMO prekeys: the stores of mod_pep.
+libstarling_la_SOURCES += \
+	src/storage/pubsub_store.cpp \
+	src/storage/pubsub_store.hpp \
+	src/storage/prekey_store.cpp \
+	src/storage/prekey_store.hpp
+
+tests_unit_run_unit_SOURCES += tests/unit/storage/test_pubsub_store.cpp \
+	tests/unit/storage/test_prekey_store.cpp
