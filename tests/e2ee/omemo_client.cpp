@@ -100,6 +100,25 @@ omemo_bundle omemo_client::fetch_bundle(const std::string& jid, std::uint32_t de
     return parse_bundle(stanza_child(item, "bundle", omemo_ns));
 }
 
+bool omemo_client::supports_claim(const std::string& jid) {
+    const std::string id = next_id("disco");
+    auto reply =
+        client_.request("<iq type='get' to='" + jid + "' id='" + id +
+                            "'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>",
+                        id);
+    require_result(reply.get(), "disco#info of " + jid);
+    xmpp_stanza_t* query =
+        stanza_child(reply.get(), "query", "http://jabber.org/protocol/disco#info");
+    require(query != nullptr, "disco#info reply without <query/>: " + stanza_text(reply.get()));
+    for (xmpp_stanza_t* child = xmpp_stanza_get_children(query); child;
+         child = xmpp_stanza_get_next(child)) {
+        if (xmpp_stanza_is_tag(child) && std::strcmp(xmpp_stanza_get_name(child), "feature") == 0 &&
+            stanza_attribute(child, "var") == prekeys_ns)
+            return true;
+    }
+    return false;
+}
+
 scenarios::stanza_ptr omemo_client::claim_reply(const std::string& jid, const std::string& node) {
     const std::string id = next_id("claim");
     return client_.request("<iq type='set' to='" + jid + "' id='" + id + "'><claim xmlns='" +

@@ -38,6 +38,10 @@ public:
     std::vector<std::uint32_t> fetch_device_list(const std::string& jid);
     omemo_bundle fetch_bundle(const std::string& jid, std::uint32_t device);
 
+    /// Whether `jid`'s disco#info lists the claim feature, which a client checks before it
+    /// claims instead of picking a prekey from an ordinary fetch.
+    bool supports_claim(const std::string& jid);
+
     /// The Starling claim of one device's bundle: it must carry exactly one one-time prekey.
     struct claim_result {
         omemo_bundle bundle;

@@ -81,7 +81,10 @@ STARLING_SCENARIO(e2ee_omemo_chat_recipient_offline_then_reconnecting) {
     a.publish_device_list({1212});
     a.publish_bundle();
 
-    // Bob is offline; alice claims one of his prekeys instead of picking one from the bundle.
+    // Bob is offline; alice claims one of his prekeys instead of picking one from the bundle,
+    // since his account advertises the claim.
+    require(a.supports_claim(bob.jid),
+            "bob's disco#info does not list urn:xmpp:starling:prekeys:0");
     prekey_ledger ledger;
     require(a.fetch_device_list(bob.jid) == std::vector<std::uint32_t>{2323},
             "bob's device list is not [2323]");
