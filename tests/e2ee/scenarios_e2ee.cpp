@@ -117,6 +117,10 @@ STARLING_SCENARIO(e2ee_omemo_chat_recipient_offline_then_reconnecting) {
             "bob misread the first stored message");
     require(stanza_child(stanza.get(), "delay", "urn:xmpp:delay") != nullptr,
             "a stored message came without a delay: " + stanza_text(stanza.get()));
+    // Stored and delivered unchanged: the same header, keys, iv and payload that alice sent.
+    require(encrypted_xml(parse_encrypted(stanza_child(stanza.get(), "encrypted", omemo_ns))) ==
+                encrypted_xml(sent),
+            "the stored <encrypted/> changed: " + stanza_text(stanza.get()));
     require(b.receive_encrypted(alice.jid, "e2e-offline-2") == second,
             "bob misread the second stored message");
     require(!bob_phone.pre_key_ids().count(claimed.bundle.pre_keys[0].id),
