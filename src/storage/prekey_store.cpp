@@ -42,7 +42,8 @@ void PrekeyStore::unclaimed(
     const std::string& host, const std::string& user, const std::string& node,
     std::function<void(bool ok, std::map<std::string, std::vector<Prekey>>)> done) {
     db_.execute({"SELECT item_id, key_id, key_data FROM omemo_prekeys WHERE host = $1 AND "
-                 "username = $2 AND node = $3 AND claimed = 0 ORDER BY item_id, key_id",
+                 "username = $2 AND node = $3 AND claimed = 0 ORDER BY item_id, length(key_id), "
+                 "key_id",
                  {host, user, node}},
                 [done = std::move(done)](Result result) {
                     if (!result.ok) return done(false, {});
@@ -58,18 +59,19 @@ void PrekeyStore::claim(
     const std::string& host, const std::string& user, const std::string& node,
     const std::string& item,
     std::function<void(bool ok, std::optional<Prekey>, std::int64_t remaining)> done) {
-    // One statement, so the choice and the mark cannot be split by another claim. On PostgreSQL
-    // a concurrent claim skips the row another transaction holds (SKIP LOCKED) instead of waiting
-    // for it and then finding it claimed; the outer "claimed = 0" is what makes a double claim
-    // impossible on either driver, since the UPDATE re-checks it on the row it locks. SQLite
-    // serializes writers, so its subquery always sees the latest state.
+    // Keys go out in numeric order of their ids (which both OMEMO versions make numbers): by
+    // length first, then as text. One statement, so the choice and the mark cannot be split by
+    // another claim. On PostgreSQL a concurrent claim skips the row another transaction holds (SKIP
+    // LOCKED) instead of waiting for it and then finding it claimed; the outer "claimed = 0" is
+    // what makes a double claim impossible on either driver, since the UPDATE re-checks it on the
+    // row it locks. SQLite serializes writers, so its subquery always sees the latest state.
     const bool postgres = std::string_view(db_.driver()) == "postgres";
     const std::string sql =
         std::string(
             "UPDATE omemo_prekeys SET claimed = 1 WHERE host = $1 AND username = $2 AND "
             "node = $3 AND item_id = $4 AND claimed = 0 AND key_id = (SELECT key_id FROM "
             "omemo_prekeys WHERE host = $1 AND username = $2 AND node = $3 AND "
-            "item_id = $4 AND claimed = 0 ORDER BY key_id LIMIT 1") +
+            "item_id = $4 AND claimed = 0 ORDER BY length(key_id), key_id LIMIT 1") +
         (postgres ? " FOR UPDATE SKIP LOCKED" : "") + ") RETURNING key_id, key_data";
     db_.execute({sql, {host, user, node, item}}, [this, host, user, node, item,
                                                   done = std::move(done)](Result result) mutable {

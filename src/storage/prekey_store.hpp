@@ -31,8 +31,8 @@ public:
     void replace(const std::string& host, const std::string& user, const std::string& node,
                  const std::string& item, const std::vector<Prekey>& keys,
                  std::function<void(bool ok)> done);
-    /// The unclaimed keys of every item of the node, by item id, each list sorted by key id as
-    /// the keys were stored.
+    /// The unclaimed keys of every item of the node, by item id, each list in numeric order of the
+    /// key ids.
     void unclaimed(const std::string& host, const std::string& user, const std::string& node,
                    std::function<void(bool ok, std::map<std::string, std::vector<Prekey>>)> done);
     /// Atomically marks one unclaimed key of the bundle claimed and returns it (nullopt when none

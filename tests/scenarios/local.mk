@@ -66,3 +66,7 @@ tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_adhoc.cpp
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_blocking.cpp
 # The load generator (bench/xmpp-bench) against a live server: chat and offline delivery
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenario_bench.cpp
+# PEP, OMEMO and the single-use prekey claim
+tests_scenarios_run_scenarios_SOURCES += tests/scenarios/pep_steps.hpp \
+	tests/scenarios/scenarios_pep.cpp \
+	tests/scenarios/scenarios_prekeys.cpp

@@ -1,0 +1,100 @@
+// The entity capabilities of online resources (XEP-0115): read from each broadcast presence,
+// verified once per (hash, ver) by asking the resource for its disco#info and hashing the answer
+// (§5.4) before it is cached, and forgotten when the resource goes away.
+
+#include "core/server.hpp"
+#include "pep.hpp"
+
+namespace starling::pep {
+
+namespace {
+
+constexpr const char* ns_disco_info = "http://jabber.org/protocol/disco#info";
+
+void verified(const PepPtr& pep, const std::string& key,
+              std::shared_ptr<const CapsFeatures> features) {
+    for (const auto& session : pep->caps.take_waiting(key)) {
+        const std::string full = session->jid().str();
+        if (pep->caps.session_key(full) != key) continue;  // it advertised other caps since
+        pep->caps.set_session(full, key, features);
+        send_last_items(pep, session, features);
+    }
+}
+
+void query(const PepPtr& pep, const SessionPtr& session, const std::string& key,
+           const std::string& hash, const std::string& node, const std::string& ver) {
+    auto iq = xml::make_element("iq", std::string(ns_client));
+    iq->set_attr("type", "get");
+    iq->set_attr("to", session->jid().str());
+    iq->add_child("query", ns_disco_info).set_attr("node", node + "#" + ver);
+    pep->ctx.send_iq(std::move(iq), std::chrono::seconds(10),
+                     [pep, key, hash, ver, full = session->jid().str()](StanzaPtr reply) {
+                         const xml::Element* result =
+                             reply && reply->type() == "result"
+                                 ? reply->element().child("query", ns_disco_info)
+                                 : nullptr;
+                         if (result == nullptr) {
+                             // No answer: nobody learns the features now; the next presence asks
+                             // again.
+                             pep->caps.take_waiting(key);
+                             return;
+                         }
+                         const auto computed = caps_ver(*result, hash);
+                         if (!computed || *computed != ver) {
+                             pep->ctx.log().warn(
+                                 "caps of {}: disco#info hashes to {}, not the advertised {}; "
+                                 "not cached",
+                                 full, computed.value_or("(invalid)"), ver);
+                             pep->caps.reject(key);
+                             pep->caps.take_waiting(key);
+                             return;
+                         }
+                         CapsFeatures features;
+                         for (const xml::Element* child : result->child_elements())
+                             if (child->name() == "feature") features.emplace(child->attr("var"));
+                         pep->caps.store(key, std::move(features));
+                         verified(pep, key, pep->caps.known(key));
+                     });
+}
+
+}  // namespace
+
+void add_caps_hooks(const PepPtr& pep) {
+    pep->ctx.hook(
+        events::presence_out,
+        [pep](StanzaEvent& ev) {
+            if (!ev.origin) return Verdict::pass;
+            const std::string full = ev.stanza->from().str();
+            const auto type = ev.stanza->type();
+            if (type == "unavailable") {
+                pep->caps.forget(full);
+                return Verdict::pass;
+            }
+            if (!type.empty()) return Verdict::pass;
+            const xml::Element* c = ev.stanza->element().child("c", ns_caps);
+            // Legacy caps (no hash) cannot be verified, so they earn no notifications.
+            if (c == nullptr || c->attr("hash").empty() || c->attr("ver").empty())
+                return Verdict::pass;
+            const std::string hash(c->attr("hash"));
+            const std::string ver(c->attr("ver"));
+            const std::string key = hash + " " + ver;
+            if (pep->caps.session_key(full) == key) return Verdict::pass;  // a presence update
+            if (auto features = pep->caps.known(key)) {
+                pep->caps.set_session(full, key, features);
+                send_last_items(pep, ev.origin, std::move(features));
+                return Verdict::pass;
+            }
+            pep->caps.set_session(full, key, nullptr);
+            if (pep->caps.rejected(key)) return Verdict::pass;
+            if (pep->caps.wait(key, ev.origin))
+                query(pep, ev.origin, key, hash, std::string(c->attr("node")), ver);
+            return Verdict::pass;
+        },
+        50);
+    pep->ctx.hook_session(events::session_closed, [pep](SessionEvent& ev) {
+        pep->caps.forget(ev.session->jid().str());
+        return Verdict::pass;
+    });
+}
+
+}  // namespace starling::pep

@@ -1,0 +1,105 @@
+// The single-use prekey claim (urn:xmpp:starling:prekeys:0, docs/prekeys.md): a bundle with
+// exactly one one-time prekey that no other claim will return, and a note to the owner when its
+// bundle runs low.
+
+#include "omemo_bundle.hpp"
+#include "pep.hpp"
+#include "storage/stored_xml.hpp"
+
+#include <atomic>
+
+namespace starling::pep {
+
+namespace {
+
+void reply_no_prekeys(Pep& pep, const StanzaEvent& ev) {
+    auto reply = make_error_reply(*ev.stanza, "cancel", "item-not-found")->copy();
+    reply->child("error")->add_child("no-prekeys", ns_prekeys);
+    pep.ctx.send(make_stanza(std::move(reply)));
+}
+
+void tell_owner_low(const PepPtr& pep, const Owner& owner, const std::string& node,
+                    const std::string& item, std::int64_t remaining) {
+    pep->prekeys.mark_low(owner.host, owner.user, node, item,
+                          [pep, owner, node, item, remaining](bool ok, bool first) {
+                              if (!ok || !first) return;
+                              static std::atomic<std::uint64_t> counter{0};
+                              auto message = xml::make_element("message", std::string(ns_client));
+                              message->set_attr("from", owner.bare());
+                              message->set_attr("to", owner.bare());
+                              message->set_attr("type", "normal");
+                              message->set_attr("id", "prekeys-low-" + std::to_string(++counter));
+                              auto& low = message->add_child("prekeys-low", ns_prekeys);
+                              low.set_attr("node", node);
+                              low.set_attr("item", item);
+                              low.set_attr("remaining", std::to_string(remaining));
+                              // Type normal to the bare JID: delivered, or stored offline until the
+                              // owner logs in.
+                              pep->ctx.send(make_stanza(std::move(message)));
+                          });
+}
+
+void claim_from(const PepPtr& pep, const StanzaEvent& ev, const Owner& owner,
+                const std::string& node, const storage::PubsubItem& item) {
+    pep->prekeys.claim(owner.host, owner.user, node, item.item_id,
+                       [pep, ev, owner, node, item](bool ok, std::optional<storage::Prekey> key,
+                                                    std::int64_t remaining) {
+                           if (!ok)
+                               return pep->ctx.reply_error(ev, "wait", "internal-server-error");
+                           if (pep->prekeys_low_water > 0 && remaining < pep->prekeys_low_water)
+                               tell_owner_low(pep, owner, node, item.item_id, remaining);
+                           if (!key) return reply_no_prekeys(*pep, ev);
+                           auto claim = xml::make_element("claim", ns_prekeys);
+                           claim->set_attr("node", node);
+                           claim->set_attr("item", item.item_id);
+                           claim->set_attr("remaining", std::to_string(remaining));
+                           if (auto bundle = storage::parse_stored_xml(item.payload, "")) {
+                               put_prekeys(*bundle, {*key});
+                               claim->add_child(std::move(bundle));
+                           }
+                           pep->ctx.send(make_iq_result(*ev.stanza, std::move(claim)));
+                       });
+}
+
+}  // namespace
+
+void add_claim_handler(const PepPtr& pep) {
+    pep->ctx.iq_handler(IqTarget::account, "set", ns_prekeys, [pep](StanzaEvent& ev) {
+        const xml::Element& request = *ev.stanza->element().first_child_element();
+        if (request.name() != "claim") return pep->ctx.reply_error(ev, "modify", "bad-request");
+        const std::string node(request.attr("node"));
+        const std::string item_id(request.attr("item"));
+        if (node.empty() || !bundle_namespace(node) || (is_omemo2_bundles(node) && item_id.empty()))
+            return pep->ctx.reply_error(ev, "modify", "bad-request");
+        const Owner owner = owner_of(*ev.stanza);
+        pep->nodes.node(
+            owner.host, owner.user, node,
+            [pep, ev, owner, node, item_id](bool ok, std::optional<std::string> text) {
+                if (!ok) return pep->ctx.reply_error(ev, "wait", "internal-server-error");
+                if (!text) return pep->ctx.reply_error(ev, "cancel", "item-not-found");
+                const NodeConfig config = parse_config(*text);
+                find_viewer(
+                    pep, owner, ev.stanza->from(),
+                    [pep, ev, owner, node, item_id, config](bool ok, Viewer viewer) {
+                        if (!ok) return pep->ctx.reply_error(ev, "wait", "internal-server-error");
+                        if (const auto verdict = access(viewer, node, config);
+                            verdict != Access::allowed)
+                            return reply_access_error(*pep, ev, verdict);
+                        auto found = [pep, ev, owner, node](
+                                         bool ok, std::vector<storage::PubsubItem> items) {
+                            if (!ok)
+                                return pep->ctx.reply_error(ev, "wait", "internal-server-error");
+                            if (items.empty())
+                                return pep->ctx.reply_error(ev, "cancel", "item-not-found");
+                            claim_from(pep, ev, owner, node, items.back());
+                        };
+                        if (!item_id.empty())
+                            return pep->nodes.items_by_id(owner.host, owner.user, node, {item_id},
+                                                          found);
+                        pep->nodes.items(owner.host, owner.user, node, 1, found);
+                    });
+            });
+    });
+}
+
+}  // namespace starling::pep

@@ -1,0 +1,97 @@
+#pragma once
+// What the files of mod_pep share: the module's state (stores, options, the entity-capabilities
+// cache) and the helpers its handlers use (errors, access checks, notifications).
+
+#include "caps.hpp"
+#include "core/module.hpp"
+#include "node_config.hpp"
+#include "storage/prekey_store.hpp"
+#include "storage/pubsub_store.hpp"
+#include "storage/roster_store.hpp"
+
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace starling::pep {
+
+inline constexpr const char* ns_prekeys = "urn:xmpp:starling:prekeys:0";
+
+struct Pep {
+    explicit Pep(ModuleContext& context)
+        : ctx(context),
+          nodes(context.database()),
+          prekeys(context.database()),
+          roster(context.database()),
+          max_items_limit(context.options().get_int("max_items")),
+          max_payload_bytes(context.options().get_int("max_payload_bytes")),
+          prekeys_low_water(context.options().get_int("prekeys_low_water")) {}
+
+    ModuleContext& ctx;
+    storage::PubsubStore nodes;
+    storage::PrekeyStore prekeys;
+    storage::RosterStore roster;
+    std::int64_t max_items_limit;
+    std::int64_t max_payload_bytes;
+    std::int64_t prekeys_low_water;
+    CapsCache caps;
+};
+using PepPtr = std::shared_ptr<Pep>;
+
+/// The owner a request is about: the bare JID it was sent to, or the sender's own account.
+struct Owner {
+    std::string host;
+    std::string user;
+    std::string bare() const { return user + "@" + host; }
+};
+Owner owner_of(const Stanza& iq);
+
+/// Sends an iq error with a XEP-0060 pubsub#errors condition (`app` empty: none), with extra
+/// attributes on it (the feature of <unsupported/>).
+void reply_pubsub_error(Pep& pep, const StanzaEvent& ev, std::string_view type,
+                        std::string_view condition, std::string_view app = {},
+                        std::string_view app_attr = {}, std::string_view app_value = {});
+
+/// What a requester may see of an owner's nodes: it is the owner, it has a presence subscription
+/// from the owner (subscription from or both in the owner's roster), and the whitelists that
+/// name it.
+struct Viewer {
+    bool owner = false;
+    bool subscribed = false;
+    std::set<std::string> whitelisted;
+};
+enum class Access { allowed, presence_required, closed };
+Access access(const Viewer& viewer, const std::string& node, const NodeConfig& config);
+/// Looks up the viewer (two reads unless it is the owner); `done(ok, viewer)`.
+void find_viewer(const PepPtr& pep, const Owner& owner, const Jid& requester,
+                 std::function<void(bool ok, Viewer)> done);
+/// Answers the access error of XEP-0060 §6.5.x for a denied retrieval.
+void reply_access_error(Pep& pep, const StanzaEvent& ev, Access denied);
+
+/// The item as sent in results and notifications: <item id='..'>payload</item>, with a bundle's
+/// unclaimed prekeys put back (`prekeys` null: none stored for it).
+xml::ElementPtr item_element(const std::string& node, const storage::PubsubItem& item,
+                             const std::vector<storage::Prekey>* prekeys);
+
+/// Sends `event` (a <event xmlns=pubsub#event> child) from the owner to every resource that
+/// should hear about the node: the owner's own, and those of contacts with a presence
+/// subscription that the access model lets in, each only if its caps ask for <node>+notify.
+void broadcast(const PepPtr& pep, const Owner& owner, const std::string& node,
+               const NodeConfig& config, xml::ElementPtr event);
+/// Sends the newest item of each of the owners' nodes that `session` asks for to it (XEP-0163
+/// §4.3.4), once its caps are known.
+void send_last_items(const PepPtr& pep, const SessionPtr& session,
+                     std::shared_ptr<const CapsFeatures> features);
+
+/// A notification message <message from=owner to=jid type=headline><event/></message>.
+StanzaPtr event_message(const std::string& from, const std::string& to, const xml::Element& event);
+
+void add_publish_handlers(const PepPtr& pep);
+void add_owner_handlers(const PepPtr& pep);
+void add_claim_handler(const PepPtr& pep);
+void add_disco_handlers(const PepPtr& pep);
+void add_caps_hooks(const PepPtr& pep);
+
+}  // namespace starling::pep
