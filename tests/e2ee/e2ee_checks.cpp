@@ -4,6 +4,7 @@
 #include "scram_client.hpp"
 #include "stored_data.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -52,6 +53,34 @@ omemo_client::claim_result claim(omemo_client& claimant, const omemo_device& own
             "claim of " + bundle_node(owner.device_id()) + " says remaining='" +
                 std::to_string(result.remaining) + "', expected " + std::to_string(remaining));
     return result;
+}
+
+void concurrent_claims(const std::vector<omemo_client*>& claimants, const omemo_device& owner,
+                       prekey_ledger& ledger, std::uint32_t remaining_before) {
+    const std::string node = bundle_node(owner.device_id());
+    std::vector<std::string> ids;
+    for (omemo_client* claimant : claimants)
+        ids.push_back(claimant->send_claim(owner.bare_jid(), node));
+    // The server counts what is left after a claim's own update, so a count may already
+    // include other claims of the round: each lies between the two ends, and the count read
+    // last, after every update, is exact.
+    std::uint32_t lowest = remaining_before;
+    std::string reported;
+    const auto fewest = static_cast<std::uint32_t>(remaining_before - claimants.size());
+    for (std::size_t i = 0; i < claimants.size(); ++i) {
+        const auto result = claimants[i]->await_claim(ids[i], node);
+        require_published(result.bundle, owner, 1, "the claim " + ids[i]);
+        ledger.record(owner.bare_jid(), owner.device_id(), result.bundle.pre_keys[0].id);
+        require(result.remaining >= fewest && result.remaining < remaining_before,
+                "claim " + ids[i] + " of " + node + " says remaining='" +
+                    std::to_string(result.remaining) + "' after " + std::to_string(i + 1) + " of " +
+                    std::to_string(claimants.size()) + " concurrent claims from " +
+                    std::to_string(remaining_before));
+        lowest = std::min(lowest, result.remaining);
+        reported += " " + std::to_string(result.remaining);
+    }
+    require(lowest == fewest, "concurrent claims of " + node + " reported remaining" + reported +
+                                  ": none says the " + std::to_string(fewest) + " left");
 }
 
 // A message reaches the offline store only once the sender's stream has been read and the

@@ -32,6 +32,12 @@ void require_published(const omemo_bundle& fetched, const omemo_device& device,
 omemo_client::claim_result claim(omemo_client& claimant, const omemo_device& owner,
                                  prekey_ledger& ledger, std::uint32_t remaining);
 
+/// One claim per claimant of `owner`'s bundle, all sent before any reply is read, so they are
+/// in flight together: each must get a prekey never handed out before, and the `remaining`
+/// counts must lie below `remaining_before` and reach exactly `remaining_before - n`.
+void concurrent_claims(const std::vector<omemo_client*>& claimants, const omemo_device& owner,
+                       prekey_ledger& ledger, std::uint32_t remaining_before);
+
 /// Returns once what `sender` sent has reached the server and its writes have committed.
 void settle(omemo_client& sender);
 

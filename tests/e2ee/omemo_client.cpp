@@ -119,18 +119,30 @@ bool omemo_client::supports_claim(const std::string& jid) {
     return false;
 }
 
-scenarios::stanza_ptr omemo_client::claim_reply(const std::string& jid, const std::string& node) {
+std::string omemo_client::send_claim(const std::string& jid, const std::string& node) {
     const std::string id = next_id("claim");
-    return client_.request("<iq type='set' to='" + jid + "' id='" + id + "'><claim xmlns='" +
-                               prekeys_ns + "' node='" + node + "'/></iq>",
-                           id);
+    client_.send("<iq type='set' to='" + jid + "' id='" + id + "'><claim xmlns='" + prekeys_ns +
+                 "' node='" + node + "'/></iq>");
+    return id;
 }
 
-omemo_client::claim_result omemo_client::claim_bundle(const std::string& jid,
-                                                      std::uint32_t device) {
-    const std::string node = bundle_node(device);
-    auto reply = claim_reply(jid, node);
-    require_result(reply.get(), "the prekey claim of " + node + " of " + jid);
+scenarios::stanza_ptr omemo_client::claim_reply(const std::string& jid, const std::string& node) {
+    return await_reply(send_claim(jid, node));
+}
+
+scenarios::stanza_ptr omemo_client::await_reply(const std::string& id) {
+    return client_.wait_for(
+        [&](xmpp_stanza_t* stanza) {
+            return std::strcmp(xmpp_stanza_get_name(stanza), "iq") == 0 &&
+                   stanza_attribute(stanza, "id") == id;
+        },
+        "the reply to iq " + id);
+}
+
+omemo_client::claim_result omemo_client::await_claim(const std::string& id,
+                                                     const std::string& node) {
+    auto reply = await_reply(id);
+    require_result(reply.get(), "the prekey claim " + id + " of " + node);
     xmpp_stanza_t* claim = stanza_child(reply.get(), "claim", prekeys_ns);
     require(claim != nullptr && stanza_attribute(claim, "node") == node,
             "no <claim node='" + node + "'/> in " + stanza_text(reply.get()));
@@ -141,6 +153,12 @@ omemo_client::claim_result omemo_client::claim_bundle(const std::string& jid,
             "a claim must return exactly one one-time prekey, got " +
                 std::to_string(result.bundle.pre_keys.size()) + ": " + stanza_text(reply.get()));
     return result;
+}
+
+omemo_client::claim_result omemo_client::claim_bundle(const std::string& jid,
+                                                      std::uint32_t device) {
+    const std::string node = bundle_node(device);
+    return await_claim(send_claim(jid, node), node);
 }
 
 omemo_encrypted omemo_client::send_encrypted(

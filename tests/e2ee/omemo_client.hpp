@@ -50,6 +50,10 @@ public:
     claim_result claim_bundle(const std::string& jid, std::uint32_t device);
     /// The raw reply to a claim, for error cases.
     scenarios::stanza_ptr claim_reply(const std::string& jid, const std::string& node);
+    /// A claim sent without waiting for its reply (so several can be in flight at once); the
+    /// iq id to pass to await_claim, which checks the reply as claim_bundle does.
+    std::string send_claim(const std::string& jid, const std::string& node);
+    claim_result await_claim(const std::string& id, const std::string& node);
 
     /// Encrypts `plaintext` for `recipients` and sends it as a chat message to `to`; returns
     /// what went on the wire, so a scenario can look for that ciphertext in storage.
@@ -64,6 +68,7 @@ public:
 
 private:
     std::string next_id(const std::string& what);
+    scenarios::stanza_ptr await_reply(const std::string& id);
     void publish(const std::string& node, const std::string& payload);
     xmpp_stanza_t* current_item(xmpp_stanza_t* reply, const std::string& node);
 
