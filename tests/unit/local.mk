@@ -24,3 +24,7 @@ tests_unit_run_unit_SOURCES += \
 	bench/delivery_ledger.cpp \
 	bench/report.cpp
 tests_unit_run_unit_CPPFLAGS += -I$(top_srcdir)
+
+# mod_pep's pure logic: XEP-0115 caps hashing, built from the module's source.
+tests_unit_run_unit_SOURCES += tests/unit/modules/test_caps.cpp modules/pep/caps.cpp
+tests_unit_run_unit_CPPFLAGS += -I$(top_srcdir)/modules/pep
