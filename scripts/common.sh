@@ -5,7 +5,7 @@
 build_packages=(build-essential autoconf automake libtool pkg-config ccache libexpat1-dev
     libssl-dev libboost1.74-dev libboost-program-options1.74-dev libyaml-cpp-dev libspdlog-dev
     libfmt-dev libpq-dev libsqlite3-dev libidn11-dev libidn2-dev libc-ares-dev libcppunit-dev
-    libstrophe-dev openssl)
+    libstrophe-dev libsignal-protocol-c-dev openssl)
 # What running the tests needs on top: a PostgreSQL server and the interop client.
 test_packages=(postgresql python3-slixmpp)
 

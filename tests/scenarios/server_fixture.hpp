@@ -72,6 +72,10 @@ public:
     const certificate_files& other_certificate() const { return other_certificate_; }
     const std::string& config_path() const { return config_path_; }
     std::string control_socket_path() const { return dir_.file("ctl.sock"); }
+    /// The SQLite database file (with the sqlite driver), for tests that read what was stored.
+    std::string sqlite_path() const { return dir_.file("db.sqlite"); }
+    /// The conninfo of the scenario's own PostgreSQL database, "" with the sqlite driver.
+    std::string postgres_conninfo() const { return database_ ? database_->conninfo() : ""; }
 
     /// Settings written into the config; change them and call write_config.
     std::string log_level = "debug";
