@@ -27,3 +27,4 @@ include $(srcdir)/modules/roster/local.mk
 include $(srcdir)/modules/presence/local.mk
 include $(srcdir)/modules/last/local.mk
 include $(srcdir)/modules/blocking/local.mk
+include $(srcdir)/modules/smacks/local.mk

@@ -66,3 +66,5 @@ tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_adhoc.cpp
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_blocking.cpp
 # The load generator (bench/xmpp-bench) against a live server: chat and offline delivery
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenario_bench.cpp
+# XEP-0198 stream management and XEP-0352 client state indication.
+tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_smacks.cpp
