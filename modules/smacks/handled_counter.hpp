@@ -4,13 +4,17 @@
 // delivered at once); each is numbered when it arrives, and `handled()` advances only over the
 // ones whose every predecessor has finished too.
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <set>
 
 namespace starling::smacks {
 
 class HandledCounter {
 public:
+    /// Starts counting at `start` (0 for a stream; tests start near 2^32 to see the wrap).
+    explicit HandledCounter(std::uint64_t start = 0) : received_(start), handled_(start) {}
     /// Numbers the next stanza the client sent.
     std::uint64_t arrived() { return received_++; }
     /// Marks stanza `seq` finished (delivered, stored or bounced).
@@ -36,5 +40,15 @@ private:
     std::uint64_t handled_ = 0;
     std::set<std::uint64_t> early_;  // finished, with an unfinished predecessor
 };
+
+/// How many queued stanzas an <a h='h'/> acknowledges when the previous one said `last` and
+/// `queued` are unacknowledged; nullopt when it acknowledges more than was sent. Counts wrap at
+/// 2^32 (XEP-0198 §4), so the difference is taken modulo 2^32.
+inline std::optional<std::size_t> newly_acknowledged(std::uint32_t h, std::uint32_t last,
+                                                     std::size_t queued) {
+    const std::uint32_t newly = h - last;
+    if (newly > queued) return std::nullopt;
+    return newly;
+}
 
 }  // namespace starling::smacks

@@ -250,10 +250,9 @@ void SmStream::send_ack(ClientStream& stream) {
 }
 
 bool SmStream::take_acknowledged(std::uint32_t h) {
-    // Counts wrap at 2^32 (XEP-0198 §4): the difference is taken modulo 2^32 too.
-    const std::uint32_t newly = h - acked_h_;
-    if (newly > unacked_.size()) return false;
-    unacked_.erase(unacked_.begin(), unacked_.begin() + newly);
+    const auto newly = newly_acknowledged(h, acked_h_, unacked_.size());
+    if (!newly) return false;
+    unacked_.erase(unacked_.begin(), unacked_.begin() + static_cast<std::ptrdiff_t>(*newly));
     acked_h_ = h;
     return true;
 }

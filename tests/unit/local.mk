@@ -24,3 +24,6 @@ tests_unit_run_unit_SOURCES += \
 	bench/delivery_ledger.cpp \
 	bench/report.cpp
 tests_unit_run_unit_CPPFLAGS += -I$(top_srcdir)
+
+# Module logic that needs no server: mod_smacks counting.
+tests_unit_run_unit_SOURCES += tests/unit/modules/test_handled_counter.cpp
