@@ -28,3 +28,4 @@ include $(srcdir)/modules/presence/local.mk
 include $(srcdir)/modules/last/local.mk
 include $(srcdir)/modules/blocking/local.mk
 include $(srcdir)/modules/smacks/local.mk
+include $(srcdir)/modules/csi/local.mk

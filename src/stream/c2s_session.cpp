@@ -177,7 +177,12 @@ void C2sSession::send_through(StanzaPtr stanza, std::size_t first, bool owned) {
         const auto verdict = extension->on_outbound(*this, stanza);
         if (verdict == Outbound::hold) return;
         if (verdict == Outbound::track) owned = true;
-        if (extensions_.empty() || state_ == State::closing || dead()) return;
+        // The extension ended the stream (a policy violation): the stanza is disposed of as
+        // for any ended session, unless an extension keeps it.
+        if (state_ == State::closing || state_ == State::closed) {
+            if (!owned) server_.router().undeliverable(*host_, std::move(stanza));
+            return;
+        }
     }
     if (state_ == State::hibernated) {
         if (!owned) server_.router().undeliverable(*host_, std::move(stanza));

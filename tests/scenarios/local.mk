@@ -68,4 +68,5 @@ tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_blocking.cpp
 # The load generator (bench/xmpp-bench) against a live server: chat and offline delivery
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenario_bench.cpp
 # XEP-0198 stream management and XEP-0352 client state indication.
-tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_smacks.cpp
+tests_scenarios_run_scenarios_SOURCES += tests/scenarios/sm_client.hpp \
+	tests/scenarios/scenarios_smacks.cpp tests/scenarios/scenarios_csi.cpp
