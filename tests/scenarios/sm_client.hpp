@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace starling::scenarios {
 
@@ -88,13 +89,19 @@ public:
         stream().send("<a xmlns='urn:xmpp:sm:3' h='" + std::to_string(received_) + "'/>");
     }
 
-    // Sends <r/> and returns the h of the server's <a/>.
+    // Sends <r/> and returns the h of the server's <a/>; stanzas that come first (bounces,
+    // replies) are kept in `before_ack`.
     std::string request_ack() {
         stream().send("<r xmlns='urn:xmpp:sm:3'/>");
-        auto a = next_nonza();
-        require(a.name == "a", "expected <a/>, got " + a.to_string());
-        return a.attribute("h");
+        for (;;) {
+            auto e = next();
+            require(e.has_value(), "no <a/> came for <r/>");
+            if (e->ns == ns_sm && e->name == "a") return e->attribute("h");
+            require(is_stanza(*e), "expected <a/>, got " + e->to_string());
+            before_ack.push_back(*e);
+        }
     }
+    std::vector<xml_element> before_ack;
 
     // Cuts the TCP connection without closing the stream, as a phone losing its network does.
     void cut() { session_.reset(); }
