@@ -6,34 +6,6 @@
 #include "core/server.hpp"
 
 namespace starling::csi {
-namespace {
-
-constexpr const char* ns_jingle_message = "urn:xmpp:jingle-message:0";
-
-// Presence that only says how a contact is (available, away, gone) can wait; a subscription
-// request or answer, a probe or an error is acted on at once.
-bool availability(const Stanza& stanza) {
-    const auto type = stanza.type();
-    return type.empty() || type == "unavailable";
-}
-
-}  // namespace
-
-bool urgent(const Stanza& stanza) {
-    if (stanza.is_presence()) return !availability(stanza);
-    if (!stanza.is_message()) return true;
-    const auto& message = stanza.element();
-    if (message.child("body", ns_client)) return true;
-    for (const auto* child : message.child_elements()) {
-        // OMEMO (eu.siacs.conversations.axolotl, urn:xmpp:omemo:2) and OpenPGP payloads alike.
-        if (child->name() == "encrypted") return true;
-        // XEP-0353: a call rings now; its other messages (retract, accept) matter as much.
-        if (child->xmlns() == ns_jingle_message) return true;
-    }
-    // Chat states, receipts, markers: they describe, and can wait.
-    return false;
-}
-
 void CsiStream::on_nonza(ClientStream& stream, const xml::Element& element) {
     if (element.name() == "inactive") {
         inactive_ = true;

@@ -4,6 +4,7 @@
 // it is active again or when a stanza arrives that cannot wait.
 
 #include "core/client_stream.hpp"
+#include "urgency.hpp"
 
 #include <cstddef>
 #include <map>
@@ -18,11 +19,6 @@ class Server;
 namespace starling::csi {
 
 inline constexpr const char* ns_csi = "urn:xmpp:csi:0";
-
-/// True for a stanza that must reach an inactive client at once: a message with a body or an
-/// encrypted payload, or a call (XEP-0353 propose); and anything that is neither presence nor a
-/// message (an iq is a request the client must answer).
-bool urgent(const Stanza& stanza);
 
 class CsiStream final : public StreamExtension {
 public:

@@ -25,5 +25,6 @@ tests_unit_run_unit_SOURCES += \
 	bench/report.cpp
 tests_unit_run_unit_CPPFLAGS += -I$(top_srcdir)
 
-# Module logic that needs no server: mod_smacks counting.
-tests_unit_run_unit_SOURCES += tests/unit/modules/test_handled_counter.cpp
+# Module logic that needs no server: mod_smacks counting, mod_csi urgency.
+tests_unit_run_unit_SOURCES += tests/unit/modules/test_handled_counter.cpp \
+	tests/unit/modules/test_csi_urgency.cpp
