@@ -41,6 +41,15 @@ void require_quiet(sm_client& client, milliseconds wait, const std::string& why)
     require(!e.has_value(), why + ", but " + (e ? e->to_string() : "") + " arrived");
 }
 
+// Says <inactive/> and waits for a ping's answer, which the server sends after it took the
+// nonza (a stream's elements are handled in order), so what others send next is held.
+void go_inactive(sm_client& client) {
+    client.stream().send("<inactive xmlns='urn:xmpp:csi:0'/>");
+    client.stream().send("<iq type='get' id='csi-ping'><ping xmlns='urn:xmpp:ping'/></iq>");
+    auto pong = client.next_stanza("the ping's answer");
+    require(pong.name == "iq" && pong.attribute("id") == "csi-ping", pong.to_string());
+}
+
 }  // namespace
 
 STARLING_SCENARIO(csi_holds_presence_but_delivers_a_message_at_once) {
@@ -58,7 +67,7 @@ STARLING_SCENARIO(csi_holds_presence_but_delivers_a_message_at_once) {
     strophe_client a2(std::string(alice.jid) + "/laptop", alice.password, server.c2s_port());
     a2.login();
     const std::string to = std::string(bob.jid) + "/phone";
-    b.stream().send("<inactive xmlns='urn:xmpp:csi:0'/>");
+    go_inactive(b);
 
     // Directed presence (no presence module: the router delivers it as it is).
     send(a, "<presence to='" + to + "'><status>one</status></presence>");
@@ -101,7 +110,7 @@ STARLING_SCENARIO(csi_held_stanzas_survive_a_resumption) {
     b.login(bob, "phone");
     const std::string id = b.enable().attribute("id");
     const std::string to = b.jid();
-    b.stream().send("<inactive xmlns='urn:xmpp:csi:0'/>");
+    go_inactive(b);
     strophe_client a(std::string(alice.jid) + "/desk", alice.password, server.c2s_port());
     a.login();
     send(a, "<presence to='" + to + "'><status>held</status></presence>");
@@ -110,7 +119,8 @@ STARLING_SCENARIO(csi_held_stanzas_survive_a_resumption) {
     send(a, "<message type='chat' to='" + to + "' id='m1'><body>while away</body></message>");
     sm_client b2(server.c2s_port());
     b2.login(bob, "phone", false);
-    b2.stream().send("<resume xmlns='urn:xmpp:sm:3' previd='" + id + "' h='0'/>");
+    // bob handled one stanza: the answer to go_inactive's ping.
+    b2.stream().send("<resume xmlns='urn:xmpp:sm:3' previd='" + id + "' h='1'/>");
     require(b2.next_nonza().name == "resumed", "the session did not resume");
     // The message was urgent and flushed the presence into the unacknowledged queue first.
     require_presence(b2.next_stanza("the held presence"), a.bound_jid(), "held");
