@@ -299,6 +299,34 @@ STARLING_SCENARIO(smacks_resumption_timeout_stores_offline) {
     require_stored(b2, "t2", "also while hibernated");
 }
 
+// A message for a full JID whose session timed out goes back to its sender when the user is online
+// elsewhere (the sender can choose another resource); an iq is bounced too, never left unanswered.
+STARLING_SCENARIO(smacks_resumption_timeout_bounces_to_full_jid_when_online_elsewhere) {
+    server_fixture server(options);
+    server.modules = "[disco, ping, offline, {smacks: {resume_timeout: 2s}}]";
+    server.write_config();
+    start_with_accounts(server);
+    strophe_client tablet(std::string(bob.jid) + "/tablet", bob.password, server.c2s_port());
+    come_online(tablet);
+    sm_client b(server.c2s_port());
+    b.login(bob, "phone");
+    b.enable();
+    const std::string full = b.jid();
+    b.cut();
+    strophe_client a(std::string(alice.jid) + "/desk", alice.password, server.c2s_port());
+    a.login();
+    send_chat(a, full, "f1", "for the phone");
+    a.send("<iq type='get' to='" + full + "' id='q1'><query xmlns='jabber:iq:version'/></iq>");
+    auto message = a.wait_for(stanza_named("message", "f1"), "the bounce of f1", seconds(8));
+    require(stanza_attribute(message.get(), "type") == "error" &&
+                stanza_error_condition(message.get()) == "recipient-unavailable",
+            "expected recipient-unavailable: " + stanza_text(message.get()));
+    auto iq = a.wait_for(stanza_named("iq", "q1"), "the bounce of q1", seconds(3));
+    require(stanza_attribute(iq.get(), "type") == "error" &&
+                stanza_error_condition(iq.get()) == "service-unavailable",
+            "expected service-unavailable: " + stanza_text(iq.get()));
+}
+
 STARLING_SCENARIO(smacks_client_that_stops_reading_loses_nothing) {
     server_fixture server(options);
     server.modules = "[disco, ping, offline, {smacks: {max_unacked: 5}}]";
