@@ -68,10 +68,25 @@ void Registry::set_session(const std::string& id, const SessionPtr& session) {
     if (auto it = entries_.find(id); it != entries_.end()) it->second.session = session;
 }
 
-void Registry::remove(const std::string& id, const SmStream* stream) {
+void Registry::remove(const std::string& id, const SmStream* stream, std::uint32_t h) {
     std::lock_guard lock(mutex_);
     auto it = entries_.find(id);
-    if (it != entries_.end() && it->second.stream.lock().get() == stream) entries_.erase(it);
+    if (it == entries_.end() || it->second.stream.lock().get() != stream) return;
+    ended_[id] = {it->second.account, h};
+    ended_order_.push_back(id);
+    entries_.erase(it);
+    if (ended_order_.size() > max_ended) {
+        ended_.erase(ended_order_.front());
+        ended_order_.pop_front();
+    }
+}
+
+std::optional<std::uint32_t> Registry::ended_h(const std::string& id,
+                                               const std::string& account) const {
+    std::lock_guard lock(mutex_);
+    auto it = ended_.find(id);
+    if (it == ended_.end() || it->second.first != account) return std::nullopt;
+    return it->second.second;
 }
 
 SmStream::SmStream(std::shared_ptr<Module> module, ClientStream& stream)
@@ -93,11 +108,18 @@ void SmStream::on_nonza(ClientStream& stream, const xml::Element& element) {
 }
 
 void SmStream::failed(ClientStream& stream, std::string_view condition, bool with_h) {
-    std::string out = "<failed xmlns='urn:xmpp:sm:3'";
+    std::optional<std::uint32_t> h;
     if (with_h) {
         std::lock_guard lock(mutex_);
-        out += " h='" + std::to_string(counter_.h()) + "'";
+        h = counter_.h();
     }
+    failed(stream, condition, h);
+}
+
+void SmStream::failed(ClientStream& stream, std::string_view condition,
+                      std::optional<std::uint32_t> h) {
+    std::string out = "<failed xmlns='urn:xmpp:sm:3'";
+    if (h) out += " h='" + std::to_string(*h) + "'";
     out += "><";
     out += condition;
     out += " xmlns='";
@@ -134,8 +156,14 @@ void SmStream::resume(ClientStream& stream, const xml::Element& element) {
     // Another account's session is refused exactly as an unknown one: nothing about it leaks.
     std::shared_ptr<SmStream> old = entry ? entry->stream.lock() : nullptr;
     SessionPtr old_session = entry ? entry->session.lock() : nullptr;
-    if (!entry || entry->account != stream.account().bare_str() || !old || !old_session)
+    const auto account = stream.account().bare_str();
+    if (!entry || entry->account != account || !old || !old_session) {
+        // A session of this account that ended (timed out) is not resumable, but the client
+        // learns how many of its stanzas were handled.
+        if (auto h = module_->registry.ended_h(std::string(previd), account))
+            return failed(stream, "item-not-found", std::optional<std::uint32_t>(*h));
         return failed(stream, "item-not-found", false);
+    }
     stream.take_over(old_session, [self = shared_from_this(), old, &stream, h = *h](bool ok) {
         // On this stream's thread; the stream outlives the call (it runs it).
         if (!ok) return old->failed(stream, "item-not-found", true);
@@ -348,7 +376,14 @@ bool SmStream::on_connection_lost(ClientStream& stream) {
 void SmStream::on_session_end(ClientStream&) {
     ack_timer_.reset();
     resume_timer_.reset();
-    if (!id_.empty()) module_->registry.remove(id_, this);
+    if (!id_.empty()) {
+        std::uint32_t h;
+        {
+            std::lock_guard lock(mutex_);
+            h = counter_.h();
+        }
+        module_->registry.remove(id_, this, h);
+    }
     dispose_unacked();
     enabled_ = false;
 }

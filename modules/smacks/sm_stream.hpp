@@ -42,12 +42,20 @@ public:
     void put(const std::string& id, Entry entry);
     std::optional<Entry> find(const std::string& id) const;
     void set_session(const std::string& id, const SessionPtr& session);
-    /// Removes `id` if it still belongs to `stream`.
-    void remove(const std::string& id, const SmStream* stream);
+    /// Removes `id` if it still belongs to `stream`, remembering the client's handled count so
+    /// that a late <resume/> learns it in <failed h='…'/> (XEP-0198 §5).
+    void remove(const std::string& id, const SmStream* stream, std::uint32_t h);
+    /// The handled count of an ended session of `account`, if it is still remembered.
+    std::optional<std::uint32_t> ended_h(const std::string& id, const std::string& account) const;
 
 private:
+    // Ended sessions remembered for their h, oldest first, at most this many.
+    static constexpr std::size_t max_ended = 10000;
+
     mutable std::mutex mutex_;
     std::map<std::string, Entry> entries_;
+    std::map<std::string, std::pair<std::string, std::uint32_t>> ended_;  // id -> account, h
+    std::deque<std::string> ended_order_;
 };
 
 /// What the module shares with every stream of its host.
@@ -86,6 +94,7 @@ private:
     void overflowed(ClientStream& stream);
     void dispose_unacked();
     void failed(ClientStream& stream, std::string_view condition, bool with_h);
+    void failed(ClientStream& stream, std::string_view condition, std::optional<std::uint32_t> h);
     /// Runs `fn` on the current stream's thread, unless the state moved meanwhile.
     void on_stream_thread(std::function<void(ClientStream&)> fn);
 

@@ -280,8 +280,11 @@ STARLING_SCENARIO(smacks_resumption_timeout_stores_offline) {
     start_with_accounts(server);
     sm_client b(server.c2s_port());
     b.login(bob, "phone");
-    b.enable();
+    const std::string id = b.enable().attribute("id");
     const std::string full = b.jid();
+    // One stanza of bob's is handled: a late resume learns h='1'.
+    b.stream().send("<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>");
+    require(b.next_stanza("the ping's answer").attribute("id") == "p1", "no ping answer");
     strophe_client a(std::string(alice.jid) + "/desk", alice.password, server.c2s_port());
     a.login();
     // Received, never acknowledged: it is stored too.
@@ -292,6 +295,20 @@ STARLING_SCENARIO(smacks_resumption_timeout_stores_offline) {
     send_chat(a, full, "t2", "also while hibernated");
     settle(a);
     std::this_thread::sleep_for(seconds(4));
+    // Too late to resume; the refusal says how many of bob's stanzas were handled, to bob only.
+    sm_client late(server.c2s_port());
+    late.login(bob, "phone", false);
+    late.stream().send("<resume xmlns='urn:xmpp:sm:3' previd='" + id + "' h='0'/>");
+    auto failed = late.next_nonza();
+    require(failed.name == "failed" && failed.child("item-not-found", ns::stanza_errors) &&
+                failed.attribute("h") == "1",
+            "a resume after the timeout: " + failed.to_string());
+    sm_client other(server.c2s_port());
+    other.login(alice, "x", false);
+    other.stream().send("<resume xmlns='urn:xmpp:sm:3' previd='" + id + "' h='0'/>");
+    auto refused = other.next_nonza();
+    require(refused.name == "failed" && refused.attribute("h").empty(),
+            "another account learnt bob's h: " + refused.to_string());
     strophe_client b2(std::string(bob.jid) + "/tablet", bob.password, server.c2s_port());
     come_online(b2);
     require_stored(b2, "t0", "before the cut");
