@@ -35,7 +35,10 @@ void load(ModuleContext& ctx) {
     ctx.add_timer(period, [&ctx, idle, timeout, &pinged, &in_flight] {
         const auto now = std::chrono::steady_clock::now();
         for (const auto& session : ctx.server().sessions().all()) {
-            if (session->jid().domain() != ctx.domain() || now - session->last_activity() < idle) continue;
+            // A hibernated session (XEP-0198) has no connection to test; its own timeout ends it.
+            if (session->jid().domain() != ctx.domain() || session->hibernated() ||
+                now - session->last_activity() < idle)
+                continue;
             const auto jid = session->jid().str();
             if (!in_flight.insert(jid).second) continue;
             pinged.add();
@@ -47,7 +50,9 @@ void load(ModuleContext& ctx) {
             ctx.send_iq(std::move(iq), timeout, [&ctx, &in_flight, jid, weak](StanzaPtr reply) {
                 ctx.server().post([&in_flight, jid] { in_flight.erase(jid); });
                 if (reply) return;  // any answer, even an error, shows the client is alive
-                if (auto s = weak.lock()) s->close("connection-timeout", "no answer to ping");
+                auto s = weak.lock();
+                // Hibernated meanwhile: the ping waits in its queue, and is no sign of death.
+                if (s && !s->hibernated()) s->close("connection-timeout", "no answer to ping");
             });
         }
     });

@@ -23,6 +23,9 @@ public:
     virtual void deliver(StanzaPtr stanza) = 0;
     /// Ends the stream with this stream error condition; callable from any thread.
     virtual void close(std::string_view condition, std::string_view text = {}) = 0;
+    /// True while the session waits, with no connection, to be resumed (XEP-0198): there is no
+    /// client to ping, and its stanzas are queued.
+    virtual bool hibernated() const { return false; }
     /// When the client last sent anything (for idle pings and XEP-0012).
     virtual std::chrono::steady_clock::time_point last_activity() const = 0;
     /// The peer address, for logs and `starlingctl sessions`.

@@ -36,6 +36,7 @@ public:
     void deliver(StanzaPtr stanza) override;
     void close(std::string_view condition, std::string_view text = {}) override;
     std::chrono::steady_clock::time_point last_activity() const override;
+    bool hibernated() const override { return hibernated_.load(std::memory_order_relaxed); }
     std::string peer() const override { return peer_; }
     std::string security() const override;
 
@@ -163,6 +164,7 @@ private:
 
     // In order; empty for a stream that sent no nonza, which then pays for none of this.
     std::vector<Extension> extensions_;
+    std::atomic<bool> hibernated_{false};     // state_ == hibernated, for other threads
     bool handed_over_ = false;                // resumed elsewhere: this object only forwards
     std::shared_ptr<C2sSession> forward_to_;  // the stream that resumed this session
 };

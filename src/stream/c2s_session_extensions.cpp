@@ -80,6 +80,7 @@ bool C2sSession::keep_after_connection_lost() {
 
 void C2sSession::hibernate() {
     state_ = State::hibernated;
+    hibernated_.store(true, std::memory_order_relaxed);
     preauth_timer_.cancel();
     socket_.close();
     // What the core still queued was either tracked by an extension, which resends it after a
@@ -102,6 +103,7 @@ void C2sSession::hibernate() {
 void C2sSession::end_session(std::string_view reason) {
     if (state_ != State::hibernated) return stream_error(reason);
     spdlog::info("c2s {}: hibernated {} ended ({})", peer_, jid_.str(), reason);
+    hibernated_.store(false, std::memory_order_relaxed);
     end_bound_session(reason);
 }
 
@@ -155,6 +157,7 @@ void C2sSession::hand_over(std::shared_ptr<C2sSession> to, std::function<void(bo
         // XEP-0198 §5: the old stream learns it was replaced.
         stream_error("conflict", "the session was resumed on another connection");
     } else {
+        hibernated_.store(false, std::memory_order_relaxed);
         end_bound_session("resumed");
     }
     // Posted before anything forwarded from here, so the new stream is bound first.
