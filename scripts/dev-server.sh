@@ -39,7 +39,8 @@ storage:
   path: $dev/starling.db
 module_path: $root/build/modules/.libs
 schema_path: $root/schemas
-modules: [disco, ping, version, time, roster, presence, last, offline, vcard, private, blocking]
+modules: [disco, ping, version, time, roster, presence, last, offline, vcard, private, blocking,
+          smacks, csi, carbons, mam, pep]
 log: {level: info, file: ""}
 control_socket: $dev/starling.sock
 YAML

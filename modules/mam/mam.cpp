@@ -81,6 +81,8 @@ public:
         switch (archive ? prefs_.decide(user, peer) : waiting(user)) {
             case Decision::unknown:
                 hold(ev, user, [this, ev] {
+                    // The sender's XEP-0198 receipt follows the stanza to where it ends.
+                    ReceiptScope scope(ev.receipt);
                     ctx_.server().router().route_from_client(ev.host, ev.origin, ev.stanza);
                 });
                 return Verdict::handled;
@@ -123,7 +125,10 @@ public:
         const Jid& peer = ev.stanza->from();
         switch (archive ? prefs_.decide(user, peer) : waiting(user)) {
             case Decision::unknown:
-                hold(ev, user, [this, ev] { ctx_.server().router().route(ev.origin, ev.stanza); });
+                hold(ev, user, [this, ev] {
+                    ReceiptScope scope(ev.receipt);
+                    ctx_.server().router().route(ev.origin, ev.stanza);
+                });
                 return Verdict::handled;
             case Decision::skip:
                 return Verdict::pass;

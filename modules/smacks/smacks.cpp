@@ -31,7 +31,8 @@ void load(ModuleContext& ctx) {
     auto module = std::shared_ptr<smacks::Module>(new smacks::Module{
         ctx.server(), ctx.host(),
         smacks::Settings{opts.get_int("resume_timeout"), opts.get_int("ack_timeout"),
-                         static_cast<std::size_t>(opts.get_int("max_unacked"))}});
+                         static_cast<std::size_t>(opts.get_int("max_unacked"))},
+        smacks::Registry{}});
     ctx.own(module);
     ctx.add_stream_feature(*xml::make_element("sm", smacks::ns_sm));
     // Last in the chain: it counts what is actually written to the client, after client state

@@ -4,6 +4,7 @@
 // nothing of the message's content; disable stops them; an app server's refusal disables the
 // registration. The messages themselves are still stored offline and delivered at next login.
 #include "scripted_component.hpp"
+#include "sm_client.hpp"
 #include "stanza_matchers.hpp"
 #include "strophe_client.hpp"
 #include "test_accounts.hpp"
@@ -324,6 +325,55 @@ STARLING_SCENARIO(push_kept_while_app_server_is_down) {
     send_chat(a, "k-2", "while up plaintext");
     answer(component, expect_publish(component, "node-k", "2", a.bound_jid()));
     bob_gets_stored(server, {{"k-1", "while down plaintext"}, {"k-2", "while up plaintext"}});
+}
+
+// XEP-0357 §3 with XEP-0198: a session whose connection was lost waits to be resumed, and a
+// message queued for it wakes the device; once resumed, the client gets the message itself.
+STARLING_SCENARIO(push_wakes_a_hibernated_session) {
+    server_fixture server(options);
+    server.modules = "[disco, ping, offline, smacks, push]";
+    server.write_config();
+    const auto port = add_component_listener(server, app_server, app_secret);
+    start_with_accounts(server);
+    scripted_component component(port);
+    component.connect(app_server, app_secret);
+
+    auto b = std::make_unique<sm_client>(server.c2s_port());
+    b->login(bob, "phone");
+    b->stream().send(std::string("<iq type='set' id='en'><enable xmlns='urn:xmpp:push:0' jid='") +
+                     app_server + "' node='bob-sm-node'/></iq>");
+    auto enabled = b->next_stanza("the enable result");
+    require(enabled.attribute("id") == "en" && enabled.attribute("type") == "result",
+            "push enable failed: " + enabled.to_string());
+    const std::string previd = b->enable().attribute("id");
+    const std::string full = b->jid();
+    // Online: a message goes to the session and wakes nobody.
+    strophe_client a(std::string(alice.jid) + "/desk", alice.password, server.c2s_port());
+    a.login();
+    a.send("<message type='chat' to='" + full + "' id='live'><body>live words</body></message>");
+    flush(a, "flush-live");
+    require(body_of(b->next_stanza("the live message")) == "live words",
+            "the live message did not arrive");
+    component.expect_nothing(std::chrono::milliseconds(300), "a push for an online session");
+
+    b->cut();
+    // The server sees the connection go (EOF) and hibernates the session; a message for it then
+    // waits in its queue and is pushed, as a summary with no content.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    a.send("<message type='chat' to='" + full +
+           "' id='asleep'><body>plaintext while asleep</body></message>");
+    flush(a, "flush-asleep");
+    answer(component, expect_publish(component, "bob-sm-node", "1", a.bound_jid()));
+    component.expect_nothing(std::chrono::milliseconds(300), "more than one publish");
+
+    sm_client b2(server.c2s_port());
+    b2.login(bob, "phone", false);
+    b2.stream().send("<resume xmlns='urn:xmpp:sm:3' previd='" + previd + "' h='1'/>");
+    auto resumed = b2.next_nonza();
+    require(resumed.name == "resumed", "expected <resumed/>, got " + resumed.to_string());
+    auto message = b2.next_stanza("the message queued while asleep");
+    require(message.attribute("id") == "asleep" && body_of(message) == "plaintext while asleep",
+            "expected the queued message after resuming, got " + message.to_string());
 }
 
 }  // namespace starling::scenarios
