@@ -59,8 +59,8 @@ void query(const PepPtr& pep, const SessionPtr& session, const std::string& key,
 
 }  // namespace
 
-void add_caps_hooks(const PepPtr& pep) {
-    pep->ctx.hook(
+void add_caps_hooks(ModuleContext& ctx, const PepPtr& pep) {
+    ctx.hook(
         events::presence_out,
         [pep](StanzaEvent& ev) {
             if (!ev.origin) return Verdict::pass;
@@ -91,7 +91,7 @@ void add_caps_hooks(const PepPtr& pep) {
             return Verdict::pass;
         },
         50);
-    pep->ctx.hook_session(events::session_closed, [pep](SessionEvent& ev) {
+    ctx.hook_session(events::session_closed, [pep](SessionEvent& ev) {
         pep->caps.forget(ev.session->jid().str());
         return Verdict::pass;
     });

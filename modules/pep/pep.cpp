@@ -138,11 +138,11 @@ void load(ModuleContext& ctx) {
     ctx.add_feature(ns_prekeys);
     // XEP-0163 §6.1: the server shows it offers PEP with this identity on its own JID too.
     ctx.add_identity("pubsub", "pep");
-    add_publish_handlers(pep);
-    add_owner_handlers(pep);
-    add_claim_handler(pep);
-    add_disco_handlers(pep);
-    add_caps_hooks(pep);
+    add_publish_handlers(ctx, pep);
+    add_owner_handlers(ctx, pep);
+    add_claim_handler(ctx, pep);
+    add_disco_handlers(ctx, pep);
+    add_caps_hooks(ctx, pep);
 }
 
 // Loaded after disco: this module answers disco of accounts, with the PEP identity and nodes.

@@ -19,6 +19,8 @@ namespace starling::pep {
 
 inline constexpr const char* ns_prekeys = "urn:xmpp:starling:prekeys:0";
 
+// Database callbacks and iq replies hold the Pep by shared_ptr and may run after the module was
+// unloaded (a reload meanwhile), so it keeps a ModuleLink, never the ModuleContext.
 struct Pep {
     explicit Pep(ModuleContext& context)
         : ctx(context),
@@ -29,7 +31,7 @@ struct Pep {
           max_payload_bytes(context.options().get_int("max_payload_bytes")),
           prekeys_low_water(context.options().get_int("prekeys_low_water")) {}
 
-    ModuleContext& ctx;
+    ModuleLink ctx;
     storage::PubsubStore nodes;
     storage::PrekeyStore prekeys;
     storage::RosterStore roster;
@@ -88,10 +90,10 @@ void send_last_items(const PepPtr& pep, const SessionPtr& session,
 /// A notification message <message from=owner to=jid type=headline><event/></message>.
 StanzaPtr event_message(const std::string& from, const std::string& to, const xml::Element& event);
 
-void add_publish_handlers(const PepPtr& pep);
-void add_owner_handlers(const PepPtr& pep);
-void add_claim_handler(const PepPtr& pep);
-void add_disco_handlers(const PepPtr& pep);
-void add_caps_hooks(const PepPtr& pep);
+void add_publish_handlers(ModuleContext& ctx, const PepPtr& pep);
+void add_owner_handlers(ModuleContext& ctx, const PepPtr& pep);
+void add_claim_handler(ModuleContext& ctx, const PepPtr& pep);
+void add_disco_handlers(ModuleContext& ctx, const PepPtr& pep);
+void add_caps_hooks(ModuleContext& ctx, const PepPtr& pep);
 
 }  // namespace starling::pep

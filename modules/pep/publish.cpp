@@ -276,8 +276,8 @@ void retrieve(const PepPtr& pep, StanzaEvent& ev, const xml::Element& request) {
 
 }  // namespace
 
-void add_publish_handlers(const PepPtr& pep) {
-    pep->ctx.iq_handler(IqTarget::account, "set", ns_pubsub, [pep](StanzaEvent& ev) {
+void add_publish_handlers(ModuleContext& ctx, const PepPtr& pep) {
+    ctx.iq_handler(IqTarget::account, "set", ns_pubsub, [pep](StanzaEvent& ev) {
         const xml::Element& pubsub = *ev.stanza->element().first_child_element();
         const xml::Element* request = pubsub.first_child_element();
         if (request == nullptr) return pep->ctx.reply_error(ev, "modify", "bad-request");
@@ -288,7 +288,7 @@ void add_publish_handlers(const PepPtr& pep) {
         reply_pubsub_error(*pep, ev, "cancel", "feature-not-implemented", "unsupported", "feature",
                            request->name() == "subscribe" ? "subscribe" : request->name());
     });
-    pep->ctx.iq_handler(IqTarget::account, "get", ns_pubsub, [pep](StanzaEvent& ev) {
+    ctx.iq_handler(IqTarget::account, "get", ns_pubsub, [pep](StanzaEvent& ev) {
         const xml::Element& pubsub = *ev.stanza->element().first_child_element();
         const xml::Element* request = pubsub.first_child_element();
         if (request == nullptr) return pep->ctx.reply_error(ev, "modify", "bad-request");

@@ -46,11 +46,14 @@ std::int64_t now_seconds() {
         .count();
 }
 
+// Database callbacks and app servers' replies hold the Push by shared_ptr, so that one that
+// comes after the module was unloaded (a reload meanwhile) still answers the client and still
+// disables a refused registration; the Push keeps a ModuleLink, never the ModuleContext.
 class Push : public std::enable_shared_from_this<Push> {
 public:
     Push(ModuleContext& ctx, std::int64_t max_registrations, std::int64_t publish_timeout)
         : ctx_(ctx),
-          store_(ctx.open_store<PushStore>()),
+          store_(ctx.database()),
           max_registrations_(max_registrations),
           publish_timeout_(std::chrono::seconds(publish_timeout)) {}
 
@@ -101,13 +104,10 @@ private:
         }
         const Jid user = ev.stanza->from().bare();
         PushRegistration registration{service->str(), node, form_text, now_seconds()};
-        // Weak, like every callback here: a module unloaded meanwhile takes its context along.
-        std::weak_ptr<Push> weak = shared_from_this();
         store_.list(
             user.domain(), user.local(),
-            [weak, ev, user, registration](bool ok, std::vector<PushRegistration> list) {
-                auto self = weak.lock();
-                if (!self) return;
+            [self = shared_from_this(), ev, user, registration](
+                bool ok, std::vector<PushRegistration> list) {
                 if (!ok) return self->ctx_.reply_error(ev, "wait", "internal-server-error");
                 const bool known = std::any_of(list.begin(), list.end(), [&](auto& r) {
                     return r.service == registration.service && r.node == registration.node;
@@ -117,9 +117,7 @@ private:
                                                   "too many push registrations");
                 self->store_.enable(
                     user.domain(), user.local(), registration,
-                    [weak, ev, user, registration](storage::Result r) {
-                        auto self = weak.lock();
-                        if (!self) return;
+                    [self, ev, user, registration](storage::Result r) {
                         if (!r.ok)
                             return self->ctx_.reply_error(ev, "wait", "internal-server-error");
                         self->changed(user);
@@ -139,11 +137,9 @@ private:
         std::optional<std::string> node;
         if (command.has_attr("node")) node = std::string(command.attr("node"));
         const Jid user = ev.stanza->from().bare();
-        std::weak_ptr<Push> weak = shared_from_this();
         store_.disable(user.domain(), user.local(), service->str(), node,
-                       [weak, ev, user, service = service->str()](storage::Result r) {
-                           auto self = weak.lock();
-                           if (!self) return;
+                       [self = shared_from_this(), ev, user,
+                        service = service->str()](storage::Result r) {
                            if (!r.ok)
                                return self->ctx_.reply_error(ev, "wait", "internal-server-error");
                            self->changed(user);
@@ -171,12 +167,10 @@ private:
             for (const auto& registration : *cached) publish(user, registration, summary);
             return;
         }
-        std::weak_ptr<Push> weak = shared_from_this();
         store_.list(user.domain(), user.local(),
-                    [weak, user, summary, generation](bool ok,
-                                                      std::vector<PushRegistration> registrations) {
-                        auto self = weak.lock();
-                        if (!self || !ok) return;
+                    [self = shared_from_this(), user, summary, generation](
+                        bool ok, std::vector<PushRegistration> registrations) {
+                        if (!ok) return;
                         self->remember(user, generation, registrations);
                         for (const auto& registration : registrations)
                             self->publish(user, registration, summary);
@@ -209,18 +203,17 @@ private:
             options = storage::parse_stored_xml(registration.options, "");
         auto iq = make_publish(user.str(), registration.service, registration.node, summary,
                                options.get());
-        std::weak_ptr<Push> weak = shared_from_this();
-        ctx_.send_iq(std::move(iq), publish_timeout_, [weak, user, registration](StanzaPtr reply) {
-            auto self = weak.lock();
-            if (!self) return;
-            if (!reply) {
-                self->ctx_.log().info("push to {} node {} for {}: no answer", registration.service,
-                                      registration.node, user.str());
-                return;
-            }
-            if (reply->type() != "error") return;
-            self->on_error(user, registration, *reply);
-        });
+        ctx_.send_iq(std::move(iq), publish_timeout_,
+                     [self = shared_from_this(), user, registration](StanzaPtr reply) {
+                         if (!reply) {
+                             self->ctx_.log().info("push to {} node {} for {}: no answer",
+                                                   registration.service, registration.node,
+                                                   user.str());
+                             return;
+                         }
+                         if (reply->type() != "error") return;
+                         self->on_error(user, registration, *reply);
+                     });
     }
 
     void on_error(const Jid& user, const PushRegistration& registration, const Stanza& reply) {
@@ -235,15 +228,12 @@ private:
         // Forgotten at once, so the next message reads the registrations again (after the
         // delete, on the one database connection), and again once the delete is committed.
         changed(user);
-        std::weak_ptr<Push> weak = shared_from_this();
         store_.disable(user.domain(), user.local(), registration.service, registration.node,
-                       [weak, user](storage::Result) {
-                           if (auto self = weak.lock()) self->changed(user);
-                       });
+                       [self = shared_from_this(), user](storage::Result) { self->changed(user); });
     }
 
-    ModuleContext& ctx_;
-    PushStore& store_;
+    ModuleLink ctx_;
+    PushStore store_;
     std::int64_t max_registrations_;
     std::chrono::milliseconds publish_timeout_;
     // What the module keeps about a user who is away (an entry from the first message pushed
