@@ -62,6 +62,15 @@ private:
     std::array<Shard, 16> shards_;
 };
 
+// A session's choice lasts as long as the session (XEP-0280 §4), and a reload keeps sessions:
+// so the choices belong to the process, not to one instance of the module (whose own() state
+// a reload drops), or every client would silently stop getting carbons at the next reload.
+// Keys are full JIDs, so the hosts share it safely; session_closed removes an entry.
+EnabledResources& enabled_resources() {
+    static EnabledResources enabled;
+    return enabled;
+}
+
 bool has_child(const Stanza& stanza, std::string_view name, std::string_view xmlns) {
     return stanza.element().child(name, xmlns) != nullptr;
 }
@@ -86,7 +95,8 @@ bool eligible(const Stanza& stanza) {
 
 class Carbons {
 public:
-    explicit Carbons(ModuleContext& ctx) : ctx_(ctx), copies_(ctx.metric("copies")) {}
+    explicit Carbons(ModuleContext& ctx)
+        : ctx_(ctx), copies_(ctx.metric("copies")), enabled_(enabled_resources()) {}
 
     void toggle(StanzaEvent& ev) {
         if (!ev.origin || !to_own_account(*ev.stanza))
@@ -184,7 +194,7 @@ private:
 
     ModuleContext& ctx_;
     Counter& copies_;
-    EnabledResources enabled_;
+    EnabledResources& enabled_;
 };
 
 void load(ModuleContext& ctx) {
