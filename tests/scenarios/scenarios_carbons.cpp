@@ -276,8 +276,8 @@ STARLING_SCENARIO(carbons_survive_reload) {
     require_stanza(copy.get(),
                    carbon("received", phone.bound_jid(),
                           inner_message(b.bound_jid(), desk.bound_jid(), "r1",
-                                        "<body>r1</body><stanza-id by='" + a_bare + "' id='" +
-                                            sid + "' xmlns='urn:xmpp:sid:0'/>")),
+                                        "<body>r1</body><stanza-id by='" + a_bare + "' id='" + sid +
+                                            "' xmlns='urn:xmpp:sid:0'/>")),
                    "the received carbon of r1 after the reload");
     // The desk's first message since the reload is r1 itself: it got no copy of s1.
     b.send("<message type='chat' to='" + phone.bound_jid() + "' id='r2'><body>r2</body></message>");
