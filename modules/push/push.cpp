@@ -10,6 +10,7 @@
 // app server's reply (or its absence) comes back to this module; an error that says the app
 // server refuses the node disables that registration.
 
+#include "away_users.hpp"
 #include "core/module.hpp"
 #include "core/server.hpp"
 #include "notification.hpp"
@@ -18,9 +19,7 @@
 #include "xml/serializer.hpp"
 
 #include <chrono>
-#include <mutex>
 #include <optional>
-#include <unordered_map>
 
 namespace {
 
@@ -39,6 +38,9 @@ std::vector<OptionSpec> options() {
          "registration"},
     };
 }
+
+// A user away without registrations, whom no message concerned this long, leaves memory.
+constexpr auto idle_away = std::chrono::minutes(5);
 
 std::int64_t now_seconds() {
     return std::chrono::duration_cast<std::chrono::seconds>(
@@ -80,10 +82,9 @@ public:
     }
 
     // The user is back (a first presence, or a resumed session): the next push counts from one.
-    void online(const SessionEvent& ev) {
-        std::lock_guard lock(mutex_);
-        away_.erase(ev.session->jid().bare_str());
-    }
+    void online(const SessionEvent& ev) { away_.back(ev.session->jid().bare_str()); }
+
+    void sweep() { away_.sweep(AwayUsers::Clock::now() - idle_away); }
 
 private:
     void enable(StanzaEvent& ev, const xml::Element& command) {
@@ -153,49 +154,26 @@ private:
         const Jid user = message.to().bare();
         Summary summary;
         summary.last_sender = message.from().str();
-        std::optional<std::vector<PushRegistration>> cached;
-        std::uint64_t generation = 0;
-        {
-            std::lock_guard lock(mutex_);
-            auto [it, created] = away_.try_emplace(user.str());
-            if (created) it->second.generation = ++generations_;
-            summary.message_count = ++it->second.pushed;
-            cached = it->second.registrations;
-            generation = it->second.generation;
-        }
-        if (cached) {
-            for (const auto& registration : *cached) publish(user, registration, summary);
+        auto noted = away_.note_message(user.str());
+        summary.message_count = noted.count;
+        const auto generation = noted.generation;
+        if (noted.registrations) {
+            for (const auto& registration : *noted.registrations)
+                publish(user, registration, summary);
             return;
         }
         store_.list(user.domain(), user.local(),
                     [self = shared_from_this(), user, summary, generation](
                         bool ok, std::vector<PushRegistration> registrations) {
                         if (!ok) return;
-                        self->remember(user, generation, registrations);
+                        self->away_.remember(user.str(), generation, registrations);
                         for (const auto& registration : registrations)
                             self->publish(user, registration, summary);
                     });
     }
 
-    // Most offline messages are for users without push: once read, a user's registrations are
-    // kept until the user comes back or they change, so that only the first message of an
-    // absence asks the database. A read that a change overtook is not kept.
-    void remember(const Jid& user, std::uint64_t generation,
-                  const std::vector<PushRegistration>& registrations) {
-        std::lock_guard lock(mutex_);
-        const auto it = away_.find(user.str());
-        if (it != away_.end() && it->second.generation == generation)
-            it->second.registrations = registrations;
-    }
-
     // Called once a change to the user's registrations is committed.
-    void changed(const Jid& user) {
-        std::lock_guard lock(mutex_);
-        const auto it = away_.find(user.str());
-        if (it == away_.end()) return;
-        it->second.generation = ++generations_;
-        it->second.registrations.reset();
-    }
+    void changed(const Jid& user) { away_.changed(user.str()); }
 
     void publish(const Jid& user, const PushRegistration& registration, const Summary& summary) {
         xml::ElementPtr options;
@@ -236,17 +214,7 @@ private:
     PushStore store_;
     std::int64_t max_registrations_;
     std::chrono::milliseconds publish_timeout_;
-    // What the module keeps about a user who is away (an entry from the first message pushed
-    // while away until the user's next session): offline hooks run on the database thread,
-    // the others on I/O threads, hence the lock.
-    struct Away {
-        std::int64_t pushed = 0;       // messages since the user was last online
-        std::uint64_t generation = 0;  // changes when the registrations change
-        std::optional<std::vector<PushRegistration>> registrations;  // once read
-    };
-    std::mutex mutex_;
-    std::unordered_map<std::string, Away> away_;  // by bare JID
-    std::uint64_t generations_ = 0;
+    AwayUsers away_;
 };
 
 void load(ModuleContext& ctx) {
@@ -267,6 +235,7 @@ void load(ModuleContext& ctx) {
             push->online(ev);
             return Verdict::pass;
         });
+    ctx.add_timer(std::chrono::minutes(1), [push] { push->sweep(); });
 }
 
 }  // namespace
