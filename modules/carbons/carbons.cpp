@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <array>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <unordered_map>
@@ -29,32 +30,44 @@ constexpr const char* ns_hints = "urn:xmpp:hints";
 constexpr const char* ns_muc_user = "http://jabber.org/protocol/muc#user";
 
 // The resources that enabled carbons, by bare JID; sharded so that no single mutex sits on the
-// path of every message.
+// path of every message. A user's set is replaced, never changed in place, so that a message
+// takes it with a reference count instead of copying it (most clients enable carbons, so this
+// runs for most messages).
 class EnabledResources {
 public:
+    using Resources = std::shared_ptr<const std::set<std::string>>;
+
     void set(const Jid& full, bool enabled) {
         auto& shard = shard_of(full.bare_str());
         std::lock_guard lock(shard.mutex);
-        auto& resources = shard.users[full.bare_str()];
+        auto found = shard.users.find(full.bare_str());
+        const bool listed = found != shard.users.end() && found->second->count(full.resource());
+        if (listed == enabled) return;
+        auto resources = found == shard.users.end()
+                             ? std::make_shared<std::set<std::string>>()
+                             : std::make_shared<std::set<std::string>>(*found->second);
         if (enabled)
-            resources.insert(full.resource());
+            resources->insert(full.resource());
         else
-            resources.erase(full.resource());
-        if (resources.empty()) shard.users.erase(full.bare_str());
+            resources->erase(full.resource());
+        if (resources->empty())
+            shard.users.erase(found);
+        else
+            shard.users[full.bare_str()] = std::move(resources);
     }
 
-    /// The user's resources with carbons enabled (empty for most users: one lookup).
-    std::set<std::string> of(const Jid& bare) {
+    /// The user's resources with carbons enabled; null for most users (one lookup).
+    Resources of(const Jid& bare) {
         auto& shard = shard_of(bare.str());
         std::lock_guard lock(shard.mutex);
         auto found = shard.users.find(bare.str());
-        return found == shard.users.end() ? std::set<std::string>{} : found->second;
+        return found == shard.users.end() ? nullptr : found->second;
     }
 
 private:
     struct Shard {
         std::mutex mutex;
-        std::unordered_map<std::string, std::set<std::string>> users;
+        std::unordered_map<std::string, Resources> users;
     };
     Shard& shard_of(const std::string& key) {
         return shards_[std::hash<std::string>{}(key) % shards_.size()];
@@ -116,7 +129,10 @@ public:
         const Jid& to = ev.stanza->to();
         // A message to the user's own account reaches its resources as received copies.
         if (to.empty() || to.bare() == from.bare()) return Verdict::pass;
-        copy_to(from.bare(), "sent", *ev.stanza,
+        const Jid user = from.bare();
+        const auto enabled = enabled_.of(user);
+        if (!enabled) return Verdict::pass;
+        copy_to(user, *enabled, "sent", *ev.stanza,
                 [&from](const Session& s) { return s.jid() == from; });
         return Verdict::pass;
     }
@@ -133,7 +149,8 @@ public:
         }
         if (!eligible(*ev.stanza)) return Verdict::pass;
         const Jid user = ev.stanza->to().bare();
-        if (enabled_.of(user).empty()) return Verdict::pass;
+        const auto enabled = enabled_.of(user);
+        if (!enabled) return Verdict::pass;
         auto& sessions = ctx_.server().sessions();
         std::vector<SessionPtr> originals;
         if (full) {
@@ -147,7 +164,7 @@ public:
         if (originals.empty()) originals = bare_recipients(sessions.resources(user));
         // A note to oneself is not copied back to the resource that sent it.
         const Jid& sender = ev.stanza->from();
-        copy_to(user, "received", *ev.stanza, [&originals, &sender](const Session& s) {
+        copy_to(user, *enabled, "received", *ev.stanza, [&originals, &sender](const Session& s) {
             return s.jid() == sender ||
                    std::any_of(originals.begin(), originals.end(),
                                [&s](const SessionPtr& o) { return o.get() == &s; });
@@ -172,12 +189,11 @@ private:
         return sessions;
     }
 
-    // Wraps `message` in <`kind`><forwarded/></`kind`> for each carbons-enabled resource of
-    // `user` that `skip` does not name.
+    // Wraps `message` in <`kind`><forwarded/></`kind`> for each resource of `user` in `enabled`
+    // (those with carbons) that `skip` does not name.
     template <typename Skip>
-    void copy_to(const Jid& user, const char* kind, const Stanza& message, Skip skip) {
-        const auto enabled = enabled_.of(user);
-        if (enabled.empty()) return;
+    void copy_to(const Jid& user, const std::set<std::string>& enabled, const char* kind,
+                 const Stanza& message, Skip skip) {
         for (const auto& session : ctx_.server().sessions().resources(user)) {
             if (!enabled.contains(session->jid().resource()) || skip(*session)) continue;
             auto wrapper = xml::make_element("message", std::string(ns_client));
