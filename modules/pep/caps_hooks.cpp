@@ -34,9 +34,15 @@ void query(const PepPtr& pep, const SessionPtr& session, const std::string& key,
                                  ? reply->element().child("query", ns_disco_info)
                                  : nullptr;
                          if (result == nullptr) {
-                             // No answer: nobody learns the features now; the next presence asks
-                             // again.
-                             pep->caps.take_waiting(key);
+                             // No answer (or an error): nobody learns the features now, and the
+                             // waiting resources forget the key, so that their next presence with
+                             // it asks again instead of passing as an unchanged presence.
+                             for (const auto& waiting : pep->caps.take_waiting(key)) {
+                                 const std::string jid = waiting->jid().str();
+                                 if (pep->caps.session_key(jid) == key &&
+                                     !pep->caps.session_features(jid))
+                                     pep->caps.forget(jid);
+                             }
                              return;
                          }
                          const auto computed = caps_ver(*result, hash);

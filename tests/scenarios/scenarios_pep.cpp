@@ -455,4 +455,47 @@ STARLING_SCENARIO(pep_configure_purge_delete) {
                    iq_error("", a_desk, "cancel", "item-not-found"), "delete of a missing node");
 }
 
+// XEP-0115: a disco#info of the caps that fails (here an error; a timeout alike) teaches the
+// server nothing, and the resource's next presence with the same caps must ask again rather than
+// pass as an unchanged presence: else the resource never gets a notification all session.
+STARLING_SCENARIO(pep_caps_query_asked_again_after_a_failed_one) {
+    server_fixture server(options);
+    start_pep(server);
+    strophe_client a(a_desk, alice.password, server.c2s_port());
+    strophe_client b(b_phone, bob.password, server.c2s_port());
+    a.login();
+    b.login();
+    go_online(a);
+    go_online(b);
+    subscribe(b, b_bare, a, a_bare);
+    publish(a, "p0", ns_tune, "t0", tune2);
+    b.send("<presence type='unavailable'/>");
+    run_strophe_for(std::chrono::milliseconds(200));
+
+    caps_profile caps{"Conversations",
+                      {"http://jabber.org/protocol/caps", "http://jabber.org/protocol/disco#info",
+                       "http://jabber.org/protocol/tune+notify"}};
+    const std::string c = "<c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='" +
+                          caps.node + "' ver='" + caps.ver() + "'/>";
+    b.send("<presence>" + c + "</presence>");
+    auto first = b.wait_for(is_disco_query, "the server's first disco#info of the caps");
+    b.send("<iq type='error' to='example.test' id='" + stanza_attribute(first.get(), "id") +
+           "'><error type='wait'><resource-constraint xmlns='" + std::string(ns::stanza_errors) +
+           "'/></error></iq>");
+    run_strophe_for(std::chrono::milliseconds(300));
+    // The same caps again, in a presence update: asked again, and answered this time.
+    online_with_caps(b, caps);
+    require_stanza(b.wait_for(event_for(ns_tune), "the last published item").get(),
+                   "<message from='" + a_bare + "' to='" + b_phone +
+                       "' type='headline'><event xmlns='" + ns_event + "'><items node='" + ns_tune +
+                       "'>" + item("t0", tune2) + "</items></event></message>",
+                   "the last item once the caps are verified");
+    publish(a, "p1", ns_tune, "t1", tune);
+    require_stanza(b.wait_for(event_for(ns_tune), "the notification").get(),
+                   "<message from='" + a_bare + "' to='" + b_phone +
+                       "' type='headline'><event xmlns='" + ns_event + "'><items node='" + ns_tune +
+                       "'>" + item("t1", tune) + "</items></event></message>",
+                   "the notification of a publish");
+}
+
 }  // namespace starling::scenarios
