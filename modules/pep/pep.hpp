@@ -29,6 +29,7 @@ struct Pep {
           roster(context.database()),
           max_items_limit(context.options().get_int("max_items")),
           max_payload_bytes(context.options().get_int("max_payload_bytes")),
+          max_nodes(context.options().get_int("max_nodes")),
           prekeys_low_water(context.options().get_int("prekeys_low_water")) {}
 
     ModuleLink ctx;
@@ -37,6 +38,7 @@ struct Pep {
     storage::RosterStore roster;
     std::int64_t max_items_limit;
     std::int64_t max_payload_bytes;
+    std::int64_t max_nodes;
     std::int64_t prekeys_low_water;
     CapsCache caps;
 };
@@ -66,6 +68,10 @@ struct Viewer {
 };
 enum class Access { allowed, presence_required, closed };
 Access access(const Viewer& viewer, const std::string& node, const NodeConfig& config);
+/// Runs `then` when the owner may have one more node (fewer than max_nodes); otherwise answers
+/// <not-allowed/> with <max-nodes-exceeded/>, or the database's error.
+void with_room_for_a_node(const PepPtr& pep, const StanzaEvent& ev, const Owner& owner,
+                          std::function<void()> then);
 /// Looks up the viewer (two reads unless it is the owner); `done(ok, viewer)`.
 void find_viewer(const PepPtr& pep, const Owner& owner, const Jid& requester,
                  std::function<void(bool ok, Viewer)> done);

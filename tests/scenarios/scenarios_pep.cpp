@@ -498,4 +498,38 @@ STARLING_SCENARIO(pep_caps_query_asked_again_after_a_failed_one) {
                    "the notification of a publish");
 }
 
+// An account cannot grow its nodes without end: past max_nodes a create, or a publish that would
+// auto-create, gets <not-allowed/> with <max-nodes-exceeded/>; publishing to a node it has still
+// works, and deleting one makes room again.
+STARLING_SCENARIO(pep_max_nodes_per_account) {
+    server_fixture server(options);
+    server.modules = "[disco, ping, roster, presence, offline, {pep: {max_nodes: 2}}]";
+    server.write_config();
+    start_with_accounts(server);
+    strophe_client a(a_desk, alice.password, server.c2s_port());
+    a.login();
+    const std::string refused = iq_error("", a_desk, "cancel", "not-allowed", "max-nodes-exceeded");
+    publish(a, "p1", "urn:example:n1", "i1", note(1));
+    publish(a, "p2", "urn:example:n2", "i2", note(2));
+    require_stanza(a.request(publish_iq("p3", "urn:example:n3", "i3", note(3)), "p3").get(),
+                   refused, "a publish that would make a third node");
+    auto create = [&a](const std::string& id, const std::string& node) {
+        return a.request("<iq type='set' id='" + id + "'><pubsub xmlns='" + std::string(ns_pubsub) +
+                             "'><create node='" + node + "'/></pubsub></iq>",
+                         id);
+    };
+    require_stanza(create("c3", "urn:example:n3").get(), refused, "creating a third node");
+    publish(a, "p4", "urn:example:n1", "i4", note(4));  // an existing node takes items as before
+    require(
+        fetch(a, "f3", "", "urn:example:n3") == iq_error("", a_desk, "cancel", "item-not-found"),
+        "the refused node was not made");
+    require_stanza(a.request("<iq type='set' id='d1'><pubsub xmlns='" + std::string(ns_owner) +
+                                 "'><delete node='urn:example:n2'/></pubsub></iq>",
+                             "d1")
+                       .get(),
+                   "<iq to='" + a_desk + "' type='result'/>", "deleting a node");
+    require_stanza(create("c4", "urn:example:n3").get(), "<iq to='" + a_desk + "' type='result'/>",
+                   "a create once a node was deleted");
+}
+
 }  // namespace starling::scenarios
