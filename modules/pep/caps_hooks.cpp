@@ -78,9 +78,14 @@ void add_caps_hooks(ModuleContext& ctx, const PepPtr& pep) {
             }
             if (!type.empty()) return Verdict::pass;
             const xml::Element* c = ev.stanza->element().child("c", ns_caps);
-            // Legacy caps (no hash) cannot be verified, so they earn no notifications.
-            if (c == nullptr || c->attr("hash").empty() || c->attr("ver").empty())
+            // Legacy caps (no hash) cannot be verified, so they earn no notifications. A client
+            // sends its caps with every presence (XEP-0115 §4, this server offers no caps
+            // optimization): a broadcast presence without them says it no longer asks for any
+            // notification, so what an earlier presence asked for is forgotten.
+            if (c == nullptr || c->attr("hash").empty() || c->attr("ver").empty()) {
+                if (ev.stanza->to().empty()) pep->caps.forget(full);
                 return Verdict::pass;
+            }
             const std::string hash(c->attr("hash"));
             const std::string ver(c->attr("ver"));
             const std::string key = hash + " " + ver;

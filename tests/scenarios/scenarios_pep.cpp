@@ -532,4 +532,54 @@ STARLING_SCENARIO(pep_max_nodes_per_account) {
                    "a create once a node was deleted");
 }
 
+// XEP-0115: a client sends its caps with every presence; a presence update without them (or
+// with legacy caps, which cannot be verified) means the resource asks for no notifications any
+// more, and one with them again brings the notifications back.
+STARLING_SCENARIO(pep_presence_without_caps_stops_notifications) {
+    server_fixture server(options);
+    start_pep(server);
+    strophe_client a(a_desk, alice.password, server.c2s_port());
+    strophe_client b(b_phone, bob.password, server.c2s_port());
+    a.login();
+    b.login();
+    go_online(a);
+    go_online(b);
+    subscribe(b, b_bare, a, a_bare);
+    b.send("<presence type='unavailable'/>");
+    run_strophe_for(std::chrono::milliseconds(200));
+    caps_profile caps{"Conversations",
+                      {"http://jabber.org/protocol/caps", "http://jabber.org/protocol/disco#info",
+                       "http://jabber.org/protocol/tune+notify"}};
+    online_with_caps(b, caps);
+    publish(a, "p1", ns_tune, "t1", tune);
+    require(b.wait_for(event_for(ns_tune), "the notification with caps") != nullptr,
+            "notified while the caps ask for it");
+
+    b.send("<presence><show>away</show></presence>");
+    b.wait_for(presence_from(b_phone), "the presence update without caps reflected");
+    publish(a, "p2", ns_tune, "t2", tune2);
+    require_nothing(b, event_for(ns_tune), "a resource whose presence has no caps was notified");
+    b.send("<presence><c xmlns='http://jabber.org/protocol/caps' node='" + caps.node +
+           "' ver='1.0'/></presence>");
+    b.wait_for(presence_from(b_phone), "the presence update with legacy caps reflected");
+    publish(a, "p3", ns_tune, "t3", tune);
+    require_nothing(b, event_for(ns_tune), "a resource with legacy caps only was notified");
+
+    // The caps again: known, so the last item comes at once, and notifications with it.
+    b.send("<presence><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='" + caps.node +
+           "' ver='" + caps.ver() + "'/></presence>");
+    require_stanza(b.wait_for(event_for(ns_tune), "the last item with the caps back").get(),
+                   "<message from='" + a_bare + "' to='" + b_phone +
+                       "' type='headline'><event xmlns='" + ns_event + "'><items node='" + ns_tune +
+                       "'>" + item("t3", tune) + "</items></event></message>",
+                   "the last item once the caps are back");
+    require_nothing(b, is_disco_query, "known caps were asked for again");
+    publish(a, "p4", ns_tune, "t4", tune2);
+    require_stanza(b.wait_for(event_for(ns_tune), "the notification with the caps back").get(),
+                   "<message from='" + a_bare + "' to='" + b_phone +
+                       "' type='headline'><event xmlns='" + ns_event + "'><items node='" + ns_tune +
+                       "'>" + item("t4", tune2) + "</items></event></message>",
+                   "the notification once the caps are back");
+}
+
 }  // namespace starling::scenarios
