@@ -15,6 +15,8 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -84,6 +86,49 @@ EnabledResources& enabled_resources() {
     return enabled;
 }
 
+// During a reload the old and the new instance of a host are both loaded for a moment, and both
+// see the messages routed then; with the choices shared, both would copy them. So only the
+// newest live instance of a host copies: an instance marks itself the host's active one when
+// made, and when it goes, the newest one still loaded (the old one, after a reload that failed)
+// takes over. Messages read the mark with one atomic load.
+class ActiveInstance {
+public:
+    explicit ActiveInstance(const std::string& host) {
+        std::lock_guard lock(mutex());
+        auto& state = hosts()[host];
+        id_ = ++state.last;
+        state.live.insert(id_);
+        state.active.store(id_);
+        state_ = &state;
+    }
+    ~ActiveInstance() {
+        std::lock_guard lock(mutex());
+        state_->live.erase(id_);
+        state_->active.store(state_->live.empty() ? 0 : *state_->live.rbegin());
+    }
+    ActiveInstance(const ActiveInstance&) = delete;
+    ActiveInstance& operator=(const ActiveInstance&) = delete;
+
+    bool active() const { return state_->active.load(std::memory_order_relaxed) == id_; }
+
+private:
+    struct Host {
+        std::uint64_t last = 0;
+        std::set<std::uint64_t> live;
+        std::atomic<std::uint64_t> active{0};
+    };
+    static std::mutex& mutex() {
+        static std::mutex m;
+        return m;
+    }
+    static std::map<std::string, Host>& hosts() {  // a node map: a Host never moves
+        static std::map<std::string, Host> h;
+        return h;
+    }
+    std::uint64_t id_ = 0;
+    Host* state_ = nullptr;
+};
+
 bool has_child(const Stanza& stanza, std::string_view name, std::string_view xmlns) {
     return stanza.element().child(name, xmlns) != nullptr;
 }
@@ -109,7 +154,10 @@ bool eligible(const Stanza& stanza) {
 class Carbons {
 public:
     explicit Carbons(ModuleContext& ctx)
-        : ctx_(ctx), copies_(ctx.metric("copies")), enabled_(enabled_resources()) {}
+        : ctx_(ctx),
+          copies_(ctx.metric("copies")),
+          enabled_(enabled_resources()),
+          instance_(ctx.domain()) {}
 
     void toggle(StanzaEvent& ev) {
         if (!ev.origin || !to_own_account(*ev.stanza))
@@ -124,6 +172,7 @@ public:
 
     // A client's message (stanza/out): <sent/> copies to the sender's other resources.
     Verdict outbound(StanzaEvent& ev) {
+        if (!instance_.active()) return Verdict::pass;
         if (!ev.stanza->is_message() || !eligible(*ev.stanza)) return Verdict::pass;
         const Jid& from = ev.stanza->from();
         const Jid& to = ev.stanza->to();
@@ -140,7 +189,7 @@ public:
     // A message to a local account (message/bare, message/full): <received/> copies to the
     // resources RFC 6121 does not deliver it to.
     Verdict inbound(StanzaEvent& ev, bool full) {
-        if (!ev.stanza->is_message()) return Verdict::pass;
+        if (!ev.stanza->is_message() || !instance_.active()) return Verdict::pass;
         if (has_child(*ev.stanza, "private", ns_carbons)) {
             auto copy = ev.stanza->copy();
             copy->remove_children("private", ns_carbons);
@@ -211,6 +260,7 @@ private:
     ModuleContext& ctx_;
     Counter& copies_;
     EnabledResources& enabled_;
+    ActiveInstance instance_;
 };
 
 void load(ModuleContext& ctx) {

@@ -252,8 +252,8 @@ STARLING_SCENARIO(carbons_bare_jid_message_to_two_priorities) {
 }
 
 // A reload keeps the sessions, so it must keep their carbons too: the phone enabled carbons
-// before the reload and still gets its copies after it, both ways; the desk, which never
-// enabled them, still gets none.
+// before the reload and still gets its copies after it, both ways, once each; the desk, which
+// never enabled them, still gets none. A reload that fails changes nothing either.
 STARLING_SCENARIO(carbons_survive_reload) {
     server_fixture server(options);
     server.modules = carbons_modules;
@@ -264,6 +264,17 @@ STARLING_SCENARIO(carbons_survive_reload) {
     strophe_client b(b_bare + "/pc", bob.password, server.c2s_port());
     for (auto* client : {&desk, &phone, &b}) come_online(*client);
     enable(phone);
+    // A reload that fails after carbons' new instance was loaded unloads that instance again:
+    // the old one goes on copying.
+    server.modules = "[disco, ping, roster, offline, mam, carbons, no_such_module]";
+    server.write_config();
+    const auto failed = server.ctl({"reload"});
+    require(!failed.exited_with(0), "a reload with a missing module: " + failed.describe());
+    desk.send("<message type='chat' to='" + b_bare + "' id='s0'><body>s0</body></message>");
+    next_is(b, "s0", "the original s0");
+    require_sent(phone, desk.bound_jid(), b_bare, "s0");
+    server.modules = carbons_modules;
+    server.write_config();
     const auto reload = server.ctl({"reload"});
     require(reload.exited_with(0), "reload: " + reload.describe());
     desk.send("<message type='chat' to='" + b_bare + "' id='s1'><body>s1</body></message>");
