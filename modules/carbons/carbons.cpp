@@ -9,14 +9,13 @@
 // The received copies run below mod_mam's hooks, so they carry the XEP-0359 stanza-id the
 // archive gave the message.
 
+#include "core/active_instance.hpp"
 #include "core/module.hpp"
 #include "core/server.hpp"
 #include "core/session_manager.hpp"
 
 #include <algorithm>
 #include <array>
-#include <atomic>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -80,54 +79,13 @@ private:
 // A session's choice lasts as long as the session (XEP-0280 §4), and a reload keeps sessions:
 // so the choices belong to the process, not to one instance of the module (whose own() state
 // a reload drops), or every client would silently stop getting carbons at the next reload.
-// Keys are full JIDs, so the hosts share it safely; session_closed removes an entry.
+// Keys are full JIDs, so the hosts share it safely; session_closed removes an entry. Only the
+// host's active instance copies (core/active_instance.hpp), so a message routed while a reload
+// has both instances loaded is copied once.
 EnabledResources& enabled_resources() {
     static EnabledResources enabled;
     return enabled;
 }
-
-// During a reload the old and the new instance of a host are both loaded for a moment, and both
-// see the messages routed then; with the choices shared, both would copy them. So only the
-// newest live instance of a host copies: an instance marks itself the host's active one when
-// made, and when it goes, the newest one still loaded (the old one, after a reload that failed)
-// takes over. Messages read the mark with one atomic load.
-class ActiveInstance {
-public:
-    explicit ActiveInstance(const std::string& host) {
-        std::lock_guard lock(mutex());
-        auto& state = hosts()[host];
-        id_ = ++state.last;
-        state.live.insert(id_);
-        state.active.store(id_);
-        state_ = &state;
-    }
-    ~ActiveInstance() {
-        std::lock_guard lock(mutex());
-        state_->live.erase(id_);
-        state_->active.store(state_->live.empty() ? 0 : *state_->live.rbegin());
-    }
-    ActiveInstance(const ActiveInstance&) = delete;
-    ActiveInstance& operator=(const ActiveInstance&) = delete;
-
-    bool active() const { return state_->active.load(std::memory_order_relaxed) == id_; }
-
-private:
-    struct Host {
-        std::uint64_t last = 0;
-        std::set<std::uint64_t> live;
-        std::atomic<std::uint64_t> active{0};
-    };
-    static std::mutex& mutex() {
-        static std::mutex m;
-        return m;
-    }
-    static std::map<std::string, Host>& hosts() {  // a node map: a Host never moves
-        static std::map<std::string, Host> h;
-        return h;
-    }
-    std::uint64_t id_ = 0;
-    Host* state_ = nullptr;
-};
 
 bool has_child(const Stanza& stanza, std::string_view name, std::string_view xmlns) {
     return stanza.element().child(name, xmlns) != nullptr;
@@ -157,7 +115,7 @@ public:
         : ctx_(ctx),
           copies_(ctx.metric("copies")),
           enabled_(enabled_resources()),
-          instance_(ctx.domain()) {}
+          instance_("carbons@" + ctx.domain()) {}
 
     void toggle(StanzaEvent& ev) {
         if (!ev.origin || !to_own_account(*ev.stanza))

@@ -12,6 +12,7 @@
 
 #include "../roster/roster_xml.hpp"
 #include "archiving.hpp"
+#include "core/active_instance.hpp"
 #include "core/module.hpp"
 #include "core/server.hpp"
 #include "core/session_manager.hpp"
@@ -67,7 +68,8 @@ public:
           limits_{ctx.options().get_int("default_page"), ctx.options().get_int("max_page")},
           expire_after_(ctx.options().get_int("expire_after")),
           clock_offset_(ctx.options().get_int("clock_offset")),
-          archived_(ctx.metric("archived")) {
+          archived_(ctx.metric("archived")),
+          instance_("mam@" + ctx.domain()) {
         const auto& mode = prefs_->default_mode();
         if (mode != "always" && mode != "never" && mode != "roster")
             throw std::runtime_error("default must be always, never or roster, not '" + mode + "'");
@@ -76,7 +78,8 @@ public:
 
     // A client's message, on the sender's host: the sender's copy.
     Verdict outbound(StanzaEvent& ev) {
-        if (!ev.stanza->is_message()) return Verdict::pass;
+        // While a reload has two instances loaded, only the newer archives: once, that is.
+        if (!ev.stanza->is_message() || !instance_.active()) return Verdict::pass;
         const Jid user = ev.stanza->from().bare();
         const Jid& peer = ev.stanza->to();
         // A note to oneself is archived once, as the copy the account receives.
@@ -107,7 +110,7 @@ public:
     // Below every stanza/out handler that should see the sender's archive id: no stanza-id of
     // the sender's archive leaves with the message (nor one a client made up).
     Verdict outbound_done(StanzaEvent& ev) {
-        if (!ev.stanza->is_message()) return Verdict::pass;
+        if (!ev.stanza->is_message() || !instance_.active()) return Verdict::pass;
         if (auto cleaned = without_forged_ids(*ev.stanza, ev.stanza->from().bare()))
             ev.stanza = make_stanza(std::move(cleaned));
         return Verdict::pass;
@@ -115,6 +118,7 @@ public:
 
     // A message to a local account (message/bare and message/full): the recipient's copy.
     Verdict inbound(StanzaEvent& ev, bool full) {
+        if (!instance_.active()) return Verdict::pass;
         const Jid user = ev.stanza->to().bare();
         if (auto cleaned = without_forged_ids(*ev.stanza, user))
             ev.stanza = make_stanza(std::move(cleaned));
@@ -364,6 +368,7 @@ private:
     std::int64_t expire_after_;
     std::int64_t clock_offset_;
     Counter& archived_;
+    ActiveInstance instance_;
 };
 
 void load(ModuleContext& ctx) {
