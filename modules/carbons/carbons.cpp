@@ -9,12 +9,14 @@
 // The received copies run below mod_mam's hooks, so they carry the XEP-0359 stanza-id the
 // archive gave the message.
 
+#include "core/active_instance.hpp"
 #include "core/module.hpp"
 #include "core/server.hpp"
 #include "core/session_manager.hpp"
 
 #include <algorithm>
 #include <array>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <unordered_map>
@@ -29,38 +31,61 @@ constexpr const char* ns_hints = "urn:xmpp:hints";
 constexpr const char* ns_muc_user = "http://jabber.org/protocol/muc#user";
 
 // The resources that enabled carbons, by bare JID; sharded so that no single mutex sits on the
-// path of every message.
+// path of every message. A user's set is replaced, never changed in place, so that a message
+// takes it with a reference count instead of copying it (most clients enable carbons, so this
+// runs for most messages).
 class EnabledResources {
 public:
+    using Resources = std::shared_ptr<const std::set<std::string>>;
+
     void set(const Jid& full, bool enabled) {
         auto& shard = shard_of(full.bare_str());
         std::lock_guard lock(shard.mutex);
-        auto& resources = shard.users[full.bare_str()];
+        auto found = shard.users.find(full.bare_str());
+        const bool listed = found != shard.users.end() && found->second->count(full.resource());
+        if (listed == enabled) return;
+        auto resources = found == shard.users.end()
+                             ? std::make_shared<std::set<std::string>>()
+                             : std::make_shared<std::set<std::string>>(*found->second);
         if (enabled)
-            resources.insert(full.resource());
+            resources->insert(full.resource());
         else
-            resources.erase(full.resource());
-        if (resources.empty()) shard.users.erase(full.bare_str());
+            resources->erase(full.resource());
+        if (resources->empty())
+            shard.users.erase(found);
+        else
+            shard.users[full.bare_str()] = std::move(resources);
     }
 
-    /// The user's resources with carbons enabled (empty for most users: one lookup).
-    std::set<std::string> of(const Jid& bare) {
+    /// The user's resources with carbons enabled; null for most users (one lookup).
+    Resources of(const Jid& bare) {
         auto& shard = shard_of(bare.str());
         std::lock_guard lock(shard.mutex);
         auto found = shard.users.find(bare.str());
-        return found == shard.users.end() ? std::set<std::string>{} : found->second;
+        return found == shard.users.end() ? nullptr : found->second;
     }
 
 private:
     struct Shard {
         std::mutex mutex;
-        std::unordered_map<std::string, std::set<std::string>> users;
+        std::unordered_map<std::string, Resources> users;
     };
     Shard& shard_of(const std::string& key) {
         return shards_[std::hash<std::string>{}(key) % shards_.size()];
     }
     std::array<Shard, 16> shards_;
 };
+
+// A session's choice lasts as long as the session (XEP-0280 §4), and a reload keeps sessions:
+// so the choices belong to the process, not to one instance of the module (whose own() state
+// a reload drops), or every client would silently stop getting carbons at the next reload.
+// Keys are full JIDs, so the hosts share it safely; session_closed removes an entry. Only the
+// host's active instance copies (core/active_instance.hpp), so a message routed while a reload
+// has both instances loaded is copied once.
+EnabledResources& enabled_resources() {
+    static EnabledResources enabled;
+    return enabled;
+}
 
 bool has_child(const Stanza& stanza, std::string_view name, std::string_view xmlns) {
     return stanza.element().child(name, xmlns) != nullptr;
@@ -86,7 +111,11 @@ bool eligible(const Stanza& stanza) {
 
 class Carbons {
 public:
-    explicit Carbons(ModuleContext& ctx) : ctx_(ctx), copies_(ctx.metric("copies")) {}
+    explicit Carbons(ModuleContext& ctx)
+        : ctx_(ctx),
+          copies_(ctx.metric("copies")),
+          enabled_(enabled_resources()),
+          instance_("carbons@" + ctx.domain()) {}
 
     void toggle(StanzaEvent& ev) {
         if (!ev.origin || !to_own_account(*ev.stanza))
@@ -101,12 +130,16 @@ public:
 
     // A client's message (stanza/out): <sent/> copies to the sender's other resources.
     Verdict outbound(StanzaEvent& ev) {
+        if (!instance_.active()) return Verdict::pass;
         if (!ev.stanza->is_message() || !eligible(*ev.stanza)) return Verdict::pass;
         const Jid& from = ev.stanza->from();
         const Jid& to = ev.stanza->to();
         // A message to the user's own account reaches its resources as received copies.
         if (to.empty() || to.bare() == from.bare()) return Verdict::pass;
-        copy_to(from.bare(), "sent", *ev.stanza,
+        const Jid user = from.bare();
+        const auto enabled = enabled_.of(user);
+        if (!enabled) return Verdict::pass;
+        copy_to(user, *enabled, "sent", *ev.stanza,
                 [&from](const Session& s) { return s.jid() == from; });
         return Verdict::pass;
     }
@@ -114,7 +147,7 @@ public:
     // A message to a local account (message/bare, message/full): <received/> copies to the
     // resources RFC 6121 does not deliver it to.
     Verdict inbound(StanzaEvent& ev, bool full) {
-        if (!ev.stanza->is_message()) return Verdict::pass;
+        if (!ev.stanza->is_message() || !instance_.active()) return Verdict::pass;
         if (has_child(*ev.stanza, "private", ns_carbons)) {
             auto copy = ev.stanza->copy();
             copy->remove_children("private", ns_carbons);
@@ -123,7 +156,8 @@ public:
         }
         if (!eligible(*ev.stanza)) return Verdict::pass;
         const Jid user = ev.stanza->to().bare();
-        if (enabled_.of(user).empty()) return Verdict::pass;
+        const auto enabled = enabled_.of(user);
+        if (!enabled) return Verdict::pass;
         auto& sessions = ctx_.server().sessions();
         std::vector<SessionPtr> originals;
         if (full) {
@@ -137,7 +171,7 @@ public:
         if (originals.empty()) originals = bare_recipients(sessions.resources(user));
         // A note to oneself is not copied back to the resource that sent it.
         const Jid& sender = ev.stanza->from();
-        copy_to(user, "received", *ev.stanza, [&originals, &sender](const Session& s) {
+        copy_to(user, *enabled, "received", *ev.stanza, [&originals, &sender](const Session& s) {
             return s.jid() == sender ||
                    std::any_of(originals.begin(), originals.end(),
                                [&s](const SessionPtr& o) { return o.get() == &s; });
@@ -162,12 +196,11 @@ private:
         return sessions;
     }
 
-    // Wraps `message` in <`kind`><forwarded/></`kind`> for each carbons-enabled resource of
-    // `user` that `skip` does not name.
+    // Wraps `message` in <`kind`><forwarded/></`kind`> for each resource of `user` in `enabled`
+    // (those with carbons) that `skip` does not name.
     template <typename Skip>
-    void copy_to(const Jid& user, const char* kind, const Stanza& message, Skip skip) {
-        const auto enabled = enabled_.of(user);
-        if (enabled.empty()) return;
+    void copy_to(const Jid& user, const std::set<std::string>& enabled, const char* kind,
+                 const Stanza& message, Skip skip) {
         for (const auto& session : ctx_.server().sessions().resources(user)) {
             if (!enabled.contains(session->jid().resource()) || skip(*session)) continue;
             auto wrapper = xml::make_element("message", std::string(ns_client));
@@ -184,7 +217,8 @@ private:
 
     ModuleContext& ctx_;
     Counter& copies_;
-    EnabledResources enabled_;
+    EnabledResources& enabled_;
+    ActiveInstance instance_;
 };
 
 void load(ModuleContext& ctx) {

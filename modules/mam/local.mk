@@ -8,3 +8,5 @@ modules_mod_mam_la_LIBADD = libstarling.la
 # The archive's pure logic (dates, the query form, what is archived, preferences) in the unit
 # runner, which links the same core library.
 tests_unit_run_unit_SOURCES += tests/unit/modules/test_mam.cpp modules/mam/query.cpp
+# The preferences cache's lifetime across an unload, against both drivers.
+tests_unit_run_unit_SOURCES += tests/unit/modules/test_mam_prefs_cache.cpp

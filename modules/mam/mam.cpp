@@ -12,6 +12,7 @@
 
 #include "../roster/roster_xml.hpp"
 #include "archiving.hpp"
+#include "core/active_instance.hpp"
 #include "core/module.hpp"
 #include "core/server.hpp"
 #include "core/session_manager.hpp"
@@ -54,18 +55,22 @@ std::vector<OptionSpec> options() {
     };
 }
 
-class Mam {
+// Database callbacks can outlive the module (a reload while a query is in flight), so they
+// hold the Mam by shared_ptr, and it keeps only a ModuleLink, never the ModuleContext.
+class Mam : public std::enable_shared_from_this<Mam> {
 public:
     Mam(ModuleContext& ctx)
         : ctx_(ctx),
-          archive_(ctx.open_store<storage::ArchiveStore>()),
-          prefs_(archive_, ctx.open_store<storage::RosterStore>(),
-                 ctx.options().get_string("default")),
+          archive_(std::make_shared<storage::ArchiveStore>(ctx.database())),
+          prefs_(std::make_shared<PrefsCache>(
+              archive_, std::make_shared<storage::RosterStore>(ctx.database()),
+              ctx.options().get_string("default"))),
           limits_{ctx.options().get_int("default_page"), ctx.options().get_int("max_page")},
           expire_after_(ctx.options().get_int("expire_after")),
           clock_offset_(ctx.options().get_int("clock_offset")),
-          archived_(ctx.metric("archived")) {
-        const auto& mode = prefs_.default_mode();
+          archived_(ctx.metric("archived")),
+          instance_("mam@" + ctx.domain()) {
+        const auto& mode = prefs_->default_mode();
         if (mode != "always" && mode != "never" && mode != "roster")
             throw std::runtime_error("default must be always, never or roster, not '" + mode + "'");
         if (limits_.default_page > limits_.max_page) limits_.default_page = limits_.max_page;
@@ -73,17 +78,18 @@ public:
 
     // A client's message, on the sender's host: the sender's copy.
     Verdict outbound(StanzaEvent& ev) {
-        if (!ev.stanza->is_message()) return Verdict::pass;
+        // While a reload has two instances loaded, only the newer archives: once, that is.
+        if (!ev.stanza->is_message() || !instance_.active()) return Verdict::pass;
         const Jid user = ev.stanza->from().bare();
         const Jid& peer = ev.stanza->to();
         // A note to oneself is archived once, as the copy the account receives.
         const bool archive = archivable(*ev.stanza) && !peer.empty() && peer.bare() != user;
-        switch (archive ? prefs_.decide(user, peer) : waiting(user)) {
+        switch (archive ? prefs_->decide(user, peer) : waiting(user)) {
             case Decision::unknown:
-                hold(ev, user, [this, ev] {
+                hold(ev, user, [self = shared_from_this(), ev] {
                     // The sender's XEP-0198 receipt follows the stanza to where it ends.
                     ReceiptScope scope(ev.receipt);
-                    ctx_.server().router().route_from_client(ev.host, ev.origin, ev.stanza);
+                    self->ctx_.server().router().route_from_client(ev.host, ev.origin, ev.stanza);
                 });
                 return Verdict::handled;
             case Decision::skip:
@@ -106,7 +112,7 @@ public:
     // Below every stanza/out handler that should see the sender's archive id: no stanza-id of
     // the sender's archive leaves with the message (nor one a client made up).
     Verdict outbound_done(StanzaEvent& ev) {
-        if (!ev.stanza->is_message()) return Verdict::pass;
+        if (!ev.stanza->is_message() || !instance_.active()) return Verdict::pass;
         if (auto cleaned = without_forged_ids(*ev.stanza, ev.stanza->from().bare()))
             ev.stanza = make_stanza(std::move(cleaned));
         return Verdict::pass;
@@ -114,6 +120,7 @@ public:
 
     // A message to a local account (message/bare and message/full): the recipient's copy.
     Verdict inbound(StanzaEvent& ev, bool full) {
+        if (!instance_.active()) return Verdict::pass;
         const Jid user = ev.stanza->to().bare();
         if (auto cleaned = without_forged_ids(*ev.stanza, user))
             ev.stanza = make_stanza(std::move(cleaned));
@@ -123,11 +130,11 @@ public:
             archivable(*ev.stanza) && !(full && ev.stanza->type() != "chat" &&
                                         !ctx_.server().sessions().find(ev.stanza->to()));
         const Jid& peer = ev.stanza->from();
-        switch (archive ? prefs_.decide(user, peer) : waiting(user)) {
+        switch (archive ? prefs_->decide(user, peer) : waiting(user)) {
             case Decision::unknown:
-                hold(ev, user, [this, ev] {
+                hold(ev, user, [self = shared_from_this(), ev] {
                     ReceiptScope scope(ev.receipt);
-                    ctx_.server().router().route(ev.origin, ev.stanza);
+                    self->ctx_.server().router().route(ev.origin, ev.stanza);
                 });
                 return Verdict::handled;
             case Decision::skip:
@@ -154,25 +161,25 @@ public:
         if (const auto* error = std::get_if<QueryError>(&parsed))
             return ctx_.reply_error(ev, error->type, error->condition, error->text);
         auto request = std::get<ParsedQuery>(std::move(parsed));
-        archive_.query(
-            request.store, [this, ev, user, request](ArchiveOutcome outcome, ArchivePage page) {
-                if (outcome == ArchiveOutcome::unknown_id)
-                    return ctx_.reply_error(ev, "cancel", "item-not-found",
-                                            "no message with that id in the archive");
-                if (outcome != ArchiveOutcome::ok)
-                    return ctx_.reply_error(ev, "wait", "internal-server-error");
-                const Jid querier = ev.stanza->from();
-                auto send = [&](const storage::ArchivedMessage& row) {
-                    deliver(ev, result_message(row, request.queryid, user, querier));
-                };
-                if (request.flip)
-                    for (auto row = page.messages.rbegin(); row != page.messages.rend(); ++row)
-                        send(*row);
-                else
-                    for (const auto& row : page.messages) send(row);
-                // The results are queued on the session before the iq that ends them (§4.2).
-                deliver(ev, make_iq_result(*ev.stanza, fin_element(page)));
-            });
+        archive_->query(request.store, [self = shared_from_this(), ev, user, request](
+                                           ArchiveOutcome outcome, ArchivePage page) {
+            if (outcome == ArchiveOutcome::unknown_id)
+                return self->ctx_.reply_error(ev, "cancel", "item-not-found",
+                                              "no message with that id in the archive");
+            if (outcome != ArchiveOutcome::ok)
+                return self->ctx_.reply_error(ev, "wait", "internal-server-error");
+            const Jid querier = ev.stanza->from();
+            auto send = [&](const storage::ArchivedMessage& row) {
+                self->deliver(ev, result_message(row, request.queryid, user, querier));
+            };
+            if (request.flip)
+                for (auto row = page.messages.rbegin(); row != page.messages.rend(); ++row)
+                    send(*row);
+            else
+                for (const auto& row : page.messages) send(row);
+            // The results are queued on the session before the iq that ends them (§4.2).
+            self->deliver(ev, make_iq_result(*ev.stanza, fin_element(page)));
+        });
     }
 
     void get(StanzaEvent& ev) {
@@ -183,9 +190,9 @@ public:
         if (payload.name() != "prefs")
             return ctx_.reply_error(ev, "cancel", "feature-not-implemented");
         const Jid user = ev.stanza->from().bare();
-        prefs_.when_loaded(user, [this, ev, user](bool ok) {
-            if (!ok) return ctx_.reply_error(ev, "wait", "internal-server-error");
-            deliver(ev, make_iq_result(*ev.stanza, prefs_element(prefs_.prefs(user))));
+        prefs_->when_loaded(user, [self = shared_from_this(), ev, user](bool ok) {
+            if (!ok) return self->ctx_.reply_error(ev, "wait", "internal-server-error");
+            self->deliver(ev, make_iq_result(*ev.stanza, prefs_element(self->prefs_->prefs(user))));
         });
     }
 
@@ -222,24 +229,27 @@ public:
             return std::binary_search(prefs.never.begin(), prefs.never.end(), jid);
         });
         const Jid user = ev.stanza->from().bare();
-        archive_.set_prefs(user.domain(), user.local(), prefs, [this, ev, user, prefs](bool ok) {
-            if (!ok) return ctx_.reply_error(ev, "wait", "internal-server-error");
-            prefs_.forget(user);
-            prefs_.when_loaded(user, [](bool) {});
-            deliver(ev, make_iq_result(*ev.stanza, prefs_element(prefs)));
-        });
+        archive_->set_prefs(user.domain(), user.local(), prefs,
+                            [self = shared_from_this(), ev, user, prefs](bool ok) {
+                                if (!ok)
+                                    return self->ctx_.reply_error(ev, "wait",
+                                                                  "internal-server-error");
+                                self->prefs_->forget(user);
+                                self->prefs_->when_loaded(user, [](bool) {});
+                                self->deliver(ev, make_iq_result(*ev.stanza, prefs_element(prefs)));
+                            });
     }
 
     void session_bound(const SessionEvent& ev) {
-        prefs_.when_loaded(ev.session->jid().bare(), [](bool) {});
+        prefs_->when_loaded(ev.session->jid().bare(), [](bool) {});
     }
 
     Verdict roster_pushed(const StanzaEvent& ev) {
         const auto* query = ev.stanza->element().child("query", roster::ns_roster);
         const auto* item = query ? query->child("item", roster::ns_roster) : nullptr;
         if (item)
-            prefs_.roster_changed(ev.stanza->to().bare(), std::string(item->attr("jid")),
-                                  item->attr("subscription") == "remove");
+            prefs_->roster_changed(ev.stanza->to().bare(), std::string(item->attr("jid")),
+                                   item->attr("subscription") == "remove");
         return Verdict::pass;
     }
 
@@ -250,7 +260,7 @@ public:
 
     void sweep() {
         auto& sessions = ctx_.server().sessions();
-        prefs_.sweep(PrefsCache::Clock::now() - idle_prefs, [&sessions](const std::string& bare) {
+        prefs_->sweep(PrefsCache::Clock::now() - idle_prefs, [&sessions](const std::string& bare) {
             auto jid = Jid::parse(bare);
             return jid && sessions.has_sessions(*jid);
         });
@@ -267,19 +277,20 @@ private:
     // One batch after another until the expired messages are gone, so that other work gets
     // the database between them.
     void expire_batch(std::int64_t before) {
-        archive_.expire(ctx_.domain(), before, expire_batch_size,
-                        [this, before](bool ok, std::int64_t deleted) {
-                            if (!ok) return ctx_.log().warn("archive expiry failed");
-                            if (deleted > 0)
-                                ctx_.log().debug("archive: {} expired messages deleted", deleted);
-                            if (deleted >= expire_batch_size) expire_batch(before);
-                        });
+        archive_->expire(ctx_.domain(), before, expire_batch_size,
+                         [self = shared_from_this(), before](bool ok, std::int64_t deleted) {
+                             if (!ok) return self->ctx_.log().warn("archive expiry failed");
+                             if (deleted > 0)
+                                 self->ctx_.log().debug("archive: {} expired messages deleted",
+                                                        deleted);
+                             if (deleted >= expire_batch_size) self->expire_batch(before);
+                         });
     }
 
     // For a message not archived: it waits only behind the user's messages that wait for the
     // prefs, so that it does not overtake them.
     Decision waiting(const Jid& user) {
-        return prefs_.loading(user) ? Decision::unknown : Decision::skip;
+        return prefs_->loading(user) ? Decision::unknown : Decision::skip;
     }
 
     // The archive of a user is the user's alone (XEP-0313 §9.1).
@@ -306,38 +317,41 @@ private:
         row.stanza = stanza.bytes();  // the bytes every recipient gets, serialized once
         row.stored_at = now();
         archived_.add();
-        archive_.append(row, [this, user](bool ok) {
-            if (!ok) ctx_.log().warn("a message could not be archived for {}", user.str());
+        archive_->append(row, [self = shared_from_this(), user](bool ok) {
+            if (!ok) self->ctx_.log().warn("a message could not be archived for {}", user.str());
         });
     }
 
     // The message waits for the user's preferences, then goes through routing again (now
     // decided), or comes back to its sender when the database cannot say.
     void hold(const StanzaEvent& ev, const Jid& user, std::function<void()> again) {
-        prefs_.when_loaded(user, [this, ev, user, again = std::move(again)](bool ok) {
-            if (ok) return again();
-            ctx_.log().warn("archive preferences of {} could not be read", user.str());
-            ctx_.server().router().bounce(ev.origin, *ev.stanza, "wait", "internal-server-error");
-        });
+        prefs_->when_loaded(
+            user, [self = shared_from_this(), ev, user, again = std::move(again)](bool ok) {
+                if (ok) return again();
+                self->ctx_.log().warn("archive preferences of {} could not be read", user.str());
+                self->ctx_.server().router().bounce(ev.origin, *ev.stanza, "wait",
+                                                    "internal-server-error");
+            });
     }
 
     void metadata(const StanzaEvent& ev) {
         const Jid user = ev.stanza->from().bare();
-        archive_.bounds(user.domain(), user.local(),
-                        [this, ev](bool ok, std::optional<storage::ArchivedMessage> first,
-                                   std::optional<storage::ArchivedMessage> last) {
-                            if (!ok) return ctx_.reply_error(ev, "wait", "internal-server-error");
-                            auto element = xml::make_element("metadata", ns_mam);
-                            if (first && last) {
-                                element->add_child("start")
-                                    .set_attr("id", first->archive_id)
-                                    .set_attr("timestamp", format_datetime(first->stored_at));
-                                element->add_child("end")
-                                    .set_attr("id", last->archive_id)
-                                    .set_attr("timestamp", format_datetime(last->stored_at));
-                            }
-                            deliver(ev, make_iq_result(*ev.stanza, std::move(element)));
-                        });
+        archive_->bounds(
+            user.domain(), user.local(),
+            [self = shared_from_this(), ev](bool ok, std::optional<storage::ArchivedMessage> first,
+                                            std::optional<storage::ArchivedMessage> last) {
+                if (!ok) return self->ctx_.reply_error(ev, "wait", "internal-server-error");
+                auto element = xml::make_element("metadata", ns_mam);
+                if (first && last) {
+                    element->add_child("start")
+                        .set_attr("id", first->archive_id)
+                        .set_attr("timestamp", format_datetime(first->stored_at));
+                    element->add_child("end")
+                        .set_attr("id", last->archive_id)
+                        .set_attr("timestamp", format_datetime(last->stored_at));
+                }
+                self->deliver(ev, make_iq_result(*ev.stanza, std::move(element)));
+            });
     }
 
     static xml::ElementPtr prefs_element(const ArchivePrefs& prefs) {
@@ -350,13 +364,14 @@ private:
         return element;
     }
 
-    ModuleContext& ctx_;
-    storage::ArchiveStore& archive_;
-    PrefsCache prefs_;
+    ModuleLink ctx_;
+    std::shared_ptr<storage::ArchiveStore> archive_;
+    std::shared_ptr<PrefsCache> prefs_;
     PageLimits limits_;
     std::int64_t expire_after_;
     std::int64_t clock_offset_;
     Counter& archived_;
+    ActiveInstance instance_;
 };
 
 void load(ModuleContext& ctx) {

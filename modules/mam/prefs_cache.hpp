@@ -3,6 +3,9 @@
 // that deciding whether to archive a message never waits for the database once they are loaded:
 // the stored prefs (or the configured default), and for default='roster' the user's contacts.
 // Sharded by bare JID so that no single mutex sits on the path of every message.
+//
+// A load can still be in flight when the module is unloaded (a reload), so the cache lives in a
+// shared_ptr that the loads capture, and it shares the stores it reads.
 
 #include "core/stanza.hpp"
 #include "storage/archive_store.hpp"
@@ -11,6 +14,7 @@
 #include <array>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -38,13 +42,15 @@ inline Decision decide(const storage::ArchivePrefs& prefs, const std::set<std::s
     return Decision::skip;
 }
 
-class PrefsCache {
+class PrefsCache : public std::enable_shared_from_this<PrefsCache> {
 public:
     using Clock = std::chrono::steady_clock;
 
-    PrefsCache(storage::ArchiveStore& archive, storage::RosterStore& roster,
-               std::string default_mode)
-        : archive_(archive), roster_(roster), default_mode_(std::move(default_mode)) {}
+    PrefsCache(std::shared_ptr<storage::ArchiveStore> archive,
+               std::shared_ptr<storage::RosterStore> roster, std::string default_mode)
+        : archive_(std::move(archive)),
+          roster_(std::move(roster)),
+          default_mode_(std::move(default_mode)) {}
 
     const std::string& default_mode() const { return default_mode_; }
 
@@ -94,13 +100,14 @@ public:
             }
         }
         if (loaded) return then(true);
-        archive_.prefs(
+        archive_->prefs(
             user.domain(), user.local(),
-            [this, user, key](bool ok, std::optional<storage::ArchivePrefs> stored) {
-                if (!ok) return finish(key, false, {}, {});
-                auto prefs = stored.value_or(storage::ArchivePrefs{default_mode_, {}, {}});
-                if (prefs.default_mode != "roster") return finish(key, true, prefs, {});
-                load_roster(user, key, std::move(prefs));
+            [self = shared_from_this(), user, key](bool ok,
+                                                   std::optional<storage::ArchivePrefs> stored) {
+                if (!ok) return self->finish(key, false, {}, {});
+                auto prefs = stored.value_or(storage::ArchivePrefs{self->default_mode_, {}, {}});
+                if (prefs.default_mode != "roster") return self->finish(key, true, prefs, {});
+                self->load_roster(user, key, std::move(prefs));
             });
     }
 
@@ -153,14 +160,14 @@ private:
     }
 
     void load_roster(const Jid& user, const std::string& key, storage::ArchivePrefs prefs) {
-        roster_.items(user.domain(), user.local(),
-                      [this, key, prefs = std::move(prefs)](
-                          bool ok, std::vector<storage::RosterItem> items, std::int64_t) {
-                          std::set<std::string> contacts;
-                          for (const auto& item : items)
-                              if (item.listed) contacts.insert(item.contact);
-                          finish(key, ok, prefs, std::move(contacts));
-                      });
+        roster_->items(user.domain(), user.local(),
+                       [self = shared_from_this(), key, prefs = std::move(prefs)](
+                           bool ok, std::vector<storage::RosterItem> items, std::int64_t) {
+                           std::set<std::string> contacts;
+                           for (const auto& item : items)
+                               if (item.listed) contacts.insert(item.contact);
+                           self->finish(key, ok, prefs, std::move(contacts));
+                       });
     }
 
     void finish(const std::string& key, bool ok, storage::ArchivePrefs prefs,
@@ -183,8 +190,8 @@ private:
         for (auto& then : waiting) then(ok);
     }
 
-    storage::ArchiveStore& archive_;
-    storage::RosterStore& roster_;
+    std::shared_ptr<storage::ArchiveStore> archive_;
+    std::shared_ptr<storage::RosterStore> roster_;
     std::string default_mode_;
     std::array<Shard, 16> shards_;
 };

@@ -98,12 +98,22 @@ std::shared_ptr<const CapsFeatures> CapsCache::known(const std::string& key) con
 
 void CapsCache::store(const std::string& key, CapsFeatures features) {
     std::lock_guard lock(mutex_);
-    verified_[key] = std::make_shared<const CapsFeatures>(std::move(features));
+    auto found = verified_.find(key);
+    if (found != verified_.end()) {
+        found->second = std::make_shared<const CapsFeatures>(std::move(features));
+        return;
+    }
+    make_room(verified_, verified_order_);
+    verified_.emplace(key, std::make_shared<const CapsFeatures>(std::move(features)));
+    verified_order_.push_back(key);
 }
 
 void CapsCache::reject(const std::string& key) {
     std::lock_guard lock(mutex_);
+    if (rejected_.count(key)) return;
+    make_room(rejected_, rejected_order_);
     rejected_.insert(key);
+    rejected_order_.push_back(key);
 }
 
 bool CapsCache::rejected(const std::string& key) const {

@@ -6,6 +6,7 @@
 #include "core/session.hpp"
 #include "xml/element.hpp"
 
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -27,8 +28,16 @@ using CapsFeatures = std::set<std::string>;
 std::optional<std::string> caps_ver(const xml::Element& query, const std::string& hash);
 
 /// Thread-safe: presence hooks, iq replies and notifications run on any thread.
+///
+/// Every client picks its own (hash, ver), and one that makes up a new ver for each presence
+/// (answering each disco#info to match, or not) would otherwise grow the cache without end: so
+/// the verified and the rejected keys are each bounded, the oldest going first. A resource that
+/// advertised an evicted key keeps its features (it holds them); a new one asks again.
 class CapsCache {
 public:
+    static constexpr std::size_t default_max_keys = 10000;
+    explicit CapsCache(std::size_t max_keys = default_max_keys) : max_keys_(max_keys) {}
+
     /// The features of a verified (hash, ver), or null.
     std::shared_ptr<const CapsFeatures> known(const std::string& key) const;
     void store(const std::string& key, CapsFeatures features);
@@ -54,9 +63,21 @@ private:
         std::string key;
         std::shared_ptr<const CapsFeatures> features;
     };
+    // Forgets the oldest of `order` (and so of `keys`) until one more fits.
+    template <typename Keys>
+    void make_room(Keys& keys, std::deque<std::string>& order) {
+        while (!order.empty() && keys.size() >= max_keys_) {
+            keys.erase(order.front());
+            order.pop_front();
+        }
+    }
+
+    const std::size_t max_keys_;
     mutable std::mutex mutex_;
     std::unordered_map<std::string, std::shared_ptr<const CapsFeatures>> verified_;
+    std::deque<std::string> verified_order_;  // oldest first
     std::unordered_set<std::string> rejected_;
+    std::deque<std::string> rejected_order_;
     std::unordered_map<std::string, SessionCaps> sessions_;
     std::unordered_map<std::string, std::vector<std::weak_ptr<Session>>> waiting_;
 };

@@ -34,9 +34,15 @@ void query(const PepPtr& pep, const SessionPtr& session, const std::string& key,
                                  ? reply->element().child("query", ns_disco_info)
                                  : nullptr;
                          if (result == nullptr) {
-                             // No answer: nobody learns the features now; the next presence asks
-                             // again.
-                             pep->caps.take_waiting(key);
+                             // No answer (or an error): nobody learns the features now, and the
+                             // waiting resources forget the key, so that their next presence with
+                             // it asks again instead of passing as an unchanged presence.
+                             for (const auto& waiting : pep->caps.take_waiting(key)) {
+                                 const std::string jid = waiting->jid().str();
+                                 if (pep->caps.session_key(jid) == key &&
+                                     !pep->caps.session_features(jid))
+                                     pep->caps.forget(jid);
+                             }
                              return;
                          }
                          const auto computed = caps_ver(*result, hash);
@@ -59,8 +65,8 @@ void query(const PepPtr& pep, const SessionPtr& session, const std::string& key,
 
 }  // namespace
 
-void add_caps_hooks(const PepPtr& pep) {
-    pep->ctx.hook(
+void add_caps_hooks(ModuleContext& ctx, const PepPtr& pep) {
+    ctx.hook(
         events::presence_out,
         [pep](StanzaEvent& ev) {
             if (!ev.origin) return Verdict::pass;
@@ -72,9 +78,14 @@ void add_caps_hooks(const PepPtr& pep) {
             }
             if (!type.empty()) return Verdict::pass;
             const xml::Element* c = ev.stanza->element().child("c", ns_caps);
-            // Legacy caps (no hash) cannot be verified, so they earn no notifications.
-            if (c == nullptr || c->attr("hash").empty() || c->attr("ver").empty())
+            // Legacy caps (no hash) cannot be verified, so they earn no notifications. A client
+            // sends its caps with every presence (XEP-0115 §4, this server offers no caps
+            // optimization): a broadcast presence without them says it no longer asks for any
+            // notification, so what an earlier presence asked for is forgotten.
+            if (c == nullptr || c->attr("hash").empty() || c->attr("ver").empty()) {
+                if (ev.stanza->to().empty()) pep->caps.forget(full);
                 return Verdict::pass;
+            }
             const std::string hash(c->attr("hash"));
             const std::string ver(c->attr("ver"));
             const std::string key = hash + " " + ver;
@@ -91,7 +102,7 @@ void add_caps_hooks(const PepPtr& pep) {
             return Verdict::pass;
         },
         50);
-    pep->ctx.hook_session(events::session_closed, [pep](SessionEvent& ev) {
+    ctx.hook_session(events::session_closed, [pep](SessionEvent& ev) {
         pep->caps.forget(ev.session->jid().str());
         return Verdict::pass;
     });

@@ -63,8 +63,8 @@ void claim_from(const PepPtr& pep, const StanzaEvent& ev, const Owner& owner,
 
 }  // namespace
 
-void add_claim_handler(const PepPtr& pep) {
-    pep->ctx.iq_handler(IqTarget::account, "set", ns_prekeys, [pep](StanzaEvent& ev) {
+void add_claim_handler(ModuleContext& ctx, const PepPtr& pep) {
+    ctx.iq_handler(IqTarget::account, "set", ns_prekeys, [pep](StanzaEvent& ev) {
         const xml::Element& request = *ev.stanza->element().first_child_element();
         if (request.name() != "claim") return pep->ctx.reply_error(ev, "modify", "bad-request");
         const std::string node(request.attr("node"));

@@ -75,13 +75,13 @@ void node_items(const PepPtr& pep, const StanzaEvent& ev) {
 
 }  // namespace
 
-void add_disco_handlers(const PepPtr& pep) {
-    pep->ctx.iq_handler(IqTarget::account, "get", ns_info, [pep](StanzaEvent& ev) {
+void add_disco_handlers(ModuleContext& ctx, const PepPtr& pep) {
+    ctx.iq_handler(IqTarget::account, "get", ns_info, [pep](StanzaEvent& ev) {
         const std::string node(ev.stanza->element().first_child_element()->attr("node"));
         if (!node.empty()) return node_info(pep, ev, node);
         pep->ctx.send(make_iq_result(*ev.stanza, account_info(ev.host)));
     });
-    pep->ctx.iq_handler(IqTarget::account, "get", ns_items, [pep](StanzaEvent& ev) {
+    ctx.iq_handler(IqTarget::account, "get", ns_items, [pep](StanzaEvent& ev) {
         const auto node = ev.stanza->element().first_child_element()->attr("node");
         if (node.empty()) return node_items(pep, ev);
         // Items under a node belong to whichever module publishes that node (mod_disco's rule).

@@ -160,11 +160,11 @@ void handle(const PepPtr& pep, StanzaEvent& ev, bool set) {
 
 }  // namespace
 
-void add_owner_handlers(const PepPtr& pep) {
-    pep->ctx.iq_handler(IqTarget::account, "get", ns_owner,
-                        [pep](StanzaEvent& ev) { handle(pep, ev, false); });
-    pep->ctx.iq_handler(IqTarget::account, "set", ns_owner,
-                        [pep](StanzaEvent& ev) { handle(pep, ev, true); });
+void add_owner_handlers(ModuleContext& ctx, const PepPtr& pep) {
+    ctx.iq_handler(IqTarget::account, "get", ns_owner,
+                   [pep](StanzaEvent& ev) { handle(pep, ev, false); });
+    ctx.iq_handler(IqTarget::account, "set", ns_owner,
+                   [pep](StanzaEvent& ev) { handle(pep, ev, true); });
 }
 
 }  // namespace starling::pep

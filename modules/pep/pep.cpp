@@ -39,6 +39,18 @@ Access access(const Viewer& viewer, const std::string& node, const NodeConfig& c
     return viewer.subscribed ? Access::allowed : Access::presence_required;
 }
 
+void with_room_for_a_node(const PepPtr& pep, const StanzaEvent& ev, const Owner& owner,
+                          std::function<void()> then) {
+    pep->nodes.nodes(
+        owner.host, owner.user,
+        [pep, ev, then = std::move(then)](bool ok, std::vector<storage::PubsubNode> nodes) {
+            if (!ok) return pep->ctx.reply_error(ev, "wait", "internal-server-error");
+            if (static_cast<std::int64_t>(nodes.size()) >= pep->max_nodes)
+                return reply_pubsub_error(*pep, ev, "cancel", "not-allowed", "max-nodes-exceeded");
+            then();
+        });
+}
+
 void find_viewer(const PepPtr& pep, const Owner& owner, const Jid& requester,
                  std::function<void(bool ok, Viewer)> done) {
     Viewer viewer;
@@ -98,6 +110,9 @@ std::vector<OptionSpec> options() {
          "the most items one node keeps; what pubsub#max_items 'max' stands for"},
         {"max_payload_bytes", OptionType::integer, "65536", 256, 1048576,
          "the largest item payload accepted, as serialized XML"},
+        {"max_nodes", OptionType::integer, "1000", 1, 100000,
+         "the most nodes one account may have; creating one more (also by publishing) is "
+         "refused with <not-allowed/> and <max-nodes-exceeded/>"},
         {"prekeys_low_water", OptionType::integer, "10", 0, 10000,
          "tell the owner of an OMEMO bundle once fewer unclaimed one-time prekeys remain; 0 never"},
     };
@@ -138,11 +153,11 @@ void load(ModuleContext& ctx) {
     ctx.add_feature(ns_prekeys);
     // XEP-0163 §6.1: the server shows it offers PEP with this identity on its own JID too.
     ctx.add_identity("pubsub", "pep");
-    add_publish_handlers(pep);
-    add_owner_handlers(pep);
-    add_claim_handler(pep);
-    add_disco_handlers(pep);
-    add_caps_hooks(pep);
+    add_publish_handlers(ctx, pep);
+    add_owner_handlers(ctx, pep);
+    add_claim_handler(ctx, pep);
+    add_disco_handlers(ctx, pep);
+    add_caps_hooks(ctx, pep);
 }
 
 // Loaded after disco: this module answers disco of accounts, with the PEP identity and nodes.

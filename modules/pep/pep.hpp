@@ -19,6 +19,8 @@ namespace starling::pep {
 
 inline constexpr const char* ns_prekeys = "urn:xmpp:starling:prekeys:0";
 
+// Database callbacks and iq replies hold the Pep by shared_ptr and may run after the module was
+// unloaded (a reload meanwhile), so it keeps a ModuleLink, never the ModuleContext.
 struct Pep {
     explicit Pep(ModuleContext& context)
         : ctx(context),
@@ -27,14 +29,16 @@ struct Pep {
           roster(context.database()),
           max_items_limit(context.options().get_int("max_items")),
           max_payload_bytes(context.options().get_int("max_payload_bytes")),
+          max_nodes(context.options().get_int("max_nodes")),
           prekeys_low_water(context.options().get_int("prekeys_low_water")) {}
 
-    ModuleContext& ctx;
+    ModuleLink ctx;
     storage::PubsubStore nodes;
     storage::PrekeyStore prekeys;
     storage::RosterStore roster;
     std::int64_t max_items_limit;
     std::int64_t max_payload_bytes;
+    std::int64_t max_nodes;
     std::int64_t prekeys_low_water;
     CapsCache caps;
 };
@@ -64,6 +68,10 @@ struct Viewer {
 };
 enum class Access { allowed, presence_required, closed };
 Access access(const Viewer& viewer, const std::string& node, const NodeConfig& config);
+/// Runs `then` when the owner may have one more node (fewer than max_nodes); otherwise answers
+/// <not-allowed/> with <max-nodes-exceeded/>, or the database's error.
+void with_room_for_a_node(const PepPtr& pep, const StanzaEvent& ev, const Owner& owner,
+                          std::function<void()> then);
 /// Looks up the viewer (two reads unless it is the owner); `done(ok, viewer)`.
 void find_viewer(const PepPtr& pep, const Owner& owner, const Jid& requester,
                  std::function<void(bool ok, Viewer)> done);
@@ -88,10 +96,10 @@ void send_last_items(const PepPtr& pep, const SessionPtr& session,
 /// A notification message <message from=owner to=jid type=headline><event/></message>.
 StanzaPtr event_message(const std::string& from, const std::string& to, const xml::Element& event);
 
-void add_publish_handlers(const PepPtr& pep);
-void add_owner_handlers(const PepPtr& pep);
-void add_claim_handler(const PepPtr& pep);
-void add_disco_handlers(const PepPtr& pep);
-void add_caps_hooks(const PepPtr& pep);
+void add_publish_handlers(ModuleContext& ctx, const PepPtr& pep);
+void add_owner_handlers(ModuleContext& ctx, const PepPtr& pep);
+void add_claim_handler(ModuleContext& ctx, const PepPtr& pep);
+void add_disco_handlers(ModuleContext& ctx, const PepPtr& pep);
+void add_caps_hooks(ModuleContext& ctx, const PepPtr& pep);
 
 }  // namespace starling::pep

@@ -138,14 +138,21 @@ void publish(const PepPtr& pep, StanzaEvent& ev, const xml::Element& pubsub,
             item.payload = xml::to_string(*payload);
             if (static_cast<std::int64_t>(item.payload.size()) > pep->max_payload_bytes)
                 return reply_pubsub_error(*pep, ev, "modify", "not-acceptable", "payload-too-big");
-            if (!keys) return store_item(pep, ev, owner, node, config, existing.has_value(), item);
-            // The prekeys first: once the item is stored, a fetch reassembles it from the table.
-            pep->prekeys.replace(
-                owner.host, owner.user, node, item.item_id, *keys,
-                [pep, ev, owner, node, config, exists = existing.has_value(), item](bool ok) {
-                    if (!ok) return pep->ctx.reply_error(ev, "wait", "internal-server-error");
-                    store_item(pep, ev, owner, node, config, exists, item);
-                });
+            auto go = [pep, ev, owner, node, config, keys, exists = existing.has_value(), item] {
+                if (!keys) return store_item(pep, ev, owner, node, config, exists, item);
+                // The prekeys first: once the item is stored, a fetch reassembles it from the
+                // table.
+                pep->prekeys.replace(owner.host, owner.user, node, item.item_id, *keys,
+                                     [pep, ev, owner, node, config, exists, item](bool ok) {
+                                         if (!ok)
+                                             return pep->ctx.reply_error(ev, "wait",
+                                                                         "internal-server-error");
+                                         store_item(pep, ev, owner, node, config, exists, item);
+                                     });
+            };
+            // An auto-create counts against the owner's nodes like a create.
+            if (existing) return go();
+            with_room_for_a_node(pep, ev, owner, std::move(go));
         });
 }
 
@@ -200,12 +207,15 @@ void create(const PepPtr& pep, StanzaEvent& ev, const xml::Element& pubsub,
             return pep->ctx.reply_error(ev, "modify", "not-acceptable");
     }
     const Owner owner = owner_of(*ev.stanza);
-    pep->nodes.create(owner.host, owner.user, node, serialize(config),
-                      [pep, ev](bool ok, bool created) {
-                          if (!ok) return pep->ctx.reply_error(ev, "wait", "internal-server-error");
-                          if (!created) return pep->ctx.reply_error(ev, "cancel", "conflict");
-                          pep->ctx.send(make_iq_result(*ev.stanza));
-                      });
+    with_room_for_a_node(pep, ev, owner, [pep, ev, owner, node, config] {
+        pep->nodes.create(owner.host, owner.user, node, serialize(config),
+                          [pep, ev](bool ok, bool created) {
+                              if (!ok)
+                                  return pep->ctx.reply_error(ev, "wait", "internal-server-error");
+                              if (!created) return pep->ctx.reply_error(ev, "cancel", "conflict");
+                              pep->ctx.send(make_iq_result(*ev.stanza));
+                          });
+    });
 }
 
 void send_items(const PepPtr& pep, const StanzaEvent& ev, const Owner& owner,
@@ -276,8 +286,8 @@ void retrieve(const PepPtr& pep, StanzaEvent& ev, const xml::Element& request) {
 
 }  // namespace
 
-void add_publish_handlers(const PepPtr& pep) {
-    pep->ctx.iq_handler(IqTarget::account, "set", ns_pubsub, [pep](StanzaEvent& ev) {
+void add_publish_handlers(ModuleContext& ctx, const PepPtr& pep) {
+    ctx.iq_handler(IqTarget::account, "set", ns_pubsub, [pep](StanzaEvent& ev) {
         const xml::Element& pubsub = *ev.stanza->element().first_child_element();
         const xml::Element* request = pubsub.first_child_element();
         if (request == nullptr) return pep->ctx.reply_error(ev, "modify", "bad-request");
@@ -288,7 +298,7 @@ void add_publish_handlers(const PepPtr& pep) {
         reply_pubsub_error(*pep, ev, "cancel", "feature-not-implemented", "unsupported", "feature",
                            request->name() == "subscribe" ? "subscribe" : request->name());
     });
-    pep->ctx.iq_handler(IqTarget::account, "get", ns_pubsub, [pep](StanzaEvent& ev) {
+    ctx.iq_handler(IqTarget::account, "get", ns_pubsub, [pep](StanzaEvent& ev) {
         const xml::Element& pubsub = *ev.stanza->element().first_child_element();
         const xml::Element* request = pubsub.first_child_element();
         if (request == nullptr) return pep->ctx.reply_error(ev, "modify", "bad-request");

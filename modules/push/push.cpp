@@ -10,6 +10,7 @@
 // app server's reply (or its absence) comes back to this module; an error that says the app
 // server refuses the node disables that registration.
 
+#include "away_users.hpp"
 #include "core/module.hpp"
 #include "core/server.hpp"
 #include "notification.hpp"
@@ -18,9 +19,7 @@
 #include "xml/serializer.hpp"
 
 #include <chrono>
-#include <mutex>
 #include <optional>
-#include <unordered_map>
 
 namespace {
 
@@ -40,17 +39,23 @@ std::vector<OptionSpec> options() {
     };
 }
 
+// A user away without registrations, whom no message concerned this long, leaves memory.
+constexpr auto idle_away = std::chrono::minutes(5);
+
 std::int64_t now_seconds() {
     return std::chrono::duration_cast<std::chrono::seconds>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
 
+// Database callbacks and app servers' replies hold the Push by shared_ptr, so that one that
+// comes after the module was unloaded (a reload meanwhile) still answers the client and still
+// disables a refused registration; the Push keeps a ModuleLink, never the ModuleContext.
 class Push : public std::enable_shared_from_this<Push> {
 public:
     Push(ModuleContext& ctx, std::int64_t max_registrations, std::int64_t publish_timeout)
         : ctx_(ctx),
-          store_(ctx.open_store<PushStore>()),
+          store_(ctx.database()),
           max_registrations_(max_registrations),
           publish_timeout_(std::chrono::seconds(publish_timeout)) {}
 
@@ -77,10 +82,9 @@ public:
     }
 
     // The user is back (a first presence, or a resumed session): the next push counts from one.
-    void online(const SessionEvent& ev) {
-        std::lock_guard lock(mutex_);
-        away_.erase(ev.session->jid().bare_str());
-    }
+    void online(const SessionEvent& ev) { away_.back(ev.session->jid().bare_str()); }
+
+    void sweep() { away_.sweep(AwayUsers::Clock::now() - idle_away); }
 
 private:
     void enable(StanzaEvent& ev, const xml::Element& command) {
@@ -101,13 +105,10 @@ private:
         }
         const Jid user = ev.stanza->from().bare();
         PushRegistration registration{service->str(), node, form_text, now_seconds()};
-        // Weak, like every callback here: a module unloaded meanwhile takes its context along.
-        std::weak_ptr<Push> weak = shared_from_this();
         store_.list(
             user.domain(), user.local(),
-            [weak, ev, user, registration](bool ok, std::vector<PushRegistration> list) {
-                auto self = weak.lock();
-                if (!self) return;
+            [self = shared_from_this(), ev, user, registration](
+                bool ok, std::vector<PushRegistration> list) {
                 if (!ok) return self->ctx_.reply_error(ev, "wait", "internal-server-error");
                 const bool known = std::any_of(list.begin(), list.end(), [&](auto& r) {
                     return r.service == registration.service && r.node == registration.node;
@@ -117,9 +118,7 @@ private:
                                                   "too many push registrations");
                 self->store_.enable(
                     user.domain(), user.local(), registration,
-                    [weak, ev, user, registration](storage::Result r) {
-                        auto self = weak.lock();
-                        if (!self) return;
+                    [self, ev, user, registration](storage::Result r) {
                         if (!r.ok)
                             return self->ctx_.reply_error(ev, "wait", "internal-server-error");
                         self->changed(user);
@@ -139,11 +138,9 @@ private:
         std::optional<std::string> node;
         if (command.has_attr("node")) node = std::string(command.attr("node"));
         const Jid user = ev.stanza->from().bare();
-        std::weak_ptr<Push> weak = shared_from_this();
         store_.disable(user.domain(), user.local(), service->str(), node,
-                       [weak, ev, user, service = service->str()](storage::Result r) {
-                           auto self = weak.lock();
-                           if (!self) return;
+                       [self = shared_from_this(), ev, user,
+                        service = service->str()](storage::Result r) {
                            if (!r.ok)
                                return self->ctx_.reply_error(ev, "wait", "internal-server-error");
                            self->changed(user);
@@ -157,51 +154,26 @@ private:
         const Jid user = message.to().bare();
         Summary summary;
         summary.last_sender = message.from().str();
-        std::optional<std::vector<PushRegistration>> cached;
-        std::uint64_t generation = 0;
-        {
-            std::lock_guard lock(mutex_);
-            auto [it, created] = away_.try_emplace(user.str());
-            if (created) it->second.generation = ++generations_;
-            summary.message_count = ++it->second.pushed;
-            cached = it->second.registrations;
-            generation = it->second.generation;
-        }
-        if (cached) {
-            for (const auto& registration : *cached) publish(user, registration, summary);
+        auto noted = away_.note_message(user.str());
+        summary.message_count = noted.count;
+        const auto generation = noted.generation;
+        if (noted.registrations) {
+            for (const auto& registration : *noted.registrations)
+                publish(user, registration, summary);
             return;
         }
-        std::weak_ptr<Push> weak = shared_from_this();
         store_.list(user.domain(), user.local(),
-                    [weak, user, summary, generation](bool ok,
-                                                      std::vector<PushRegistration> registrations) {
-                        auto self = weak.lock();
-                        if (!self || !ok) return;
-                        self->remember(user, generation, registrations);
+                    [self = shared_from_this(), user, summary, generation](
+                        bool ok, std::vector<PushRegistration> registrations) {
+                        if (!ok) return;
+                        self->away_.remember(user.str(), generation, registrations);
                         for (const auto& registration : registrations)
                             self->publish(user, registration, summary);
                     });
     }
 
-    // Most offline messages are for users without push: once read, a user's registrations are
-    // kept until the user comes back or they change, so that only the first message of an
-    // absence asks the database. A read that a change overtook is not kept.
-    void remember(const Jid& user, std::uint64_t generation,
-                  const std::vector<PushRegistration>& registrations) {
-        std::lock_guard lock(mutex_);
-        const auto it = away_.find(user.str());
-        if (it != away_.end() && it->second.generation == generation)
-            it->second.registrations = registrations;
-    }
-
     // Called once a change to the user's registrations is committed.
-    void changed(const Jid& user) {
-        std::lock_guard lock(mutex_);
-        const auto it = away_.find(user.str());
-        if (it == away_.end()) return;
-        it->second.generation = ++generations_;
-        it->second.registrations.reset();
-    }
+    void changed(const Jid& user) { away_.changed(user.str()); }
 
     void publish(const Jid& user, const PushRegistration& registration, const Summary& summary) {
         xml::ElementPtr options;
@@ -209,18 +181,17 @@ private:
             options = storage::parse_stored_xml(registration.options, "");
         auto iq = make_publish(user.str(), registration.service, registration.node, summary,
                                options.get());
-        std::weak_ptr<Push> weak = shared_from_this();
-        ctx_.send_iq(std::move(iq), publish_timeout_, [weak, user, registration](StanzaPtr reply) {
-            auto self = weak.lock();
-            if (!self) return;
-            if (!reply) {
-                self->ctx_.log().info("push to {} node {} for {}: no answer", registration.service,
-                                      registration.node, user.str());
-                return;
-            }
-            if (reply->type() != "error") return;
-            self->on_error(user, registration, *reply);
-        });
+        ctx_.send_iq(std::move(iq), publish_timeout_,
+                     [self = shared_from_this(), user, registration](StanzaPtr reply) {
+                         if (!reply) {
+                             self->ctx_.log().info("push to {} node {} for {}: no answer",
+                                                   registration.service, registration.node,
+                                                   user.str());
+                             return;
+                         }
+                         if (reply->type() != "error") return;
+                         self->on_error(user, registration, *reply);
+                     });
     }
 
     void on_error(const Jid& user, const PushRegistration& registration, const Stanza& reply) {
@@ -235,28 +206,15 @@ private:
         // Forgotten at once, so the next message reads the registrations again (after the
         // delete, on the one database connection), and again once the delete is committed.
         changed(user);
-        std::weak_ptr<Push> weak = shared_from_this();
         store_.disable(user.domain(), user.local(), registration.service, registration.node,
-                       [weak, user](storage::Result) {
-                           if (auto self = weak.lock()) self->changed(user);
-                       });
+                       [self = shared_from_this(), user](storage::Result) { self->changed(user); });
     }
 
-    ModuleContext& ctx_;
-    PushStore& store_;
+    ModuleLink ctx_;
+    PushStore store_;
     std::int64_t max_registrations_;
     std::chrono::milliseconds publish_timeout_;
-    // What the module keeps about a user who is away (an entry from the first message pushed
-    // while away until the user's next session): offline hooks run on the database thread,
-    // the others on I/O threads, hence the lock.
-    struct Away {
-        std::int64_t pushed = 0;       // messages since the user was last online
-        std::uint64_t generation = 0;  // changes when the registrations change
-        std::optional<std::vector<PushRegistration>> registrations;  // once read
-    };
-    std::mutex mutex_;
-    std::unordered_map<std::string, Away> away_;  // by bare JID
-    std::uint64_t generations_ = 0;
+    AwayUsers away_;
 };
 
 void load(ModuleContext& ctx) {
@@ -277,6 +235,7 @@ void load(ModuleContext& ctx) {
             push->online(ev);
             return Verdict::pass;
         });
+    ctx.add_timer(std::chrono::minutes(1), [push] { push->sweep(); });
 }
 
 }  // namespace

@@ -3,33 +3,31 @@
 namespace starling {
 
 void ComponentRegistry::configure(std::vector<std::string> domains) {
-    std::lock_guard lock(mutex_);
-    for (auto& domain : domains) connected_.emplace(std::move(domain), nullptr);
+    for (auto& domain : domains) connected_.try_emplace(std::move(domain), nullptr);
 }
 
 bool ComponentRegistry::serves(std::string_view domain) const {
-    std::lock_guard lock(mutex_);
     return connected_.find(domain) != connected_.end();
 }
 
 SessionPtr ComponentRegistry::find(std::string_view domain) const {
-    std::lock_guard lock(mutex_);
     const auto it = connected_.find(domain);
-    return it == connected_.end() ? nullptr : it->second;
+    return it == connected_.end() ? nullptr : it->second.load();
 }
 
 bool ComponentRegistry::attach(const std::string& domain, const SessionPtr& session) {
-    std::lock_guard lock(mutex_);
     const auto it = connected_.find(domain);
-    if (it == connected_.end() || it->second) return false;
-    it->second = session;
-    return true;
+    if (it == connected_.end()) return false;
+    SessionPtr none;
+    return it->second.compare_exchange_strong(none, session);
 }
 
 void ComponentRegistry::detach(const std::string& domain, const Session& session) {
-    std::lock_guard lock(mutex_);
     const auto it = connected_.find(domain);
-    if (it != connected_.end() && it->second.get() == &session) it->second.reset();
+    if (it == connected_.end()) return;
+    SessionPtr current = it->second.load();
+    // Only this stream's own entry: a newer stream that attached since keeps the domain.
+    if (current.get() == &session) it->second.compare_exchange_strong(current, nullptr);
 }
 
 }  // namespace starling

@@ -3,11 +3,15 @@
 // the process like the hosts, and the one stream connected for each. The router asks here for
 // every stanza to a domain that is not a host; the component stream attaches itself once its
 // handshake succeeds and detaches when it closes.
+//
+// The domains are fixed before any thread routes, so looking one up takes no lock, and each
+// domain's stream is an atomic shared_ptr: a stanza to a component never waits on a mutex that
+// every other component's traffic takes too (DESIGN.md: no global mutex on a message's path).
 
 #include "core/session.hpp"
 
+#include <atomic>
 #include <map>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,8 +34,8 @@ public:
     void detach(const std::string& domain, const Session& session);
 
 private:
-    mutable std::mutex mutex_;
-    std::map<std::string, SessionPtr, std::less<>> connected_;  // a key per configured domain
+    // A key per configured domain, added by configure() only.
+    std::map<std::string, std::atomic<SessionPtr>, std::less<>> connected_;
 };
 
 }  // namespace starling

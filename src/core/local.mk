@@ -4,7 +4,7 @@
 libstarling_la_SOURCES += \
 	src/core/stanza.cpp src/core/stanza.hpp \
 	src/core/session.hpp src/core/client_stream.hpp src/core/session_manager.cpp src/core/session_manager.hpp \
-	src/core/interested_resources.hpp \
+	src/core/interested_resources.hpp src/core/active_instance.hpp \
 	src/core/router.cpp src/core/router.hpp \
 	src/core/events.cpp src/core/events.hpp src/core/registration.hpp \
 	src/core/host.cpp src/core/host.hpp \
@@ -23,6 +23,7 @@ libstarling_la_SOURCES += \
 	src/core/config_reader.cpp src/core/config_reader.hpp \
 	src/core/options.cpp src/core/options.hpp
 tests_unit_run_unit_SOURCES += tests/unit/core/test_config.cpp tests/unit/core/test_options.cpp
+tests_unit_run_unit_SOURCES += tests/unit/core/test_active_instance.cpp
 
 # External components (XEP-0114): the configured domains and their connected streams.
 libstarling_la_SOURCES += src/core/component_registry.cpp src/core/component_registry.hpp

@@ -104,6 +104,33 @@ private:
     std::vector<Registration> registrations_;  // declared last: undone first, while state lives
 };
 
+/// What a module's deferred work (a database callback, an iq reply, a posted job) may use
+/// instead of the ModuleContext: the context goes when the module is unloaded (at a reload),
+/// but such work can still be in flight then. A link holds only what lives as long as the
+/// server (the host, its server) and its own copy of the instance's logger, so module state
+/// that keeps a link, held by a shared_ptr that the callbacks capture, outlives the unload
+/// safely and still answers what it was asked.
+class ModuleLink {
+public:
+    explicit ModuleLink(ModuleContext& context);
+
+    Host& host() const { return *host_; }
+    Server& server() const;
+    const std::string& domain() const { return host_->domain(); }
+
+    /// As ModuleContext::send, reply_error and send_iq.
+    void send(StanzaPtr stanza) const;
+    void reply_error(const StanzaEvent& event, std::string_view type, std::string_view condition,
+                     std::string_view text = {}) const;
+    void send_iq(xml::ElementPtr iq, std::chrono::milliseconds timeout,
+                 std::function<void(StanzaPtr)> done) const;
+    spdlog::logger& log() const { return *logger_; }
+
+private:
+    Host* host_;
+    std::shared_ptr<spdlog::logger> logger_;
+};
+
 struct ModuleDescriptor {
     int abi_version;
     const char* name;

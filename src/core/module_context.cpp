@@ -8,6 +8,25 @@
 
 namespace starling {
 
+namespace {
+
+// An iq get/set from the host, tracked until its reply or `timeout`.
+void send_iq_from(Host& host, xml::ElementPtr iq, std::chrono::milliseconds timeout,
+                  std::function<void(StanzaPtr)> done) {
+    auto to = Jid::parse(iq->attr("to"));
+    if (!to) {
+        done(nullptr);
+        return;
+    }
+    const auto id = host.server().iq_tracker().track(
+        *to, std::chrono::steady_clock::now() + timeout, std::move(done));
+    iq->set_attr("id", id);
+    if (!iq->has_attr("from")) iq->set_attr("from", host.domain());
+    host.server().router().route(nullptr, make_stanza(std::move(iq)));
+}
+
+}  // namespace
+
 ModuleContext::ModuleContext(Host& host, std::string name, ModuleOptions options)
     : host_(host), name_(std::move(name)), options_(std::move(options)) {
     // One logger per module instance, sharing the default logger's sinks and level.
@@ -76,16 +95,7 @@ void ModuleContext::reply_error(const StanzaEvent& event, std::string_view type,
 
 void ModuleContext::send_iq(xml::ElementPtr iq, std::chrono::milliseconds timeout,
                             std::function<void(StanzaPtr)> done) {
-    auto to = Jid::parse(iq->attr("to"));
-    if (!to) {
-        done(nullptr);
-        return;
-    }
-    const auto id = server().iq_tracker().track(*to, std::chrono::steady_clock::now() + timeout,
-                                                std::move(done));
-    iq->set_attr("id", id);
-    if (!iq->has_attr("from")) iq->set_attr("from", host_.domain());
-    send(make_stanza(std::move(iq)));
+    send_iq_from(host_, std::move(iq), timeout, std::move(done));
 }
 
 storage::Database& ModuleContext::database() { return server().database(); }
@@ -93,6 +103,27 @@ storage::AccountStore& ModuleContext::accounts() { return server().accounts(); }
 
 Counter& ModuleContext::metric(const std::string& name) {
     return server().metrics().counter(name_ + "." + name);
+}
+
+ModuleLink::ModuleLink(ModuleContext& context)
+    : host_(&context.host()), logger_(std::make_shared<spdlog::logger>(context.log())) {}
+
+Server& ModuleLink::server() const {
+    return host_->server();
+}
+
+void ModuleLink::send(StanzaPtr stanza) const {
+    server().router().route(nullptr, std::move(stanza));
+}
+
+void ModuleLink::reply_error(const StanzaEvent& event, std::string_view type,
+                             std::string_view condition, std::string_view text) const {
+    server().router().bounce(event.origin, *event.stanza, type, condition, text);
+}
+
+void ModuleLink::send_iq(xml::ElementPtr iq, std::chrono::milliseconds timeout,
+                         std::function<void(StanzaPtr)> done) const {
+    send_iq_from(*host_, std::move(iq), timeout, std::move(done));
 }
 
 }  // namespace starling

@@ -3,6 +3,7 @@
 #include "stream/c2s_session.hpp"
 
 #include "core/server.hpp"
+#include "stream/stream_setup.hpp"
 #include "xml/serializer.hpp"
 
 #include <spdlog/spdlog.h>
@@ -33,10 +34,8 @@ C2sSession::C2sSession(Server& server, asio::ip::tcp::socket socket,
       direct_tls_(direct_tls),
       last_activity_(now_ticks()),
       preauth_timer_(socket_.tcp().get_executor()) {
+    peer_ = peer_of(socket_.tcp(), &peer_ip_);
     error_code ec;
-    auto endpoint = socket_.tcp().remote_endpoint(ec);
-    peer_ip_ = ec ? "?" : endpoint.address().to_string();
-    peer_ = ec ? "?" : peer_ip_ + ":" + std::to_string(endpoint.port());
     socket_.tcp().set_option(asio::ip::tcp::no_delay(true), ec);
 }
 
@@ -46,10 +45,7 @@ void C2sSession::start() {
     const auto config = server_.config();
     // Read once: the message path must not take the configuration's lock for every stanza.
     outbound_limit_ = config->limits.outbound_queue_bytes;
-    xml::ParserLimits limits;
-    limits.max_stanza_bytes = config->limits.stanza_bytes_preauth;
-    limits.max_depth = config->limits.max_depth;
-    limits.max_attributes = config->limits.max_attributes;
+    const auto limits = preauth_parser_limits(*config);
     parser_ = std::make_unique<xml::StreamParser>(
         xml::ParserEvents{
             [this](xml::StreamHeader h) { on_stream_open(std::move(h)); },

@@ -7,6 +7,7 @@
 
 #include "core/config_reader.hpp"
 #include "core/server.hpp"
+#include "stream/stream_setup.hpp"
 #include "xml/serializer.hpp"
 
 #include <openssl/crypto.h>
@@ -68,9 +69,8 @@ ComponentSession::ComponentSession(Server& server, asio::ip::tcp::socket socket)
       socket_(std::move(socket)),
       last_activity_(now_ticks()),
       preauth_timer_(socket_.get_executor()) {
+    peer_ = peer_of(socket_);
     error_code ec;
-    auto endpoint = socket_.remote_endpoint(ec);
-    peer_ = ec ? "?" : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
     socket_.set_option(asio::ip::tcp::no_delay(true), ec);
 }
 
@@ -81,10 +81,7 @@ void ComponentSession::start() {
     outbound_limit_ = config->limits.outbound_queue_bytes;
     // The same restricted XML and limits as a client stream: a component is trusted with its
     // domain's addresses, not with the server's memory.
-    xml::ParserLimits limits;
-    limits.max_stanza_bytes = config->limits.stanza_bytes_preauth;
-    limits.max_depth = config->limits.max_depth;
-    limits.max_attributes = config->limits.max_attributes;
+    const auto limits = preauth_parser_limits(*config);
     parser_ = std::make_unique<xml::StreamParser>(
         xml::ParserEvents{
             [this](xml::StreamHeader h) { on_stream_open(std::move(h)); },

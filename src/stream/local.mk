@@ -21,3 +21,4 @@ noinst_HEADERS += src/stream/sasl.hpp src/stream/scram_secret.hpp src/stream/scr
 
 # Component streams (XEP-0114, jabber:component:accept)
 libstarling_la_SOURCES += src/stream/component_session.cpp src/stream/component_session.hpp
+noinst_HEADERS += src/stream/stream_setup.hpp

@@ -251,4 +251,51 @@ STARLING_SCENARIO(carbons_bare_jid_message_to_two_priorities) {
             "no received carbon of the normal b5: " + stanza_text(normal_copy.get()));
 }
 
+// A reload keeps the sessions, so it must keep their carbons too: the phone enabled carbons
+// before the reload and still gets its copies after it, both ways, once each; the desk, which
+// never enabled them, still gets none. A reload that fails changes nothing either.
+STARLING_SCENARIO(carbons_survive_reload) {
+    server_fixture server(options);
+    server.modules = carbons_modules;
+    server.write_config();
+    start_with_accounts(server);
+    strophe_client desk(a_bare + "/desk", alice.password, server.c2s_port());
+    strophe_client phone(a_bare + "/phone", alice.password, server.c2s_port());
+    strophe_client b(b_bare + "/pc", bob.password, server.c2s_port());
+    for (auto* client : {&desk, &phone, &b}) come_online(*client);
+    enable(phone);
+    // A reload that fails after carbons' new instance was loaded unloads that instance again:
+    // the old one goes on copying.
+    server.modules = "[disco, ping, roster, offline, mam, carbons, no_such_module]";
+    server.write_config();
+    const auto failed = server.ctl({"reload"});
+    require(!failed.exited_with(0), "a reload with a missing module: " + failed.describe());
+    desk.send("<message type='chat' to='" + b_bare + "' id='s0'><body>s0</body></message>");
+    next_is(b, "s0", "the original s0");
+    require_sent(phone, desk.bound_jid(), b_bare, "s0");
+    server.modules = carbons_modules;
+    server.write_config();
+    const auto reload = server.ctl({"reload"});
+    require(reload.exited_with(0), "reload: " + reload.describe());
+    desk.send("<message type='chat' to='" + b_bare + "' id='s1'><body>s1</body></message>");
+    next_is(b, "s1", "the original s1");
+    require_sent(phone, desk.bound_jid(), b_bare, "s1");
+    b.send("<message type='chat' to='" + desk.bound_jid() + "' id='r1'><body>r1</body></message>");
+    auto r1 = next_is(desk, "r1", "the original r1");
+    auto copy = phone.wait_for(any_message, "the received carbon of r1 after the reload");
+    const std::string sid = stanza_id_by(r1.get(), a_bare);
+    require_stanza(copy.get(),
+                   carbon("received", phone.bound_jid(),
+                          inner_message(b.bound_jid(), desk.bound_jid(), "r1",
+                                        "<body>r1</body><stanza-id by='" + a_bare + "' id='" + sid +
+                                            "' xmlns='urn:xmpp:sid:0'/>")),
+                   "the received carbon of r1 after the reload");
+    // The desk's first message since the reload is r1 itself: it got no copy of s1.
+    b.send("<message type='chat' to='" + phone.bound_jid() + "' id='r2'><body>r2</body></message>");
+    next_is(phone, "r2", "the original r2");
+    desk.request("<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>", "p1");
+    require(desk.take_all(any_message).empty(),
+            "the desk, which never enabled carbons, got a copy after the reload");
+}
+
 }  // namespace starling::scenarios

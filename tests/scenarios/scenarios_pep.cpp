@@ -455,4 +455,131 @@ STARLING_SCENARIO(pep_configure_purge_delete) {
                    iq_error("", a_desk, "cancel", "item-not-found"), "delete of a missing node");
 }
 
+// XEP-0115: a disco#info of the caps that fails (here an error; a timeout alike) teaches the
+// server nothing, and the resource's next presence with the same caps must ask again rather than
+// pass as an unchanged presence: else the resource never gets a notification all session.
+STARLING_SCENARIO(pep_caps_query_asked_again_after_a_failed_one) {
+    server_fixture server(options);
+    start_pep(server);
+    strophe_client a(a_desk, alice.password, server.c2s_port());
+    strophe_client b(b_phone, bob.password, server.c2s_port());
+    a.login();
+    b.login();
+    go_online(a);
+    go_online(b);
+    subscribe(b, b_bare, a, a_bare);
+    publish(a, "p0", ns_tune, "t0", tune2);
+    b.send("<presence type='unavailable'/>");
+    run_strophe_for(std::chrono::milliseconds(200));
+
+    caps_profile caps{"Conversations",
+                      {"http://jabber.org/protocol/caps", "http://jabber.org/protocol/disco#info",
+                       "http://jabber.org/protocol/tune+notify"}};
+    const std::string c = "<c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='" +
+                          caps.node + "' ver='" + caps.ver() + "'/>";
+    b.send("<presence>" + c + "</presence>");
+    auto first = b.wait_for(is_disco_query, "the server's first disco#info of the caps");
+    b.send("<iq type='error' to='example.test' id='" + stanza_attribute(first.get(), "id") +
+           "'><error type='wait'><resource-constraint xmlns='" + std::string(ns::stanza_errors) +
+           "'/></error></iq>");
+    run_strophe_for(std::chrono::milliseconds(300));
+    // The same caps again, in a presence update: asked again, and answered this time.
+    online_with_caps(b, caps);
+    require_stanza(b.wait_for(event_for(ns_tune), "the last published item").get(),
+                   "<message from='" + a_bare + "' to='" + b_phone +
+                       "' type='headline'><event xmlns='" + ns_event + "'><items node='" + ns_tune +
+                       "'>" + item("t0", tune2) + "</items></event></message>",
+                   "the last item once the caps are verified");
+    publish(a, "p1", ns_tune, "t1", tune);
+    require_stanza(b.wait_for(event_for(ns_tune), "the notification").get(),
+                   "<message from='" + a_bare + "' to='" + b_phone +
+                       "' type='headline'><event xmlns='" + ns_event + "'><items node='" + ns_tune +
+                       "'>" + item("t1", tune) + "</items></event></message>",
+                   "the notification of a publish");
+}
+
+// An account cannot grow its nodes without end: past max_nodes a create, or a publish that would
+// auto-create, gets <not-allowed/> with <max-nodes-exceeded/>; publishing to a node it has still
+// works, and deleting one makes room again.
+STARLING_SCENARIO(pep_max_nodes_per_account) {
+    server_fixture server(options);
+    server.modules = "[disco, ping, roster, presence, offline, {pep: {max_nodes: 2}}]";
+    server.write_config();
+    start_with_accounts(server);
+    strophe_client a(a_desk, alice.password, server.c2s_port());
+    a.login();
+    const std::string refused = iq_error("", a_desk, "cancel", "not-allowed", "max-nodes-exceeded");
+    publish(a, "p1", "urn:example:n1", "i1", note(1));
+    publish(a, "p2", "urn:example:n2", "i2", note(2));
+    require_stanza(a.request(publish_iq("p3", "urn:example:n3", "i3", note(3)), "p3").get(),
+                   refused, "a publish that would make a third node");
+    auto create = [&a](const std::string& id, const std::string& node) {
+        return a.request("<iq type='set' id='" + id + "'><pubsub xmlns='" + std::string(ns_pubsub) +
+                             "'><create node='" + node + "'/></pubsub></iq>",
+                         id);
+    };
+    require_stanza(create("c3", "urn:example:n3").get(), refused, "creating a third node");
+    publish(a, "p4", "urn:example:n1", "i4", note(4));  // an existing node takes items as before
+    require(
+        fetch(a, "f3", "", "urn:example:n3") == iq_error("", a_desk, "cancel", "item-not-found"),
+        "the refused node was not made");
+    require_stanza(a.request("<iq type='set' id='d1'><pubsub xmlns='" + std::string(ns_owner) +
+                                 "'><delete node='urn:example:n2'/></pubsub></iq>",
+                             "d1")
+                       .get(),
+                   "<iq to='" + a_desk + "' type='result'/>", "deleting a node");
+    require_stanza(create("c4", "urn:example:n3").get(), "<iq to='" + a_desk + "' type='result'/>",
+                   "a create once a node was deleted");
+}
+
+// XEP-0115: a client sends its caps with every presence; a presence update without them (or
+// with legacy caps, which cannot be verified) means the resource asks for no notifications any
+// more, and one with them again brings the notifications back.
+STARLING_SCENARIO(pep_presence_without_caps_stops_notifications) {
+    server_fixture server(options);
+    start_pep(server);
+    strophe_client a(a_desk, alice.password, server.c2s_port());
+    strophe_client b(b_phone, bob.password, server.c2s_port());
+    a.login();
+    b.login();
+    go_online(a);
+    go_online(b);
+    subscribe(b, b_bare, a, a_bare);
+    b.send("<presence type='unavailable'/>");
+    run_strophe_for(std::chrono::milliseconds(200));
+    caps_profile caps{"Conversations",
+                      {"http://jabber.org/protocol/caps", "http://jabber.org/protocol/disco#info",
+                       "http://jabber.org/protocol/tune+notify"}};
+    online_with_caps(b, caps);
+    publish(a, "p1", ns_tune, "t1", tune);
+    require(b.wait_for(event_for(ns_tune), "the notification with caps") != nullptr,
+            "notified while the caps ask for it");
+
+    b.send("<presence><show>away</show></presence>");
+    b.wait_for(presence_from(b_phone), "the presence update without caps reflected");
+    publish(a, "p2", ns_tune, "t2", tune2);
+    require_nothing(b, event_for(ns_tune), "a resource whose presence has no caps was notified");
+    b.send("<presence><c xmlns='http://jabber.org/protocol/caps' node='" + caps.node +
+           "' ver='1.0'/></presence>");
+    b.wait_for(presence_from(b_phone), "the presence update with legacy caps reflected");
+    publish(a, "p3", ns_tune, "t3", tune);
+    require_nothing(b, event_for(ns_tune), "a resource with legacy caps only was notified");
+
+    // The caps again: known, so the last item comes at once, and notifications with it.
+    b.send("<presence><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='" + caps.node +
+           "' ver='" + caps.ver() + "'/></presence>");
+    require_stanza(b.wait_for(event_for(ns_tune), "the last item with the caps back").get(),
+                   "<message from='" + a_bare + "' to='" + b_phone +
+                       "' type='headline'><event xmlns='" + ns_event + "'><items node='" + ns_tune +
+                       "'>" + item("t3", tune) + "</items></event></message>",
+                   "the last item once the caps are back");
+    require_nothing(b, is_disco_query, "known caps were asked for again");
+    publish(a, "p4", ns_tune, "t4", tune2);
+    require_stanza(b.wait_for(event_for(ns_tune), "the notification with the caps back").get(),
+                   "<message from='" + a_bare + "' to='" + b_phone +
+                       "' type='headline'><event xmlns='" + ns_event + "'><items node='" + ns_tune +
+                       "'>" + item("t4", tune2) + "</items></event></message>",
+                   "the notification once the caps are back");
+}
+
 }  // namespace starling::scenarios

@@ -13,6 +13,7 @@ class CapsTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(test_simple_example);
     CPPUNIT_TEST(test_complex_example_with_form);
     CPPUNIT_TEST(test_ill_formed_results);
+    CPPUNIT_TEST(test_cache_is_bounded);
     CPPUNIT_TEST_SUITE_END();
 
     static std::optional<std::string> ver(const std::string& query,
@@ -67,6 +68,32 @@ class CapsTest : public CppUnit::TestFixture {
             "type='hidden'><value>urn:x</value></field></x>";
         CPPUNIT_ASSERT(!ver("<query xmlns='http://jabber.org/protocol/disco#info'>" + form + form +
                             "</query>"));
+    }
+
+    // A client that advertises a fresh ver with every presence cannot grow the cache past its
+    // bound: the oldest keys go, the newest stay, and a resource keeps the features it has.
+    void test_cache_is_bounded() {
+        CapsCache cache(3);
+        for (int i = 0; i < 5; ++i) {
+            cache.store("sha-1 v" + std::to_string(i), {"f" + std::to_string(i)});
+            cache.reject("sha-1 bad" + std::to_string(i));
+        }
+        cache.store("sha-1 v4", {"f4", "again"});  // known already: replaced, nothing evicted
+        CPPUNIT_ASSERT(!cache.known("sha-1 v0"));
+        CPPUNIT_ASSERT(!cache.known("sha-1 v1"));
+        for (int i = 2; i < 5; ++i) CPPUNIT_ASSERT(cache.known("sha-1 v" + std::to_string(i)));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), cache.known("sha-1 v4")->size());
+        CPPUNIT_ASSERT(!cache.rejected("sha-1 bad0"));
+        CPPUNIT_ASSERT(!cache.rejected("sha-1 bad1"));
+        for (int i = 2; i < 5; ++i) CPPUNIT_ASSERT(cache.rejected("sha-1 bad" + std::to_string(i)));
+
+        CapsCache small(1);
+        small.store("k1", {"x"});
+        small.set_session("a@example.test/r", "k1", small.known("k1"));
+        small.store("k2", {"y"});
+        CPPUNIT_ASSERT(!small.known("k1"));
+        CPPUNIT_ASSERT(small.session_features("a@example.test/r"));
+        CPPUNIT_ASSERT(small.session_features("a@example.test/r")->count("x"));
     }
 };
 
