@@ -298,4 +298,55 @@ STARLING_SCENARIO(carbons_survive_reload) {
             "the desk, which never enabled carbons, got a copy after the reload");
 }
 
+// The pass-through rule: an OMEMO message (no body, only <encrypted/>) is carbon-copied
+// with its payload exactly as the sender wrote it, both as a <sent/> and as a <received/> copy.
+STARLING_SCENARIO(carbons_copy_encrypted_payloads_unchanged) {
+    server_fixture server(options);
+    server.modules = carbons_modules;
+    server.write_config();
+    start_with_accounts(server);
+    strophe_client desk(a_bare + "/desk", alice.password, server.c2s_port());
+    strophe_client phone(a_bare + "/phone", alice.password, server.c2s_port());
+    strophe_client b(b_bare + "/pc", bob.password, server.c2s_port());
+    for (auto* client : {&desk, &phone, &b}) come_online(*client);
+    enable(phone);
+    const std::string encrypted =
+        "<encrypted xmlns='eu.siacs.conversations.axolotl'><header sid='27183'>"
+        "<key rid='31415'>MwohB4x9E+Kv0QzSMf2SnDRtOaFLR8bO/6UwcX2mpmz3i4gQARogKiCj9pF0qTcZ</key>"
+        "<key prekey='true' rid='16180'>Mwgz7AESIQWPwzWvrMXqyBBOzuUD9AkvdOo/WVuI+hx3=</key>"
+        "<iv>ZQvVtVy9+JDjJtAO</iv></header>"
+        "<payload>KArl+7zVTTTDDhEFqwTqWB/wQqW1qcBdpA==</payload></encrypted>";
+    // What libstrophe makes of the text sent, in the canonical form the copies are read in.
+    xmpp_ctx_t* ctx = xmpp_ctx_new(nullptr, nullptr);
+    xmpp_stanza_t* parsed = xmpp_stanza_new_from_string(ctx, encrypted.c_str());
+    require(parsed != nullptr, "libstrophe cannot parse the payload");
+    const std::string expected = canonical_stanza(parsed, "jabber:client", false);
+    xmpp_stanza_release(parsed);
+    xmpp_ctx_free(ctx);
+    auto payload_in_copy = [](xmpp_stanza_t* copy, const char* kind) {
+        xmpp_stanza_t* wrapper = stanza_child(copy, kind, "urn:xmpp:carbons:2");
+        xmpp_stanza_t* forwarded =
+            wrapper ? stanza_child(wrapper, "forwarded", "urn:xmpp:forward:0") : nullptr;
+        xmpp_stanza_t* inner = forwarded ? stanza_child(forwarded, "message", ns::client) : nullptr;
+        xmpp_stanza_t* payload =
+            inner ? stanza_child(inner, "encrypted", "eu.siacs.conversations.axolotl") : nullptr;
+        require(payload != nullptr,
+                std::string("no <encrypted/> in the ") + kind + " carbon: " + stanza_text(copy));
+        return canonical_stanza(payload, "jabber:client", false);
+    };
+
+    desk.send("<message type='chat' to='" + b_bare + "' id='e1'>" + encrypted + "</message>");
+    next_is(b, "e1", "the encrypted e1");
+    auto sent = next_is(phone, "", "the sent carbon of e1");
+    const std::string in_sent = payload_in_copy(sent.get(), "sent");
+    require(in_sent == expected, "the payload in the sent carbon changed: " + in_sent);
+
+    b.send("<message type='chat' to='" + desk.bound_jid() + "' id='e2'>" + encrypted +
+           "</message>");
+    next_is(desk, "e2", "the encrypted e2");
+    auto received = next_is(phone, "", "the received carbon of e2");
+    const std::string in_received = payload_in_copy(received.get(), "received");
+    require(in_received == expected, "the payload in the received carbon changed: " + in_received);
+}
+
 }  // namespace starling::scenarios
