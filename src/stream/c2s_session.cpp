@@ -264,6 +264,8 @@ void C2sSession::close(std::string_view condition, std::string_view text) {
 
 void C2sSession::stream_error(std::string_view condition, std::string_view text,
                               std::string app_xml) {
+    // A stream already closing when the server shuts down is not waited for as long as usual.
+    if (state_ == State::closing && server_.stopping()) return arm_close_timer();
     if (state_ == State::closing || state_ == State::closed) return;
     // A hibernated session has no stream to write to: it just ends.
     if (state_ == State::hibernated) return end_session(condition);

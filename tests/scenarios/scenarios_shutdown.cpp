@@ -1,8 +1,9 @@
 // SIGTERM keeps the delivery guarantee (DESIGN.md, docs/routing.md "Shutdown"): what a session
 // had not delivered when the server was told to stop (XEP-0198 stanzas the client never
-// acknowledged, a hibernated session's queue, stanzas a client that stopped reading never had
-// written to it) is committed to offline storage before starlingd exits, and after a restart on
-// the same database it arrives exactly once, with nothing bounced to the disconnected senders.
+// acknowledged, a hibernated session's queue, what client state indication held, stanzas a
+// client that stopped reading never had written to it) is committed to offline storage before
+// starlingd exits, and after a restart on the same database it arrives exactly once, with nothing
+// bounced to the disconnected senders.
 #include "sm_client.hpp"
 #include "stanza_matchers.hpp"
 #include "strophe_client.hpp"
@@ -205,6 +206,47 @@ STARLING_SCENARIO(shutdown_stores_hibernated_session_queue) {
     come_online(b2);
     require_stored(b2, "h1", "before the cut", sender);
     require_stored(b2, "h2", "while hibernated", sender);
+    require_no_more_messages(b2);
+}
+
+// What client state indication (XEP-0352) held for an inactive client is stored too: a
+// receipt can wait while the client is inactive, and it must not be lost with the server.
+STARLING_SCENARIO(shutdown_stores_csi_held_messages) {
+    server_fixture server(options);
+    server.modules = "[disco, ping, offline, csi]";
+    server.write_config();
+    start_with_accounts(server);
+    sm_client b(server.c2s_port());
+    b.login(bob, "phone");
+    b.stream().send("<inactive xmlns='urn:xmpp:csi:0'/>");
+    b.stream().send("<iq type='get' id='csi-ping'><ping xmlns='urn:xmpp:ping'/></iq>");
+    require(b.next_stanza("the ping's answer").attribute("id") == "csi-ping", "no ping answer");
+    const std::string full = b.jid();
+    const std::string sender = std::string(alice.jid) + "/desk";
+    strophe_client a(sender, alice.password, server.c2s_port());
+    a.login();
+    a.send("<message type='chat' to='" + full +
+           "' id='r1'><received xmlns='urn:xmpp:receipts' id='m7'/></message>");
+    settle(a);
+    // Held, not delivered: nothing reaches the inactive client.
+    auto early = b.stream().next_element(milliseconds(500));
+    require(!early, "the receipt was not held: " + (early ? early->to_string() : ""));
+    server.send_signal(SIGTERM);
+    require_shut_down_without_bounces(a);
+    stop_and_require_stored(server, 1);
+
+    server.start();
+    strophe_client b2(std::string(bob.jid) + "/tablet", bob.password, server.c2s_port());
+    come_online(b2);
+    auto message = b2.wait_for(any_message, "the stored receipt", seconds(10));
+    const std::string text = stanza_text(message.get());
+    require(stanza_attribute(message.get(), "id") == "r1" &&
+                stanza_attribute(message.get(), "from") == sender,
+            "expected r1 from " + sender + ": " + text);
+    xmpp_stanza_t* receipt = stanza_child(message.get(), "received", "urn:xmpp:receipts");
+    require(receipt && stanza_attribute(receipt, "id") == "m7", "the receipt changed: " + text);
+    require(stanza_child(message.get(), "delay", "urn:xmpp:delay") != nullptr,
+            "not from offline storage (no delay): " + text);
     require_no_more_messages(b2);
 }
 
