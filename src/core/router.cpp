@@ -222,7 +222,10 @@ void Router::no_session(Host& host, const SessionPtr& origin, StanzaPtr stanza) 
             if (!ok) return bounce(origin, *stanza, "wait", "internal-server-error");
             if (!exists) return bounce(origin, *stanza, "cancel", "service-unavailable");
             StanzaEvent event{host, origin, stanza};
-            if (host.stanza_hooks().fire(events::message_offline, event) != Verdict::pass) return;
+            if (host.stanza_hooks().fire(events::message_offline, event) != Verdict::pass) {
+                if (server_.stopping()) ++stored_at_shutdown_;
+                return;
+            }
             // No offline storage loaded: the sender must learn the message was not delivered.
             bounce(origin, *stanza, "cancel", "service-unavailable");
         });
@@ -233,7 +236,8 @@ void Router::undeliverable(Host& host, StanzaPtr stanza) {
     if (stanza->is_iq()) return bounce(nullptr, *stanza, "cancel", "service-unavailable");
     const auto type = stanza->type();
     if (type == "error" || type == "headline" || type == "groupchat") return;
-    if (!stanza->to().is_bare()) {
+    // At shutdown the other resources are being disconnected as well: the message is stored.
+    if (!stanza->to().is_bare() && !server_.stopping()) {
         const auto to = stanza->to();
         for (const auto& other : server_.sessions().resources(to.bare()))
             if (other->available() && other->jid() != to)

@@ -5,6 +5,9 @@
 #include "core/events.hpp"
 #include "core/host.hpp"
 
+#include <atomic>
+#include <cstdint>
+
 namespace starling {
 
 class Server;
@@ -31,7 +34,12 @@ public:
     /// there. A message goes to offline storage (through `message/offline`), or is bounced when
     /// it was for this full JID and the user has another available resource; an iq get/set is
     /// bounced; presence and iq results are dropped.
+    /// During shutdown every resource is going away, so a message for a full JID is stored
+    /// rather than bounced (docs/routing.md, "Shutdown").
     void undeliverable(Host& host, StanzaPtr stanza);
+
+    /// Messages taken by `message/offline` since shutdown began, for the shutdown log line.
+    std::uint64_t stored_at_shutdown() const { return stored_at_shutdown_.load(); }
 
 private:
     void to_component(std::string_view domain, const SessionPtr& origin, StanzaPtr stanza);
@@ -46,6 +54,7 @@ private:
     void deliver_to_origin_or_route(const SessionPtr& origin, StanzaPtr stanza);
 
     Server& server_;
+    std::atomic<std::uint64_t> stored_at_shutdown_{0};
 };
 
 }  // namespace starling

@@ -261,26 +261,101 @@ void Server::stop() {
                     a->close(ec);
                 });
         if (impl_->control_socket) impl_->control_socket->close();
-        std::vector<SessionPtr> live;
+        std::vector<std::shared_ptr<C2sSession>> streams;
+        std::vector<SessionPtr> components;
         {
             std::lock_guard lock(impl_->connections_mutex);
             for (auto& w : impl_->connections)
-                if (auto s = w.lock()) live.push_back(std::move(s));
+                if (auto s = w.lock()) streams.push_back(std::move(s));
             for (auto& w : impl_->components)
-                if (auto s = w.lock()) live.push_back(std::move(s));
+                if (auto s = w.lock()) components.push_back(std::move(s));
         }
-        for (auto& s : live) s->close("system-shutdown");
-        // Give the streams a moment to flush their errors, then stop the threads.
+        // Hibernated XEP-0198 sessions are among the streams: closing one ends it, and what it
+        // held goes to offline storage like everything else a stream had not delivered.
+        spdlog::info("shutdown: closing {} client stream(s) and {} component(s)", streams.size(),
+                     components.size());
+        for (auto& s : streams) s->close("system-shutdown");
+        for (auto& s : components) s->close("system-shutdown");
         impl_->housekeeping.cancel();
-        auto timer = std::make_shared<asio::steady_timer>(impl_->control, std::chrono::milliseconds(300));
-        timer->async_wait([this, timer](const error_code&) {
-            impl_->guards.clear();
-            for (auto& io : impl_->io) io->stop();
-            impl_->signals->cancel();
-            impl_->control_guard.reset();
-            impl_->control.stop();
-        });
+        wait_for_shutdown(std::move(streams));
     });
+}
+
+bool Server::stopping() const {
+    return impl_->stopping.load();
+}
+
+namespace {
+
+// The bounds of a shutdown, documented in starlingd(8): streams get this long to flush their
+// error and end (a client that does not read is cut off after 1 s), then storage gets this long
+// to commit what they handed it. Streams get at least the first delay, which lets component
+// streams, whose end is not watched, write their error.
+constexpr auto shutdown_min_flush = std::chrono::milliseconds(300);
+constexpr auto shutdown_streams_bound = std::chrono::seconds(3);
+constexpr auto shutdown_storage_bound = std::chrono::seconds(10);
+constexpr auto shutdown_poll = std::chrono::milliseconds(20);
+
+}  // namespace
+
+void Server::wait_for_shutdown(std::vector<std::shared_ptr<C2sSession>> streams) {
+    using clock = std::chrono::steady_clock;
+    const auto began = clock::now();
+    struct Wait {
+        std::vector<std::shared_ptr<C2sSession>> streams;
+        bool streams_done = false;
+        clock::time_point storage_began{};
+        asio::steady_timer timer;
+    };
+    auto wait = std::make_shared<Wait>(
+        Wait{std::move(streams), false, {}, asio::steady_timer(impl_->control)});
+    // Each wait's handler owns the next step, so nothing is left once the threads stop.
+    auto step = std::make_shared<std::function<void()>>();
+    std::weak_ptr<std::function<void()>> weak_step = step;
+    *step = [this, wait, weak_step, began] {
+        const auto now = clock::now();
+        if (!wait->streams_done) {
+            std::erase_if(wait->streams, [](const auto& s) { return s->ended(); });
+            const bool flushed = now - began >= shutdown_min_flush;
+            const bool late = now - began >= shutdown_streams_bound;
+            if (late && !wait->streams.empty())
+                spdlog::warn(
+                    "shutdown: {} stream(s) had not ended after {} s; what they still "
+                    "hold is lost",
+                    wait->streams.size(), shutdown_streams_bound.count());
+            if ((flushed && wait->streams.empty()) || late) {
+                wait->streams_done = true;
+                wait->streams.clear();
+                wait->storage_began = now;
+            }
+        }
+        if (wait->streams_done) {
+            const bool idle = database_->idle();
+            const auto waited =
+                std::chrono::duration_cast<std::chrono::milliseconds>(now - wait->storage_began);
+            if (idle || now - wait->storage_began >= shutdown_storage_bound) {
+                if (idle)
+                    spdlog::info(
+                        "shutdown: {} undelivered message(s) stored offline; storage "
+                        "committed everything queued ({} ms)",
+                        router_.stored_at_shutdown(), waited.count());
+                else
+                    spdlog::error(
+                        "shutdown: storage still had queued writes after {} s; they "
+                        "may be lost ({} message(s) handed to offline storage)",
+                        shutdown_storage_bound.count(), router_.stored_at_shutdown());
+                impl_->guards.clear();
+                for (auto& io : impl_->io) io->stop();
+                impl_->signals->cancel();
+                impl_->control_guard.reset();
+                impl_->control.stop();
+                return;
+            }
+        }
+        wait->timer.expires_after(shutdown_poll);
+        wait->timer.async_wait([next = weak_step.lock()](const error_code&) { (*next)(); });
+    };
+    (*step)();
 }
 
 std::string Server::reload() {

@@ -26,6 +26,8 @@ class Database;
 class AccountStore;
 }  // namespace storage
 
+class C2sSession;
+
 class Server {
 public:
     explicit Server(config::Config config);
@@ -35,8 +37,15 @@ public:
     void start();
     /// Runs the I/O threads until stop(); returns the exit status.
     int run();
-    /// Closes every stream with <system-shutdown/>, then stops the threads. Any thread.
+    /// Shuts down (starlingd(8), SIGTERM): stops accepting, closes every stream with
+    /// <system-shutdown/>, lets every session end (its undelivered messages go to offline
+    /// storage), waits, bounded, until the database has committed every queued job, then stops
+    /// the threads. Any thread.
     void stop();
+    /// True from the moment stop() takes effect: sessions then end instead of hibernating, and
+    /// what they could not deliver is stored rather than bounced to senders who are being
+    /// disconnected too. Any thread.
+    bool stopping() const;
     /// Re-reads the configuration file and certificates; all-or-nothing. Returns "" on success,
     /// else the reason the new configuration was rejected (the old one keeps running).
     std::string reload();
@@ -65,6 +74,10 @@ public:
 
 private:
     struct Impl;
+
+    /// The rest of stop(), on the control thread: waits, bounded, for `streams` to end and then
+    /// for storage to commit, and stops the threads.
+    void wait_for_shutdown(std::vector<std::shared_ptr<C2sSession>> streams);
 
     mutable std::mutex config_mutex_;
     std::shared_ptr<const config::Config> config_;

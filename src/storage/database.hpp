@@ -66,6 +66,10 @@ public:
     /// file), then `statements`, all in one transaction; the result is as for transaction().
     virtual void execute_script(std::string script, std::vector<Statement> statements,
                                 Callback done) = 0;
+    /// True when no job is queued or running: every job accepted has committed (or failed) and
+    /// its callback has returned. A callback that queues a further job keeps it false, so a
+    /// chain of jobs counts as one. Shutdown waits for this before it closes storage. Any thread.
+    virtual bool idle() const = 0;
     /// Waits for the result: for start-up, migrations and starlingctl only, never an I/O thread.
     Result execute_sync(Statement statement);
     Result transaction_sync(std::vector<Statement> statements);

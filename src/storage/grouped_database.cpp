@@ -32,6 +32,7 @@ void GroupedDatabase::execute_script(std::string script, std::vector<Statement> 
 
 void GroupedDatabase::enqueue(Job job) {
     bool post = false;
+    outstanding_.fetch_add(1);
     {
         std::lock_guard lock(queue_mutex_);
         queued_.push_back(std::move(job));
@@ -54,6 +55,7 @@ void GroupedDatabase::run_queued() {
         for (std::size_t i = first; i < last; ++i)
             run_logging_exceptions(
                 [&job = jobs[i], &result = results[i - first]] { job.done(std::move(result)); });
+        outstanding_.fetch_sub(last - first);
     }
 }
 

@@ -6,6 +6,7 @@
 // per write held the server to ~200 offline messages a second), and a lone job still runs at
 // once, by itself, as before. A job that fails rolls back to its savepoint and no further.
 
+#include <atomic>
 #include <cstddef>
 #include <mutex>
 #include <string>
@@ -21,6 +22,7 @@ public:
     void execute(Statement statement, Callback done) final;
     void transaction(std::vector<Statement> statements, Callback done) final;
     void execute_script(std::string script, std::vector<Statement> statements, Callback done) final;
+    bool idle() const final { return outstanding_.load() == 0; }
 
 protected:
     struct Job {
@@ -66,7 +68,11 @@ private:
 
     std::mutex queue_mutex_;
     std::vector<Job> queued_;
-    bool run_posted_ = false;  // a run_queued() is on the worker and will take what is queued
+    bool run_posted_ = false;
+    // Jobs accepted whose callback has not returned yet: raised before a job is queued, lowered
+    // after its callback, so a job queued by a callback is counted before its parent is not.
+    std::atomic<std::size_t> outstanding_{
+        0};                    // a run_queued() is on the worker and will take what is queued
     WorkerThread worker_;      // last: it stops before the queue it reads is destroyed
 };
 

@@ -8,6 +8,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace starling {
 namespace {
 
@@ -163,8 +165,10 @@ void C2sSession::send_through(StanzaPtr stanza, std::size_t first, bool owned) {
     if (state_ == State::closing || state_ == State::closed) {
         if (owned) return;  // its extension disposes of it when the session ends
         // The session ended while this was on its way: the sender learns it was not delivered.
-        // (Before binding only replies to the stream's own requests are addressed to it.)
-        if (!extensions_.empty()) return server_.router().undeliverable(*host_, std::move(stanza));
+        // (Before binding only replies to the stream's own requests are addressed to it.) At
+        // shutdown the sender is being disconnected too, and the message is stored instead.
+        if (!extensions_.empty() || (server_.stopping() && host_ && !jid_.empty()))
+            return server_.router().undeliverable(*host_, std::move(stanza));
         return server_.router().bounce(nullptr, *stanza, "cancel", "recipient-unavailable");
     }
     for (std::size_t i = first; i < extensions_.size(); ++i) {
@@ -256,6 +260,8 @@ void C2sSession::close(std::string_view condition, std::string_view text) {
 
 void C2sSession::stream_error(std::string_view condition, std::string_view text,
                               std::string app_xml) {
+    // A stream already closing when the server shuts down is not waited for as long as usual.
+    if (state_ == State::closing && server_.stopping()) return arm_close_timer();
     if (state_ == State::closing || state_ == State::closed) return;
     // A hibernated session has no stream to write to: it just ends.
     if (state_ == State::hibernated) return end_session(condition);
@@ -281,8 +287,10 @@ void C2sSession::stream_error(std::string_view condition, std::string_view text,
 }
 
 void C2sSession::arm_close_timer() {
-    // A client that stopped reading never lets the last write finish: it is not waited for.
-    preauth_timer_.expires_after(std::chrono::seconds(5));
+    // A client that stopped reading never lets the last write finish: it is not waited for,
+    // and at shutdown hardly at all (starlingd(8) bounds the whole shutdown).
+    preauth_timer_.expires_after(server_.stopping() ? std::chrono::seconds(1)
+                                                    : std::chrono::seconds(5));
     preauth_timer_.async_wait([self = self()](const error_code& ec) {
         if (ec || self->state_ != State::closing) return;
         self->finish_close();
@@ -298,7 +306,10 @@ void C2sSession::finish_close() {
     if (dead()) return;
     // Bound and neither side closed the stream: the connection died, and an extension
     // (XEP-0198) may keep the session for the client to resume.
-    if (state_ == State::bound && !handed_over_ && keep_after_connection_lost()) return hibernate();
+    // Not at shutdown: nobody could resume it.
+    if (state_ == State::bound && !handed_over_ && !server_.stopping() &&
+        keep_after_connection_lost())
+        return hibernate();
     end_bound_session("closed");
 }
 
@@ -314,6 +325,7 @@ void C2sSession::end_bound_session(std::string_view reason) {
         // The session lives on in the stream that resumed it, which took what mattered.
         queue_.clear();
         in_flight_.clear();
+        ended_.store(true);
         return;
     }
     if (was_bound) {
@@ -324,12 +336,26 @@ void C2sSession::end_bound_session(std::string_view reason) {
         }
         spdlog::info("c2s {}: {} logged out", peer_, jid_.str());
     }
-    // Stanzas still queued for this client go back to their senders as errors, except those an
-    // extension keeps: it disposes of them below (to offline storage, XEP-0198).
-    for (auto* list : {&in_flight_, &queue_})
-        for (auto& out : *list)
-            if (out.stanza && !out.owned)
-                server_.router().bounce(nullptr, *out.stanza, "cancel", "recipient-unavailable");
+    // Stanzas not yet written to this client go back to their senders as errors, except those
+    // an extension keeps: it disposes of them below (to offline storage, XEP-0198). At shutdown
+    // the senders are being disconnected too, so they are stored instead (docs/routing.md). A
+    // stanza whose last byte reached the socket counts as delivered: without XEP-0198 the write
+    // is the only evidence there is. in_flight_ is pending_ in order, pending_done_ bytes of it
+    // written.
+    const bool store = server_.stopping() && was_bound && host_;
+    auto dispose = [&](const StanzaPtr& stanza) {
+        if (store) return server_.router().undeliverable(*host_, stanza);
+        server_.router().bounce(nullptr, *stanza, "cancel", "recipient-unavailable");
+    };
+    std::size_t written = pending_done_;
+    for (auto& out : in_flight_) {
+        const std::size_t size = out.size();
+        const bool on_wire = written >= size;
+        written -= std::min(written, size);
+        if (out.stanza && !out.owned && !on_wire) dispose(out.stanza);
+    }
+    for (auto& out : queue_)
+        if (out.stanza && !out.owned) dispose(out.stanza);
     queue_.clear();
     in_flight_.clear();
     // Newest-holding last: a later extension (stream management) holds older stanzas than an
@@ -338,6 +364,7 @@ void C2sSession::end_bound_session(std::string_view reason) {
     extensions_.clear();
     for (auto it = extensions.rbegin(); it != extensions.rend(); ++it)
         it->extension->on_session_end(*this);
+    ended_.store(true);
 }
 
 void C2sSession::release_idle_memory() {

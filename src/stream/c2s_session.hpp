@@ -61,6 +61,9 @@ public:
     /// Frees the XML parser of a quiet stream between stanzas (rebuilt at the next read);
     /// callable from any thread.
     void release_idle_memory();
+    /// True once the session has ended and disposed of what it held (closed, handed over, or
+    /// its hibernation ended); shutdown waits for this. Any thread.
+    bool ended() const { return ended_.load(); }
 
 private:
     // hibernated: bound, with no connection (XEP-0198), until resumed or ended.
@@ -165,6 +168,7 @@ private:
     // In order; empty for a stream that sent no nonza, which then pays for none of this.
     std::vector<Extension> extensions_;
     std::atomic<bool> hibernated_{false};     // state_ == hibernated, for other threads
+    std::atomic<bool> ended_{false};          // end_bound_session() ran, for other threads
     bool handed_over_ = false;                // resumed elsewhere: this object only forwards
     std::shared_ptr<C2sSession> forward_to_;  // the stream that resumed this session
 };

@@ -83,3 +83,5 @@ tests_scenarios_run_scenarios_SOURCES += tests/scenarios/pep_steps.hpp \
 # XEP-0198 stream management and XEP-0352 client state indication.
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/sm_client.hpp \
 	tests/scenarios/scenarios_smacks.cpp tests/scenarios/scenarios_csi.cpp
+# SIGTERM keeps the delivery guarantee: queued and unacknowledged messages are stored
+tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_shutdown.cpp

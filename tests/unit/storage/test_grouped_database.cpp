@@ -3,9 +3,11 @@
 // disk, a lost connection), after which the jobs before it must not be reported as committed.
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <chrono>
 #include <future>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "storage/grouped_database.hpp"
@@ -88,6 +90,7 @@ class GroupedDatabaseTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(GroupedDatabaseTest);
     CPPUNIT_TEST(test_a_failed_job_rolls_back_to_its_savepoint_only);
     CPPUNIT_TEST(test_a_lost_transaction_fails_the_jobs_before_it);
+    CPPUNIT_TEST(test_idle_only_when_every_job_and_the_jobs_its_callback_queued_are_done);
     CPPUNIT_TEST_SUITE_END();
 
     void test_a_failed_job_rolls_back_to_its_savepoint_only() {
@@ -115,6 +118,39 @@ class GroupedDatabaseTest : public CppUnit::TestFixture {
                                            "release",    "savepoint", "job b",     "begin",
                                            "savepoint",  "job c",     "release",   "savepoint",
                                            "job d",      "release",   "commit"};
+        CPPUNIT_ASSERT(log == db.log);
+    }
+
+    // Shutdown waits for idle(): a job queued by another job's callback (the account lookup,
+    // then the offline insert) must keep the database busy until it too is done.
+    void test_idle_only_when_every_job_and_the_jobs_its_callback_queued_are_done() {
+        ScriptedDatabase db;
+        CPPUNIT_ASSERT(db.idle());
+        std::promise<void> holding, release, done;
+        db.execute({"hold", {}}, [&](Result) {
+            holding.set_value();
+            release.get_future().wait();
+        });
+        holding.get_future().wait();
+        CPPUNIT_ASSERT(!db.idle());  // running, its callback not returned
+        bool idle_in_first = true, idle_in_second = true;
+        db.execute({"lookup", {}}, [&](Result) {
+            idle_in_first = db.idle();
+            db.execute({"insert", {}}, [&](Result) {
+                idle_in_second = db.idle();
+                done.set_value();
+            });
+        });
+        CPPUNIT_ASSERT(!db.idle());  // queued behind the held job
+        release.set_value();
+        done.get_future().wait();
+        CPPUNIT_ASSERT(!idle_in_first);
+        CPPUNIT_ASSERT(!idle_in_second);
+        // The last callback has returned once idle() says so; it cannot stay busy.
+        for (int i = 0; i < 1000 && !db.idle(); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        CPPUNIT_ASSERT(db.idle());
+        const std::vector<std::string> log{"alone hold", "alone lookup", "alone insert"};
         CPPUNIT_ASSERT(log == db.log);
     }
 };
