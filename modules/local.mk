@@ -31,3 +31,5 @@ include $(srcdir)/modules/mam/local.mk
 include $(srcdir)/modules/carbons/local.mk
 include $(srcdir)/modules/push/local.mk
 include $(srcdir)/modules/pep/local.mk
+include $(srcdir)/modules/smacks/local.mk
+include $(srcdir)/modules/csi/local.mk

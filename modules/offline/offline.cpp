@@ -85,12 +85,13 @@ void on_message(const std::shared_ptr<Offline>& offline, StanzaEvent& ev) {
     message.from = ev.stanza->from().str();
     message.stanza = xml::to_string(ev.stanza->element(), ns_client);
     message.stored_at = offline->now();
-    offline->store.store(message, offline->max_messages,
-                         [offline, origin = ev.origin, stanza = ev.stanza](bool ok) {
-                             if (ok) return;
-                             offline->server.router().bounce(origin, *stanza, "wait",
-                                                             "internal-server-error");
-                         });
+    // The sender's XEP-0198 receipt is released once the insert committed (or was bounced).
+    offline->store.store(
+        message, offline->max_messages,
+        [offline, origin = ev.origin, stanza = ev.stanza, receipt = ev.receipt](bool ok) {
+            if (ok) return;
+            offline->server.router().bounce(origin, *stanza, "wait", "internal-server-error");
+        });
 }
 
 void deliver_stored(const std::shared_ptr<Offline>& offline, const SessionPtr& session) {

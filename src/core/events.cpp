@@ -34,6 +34,8 @@ const std::string& EventKey::name() const {
     return in.names[index_];
 }
 
+thread_local Receipt current_receipt;
+
 namespace events {
 const EventKey message_bare{"message/bare"};
 const EventKey message_full{"message/full"};

@@ -24,12 +24,36 @@ class Host;
 /// it took care of it, or stop and discard it.
 enum class Verdict { pass, handled, drop };
 
+/// Marks one stanza a client sent as handled (XEP-0198 `h`) when its last copy is released.
+/// Null for streams without stream management, which makes carrying it free. While the client
+/// stream routes the stanza, a ReceiptScope makes it the thread's current receipt, and every
+/// StanzaEvent made meanwhile takes a copy: a handler that finishes the stanza later (an
+/// asynchronous store, say) keeps `event.receipt` in its callback until the stanza is
+/// committed, delivered or bounced (the delivery guarantee in DESIGN.md).
+using Receipt = std::shared_ptr<const void>;
+extern thread_local Receipt current_receipt;
+
+/// Makes `receipt` the thread's current receipt until destroyed.
+class ReceiptScope {
+public:
+    explicit ReceiptScope(Receipt receipt) : previous_(std::move(current_receipt)) {
+        current_receipt = std::move(receipt);
+    }
+    ~ReceiptScope() { current_receipt = std::move(previous_); }
+    ReceiptScope(const ReceiptScope&) = delete;
+    ReceiptScope& operator=(const ReceiptScope&) = delete;
+
+private:
+    Receipt previous_;
+};
+
 /// A stanza on its way through a host: sent by `origin` (a c2s session, or null when the server
 /// itself or another host generated it).
 struct StanzaEvent {
     Host& host;
     SessionPtr origin;
     StanzaPtr stanza;
+    Receipt receipt = current_receipt;
 };
 
 /// A session lifecycle event: bound, available, closed.

@@ -110,6 +110,25 @@ std::vector<std::string> Host::stream_features() const {
     return out;
 }
 
+Registration Host::add_stream_extension(StreamExtensionSpec spec) {
+    std::lock_guard lock(mutex_);
+    const auto id = ++next_stream_extension_;
+    stream_extensions_.emplace(id, std::make_shared<const StreamExtensionSpec>(std::move(spec)));
+    return Registration([this, id] {
+        std::lock_guard lock(mutex_);
+        stream_extensions_.erase(id);
+    });
+}
+
+std::shared_ptr<const Host::StreamExtensionSpec> Host::find_stream_extension(
+    std::string_view xmlns) const {
+    std::lock_guard lock(mutex_);
+    // The newest registration wins, so a reloaded module's instance replaces the old one.
+    for (auto it = stream_extensions_.rbegin(); it != stream_extensions_.rend(); ++it)
+        if (it->second->xmlns == xmlns) return it->second;
+    return nullptr;
+}
+
 std::optional<ModuleOptions> Host::module_options(const std::string& name) const {
     std::lock_guard lock(mutex_);
     for (const auto& m : modules_)

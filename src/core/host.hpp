@@ -1,6 +1,7 @@
 #pragma once
 // One virtual domain: its hooks, iq handlers, disco data and loaded modules.
 
+#include "core/client_stream.hpp"
 #include "core/events.hpp"
 #include "core/options.hpp"
 #include "core/registration.hpp"
@@ -58,6 +59,17 @@ public:
     Registration add_stream_feature(std::string xml);
     std::vector<std::string> stream_features() const;
 
+    /// A client-stream extension (core/client_stream.hpp) for nonzas in `xmlns`; `order` places
+    /// it among the stream's other extensions (lower sees outbound stanzas first).
+    struct StreamExtensionSpec {
+        std::string xmlns;
+        int order = 0;
+        StreamExtensionFactory factory;
+    };
+    Registration add_stream_extension(StreamExtensionSpec spec);
+    /// The extension registered for `xmlns`, or null.
+    std::shared_ptr<const StreamExtensionSpec> find_stream_extension(std::string_view xmlns) const;
+
     /// The options a module loaded on this host was given, or nullopt when it is not loaded:
     /// for a module that enforces another's limit (mod_presence and roster max_items).
     std::optional<ModuleOptions> module_options(const std::string& name) const;
@@ -82,6 +94,8 @@ private:
     std::map<std::uint64_t, std::string> stream_features_;
     std::uint64_t next_stream_feature_ = 0;
     std::vector<std::shared_ptr<LoadedModule>> modules_;
+    std::map<std::uint64_t, std::shared_ptr<const StreamExtensionSpec>> stream_extensions_;
+    std::uint64_t next_stream_extension_ = 0;
 };
 
 }  // namespace starling

@@ -3,7 +3,7 @@
 # Core: stanzas, sessions, router, hosts, events, the module API and loader, commands, server.
 libstarling_la_SOURCES += \
 	src/core/stanza.cpp src/core/stanza.hpp \
-	src/core/session.hpp src/core/session_manager.cpp src/core/session_manager.hpp \
+	src/core/session.hpp src/core/client_stream.hpp src/core/session_manager.cpp src/core/session_manager.hpp \
 	src/core/interested_resources.hpp \
 	src/core/router.cpp src/core/router.hpp \
 	src/core/events.cpp src/core/events.hpp src/core/registration.hpp \

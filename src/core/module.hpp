@@ -31,7 +31,7 @@
 namespace starling {
 
 /// Bumped whenever the descriptor, ModuleContext or any type they expose changes layout.
-inline constexpr int module_abi_version = 2;
+inline constexpr int module_abi_version = 3;
 
 namespace storage {
 class AccountStore;
@@ -59,6 +59,10 @@ public:
     void add_identity(std::string category, std::string type, std::string name = {});
     /// Offers `feature` in the stream features that come with resource binding.
     void add_stream_feature(const xml::Element& feature);
+    /// Takes part in client streams that send nonzas in `xmlns` (core/client_stream.hpp):
+    /// `factory` makes the stream's extension at the first one; `order` ranks it among the
+    /// stream's extensions (lower sees outbound stanzas first).
+    void add_stream_extension(std::string xmlns, int order, StreamExtensionFactory factory);
     /// Calls `fn` every `interval` on the server's control thread until unloaded.
     void add_timer(std::chrono::milliseconds interval, std::function<void()> fn);
     void add_command(CommandSpec spec);

@@ -53,6 +53,12 @@ void ModuleContext::add_stream_feature(const xml::Element& feature) {
     registrations_.push_back(host_.add_stream_feature(xml::to_string(feature, ns_client)));
 }
 
+void ModuleContext::add_stream_extension(std::string xmlns, int order,
+                                         StreamExtensionFactory factory) {
+    registrations_.push_back(
+        host_.add_stream_extension({std::move(xmlns), order, std::move(factory)}));
+}
+
 void ModuleContext::add_timer(std::chrono::milliseconds interval, std::function<void()> fn) {
     registrations_.push_back(server().add_timer(interval, std::move(fn)));
 }

@@ -214,14 +214,32 @@ void Router::no_session(Host& host, const SessionPtr& origin, StanzaPtr stanza) 
     // never an online-to-online message, asks the database.
     const std::string domain = stanza->to().domain();
     const std::string user = stanza->to().local();
-    server_.accounts().exists(domain, user, [this, &host, origin, stanza](bool ok, bool exists) {
-        if (!ok) return bounce(origin, *stanza, "wait", "internal-server-error");
-        if (!exists) return bounce(origin, *stanza, "cancel", "service-unavailable");
-        StanzaEvent event{host, origin, stanza};
-        if (host.stanza_hooks().fire(events::message_offline, event) != Verdict::pass) return;
-        // No offline storage loaded: the sender must learn the message was not delivered.
-        bounce(origin, *stanza, "cancel", "service-unavailable");
-    });
+    // The sender's receipt (XEP-0198) is held until the stanza is stored or bounced.
+    server_.accounts().exists(
+        domain, user,
+        [this, &host, origin, stanza, receipt = current_receipt](bool ok, bool exists) {
+            ReceiptScope scope(receipt);
+            if (!ok) return bounce(origin, *stanza, "wait", "internal-server-error");
+            if (!exists) return bounce(origin, *stanza, "cancel", "service-unavailable");
+            StanzaEvent event{host, origin, stanza};
+            if (host.stanza_hooks().fire(events::message_offline, event) != Verdict::pass) return;
+            // No offline storage loaded: the sender must learn the message was not delivered.
+            bounce(origin, *stanza, "cancel", "service-unavailable");
+        });
+}
+
+void Router::undeliverable(Host& host, StanzaPtr stanza) {
+    if (stanza->is_presence()) return;
+    if (stanza->is_iq()) return bounce(nullptr, *stanza, "cancel", "service-unavailable");
+    const auto type = stanza->type();
+    if (type == "error" || type == "headline" || type == "groupchat") return;
+    if (!stanza->to().is_bare()) {
+        const auto to = stanza->to();
+        for (const auto& other : server_.sessions().resources(to.bare()))
+            if (other->available() && other->jid() != to)
+                return bounce(nullptr, *stanza, "cancel", "recipient-unavailable");
+    }
+    no_session(host, nullptr, std::move(stanza));
 }
 
 }  // namespace starling

@@ -26,6 +26,13 @@ public:
     void bounce(const SessionPtr& origin, const Stanza& stanza, std::string_view type,
                 std::string_view condition, std::string_view text = {});
 
+    /// Disposes of a stanza a session was given but could not deliver (it ended, or its
+    /// stream-management queue was closed): RFC 6121 §8.5.3.2 as if the session had never been
+    /// there. A message goes to offline storage (through `message/offline`), or is bounced when
+    /// it was for this full JID and the user has another available resource; an iq get/set is
+    /// bounced; presence and iq results are dropped.
+    void undeliverable(Host& host, StanzaPtr stanza);
+
 private:
     void to_component(std::string_view domain, const SessionPtr& origin, StanzaPtr stanza);
     void to_host(Host& host, const SessionPtr& origin, StanzaPtr stanza);

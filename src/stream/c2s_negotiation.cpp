@@ -119,7 +119,7 @@ void C2sSession::on_parse_error(xml::ParseError error, const std::string& detail
 }
 
 void C2sSession::on_element(xml::ElementPtr element) {
-    if (state_ == State::closing || state_ == State::closed) return;
+    if (state_ == State::closing || dead()) return;
     const auto& ns = element->xmlns();
     if (state_ == State::connected) {
         if (ns == ns_tls && element->name() == "starttls") return handle_starttls(*element);
@@ -138,6 +138,8 @@ void C2sSession::on_element(xml::ElementPtr element) {
         if (state_ != State::bound) return stream_error("not-authorized", "bind a resource first");
         return handle_stanza(std::move(element));
     }
+    // After authentication, a module may serve nonzas of its namespace (XEP-0198, XEP-0352).
+    if (ns != ns_client) return handle_nonza(std::move(element));
     return stream_error("unsupported-stanza-type");
 }
 
@@ -305,6 +307,16 @@ void C2sSession::handle_bind(const Stanza& iq) {
 }
 
 void C2sSession::handle_stanza(xml::ElementPtr element) {
+    // XEP-0198: with stream management the stanza counts as handled once its receipt, current
+    // while it is routed, is released wherever the stanza ends. Without it, nothing is made.
+    if (!extensions_.empty()) {
+        ReceiptScope scope(inbound_receipt(*element));
+        return route_client_stanza(std::move(element));
+    }
+    route_client_stanza(std::move(element));
+}
+
+void C2sSession::route_client_stanza(xml::ElementPtr element) {
     // The legacy session iq (RFC 3921 §3) is offered as optional and clients send it after
     // binding: it is answered here, with an empty result, and goes no further.
     if (element->name() == "iq" && element->attr("type") == "set" &&

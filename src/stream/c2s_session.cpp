@@ -55,8 +55,9 @@ void C2sSession::start() {
             [this](xml::StreamHeader h) { on_stream_open(std::move(h)); },
             [this](xml::ElementPtr e) { on_element(std::move(e)); },
             [this] {
-                if (state_ == State::closing || state_ == State::closed) return;
+                if (state_ == State::closing || dead()) return;
                 state_ = State::closing;
+                arm_close_timer();
                 // Set first: the write may finish before send_text returns.
                 close_after_write_ = true;
                 send_text("</stream:stream>");
@@ -84,7 +85,7 @@ void C2sSession::do_handshake() {
 }
 
 void C2sSession::on_handshake(const std::string& error) {
-    if (state_ == State::closed) return;
+    if (dead()) return;
     if (!error.empty()) {
         spdlog::info("c2s {}: TLS handshake failed: {}", peer_, error);
         return finish_close();
@@ -95,7 +96,7 @@ void C2sSession::on_handshake(const std::string& error) {
 }
 
 void C2sSession::do_read() {
-    if (state_ == State::closed) return;
+    if (dead()) return;
     // Bytes TLS already decrypted raise no readiness event: go on at once.
     if (socket_.has_buffered_input())
         return asio::post(socket_.tcp().get_executor(),
@@ -109,7 +110,7 @@ void C2sSession::wait_readable() {
 }
 
 void C2sSession::on_readable(const error_code& ec) {
-    if (state_ == State::closed) return;
+    if (dead()) return;
     if (ec) return finish_close();
     char* buffer = thread_read_buffer();
     for (int turn = 0; turn < reads_per_turn; ++turn) {
@@ -136,7 +137,7 @@ void C2sSession::on_readable(const error_code& ec) {
         parser_->feed(std::string_view(buffer, n));
         // After <starttls/> or SASL success the parser stopped: whatever else this read held
         // is discarded, never processed (a STARTTLS command injection defence).
-        if (starttls_pending_ || state_ == State::closing || state_ == State::closed) return;
+        if (starttls_pending_ || state_ == State::closing || dead()) return;
         // Saves the read that would only say "nothing more": one system call per message.
         if (socket_.drained()) return wait_readable();
     }
@@ -157,22 +158,50 @@ void C2sSession::deliver(StanzaPtr stanza) {
 }
 
 void C2sSession::enqueue(StanzaPtr stanza) {
+    send_through(std::move(stanza), 0, false);
+}
+
+void C2sSession::send_through(StanzaPtr stanza, std::size_t first, bool owned) {
+    // Resumed on another stream: what still arrives here belongs there.
+    if (forward_to_) return owned ? void() : forward_to_->deliver(std::move(stanza));
     if (state_ == State::closing || state_ == State::closed) {
+        if (owned) return;  // its extension disposes of it when the session ends
         // The session ended while this was on its way: the sender learns it was not delivered.
         // (Before binding only replies to the stream's own requests are addressed to it.)
+        if (!extensions_.empty()) return server_.router().undeliverable(*host_, std::move(stanza));
         return server_.router().bounce(nullptr, *stanza, "cancel", "recipient-unavailable");
     }
+    for (std::size_t i = first; i < extensions_.size(); ++i) {
+        // Copied: an extension may end the stream, which clears the list.
+        auto extension = extensions_[i].extension;
+        const auto verdict = extension->on_outbound(*this, stanza);
+        if (verdict == Outbound::hold) return;
+        if (verdict == Outbound::track) owned = true;
+        // The extension ended the stream (a policy violation): the stanza is disposed of as
+        // for any ended session, unless an extension keeps it.
+        if (state_ == State::closing || state_ == State::closed) {
+            if (!owned) server_.router().undeliverable(*host_, std::move(stanza));
+            return;
+        }
+    }
+    if (state_ == State::hibernated) {
+        if (!owned) server_.router().undeliverable(*host_, std::move(stanza));
+        return;
+    }
     if (queued_bytes_ + stanza->bytes().size() > outbound_limit_) {
+        // An extension keeps the stanza for an acknowledgement that cannot come in time: the
+        // stream is closed (XEP-0198 §5) and the extension disposes of what it holds.
+        if (owned) return stream_error("policy-violation", "too many unacknowledged stanzas");
         // A client that does not read cannot hold the server's memory: refuse, visibly.
         return server_.router().bounce(nullptr, *stanza, "wait", "resource-constraint");
     }
     queued_bytes_ += stanza->bytes().size();
-    queue_.push_back(Outgoing{std::move(stanza), {}});
+    queue_.push_back(Outgoing{std::move(stanza), {}, owned});
     do_write();
 }
 
 void C2sSession::do_write() {
-    if (writing_ || queue_.empty() || state_ == State::closed) return;
+    if (writing_ || queue_.empty() || dead()) return;
     writing_ = true;
     // Everything queued since the last write goes out in one write: one TLS record, one
     // system call.
@@ -183,7 +212,7 @@ void C2sSession::do_write() {
 }
 
 void C2sSession::write_pending() {
-    if (state_ == State::closed) return;
+    if (dead()) return;
     while (pending_done_ < pending_.size()) {
         net::IoStatus status;
         const std::size_t n =
@@ -229,8 +258,11 @@ void C2sSession::close(std::string_view condition, std::string_view text) {
                    });
 }
 
-void C2sSession::stream_error(std::string_view condition, std::string_view text) {
+void C2sSession::stream_error(std::string_view condition, std::string_view text,
+                              std::string app_xml) {
     if (state_ == State::closing || state_ == State::closed) return;
+    // A hibernated session has no stream to write to: it just ends.
+    if (state_ == State::hibernated) return end_session(condition);
     std::string out;
     // RFC 6120 §4.9.1.2: even an error before the client's header is sent inside our header.
     if (!header_sent_) out += header_text(true);
@@ -242,12 +274,23 @@ void C2sSession::stream_error(std::string_view condition, std::string_view text)
         element->add_text(text);
         out += xml::to_string(*element, "");
     }
+    out += app_xml;
     out += "</stream:error></stream:stream>";
     spdlog::info("c2s {}{}: stream error {}{}{}", peer_, jid_.empty() ? "" : " " + jid_.str(),
                  condition, text.empty() ? "" : ": ", text);
     state_ = State::closing;
     close_after_write_ = true;
+    arm_close_timer();
     send_text(std::move(out));
+}
+
+void C2sSession::arm_close_timer() {
+    // A client that stopped reading never lets the last write finish: it is not waited for.
+    preauth_timer_.expires_after(std::chrono::seconds(5));
+    preauth_timer_.async_wait([self = self()](const error_code& ec) {
+        if (ec || self->state_ != State::closing) return;
+        self->finish_close();
+    });
 }
 
 void C2sSession::shutdown_socket() {
@@ -256,26 +299,49 @@ void C2sSession::shutdown_socket() {
 }
 
 void C2sSession::finish_close() {
-    if (state_ == State::closed) return;
+    if (dead()) return;
+    // Bound and neither side closed the stream: the connection died, and an extension
+    // (XEP-0198) may keep the session for the client to resume.
+    if (state_ == State::bound && !handed_over_ && keep_after_connection_lost()) return hibernate();
+    end_bound_session("closed");
+}
+
+void C2sSession::end_bound_session(std::string_view reason) {
+    // A hibernated session's only owner is the session table, which unbinding empties.
+    const auto keep_alive = self();
     const bool was_bound = !jid_.empty();
     state_ = State::closed;
     available_.store(false);
     preauth_timer_.cancel();
     socket_.close();
+    if (handed_over_) {
+        // The session lives on in the stream that resumed it, which took what mattered.
+        queue_.clear();
+        in_flight_.clear();
+        return;
+    }
     if (was_bound) {
         server_.sessions().unbind(*this);
         if (host_) {
-            SessionEvent event{*host_, shared_from_this(), "closed"};
+            SessionEvent event{*host_, shared_from_this(), reason};
             host_->session_hooks().fire(events::session_closed, event);
         }
         spdlog::info("c2s {}: {} logged out", peer_, jid_.str());
     }
-    // Stanzas still queued for this client go back to their senders as errors.
+    // Stanzas still queued for this client go back to their senders as errors, except those an
+    // extension keeps: it disposes of them below (to offline storage, XEP-0198).
     for (auto* list : {&in_flight_, &queue_})
         for (auto& out : *list)
-            if (out.stanza) server_.router().bounce(nullptr, *out.stanza, "cancel", "recipient-unavailable");
+            if (out.stanza && !out.owned)
+                server_.router().bounce(nullptr, *out.stanza, "cancel", "recipient-unavailable");
     queue_.clear();
     in_flight_.clear();
+    // Newest-holding last: a later extension (stream management) holds older stanzas than an
+    // earlier one (client state indication), and offline storage keeps their order.
+    auto extensions = std::move(extensions_);
+    extensions_.clear();
+    for (auto it = extensions.rbegin(); it != extensions.rend(); ++it)
+        it->extension->on_session_end(*this);
 }
 
 void C2sSession::release_idle_memory() {

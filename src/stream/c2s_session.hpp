@@ -3,6 +3,7 @@
 // stanzas to and from the router. Lives on one I/O thread for its whole life; other threads
 // reach it only through deliver() and close(), which post to that thread.
 
+#include "core/client_stream.hpp"
 #include "core/session.hpp"
 #include "net/asio.hpp"
 #include "net/tcp_tls_socket.hpp"
@@ -20,7 +21,7 @@ namespace starling {
 class Server;
 class Host;
 
-class C2sSession final : public Session {
+class C2sSession final : public Session, public ClientStream {
 public:
     C2sSession(Server& server, asio::ip::tcp::socket socket,
                std::shared_ptr<net::TlsContexts> tls, bool direct_tls);
@@ -38,12 +39,37 @@ public:
     std::string peer() const override { return peer_; }
     std::string security() const override;
 
+    // ClientStream (c2s_session_extensions.cpp)
+    Host& host() override { return *host_; }
+    Jid account() const override;
+    bool bound() const override { return state_ == State::bound || state_ == State::hibernated; }
+    bool connected() const override {
+        return state_ != State::hibernated && state_ != State::closed;
+    }
+    SessionPtr session() override { return shared_from_this(); }
+    void send_nonza(std::string xml) override { send_text(std::move(xml)); }
+    void pass_on(StanzaPtr stanza, const StreamExtension* from, bool owned) override;
+    void stream_error(std::string_view condition, std::string_view text = {},
+                      std::string app_xml = {}) override;
+    void drop_connection() override;
+    void end_session(std::string_view reason) override;
+    void post(std::function<void()> fn) override;
+    std::shared_ptr<void> after(std::chrono::milliseconds delay, std::function<void()> fn) override;
+    void take_over(const SessionPtr& old, std::function<void(bool)> done) override;
+
     /// Frees the XML parser of a quiet stream between stanzas (rebuilt at the next read);
     /// callable from any thread.
     void release_idle_memory();
 
 private:
-    enum class State { connected, authenticated, bound, closing, closed };
+    // hibernated: bound, with no connection (XEP-0198), until resumed or ended.
+    enum class State { connected, authenticated, bound, closing, closed, hibernated };
+    struct Extension {
+        std::string xmlns;
+        int order;
+        std::shared_ptr<StreamExtension> extension;
+    };
+    struct Adopted;  // what take_over() carries from the old stream to the new one
 
     // I/O (c2s_session.cpp)
     void do_handshake();
@@ -56,9 +82,11 @@ private:
     void do_write();
     void write_pending();
     void on_written();
-    void stream_error(std::string_view condition, std::string_view text = {});
+    void arm_close_timer();
     void finish_close();
+    void end_bound_session(std::string_view reason);
     void shutdown_socket();
+    bool dead() const { return state_ == State::closed || state_ == State::hibernated; }
     std::shared_ptr<C2sSession> self() { return std::static_pointer_cast<C2sSession>(shared_from_this()); }
 
     // Negotiation (c2s_negotiation.cpp)
@@ -76,8 +104,19 @@ private:
     void handle_preauth_iq(xml::ElementPtr element);
     void handle_bind(const Stanza& iq);
     void handle_stanza(xml::ElementPtr element);
+    void route_client_stanza(xml::ElementPtr element);
     void start_preauth_timer();
     std::string header_text(bool with_decl) const;
+
+    // Extensions (c2s_session_extensions.cpp)
+    void handle_nonza(xml::ElementPtr element);
+    std::shared_ptr<const void> inbound_receipt(const xml::Element& element);
+    void send_through(StanzaPtr stanza, std::size_t first, bool owned);
+    bool keep_after_connection_lost();
+    void hibernate();
+    void hand_over(std::shared_ptr<C2sSession> to, std::function<void(bool)> done);
+    void adopt(std::shared_ptr<C2sSession> old, std::shared_ptr<Adopted> adopted,
+               std::function<void(bool)> done);
 
     Server& server_;
     net::TcpTlsSocket socket_;
@@ -109,6 +148,7 @@ private:
     struct Outgoing {
         StanzaPtr stanza;  // a routed stanza (its cached bytes are written), or
         std::string text;  // stream-level XML we made
+        bool owned = false;  // an extension keeps the stanza until acknowledged: never bounce it
         std::size_t size() const { return stanza ? stanza->bytes().size() : text.size(); }
     };
     // A vector, not a deque: an empty vector holds no memory, and most sessions are idle.
@@ -120,6 +160,11 @@ private:
     std::size_t outbound_limit_ = 0;  // limits.outbound_queue_bytes when the stream began
     bool writing_ = false;            // pending_ holds bytes (a write is waiting for the socket)
     bool close_after_write_ = false;
+
+    // In order; empty for a stream that sent no nonza, which then pays for none of this.
+    std::vector<Extension> extensions_;
+    bool handed_over_ = false;                // resumed elsewhere: this object only forwards
+    std::shared_ptr<C2sSession> forward_to_;  // the stream that resumed this session
 };
 
 }  // namespace starling

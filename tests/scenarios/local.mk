@@ -47,7 +47,8 @@ tests_scenarios_run_scenarios_SOURCES = \
 tests_scenarios_run_scenarios_CPPFLAGS = $(AM_CPPFLAGS) $(STROPHE_CFLAGS) \
 	-DSTARLING_SRCDIR='"$(abs_top_srcdir)"'
 tests_scenarios_run_scenarios_LDADD = $(STROPHE_LIBS) $(OPENSSL_LIBS) $(EXPAT_LIBS)
-EXTRA_DIST += tests/interop/slixmpp_test.py tests/interop/slixmpp_im_test.py
+EXTRA_DIST += tests/interop/slixmpp_test.py tests/interop/slixmpp_im_test.py \
+	tests/interop/slixmpp_smacks_test.py
 
 # Offline messages, vCards and private XML storage.
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_offline.cpp \
@@ -79,3 +80,6 @@ tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scripted_component.hpp 
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/pep_steps.hpp \
 	tests/scenarios/scenarios_pep.cpp \
 	tests/scenarios/scenarios_prekeys.cpp
+# XEP-0198 stream management and XEP-0352 client state indication.
+tests_scenarios_run_scenarios_SOURCES += tests/scenarios/sm_client.hpp \
+	tests/scenarios/scenarios_smacks.cpp tests/scenarios/scenarios_csi.cpp

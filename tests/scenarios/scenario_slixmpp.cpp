@@ -118,4 +118,37 @@ STARLING_SCENARIO(slixmpp_im) {
     }
 }
 
+// XEP-0198 with slixmpp's xep_0198 plugin (tests/interop/slixmpp_smacks_test.py): it enables
+// stream management, its TCP connection is cut, alice sends three messages meanwhile, and it
+// resumes and receives exactly those, in order.
+STARLING_SCENARIO(slixmpp_smacks_resume) {
+    server_fixture server(options);
+    server.modules = "[disco, ping, offline, smacks]";
+    server.write_config();
+    start_with_accounts(server);
+
+    temp_dir output_dir;
+    const std::string output = output_dir.file("slixmpp_smacks.out");
+    std::vector<std::string> command = {
+        options.python,     options.srcdir + "/tests/interop/slixmpp_smacks_test.py",
+        "--port",           std::to_string(server.c2s_port()),
+        "--alice-jid",      alice.jid,
+        "--alice-password", alice.password,
+        "--bob-jid",        bob.jid,
+        "--bob-password",   bob.password,
+        "--timeout",        "8"};
+    if (options.verbose) command.push_back("--verbose");
+    pid_t python = spawn_process(command, output);
+
+    require_clean_exit(python, output, std::chrono::seconds(40));
+    const std::string text = read_all(output);
+    for (const char* step :
+         {"ok: bob enabled stream management with resumption", "ok: bob's connection cut",
+          "ok: alice sent 3 messages meanwhile", "ok: bob resumed the session",
+          "ok: bob received exactly the 3 messages, in order", "ok: all steps passed"}) {
+        require(text.find(step) != std::string::npos,
+                std::string("slixmpp did not report '") + step + "': " + text);
+    }
+}
+
 }  // namespace starling::scenarios

@@ -28,3 +28,6 @@ tests_unit_run_unit_CPPFLAGS += -I$(top_srcdir)
 # mod_pep's pure logic: XEP-0115 caps hashing, built from the module's source.
 tests_unit_run_unit_SOURCES += tests/unit/modules/test_caps.cpp modules/pep/caps.cpp
 tests_unit_run_unit_CPPFLAGS += -I$(top_srcdir)/modules/pep
+# Module logic that needs no server: mod_smacks counting, mod_csi urgency.
+tests_unit_run_unit_SOURCES += tests/unit/modules/test_handled_counter.cpp \
+	tests/unit/modules/test_csi_urgency.cpp

@@ -1,0 +1,54 @@
+#pragma once
+// XEP-0198 `h` for stanzas a client sent: a count, so it may only cover a contiguous prefix of
+// them. Stanzas finish out of order (one is stored offline, asynchronously, while the next is
+// delivered at once); each is numbered when it arrives, and `handled()` advances only over the
+// ones whose every predecessor has finished too.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <set>
+
+namespace starling::smacks {
+
+class HandledCounter {
+public:
+    /// Starts counting at `start` (0 for a stream; tests start near 2^32 to see the wrap).
+    explicit HandledCounter(std::uint64_t start = 0) : received_(start), handled_(start) {}
+    /// Numbers the next stanza the client sent.
+    std::uint64_t arrived() { return received_++; }
+    /// Marks stanza `seq` finished (delivered, stored or bounced).
+    void finished(std::uint64_t seq) {
+        if (seq != handled_) {
+            if (seq > handled_) early_.insert(seq);
+            return;
+        }
+        ++handled_;
+        while (!early_.empty() && *early_.begin() == handled_) {
+            early_.erase(early_.begin());
+            ++handled_;
+        }
+    }
+    std::uint64_t received() const { return received_; }
+    /// How many stanzas, from the first, have all finished.
+    std::uint64_t handled() const { return handled_; }
+    /// The value of `h` on the wire: the count modulo 2^32 (XEP-0198 §4).
+    std::uint32_t h() const { return static_cast<std::uint32_t>(handled_); }
+
+private:
+    std::uint64_t received_ = 0;
+    std::uint64_t handled_ = 0;
+    std::set<std::uint64_t> early_;  // finished, with an unfinished predecessor
+};
+
+/// How many queued stanzas an <a h='h'/> acknowledges when the previous one said `last` and
+/// `queued` are unacknowledged; nullopt when it acknowledges more than was sent. Counts wrap at
+/// 2^32 (XEP-0198 §4), so the difference is taken modulo 2^32.
+inline std::optional<std::size_t> newly_acknowledged(std::uint32_t h, std::uint32_t last,
+                                                     std::size_t queued) {
+    const std::uint32_t newly = h - last;
+    if (newly > queued) return std::nullopt;
+    return newly;
+}
+
+}  // namespace starling::smacks
