@@ -450,7 +450,7 @@ print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM archive_message
             # mod_mam_mnesia's archive_msg table is disc_only_copies: a dets file in the spool
             # (a bag keyed by the record's first field), closed by the stop, so it can be opened
             # read-only here.
-            n=$(erl -noshell -eval '{ok, T} = dets:open_file(t, [{file, "'"$server_dir"'/spool/archive_msg.DAT"}, {access, read}, {type, bag}, {keypos, 2}]), io:format("~b", [dets:info(T, size)]), halt().' 2>/dev/null)
+            n=$(ERL_CRASH_DUMP_BYTES=0 erl -noshell -eval '{ok, T} = dets:open_file(t, [{file, "'"$server_dir"'/spool/archive_msg.DAT"}, {access, read}, {type, bag}, {keypos, 2}]), io:format("~b", [dets:info(T, size)]), halt().' 2>/dev/null)
             [[ $n =~ ^[0-9]+$ ]] || n="" ;;
     esac
     echo "$current: ${n:-?} archived messages" >>"$work/archive.txt"
