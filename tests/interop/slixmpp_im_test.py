@@ -9,10 +9,8 @@ directly (no DNS) with STARTTLS, and accept the self-signed test certificate. Pr
 per step passed and exits 0 only if every step passed, each within --timeout seconds.
 """
 
-import argparse
 import asyncio
 import datetime
-import logging
 import re
 import ssl
 import sys
@@ -21,12 +19,10 @@ import slixmpp
 from slixmpp.exceptions import IqError, IqTimeout
 from slixmpp.plugins import xep_0082
 
+from interop_steps import StepFailed, main
+
 # XEP-0082 DateTime: CCYY-MM-DDThh:mm:ss[.sss]TZD.
 DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
-
-
-class StepFailed(Exception):
-    pass
 
 
 class Account(slixmpp.ClientXMPP):
@@ -280,35 +276,5 @@ class Steps:
         await asyncio.sleep(0.1)
 
 
-async def main_async(args):
-    steps = Steps(args)
-    try:
-        await steps.run()
-    except StepFailed as failure:
-        print(f"slixmpp_im_test: {failure}", file=sys.stderr, flush=True)
-        await steps.abandon()
-        return 1
-    except Exception as error:  # An unexpected exception is a failure too, with its reason.
-        print(f"slixmpp_im_test: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
-        await steps.abandon()
-        return 1
-    print("ok: all steps passed", flush=True)
-    return 0
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--alice-jid", required=True)
-    parser.add_argument("--alice-password", required=True)
-    parser.add_argument("--bob-jid", required=True)
-    parser.add_argument("--bob-password", required=True)
-    parser.add_argument("--timeout", type=float, default=5, help="seconds allowed per wait")
-    parser.add_argument("--verbose", action="store_true")
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.ERROR)
-    return asyncio.run(main_async(args))
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main("slixmpp_im_test", __doc__.splitlines()[0], Steps))

@@ -10,17 +10,13 @@ STARTTLS, and accept the self-signed test certificate. Prints one "ok:" line per
 exits 0 only if every step passed, each within --timeout seconds.
 """
 
-import argparse
 import asyncio
-import logging
 import ssl
 import sys
 
 import slixmpp
 
-
-class StepFailed(Exception):
-    pass
+from interop_steps import StepFailed, main
 
 
 class Account(slixmpp.ClientXMPP):
@@ -124,36 +120,5 @@ class Steps:
         await asyncio.sleep(0.1)
 
 
-async def main_async(args):
-    steps = Steps(args)
-    try:
-        await steps.run()
-    except StepFailed as failure:
-        print(f"slixmpp_smacks_test: {failure}", file=sys.stderr, flush=True)
-        await steps.abandon()
-        return 1
-    except Exception as error:  # An unexpected exception is a failure too, with its reason.
-        print(f"slixmpp_smacks_test: {type(error).__name__}: {error}", file=sys.stderr,
-              flush=True)
-        await steps.abandon()
-        return 1
-    print("ok: all steps passed", flush=True)
-    return 0
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--alice-jid", required=True)
-    parser.add_argument("--alice-password", required=True)
-    parser.add_argument("--bob-jid", required=True)
-    parser.add_argument("--bob-password", required=True)
-    parser.add_argument("--timeout", type=float, default=5, help="seconds allowed per wait")
-    parser.add_argument("--verbose", action="store_true")
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.ERROR)
-    return asyncio.run(main_async(args))
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main("slixmpp_smacks_test", __doc__.splitlines()[0], Steps))
