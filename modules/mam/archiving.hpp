@@ -4,9 +4,6 @@
 
 #include "core/stanza.hpp"
 
-#include <openssl/rand.h>
-
-#include <cstdint>
 #include <string>
 
 namespace starling::mam {
@@ -73,22 +70,6 @@ inline xml::ElementPtr without_forged_ids(const Stanza& stanza, const Jid& archi
         }
     }
     return copy;
-}
-
-/// A fresh archive id: 96 random bits, base64url, so ids are unpredictable (XEP-0313 §3) and
-/// never collide in practice; the store's row order, not the id, orders the archive.
-inline std::string new_archive_id() {
-    unsigned char bytes[12];
-    if (RAND_bytes(bytes, sizeof bytes) != 1) return {};
-    static constexpr char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    std::string id;
-    id.reserve(16);
-    for (std::size_t i = 0; i < sizeof bytes; i += 3) {
-        const std::uint32_t n = bytes[i] << 16 | bytes[i + 1] << 8 | bytes[i + 2];
-        for (int shift = 18; shift >= 0; shift -= 6) id += alphabet[(n >> shift) & 63];
-    }
-    return id;
 }
 
 }  // namespace starling::mam

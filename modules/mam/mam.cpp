@@ -4,13 +4,15 @@
 // stanza the server routed; the recipient's copy carries a <stanza-id/> naming its archive id
 // before it is delivered, stored offline or carbon-copied.
 //
-// Archiving never makes a message wait for the database: the id is made here, the insert is
-// queued (the storage layer's group commit batches a burst of them into one transaction), and
-// the message goes on. Only the user's preferences are needed first; they are loaded when a
+// Archiving never makes a message wait for the database: the id is made here, the row is
+// queued with the archive writer (which writes a burst as one transaction and, when the
+// database falls behind, makes client streams stop reading for a while), and the message goes
+// on. Only the user's preferences are needed first; they are loaded when a
 // session binds and kept in memory, so a message waits for them only when nobody of that
 // account was online (a message for an offline user, which waits for the database anyway).
 
 #include "../roster/roster_xml.hpp"
+#include "archive_writer.hpp"
 #include "archiving.hpp"
 #include "core/active_instance.hpp"
 #include "core/module.hpp"
@@ -50,6 +52,9 @@ std::vector<OptionSpec> options() {
          "results per page when a query gives no <max/>"},
         {"max_page", OptionType::integer, "250", 1, 10000,
          "the most results one page returns, whatever <max/> asks"},
+        {"max_queued", OptionType::integer, "33554432", 1, 1LL << 40,
+         "bytes of messages waiting to be archived past which client streams stop reading "
+         "until half of them are written (back-pressure when the database falls behind)"},
         {"clock_offset", OptionType::duration, "0", 0, 100LL * 365 * 86400,
          "for tests only: added to the clock used for archive stamps and expiry"},
     };
@@ -61,13 +66,20 @@ class Mam : public std::enable_shared_from_this<Mam> {
 public:
     Mam(ModuleContext& ctx)
         : ctx_(ctx),
-          archive_(std::make_shared<storage::ArchiveStore>(ctx.database())),
+          ids_(storage::ArchiveIds::load(ctx.database())),
+          archive_(std::make_shared<storage::ArchiveStore>(ctx.database(), ids_)),
           prefs_(std::make_shared<PrefsCache>(
               archive_, std::make_shared<storage::RosterStore>(ctx.database()),
               ctx.options().get_string("default"))),
           limits_{ctx.options().get_int("default_page"), ctx.options().get_int("max_page")},
           expire_after_(ctx.options().get_int("expire_after")),
           clock_offset_(ctx.options().get_int("clock_offset")),
+          writer_(std::make_shared<ArchiveWriter>(
+              archive_, ctx.server().ingress(), ctx.options().get_int("max_queued"),
+              ctx.metric("throttled"), ctx.metric("failed"),
+              [link = ModuleLink(ctx)](const storage::ArchivedMessage& m) {
+                  link.log().warn("a message could not be archived for {}@{}", m.user, m.host);
+              })),
           archived_(ctx.metric("archived")),
           instance_("mam@" + ctx.domain()) {
         const auto& mode = prefs_->default_mode();
@@ -98,8 +110,9 @@ public:
                 break;
         }
         if (!archive) return Verdict::pass;
-        const std::string id = new_archive_id();
-        append(user, peer, id, *ev.stanza);
+        const std::int64_t row = writer_->reserve();
+        const std::string id = ids_->encode(row);
+        append(user, peer, row, *ev.stanza);
         // XEP-0313 §3.2: the sender's <sent/> carbons should carry the sender's archive id, but
         // the recipient must never see it. So it rides on the stanza past mod_carbons (50) and
         // outbound_done (10) takes it off again before routing.
@@ -143,11 +156,12 @@ public:
                 break;
         }
         if (!archive) return Verdict::pass;
-        const std::string id = new_archive_id();
+        const std::int64_t row = writer_->reserve();
+        const std::string id = ids_->encode(row);
         auto tagged = ev.stanza->copy();
         tagged->add_child("stanza-id", ns_sid).set_attr("id", id).set_attr("by", user.str());
         ev.stanza = make_stanza(std::move(tagged));
-        append(user, peer, id, *ev.stanza);
+        append(user, peer, row, *ev.stanza);
         return Verdict::pass;
     }
 
@@ -161,6 +175,13 @@ public:
         if (const auto* error = std::get_if<QueryError>(&parsed))
             return ctx_.reply_error(ev, error->type, error->condition, error->text);
         auto request = std::get<ParsedQuery>(std::move(parsed));
+        writer_->after_pending([self = shared_from_this(), ev, user, request] {
+            self->answer(ev, user, request);
+        });
+    }
+
+    // A query once the messages archived before it are in the store.
+    void answer(const StanzaEvent& ev, const Jid& user, const ParsedQuery& request) {
         archive_->query(request.store, [self = shared_from_this(), ev, user, request](
                                            ArchiveOutcome outcome, ArchivePage page) {
             if (outcome == ArchiveOutcome::unknown_id)
@@ -307,19 +328,17 @@ private:
         ctx_.send(std::move(stanza));
     }
 
-    void append(const Jid& user, const Jid& peer, const std::string& id, const Stanza& stanza) {
+    void append(const Jid& user, const Jid& peer, std::int64_t number, const Stanza& stanza) {
         storage::ArchivedMessage row;
+        row.row = number;
         row.host = user.domain();
         row.user = user.local();
-        row.archive_id = id;
         row.with_bare = peer.bare_str();
         row.with_resource = peer.resource();
         row.stanza = stanza.bytes();  // the bytes every recipient gets, serialized once
         row.stored_at = now();
         archived_.add();
-        archive_->append(row, [self = shared_from_this(), user](bool ok) {
-            if (!ok) self->ctx_.log().warn("a message could not be archived for {}", user.str());
-        });
+        writer_->add(std::move(row));
     }
 
     // The message waits for the user's preferences, then goes through routing again (now
@@ -335,6 +354,10 @@ private:
     }
 
     void metadata(const StanzaEvent& ev) {
+        writer_->after_pending([self = shared_from_this(), ev] { self->answer_metadata(ev); });
+    }
+
+    void answer_metadata(const StanzaEvent& ev) {
         const Jid user = ev.stanza->from().bare();
         archive_->bounds(
             user.domain(), user.local(),
@@ -365,11 +388,13 @@ private:
     }
 
     ModuleLink ctx_;
+    std::shared_ptr<const storage::ArchiveIds> ids_;
     std::shared_ptr<storage::ArchiveStore> archive_;
     std::shared_ptr<PrefsCache> prefs_;
     PageLimits limits_;
     std::int64_t expire_after_;
     std::int64_t clock_offset_;
+    std::shared_ptr<ArchiveWriter> writer_;
     Counter& archived_;
     ActiveInstance instance_;
 };

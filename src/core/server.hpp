@@ -6,6 +6,7 @@
 #include "core/component_registry.hpp"
 #include "core/config.hpp"
 #include "core/host.hpp"
+#include "core/ingress_gate.hpp"
 #include "core/iq_tracker.hpp"
 #include "core/metrics.hpp"
 #include "core/router.hpp"
@@ -62,6 +63,8 @@ public:
     CommandRegistry& commands() { return commands_; }
     Metrics& metrics() { return metrics_; }
     Throttle& auth_throttle() { return auth_throttle_; }
+    /// Closed while a part of the server needs client streams to stop reading.
+    IngressGate& ingress() { return ingress_; }
     std::chrono::steady_clock::time_point started_at() const { return started_at_; }
 
     /// Runs `fn` once after `delay` on the server's control thread; the registration cancels it.
@@ -89,6 +92,7 @@ private:
     CommandRegistry commands_;
     Metrics metrics_;
     Throttle auth_throttle_;
+    IngressGate ingress_;
     std::unique_ptr<storage::Database> database_;
     std::unique_ptr<storage::AccountStore> accounts_;
     std::chrono::steady_clock::time_point started_at_;

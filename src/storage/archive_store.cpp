@@ -12,12 +12,14 @@ namespace {
 constexpr const char* columns =
     "id, host, username, archive_id, with_bare, with_resource, stanza, stored_at";
 
-ArchivedMessage message_of(const std::vector<std::optional<std::string>>& row) {
+// A row written before archive ids were the encrypted row keeps the random id it was given.
+ArchivedMessage message_of(const ArchiveIds& ids, const std::vector<std::optional<std::string>>& row) {
     ArchivedMessage m;
     m.row = std::stoll(row.at(0).value_or("0"));
     m.host = row.at(1).value_or("");
     m.user = row.at(2).value_or("");
     m.archive_id = row.at(3).value_or("");
+    if (m.archive_id.empty()) m.archive_id = ids.encode(m.row);
     m.with_bare = row.at(4).value_or("");
     m.with_resource = row.at(5).value_or("");
     m.stanza = row.at(6).value_or("");
@@ -46,6 +48,7 @@ std::string placeholder(std::vector<Value>& params, Value value) {
 
 // A query in flight: the ids it names resolved to rows, then the count, then the page.
 struct Run {
+    std::shared_ptr<const ArchiveIds> ids;
     ArchiveQuery query;
     std::map<std::string, std::int64_t> rows;  // archive id -> row
     std::int64_t count = 0;
@@ -94,7 +97,7 @@ void fetch_page(Database& db, std::shared_ptr<Run> run) {
         if (!result.ok) return run->done(ArchiveOutcome::failed, {});
         ArchivePage page;
         page.count = run->count;
-        for (const auto& row : result.rows) page.messages.push_back(message_of(row));
+        for (const auto& row : result.rows) page.messages.push_back(message_of(*run->ids, row));
         page.complete = page.messages.size() <= static_cast<std::size_t>(run->query.max);
         if (!page.complete) page.messages.pop_back();
         if (run->query.page_before) {
@@ -138,39 +141,66 @@ void count_and_fetch(Database& db, std::shared_ptr<Run> run) {
 
 }  // namespace
 
-void ArchiveStore::append(const ArchivedMessage& m, std::function<void(bool ok)> done) {
-    db_.execute(
-        {"INSERT INTO archive_messages (host, username, archive_id, with_bare, "
-         "with_resource, stanza, stored_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-         {m.host, m.user, m.archive_id, m.with_bare, m.with_resource, m.stanza, m.stored_at}},
-        [done = std::move(done)](Result result) { done(result.ok); });
+void ArchiveStore::append(const std::vector<ArchivedMessage>& messages,
+                          std::function<void(bool ok)> done) {
+    std::vector<Statement> inserts;
+    inserts.reserve(messages.size());
+    // archive_id stays empty: the id is the encrypted row.
+    for (const auto& m : messages)
+        inserts.push_back(
+            {"INSERT INTO archive_messages (id, host, username, archive_id, with_bare, "
+             "with_resource, stanza, stored_at) VALUES ($1, $2, $3, '', $4, $5, $6, $7)",
+             {m.row, m.host, m.user, m.with_bare, m.with_resource, m.stanza, m.stored_at}});
+    db_.transaction(std::move(inserts), [done = std::move(done)](Result result) { done(result.ok); });
 }
 
 void ArchiveStore::query(const ArchiveQuery& query,
                          std::function<void(ArchiveOutcome, ArchivePage)> done) {
     auto run = std::make_shared<Run>();
+    run->ids = ids_;
     run->query = query;
     run->done = std::move(done);
-    std::vector<Value> named;
+    std::vector<std::string> named;
     for (const auto* id : {&query.after_id, &query.before_id, &query.after, &query.before})
-        if (*id) named.emplace_back(**id);
-    for (const auto& id : query.ids) named.emplace_back(id);
+        if (*id) named.push_back(**id);
+    named.insert(named.end(), query.ids.begin(), query.ids.end());
     if (named.empty()) return count_and_fetch(db_, std::move(run));
-    // Every id the query names must be in this archive (XEP-0313 §4.1.1 and §4.3.2).
+    // Every id the query names must be in this archive (XEP-0313 §4.1.1 and §4.3.2): found by
+    // the row it decrypts to, or, for a row archived before that, by the id stored with it.
+    std::map<std::int64_t, std::string> decoded;  // row -> the id as the client wrote it
+    std::vector<Value> rows;
+    std::vector<Value> legacy;
+    for (const auto& id : named) {
+        if (const auto row = ids_->decode(id)) {
+            decoded[*row] = id;
+            rows.emplace_back(*row);
+        } else {
+            legacy.emplace_back(id);
+        }
+    }
     std::vector<Value> params{query.host, query.user};
-    std::string sql =
-        "SELECT archive_id, id FROM archive_messages WHERE host = $1 AND username = $2 AND "
-        "archive_id IN " +
-        in_list(params, named);
-    db_.execute({std::move(sql), std::move(params)}, [&db = db_, run, named](Result result) {
-        if (!result.ok) return run->done(ArchiveOutcome::failed, {});
-        for (const auto& row : result.rows)
-            run->rows[row.at(0).value_or("")] = std::stoll(row.at(1).value_or("0"));
-        for (const auto& id : named)
-            if (!run->rows.count(std::get<std::string>(id)))
-                return run->done(ArchiveOutcome::unknown_id, {});
-        count_and_fetch(db, run);
-    });
+    std::string sql;
+    if (!rows.empty())
+        sql = "SELECT archive_id, id FROM archive_messages WHERE host = $1 AND username = $2 "
+              "AND archive_id = '' AND id IN " +
+              in_list(params, rows);
+    if (!legacy.empty())
+        sql += (sql.empty() ? "" : " UNION ALL ") +
+               std::string("SELECT archive_id, id FROM archive_messages WHERE host = $1 AND "
+                           "username = $2 AND archive_id <> '' AND archive_id IN ") +
+               in_list(params, legacy);
+    db_.execute({std::move(sql), std::move(params)},
+                [&db = db_, run, named, decoded = std::move(decoded)](Result result) {
+                    if (!result.ok) return run->done(ArchiveOutcome::failed, {});
+                    for (const auto& row : result.rows) {
+                        const std::string stored = row.at(0).value_or("");
+                        const std::int64_t id = std::stoll(row.at(1).value_or("0"));
+                        run->rows[stored.empty() ? decoded.at(id) : stored] = id;
+                    }
+                    for (const auto& id : named)
+                        if (!run->rows.count(id)) return run->done(ArchiveOutcome::unknown_id, {});
+                    count_and_fetch(db, run);
+                });
 }
 
 void ArchiveStore::bounds(
@@ -183,10 +213,10 @@ void ArchiveStore::bounds(
              "WHERE host = $1 AND username = $2) OR id = (SELECT max(id) FROM archive_messages "
              "WHERE host = $1 AND username = $2) ORDER BY id",
          {host, user}},
-        [done = std::move(done)](Result result) {
+        [ids = ids_, done = std::move(done)](Result result) {
             if (!result.ok) return done(false, std::nullopt, std::nullopt);
             if (result.rows.empty()) return done(true, std::nullopt, std::nullopt);
-            done(true, message_of(result.rows.front()), message_of(result.rows.back()));
+            done(true, message_of(*ids, result.rows.front()), message_of(*ids, result.rows.back()));
         });
 }
 

@@ -3,10 +3,12 @@
 // stanzas as serialized XML text in arrival order, each under an opaque archive id, queried by
 // peer, time and id with XEP-0059 result set paging in either direction.
 
+#include "storage/archive_ids.hpp"
 #include "storage/database.hpp"
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,10 +16,10 @@
 namespace starling::storage {
 
 struct ArchivedMessage {
-    std::int64_t row = 0;  // the store's order: arrival order, never reused
+    std::int64_t row = 0;  // the store's order: ArchiveIds::next_row(), never reused
     std::string host;
     std::string user;
-    std::string archive_id;      // what clients see (stanza-id, result id, RSM ids)
+    std::string archive_id;      // what clients see (stanza-id, result id, RSM ids); read only
     std::string with_bare;       // the peer: 'to' of an outgoing, 'from' of an incoming message
     std::string with_resource;   // the peer's resource, empty for none
     std::string stanza;          // the stanza's XML text, exactly as routed
@@ -62,10 +64,12 @@ struct ArchivePrefs {
 
 class ArchiveStore {
 public:
-    explicit ArchiveStore(Database& db) : db_(db) {}
+    ArchiveStore(Database& db, std::shared_ptr<const ArchiveIds> ids)
+        : db_(db), ids_(std::move(ids)) {}
 
-    /// Appends the message to its user's archive (its row is assigned here).
-    void append(const ArchivedMessage& message, std::function<void(bool ok)> done);
+    /// Appends the messages, each to its user's archive under its row (their archive id is
+    /// ids.encode(row)), in one transaction: all of them or, when one cannot be stored, none.
+    void append(const std::vector<ArchivedMessage>& messages, std::function<void(bool ok)> done);
     void query(const ArchiveQuery& query, std::function<void(ArchiveOutcome, ArchivePage)> done);
     /// The oldest and newest message of the archive, none when it is empty.
     void bounds(const std::string& host, const std::string& user,
@@ -87,6 +91,7 @@ public:
 
 private:
     Database& db_;
+    std::shared_ptr<const ArchiveIds> ids_;
 };
 
 }  // namespace starling::storage

@@ -57,12 +57,15 @@ libstarling_la_SOURCES += \
 tests_unit_run_unit_SOURCES += tests/unit/storage/test_blocklist_store.cpp \
 	tests/unit/storage/driver_suites.hpp
 
-# The message archive: the store of mod_mam.
+# The message archive: the store of mod_mam, and its ids (the encrypted row).
 libstarling_la_SOURCES += \
 	src/storage/archive_store.cpp \
-	src/storage/archive_store.hpp
+	src/storage/archive_store.hpp \
+	src/storage/archive_ids.cpp \
+	src/storage/archive_ids.hpp
 
-tests_unit_run_unit_SOURCES += tests/unit/storage/test_archive_store.cpp
+tests_unit_run_unit_SOURCES += tests/unit/storage/test_archive_store.cpp \
+	tests/unit/storage/test_archive_ids.cpp
 # Push notifications: the store of mod_push.
 libstarling_la_SOURCES += \
 	src/storage/push_store.cpp \

@@ -110,6 +110,12 @@ void C2sSession::wait_readable() {
 void C2sSession::on_readable(const error_code& ec) {
     if (dead()) return;
     if (ec) return finish_close();
+    // Back-pressure: nothing more is read (TCP then slows the client) until the gate opens.
+    if (server_.ingress().closed())
+        return server_.ingress().when_open([self = self()] {
+            asio::post(self->socket_.tcp().get_executor(),
+                       [self] { self->on_readable(error_code()); });
+        });
     char* buffer = thread_read_buffer();
     for (int turn = 0; turn < reads_per_turn; ++turn) {
         net::IoStatus status;

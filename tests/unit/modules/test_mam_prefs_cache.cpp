@@ -40,7 +40,8 @@ private:
         {
             auto roster = std::make_shared<storage::RosterStore>(*db_);
             weak_roster = roster;
-            auto cache = std::make_shared<PrefsCache>(std::make_shared<storage::ArchiveStore>(*db_),
+            auto cache = std::make_shared<PrefsCache>(std::make_shared<storage::ArchiveStore>(
+                                                          *db_, storage::ArchiveIds::load(*db_)),
                                                       std::move(roster), "roster");
             weak = cache;
             // The database thread is held up until the cache has been let go, so the load is

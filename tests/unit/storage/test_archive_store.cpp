@@ -1,6 +1,7 @@
 // ArchiveStore against both drivers: appending, the XEP-0313 selection (with, start, end,
 // after-id, before-id, ids), XEP-0059 paging both ways with count, index and completeness,
-// unknown ids, expiry, preferences, and removal with the account.
+// unknown and tampered ids, rows archived with a stored id before ids were the encrypted row,
+// expiry, preferences, and removal with the account.
 #include <cppunit/extensions/HelperMacros.h>
 
 #include "driver_suites.hpp"
@@ -8,6 +9,7 @@
 #include "driver_databases.hpp"
 #include "storage/archive_store.hpp"
 
+#include <map>
 #include <tuple>
 
 namespace starling::storage::test {
@@ -15,6 +17,7 @@ namespace starling::storage::test {
 class ArchiveStoreContract : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(ArchiveStoreContract);
     CPPUNIT_TEST(test_whole_archive_in_order);
+    CPPUNIT_TEST(test_batch_is_all_or_nothing);
     CPPUNIT_TEST(test_paging_forwards);
     CPPUNIT_TEST(test_paging_backwards);
     CPPUNIT_TEST(test_count_only);
@@ -22,6 +25,8 @@ class ArchiveStoreContract : public CppUnit::TestFixture {
     CPPUNIT_TEST(test_time_span_is_inclusive);
     CPPUNIT_TEST(test_form_ids);
     CPPUNIT_TEST(test_unknown_ids);
+    CPPUNIT_TEST(test_tampered_ids_are_unknown);
+    CPPUNIT_TEST(test_rows_with_a_stored_id);
     CPPUNIT_TEST(test_users_and_hosts_are_kept_apart);
     CPPUNIT_TEST(test_bounds);
     CPPUNIT_TEST(test_expire);
@@ -35,7 +40,8 @@ public:
         add_account(*db_, "example.test", "juliet");
         add_account(*db_, "example.test", "nurse");
         add_account(*db_, "other.test", "juliet");
-        store_ = std::make_unique<ArchiveStore>(*db_);
+        ids_ = ArchiveIds::load(*db_);
+        store_ = std::make_unique<ArchiveStore>(*db_, ids_);
     }
     void tearDown() override {
         store_.reset();
@@ -49,19 +55,21 @@ private:
     using Outcome = std::tuple<ArchiveOutcome, ArchivePage>;
 
     // Messages "m0".."m<n-1>" for juliet, with romeo (even) or benvolio/garden (odd), at times
-    // 1000, 2000, ...; their archive ids are "id0".. .
+    // 1000, 2000, ...; ids(page) names them "id0".. and id(i) is the archive id of juliet's i-th.
     void fill(int n, const std::string& host = "example.test", const std::string& user = "juliet") {
         for (int i = 0; i < n; ++i) {
             ArchivedMessage m;
+            m.row = next_row_++;
             m.host = host;
             m.user = user;
-            m.archive_id = "id" + std::to_string(i);
+            rows_[host + "/" + user + "/" + std::to_string(i)] = m.row;
+            names_[ids_->encode(m.row)] = "id" + std::to_string(i);
             m.with_bare = i % 2 == 0 ? "romeo@montague.test" : "benvolio@montague.test";
             m.with_resource = i % 2 == 0 ? "" : "garden";
             m.stanza = "<message><body>m" + std::to_string(i) + "</body></message>";
             m.stored_at = 1000 * (i + 1);
             const auto [ok] =
-                await_values<std::tuple<bool>>([&](auto done) { store_->append(m, done); });
+                await_values<std::tuple<bool>>([&](auto done) { store_->append({m}, done); });
             CPPUNIT_ASSERT(ok);
         }
     }
@@ -80,9 +88,18 @@ private:
         return page;
     }
 
-    static std::string ids(const ArchivePage& page) {
+    std::string id(int i, const std::string& host = "example.test",
+                   const std::string& user = "juliet") const {
+        return ids_->encode(rows_.at(host + "/" + user + "/" + std::to_string(i)));
+    }
+
+    // The page's messages by name: "id<i>" for those fill() made, the stored id for the others.
+    std::string ids(const ArchivePage& page) const {
         std::string out;
-        for (const auto& m : page.messages) out += (out.empty() ? "" : ",") + m.archive_id;
+        for (const auto& m : page.messages) {
+            const auto name = names_.find(m.archive_id);
+            out += (out.empty() ? "" : ",") + (name == names_.end() ? m.archive_id : name->second);
+        }
         return out;
     }
 
@@ -102,6 +119,35 @@ private:
         CPPUNIT_ASSERT(page.messages[0].row < m.row && m.row < page.messages[2].row);
     }
 
+    // A batch is one transaction: a row that cannot be stored (here one for an account that
+    // does not exist) takes the batch with it, and a good batch keeps its order.
+    void test_batch_is_all_or_nothing() {
+        auto message = [this](const std::string& user, const std::string& id) {
+            ArchivedMessage m;
+            m.row = next_row_++;
+            m.host = "example.test";
+            m.user = user;
+            names_[ids_->encode(m.row)] = id;
+            m.with_bare = "romeo@montague.test";
+            m.stanza = "<message><body>" + id + "</body></message>";
+            m.stored_at = 1000;
+            return m;
+        };
+        auto append = [this](std::vector<ArchivedMessage> batch) {
+            return std::get<0>(await_values<std::tuple<bool>>(
+                [&](auto done) { store_->append(batch, done); }));
+        };
+        CPPUNIT_ASSERT(!append({message("juliet", "a"), message("tybalt", "b"),
+                                message("juliet", "c")}));
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{0}, run(base()).count);
+        CPPUNIT_ASSERT(append({message("juliet", "c"), message("nurse", "n"),
+                               message("juliet", "a")}));
+        CPPUNIT_ASSERT_EQUAL(std::string("c,a"), ids(run(base())));
+        auto nurse = base();
+        nurse.user = "nurse";
+        CPPUNIT_ASSERT_EQUAL(std::string("n"), ids(run(nurse)));
+    }
+
     void test_paging_forwards() {
         fill(7);
         auto q = base(3);
@@ -110,23 +156,23 @@ private:
         CPPUNIT_ASSERT_EQUAL(std::int64_t{7}, page.count);
         CPPUNIT_ASSERT_EQUAL(std::int64_t{0}, page.first_index);
         CPPUNIT_ASSERT(!page.complete);
-        q.after = "id2";
+        q.after = id(2);
         page = run(q);
         CPPUNIT_ASSERT_EQUAL(std::string("id3,id4,id5"), ids(page));
         CPPUNIT_ASSERT_EQUAL(std::int64_t{3}, page.first_index);
         CPPUNIT_ASSERT(!page.complete);
-        q.after = "id5";
+        q.after = id(5);
         page = run(q);
         CPPUNIT_ASSERT_EQUAL(std::string("id6"), ids(page));
         CPPUNIT_ASSERT_EQUAL(std::int64_t{6}, page.first_index);
         CPPUNIT_ASSERT_EQUAL(std::int64_t{7}, page.count);
         CPPUNIT_ASSERT(page.complete);
-        q.after = "id6";
+        q.after = id(6);
         page = run(q);
         CPPUNIT_ASSERT(page.messages.empty());
         CPPUNIT_ASSERT(page.complete);
         // A page that ends exactly at the last message is complete too.
-        q.after = "id3";
+        q.after = id(3);
         page = run(q);
         CPPUNIT_ASSERT_EQUAL(std::string("id4,id5,id6"), ids(page));
         CPPUNIT_ASSERT(page.complete);
@@ -141,19 +187,19 @@ private:
         CPPUNIT_ASSERT_EQUAL(std::int64_t{4}, page.first_index);
         CPPUNIT_ASSERT_EQUAL(std::int64_t{7}, page.count);
         CPPUNIT_ASSERT(!page.complete);
-        q.before = "id4";
+        q.before = id(4);
         page = run(q);
         CPPUNIT_ASSERT_EQUAL(std::string("id1,id2,id3"), ids(page));
         CPPUNIT_ASSERT_EQUAL(std::int64_t{1}, page.first_index);
         CPPUNIT_ASSERT(!page.complete);
-        q.before = "id1";
+        q.before = id(1);
         page = run(q);
         CPPUNIT_ASSERT_EQUAL(std::string("id0"), ids(page));
         CPPUNIT_ASSERT_EQUAL(std::int64_t{0}, page.first_index);
         CPPUNIT_ASSERT(page.complete);
         // Backwards within a selection: romeo's messages are id0, id2, id4, id6.
         q.with_bare = "romeo@montague.test";
-        q.before = "id6";
+        q.before = id(6);
         q.max = 2;
         page = run(q);
         CPPUNIT_ASSERT_EQUAL(std::string("id2,id4"), ids(page));
@@ -205,8 +251,8 @@ private:
     void test_form_ids() {
         fill(6);
         auto q = base();
-        q.after_id = "id1";
-        q.before_id = "id5";
+        q.after_id = id(1);
+        q.before_id = id(5);
         CPPUNIT_ASSERT_EQUAL(std::string("id2,id3,id4"), ids(run(q)));
         // before-id limits but does not page backwards: the first of what is left comes first.
         q.max = 2;
@@ -215,11 +261,11 @@ private:
         CPPUNIT_ASSERT_EQUAL(std::int64_t{3}, page.count);
         CPPUNIT_ASSERT(!page.complete);
         q = base();
-        q.ids = {"id4", "id0", "id3"};
+        q.ids = {id(4), id(0), id(3)};
         page = run(q);
         CPPUNIT_ASSERT_EQUAL(std::string("id0,id3,id4"), ids(page));
         CPPUNIT_ASSERT_EQUAL(std::int64_t{3}, page.count);
-        q.ids = {"id2"};
+        q.ids = {id(2)};
         CPPUNIT_ASSERT_EQUAL(std::string("id2"), ids(run(q)));
     }
 
@@ -233,16 +279,60 @@ private:
             if (field == 1) q.before_id = unknown;
             if (field == 2) q.after = unknown;
             if (field == 3) q.page_before = true, q.before = unknown;
-            if (field == 4) q.ids = {"id1", unknown};
+            if (field == 4) q.ids = {id(1), unknown};
             auto [outcome, page] =
                 await_values<Outcome>([&](auto done) { store_->query(q, done); });
             CPPUNIT_ASSERT_MESSAGE(std::to_string(field), outcome == ArchiveOutcome::unknown_id);
         }
         ArchiveQuery nurse = base();
         nurse.user = "nurse";
-        nurse.after = "id1";
+        nurse.after = id(1);
         auto [outcome, page] =
             await_values<Outcome>([&](auto done) { store_->query(nurse, done); });
+        CPPUNIT_ASSERT(outcome == ArchiveOutcome::unknown_id);
+    }
+
+    // A changed character, or an id of the right length that this server did not make, is
+    // unknown; so is another archive's id.
+    void test_tampered_ids_are_unknown() {
+        fill(2);
+        fill(1, "example.test", "nurse");
+        std::string changed = id(1);
+        changed[5] = changed[5] == 'A' ? 'B' : 'A';
+        for (const std::string& bad : {changed, std::string(22, 'A'), id(0, "example.test", "nurse"),
+                                       id(1).substr(0, 21), id(1) + "A"}) {
+            auto q = base();
+            q.after = bad;
+            auto [outcome, page] =
+                await_values<Outcome>([&](auto done) { store_->query(q, done); });
+            CPPUNIT_ASSERT_MESSAGE(bad, outcome == ArchiveOutcome::unknown_id);
+        }
+        auto q = base();
+        q.after = id(0);
+        CPPUNIT_ASSERT_EQUAL(std::string("id1"), ids(run(q)));
+    }
+
+    // A row archived before migration 012 keeps its stored id, which still finds it, beside
+    // the rows that have none.
+    void test_rows_with_a_stored_id() {
+        const Result old = db_->execute_sync(
+            {"INSERT INTO archive_messages (host, username, archive_id, with_bare, with_resource, "
+             "stanza, stored_at) VALUES ('example.test', 'juliet', 'Qx7-old_id16char', "
+             "'romeo@montague.test', '', '<message/>', 500)",
+             {}});
+        CPPUNIT_ASSERT_MESSAGE(old.error, old.ok);
+        fill(3);
+        CPPUNIT_ASSERT_EQUAL(std::string("Qx7-old_id16char,id0,id1,id2"), ids(run(base())));
+        auto q = base();
+        q.after = "Qx7-old_id16char";
+        CPPUNIT_ASSERT_EQUAL(std::string("id0,id1,id2"), ids(run(q)));
+        q = base();
+        q.ids = {id(1), "Qx7-old_id16char"};
+        CPPUNIT_ASSERT_EQUAL(std::string("Qx7-old_id16char,id1"), ids(run(q)));
+        q = base();
+        q.user = "nurse";
+        q.after = "Qx7-old_id16char";
+        auto [outcome, page] = await_values<Outcome>([&](auto done) { store_->query(q, done); });
         CPPUNIT_ASSERT(outcome == ArchiveOutcome::unknown_id);
     }
 
@@ -270,8 +360,8 @@ private:
         std::tie(ok, first, last) = await_values<Bounds>(
             [&](auto done) { store_->bounds("example.test", "juliet", done); });
         CPPUNIT_ASSERT(ok && first && last);
-        CPPUNIT_ASSERT_EQUAL(std::string("id0"), first->archive_id);
-        CPPUNIT_ASSERT_EQUAL(std::string("id3"), last->archive_id);
+        CPPUNIT_ASSERT_EQUAL(id(0), first->archive_id);
+        CPPUNIT_ASSERT_EQUAL(id(3), last->archive_id);
         CPPUNIT_ASSERT_EQUAL(std::int64_t{4000}, last->stored_at);
     }
 
@@ -294,7 +384,7 @@ private:
         CPPUNIT_ASSERT_EQUAL(std::int64_t{2}, run(q).count);
         // An expired id is unknown from then on.
         q = base();
-        q.after = "id0";
+        q.after = id(0);
         auto [outcome, page] = await_values<Outcome>([&](auto done) { store_->query(q, done); });
         CPPUNIT_ASSERT(outcome == ArchiveOutcome::unknown_id);
     }
@@ -349,7 +439,12 @@ private:
 
     TempDir dir_;
     std::unique_ptr<Database> db_;
+    std::shared_ptr<const ArchiveIds> ids_;
     std::unique_ptr<ArchiveStore> store_;
+    // Rows far above the one a row inserted without an id gets (test_rows_with_a_stored_id).
+    std::int64_t next_row_ = 1000;
+    std::map<std::string, std::int64_t> rows_;   // "host/user/i" -> row
+    std::map<std::string, std::string> names_;   // archive id -> "id<i>"
 };
 
 STARLING_DRIVER_SUITES(ArchiveStoreContract);
