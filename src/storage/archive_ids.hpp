@@ -2,9 +2,10 @@
 // Archive ids (the XEP-0359 stanza-id, XEP-0313 result ids, XEP-0059 paging ids) that need no
 // index of their own. An id is the message's row number in the archive, encrypted under a key
 // this server keeps in its database: AES-128 of one block (the row, then 64 zero bits), in
-// base64url, 22 characters. A client learns nothing from it (XEP-0313 §3 asks for ids it cannot
-// predict), and the store decrypts it back to the row and finds the message by primary key. An
-// id that was made up or mistyped fails the zero bits (all but 1 in 2^64 do) and is unknown.
+// base64url, 22 characters. A client can neither predict it nor learn anything from it, not
+// even the archive's size (XEP-0359 §5 and §6), and the store decrypts it back to the row and
+// finds the message by primary key. An id that was made up or mistyped fails the zero bits
+// (all but 1 in 2^64 do) and is unknown.
 //
 // Rows are numbered here, not by the database, because the id goes into the stanza before the
 // row is written: the microseconds since the epoch, or one more than the last number when that
