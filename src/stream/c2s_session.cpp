@@ -111,11 +111,13 @@ void C2sSession::on_readable(const error_code& ec) {
     if (dead()) return;
     if (ec) return finish_close();
     // Back-pressure: nothing more is read (TCP then slows the client) until the gate opens.
-    if (server_.ingress().closed())
+    if (server_.ingress().closed()) {
+        server_.metrics().counter("c2s.paused").add();
         return server_.ingress().when_open([self = self()] {
             asio::post(self->socket_.tcp().get_executor(),
                        [self] { self->on_readable(error_code()); });
         });
+    }
     char* buffer = thread_read_buffer();
     for (int turn = 0; turn < reads_per_turn; ++turn) {
         net::IoStatus status;

@@ -453,10 +453,14 @@ STARLING_SCENARIO(mam_back_pressure_loses_nothing) {
     require_equal(last.bodies(), "m497,m498,m499", "the end of bob's archive");
     const auto status = server.ctl({"status"});
     require(status.exited_with(0), "status: " + status.describe());
-    bool throttled = false;
-    for (const auto& line : lines_of(status.out))
-        if (line.rfind("mam.throttled ", 0) == 0) throttled = std::stoll(line.substr(14)) >= 1;
-    require(throttled, "the gate never closed: " + status.describe());
+    // The gate closed, and a stream found it closed and stopped reading.
+    auto counter = [&status](const std::string& name) -> long long {
+        for (const auto& line : lines_of(status.out))
+            if (line.rfind(name + " ", 0) == 0) return std::stoll(line.substr(name.size() + 1));
+        return -1;
+    };
+    require(counter("mam.throttled") >= 1, "the gate never closed: " + status.describe());
+    require(counter("c2s.paused") >= 1, "no stream paused its reading: " + status.describe());
     require_contains(status.out, "mam.failed 0\n", "status");
 }
 
