@@ -52,7 +52,7 @@ std::vector<OptionSpec> options() {
          "results per page when a query gives no <max/>"},
         {"max_page", OptionType::integer, "250", 1, 10000,
          "the most results one page returns, whatever <max/> asks"},
-        {"max_queued", OptionType::integer, "8388608", 1, 1LL << 40,
+        {"max_queued", OptionType::integer, "33554432", 1, 1LL << 40,
          "bytes of messages waiting to be archived past which client streams stop reading "
          "until half of them are written (back-pressure when the database falls behind)"},
         {"clock_offset", OptionType::duration, "0", 0, 100LL * 365 * 86400,
