@@ -68,8 +68,8 @@ private:
     std::uint64_t added_ = 0;       // messages ever reserved
     std::uint64_t done_ = 0;        // of them, written or failed
     std::deque<std::pair<std::uint64_t, std::function<void()>>> after_;  // by added_ then
-    bool writing_ = false;          // a batch is with the database
-    bool gate_closed_ = false;      // by this writer
+    bool writing_ = false;      // a batch is with the database
+    bool gate_closed_ = false;  // by this writer
 };
 
 }  // namespace starling::mam

@@ -7,9 +7,9 @@
 // Archiving never makes a message wait for the database: the id is made here, the row is
 // queued with the archive writer (which writes a burst as one transaction and, when the
 // database falls behind, makes client streams stop reading for a while), and the message goes
-// on. Only the user's preferences are needed first; they are loaded when a
-// session binds and kept in memory, so a message waits for them only when nobody of that
-// account was online (a message for an offline user, which waits for the database anyway).
+// on. Only the user's preferences are needed first; they are loaded when a session binds and
+// kept in memory, so a message waits for them only when nobody of that account was online (a
+// message for an offline user, which waits for the database anyway).
 
 #include "../roster/roster_xml.hpp"
 #include "archive_writer.hpp"
@@ -175,9 +175,8 @@ public:
         if (const auto* error = std::get_if<QueryError>(&parsed))
             return ctx_.reply_error(ev, error->type, error->condition, error->text);
         auto request = std::get<ParsedQuery>(std::move(parsed));
-        writer_->after_pending([self = shared_from_this(), ev, user, request] {
-            self->answer(ev, user, request);
-        });
+        writer_->after_pending(
+            [self = shared_from_this(), ev, user, request] { self->answer(ev, user, request); });
     }
 
     // A query once the messages archived before it are in the store.

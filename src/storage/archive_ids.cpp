@@ -82,9 +82,12 @@ std::optional<std::int64_t> ArchiveIds::decode(std::string_view id) const {
     if (id.size() != id_size) return std::nullopt;
     std::string text(id);
     for (char& c : text) {
-        if (c == '-') c = '+';
-        else if (c == '_') c = '/';
-        else if (c == '+' || c == '/' || c == '=') return std::nullopt;
+        if (c == '-')
+            c = '+';
+        else if (c == '_')
+            c = '/';
+        else if (c == '+' || c == '/' || c == '=')
+            return std::nullopt;
     }
     text += "==";
     unsigned char sealed[18];  // EVP_DecodeBlock writes 3 bytes per 4 characters, padding too
@@ -114,8 +117,7 @@ std::shared_ptr<const ArchiveIds> ArchiveIds::load(Database& db) {
           "WHERE name = 'archive_id'",
           {}}});
     if (!result.ok) throw StorageError("archive ids: the key could not be read: " + result.error);
-    if (result.rows.size() != 1 || !result.rows[0].at(0) ||
-        result.rows[0][0]->size() != key_size)
+    if (result.rows.size() != 1 || !result.rows[0].at(0) || result.rows[0][0]->size() != key_size)
         throw StorageError("archive ids: server_keys holds no 16-byte key named archive_id");
     raise_floor(std::stoll(result.rows[0].at(1).value_or("0")));
     return std::make_shared<const ArchiveIds>(*result.rows[0][0]);

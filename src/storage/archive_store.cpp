@@ -13,7 +13,8 @@ constexpr const char* columns =
     "id, host, username, archive_id, with_bare, with_resource, stanza, stored_at";
 
 // A row written before archive ids were the encrypted row keeps the random id it was given.
-ArchivedMessage message_of(const ArchiveIds& ids, const std::vector<std::optional<std::string>>& row) {
+ArchivedMessage message_of(const ArchiveIds& ids,
+                           const std::vector<std::optional<std::string>>& row) {
     ArchivedMessage m;
     m.row = std::stoll(row.at(0).value_or("0"));
     m.host = row.at(1).value_or("");
@@ -151,7 +152,8 @@ void ArchiveStore::append(const std::vector<ArchivedMessage>& messages,
             {"INSERT INTO archive_messages (id, host, username, archive_id, with_bare, "
              "with_resource, stanza, stored_at) VALUES ($1, $2, $3, '', $4, $5, $6, $7)",
              {m.row, m.host, m.user, m.with_bare, m.with_resource, m.stanza, m.stored_at}});
-    db_.transaction(std::move(inserts), [done = std::move(done)](Result result) { done(result.ok); });
+    db_.transaction(std::move(inserts),
+                    [done = std::move(done)](Result result) { done(result.ok); });
 }
 
 void ArchiveStore::query(const ArchiveQuery& query,
@@ -181,13 +183,15 @@ void ArchiveStore::query(const ArchiveQuery& query,
     std::vector<Value> params{query.host, query.user};
     std::string sql;
     if (!rows.empty())
-        sql = "SELECT archive_id, id FROM archive_messages WHERE host = $1 AND username = $2 "
-              "AND archive_id = '' AND id IN " +
-              in_list(params, rows);
+        sql =
+            "SELECT archive_id, id FROM archive_messages WHERE host = $1 AND username = $2 "
+            "AND archive_id = '' AND id IN " +
+            in_list(params, rows);
     if (!legacy.empty())
         sql += (sql.empty() ? "" : " UNION ALL ") +
-               std::string("SELECT archive_id, id FROM archive_messages WHERE host = $1 AND "
-                           "username = $2 AND archive_id <> '' AND archive_id IN ") +
+               std::string(
+                   "SELECT archive_id, id FROM archive_messages WHERE host = $1 AND "
+                   "username = $2 AND archive_id <> '' AND archive_id IN ") +
                in_list(params, legacy);
     db_.execute({std::move(sql), std::move(params)},
                 [&db = db_, run, named, decoded = std::move(decoded)](Result result) {

@@ -102,8 +102,9 @@ private:
         CPPUNIT_ASSERT(db_->idle());
         CPPUNIT_ASSERT(!gate.closed());
 
-        auto [outcome, page] = await_values<std::tuple<storage::ArchiveOutcome, storage::ArchivePage>>(
-            [&](auto done) { store->query(q, done); });
+        auto [outcome, page] =
+            await_values<std::tuple<storage::ArchiveOutcome, storage::ArchivePage>>(
+                [&](auto done) { store->query(q, done); });
         CPPUNIT_ASSERT(outcome == storage::ArchiveOutcome::ok);
         std::string stored;
         for (const auto& m : page.messages)

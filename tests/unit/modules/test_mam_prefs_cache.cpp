@@ -40,9 +40,9 @@ private:
         {
             auto roster = std::make_shared<storage::RosterStore>(*db_);
             weak_roster = roster;
-            auto cache = std::make_shared<PrefsCache>(std::make_shared<storage::ArchiveStore>(
-                                                          *db_, storage::ArchiveIds::load(*db_)),
-                                                      std::move(roster), "roster");
+            auto cache = std::make_shared<PrefsCache>(
+                std::make_shared<storage::ArchiveStore>(*db_, storage::ArchiveIds::load(*db_)),
+                std::move(roster), "roster");
             weak = cache;
             // The database thread is held up until the cache has been let go, so the load is
             // certainly in flight then.

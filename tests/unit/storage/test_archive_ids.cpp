@@ -38,9 +38,9 @@ private:
                                  std::int64_t{1} << 52, ArchiveIds::next_row()}) {
             const std::string id = ids_->encode(row);
             CPPUNIT_ASSERT_EQUAL(std::size_t{22}, id.size());
-            CPPUNIT_ASSERT_MESSAGE(id, id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij"
-                                                            "klmnopqrstuvwxyz0123456789-_") ==
-                                           std::string::npos);
+            CPPUNIT_ASSERT_MESSAGE(
+                id, id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij"
+                                         "klmnopqrstuvwxyz0123456789-_") == std::string::npos);
             CPPUNIT_ASSERT(ids_->decode(id) == row);
             seen.insert(id);
         }
@@ -59,10 +59,10 @@ private:
             // The last character carries 2 bits of the block and 4 that base64 ignores.
             if (i + 1 < id.size()) CPPUNIT_ASSERT_MESSAGE(changed, !ids_->decode(changed));
         }
-        for (const std::string& bad : {std::string(), std::string(22, 'A'), id.substr(1),
-                                       id + "A", id.substr(0, 21) + "=", id.substr(0, 21) + "+",
-                                       id.substr(0, 21) + "/", id.substr(0, 21) + " ",
-                                       std::string("Qx7-old_id16char")})
+        for (const std::string& bad :
+             {std::string(), std::string(22, 'A'), id.substr(1), id + "A", id.substr(0, 21) + "=",
+              id.substr(0, 21) + "+", id.substr(0, 21) + "/", id.substr(0, 21) + " ",
+              std::string("Qx7-old_id16char")})
             CPPUNIT_ASSERT_MESSAGE(bad, !ids_->decode(bad));
         CPPUNIT_ASSERT_THROW(ArchiveIds(std::string(15, 'k')), std::invalid_argument);
     }

@@ -134,14 +134,14 @@ private:
             return m;
         };
         auto append = [this](std::vector<ArchivedMessage> batch) {
-            return std::get<0>(await_values<std::tuple<bool>>(
-                [&](auto done) { store_->append(batch, done); }));
+            return std::get<0>(
+                await_values<std::tuple<bool>>([&](auto done) { store_->append(batch, done); }));
         };
-        CPPUNIT_ASSERT(!append({message("juliet", "a"), message("tybalt", "b"),
-                                message("juliet", "c")}));
+        CPPUNIT_ASSERT(
+            !append({message("juliet", "a"), message("tybalt", "b"), message("juliet", "c")}));
         CPPUNIT_ASSERT_EQUAL(std::int64_t{0}, run(base()).count);
-        CPPUNIT_ASSERT(append({message("juliet", "c"), message("nurse", "n"),
-                               message("juliet", "a")}));
+        CPPUNIT_ASSERT(
+            append({message("juliet", "c"), message("nurse", "n"), message("juliet", "a")}));
         CPPUNIT_ASSERT_EQUAL(std::string("c,a"), ids(run(base())));
         auto nurse = base();
         nurse.user = "nurse";
@@ -299,8 +299,9 @@ private:
         fill(1, "example.test", "nurse");
         std::string changed = id(1);
         changed[5] = changed[5] == 'A' ? 'B' : 'A';
-        for (const std::string& bad : {changed, std::string(22, 'A'), id(0, "example.test", "nurse"),
-                                       id(1).substr(0, 21), id(1) + "A"}) {
+        for (const std::string& bad :
+             {changed, std::string(22, 'A'), id(0, "example.test", "nurse"), id(1).substr(0, 21),
+              id(1) + "A"}) {
             auto q = base();
             q.after = bad;
             auto [outcome, page] =
@@ -443,8 +444,8 @@ private:
     std::unique_ptr<ArchiveStore> store_;
     // Rows far above the one a row inserted without an id gets (test_rows_with_a_stored_id).
     std::int64_t next_row_ = 1000;
-    std::map<std::string, std::int64_t> rows_;   // "host/user/i" -> row
-    std::map<std::string, std::string> names_;   // archive id -> "id<i>"
+    std::map<std::string, std::int64_t> rows_;  // "host/user/i" -> row
+    std::map<std::string, std::string> names_;  // archive id -> "id<i>"
 };
 
 STARLING_DRIVER_SUITES(ArchiveStoreContract);
