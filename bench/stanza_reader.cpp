@@ -67,7 +67,9 @@ void stanza_reader::install_handlers() {
     XML_SetCharacterDataHandler(parser_, &stanza_reader::on_text);
     // Deferral would hold back a stanza that arrived complete until more bytes come, which on
     // a quiet stream is forever and on a busy one inflates the measured latency.
+#if HAVE_DECL_XML_SETREPARSEDEFERRALENABLED
     XML_SetReparseDeferralEnabled(parser_, XML_FALSE);
+#endif
 }
 
 void stanza_reader::reset() {

@@ -182,7 +182,9 @@ struct StreamParser::Impl {
         XML_SetReturnNSTriplet(parser, XML_TRUE);
         // Without this, expat 2.6 defers a large token until more bytes arrive, which would
         // delay a stanza that is already complete.
+#if HAVE_DECL_XML_SETREPARSEDEFERRALENABLED
         XML_SetReparseDeferralEnabled(parser, XML_FALSE);
+#endif
         XML_SetElementHandler(parser, &Impl::start_element, &Impl::end_element);
         XML_SetCharacterDataHandler(parser, &Impl::character_data);
         XML_SetStartNamespaceDeclHandler(parser, &Impl::namespace_declaration);
