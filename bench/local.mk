@@ -31,7 +31,8 @@ bench_xmpp_bench_SOURCES = \
 	bench/scenarios/idle.cpp \
 	bench/scenarios/login.cpp \
 	bench/scenarios/chat.cpp \
-	bench/scenarios/offline.cpp
+	bench/scenarios/offline.cpp \
+	bench/scenarios/preauth.cpp
 bench_xmpp_bench_CPPFLAGS = -I$(top_srcdir) -I$(top_srcdir)/src $(EXPAT_CFLAGS) $(OPENSSL_CFLAGS)
 bench_xmpp_bench_LDADD = $(BOOST_PO_LIBS) $(OPENSSL_LIBS) $(EXPAT_LIBS) -lpthread
 EXTRA_DIST += bench/README.md

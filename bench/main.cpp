@@ -38,7 +38,8 @@ bench::options parse(int argc, char** argv, bool& help) {
     // clang-format off
     d.add_options()
         ("help,h", "this text")
-        ("scenario", po::value(&o.scenario)->required(), "register | idle | login | chat | offline")
+        ("scenario", po::value(&o.scenario)->required(),
+         "register | idle | login | chat | offline | preauth")
         ("host", po::value(&o.host)->default_value(o.host), "server IP address")
         ("port", po::value(&o.port)->default_value(o.port), "c2s port")
         ("domain", po::value(&o.domain)->default_value(o.domain), "XMPP domain of the accounts")
@@ -58,7 +59,8 @@ bench::options parse(int argc, char** argv, bool& help) {
          "logins or registrations in flight at once")
         ("roster-get", po::bool_switch(&o.roster_get), "roster get after bind, before presence")
         ("threads", po::value(&o.threads)->default_value(o.threads), "generator threads")
-        ("hold", po::value(&o.hold_seconds)->default_value(o.hold_seconds), "idle: seconds to hold")
+        ("hold", po::value(&o.hold_seconds)->default_value(o.hold_seconds),
+         "idle, preauth: seconds to hold")
         ("rate", po::value(&o.rate)->default_value(o.rate),
          "chat: aggregate messages/s; 0 = as fast as the server takes them")
         ("window", po::value(&o.window)->default_value(o.window),
@@ -81,9 +83,9 @@ bench::options parse(int argc, char** argv, bool& help) {
     po::notify(vm);
 
     if (o.scenario != "register" && o.scenario != "idle" && o.scenario != "login" &&
-        o.scenario != "chat" && o.scenario != "offline")
+        o.scenario != "chat" && o.scenario != "offline" && o.scenario != "preauth")
         throw usage_error("--scenario: '" + o.scenario +
-                          "' is not one of register, idle, login, chat, offline");
+                          "' is not one of register, idle, login, chat, offline, preauth");
     if (tls == "none")
         o.tls = bench::tls_mode::none;
     else if (tls == "starttls")
@@ -150,6 +152,8 @@ int main(int argc, char** argv) {
             r = bench::run_login(opts);
         else if (opts.scenario == "chat")
             r = bench::run_chat(opts);
+        else if (opts.scenario == "preauth")
+            r = bench::run_preauth(opts);
         else
             r = bench::run_offline(opts);
         std::cout << (opts.json ? r.json() + "\n" : r.text()) << std::flush;

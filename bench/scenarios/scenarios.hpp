@@ -1,5 +1,5 @@
 #pragma once
-// The five scenarios of xmpp-bench, one file each. Each returns its figures; a run that cannot
+// The scenarios of xmpp-bench, one file each. Each returns its figures; a run that cannot
 // go on throws bench_error.
 
 #include "bench/options.hpp"
@@ -18,6 +18,8 @@ report run_idle(const options& opts);
 report run_login(const options& opts);
 report run_chat(const options& opts);
 report run_offline(const options& opts);
+/// N unauthenticated connections holding an unfinished, memory-hungry stanza each.
+report run_preauth(const options& opts);
 
 /// Nanoseconds on the steady clock, which sender and receiver share in this process.
 inline std::uint64_t now_ns() {

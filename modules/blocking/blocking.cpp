@@ -96,9 +96,7 @@ public:
             case Answer::no:
                 return Verdict::pass;
             case Answer::unknown:
-                hold(ev, user, [this, ev] {
-                    ctx_.server().router().route_from_client(ev.host, ev.origin, ev.stanza);
-                });
+                hold(ev, user, [this, ev] { ctx_.server().router().route_held_from_client(ev); });
                 return Verdict::handled;
             case Answer::yes:
                 break;
@@ -122,7 +120,7 @@ public:
         if (ev.stanza->is_presence() && (type.empty() || type == "unavailable") &&
             !ctx_.server().sessions().has_sessions(user))
             return Verdict::pass;
-        const auto again = [this, ev] { ctx_.server().router().route(ev.origin, ev.stanza); };
+        const auto again = [this, ev] { ctx_.server().router().route_held(ev); };
         switch (lists().blocks(user, from)) {
             case Answer::unknown:
                 hold(ev, user, again);

@@ -7,12 +7,16 @@
 // callback (so Database::idle(), and with it shutdown, waits for the rows still pending).
 // Past `max_queued` bytes waiting, the writer closes the server's ingress gate, so client
 // streams stop reading until half of it is written: archiving slows senders down rather than
-// stalling routing or running out of memory.
+// stalling routing or running out of memory. A batch that could not reach the database (a
+// restart, a lost connection) is written again after a pause that grows while it keeps
+// failing, with the gate closed meanwhile; only a row the database refuses is lost (and
+// reported), or, at shutdown, what still waits for a database that is not there.
 
 #include "core/ingress_gate.hpp"
 #include "core/metrics.hpp"
 #include "storage/archive_store.hpp"
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -28,8 +32,17 @@ class ArchiveWriter : public std::enable_shared_from_this<ArchiveWriter> {
 public:
     /// Told of each message that could not be stored.
     using FailureReport = std::function<void(const storage::ArchivedMessage&)>;
+    /// Runs a function once, after a delay, on some thread that may call into storage.
+    using Scheduler = std::function<void(std::chrono::milliseconds, std::function<void()>)>;
+    /// What the writer needs of the server: where to wait before a retry, and whether the
+    /// server is shutting down (then nothing is retried: it would outlive the process).
+    struct Server {
+        IngressGate& gate;
+        Scheduler later;
+        std::function<bool()> stopping;
+    };
 
-    ArchiveWriter(std::shared_ptr<storage::ArchiveStore> store, IngressGate& gate,
+    ArchiveWriter(std::shared_ptr<storage::ArchiveStore> store, Server server,
                   std::size_t max_queued, Counter& throttled, Counter& failed,
                   FailureReport report);
 
@@ -47,16 +60,20 @@ private:
     using Batch = std::vector<storage::ArchivedMessage>;
 
     void write(std::shared_ptr<Batch> batch);
-    /// After a batch failed: each row in its own transaction, so that one bad row (an account
-    /// deleted meanwhile) does not take the others with it.
+    /// After the database refused a batch: each row in its own transaction, so that one bad
+    /// row (an account deleted meanwhile) does not take the others with it.
     void write_singly(std::shared_ptr<Batch> batch);
+    /// After the database could not be reached: the rows of `batch` not yet written go again,
+    /// first, after a pause.
+    void retry_later(std::shared_ptr<Batch> batch);
     void failed(const storage::ArchivedMessage& message);
-    void written(const Batch& batch);
+    /// `count` rows from the front of the queue are done with (written, refused or given up).
+    void written(std::size_t bytes, std::size_t count);
     /// The next batch from the front of pending_ (mutex_ held); null when nothing waits.
     std::shared_ptr<Batch> take();
 
     std::shared_ptr<storage::ArchiveStore> store_;
-    IngressGate& gate_;
+    Server server_;
     const std::size_t max_queued_;
     Counter& throttled_;
     Counter& failed_;
@@ -68,8 +85,11 @@ private:
     std::uint64_t added_ = 0;       // messages ever reserved
     std::uint64_t done_ = 0;        // of them, written or failed
     std::deque<std::pair<std::uint64_t, std::function<void()>>> after_;  // by added_ then
-    bool writing_ = false;      // a batch is with the database
-    bool gate_closed_ = false;  // by this writer
+    bool writing_ = false;      // a batch is with the database, or waits to go again
+    bool gate_closed_ = false;  // by this writer, for what is queued
+    // Waiting to retry (only one batch is ever in flight, so only its callbacks touch these).
+    std::chrono::milliseconds retry_pause_{0};  // 0 while the database answers
+    bool gate_closed_for_retry_ = false;
 };
 
 }  // namespace starling::mam

@@ -75,8 +75,14 @@ public:
           expire_after_(ctx.options().get_int("expire_after")),
           clock_offset_(ctx.options().get_int("clock_offset")),
           writer_(std::make_shared<ArchiveWriter>(
-              archive_, ctx.server().ingress(), ctx.options().get_int("max_queued"),
-              ctx.metric("throttled"), ctx.metric("failed"),
+              archive_,
+              ArchiveWriter::Server{ctx.server().ingress(),
+                                    [&server = ctx.server()](std::chrono::milliseconds delay,
+                                                             std::function<void()> fn) {
+                                        server.post_after(delay, std::move(fn));
+                                    },
+                                    [&server = ctx.server()] { return server.stopping(); }},
+              ctx.options().get_int("max_queued"), ctx.metric("throttled"), ctx.metric("failed"),
               [link = ModuleLink(ctx)](const storage::ArchivedMessage& m) {
                   link.log().warn("a message could not be archived for {}@{}", m.user, m.host);
               })),
@@ -99,9 +105,7 @@ public:
         switch (archive ? prefs_->decide(user, peer) : waiting(user)) {
             case Decision::unknown:
                 hold(ev, user, [self = shared_from_this(), ev] {
-                    // The sender's XEP-0198 receipt follows the stanza to where it ends.
-                    ReceiptScope scope(ev.receipt);
-                    self->ctx_.server().router().route_from_client(ev.host, ev.origin, ev.stanza);
+                    self->ctx_.server().router().route_held_from_client(ev);
                 });
                 return Verdict::handled;
             case Decision::skip:
@@ -146,8 +150,7 @@ public:
         switch (archive ? prefs_->decide(user, peer) : waiting(user)) {
             case Decision::unknown:
                 hold(ev, user, [self = shared_from_this(), ev] {
-                    ReceiptScope scope(ev.receipt);
-                    self->ctx_.server().router().route(ev.origin, ev.stanza);
+                    self->ctx_.server().router().route_held(ev);
                 });
                 return Verdict::handled;
             case Decision::skip:
@@ -189,16 +192,27 @@ public:
             if (outcome != ArchiveOutcome::ok)
                 return self->ctx_.reply_error(ev, "wait", "internal-server-error");
             const Jid querier = ev.stanza->from();
-            auto send = [&](const storage::ArchivedMessage& row) {
-                self->deliver(ev, result_message(row, request.queryid, user, querier));
+            std::vector<StanzaPtr> results;
+            auto add = [&](const storage::ArchivedMessage& row) {
+                results.push_back(result_message(row, request.queryid, user, querier));
             };
             if (request.flip)
                 for (auto row = page.messages.rbegin(); row != page.messages.rend(); ++row)
-                    send(*row);
+                    add(*row);
             else
-                for (const auto& row : page.messages) send(row);
-            // The results are queued on the session before the iq that ends them (§4.2).
-            self->deliver(ev, make_iq_result(*ev.stanza, fin_element(page)));
+                for (const auto& row : page.messages) add(row);
+            // The results are queued on the session before the iq that ends them (§4.2), and
+            // paced: a page of big messages must not fill the querying stream's queue at once.
+            auto fin = make_iq_result(*ev.stanza, fin_element(page));
+            if (!ev.origin || querier != ev.origin->jid()) {
+                for (auto& result : results) self->deliver(ev, std::move(result));
+                return self->deliver(ev, std::move(fin));
+            }
+            const std::size_t total = results.size();
+            ev.origin->deliver_paced(std::move(results),
+                                     [self, ev, fin, total](std::size_t queued) {
+                                         if (queued == total) self->deliver(ev, fin);
+                                     });
         });
     }
 

@@ -97,41 +97,53 @@ void on_message(const std::shared_ptr<Offline>& offline, StanzaEvent& ev) {
 void deliver_stored(const std::shared_ptr<Offline>& offline, const SessionPtr& session) {
     const std::string host = session->jid().domain();
     const std::string user = session->jid().local();
-    offline->store.take_pruned(host, user, [offline, session, host, user](bool, std::int64_t dropped) {
-        if (dropped > 0) session->deliver(pruning_notice(*offline, *session, dropped));
-        offline->store.fetch(
-            host, user,
-            [offline, session, host, user](bool ok, std::vector<storage::OfflineMessage> rows) {
-                if (!ok || rows.empty()) return;
-                for (const auto& row : rows) {
-                    auto element = storage::parse_stored_xml(row.stanza, ns_client);
-                    if (!element) continue;  // unreadable text would fail again at every login
-                    element->add_child("delay", ns_delay)
-                        .set_attr("from", offline->domain)
-                        .set_attr("stamp", utc_stamp(row.stored_at));
-                    session->deliver(make_stanza(std::move(element)));
-                }
-                // Deleted only now that the session has them queued; a crash in between delivers
-                // twice rather than never.
-                offline->store.remove_through(host, user, rows.back().id, [](storage::Result) {});
-            });
-    });
+    offline->store.take_pruned(
+        host, user, [offline, session, host, user](bool, std::int64_t dropped) {
+            if (dropped > 0) session->deliver(pruning_notice(*offline, *session, dropped));
+            offline->store.fetch(
+                host, user,
+                [offline, session, host, user](bool ok, std::vector<storage::OfflineMessage> rows) {
+                    if (!ok || rows.empty()) return;
+                    std::vector<StanzaPtr> stanzas;
+                    std::vector<std::int64_t> ids;  // of stanzas[i]
+                    for (const auto& row : rows) {
+                        auto element = storage::parse_stored_xml(row.stanza, ns_client);
+                        if (!element) continue;  // unreadable text would fail again at every login
+                        element->add_child("delay", ns_delay)
+                            .set_attr("from", offline->domain)
+                            .set_attr("stamp", utc_stamp(row.stored_at));
+                        stanzas.push_back(make_stanza(std::move(element)));
+                        ids.push_back(row.id);
+                    }
+                    // Paced: a backlog bigger than the client's outbound bound must not close the
+                    // stream it is for. Deleted only once queued (what a session that ended took
+                    // of it); a crash in between delivers twice rather than never.
+                    const std::size_t total = stanzas.size();
+                    const std::int64_t last = rows.back().id;
+                    session->deliver_paced(
+                        std::move(stanzas), [offline, host, user, ids, total, last](std::size_t n) {
+                            if (n == 0 && total != 0) return;
+                            offline->store.remove_through(
+                                host, user, n == total ? last : ids[n - 1], [](storage::Result) {});
+                        });
+                });
+        });
 }
 
 void expire(const std::shared_ptr<Offline>& offline) {
-    offline->store.expire(
-        offline->domain, offline->now() - offline->expire_after,
-        [offline](bool ok, std::vector<storage::OfflineMessage> rows) {
-            if (!ok) return;
-            for (const auto& row : rows) {
-                auto element = storage::parse_stored_xml(row.stanza, ns_client);
-                if (!element) continue;
-                const auto original = make_stanza(std::move(element));
-                if (original->from().str().empty()) continue;
-                offline->server.router().route(
-                    nullptr, make_error_reply(*original, "wait", "recipient-unavailable"));
-            }
-        });
+    offline->store.expire(offline->domain, offline->now() - offline->expire_after,
+                          [offline](bool ok, std::vector<storage::OfflineMessage> rows) {
+                              if (!ok) return;
+                              for (const auto& row : rows) {
+                                  auto element = storage::parse_stored_xml(row.stanza, ns_client);
+                                  if (!element) continue;
+                                  const auto original = make_stanza(std::move(element));
+                                  if (original->from().str().empty()) continue;
+                                  offline->server.router().route(
+                                      nullptr,
+                                      make_error_reply(*original, "wait", "recipient-unavailable"));
+                              }
+                          });
 }
 
 void load(ModuleContext& ctx) {
@@ -153,7 +165,8 @@ void load(ModuleContext& ctx) {
         if (ev.session->priority() >= 0) deliver_stored(offline, ev.session);
         return Verdict::pass;
     });
-    ctx.add_timer(std::chrono::seconds(opts.get_int("expire_check")), [offline] { expire(offline); });
+    ctx.add_timer(std::chrono::seconds(opts.get_int("expire_check")),
+                  [offline] { expire(offline); });
 }
 
 }  // namespace

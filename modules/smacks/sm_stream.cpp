@@ -8,7 +8,9 @@
 #include "xml/serializer.hpp"
 
 #include <openssl/rand.h>
+
 #include <spdlog/spdlog.h>
+#include <algorithm>
 
 namespace starling::smacks {
 namespace {
@@ -40,13 +42,22 @@ std::optional<std::uint32_t> parse_h(std::string_view text) {
 }
 
 // Released wherever the stanza ends (delivered to a session's queue, committed to storage,
-// bounced): the stanza then counts as handled.
-struct Mark {
-    std::weak_ptr<SmStream> stream;
-    std::uint64_t seq;
+// bounced): the stanza then counts as handled. Made in place and never copied: a copy's
+// destructor would count the stanza as handled while the original still travels (a temporary
+// passed to make_shared did exactly that, and `h` ran ahead of every commit).
+class Mark {
+public:
+    Mark(std::weak_ptr<SmStream> stream, std::uint64_t seq)
+        : stream_(std::move(stream)), seq_(seq) {}
+    Mark(const Mark&) = delete;
+    Mark& operator=(const Mark&) = delete;
     ~Mark() {
-        if (auto s = stream.lock()) s->finished(seq);
+        if (auto s = stream_.lock()) s->finished(seq_);
     }
+
+private:
+    std::weak_ptr<SmStream> stream_;
+    std::uint64_t seq_;
 };
 
 }  // namespace
@@ -217,7 +228,7 @@ std::shared_ptr<const void> SmStream::on_inbound(ClientStream&, const xml::Eleme
         std::lock_guard lock(mutex_);
         seq = counter_.arrived();
     }
-    return std::make_shared<const Mark>(Mark{weak_from_this(), seq});
+    return std::make_shared<const Mark>(weak_from_this(), seq);
 }
 
 void SmStream::finished(std::uint64_t seq) {
@@ -301,6 +312,14 @@ void SmStream::acknowledged(ClientStream& stream, const xml::Element& element) {
     request_outstanding_ = false;
     ack_timer_.reset();
     if (!unacked_.empty()) schedule_request(stream);
+    stream.room_made();
+}
+
+bool SmStream::has_room(const ClientStream&) const {
+    // A backlog goes out half a window at a time, each half acknowledged before the next, so
+    // that live stanzas keep the other half and max_unacked is never reached by the backlog.
+    return !enabled_ ||
+           unacked_.size() < std::max<std::size_t>(1, module_->settings.max_unacked / 2);
 }
 
 void SmStream::schedule_request(ClientStream& stream) {

@@ -73,6 +73,7 @@ public:
     void on_nonza(ClientStream& stream, const xml::Element& element) override;
     std::shared_ptr<const void> on_inbound(ClientStream& stream, const xml::Element&) override;
     Outbound on_outbound(ClientStream& stream, const StanzaPtr& stanza) override;
+    bool has_room(const ClientStream& stream) const override;
     bool on_connection_lost(ClientStream& stream) override;
     void on_detach(ClientStream& stream) override;
     void on_session_end(ClientStream& stream) override;

@@ -50,6 +50,9 @@ public:
     /// element (RFC 6120 §4.9.4) written after the defined one.
     virtual void stream_error(std::string_view condition, std::string_view text = {},
                               std::string app_xml = {}) = 0;
+    /// An extension can take more stanzas again (the client acknowledged some): the stream
+    /// goes on queueing what it delivers paced (Session::deliver_paced).
+    virtual void room_made() = 0;
     /// Drops the TCP connection without a word, as if the peer had gone (a dead connection);
     /// the extensions' on_connection_lost decides whether the session hibernates.
     virtual void drop_connection() = 0;
@@ -92,6 +95,10 @@ public:
     }
     /// A stanza for the client, before it is queued for the socket.
     virtual Outbound on_outbound(ClientStream&, const StanzaPtr&) { return Outbound::pass; }
+    /// False while the extension had rather not be given more stanzas of a paced delivery
+    /// (XEP-0198: half its unacknowledged window is in use); it calls room_made() when that
+    /// changes. Live stanzas are given to it regardless.
+    virtual bool has_room(const ClientStream&) const { return true; }
     /// The TCP connection died while bound (read/write failure, EOF without </stream:stream>,
     /// drop_connection). Return true to keep the session bound without a connection.
     virtual bool on_connection_lost(ClientStream&) { return false; }

@@ -410,10 +410,11 @@ private:
     void read_limits() {
         const YAML::Node limits = root_["limits"];
         if (!limits.IsDefined()) return;
-        reader_.expect_map(
-            limits, "limits",
-            {"stanza_bytes_preauth", "stanza_bytes", "max_depth", "max_attributes",
-             "outbound_queue_bytes", "sessions_per_user", "preauth_timeout", "auth_failures"});
+        reader_.expect_map(limits, "limits",
+                           {"stanza_bytes_preauth", "stanza_bytes", "max_depth", "max_attributes",
+                            "stanza_elements_preauth", "stanza_elements", "outbound_queue_bytes",
+                            "sessions_per_user", "preauth_timeout", "auth_failures", "connections",
+                            "connections_per_ip"});
         Limits& out = config_.limits;
         const auto size = [&](const char* name, std::size_t& field, std::int64_t min,
                               std::int64_t max) {
@@ -427,8 +428,12 @@ private:
         size("stanza_bytes", out.stanza_bytes, 1024, 64 * mib);
         size("max_depth", out.max_depth, 2, 1000);
         size("max_attributes", out.max_attributes, 1, 10000);
+        size("stanza_elements_preauth", out.stanza_elements_preauth, 8, 1000000);
+        size("stanza_elements", out.stanza_elements, 8, 1000000);
         size("outbound_queue_bytes", out.outbound_queue_bytes, 64 * 1024, 1024 * mib);
         size("sessions_per_user", out.sessions_per_user, 1, 1000);
+        size("connections", out.connections, 0, 100000000);
+        size("connections_per_ip", out.connections_per_ip, 0, 100000000);
         if (const YAML::Node value = limits["preauth_timeout"]; value.IsDefined()) {
             out.preauth_timeout =
                 static_cast<int>(reader_.duration(value, "limits.preauth_timeout", 1, 86400));
@@ -440,6 +445,12 @@ private:
         if (out.stanza_bytes_preauth > out.stanza_bytes) {
             reader_.fail(limits, "limits.stanza_bytes_preauth",
                          "is larger than limits.stanza_bytes (" + std::to_string(out.stanza_bytes) +
+                             "); the limit before authentication must not exceed the one after");
+        }
+        if (out.stanza_elements_preauth > out.stanza_elements) {
+            reader_.fail(limits, "limits.stanza_elements_preauth",
+                         "is larger than limits.stanza_elements (" +
+                             std::to_string(out.stanza_elements) +
                              "); the limit before authentication must not exceed the one after");
         }
     }

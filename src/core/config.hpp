@@ -43,9 +43,9 @@ struct CertKey {
 };
 
 struct TlsConfig {
-    CertKey defaults;                     // tls.certificate / tls.key
-    std::map<std::string, CertKey> hosts; // tls.hosts.<domain>: per-host certificate for SNI
-    bool required = true;                 // tls.required: STARTTLS before auth on c2s
+    CertKey defaults;                      // tls.certificate / tls.key
+    std::map<std::string, CertKey> hosts;  // tls.hosts.<domain>: per-host certificate for SNI
+    bool required = true;                  // tls.required: STARTTLS before auth on c2s
 };
 
 struct StorageConfig {
@@ -64,10 +64,15 @@ struct Limits {
     std::size_t stanza_bytes = 256 * 1024;
     std::size_t max_depth = 32;
     std::size_t max_attributes = 64;
+    std::size_t stanza_elements_preauth = 128;
+    std::size_t stanza_elements = 10000;
     std::size_t outbound_queue_bytes = 1024 * 1024;
     std::size_t sessions_per_user = 16;
-    int preauth_timeout = 30;       // seconds to finish authentication
-    int auth_failures = 5;          // failed SASL attempts per IP / account per minute
+    int preauth_timeout = 30;  // seconds to authenticate, and again to bind a resource
+    int auth_failures = 5;     // failed SASL attempts per IP / account per minute
+    std::size_t connections =
+        0;  // client connections at once; 0: the open-file limit less a reserve
+    std::size_t connections_per_ip = 100;  // from one IPv4 address or IPv6 /64; 0: no limit
 };
 
 /// A module named in `modules`, with its options (a null node when given as a bare name).

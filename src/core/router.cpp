@@ -46,6 +46,16 @@ void Router::route_from_client(Host& host, const SessionPtr& origin, StanzaPtr s
     route(origin, std::move(event.stanza));
 }
 
+void Router::route_held_from_client(const StanzaEvent& held) {
+    ReceiptScope scope(held.receipt);
+    route_from_client(held.host, held.origin, held.stanza);
+}
+
+void Router::route_held(const StanzaEvent& held) {
+    ReceiptScope scope(held.receipt);
+    route(held.origin, held.stanza);
+}
+
 void Router::bounce(const SessionPtr& origin, const Stanza& stanza, std::string_view type,
                     std::string_view condition, std::string_view text) {
     // Never answer an error with an error, and never tell anyone about a dropped result.
@@ -101,8 +111,8 @@ void Router::to_account(Host& host, const SessionPtr& origin, StanzaPtr stanza) 
     to_bare(host, origin, make_stanza(std::move(copy)));
 }
 
-void Router::iq_to_handler(Host& host, IqTarget target, const SessionPtr& origin,
-                           StanzaPtr stanza, bool fall_back_to_host) {
+void Router::iq_to_handler(Host& host, IqTarget target, const SessionPtr& origin, StanzaPtr stanza,
+                           bool fall_back_to_host) {
     const auto type = stanza->type();
     if (type != "get" && type != "set") return bounce(origin, *stanza, "modify", "bad-request");
     const auto children = stanza->element().child_elements();
@@ -115,9 +125,11 @@ void Router::iq_to_handler(Host& host, IqTarget target, const SessionPtr& origin
         // A namespace we serve, asked with the other verb (a set to disco#info): the feature is
         // there but not this use of it (RFC 6120 §8.3.3.3). Anything else: nobody serves it.
         const auto other = type == "get" ? "set" : "get";
-        const bool known = host.find_iq_handler(target, other, xmlns) ||
-                           (fall_back_to_host && host.find_iq_handler(IqTarget::host, other, xmlns));
-        return bounce(origin, *stanza, "cancel", known ? "feature-not-implemented" : "service-unavailable");
+        const bool known =
+            host.find_iq_handler(target, other, xmlns) ||
+            (fall_back_to_host && host.find_iq_handler(IqTarget::host, other, xmlns));
+        return bounce(origin, *stanza, "cancel",
+                      known ? "feature-not-implemented" : "service-unavailable");
     }
     StanzaEvent event{host, origin, std::move(stanza)};
     handler(event);
@@ -156,7 +168,8 @@ void Router::message_to_bare(Host& host, const SessionPtr& origin, StanzaPtr sta
         return;
     }
     auto sessions = server_.sessions().resources(stanza->to());
-    std::erase_if(sessions, [](const SessionPtr& s) { return !s->available() || s->priority() < 0; });
+    std::erase_if(sessions,
+                  [](const SessionPtr& s) { return !s->available() || s->priority() < 0; });
     if (sessions.empty()) {
         if (type == "groupchat") return bounce(origin, *stanza, "cancel", "service-unavailable");
         if (type == "headline") return;  // RFC 6121 §8.5.2.2.1: silently ignored
@@ -177,8 +190,7 @@ void Router::message_to_bare(Host& host, const SessionPtr& origin, StanzaPtr sta
 
 void Router::to_full(Host& host, const SessionPtr& origin, StanzaPtr stanza) {
     auto session = server_.sessions().find(stanza->to());
-    if (stanza->is_iq() && (stanza->type() == "result" || stanza->type() == "error") &&
-        !session) {
+    if (stanza->is_iq() && (stanza->type() == "result" || stanza->type() == "error") && !session) {
         server_.iq_tracker().complete(stanza);
         return;
     }

@@ -25,6 +25,14 @@ public:
     /// module that held a client's stanza back and now lets it go on.
     void route_from_client(Host& host, const SessionPtr& origin, StanzaPtr stanza);
 
+    /// Let a stanza that a hook held back (while it waited for something asynchronous) go on,
+    /// as route_from_client() on the sender's host, or as route(). The event's XEP-0198 receipt
+    /// is made current again, so the sender's `h` counts the stanza only where it finally ends:
+    /// routed from a callback without it, the receipt would be released as the callback
+    /// returns, before the stanza is stored (an acknowledged message lost in a crash).
+    void route_held_from_client(const StanzaEvent& held);
+    void route_held(const StanzaEvent& held);
+
     /// Sends an error reply for `stanza` back to its sender, unless it is itself an error.
     void bounce(const SessionPtr& origin, const Stanza& stanza, std::string_view type,
                 std::string_view condition, std::string_view text = {});

@@ -4,12 +4,15 @@
 #include "core/logging.hpp"
 #include "core/module_loader.hpp"
 #include "net/asio.hpp"
+#include "net/connection_limits.hpp"
 #include "net/tls_context.hpp"
 #include "storage/account_store.hpp"
 #include "stream/c2s_session.hpp"
 #include "stream/component_session.hpp"
 
 #include <spdlog/spdlog.h>
+
+#include <sys/resource.h>
 
 #include <csignal>
 #include <thread>
@@ -41,11 +44,12 @@ struct Server::Impl {
     std::shared_ptr<net::TlsContexts> tls;
 
     std::mutex connections_mutex;
-    std::vector<std::weak_ptr<C2sSession>> connections;  // every stream, authenticated or not
+    std::vector<std::weak_ptr<C2sSession>> connections;       // every stream, authenticated or not
     std::vector<std::weak_ptr<ComponentSession>> components;  // every component stream
 
     std::vector<Registration> core_commands;
     std::atomic<bool> stopping{false};
+    net::ConnectionLimits limits;
 
     std::shared_ptr<net::TlsContexts> tls_contexts() {
         std::lock_guard lock(tls_mutex);
@@ -60,6 +64,65 @@ namespace {
 // 1,500 a second left ~100 MB of freed parsers that glibc could not give back (they lie between
 // live objects). A client quiet for 2 s rebuilds its parser at its next read, a few µs.
 constexpr auto idle_release_every = std::chrono::seconds(2);
+
+// How long accepting pauses after accept() failed (no descriptor or memory left).
+constexpr auto accept_pause = std::chrono::milliseconds(200);
+
+// Descriptors kept back from limits.connections' automatic value: the database, the log, the
+// listeners, the control socket and starlingctl's connections need theirs.
+constexpr rlim_t reserved_descriptors = 256;
+
+// Raises the open-file limit to what the system allows (the soft limit is often 1,024 while
+// the hard one is far higher) and returns the connections that fit into it: the configured
+// number, or when that is 0, the open-file limit less a reserve.
+std::size_t connection_limit(std::size_t configured) {
+    rlimit files{};
+    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &files) != 0) getrlimit(RLIMIT_NOFILE, &files);
+    }
+    if (configured != 0 || files.rlim_cur == RLIM_INFINITY) return configured;
+    const rlim_t usable = files.rlim_cur > 2 * reserved_descriptors
+                              ? files.rlim_cur - reserved_descriptors
+                              : files.rlim_cur / 2;
+    spdlog::info("limits.connections: {} (the open-file limit {} less {} kept back)", usable,
+                 files.rlim_cur, files.rlim_cur - usable);
+    return static_cast<std::size_t>(usable);
+}
+
+// Tells a refused client why, where it can read it: on a plain listener the connection gets a
+// stream header and <policy-violation/> (RFC 6120 §4.9.3.14) written at once; a direct TLS one
+// is just closed, since nothing can be said before the handshake.
+void refuse(asio::ip::tcp::socket& socket, bool plain, const std::string& why) {
+    if (!plain) return;
+    const std::string text =
+        "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+        "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'><stream:error>"
+        "<policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+        "<text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>too many connections: " +
+        why + "</text></stream:error></stream:stream>";
+    error_code ec;
+    // A new connection's send buffer is empty: the write cannot block, and if it fails the
+    // client learns from the close alone.
+    socket.non_blocking(true, ec);
+    socket.write_some(asio::buffer(text), ec);
+}
+
+// The new connection's slot, or null when a limit refuses it (and it is closed).
+std::shared_ptr<void> admit(net::ConnectionLimits& limits, Metrics& metrics,
+                            asio::ip::tcp::socket& socket, bool plain) {
+    error_code ec;
+    const auto endpoint = socket.remote_endpoint(ec);
+    const std::string address = ec ? std::string() : endpoint.address().to_string();
+    std::string refused;
+    if (auto slot = limits.admit(address, refused)) return slot;
+    // Counted and logged at debug only: a flood of refusals must not flood the log as well.
+    metrics.counter("c2s.refused").add();
+    spdlog::debug("refused a connection from {}: {}", address, refused);
+    refuse(socket, plain, refused);
+    socket.close(ec);
+    return nullptr;
+}
 
 }  // namespace
 
@@ -103,7 +166,8 @@ void Server::start() {
     const auto config = this->config();
     auth_throttle_.set_limit(config->limits.auth_failures, std::chrono::seconds(60));
 
-    storage::DatabaseConfig db{config->storage.driver, config->storage.path, config->storage.conninfo};
+    storage::DatabaseConfig db{config->storage.driver, config->storage.path,
+                               config->storage.conninfo};
     database_ = storage::open_database(db);
     const int applied = storage::migrate(*database_, config->schema_path);
     if (applied > 0) spdlog::info("storage: applied {} migration(s)", applied);
@@ -113,8 +177,8 @@ void Server::start() {
 
     for (auto& [name, host] : hosts_) host->set_modules(load_modules(*host, *config));
 
-    const unsigned threads = config->threads > 0 ? config->threads
-                                                 : std::max(1u, std::thread::hardware_concurrency());
+    const unsigned threads =
+        config->threads > 0 ? config->threads : std::max(1u, std::thread::hardware_concurrency());
     for (unsigned i = 0; i < threads; ++i) {
         impl_->io.push_back(std::make_unique<asio::io_context>(1));
         impl_->guards.emplace_back(impl_->io.back()->get_executor());
@@ -149,8 +213,8 @@ void Server::start() {
             error_code ec;
             acceptor->bind(endpoint, ec);
             if (ec)
-                throw std::runtime_error("listen: cannot bind " + lc.type + " on " + lc.address + ":" +
-                                         std::to_string(listener.port) + ": " + ec.message());
+                throw std::runtime_error("listen: cannot bind " + lc.type + " on " + lc.address +
+                                         ":" + std::to_string(listener.port) + ": " + ec.message());
             acceptor->listen(asio::socket_base::max_listen_connections);
             listener.port = acceptor->local_endpoint().port();
             listener.acceptors.push_back(std::move(acceptor));
@@ -158,35 +222,51 @@ void Server::start() {
         spdlog::info("listening for {} on {}:{}", lc.type, lc.address, listener.port);
         impl_->listeners.push_back(std::move(listener));
     }
+    impl_->limits.set_limits(connection_limit(config->limits.connections),
+                             config->limits.connections_per_ip);
     for (auto& listener : impl_->listeners) {
         const bool direct_tls = listener.config.type == "c2s_tls";
         const bool component = listener.config.type == "component";
         for (auto& acceptor : listener.acceptors) {
             auto* raw = acceptor.get();
+            auto pause = std::make_shared<asio::steady_timer>(raw->get_executor());
             auto accept = std::make_shared<std::function<void()>>();
-            *accept = [this, raw, direct_tls, component, accept] {
-                raw->async_accept([this, raw, direct_tls, component, accept](
+            *accept = [this, raw, pause, direct_tls, component, accept] {
+                raw->async_accept([this, raw, pause, direct_tls, component, accept](
                                       const error_code& ec, Impl::tcp::socket socket) {
                     if (ec == asio::error::operation_aborted || impl_->stopping) return;
-                    if (!ec && component) {
-                        auto session = std::make_shared<ComponentSession>(*this, std::move(socket));
-                        {
-                            std::lock_guard lock(impl_->connections_mutex);
-                            std::erase_if(impl_->components,
-                                          [](const auto& w) { return w.expired(); });
-                            impl_->components.push_back(session);
+                    if (ec) {
+                        // Out of descriptors or memory, accept fails at once for as long as the
+                        // connection waits in the backlog: pause instead of spinning on it.
+                        spdlog::warn("accept: {}; accepting again in {} ms", ec.message(),
+                                     accept_pause.count());
+                        metrics_.counter("c2s.accept_failed").add();
+                        pause->expires_after(accept_pause);
+                        return pause->async_wait([accept](const error_code& wait_ec) {
+                            if (!wait_ec) (*accept)();
+                        });
+                    }
+                    if (auto slot = admit(impl_->limits, metrics_, socket, !direct_tls)) {
+                        if (component) {
+                            auto session = std::make_shared<ComponentSession>(
+                                *this, std::move(socket), std::move(slot));
+                            {
+                                std::lock_guard lock(impl_->connections_mutex);
+                                std::erase_if(impl_->components,
+                                              [](const auto& w) { return w.expired(); });
+                                impl_->components.push_back(session);
+                            }
+                            session->start();
+                        } else {
+                            auto session = std::make_shared<C2sSession>(
+                                *this, std::move(socket), impl_->tls_contexts(), direct_tls,
+                                std::move(slot));
+                            {
+                                std::lock_guard lock(impl_->connections_mutex);
+                                impl_->connections.push_back(session);
+                            }
+                            session->start();
                         }
-                        session->start();
-                    } else if (!ec) {
-                        auto session = std::make_shared<C2sSession>(*this, std::move(socket),
-                                                                    impl_->tls_contexts(), direct_tls);
-                        {
-                            std::lock_guard lock(impl_->connections_mutex);
-                            impl_->connections.push_back(session);
-                        }
-                        session->start();
-                    } else {
-                        spdlog::warn("accept: {}", ec.message());
                     }
                     (*accept)();
                 });
@@ -196,7 +276,8 @@ void Server::start() {
     }
 
     if (!config->control_socket.empty())
-        impl_->control_socket = std::make_unique<ControlSocket>(impl_->control, *this, config->control_socket);
+        impl_->control_socket =
+            std::make_unique<ControlSocket>(impl_->control, *this, config->control_socket);
 
     impl_->signals.emplace(impl_->control, SIGHUP, SIGTERM, SIGINT);
     std::function<void()> wait_signal;
@@ -370,7 +451,8 @@ std::string Server::reload() {
     std::vector<std::string> old_hosts, new_hosts;
     for (const auto& h : old->hosts) old_hosts.push_back(h.domain);
     for (const auto& h : fresh.hosts) new_hosts.push_back(h.domain);
-    if (old_hosts != new_hosts) return fresh.path + ": hosts: changing the list of hosts needs a restart";
+    if (old_hosts != new_hosts)
+        return fresh.path + ": hosts: changing the list of hosts needs a restart";
     if (old->listen.size() != fresh.listen.size())
         return fresh.path + ": listen: changing listeners needs a restart";
     for (std::size_t i = 0; i < fresh.listen.size(); ++i) {
@@ -425,7 +507,8 @@ Registration Server::add_timer(std::chrono::milliseconds interval, std::function
         std::chrono::milliseconds interval;
         bool cancelled = false;
     };
-    auto timer = std::make_shared<Timer>(Timer{asio::steady_timer(impl_->control), std::move(fn), interval});
+    auto timer =
+        std::make_shared<Timer>(Timer{asio::steady_timer(impl_->control), std::move(fn), interval});
     auto arm = std::make_shared<std::function<void()>>();
     std::weak_ptr<std::function<void()>> weak_arm = arm;
     *arm = [timer, weak_arm] {
@@ -446,7 +529,16 @@ Registration Server::add_timer(std::chrono::milliseconds interval, std::function
     });
 }
 
-void Server::post(std::function<void()> fn) { asio::post(impl_->control, std::move(fn)); }
+void Server::post(std::function<void()> fn) {
+    asio::post(impl_->control, std::move(fn));
+}
+
+void Server::post_after(std::chrono::milliseconds delay, std::function<void()> fn) {
+    auto timer = std::make_shared<asio::steady_timer>(impl_->control, delay);
+    timer->async_wait([timer, fn = std::move(fn)](const error_code& ec) {
+        if (!ec) fn();
+    });
+}
 
 std::vector<std::uint16_t> Server::bound_ports() const {
     std::vector<std::uint16_t> out;

@@ -71,6 +71,8 @@ public:
     Registration add_timer(std::chrono::milliseconds interval, std::function<void()> fn);
     /// Runs `fn` on the control thread (for work that must not run on an I/O thread).
     void post(std::function<void()> fn);
+    /// Runs `fn` once, after `delay`, on the control thread; never once the server stopped.
+    void post_after(std::chrono::milliseconds delay, std::function<void()> fn);
 
     /// The ports actually bound, by listener index (port 0 in the config picks a free one).
     std::vector<std::uint16_t> bound_ports() const;

@@ -5,8 +5,11 @@
 #include "core/stanza.hpp"
 
 #include <chrono>
+#include <cstddef>
+#include <functional>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 namespace starling {
 
@@ -21,6 +24,17 @@ public:
     virtual bool available() const = 0;
     /// Queues the stanza for this client; callable from any thread.
     virtual void deliver(StanzaPtr stanza) = 0;
+    /// Queues `stanzas` (a backlog: stored messages, archive results) no faster than the client
+    /// takes them, so that they neither fill the outbound queue past its bound nor stream
+    /// management's unacknowledged window at once, either of which closes the stream. `done(n)`
+    /// runs once all of them are queued, or once the session ended or moved with only the first
+    /// n queued: the caller keeps the rest. Any thread.
+    virtual void deliver_paced(std::vector<StanzaPtr> stanzas,
+                               std::function<void(std::size_t queued)> done) {
+        const std::size_t count = stanzas.size();
+        for (auto& stanza : stanzas) deliver(std::move(stanza));
+        done(count);
+    }
     /// Ends the stream with this stream error condition; callable from any thread.
     virtual void close(std::string_view condition, std::string_view text = {}) = 0;
     /// True while the session waits, with no connection, to be resumed (XEP-0198): there is no

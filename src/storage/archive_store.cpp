@@ -143,17 +143,20 @@ void count_and_fetch(Database& db, std::shared_ptr<Run> run) {
 }  // namespace
 
 void ArchiveStore::append(const std::vector<ArchivedMessage>& messages,
-                          std::function<void(bool ok)> done) {
+                          std::function<void(WriteStatus)> done) {
     std::vector<Statement> inserts;
     inserts.reserve(messages.size());
-    // archive_id stays empty: the id is the encrypted row.
+    // archive_id stays empty: the id is the encrypted row. A row that is there already was
+    // committed by an earlier try whose answer the broken connection lost: writing it again
+    // must change nothing, so a retry is safe.
     for (const auto& m : messages)
         inserts.push_back(
             {"INSERT INTO archive_messages (id, host, username, archive_id, with_bare, "
-             "with_resource, stanza, stored_at) VALUES ($1, $2, $3, '', $4, $5, $6, $7)",
+             "with_resource, stanza, stored_at) VALUES ($1, $2, $3, '', $4, $5, $6, $7) "
+             "ON CONFLICT (id) DO NOTHING",
              {m.row, m.host, m.user, m.with_bare, m.with_resource, m.stanza, m.stored_at}});
     db_.transaction(std::move(inserts),
-                    [done = std::move(done)](Result result) { done(result.ok); });
+                    [done = std::move(done)](Result result) { done(write_status(result)); });
 }
 
 void ArchiveStore::query(const ArchiveQuery& query,

@@ -69,7 +69,8 @@ public:
 
     /// Appends the messages, each to its user's archive under its row (their archive id is
     /// ids.encode(row)), in one transaction: all of them or, when one cannot be stored, none.
-    void append(const std::vector<ArchivedMessage>& messages, std::function<void(bool ok)> done);
+    void append(const std::vector<ArchivedMessage>& messages,
+                std::function<void(WriteStatus)> done);
     void query(const ArchiveQuery& query, std::function<void(ArchiveOutcome, ArchivePage)> done);
     /// The oldest and newest message of the archive, none when it is empty.
     void bounds(const std::string& host, const std::string& user,

@@ -32,8 +32,19 @@ struct Result {
     /// CONSTRAINT_UNIQUE, PostgreSQL's SQLSTATE 23505): lets a store answer "exists" without
     /// racing a separate existence check.
     bool unique_violation = false;
+    /// The database could not be reached: the connection broke or could not be made, the
+    /// server is shutting down or starting, or the transaction was rolled back with others for
+    /// such a reason. Nothing was written, and the same statements may succeed when retried.
+    bool unavailable = false;
 };
 using Callback = std::function<void(Result)>;
+
+/// How a write ended, for callers that retry what could not reach the database.
+enum class WriteStatus { committed, refused, unavailable };
+inline WriteStatus write_status(const Result& result) {
+    if (result.ok) return WriteStatus::committed;
+    return result.unavailable ? WriteStatus::unavailable : WriteStatus::refused;
+}
 
 /// One statement. SQL uses $1, $2 … placeholders in both drivers; only parameterised queries.
 struct Statement {

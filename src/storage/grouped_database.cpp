@@ -104,6 +104,8 @@ std::vector<Result> GroupedDatabase::lost(std::vector<Job>& jobs, std::vector<Re
     Result rolled_back;
     rolled_back.ok = false;
     rolled_back.error = "rolled back with its group: " + why.error;
+    // Nothing of theirs failed: written again, they may well succeed.
+    rolled_back.unavailable = true;
     for (Result& earlier : results)
         if (earlier.ok) earlier = rolled_back;
     results.push_back(std::move(why));

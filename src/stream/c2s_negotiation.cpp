@@ -17,6 +17,8 @@ constexpr std::string_view ns_tls = "urn:ietf:params:xml:ns:xmpp-tls";
 constexpr std::string_view ns_sasl = "urn:ietf:params:xml:ns:xmpp-sasl";
 constexpr std::string_view ns_bind = "urn:ietf:params:xml:ns:xmpp-bind";
 constexpr std::string_view ns_session = "urn:ietf:params:xml:ns:xmpp-session";
+// A client waits for each SASL answer; a few pipelined elements are tolerated, not a flood.
+constexpr std::size_t max_held_elements = 16;
 
 std::string random_id(std::size_t bytes) {
     std::string raw(bytes, '\0');
@@ -121,12 +123,23 @@ void C2sSession::on_parse_error(xml::ParseError error, const std::string& detail
 void C2sSession::on_element(xml::ElementPtr element) {
     if (state_ == State::closing || dead()) return;
     const auto& ns = element->xmlns();
+    if (secret_pending_) {
+        // An abort ends the exchange at once (RFC 6120 §6.4.4); anything else may depend on the
+        // lookup's outcome and waits for it, in order.
+        if (ns == ns_sasl && element->name() == "abort") return handle_sasl_response(*element);
+        if (held_.size() >= max_held_elements)
+            return stream_error("policy-violation",
+                                "too much sent while authentication is checked");
+        held_.push_back(std::move(element));
+        return;
+    }
     if (state_ == State::connected) {
         if (ns == ns_tls && element->name() == "starttls") return handle_starttls(*element);
         if (ns == ns_sasl && element->name() == "auth") return handle_auth(*element);
         if (ns == ns_sasl && (element->name() == "response" || element->name() == "abort"))
             return handle_sasl_response(*element);
-        if (ns == ns_client && element->name() == "iq") return handle_unauthenticated_iq(std::move(element));
+        if (ns == ns_client && element->name() == "iq")
+            return handle_unauthenticated_iq(std::move(element));
         if (ns == ns_client && (element->name() == "message" || element->name() == "presence"))
             return stream_error("not-authorized", "authenticate first");
         return stream_error("unsupported-stanza-type");
@@ -162,6 +175,7 @@ void C2sSession::handle_auth(const xml::Element& element) {
     const auto bindings = channel_bindings();
     const auto name = element.attr("mechanism");
     mechanism_ = sasl::make_mechanism(name, host_->domain(), socket_.ssl() != nullptr, bindings);
+    ++sasl_exchange_;
     if (!mechanism_) return sasl_failure("invalid-mechanism");
     mechanism_name_ = name;
     const auto text = element.text();
@@ -180,44 +194,77 @@ void C2sSession::handle_sasl_response(const xml::Element& element) {
 
 void C2sSession::handle_sasl_step(const sasl::Step& step) {
     switch (step.status) {
-    case sasl::Status::challenge:
-        return send_text(sasl_element("challenge", step.data));
-    case sasl::Status::failure:
-        return sasl_failure(step.condition, step.text);
-    case sasl::Status::need_secret: {
-        const auto account_key = mechanism_->username() + "@" + host_->domain();
-        if (server_.auth_throttle().blocked(account_key))
-            return sasl_failure("temporary-auth-failure", "too many failed attempts; try again later");
-        // The secret comes from storage on its own thread; resume on ours.
-        server_.accounts().secret(
-            host_->domain(), mechanism_->username(), mechanism_->hash(),
-            [self = self()](bool ok, std::optional<sasl::ScramSecret> secret) {
-                asio::post(self->socket_.tcp().get_executor(), [self, ok,
-                                                                secret = std::move(secret)] {
-                    if (self->state_ != State::connected || !self->mechanism_) return;
-                    if (!ok)
-                        return self->sasl_failure("temporary-auth-failure", "storage unavailable");
-                    self->handle_sasl_step(self->mechanism_->resume(secret));
-                });
-            });
-        return;
-    }
-    case sasl::Status::success:
-        username_ = mechanism_->username();
-        mechanism_.reset();
-        state_ = State::authenticated;
-        preauth_timer_.cancel();
-        {
-            auto limits = parser_->limits();
-            limits.max_stanza_bytes = server_.config()->limits.stanza_bytes;
-            parser_->set_limits(limits);
+        case sasl::Status::challenge:
+            return send_text(sasl_element("challenge", step.data));
+        case sasl::Status::failure:
+            return sasl_failure(step.condition, step.text);
+        case sasl::Status::need_secret: {
+            const auto account_key = mechanism_->username() + "@" + host_->domain();
+            if (server_.auth_throttle().blocked(account_key))
+                return sasl_failure("temporary-auth-failure",
+                                    "too many failed attempts; try again later");
+            return look_up_secret();
         }
-        // The client restarts the stream after <success/>: the next bytes start a new document.
-        parser_->stop();
-        restart_pending_ = true;
-        spdlog::info("c2s {}: authenticated {}@{} with {}", peer_, username_, host_->domain(),
-                     mechanism_name_);
-        return send_text(sasl_element("success", step.data));
+        case sasl::Status::success:
+            username_ = mechanism_->username();
+            mechanism_.reset();
+            ++sasl_exchange_;
+            state_ = State::authenticated;
+            // Authenticated but not bound holds a connection as well: binding gets the same bound.
+            start_preauth_timer();
+            {
+                auto limits = parser_->limits();
+                limits.max_stanza_bytes = server_.config()->limits.stanza_bytes;
+                limits.max_elements = server_.config()->limits.stanza_elements;
+                parser_->set_limits(limits);
+            }
+            // The client restarts the stream after <success/>: the next bytes start a new document.
+            parser_->stop();
+            restart_pending_ = true;
+            spdlog::info("c2s {}: authenticated {}@{} with {}", peer_, username_, host_->domain(),
+                         mechanism_name_);
+            return send_text(sasl_element("success", step.data));
+    }
+}
+
+void C2sSession::look_up_secret() {
+    // The secret comes from storage on its own thread; the answer is handled on ours, and only
+    // by the exchange that asked (sasl_exchange_ moves on at every new <auth>, failure, abort).
+    secret_pending_ = true;
+    server_.accounts().secret(host_->domain(), mechanism_->username(), mechanism_->hash(),
+                              [self = self(), exchange = sasl_exchange_](
+                                  bool ok, std::optional<sasl::ScramSecret> secret) {
+                                  asio::post(
+                                      self->socket_.tcp().get_executor(),
+                                      [self, exchange, ok, secret = std::move(secret)]() mutable {
+                                          self->on_secret(exchange, ok, std::move(secret));
+                                      });
+                              });
+}
+
+void C2sSession::on_secret(std::uint64_t exchange, bool ok,
+                           std::optional<sasl::ScramSecret> secret) {
+    secret_pending_ = false;
+    if (state_ != State::connected) return;
+    if (exchange == sasl_exchange_ && mechanism_) {
+        if (!ok) {
+            sasl_failure("temporary-auth-failure", "storage unavailable");
+        } else {
+            handle_sasl_step(mechanism_->resume(std::move(secret)));
+        }
+    }
+    // What arrived meanwhile, in order. One of them may start another lookup, and then the
+    // rest waits again. After <success/> the rest belonged to the finished stream and is
+    // dropped, as bytes after <success/> in one read always are.
+    auto held = std::move(held_);
+    held_.clear();
+    for (auto& element : held) {
+        if (state_ != State::connected || restart_pending_) break;
+        on_element(std::move(element));
+    }
+    if (read_parked_ && !secret_pending_) {
+        read_parked_ = false;
+        do_read();
     }
 }
 
@@ -234,6 +281,7 @@ void C2sSession::sasl_failure(std::string_view condition, std::string_view text)
                      mechanism_ ? mechanism_->username() : "", mechanism_name_);
     }
     mechanism_.reset();
+    ++sasl_exchange_;
     std::string out = "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><";
     out += condition;
     out += "/>";
@@ -254,8 +302,8 @@ void C2sSession::handle_unauthenticated_iq(xml::ElementPtr element) {
     // Only what a module serves to unauthenticated streams (registration), and only where a
     // password may be sent: after TLS, unless the operator turned that requirement off.
     const auto* payload = element->first_child_element();
-    auto handler = payload ? host_->find_iq_handler(IqTarget::unauthenticated, element->attr("type"),
-                                                    payload->xmlns())
+    auto handler = payload ? host_->find_iq_handler(IqTarget::unauthenticated,
+                                                    element->attr("type"), payload->xmlns())
                            : nullptr;
     if (!handler || (!socket_.ssl() && server_.config()->tls.required))
         return stream_error("not-authorized", "authenticate first");
@@ -268,7 +316,8 @@ void C2sSession::handle_unauthenticated_iq(xml::ElementPtr element) {
 void C2sSession::handle_preauth_iq(xml::ElementPtr element) {
     auto stanza = make_stanza(std::move(element));
     const auto* payload = stanza->element().first_child_element();
-    if (stanza->type() == "set" && payload && payload->xmlns() == ns_bind && payload->name() == "bind")
+    if (stanza->type() == "set" && payload && payload->xmlns() == ns_bind &&
+        payload->name() == "bind")
         return handle_bind(*stanza);
     if (stanza->type() == "set" && payload && payload->xmlns() == ns_session)
         return send_text(xml::to_string(make_iq_result(*stanza)->element(), ns_client));
@@ -294,6 +343,7 @@ void C2sSession::handle_bind(const Stanza& iq) {
         return reply_error("wait", "resource-constraint");
     jid_ = *jid;
     state_ = State::bound;
+    preauth_timer_.cancel();
     if (auto replaced = server_.sessions().bind(shared_from_this())) {
         // RFC 6120 §7.7.2.2: the newer session wins; the older one learns why it went.
         replaced->close("conflict", "replaced by a new connection with the same resource");

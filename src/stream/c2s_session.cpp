@@ -19,7 +19,9 @@ constexpr std::size_t read_buffer_size = 16 * 1024;
 // Reads per readiness event before other sessions of the thread get their turn.
 constexpr int reads_per_turn = 8;
 
-std::int64_t now_ticks() { return std::chrono::steady_clock::now().time_since_epoch().count(); }
+std::int64_t now_ticks() {
+    return std::chrono::steady_clock::now().time_since_epoch().count();
+}
 
 char* thread_read_buffer() {
     thread_local std::unique_ptr<char[]> buffer(new char[read_buffer_size]);
@@ -29,9 +31,11 @@ char* thread_read_buffer() {
 }  // namespace
 
 C2sSession::C2sSession(Server& server, asio::ip::tcp::socket socket,
-                       std::shared_ptr<net::TlsContexts> tls, bool direct_tls)
+                       std::shared_ptr<net::TlsContexts> tls, bool direct_tls,
+                       std::shared_ptr<void> slot)
     : server_(server),
       socket_(std::move(socket)),
+      connection_slot_(std::move(slot)),
       tls_contexts_(std::move(tls)),
       direct_tls_(direct_tls),
       last_activity_(now_ticks()),
@@ -72,8 +76,11 @@ void C2sSession::start_preauth_timer() {
     const auto seconds = server_.config()->limits.preauth_timeout;
     preauth_timer_.expires_after(std::chrono::seconds(seconds));
     preauth_timer_.async_wait([self = self()](const error_code& ec) {
-        if (ec || self->state_ != State::connected) return;
-        self->stream_error("connection-timeout", "authentication took too long");
+        if (ec) return;
+        if (self->state_ == State::connected)
+            return self->stream_error("connection-timeout", "authentication took too long");
+        if (self->state_ == State::authenticated)
+            self->stream_error("connection-timeout", "resource binding took too long");
     });
 }
 
@@ -110,6 +117,10 @@ void C2sSession::wait_readable() {
 void C2sSession::on_readable(const error_code& ec) {
     if (dead()) return;
     if (ec) return finish_close();
+    if (secret_pending_) {
+        read_parked_ = true;
+        return;
+    }
     // Back-pressure: nothing more is read (TCP then slows the client) until the gate opens.
     if (server_.ingress().closed()) {
         server_.metrics().counter("c2s.paused").add();
@@ -144,6 +155,10 @@ void C2sSession::on_readable(const error_code& ec) {
         // After <starttls/> or SASL success the parser stopped: whatever else this read held
         // is discarded, never processed (a STARTTLS command injection defence).
         if (starttls_pending_ || state_ == State::closing || dead()) return;
+        if (secret_pending_) {
+            read_parked_ = true;
+            return;
+        }
         // Saves the read that would only say "nothing more": one system call per message.
         if (socket_.drained()) return wait_readable();
     }
@@ -151,6 +166,11 @@ void C2sSession::on_readable(const error_code& ec) {
 }
 
 void C2sSession::send_text(std::string text) {
+    // What the server writes of its own (<a/>, SASL, features, iq results) counts as well: a
+    // client that stops reading and keeps asking must not grow the queue. The closing stream
+    // error itself is let through, so the client can still learn why.
+    if (state_ != State::closing && queued_bytes_ + text.size() > outbound_limit_)
+        return outbound_overflow();
     queued_bytes_ += text.size();
     queue_.push_back(Outgoing{nullptr, std::move(text)});
     do_write();
@@ -167,6 +187,53 @@ void C2sSession::enqueue(StanzaPtr stanza) {
     send_through(std::move(stanza), 0, false);
 }
 
+void C2sSession::deliver_paced(std::vector<StanzaPtr> stanzas,
+                               std::function<void(std::size_t)> done) {
+    // Posted, never run inline: a `done` may deliver more, while pump_paced() walks the list.
+    asio::post(socket_.tcp().get_executor(),
+               [self = self(), stanzas = std::move(stanzas), done = std::move(done)]() mutable {
+                   if (self->state_ != State::bound) return done(0);
+                   self->paced_.push_back(Paced{std::move(stanzas), 0, std::move(done)});
+                   self->pump_paced();
+               });
+}
+
+void C2sSession::pump_paced() {
+    const auto extensions_have_room = [this] {
+        return std::all_of(extensions_.begin(), extensions_.end(),
+                           [this](const Extension& e) { return e.extension->has_room(*this); });
+    };
+    // A write that completes at once calls back in here (on_written): the outer call goes on.
+    if (pumping_) return;
+    pumping_ = true;
+    struct Done {
+        bool& flag;
+        ~Done() { flag = false; }
+    } done_pumping{pumping_};
+    while (!paced_.empty() && state_ == State::bound) {
+        auto& paced = paced_.front();
+        while (paced.next < paced.stanzas.size()) {
+            // Half the bound, so live stanzas keep the other half; an empty queue takes one
+            // stanza of any size, or a big one would never go.
+            const std::size_t size = paced.stanzas[paced.next]->bytes().size();
+            if (queued_bytes_ != 0 && queued_bytes_ + size > outbound_limit_ / 2) return;
+            if (!extensions_have_room()) return;
+            enqueue(std::move(paced.stanzas[paced.next++]));
+            if (state_ != State::bound) return;  // end_paced() tells the rest
+        }
+        auto done = std::move(paced.done);
+        const std::size_t queued = paced.next;
+        paced_.erase(paced_.begin());
+        done(queued);
+    }
+}
+
+void C2sSession::end_paced() {
+    auto paced = std::move(paced_);
+    paced_.clear();
+    for (auto& each : paced) each.done(each.next);
+}
+
 void C2sSession::send_through(StanzaPtr stanza, std::size_t first, bool owned) {
     // Resumed on another stream: what still arrives here belongs there.
     if (forward_to_) return owned ? void() : forward_to_->deliver(std::move(stanza));
@@ -174,8 +241,10 @@ void C2sSession::send_through(StanzaPtr stanza, std::size_t first, bool owned) {
         if (owned) return;  // its extension disposes of it when the session ends
         // The session ended while this was on its way: the sender learns it was not delivered.
         // (Before binding only replies to the stream's own requests are addressed to it.) At
-        // shutdown the sender is being disconnected too, and the message is stored instead.
-        if (!extensions_.empty() || (server_.stopping() && host_ && !jid_.empty()))
+        // shutdown the sender is being disconnected too, and a stream closed for not reading
+        // gets it at its next login: in both cases the message is stored instead.
+        if (!extensions_.empty() ||
+            ((server_.stopping() || store_undelivered_) && host_ && !jid_.empty()))
             return server_.router().undeliverable(*host_, std::move(stanza));
         return server_.router().bounce(nullptr, *stanza, "cancel", "recipient-unavailable");
     }
@@ -196,16 +265,40 @@ void C2sSession::send_through(StanzaPtr stanza, std::size_t first, bool owned) {
         if (!owned) server_.router().undeliverable(*host_, std::move(stanza));
         return;
     }
-    if (queued_bytes_ + stanza->bytes().size() > outbound_limit_) {
-        // An extension keeps the stanza for an acknowledgement that cannot come in time: the
-        // stream is closed (XEP-0198 §5) and the extension disposes of what it holds.
-        if (owned) return stream_error("policy-violation", "too many unacknowledged stanzas");
-        // A client that does not read cannot hold the server's memory: refuse, visibly.
-        return server_.router().bounce(nullptr, *stanza, "wait", "resource-constraint");
-    }
+    const bool overflow = queued_bytes_ + stanza->bytes().size() > outbound_limit_;
     queued_bytes_ += stanza->bytes().size();
+    // Queued even past the bound, behind what came before it, so that it is disposed of in
+    // order with the rest when the stream closes.
     queue_.push_back(Outgoing{std::move(stanza), {}, owned});
+    if (overflow) return outbound_overflow();
     do_write();
+}
+
+void C2sSession::outbound_overflow() {
+    // A client that does not read cannot hold the server's memory. What it was sent and did
+    // not get goes to offline storage (or back to its sender where storage does not take it),
+    // now and in order, so that what is routed here while the stream closes follows it there
+    // rather than overtaking it. What an extension holds (XEP-0198), it disposes of itself.
+    store_undelivered_ = true;
+    if (host_ && !jid_.empty()) {
+        // The stanza the socket is in the middle of is stored as well: should the client read
+        // its end after all, it gets that one twice, never not at all.
+        std::size_t written = pending_done_;
+        for (auto& out : in_flight_) {
+            const std::size_t size = out.size();
+            const bool on_wire = written >= size;
+            written -= std::min(written, size);
+            if (out.stanza && !out.owned && !on_wire)
+                server_.router().undeliverable(*host_, std::exchange(out.stanza, nullptr));
+        }
+        for (auto& out : queue_) {
+            if (!out.stanza || out.owned) continue;
+            queued_bytes_ -= out.size();
+            server_.router().undeliverable(*host_, std::exchange(out.stanza, nullptr));
+        }
+        std::erase_if(queue_, [](const Outgoing& out) { return !out.stanza && out.text.empty(); });
+    }
+    stream_error("policy-violation", "the client does not read what the server sends");
 }
 
 void C2sSession::do_write() {
@@ -243,6 +336,7 @@ void C2sSession::on_written() {
     pending_.clear();
     in_flight_.clear();
     writing_ = false;
+    pump_paced();
     if (!queue_.empty()) return do_write();
     // Idle again: the buffers give their memory back.
     std::string().swap(pending_);
@@ -329,6 +423,8 @@ void C2sSession::end_bound_session(std::string_view reason) {
     available_.store(false);
     preauth_timer_.cancel();
     socket_.close();
+    connection_slot_.reset();
+    end_paced();
     if (handed_over_) {
         // The session lives on in the stream that resumed it, which took what mattered.
         queue_.clear();
@@ -346,11 +442,12 @@ void C2sSession::end_bound_session(std::string_view reason) {
     }
     // Stanzas not yet written to this client go back to their senders as errors, except those
     // an extension keeps: it disposes of them below (to offline storage, XEP-0198). At shutdown
-    // the senders are being disconnected too, so they are stored instead (docs/routing.md). A
+    // the senders are being disconnected too, and a stream closed for not reading gets them at
+    // its next login, so in both cases they are stored instead (docs/routing.md). A
     // stanza whose last byte reached the socket counts as delivered: without XEP-0198 the write
     // is the only evidence there is. in_flight_ is pending_ in order, pending_done_ bytes of it
     // written.
-    const bool store = server_.stopping() && was_bound && host_;
+    const bool store = (server_.stopping() || store_undelivered_) && was_bound && host_;
     auto dispose = [&](const StanzaPtr& stanza) {
         if (store) return server_.router().undeliverable(*host_, stanza);
         server_.router().bounce(nullptr, *stanza, "cancel", "recipient-unavailable");

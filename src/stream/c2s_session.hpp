@@ -23,8 +23,9 @@ class Host;
 
 class C2sSession final : public Session, public ClientStream {
 public:
-    C2sSession(Server& server, asio::ip::tcp::socket socket,
-               std::shared_ptr<net::TlsContexts> tls, bool direct_tls);
+    /// `slot` counts the connection against limits.connections[_per_ip] until its socket closes.
+    C2sSession(Server& server, asio::ip::tcp::socket socket, std::shared_ptr<net::TlsContexts> tls,
+               bool direct_tls, std::shared_ptr<void> slot);
     ~C2sSession() override;
 
     void start();
@@ -34,6 +35,8 @@ public:
     int priority() const override { return priority_.load(std::memory_order_relaxed); }
     bool available() const override { return available_.load(std::memory_order_relaxed); }
     void deliver(StanzaPtr stanza) override;
+    void deliver_paced(std::vector<StanzaPtr> stanzas,
+                       std::function<void(std::size_t)> done) override;
     void close(std::string_view condition, std::string_view text = {}) override;
     std::chrono::steady_clock::time_point last_activity() const override;
     bool hibernated() const override { return hibernated_.load(std::memory_order_relaxed); }
@@ -49,6 +52,7 @@ public:
     }
     SessionPtr session() override { return shared_from_this(); }
     void send_nonza(std::string xml) override { send_text(std::move(xml)); }
+    void room_made() override { pump_paced(); }
     void pass_on(StanzaPtr stanza, const StreamExtension* from, bool owned) override;
     void stream_error(std::string_view condition, std::string_view text = {},
                       std::string app_xml = {}) override;
@@ -82,7 +86,12 @@ private:
     void wait_readable();
     void on_readable(const error_code& ec);
     void send_text(std::string text);
+    void outbound_overflow();
     void enqueue(StanzaPtr stanza);
+    /// Queues what is delivered paced while the queue and the extensions have room.
+    void pump_paced();
+    /// The session ends or moves: each paced delivery learns how much of it was queued.
+    void end_paced();
     void do_write();
     void write_pending();
     void on_written();
@@ -91,7 +100,9 @@ private:
     void end_bound_session(std::string_view reason);
     void shutdown_socket();
     bool dead() const { return state_ == State::closed || state_ == State::hibernated; }
-    std::shared_ptr<C2sSession> self() { return std::static_pointer_cast<C2sSession>(shared_from_this()); }
+    std::shared_ptr<C2sSession> self() {
+        return std::static_pointer_cast<C2sSession>(shared_from_this());
+    }
 
     // Negotiation (c2s_negotiation.cpp)
     void on_stream_open(xml::StreamHeader header);
@@ -103,6 +114,8 @@ private:
     void handle_auth(const xml::Element& element);
     void handle_sasl_response(const xml::Element& element);
     void handle_sasl_step(const sasl::Step& step);
+    void look_up_secret();
+    void on_secret(std::uint64_t exchange, bool ok, std::optional<sasl::ScramSecret> secret);
     void sasl_failure(std::string_view condition, std::string_view text = {});
     void handle_unauthenticated_iq(xml::ElementPtr element);
     void handle_preauth_iq(xml::ElementPtr element);
@@ -124,14 +137,15 @@ private:
 
     Server& server_;
     net::TcpTlsSocket socket_;
+    std::shared_ptr<void> connection_slot_;  // released with the socket, not with the session
     std::shared_ptr<net::TlsContexts> tls_contexts_;
     bool direct_tls_;
     std::string peer_;
     std::string peer_ip_;
 
     std::unique_ptr<xml::StreamParser> parser_;  // made in start(): its callbacks need `this`
-    bool restart_pending_ = false;  // reset the parser before the next bytes (after TLS/SASL)
-    bool starttls_pending_ = false; // handshake once <proceed/> is written
+    bool restart_pending_ = false;   // reset the parser before the next bytes (after TLS/SASL)
+    bool starttls_pending_ = false;  // handshake once <proceed/> is written
 
     State state_ = State::connected;
     bool header_sent_ = false;
@@ -139,6 +153,15 @@ private:
     Host* host_ = nullptr;
     std::unique_ptr<sasl::Mechanism> mechanism_;
     std::string mechanism_name_;
+    // Each <auth> starts a new exchange; a stored-secret lookup completes only the exchange that
+    // asked for it, so an <abort/> and a second <auth> sent while it is pending cannot inherit
+    // its result (another account's secret).
+    std::uint64_t sasl_exchange_ = 0;
+    // While a lookup is pending the stream reads no more, and elements already parsed wait here
+    // (an <abort/> excepted), to be handled in order once it returns.
+    bool secret_pending_ = false;
+    bool read_parked_ = false;  // reading stopped for the lookup; on_secret() starts it again
+    std::vector<xml::ElementPtr> held_;
     std::string username_;
     int sasl_failures_ = 0;  // wrong credentials
     int sasl_refusals_ = 0;  // other SASL failures (no credential tested)
@@ -150,8 +173,8 @@ private:
     asio::steady_timer preauth_timer_;
 
     struct Outgoing {
-        StanzaPtr stanza;  // a routed stanza (its cached bytes are written), or
-        std::string text;  // stream-level XML we made
+        StanzaPtr stanza;    // a routed stanza (its cached bytes are written), or
+        std::string text;    // stream-level XML we made
         bool owned = false;  // an extension keeps the stanza until acknowledged: never bounce it
         std::size_t size() const { return stanza ? stanza->bytes().size() : text.size(); }
     };
@@ -161,9 +184,19 @@ private:
     std::string pending_;              // bytes taken from queue_, not yet written; freed when done
     std::size_t pending_done_ = 0;     // how much of pending_ is written
     std::size_t queued_bytes_ = 0;     // queue_ and the unwritten rest of pending_
-    std::size_t outbound_limit_ = 0;  // limits.outbound_queue_bytes when the stream began
-    bool writing_ = false;            // pending_ holds bytes (a write is waiting for the socket)
+    std::size_t outbound_limit_ = 0;   // limits.outbound_queue_bytes when the stream began
+    bool writing_ = false;             // pending_ holds bytes (a write is waiting for the socket)
     bool close_after_write_ = false;
+    bool store_undelivered_ = false;  // closed for not reading: what is queued is stored
+
+    // Backlogs being delivered paced, oldest first.
+    struct Paced {
+        std::vector<StanzaPtr> stanzas;
+        std::size_t next = 0;  // stanzas[next..] are not queued yet
+        std::function<void(std::size_t)> done;
+    };
+    std::vector<Paced> paced_;
+    bool pumping_ = false;  // pump_paced() is on the stack
 
     // In order; empty for a stream that sent no nonza, which then pays for none of this.
     std::vector<Extension> extensions_;

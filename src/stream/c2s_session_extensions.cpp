@@ -83,6 +83,8 @@ void C2sSession::hibernate() {
     hibernated_.store(true, std::memory_order_relaxed);
     preauth_timer_.cancel();
     socket_.close();
+    connection_slot_.reset();  // a hibernated session holds no connection
+    end_paced();
     // What the core still queued was either tracked by an extension, which resends it after a
     // resumption, or is disposed of as for a session that is gone.
     for (auto* list : {&in_flight_, &queue_})
@@ -136,6 +138,7 @@ void C2sSession::hand_over(std::shared_ptr<C2sSession> to, std::function<void(bo
         return asio::post(to->socket_.tcp().get_executor(),
                           [to, done = std::move(done)] { done(false); });
     }
+    end_paced();
     auto adopted = std::make_shared<Adopted>();
     adopted->jid = jid_;
     adopted->priority = priority_.load();
@@ -187,6 +190,7 @@ void C2sSession::adopt(std::shared_ptr<C2sSession> old, std::shared_ptr<Adopted>
     priority_.store(adopted->priority);
     available_.store(adopted->available);
     state_ = State::bound;
+    preauth_timer_.cancel();
     extensions_ = std::move(adopted->extensions);
     if (auto replaced = server_.sessions().bind(shared_from_this()); replaced && replaced != old)
         replaced->close("conflict", "replaced by a new connection with the same resource");

@@ -64,9 +64,11 @@ void to_client_namespace(xml::Element& element) {
 
 }  // namespace
 
-ComponentSession::ComponentSession(Server& server, asio::ip::tcp::socket socket)
+ComponentSession::ComponentSession(Server& server, asio::ip::tcp::socket socket,
+                                   std::shared_ptr<void> slot)
     : server_(server),
       socket_(std::move(socket)),
+      connection_slot_(std::move(slot)),
       last_activity_(now_ticks()),
       preauth_timer_(socket_.get_executor()) {
     peer_ = peer_of(socket_);
@@ -175,6 +177,7 @@ void ComponentSession::handle_handshake(const xml::Element& element) {
     preauth_timer_.cancel();
     auto limits = parser_->limits();
     limits.max_stanza_bytes = server_.config()->limits.stanza_bytes;
+    limits.max_elements = server_.config()->limits.stanza_elements;
     parser_->set_limits(limits);
     spdlog::info("component {}: {} connected", peer_, domain_);
     send_text("<handshake/>");
@@ -290,6 +293,7 @@ void ComponentSession::finish_close() {
     preauth_timer_.cancel();
     error_code ignored;
     socket_.close(ignored);
+    connection_slot_.reset();
     if (attached_) {
         attached_ = false;
         server_.components().detach(domain_, *this);

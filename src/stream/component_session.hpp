@@ -20,7 +20,8 @@ class Server;
 
 class ComponentSession final : public Session {
 public:
-    ComponentSession(Server& server, asio::ip::tcp::socket socket);
+    /// `slot` counts the connection against limits.connections[_per_ip] until its socket closes.
+    ComponentSession(Server& server, asio::ip::tcp::socket socket, std::shared_ptr<void> slot);
     ~ComponentSession() override;
 
     void start();
@@ -57,6 +58,7 @@ private:
 
     Server& server_;
     asio::ip::tcp::socket socket_;
+    std::shared_ptr<void> connection_slot_;  // released with the socket
     std::string peer_;
     std::unique_ptr<xml::StreamParser> parser_;
     State state_ = State::connected;

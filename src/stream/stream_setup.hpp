@@ -21,12 +21,14 @@ inline std::string peer_of(asio::ip::tcp::socket& socket, std::string* ip = null
 }
 
 /// The parser limits of a stream that has not authenticated yet (DESIGN.md, security defaults);
-/// the stream raises max_stanza_bytes to limits.stanza_bytes once it has.
+/// the stream raises max_stanza_bytes and max_elements to limits.stanza_bytes and
+/// limits.stanza_elements once it has.
 inline xml::ParserLimits preauth_parser_limits(const config::Config& config) {
     xml::ParserLimits limits;
     limits.max_stanza_bytes = config.limits.stanza_bytes_preauth;
     limits.max_depth = config.limits.max_depth;
     limits.max_attributes = config.limits.max_attributes;
+    limits.max_elements = config.limits.stanza_elements_preauth;
     return limits;
 }
 

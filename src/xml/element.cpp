@@ -13,6 +13,16 @@ bool matches(const Element& element, std::string_view name, std::string_view xml
 
 }  // namespace
 
+Namespace make_namespace(std::string name) {
+    if (name.empty()) return nullptr;
+    return std::make_shared<const std::string>(std::move(name));
+}
+
+const std::string& Element::xmlns() const {
+    static const std::string none;
+    return xmlns_ ? *xmlns_ : none;
+}
+
 std::string_view Element::attr(std::string_view name) const {
     for (const Attribute& attribute : attrs_) {
         if (attribute.name == name) return attribute.value;
@@ -43,15 +53,19 @@ void Element::remove_attr(std::string_view name) {
 Element& Element::add_child(std::string name, std::string xmlns) {
     // Resolving the inherited namespace here keeps every element of a tree self-describing, so
     // child() lookups by namespace work the same on built and on parsed trees.
-    if (xmlns.empty()) xmlns = xmlns_;
-    auto child = std::make_shared<Element>(std::move(name), std::move(xmlns));
+    if (xmlns.empty() || xmlns == this->xmlns()) return add_child(std::move(name), xmlns_);
+    return add_child(std::move(name), make_namespace(std::move(xmlns)));
+}
+
+Element& Element::add_child(std::string name, Namespace xmlns) {
+    auto child = std::make_shared<Element>(std::move(name), xmlns ? std::move(xmlns) : xmlns_);
     Element& added = *child;
     children_.emplace_back(std::move(child));
     return added;
 }
 
 Element& Element::add_child(ElementPtr child) {
-    if (child->xmlns_.empty()) child->xmlns_ = xmlns_;
+    if (!child->xmlns_) child->xmlns_ = xmlns_;
     Element& added = *child;
     children_.emplace_back(std::move(child));
     return added;

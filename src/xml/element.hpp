@@ -19,6 +19,12 @@ struct Attribute {
 class Element;
 using ElementPtr = std::shared_ptr<Element>;
 
+/// A namespace name, shared by every element in it: a tree of a thousand elements in one
+/// namespace holds one copy of the name, not a thousand (a long name repeated by many small
+/// elements would otherwise multiply what a peer sent many times over). Null means empty.
+using Namespace = std::shared_ptr<const std::string>;
+Namespace make_namespace(std::string name);
+
 /// A child node: an element or a run of character data (unescaped).
 using Node = std::variant<ElementPtr, std::string>;
 
@@ -27,12 +33,15 @@ using Node = std::variant<ElementPtr, std::string>;
 class Element {
 public:
     Element() = default;
-    Element(std::string name, std::string xmlns) : name_(std::move(name)), xmlns_(std::move(xmlns)) {}
+    Element(std::string name, std::string xmlns)
+        : name_(std::move(name)), xmlns_(make_namespace(std::move(xmlns))) {}
+    Element(std::string name, Namespace xmlns) : name_(std::move(name)), xmlns_(std::move(xmlns)) {}
 
     const std::string& name() const { return name_; }
-    const std::string& xmlns() const { return xmlns_; }
+    const std::string& xmlns() const;
+    const Namespace& shared_xmlns() const { return xmlns_; }
     void set_name(std::string name) { name_ = std::move(name); }
-    void set_xmlns(std::string xmlns) { xmlns_ = std::move(xmlns); }
+    void set_xmlns(std::string xmlns) { xmlns_ = make_namespace(std::move(xmlns)); }
 
     const std::vector<Attribute>& attributes() const { return attrs_; }
     /// The attribute's value, or an empty view when absent.
@@ -48,6 +57,8 @@ public:
     /// ElementPtr whose xmlns is empty). An empty xmlns left on a top-level element means "the
     /// namespace in force where it is written" to the serializer.
     Element& add_child(std::string name, std::string xmlns = {});
+    /// As above, sharing `xmlns` (null: the parent's).
+    Element& add_child(std::string name, Namespace xmlns);
     Element& add_child(ElementPtr child);
     void add_text(std::string_view text);
     void clear_children() { children_.clear(); }
@@ -71,7 +82,7 @@ public:
 
 private:
     std::string name_;
-    std::string xmlns_;
+    Namespace xmlns_;
     std::vector<Attribute> attrs_;
     std::vector<Node> children_;
 };

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <new>
+#include <unordered_map>
 
 namespace starling::xml {
 
@@ -17,6 +18,9 @@ constexpr std::string_view xml_ns = "http://www.w3.org/XML/1998/namespace";
 // Bytes handed to expat per call: the stanza limit is also checked between calls, so a single
 // huge read cannot make expat buffer far more than the limit before it trips.
 constexpr std::size_t chunk_bytes = 16 * 1024;
+// Distinct namespace names a parser keeps shared copies of; past it the table starts afresh
+// (elements keep the copies they hold).
+constexpr std::size_t max_interned_namespaces = 64;
 
 // An expat name in namespace mode with triplets on: "uri<sep>local<sep>prefix", where uri and
 // prefix are absent for names in no namespace and prefix is absent for default-namespace names.
@@ -48,8 +52,11 @@ std::size_t count_attributes(const XML_Char** atts) {
 // attribute keeps its prefix too, and the prefix's declaration travels with it as an
 // "xmlns:prefix" attribute on the same element, so the serializer (which writes attributes as
 // named) produces XML that re-parses to the same expanded names.
+// Returns how many bytes of namespace names were copied into "xmlns:prefix" attributes: bytes
+// the tree holds that the peer did not send for this element.
 template <typename SetAttribute>
-void convert_attributes(const XML_Char** atts, SetAttribute&& set) {
+std::size_t convert_attributes(const XML_Char** atts, SetAttribute&& set) {
+    std::size_t copied = 0;
     for (std::size_t i = 0; atts[i] != nullptr; i += 2) {
         const ExpandedName name = split_name(atts[i]);
         const std::string_view value(atts[i + 1]);
@@ -59,9 +66,11 @@ void convert_attributes(const XML_Char** atts, SetAttribute&& set) {
             set("xml:" + std::string(name.local), value);
         } else {
             set("xmlns:" + std::string(name.prefix), name.uri);
+            copied += name.uri.size();
             set(std::string(name.prefix) + ":" + std::string(name.local), value);
         }
     }
+    return copied;
 }
 
 bool is_whitespace(std::string_view text) {
@@ -71,14 +80,14 @@ bool is_whitespace(std::string_view text) {
 
 ParseError classify(XML_Error code) {
     switch (code) {
-    case XML_ERROR_UNDEFINED_ENTITY:
-        // Without a DTD only the five predefined entities exist; any other reference is one of
-        // the constructs RFC 6120 §11.1 forbids rather than mere bad syntax.
-        return ParseError::restricted_xml;
-    case XML_ERROR_UNBOUND_PREFIX:
-        return ParseError::invalid_namespace;
-    default:
-        return ParseError::not_well_formed;
+        case XML_ERROR_UNDEFINED_ENTITY:
+            // Without a DTD only the five predefined entities exist; any other reference is one of
+            // the constructs RFC 6120 §11.1 forbids rather than mere bad syntax.
+            return ParseError::restricted_xml;
+        case XML_ERROR_UNBOUND_PREFIX:
+            return ParseError::invalid_namespace;
+        default:
+            return ParseError::not_well_formed;
     }
 }
 
@@ -86,11 +95,16 @@ ParseError classify(XML_Error code) {
 
 std::string_view to_condition(ParseError error) {
     switch (error) {
-    case ParseError::not_well_formed: return "not-well-formed";
-    case ParseError::restricted_xml: return "restricted-xml";
-    case ParseError::policy_violation: return "policy-violation";
-    case ParseError::invalid_namespace: return "invalid-namespace";
-    case ParseError::bad_format: return "bad-format";
+        case ParseError::not_well_formed:
+            return "not-well-formed";
+        case ParseError::restricted_xml:
+            return "restricted-xml";
+        case ParseError::policy_violation:
+            return "policy-violation";
+        case ParseError::invalid_namespace:
+            return "invalid-namespace";
+        case ParseError::bad_format:
+            return "bad-format";
     }
     return "undefined-condition";
 }
@@ -112,7 +126,7 @@ struct StreamParser::Impl {
     ElementPtr stanza;
     std::vector<Element*> open;  // the stanza's open elements, innermost last
     std::string stream_default_ns;
-    std::string pending_default_ns;     // declared by the start tag being parsed
+    std::string pending_default_ns;  // declared by the start tag being parsed
     std::size_t pending_declarations = 0;
 
     // Byte offsets in the document: everything handed to expat, and where the current stanza (or
@@ -120,6 +134,14 @@ struct StreamParser::Impl {
     // which counts bytes expat still holds in an unfinished start tag or attribute value.
     std::uint64_t fed = 0;
     std::uint64_t stanza_start = 0;
+    // What the current stanza's tree holds beyond the bytes that spell it: its element count,
+    // and namespace names copied into the attributes of prefixed attributes, which count
+    // towards the stanza's byte limit as if they had been sent.
+    std::size_t elements = 0;
+    std::uint64_t copied_bytes = 0;
+    // Namespace names in use, each held once however many elements are in it; bounded, and
+    // every name in it was declared in bytes the peer sent.
+    std::unordered_map<std::string_view, Namespace> namespaces;
 
     // The stream's start tag as the peer sent it, so that a parser released between stanzas
     // (release()) can be rebuilt by parsing it again; empty when it could not be kept.
@@ -156,6 +178,7 @@ struct StreamParser::Impl {
             return false;
         XML_ParserFree(parser);
         parser = nullptr;
+        std::unordered_map<std::string_view, Namespace>().swap(namespaces);
         return true;
     }
 
@@ -211,6 +234,9 @@ struct StreamParser::Impl {
         pending_declarations = 0;
         fed = 0;
         stanza_start = 0;
+        elements = 0;
+        copied_bytes = 0;
+        namespaces.clear();
         halted = closed = reset_requested = false;
     }
 
@@ -240,7 +266,7 @@ struct StreamParser::Impl {
     }
 
     bool check_stanza_size(std::uint64_t end) {
-        if (end - stanza_start <= limits.max_stanza_bytes) return true;
+        if (end - stanza_start + copied_bytes <= limits.max_stanza_bytes) return true;
         fail(ParseError::policy_violation,
              "stanza larger than " + std::to_string(limits.max_stanza_bytes) + " bytes");
         return false;
@@ -295,12 +321,31 @@ struct StreamParser::Impl {
             header_tag.assign(chunk.substr(index - chunk_offset, length));
     }
 
+    // The shared copy of namespace `uri` (null for none).
+    Namespace intern(std::string_view uri) {
+        if (uri.empty()) return nullptr;
+        if (auto found = namespaces.find(uri); found != namespaces.end()) return found->second;
+        if (namespaces.size() >= max_interned_namespaces) namespaces.clear();
+        Namespace shared = make_namespace(std::string(uri));
+        namespaces.emplace(*shared, shared);
+        return shared;
+    }
+
     void open_element(const ExpandedName& name, const XML_Char** atts) {
-        if (depth == 1) stanza_start = static_cast<std::uint64_t>(XML_GetCurrentByteIndex(parser));
+        if (depth == 1) {
+            stanza_start = static_cast<std::uint64_t>(XML_GetCurrentByteIndex(parser));
+            elements = 0;
+            copied_bytes = 0;
+        }
         ++depth;
         if (depth - 1 > limits.max_depth) {
             fail(ParseError::policy_violation,
                  "elements nested deeper than " + std::to_string(limits.max_depth));
+            return;
+        }
+        if (++elements > limits.max_elements) {
+            fail(ParseError::policy_violation,
+                 "stanza with more than " + std::to_string(limits.max_elements) + " elements");
             return;
         }
         if (!check_attribute_count(atts) || !check_stanza_size(event_end())) return;
@@ -314,15 +359,17 @@ struct StreamParser::Impl {
         }
         Element* element;
         if (depth == 2) {
-            stanza = make_element(std::string(name.local), std::string(name.uri));
+            stanza = std::make_shared<Element>(std::string(name.local), intern(name.uri));
             element = stanza.get();
         } else {
-            element = &open.back()->add_child(std::string(name.local), std::string(name.uri));
+            element = &open.back()->add_child(std::string(name.local), intern(name.uri));
         }
         open.push_back(element);
-        convert_attributes(atts, [element](std::string_view attr_name, std::string_view value) {
-            element->set_attr(attr_name, value);
-        });
+        copied_bytes +=
+            convert_attributes(atts, [element](std::string_view attr_name, std::string_view value) {
+                element->set_attr(attr_name, value);
+            });
+        check_stanza_size(event_end());
     }
 
     static void start_element(void* data, const XML_Char* raw_name, const XML_Char** atts) {
@@ -428,7 +475,9 @@ bool StreamParser::feed(std::string_view bytes) {
     return !p.halted && !p.closed;
 }
 
-void StreamParser::stop() { impl_->halt(); }
+void StreamParser::stop() {
+    impl_->halt();
+}
 
 bool StreamParser::release() {
     return impl_->release();
@@ -445,8 +494,12 @@ void StreamParser::reset() {
     impl_->restart();
 }
 
-void StreamParser::set_limits(ParserLimits limits) { impl_->limits = limits; }
+void StreamParser::set_limits(ParserLimits limits) {
+    impl_->limits = limits;
+}
 
-const ParserLimits& StreamParser::limits() const { return impl_->limits; }
+const ParserLimits& StreamParser::limits() const {
+    return impl_->limits;
+}
 
 }  // namespace starling::xml

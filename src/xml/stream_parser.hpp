@@ -18,22 +18,25 @@ struct ParserLimits {
     /// Element depth below the stream root (the stanza itself is depth 1).
     std::size_t max_depth = 32;
     std::size_t max_attributes = 64;
+    /// Elements in one stanza, the stanza itself included. Each costs far more memory than the
+    /// few bytes that spell it (`<a/>`), so the byte limit alone does not bound the tree.
+    std::size_t max_elements = 10000;
 };
 
 /// The stream error a parse failure maps to (RFC 6120 §4.9.3).
 enum class ParseError {
-    not_well_formed,   // malformed XML, invalid UTF-8, bytes after the stream closed
-    restricted_xml,    // DOCTYPE, comment, processing instruction, entity declaration or reference
-    policy_violation,  // a limit in ParserLimits was passed
-    invalid_namespace, // stream root not in http://etherx.jabber.org/streams, or unbound prefix
-    bad_format,        // an element other than <stream:stream> at the root
+    not_well_formed,    // malformed XML, invalid UTF-8, bytes after the stream closed
+    restricted_xml,     // DOCTYPE, comment, processing instruction, entity declaration or reference
+    policy_violation,   // a limit in ParserLimits was passed
+    invalid_namespace,  // stream root not in http://etherx.jabber.org/streams, or unbound prefix
+    bad_format,         // an element other than <stream:stream> at the root
 };
 std::string_view to_condition(ParseError error);  // "not-well-formed", "restricted-xml", ...
 
 struct StreamHeader {
-    std::string name;          // "stream" for a valid header
-    std::string xmlns_stream;  // the namespace of the root element
-    std::string default_ns;    // the default namespace declared on it ("jabber:client", ...)
+    std::string name;              // "stream" for a valid header
+    std::string xmlns_stream;      // the namespace of the root element
+    std::string default_ns;        // the default namespace declared on it ("jabber:client", ...)
     std::vector<Attribute> attrs;  // to, from, id, version, xml:lang ...
     std::string_view attr(std::string_view name) const;
 };

@@ -85,3 +85,11 @@ tests_scenarios_run_scenarios_SOURCES += tests/scenarios/sm_client.hpp \
 	tests/scenarios/scenarios_smacks.cpp tests/scenarios/scenarios_csi.cpp
 # SIGTERM keeps the delivery guarantee: queued and unacknowledged messages are stored
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_shutdown.cpp
+# Acknowledged means durable: kill -9 right after an XEP-0198 <a/> loses nothing
+tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_durability.cpp
+# A pending stored-secret lookup completes only the SASL exchange that started it
+tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_sasl_exchange.cpp
+# What an unauthenticated connection may hold; connection limits; the bind deadline
+tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_preauth_limits.cpp
+# Every write counts towards the outbound bound; past it the stream closes, its queue is stored
+tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_outbound_bound.cpp

@@ -1,9 +1,10 @@
 #pragma once
 
+#include <sys/types.h>
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
-#include <sys/types.h>
 #include <vector>
 
 namespace starling::scenarios {
@@ -39,6 +40,11 @@ struct split_result {
 /// `timeout`.
 split_result run_split(const std::vector<std::string>& argv, const std::string& input,
                        std::chrono::milliseconds timeout);
+
+/// VmRSS of `pid` in KiB (from /proc); fails the scenario if the process is gone.
+std::uint64_t rss_kib(pid_t pid);
+/// User plus system CPU time `pid` has used, in seconds (from /proc).
+double cpu_seconds(pid_t pid);
 
 /// "exit 3", "signal 9": a wait status as a person reads it.
 std::string describe_status(int status);

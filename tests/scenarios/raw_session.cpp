@@ -22,8 +22,9 @@ std::string error_condition(const xml_element& error) {
     return "";
 }
 
-raw_session::raw_session(std::uint16_t port, transport mode, const std::string& server_name)
-    : stream_(port) {
+raw_session::raw_session(std::uint16_t port, transport mode, const std::string& server_name,
+                         int receive_buffer)
+    : stream_(port, receive_buffer) {
     if (mode == transport::direct_tls) stream_.start_tls(server_name);
 }
 
@@ -65,8 +66,8 @@ std::string raw_session::channel_binding_data(const std::string& binding_type) c
     if (binding_type == "tls-exporter") {
         static const char label[] = "EXPORTER-Channel-Binding";
         unsigned char out[32];
-        require(SSL_export_keying_material(ssl, out, sizeof out, label, sizeof label - 1,
-                                           nullptr, 0, 0) == 1,
+        require(SSL_export_keying_material(ssl, out, sizeof out, label, sizeof label - 1, nullptr,
+                                           0, 0) == 1,
                 "SSL_export_keying_material failed");
         return std::string(reinterpret_cast<char*>(out), sizeof out);
     }
@@ -89,9 +90,10 @@ xml_element raw_session::authenticate(const std::string& mechanism, const std::s
     const std::string auth_open =
         "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='" + mechanism + "'>";
     if (mechanism == "PLAIN") {
-        stream_.send(auth_open + base64_encode(std::string("\0", 1) + username +
-                                               std::string("\0", 1) + password) +
-                     "</auth>");
+        stream_.send(
+            auth_open +
+            base64_encode(std::string("\0", 1) + username + std::string("\0", 1) + password) +
+            "</auth>");
         auto result = stream_.next_element(std::chrono::seconds(10));
         require(result.has_value(), "no answer to PLAIN authentication");
         if (result->name == "success") {
@@ -137,8 +139,10 @@ xml_element raw_session::authenticate(const std::string& mechanism, const std::s
 std::string raw_session::bind(const std::string& resource) {
     require(features_.child("bind", ns::bind) != nullptr,
             "resource binding not offered: " + features_.to_string());
-    stream_.send("<iq type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
-                 "<resource>" + resource + "</resource></bind></iq>");
+    stream_.send(
+        "<iq type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+        "<resource>" +
+        resource + "</resource></bind></iq>");
     auto reply = stream_.expect_element("iq", ns::client);
     require(reply.attribute("type") == "result" && reply.attribute("id") == "bind1",
             "bind failed: " + reply.to_string());
@@ -153,24 +157,24 @@ std::string raw_session::login(const std::string& mechanism, const std::string& 
     if (features_.name.empty()) open(to_);
     if (stream_.ssl() == nullptr) starttls();
     auto result = authenticate(mechanism, username, password);
-    require(result.name == "success", mechanism + " login of " + username + " failed: " +
-                                          result.to_string());
+    require(result.name == "success",
+            mechanism + " login of " + username + " failed: " + result.to_string());
     return bind(resource);
 }
 
 std::string raw_session::expect_stream_error(std::chrono::milliseconds timeout) {
     auto error = stream_.next_element(timeout);
-    require(error.has_value(), "expected a stream error, got " +
-                                   std::string(stream_.reader().closed() ? "end of stream"
-                                                                         : "nothing"));
+    require(error.has_value(),
+            "expected a stream error, got " +
+                std::string(stream_.reader().closed() ? "end of stream" : "nothing"));
     require(error->name == "error" && error->ns == ns::streams,
             "expected a stream error, got " + error->to_string());
     std::string condition = error_condition(*error);
     const xml_element* defined = error->child(condition, ns::stream_errors);
-    require(defined != nullptr, "stream error condition not in the streams namespace: " +
-                                    error->to_string());
-    require(stream_.wait_closed(), "the server did not close the stream after <" + condition +
-                                       "/>");
+    require(defined != nullptr,
+            "stream error condition not in the streams namespace: " + error->to_string());
+    require(stream_.wait_closed(),
+            "the server did not close the stream after <" + condition + "/>");
     return condition;
 }
 

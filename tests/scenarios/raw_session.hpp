@@ -20,8 +20,9 @@ class raw_session {
 public:
     enum class transport { plain, direct_tls };
 
+    /// `receive_buffer`: as for raw_stream.
     explicit raw_session(std::uint16_t port, transport mode = transport::plain,
-                         const std::string& server_name = "example.test");
+                         const std::string& server_name = "example.test", int receive_buffer = 0);
 
     raw_stream& stream() { return stream_; }
 
@@ -51,9 +52,11 @@ public:
     /// defined condition.
     std::string expect_stream_error(std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
-private:
+    /// The channel binding data of this connection's TLS session for `binding_type`
+    /// (tls-exporter or tls-server-end-point), as a -PLUS client computes it.
     std::string channel_binding_data(const std::string& binding_type) const;
 
+private:
     raw_stream stream_;
     std::string to_ = "example.test";
     xml_element features_;

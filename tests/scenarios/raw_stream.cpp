@@ -3,14 +3,14 @@
 #include "scenario.hpp"
 
 #include <arpa/inet.h>
-#include <cerrno>
-#include <cstring>
 #include <netinet/in.h>
-#include <openssl/err.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <cerrno>
+#include <cstring>
 
 namespace starling::scenarios {
 namespace {
@@ -24,9 +24,11 @@ std::chrono::milliseconds remaining(clock::time_point deadline) {
 
 }  // namespace
 
-raw_stream::raw_stream(std::uint16_t port) {
+raw_stream::raw_stream(std::uint16_t port, int receive_buffer) {
     fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     require(fd_ >= 0, std::string("socket failed: ") + std::strerror(errno));
+    if (receive_buffer > 0)
+        setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -48,12 +50,17 @@ raw_stream::~raw_stream() {
 }
 
 void raw_stream::send(std::string_view bytes) {
+    require(try_send(bytes), "send failed: the server closed the connection or it broke");
+}
+
+bool raw_stream::try_send(std::string_view bytes) {
     while (!bytes.empty()) {
         ssize_t sent = ssl_ ? SSL_write(ssl_, bytes.data(), static_cast<int>(bytes.size()))
                             : ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-        require(sent > 0, "send failed: the server closed the connection or it broke");
+        if (sent <= 0) return false;
         bytes.remove_prefix(static_cast<std::size_t>(sent));
     }
+    return true;
 }
 
 void raw_stream::start_tls(const std::string& server_name) {
@@ -83,8 +90,8 @@ bool raw_stream::read_some(std::chrono::milliseconds timeout) {
         if (poll(&waiting, 1, static_cast<int>(timeout.count())) <= 0) return false;
     }
     char buffer[16384];
-    ssize_t got = ssl_ ? SSL_read(ssl_, buffer, sizeof buffer)
-                       : recv(fd_, buffer, sizeof buffer, 0);
+    ssize_t got =
+        ssl_ ? SSL_read(ssl_, buffer, sizeof buffer) : recv(fd_, buffer, sizeof buffer, 0);
     if (got <= 0) {
         // A TLS read can consume a record that carries no application data.
         if (ssl_ && SSL_get_error(ssl_, static_cast<int>(got)) == SSL_ERROR_WANT_READ) return true;
@@ -92,8 +99,8 @@ bool raw_stream::read_some(std::chrono::milliseconds timeout) {
         return false;
     }
     require(reader_.feed(std::string_view(buffer, static_cast<std::size_t>(got))),
-            "the server sent malformed XML (" + reader_.error() + "): " +
-                std::string(buffer, static_cast<std::size_t>(got)));
+            "the server sent malformed XML (" + reader_.error() +
+                "): " + std::string(buffer, static_cast<std::size_t>(got)));
     return true;
 }
 

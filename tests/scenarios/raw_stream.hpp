@@ -2,9 +2,9 @@
 
 #include "xml_stream_reader.hpp"
 
+#include <openssl/ssl.h>
 #include <chrono>
 #include <cstdint>
-#include <openssl/ssl.h>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,12 +16,16 @@ namespace starling::scenarios {
 /// Everything the server sends goes through an xml_stream_reader.
 class raw_stream {
 public:
-    explicit raw_stream(std::uint16_t port);
+    /// `receive_buffer` > 0 sets SO_RCVBUF before connecting, so that a scenario's client that
+    /// stops reading makes the server's writes block after a few KB rather than megabytes.
+    explicit raw_stream(std::uint16_t port, int receive_buffer = 0);
     ~raw_stream();
     raw_stream(const raw_stream&) = delete;
     raw_stream& operator=(const raw_stream&) = delete;
 
     void send(std::string_view bytes);
+    /// As send(), but false instead of a failed scenario when the connection is gone.
+    bool try_send(std::string_view bytes);
 
     /// TLS handshake as a client offering `server_name` via SNI. The certificate is not verified
     /// here: scenarios inspect `peer_certificate` themselves.

@@ -4,13 +4,13 @@
 #include "process.hpp"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <csignal>
 #include <fstream>
-#include <netinet/in.h>
 #include <sstream>
-#include <sys/socket.h>
 #include <thread>
-#include <unistd.h>
 
 namespace starling::scenarios {
 namespace {
@@ -54,7 +54,7 @@ server_fixture::server_fixture(const runner_options& options)
 
 server_fixture::~server_fixture() {
     if (pid_ && running()) {
-        kill(*pid_, SIGKILL);
+        ::kill(*pid_, SIGKILL);
         wait_process(*pid_, std::chrono::seconds(5));
     }
 }
@@ -70,8 +70,7 @@ void server_fixture::write_config() {
          << "listen:\n"
          << "  - {type: c2s, address: 127.0.0.1, port: " << c2s_port_ << "}\n"
          << "  - {type: c2s_tls, address: 127.0.0.1, port: " << c2s_tls_port_ << "}\n"
-         << extra_listen
-         << "tls:\n"
+         << extra_listen << "tls:\n"
          << "  certificate: " << main_certificate_.certificate << "\n"
          << "  key: " << main_certificate_.key << "\n"
          << "  hosts:\n"
@@ -79,8 +78,7 @@ void server_fixture::write_config() {
          << "      certificate: " << other_certificate_.certificate << "\n"
          << "      key: " << other_certificate_.key << "\n"
          << "storage:\n"
-         << storage_yaml()
-         << "module_path: " << options_.builddir << "/modules/.libs\n"
+         << storage_yaml() << "module_path: " << options_.builddir << "/modules/.libs\n"
          << "schema_path: " << options_.srcdir << "/schemas\n"
          << "modules: " << modules << "\n"
          << "log:\n"
@@ -103,7 +101,9 @@ void server_fixture::write_config_text(const std::string& yaml) {
             "cannot rename " + staging + " to " + config_path_);
 }
 
-std::string server_fixture::config_text() const { return read_file(config_path_); }
+std::string server_fixture::config_text() const {
+    return read_file(config_path_);
+}
 
 split_result server_fixture::ctl(const std::vector<std::string>& args,
                                  const std::string& input) const {
@@ -139,9 +139,9 @@ std::string server_fixture::tail_of_log() const {
 }
 
 void server_fixture::add_account(const std::string& jid, const std::string& password) {
-    auto result = run_command({options_.builddir + "/starlingctl", "--config", config_path_,
-                               "adduser", jid, password},
-                              std::chrono::seconds(30));
+    auto result = run_command(
+        {options_.builddir + "/starlingctl", "--config", config_path_, "adduser", jid, password},
+        std::chrono::seconds(30));
     require(result.exited_with(0), "starlingctl adduser " + jid + " failed (" +
                                        describe_status(result.status) + "): " + result.output);
 }
@@ -155,8 +155,8 @@ void server_fixture::start() {
     while (!port_accepts(c2s_port_) || !port_accepts(c2s_tls_port_)) {
         if (auto status = wait_process(*pid_, std::chrono::milliseconds(50))) {
             pid_.reset();
-            throw scenario_failure("starlingd exited during start-up (" +
-                                   describe_status(*status) + "): " + tail_of_log());
+            throw scenario_failure("starlingd exited during start-up (" + describe_status(*status) +
+                                   "): " + tail_of_log());
         }
         require(std::chrono::steady_clock::now() < deadline,
                 "starlingd did not accept on ports " + std::to_string(c2s_port_) + " and " +
@@ -166,22 +166,36 @@ void server_fixture::start() {
 
 int server_fixture::stop(std::chrono::milliseconds grace) {
     require(pid_.has_value(), "server not started");
-    kill(*pid_, SIGTERM);
+    ::kill(*pid_, SIGTERM);
     auto status = wait_process(*pid_, grace);
     if (!status) {
-        kill(*pid_, SIGKILL);
+        ::kill(*pid_, SIGKILL);
         wait_process(*pid_, std::chrono::seconds(5));
         pid_.reset();
-        throw scenario_failure("starlingd did not exit within " +
-                               std::to_string(grace.count()) + " ms of SIGTERM");
+        throw scenario_failure("starlingd did not exit within " + std::to_string(grace.count()) +
+                               " ms of SIGTERM");
     }
     pid_.reset();
     return *status;
 }
 
+int server_fixture::kill() {
+    require(pid_.has_value(), "server not started");
+    ::kill(*pid_, SIGKILL);
+    auto status = wait_process(*pid_, std::chrono::seconds(5));
+    pid_.reset();
+    require(status.has_value(), "starlingd did not die of SIGKILL within 5 s");
+    return *status;
+}
+
 void server_fixture::send_signal(int signal_number) {
     require(pid_.has_value(), "server not started");
-    kill(*pid_, signal_number);
+    ::kill(*pid_, signal_number);
+}
+
+pid_t server_fixture::pid() const {
+    require(pid_.has_value(), "server not started");
+    return *pid_;
 }
 
 bool server_fixture::running() {

@@ -1,18 +1,18 @@
 #pragma once
 
 #include "certificate.hpp"
-#include "process.hpp"
 #include "postgres_database.hpp"
+#include "process.hpp"
 #include "scenario.hpp"
 #include "temp_dir.hpp"
 
+#include <sys/types.h>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-#include <sys/types.h>
 
 namespace starling::scenarios {
 
@@ -38,11 +38,17 @@ public:
     /// SIGTERM, then SIGKILL after `grace`; returns the wait status (killed means it failed).
     int stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
 
+    /// SIGKILL at once (a crash), then reaps the process; returns the wait status.
+    int kill();
+
     /// Sends `signal_number` to the server process.
     void send_signal(int signal_number);
 
     /// True while the server process has not exited.
     bool running();
+
+    /// The server's PID, for reading what /proc says of it; fails the scenario when not running.
+    pid_t pid() const;
 
     /// Rewrites the config file from the settings below (used before start and for SIGHUP).
     void write_config();

@@ -18,6 +18,14 @@ constexpr Oid bytea_oid = 17;
 constexpr Oid int8_oid = 20;
 constexpr const char* unique_violation_state = "23505";
 
+// SQLSTATE classes that say the server could not be reached or is going away: connection
+// exceptions (08) and operator intervention (57P01 admin shutdown, 57P02 crash shutdown,
+// 57P03 cannot connect now).
+bool unavailable_state(const char* state) {
+    return state != nullptr &&
+           (std::strncmp(state, "08", 2) == 0 || std::strncmp(state, "57P", 3) == 0);
+}
+
 std::string trimmed(const char* message) {
     std::string text = message == nullptr ? "" : message;
     while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
@@ -88,6 +96,7 @@ Result to_result(const PGresult* res) {
         const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
         result.unique_violation =
             state != nullptr && std::strcmp(state, unique_violation_state) == 0;
+        result.unavailable = unavailable_state(state);
         return result;
     }
     const int rows = PQntuples(res);
@@ -186,6 +195,7 @@ bool PostgresDatabase::ensure_connected(Result& failure) {
     if (conn_ != nullptr) return true;
     failure.ok = false;
     failure.error = "cannot reconnect to PostgreSQL: " + error;
+    failure.unavailable = true;
     return false;
 }
 
@@ -194,6 +204,7 @@ Result PostgresDatabase::broken(std::string message) {
     result.ok = false;
     result.error = message.empty() ? trimmed(PQerrorMessage(conn_)) : std::move(message);
     if (result.error.empty()) result.error = "connection to PostgreSQL lost";
+    result.unavailable = true;
     disconnect();
     return result;
 }

@@ -227,6 +227,9 @@ Result SqliteDatabase::run(const Statement& statement) {
         const int code = sqlite3_extended_errcode(db_);
         result.unique_violation =
             code == SQLITE_CONSTRAINT_PRIMARYKEY || code == SQLITE_CONSTRAINT_UNIQUE;
+        // Another process held the database locked past busy_timeout (a backup, starlingctl):
+        // the same statement succeeds once it lets go.
+        result.unavailable = (code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED;
         result.rows.clear();
     }
     sqlite3_reset(stmt);

@@ -155,7 +155,9 @@ modules:
 admins: [admin@example.test, root@other.test]
 log: {level: DEBUG, file: log/starling.log}
 limits: {stanza_bytes_preauth: 8192, stanza_bytes: 131072, max_depth: 16, max_attributes: 32,
-         outbound_queue_bytes: 2097152, sessions_per_user: 4, preauth_timeout: 1m, auth_failures: 3}
+         stanza_elements_preauth: 64, stanza_elements: 5000,
+         outbound_queue_bytes: 2097152, sessions_per_user: 4, preauth_timeout: 1m, auth_failures: 3,
+         connections: 5000, connections_per_ip: 20}
 control_socket: var/starling.sock
 threads: 4
 )",
@@ -222,6 +224,10 @@ threads: 4
         CPPUNIT_ASSERT_EQUAL(std::size_t(4), c.limits.sessions_per_user);
         CPPUNIT_ASSERT_EQUAL(60, c.limits.preauth_timeout);
         CPPUNIT_ASSERT_EQUAL(3, c.limits.auth_failures);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(64), c.limits.stanza_elements_preauth);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(5000), c.limits.stanza_elements);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(5000), c.limits.connections);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(20), c.limits.connections_per_ip);
         CPPUNIT_ASSERT_EQUAL(std::string("/srv/starling/var/starling.sock"), c.control_socket);
         CPPUNIT_ASSERT_EQUAL(4, c.threads);
     }
@@ -240,6 +246,10 @@ threads: 4
         CPPUNIT_ASSERT_EQUAL(std::size_t(262144), c.limits.stanza_bytes);
         CPPUNIT_ASSERT_EQUAL(30, c.limits.preauth_timeout);
         CPPUNIT_ASSERT_EQUAL(5, c.limits.auth_failures);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(128), c.limits.stanza_elements_preauth);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(10000), c.limits.stanza_elements);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), c.limits.connections);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(100), c.limits.connections_per_ip);
         CPPUNIT_ASSERT_EQUAL(std::string("/srv/starling/starling.sock"), c.control_socket);
         CPPUNIT_ASSERT_EQUAL(0, c.threads);
         // A listener without an address binds the loopback, never every interface by surprise.
@@ -648,6 +658,11 @@ threads: 4
                         "than limits.stanza_bytes (65536); the limit before authentication must "
                         "not exceed the one after"),
             error_of(base + "limits:\n  stanza_bytes_preauth: 100000\n  stanza_bytes: 65536\n"));
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("/srv/starling/starling.yml:12: limits.stanza_elements_preauth: is larger "
+                        "than limits.stanza_elements (100); the limit before authentication must "
+                        "not exceed the one after"),
+            error_of(base + "limits:\n  stanza_elements_preauth: 200\n  stanza_elements: 100\n"));
     }
 
     void admin_not_a_bare_jid() {

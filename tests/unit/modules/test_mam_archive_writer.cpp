@@ -2,13 +2,15 @@
 // and go as one batch, in arrival order; past its byte bound the writer closes the ingress
 // gate and opens it once the rows are written; a row that cannot be stored is counted and
 // reported, and does not take the rest of its batch with it; what waits for the pending rows
-// (a query) runs once they are in the store.
+// (a query) runs once they are in the store; a batch that cannot reach the database goes
+// again after growing pauses, with the gate closed meanwhile, and nothing is lost.
 #include <cppunit/extensions/HelperMacros.h>
 
 #include "../storage/driver_databases.hpp"
 #include "../storage/driver_suites.hpp"
 #include "modules/mam/archive_writer.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <map>
@@ -21,9 +23,39 @@ using storage::test::add_account;
 using storage::test::await_values;
 using storage::test::open_migrated;
 
+// A database whose first `failures` transactions fail as a lost connection does.
+class FlakyDatabase : public storage::Database {
+public:
+    FlakyDatabase(storage::Database& real, int failures) : real_(real), failures_(failures) {}
+    const char* driver() const override { return real_.driver(); }
+    void execute(storage::Statement statement, storage::Callback done) override {
+        real_.execute(std::move(statement), std::move(done));
+    }
+    void transaction(std::vector<storage::Statement> statements, storage::Callback done) override {
+        if (failures_.fetch_sub(1) > 0) {
+            storage::Result lost;
+            lost.ok = false;
+            lost.error = "connection to PostgreSQL lost";
+            lost.unavailable = true;
+            return done(std::move(lost));
+        }
+        real_.transaction(std::move(statements), std::move(done));
+    }
+    void execute_script(std::string script, std::vector<storage::Statement> statements,
+                        storage::Callback done) override {
+        real_.execute_script(std::move(script), std::move(statements), std::move(done));
+    }
+    bool idle() const override { return real_.idle(); }
+
+private:
+    storage::Database& real_;
+    std::atomic<int> failures_;
+};
+
 class ArchiveWriterContract : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(ArchiveWriterContract);
     CPPUNIT_TEST(test_burst_is_written_in_order_under_back_pressure);
+    CPPUNIT_TEST(test_batch_that_cannot_reach_the_database_goes_again);
     CPPUNIT_TEST_SUITE_END_ABSTRACT();
 
 public:
@@ -57,7 +89,8 @@ private:
         std::vector<std::string> reported;  // only the database thread writes it
         // About three queued rows' worth: the burst below must close the gate.
         auto writer = std::make_shared<ArchiveWriter>(
-            store, gate, 3 * (sizeof(storage::ArchivedMessage) + 100), throttled, failed,
+            store, ArchiveWriter::Server{gate, unused_scheduler(), [] { return false; }},
+            3 * (sizeof(storage::ArchivedMessage) + 100), throttled, failed,
             [this, &reported](const storage::ArchivedMessage& m) {
                 reported.push_back(names_.at(m.row));
             });
@@ -114,6 +147,60 @@ private:
         CPPUNIT_ASSERT_EQUAL(std::size_t{1}, reported.size());
         CPPUNIT_ASSERT_EQUAL(std::string("id17"), reported.front());
         CPPUNIT_ASSERT_EQUAL(std::int64_t{1}, throttled.value());
+    }
+
+    static ArchiveWriter::Scheduler unused_scheduler() {
+        return [](std::chrono::milliseconds, std::function<void()>) {
+            CPPUNIT_FAIL("nothing was to be retried");
+        };
+    }
+
+    void test_batch_that_cannot_reach_the_database_goes_again() {
+        // The database drops its connection under the first three transactions (a restart).
+        FlakyDatabase flaky(*db_, 3);
+        auto store =
+            std::make_shared<storage::ArchiveStore>(flaky, storage::ArchiveIds::load(*db_));
+        IngressGate gate;
+        Counter throttled;
+        Counter failed;
+        std::vector<std::chrono::milliseconds> pauses;
+        std::vector<bool> gate_closed_in_pause;
+        std::promise<void> all_written;
+        auto writer = std::make_shared<ArchiveWriter>(
+            store,
+            ArchiveWriter::Server{gate,
+                                  [&](std::chrono::milliseconds pause, std::function<void()> fn) {
+                                      pauses.push_back(pause);
+                                      gate_closed_in_pause.push_back(gate.closed());
+                                      // No real wait: the test runs the retry at once.
+                                      std::thread(std::move(fn)).detach();
+                                  },
+                                  [] { return false; }},
+            1 << 20, throttled, failed, [](const storage::ArchivedMessage&) {});
+        std::string expected;
+        for (int i = 0; i < 10; ++i) {
+            writer->add(message(*writer, "juliet", i));
+            expected += (expected.empty() ? "id" : ",id") + std::to_string(i);
+        }
+        writer->after_pending([&all_written] { all_written.set_value(); });
+        CPPUNIT_ASSERT(all_written.get_future().wait_for(std::chrono::seconds(10)) ==
+                       std::future_status::ready);
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{0}, failed.value());
+        CPPUNIT_ASSERT_EQUAL(std::size_t{3}, pauses.size());
+        CPPUNIT_ASSERT(pauses[0] < pauses[1] && pauses[1] < pauses[2]);
+        CPPUNIT_ASSERT(gate_closed_in_pause[0] && gate_closed_in_pause[2]);
+        CPPUNIT_ASSERT(!gate.closed());
+        storage::ArchiveQuery q;
+        q.host = "example.test";
+        q.user = "juliet";
+        q.max = 100;
+        auto [outcome, page] =
+            await_values<std::tuple<storage::ArchiveOutcome, storage::ArchivePage>>(
+                [&](auto done) { store->query(q, done); });
+        std::string stored;
+        for (const auto& m : page.messages)
+            stored += (stored.empty() ? "" : ",") + names_.at(m.row);
+        CPPUNIT_ASSERT_EQUAL(expected, stored);
     }
 
     std::map<std::int64_t, std::string> names_;  // row -> "id<n>"

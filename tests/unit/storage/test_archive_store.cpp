@@ -68,9 +68,9 @@ private:
             m.with_resource = i % 2 == 0 ? "" : "garden";
             m.stanza = "<message><body>m" + std::to_string(i) + "</body></message>";
             m.stored_at = 1000 * (i + 1);
-            const auto [ok] =
-                await_values<std::tuple<bool>>([&](auto done) { store_->append({m}, done); });
-            CPPUNIT_ASSERT(ok);
+            const auto [status] = await_values<std::tuple<WriteStatus>>(
+                [&](auto done) { store_->append({m}, done); });
+            CPPUNIT_ASSERT(status == WriteStatus::committed);
         }
     }
 
@@ -134,14 +134,14 @@ private:
             return m;
         };
         auto append = [this](std::vector<ArchivedMessage> batch) {
-            return std::get<0>(
-                await_values<std::tuple<bool>>([&](auto done) { store_->append(batch, done); }));
+            return std::get<0>(await_values<std::tuple<WriteStatus>>(
+                [&](auto done) { store_->append(batch, done); }));
         };
-        CPPUNIT_ASSERT(
-            !append({message("juliet", "a"), message("tybalt", "b"), message("juliet", "c")}));
+        CPPUNIT_ASSERT(append({message("juliet", "a"), message("tybalt", "b"),
+                               message("juliet", "c")}) == WriteStatus::refused);
         CPPUNIT_ASSERT_EQUAL(std::int64_t{0}, run(base()).count);
-        CPPUNIT_ASSERT(
-            append({message("juliet", "c"), message("nurse", "n"), message("juliet", "a")}));
+        CPPUNIT_ASSERT(append({message("juliet", "c"), message("nurse", "n"),
+                               message("juliet", "a")}) == WriteStatus::committed);
         CPPUNIT_ASSERT_EQUAL(std::string("c,a"), ids(run(base())));
         auto nurse = base();
         nurse.user = "nurse";

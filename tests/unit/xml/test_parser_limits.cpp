@@ -1,5 +1,6 @@
 // ParserLimits: stanza bytes (including bytes expat holds in an unfinished token), depth and
-// attribute count, all reported as policy-violation; limits changed on the fly.
+// attribute count, elements per stanza, all reported as policy-violation; limits changed on the
+// fly; namespace names shared by the elements in them.
 #include "xml/stream_parser.hpp"
 
 #include "parser_harness.hpp"
@@ -8,6 +9,7 @@
 
 #include <memory>
 
+using starling::xml::Element;
 using starling::xml::ParseError;
 using starling::xml::ParserLimits;
 using starling::xml::test::client_header;
@@ -43,8 +45,7 @@ std::string with_attributes(std::size_t count) {
 }
 
 // Feeds `bytes` in chunks and returns how many bytes had been fed when the first error came.
-std::size_t bytes_until_error(ParserHarness& harness, const std::string& bytes,
-                              std::size_t chunk) {
+std::size_t bytes_until_error(ParserHarness& harness, const std::string& bytes, std::size_t chunk) {
     for (std::size_t offset = 0; offset < bytes.size(); offset += chunk) {
         harness.feed(std::string_view(bytes).substr(offset, chunk));
         if (harness.count_errors() > 0) return offset + chunk;
@@ -66,6 +67,9 @@ class ParserLimitsTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(set_limits_applies_to_the_next_stanza);
     CPPUNIT_TEST(depth_limit);
     CPPUNIT_TEST(attribute_limit_counts_namespace_declarations);
+    CPPUNIT_TEST(element_limit_counts_one_stanza);
+    CPPUNIT_TEST(elements_in_one_namespace_share_its_name);
+    CPPUNIT_TEST(namespace_copied_into_prefixed_attributes_counts_as_sent);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -183,6 +187,63 @@ public:
         for (int i = 0; i < 10000; ++i) opens += "<a>";
         bomb.feed_after_header(opens);
         CPPUNIT_ASSERT(bomb.log == policy_violation);
+    }
+
+    void element_limit_counts_one_stanza() {
+        ParserLimits limits;
+        limits.max_elements = 5;
+        const auto stanza = [](int children) {
+            std::string out = "<iq>";
+            for (int i = 0; i < children; ++i) out += "<a/>";
+            return out + "</iq>";
+        };
+        // Five elements (the stanza and four children) pass, twice in a row: the count is per
+        // stanza, not per stream.
+        ParserHarness at_limit(limits);
+        at_limit.feed_after_header(stanza(4) + stanza(4));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), at_limit.count_errors());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), at_limit.stanzas.size());
+
+        ParserHarness over(limits);
+        over.feed_after_header(stanza(5));
+        CPPUNIT_ASSERT(over.log == policy_violation);
+
+        // Unfinished, as an attacker leaves it: refused as the sixth element opens.
+        ParserHarness unfinished(limits);
+        unfinished.feed_after_header("<iq><a/><a/><a/><a/><a/>");
+        CPPUNIT_ASSERT(unfinished.log == policy_violation);
+    }
+
+    void elements_in_one_namespace_share_its_name() {
+        const std::string uri = "urn:example:" + std::string(200, 'n');
+        ParserHarness harness;
+        harness.feed_after_header("<iq xmlns:p='" + uri + "'><p:a><p:b/></p:a><c xmlns='" + uri +
+                                  "'/></iq><message xmlns='" + uri + "'/>");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), harness.stanzas.size());
+        const auto& iq = *harness.stanzas[0];
+        const Element* a = iq.child("a", uri);
+        const Element* c = iq.child("c", uri);
+        CPPUNIT_ASSERT(a != nullptr && c != nullptr && a->child("b", uri) != nullptr);
+        // One copy of the long name for every element in it, across stanzas too.
+        CPPUNIT_ASSERT(a->shared_xmlns().get() == c->shared_xmlns().get());
+        CPPUNIT_ASSERT(a->shared_xmlns().get() == a->child("b", uri)->shared_xmlns().get());
+        CPPUNIT_ASSERT(a->shared_xmlns().get() == harness.stanzas[1]->shared_xmlns().get());
+    }
+
+    void namespace_copied_into_prefixed_attributes_counts_as_sent() {
+        // Each <a p:x=''/> is 11 bytes, but its element also carries xmlns:p, the 1,000-byte
+        // namespace name, so that it serializes faithfully: the tree holds far more than was
+        // sent, and that counts towards the stanza limit.
+        const std::string uri = "urn:example:" + std::string(988, 'n');
+        std::string stanza = "<iq xmlns:p='" + uri + "'>";
+        for (int i = 0; i < 20; ++i) stanza += "<a p:x=''/>";
+        stanza += "</iq>";
+        ParserHarness roomy(stanza_bytes(stanza.size() + 20 * uri.size()));
+        roomy.feed_after_header(stanza);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), roomy.count_errors());
+        ParserHarness tight(stanza_bytes(stanza.size() + 10 * uri.size()));
+        tight.feed_after_header(stanza);
+        CPPUNIT_ASSERT(tight.log == policy_violation);
     }
 
     void attribute_limit_counts_namespace_declarations() {
