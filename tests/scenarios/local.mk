@@ -17,6 +17,8 @@ tests_scenarios_run_scenarios_SOURCES = \
 	tests/scenarios/postgres_database.cpp \
 	tests/scenarios/server_fixture.hpp \
 	tests/scenarios/server_fixture.cpp \
+	tests/scenarios/server_failures.hpp \
+	tests/scenarios/server_failures.cpp \
 	tests/scenarios/test_accounts.hpp \
 	tests/scenarios/strophe_client.hpp \
 	tests/scenarios/strophe_client.cpp \
@@ -85,3 +87,5 @@ tests_scenarios_run_scenarios_SOURCES += tests/scenarios/sm_client.hpp \
 	tests/scenarios/scenarios_smacks.cpp tests/scenarios/scenarios_csi.cpp
 # SIGTERM keeps the delivery guarantee: queued and unacknowledged messages are stored
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_shutdown.cpp
+# The runner's own checks: a crashed server or a dead stream fails the scenario
+tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_runner_checks.cpp

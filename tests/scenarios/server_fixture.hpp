@@ -6,13 +6,14 @@
 #include "scenario.hpp"
 #include "temp_dir.hpp"
 
+#include <sys/types.h>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-#include <sys/types.h>
 
 namespace starling::scenarios {
 
@@ -22,6 +23,13 @@ inline constexpr const char* other_host = "other.test";
 
 /// A live starlingd on loopback: its own directory, certificates, free ports, config, database
 /// and accounts. The server is started by `start` and stopped by PID, never by name.
+///
+/// A crash is a failure: whenever the fixture reaps the server (`stop`, `kill`, `running`, the
+/// destructor), it checks how it ended against what the fixture asked of it (exit 0 after
+/// SIGTERM, death by SIGKILL after `kill`; nothing else, and no exit at all unasked), and reads
+/// its log and what it wrote to stdout and stderr for a crash or sanitizer report. What it finds
+/// is recorded with report_server_failure (server_failures.hpp), which fails the scenario once it
+/// returns. The same holds for the starlingd and starlingctl commands it runs.
 class server_fixture {
 public:
     explicit server_fixture(const runner_options& options);
@@ -36,13 +44,26 @@ public:
     void start();
 
     /// SIGTERM, then SIGKILL after `grace`; returns the wait status (killed means it failed).
+    /// Anything but exit 0, or a crash report in the output, is recorded as a failure.
     int stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
 
-    /// Sends `signal_number` to the server process.
+    /// SIGKILL at once (a crash), then reaps the process; returns the wait status.
+    int kill();
+
+    /// Sends `signal_number` to the server process. After SIGTERM or SIGINT the server may exit
+    /// (with 0), after SIGKILL die of it; any other signal must leave it running.
     void send_signal(int signal_number);
 
-    /// True while the server process has not exited.
+    /// True while the server process has not exited. Reaps it once it has (an exit nobody asked
+    /// for is recorded as a failure).
     bool running();
+
+    /// The server's process id, for a test that signals it behind the fixture's back (the
+    /// runner's self-tests crash it on purpose).
+    pid_t pid() const;
+
+    /// The file starlingd's stdout and stderr go to (where sanitizers write their reports).
+    std::string output_path() const { return dir_.file("starlingd.out"); }
 
     /// Rewrites the config file from the settings below (used before start and for SIGHUP).
     void write_config();
@@ -89,6 +110,13 @@ public:
 private:
     std::string storage_yaml() const;
     std::string tail_of_log() const;
+    /// Judges how the reaped server ended against what was asked of it, then reads its output.
+    void reaped(int status);
+    /// Records a crash report written since the last look into the log or starlingd.out.
+    void check_output();
+    /// The end of every scenario: SIGTERM, as an operator would, so that a crash at shutdown
+    /// or a leak report at exit shows; SIGKILL if it does not exit in time.
+    void shut_down_at_teardown();
 
     runner_options options_;
     temp_dir dir_;
@@ -99,6 +127,10 @@ private:
     std::uint16_t c2s_tls_port_;
     std::string config_path_;
     std::optional<pid_t> pid_;
+    bool asked_to_exit_ = false;   // SIGTERM or SIGINT sent: exit 0 is expected
+    bool asked_to_die_ = false;    // SIGKILL sent: death by it is expected
+    std::size_t log_checked_ = 0;  // how much of starlingd.log was read for crash reports
+    std::size_t out_checked_ = 0;  // the same for starlingd.out
 };
 
 }  // namespace starling::scenarios
