@@ -22,6 +22,7 @@ tests_scenarios_run_scenarios_SOURCES = \
 	tests/scenarios/test_accounts.hpp \
 	tests/scenarios/strophe_client.hpp \
 	tests/scenarios/strophe_client.cpp \
+	tests/scenarios/client_steps.hpp \
 	tests/scenarios/stanza_matchers.hpp \
 	tests/scenarios/xmpp_names.hpp \
 	tests/scenarios/xml_element.hpp \

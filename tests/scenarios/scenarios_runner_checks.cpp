@@ -1,19 +1,35 @@
 // The runner's own checks, proved against a live server: a starlingd that crashes (a signal sent
 // by PID behind the fixture's back, as a segfault or an abort would end it), exits unasked, or
-// writes a sanitizer report fails its scenario, while one stopped or killed as asked does not.
-// Each provokes the failure, asserts it was reported, and takes the finding back so the runner
-// counts a pass.
+// writes a sanitizer report fails its scenario, while one stopped or killed as asked does not;
+// and a wait for "nothing arrives" fails when the stream it watches is dead. Each provokes the
+// failure, asserts it was reported, and takes the finding back so the runner counts a pass.
+#include "client_steps.hpp"
 #include "ctl_checks.hpp"
+#include "scripted_component.hpp"
 #include "server_failures.hpp"
+#include "sm_client.hpp"
 #include "test_accounts.hpp"
 
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <csignal>
 #include <fstream>
+#include <functional>
 
 namespace starling::scenarios {
 namespace {
+
+using std::chrono::milliseconds;
+
+// The failure `step` ends with, "" if it ends well.
+std::string failure_of(const std::function<void()>& step) {
+    try {
+        step();
+    } catch (const scenario_failure& failure) {
+        return failure.what();
+    }
+    return "";
+}
 
 // The single finding recorded since the last look, which must say each of `parts`.
 void require_one_finding(const std::vector<std::string>& parts, const std::string& what) {
@@ -128,6 +144,45 @@ STARLING_SCENARIO(runner_fails_a_scenario_whose_server_wrote_a_crash_report) {
     server.start();
     require(server.stop() == 0, "the server did not stop cleanly after a restart");
     require_no_finding("a restart after a report already reported");
+}
+
+STARLING_SCENARIO(nothing_arrived_fails_on_a_dead_stream) {
+    server_fixture server(options);
+    const auto port = add_component_listener(server, "push.example.test", "secret");
+    start_with_accounts(server);
+
+    // libstrophe: a session kicked by the administrator is no witness that nothing came.
+    strophe_client a(std::string(alice.jid) + "/desk", alice.password, server.c2s_port());
+    a.login();
+    require(failure_of([&] {
+                require_nothing(a, any_message, "a message", milliseconds(200));
+            }).empty(),
+            "require_nothing failed on a live stream");
+    require(server.ctl({"kick", a.bound_jid()}).exited_with(0), "kick failed");
+    const std::string kicked =
+        failure_of([&] { require_nothing(a, any_message, "a message", milliseconds(500)); });
+    require_contains(kicked, "stream ended: ", "require_nothing on a kicked session");
+    require_contains(kicked, "policy-violation", "require_nothing on a kicked session");
+
+    // A raw client: the stream error of the kick arrives, then the stream is over.
+    sm_client b(server.c2s_port());
+    b.login(bob, "phone");
+    b.require_quiet(milliseconds(200), "nothing was sent");
+    require(server.ctl({"kick", b.jid()}).exited_with(0), "kick failed");
+    require_contains(failure_of([&] { b.require_quiet(milliseconds(500), "nothing was sent"); }),
+                     "<error xmlns='http://etherx.jabber.org/streams'",
+                     "require_quiet when the stream error comes");
+    require_contains(failure_of([&] { b.require_quiet(milliseconds(500), "nothing was sent"); }),
+                     "the stream ended instead", "require_quiet on the ended stream");
+
+    // A component whose stream the server closed.
+    scripted_component component(port);
+    component.connect("push.example.test", "secret");
+    component.expect_nothing(milliseconds(200), "nothing was sent");
+    component.send("</stream:stream>");
+    require_contains(failure_of([&] { component.expect_nothing(milliseconds(500), "a stanza"); }),
+                     "the stream ended while nothing was to arrive (the server closed",
+                     "expect_nothing on a closed component stream");
 }
 
 }  // namespace starling::scenarios
