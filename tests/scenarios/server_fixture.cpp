@@ -297,4 +297,23 @@ pid_t server_fixture::pid() const {
     return *pid_;
 }
 
+std::size_t server_fixture::log_mark() const {
+    return read_file(dir_.file("starlingd.log")).size();
+}
+
+void server_fixture::wait_for_log(const std::string& text, std::size_t mark,
+                                  std::chrono::milliseconds timeout) const {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        const std::string log = read_file(dir_.file("starlingd.log"));
+        const std::string since = log.size() > mark ? log.substr(mark) : "";
+        if (since.find(text) != std::string::npos) return;
+        require(std::chrono::steady_clock::now() < deadline,
+                "starlingd did not log '" + text + "' within " + std::to_string(timeout.count()) +
+                    " ms; it logged: " +
+                    (since.size() > 1500 ? "..." + since.substr(since.size() - 1500) : since));
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
 }  // namespace starling::scenarios

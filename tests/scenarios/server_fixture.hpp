@@ -65,6 +65,16 @@ public:
     /// The file starlingd's stdout and stderr go to (where sanitizers write their reports).
     std::string output_path() const { return dir_.file("starlingd.out"); }
 
+    /// The size of starlingd's log file now: a mark for wait_for_log.
+    std::size_t log_mark() const;
+
+    /// Waits (bounded) until a line logged after `mark` contains `text`; fails the scenario with
+    /// what was logged since otherwise. For what the server does on its own time and shows
+    /// nowhere but in its log (a reload, a session it hibernated or ended). Only lines at level
+    /// info and above are written at once.
+    void wait_for_log(const std::string& text, std::size_t mark,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
+
     /// Rewrites the config file from the settings below (used before start and for SIGHUP).
     void write_config();
 
