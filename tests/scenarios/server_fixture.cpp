@@ -218,11 +218,15 @@ void server_fixture::add_account(const std::string& jid, const std::string& pass
 
 void server_fixture::start() {
     require(!pid_, "server already started");
+    const std::size_t mark = log_mark();
     pid_ =
         spawn_process({options_.builddir + "/starlingd", "--config", config_path_}, output_path());
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    // Listeners may open one after the other; a scenario may use either.
-    while (!port_accepts(c2s_port_) || !port_accepts(c2s_tls_port_)) {
+    // Listeners may open one after the other; a scenario may use either. starlingd listens before
+    // it takes its signals and says "ready" after: a SIGTERM in between would end it by the
+    // default action, with no shutdown.
+    while (log_since(mark).find("starlingd ready") == std::string::npos ||
+           !port_accepts(c2s_port_) || !port_accepts(c2s_tls_port_)) {
         if (auto status = wait_process(*pid_, std::chrono::milliseconds(50))) {
             pid_.reset();
             // An exit with a status is the scenario's to judge (it may want it); a crash is not.
@@ -234,8 +238,8 @@ void server_fixture::start() {
                                    describe_status(*status) + "): " + tail_of_log());
         }
         require(std::chrono::steady_clock::now() < deadline,
-                "starlingd did not accept on ports " + std::to_string(c2s_port_) + " and " +
-                    std::to_string(c2s_tls_port_) + " within 10 s: " + tail_of_log());
+                "starlingd was not ready and accepting on ports " + std::to_string(c2s_port_) +
+                    " and " + std::to_string(c2s_tls_port_) + " within 10 s: " + tail_of_log());
     }
 }
 
@@ -301,12 +305,16 @@ std::size_t server_fixture::log_mark() const {
     return read_file(dir_.file("starlingd.log")).size();
 }
 
+std::string server_fixture::log_since(std::size_t mark) const {
+    const std::string log = read_file(dir_.file("starlingd.log"));
+    return log.size() > mark ? log.substr(mark) : "";
+}
+
 void server_fixture::wait_for_log(const std::string& text, std::size_t mark,
                                   std::chrono::milliseconds timeout) const {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
-        const std::string log = read_file(dir_.file("starlingd.log"));
-        const std::string since = log.size() > mark ? log.substr(mark) : "";
+        const std::string since = log_since(mark);
         if (since.find(text) != std::string::npos) return;
         require(std::chrono::steady_clock::now() < deadline,
                 "starlingd did not log '" + text + "' within " + std::to_string(timeout.count()) +

@@ -40,7 +40,8 @@ public:
     /// Creates an account with `starlingctl adduser`, which must exit 0.
     void add_account(const std::string& jid, const std::string& password);
 
-    /// Starts starlingd and waits (bounded) until both c2s ports accept connections.
+    /// Starts starlingd and waits (bounded) until it has logged "starlingd ready" (it takes
+    /// signals from then on) and both c2s ports accept connections.
     void start();
 
     /// SIGTERM, then SIGKILL after `grace`; returns the wait status (killed means it failed).
@@ -108,7 +109,8 @@ public:
     /// The conninfo of the scenario's own PostgreSQL database, "" with the sqlite driver.
     std::string postgres_conninfo() const { return database_ ? database_->conninfo() : ""; }
 
-    /// Settings written into the config; change them and call write_config.
+    /// Settings written into the config; change them and call write_config. The log level must
+    /// keep info lines (debug or info): start() and wait_for_log read them.
     std::string log_level = "debug";
     /// The value of `modules:`, a flow list or a block list starting on the next line.
     std::string modules = "[disco, ping, version, time]";
@@ -120,6 +122,8 @@ public:
 private:
     std::string storage_yaml() const;
     std::string tail_of_log() const;
+    /// What starlingd logged after `mark` (a log_mark).
+    std::string log_since(std::size_t mark) const;
     /// Judges how the reaped server ended against what was asked of it, then reads its output.
     void reaped(int status);
     /// Records a crash report written since the last look into the log or starlingd.out.
