@@ -17,9 +17,12 @@ tests_scenarios_run_scenarios_SOURCES = \
 	tests/scenarios/postgres_database.cpp \
 	tests/scenarios/server_fixture.hpp \
 	tests/scenarios/server_fixture.cpp \
+	tests/scenarios/server_failures.hpp \
+	tests/scenarios/server_failures.cpp \
 	tests/scenarios/test_accounts.hpp \
 	tests/scenarios/strophe_client.hpp \
 	tests/scenarios/strophe_client.cpp \
+	tests/scenarios/client_steps.hpp \
 	tests/scenarios/stanza_matchers.hpp \
 	tests/scenarios/xmpp_names.hpp \
 	tests/scenarios/xml_element.hpp \
@@ -93,3 +96,5 @@ tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_sasl_exchange
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_preauth_limits.cpp
 # Every write counts towards the outbound bound; past it the stream closes, its queue is stored
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_outbound_bound.cpp
+# The runner's own checks: a crashed server or a dead stream fails the scenario
+tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_runner_checks.cpp

@@ -1,6 +1,8 @@
 // The scenario runner: each scenario runs in a child process of its own (its own process group,
-// so a server it started cannot outlive it), bounded in time, and reports PASS or FAIL.
+// so a server it started cannot outlive it), bounded in time, and reports PASS or FAIL. A
+// scenario also fails when a server it ran crashed (server_failures.hpp), even if it passed.
 #include "scenario.hpp"
+#include "server_failures.hpp"
 #include "strophe_client.hpp"
 
 #include <algorithm>
@@ -43,14 +45,22 @@ struct outcome {
 [[noreturn]] void run_child(const scenario& test, const runner_options& options, int report_fd) {
     setpgid(0, 0);
     std::string reason;
+    bool failed = true;
     try {
         test.run(options);
-        _exit(0);
+        failed = false;
     } catch (const std::exception& error) {
         reason = error.what();
     } catch (...) {
         reason = "unknown exception";
     }
+    // A server that crashed fails the scenario whatever the scenario itself concluded, and it
+    // comes first: it is the likelier cause of anything that failed after it.
+    std::string crashes;
+    for (const auto& finding : take_server_failures())
+        crashes += (crashes.empty() ? "" : "; ") + finding;
+    if (!crashes.empty()) reason = crashes + (failed ? "; and then: " + reason : "");
+    if (!failed && crashes.empty()) _exit(0);
     // One line per failure keeps the runner's output greppable.
     std::replace(reason.begin(), reason.end(), '\n', ' ');
     if (write(report_fd, reason.data(), reason.size()) < 0) _exit(2);

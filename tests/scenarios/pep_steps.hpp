@@ -139,8 +139,12 @@ inline void online_with_caps(strophe_client& client, const caps_profile& caps,
                 "'><query xmlns='" + ns::disco_info + "' node='" + caps.node + "#" + v + "'>" +
                 caps.query_children() + "</query></iq>");
     client.wait_for(presence_from(client.bound_jid()), "own presence reflected");
-    // The server verifies the answer and sends last items on its own time; let it, so that a
-    // scenario's next publish is not raced by the last-item pass of this presence.
+    // The one pause in the scenarios that stands for work of the server: with the answer the
+    // server starts the last-item pass of this presence, a chain of database lookups (the
+    // roster, then each contact's nodes, then their newest items) that ends unseen when it finds
+    // nothing to send. A round trip does not outlast it (a publish answered after one was still
+    // sent again as a last item), and nothing else shows its end; a publish that races it is
+    // notified twice.
     run_strophe_for(std::chrono::milliseconds(300));
 }
 

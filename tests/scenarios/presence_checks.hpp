@@ -2,10 +2,10 @@
 // Matchers and steps the presence, roster and last-activity scenarios share.
 
 #include "canonical_stanza.hpp"
+#include "client_steps.hpp"
 #include "stanza_matchers.hpp"
 #include "strophe_client.hpp"
 
-#include <chrono>
 #include <string>
 
 namespace starling::scenarios {
@@ -43,20 +43,6 @@ inline void subscribe(strophe_client& from, const std::string& from_bare, stroph
     to.wait_for(presence_from(from_bare, "subscribe"), "the subscription request");
     to.send("<presence to='" + from_bare + "' type='subscribed'/>");
     from.wait_for(presence_from(to_bare, "subscribed"), "the approval");
-}
-
-/// Fails unless nothing matching arrives within `quiet`.
-inline void require_nothing(strophe_client& client,
-                            const std::function<bool(xmpp_stanza_t*)>& matches,
-                            const std::string& what,
-                            std::chrono::milliseconds quiet = std::chrono::milliseconds(700)) {
-    bool arrived = true;
-    try {
-        client.wait_for(matches, what, quiet);
-    } catch (const scenario_failure&) {
-        arrived = false;
-    }
-    require(!arrived, what);
 }
 
 }  // namespace starling::scenarios

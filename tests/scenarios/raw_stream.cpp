@@ -94,7 +94,15 @@ bool raw_stream::read_some(std::chrono::milliseconds timeout) {
         ssl_ ? SSL_read(ssl_, buffer, sizeof buffer) : recv(fd_, buffer, sizeof buffer, 0);
     if (got <= 0) {
         // A TLS read can consume a record that carries no application data.
-        if (ssl_ && SSL_get_error(ssl_, static_cast<int>(got)) == SSL_ERROR_WANT_READ) return true;
+        const int tls_error = ssl_ ? SSL_get_error(ssl_, static_cast<int>(got)) : SSL_ERROR_NONE;
+        if (tls_error == SSL_ERROR_WANT_READ) return true;
+        if (ssl_ && tls_error != SSL_ERROR_ZERO_RETURN && tls_error != SSL_ERROR_SYSCALL) {
+            char reason[256];
+            ERR_error_string_n(ERR_get_error(), reason, sizeof reason);
+            read_error_ = std::string("TLS error: ") + reason;
+        } else if (got < 0) {
+            read_error_ = std::string("read error: ") + std::strerror(errno);
+        }
         eof_ = true;
         return false;
     }
@@ -117,8 +125,9 @@ std::optional<xml_element> raw_stream::next_element(std::chrono::milliseconds ti
 xml_element raw_stream::expect_element(const std::string& name, const std::string& ns,
                                        std::chrono::milliseconds timeout) {
     auto element = next_element(timeout);
-    require(element.has_value(), "expected <" + name + " xmlns='" + ns + "'/>, got " +
-                                     (eof_ || reader_.closed() ? "end of stream" : "nothing"));
+    require(element.has_value(),
+            "expected <" + name + " xmlns='" + ns + "'/>, got " +
+                (ended() ? "the end of the stream: " + end_reason() : std::string("nothing")));
     require(element->name == name && element->ns == ns,
             "expected <" + name + " xmlns='" + ns + "'/>, got " + element->to_string());
     return *element;
@@ -130,6 +139,19 @@ const xml_element& raw_stream::expect_header(std::chrono::milliseconds timeout) 
     }
     require(reader_.header().has_value(), "the server sent no stream header");
     return *reader_.header();
+}
+
+void raw_stream::expect_silence(std::chrono::milliseconds quiet, const std::string& what) {
+    auto element = next_element(quiet);
+    require(!element.has_value(), what + ": got " + (element ? element->to_string() : ""));
+    require(!ended(), what + ": the stream ended while nothing was to arrive (" + end_reason() +
+                          "), so it proves nothing");
+}
+
+std::string raw_stream::end_reason() const {
+    if (reader_.closed()) return "the server closed its stream";
+    if (!eof_) return "";
+    return read_error_.empty() ? "the server closed the connection" : read_error_;
 }
 
 bool raw_stream::wait_closed(std::chrono::milliseconds timeout) {

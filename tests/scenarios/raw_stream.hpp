@@ -44,6 +44,16 @@ public:
     /// Reads until the server closes the stream or the connection; true if it did in time.
     bool wait_closed(std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
+    /// Requires that no element arrives for `quiet` and that the stream is still open after it:
+    /// a stream that ended (closed, a stream error, a TLS or socket error) fails with `what`,
+    /// since a dead stream cannot show that nothing was sent.
+    void expect_silence(std::chrono::milliseconds quiet, const std::string& what);
+
+    /// True once the stream is over: the server closed it, or the connection ended or broke.
+    bool ended() const { return reader_.closed() || eof_; }
+    /// How it ended, for failure messages; "" while it has not.
+    std::string end_reason() const;
+
     /// Forgets the current stream so the next bytes start a new one.
     void restart_stream() { reader_.reset(); }
 
@@ -60,6 +70,7 @@ private:
     SSL_CTX* tls_context_ = nullptr;
     SSL* ssl_ = nullptr;
     bool eof_ = false;
+    std::string read_error_;  // why the last read ended the connection, "" for a clean close
     xml_stream_reader reader_;
 };
 

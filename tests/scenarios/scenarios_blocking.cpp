@@ -6,7 +6,6 @@
 #include "xmpp_names.hpp"
 
 #include <optional>
-#include <thread>
 
 namespace starling::scenarios {
 namespace {
@@ -201,8 +200,9 @@ STARLING_SCENARIO(blocking_messages_and_iqs_both_ways) {
     require_nothing(b, message_from(a_desk), "the blocked contact got the user's message");
 
     // Offline: nothing from the blocked contact is stored.
+    const auto mark = server.log_mark();
     a_session.reset();
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the server sees a leave
+    server.wait_for_log(a_desk + " logged out", mark);
     b.send("<message to='" + a_bare + "' type='chat' id='m3'><body>while away</body></message>");
     require_stanza(b.wait_for(message_from(a_bare), "the bounce while a is offline").get(),
                    "<message from='" + a_bare + "' to='" + b_phone +

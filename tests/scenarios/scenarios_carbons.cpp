@@ -3,6 +3,7 @@
 // routing did not deliver to, <private/> and <no-copy/>, and a message to the bare JID of a
 // user with resources of different priorities.
 #include "canonical_stanza.hpp"
+#include "client_steps.hpp"
 #include "stanza_matchers.hpp"
 #include "test_accounts.hpp"
 #include "xmpp_names.hpp"
@@ -16,22 +17,12 @@ const std::string carbons_modules = "[disco, ping, roster, offline, mam, carbons
 const std::string a_bare = alice.jid;
 const std::string b_bare = bob.jid;
 
-void come_online(strophe_client& client, int priority = 0) {
-    client.login();
-    client.send("<presence><priority>" + std::to_string(priority) + "</priority></presence>");
-    client.request("<iq type='get' id='online'><ping xmlns='urn:xmpp:ping'/></iq>", "online");
-}
-
 void enable(strophe_client& client, const char* verb = "enable") {
     const std::string id = std::string(verb) + "-carbons";
     auto reply = client.request(
         "<iq type='set' id='" + id + "'><" + verb + " xmlns='urn:xmpp:carbons:2'/></iq>", id);
     require_stanza(reply.get(), "<iq to='" + client.bound_jid() + "' type='result'/>",
                    std::string(verb) + " carbons on " + client.bound_jid());
-}
-
-bool any_message(xmpp_stanza_t* stanza) {
-    return std::strcmp(xmpp_stanza_get_name(stanza), "message") == 0;
 }
 
 // The next message `client` receives must be the one with `id` (so nothing came before it).
@@ -293,7 +284,7 @@ STARLING_SCENARIO(carbons_survive_reload) {
     // The desk's first message since the reload is r1 itself: it got no copy of s1.
     b.send("<message type='chat' to='" + phone.bound_jid() + "' id='r2'><body>r2</body></message>");
     next_is(phone, "r2", "the original r2");
-    desk.request("<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>", "p1");
+    settle(desk);
     require(desk.take_all(any_message).empty(),
             "the desk, which never enabled carbons, got a copy after the reload");
 }

@@ -2,9 +2,9 @@
 // held and coalesced (the newest per sender) and chat states held, but a message with a body at
 // once, after what was held; <active/> flushes; with stream management, held stanzas survive a
 // lost connection and arrive after the resumption.
+#include "client_steps.hpp"
 #include "sm_client.hpp"
 #include "stanza_matchers.hpp"
-#include "strophe_client.hpp"
 
 #include <chrono>
 
@@ -14,10 +14,6 @@ namespace {
 constexpr const char* ns_csi = "urn:xmpp:csi:0";
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-void settle(strophe_client& sender) {
-    sender.request("<iq type='get' id='settle'><ping xmlns='urn:xmpp:ping'/></iq>", "settle");
-}
 
 void send(strophe_client& from, const std::string& xml) {
     from.send(xml);
@@ -33,12 +29,6 @@ void require_presence(const xml_element& e, const std::string& from, const std::
     require(
         e.name == "presence" && e.attribute("from") == from && status_of(e) == status,
         "expected presence from " + from + " with status '" + status + "', got " + e.to_string());
-}
-
-// Nothing must arrive within `wait` (it is held).
-void require_quiet(sm_client& client, milliseconds wait, const std::string& why) {
-    auto e = client.next(wait);
-    require(!e.has_value(), why + ", but " + (e ? e->to_string() : "") + " arrived");
 }
 
 // Says <inactive/> and waits for a ping's answer, which the server sends after it took the
@@ -76,7 +66,7 @@ STARLING_SCENARIO(csi_holds_presence_but_delivers_a_message_at_once) {
     send(a, "<message type='chat' to='" + to +
                 "' id='cs'><composing "
                 "xmlns='http://jabber.org/protocol/chatstates'/></message>");
-    require_quiet(b, milliseconds(700), "presence and a chat state for an inactive client");
+    b.require_quiet(milliseconds(700), "presence and a chat state for an inactive client");
 
     // A message with a body cannot wait: it comes at once, after what was held, in order, with
     // alice/desk's presence coalesced to the newest.
@@ -92,10 +82,10 @@ STARLING_SCENARIO(csi_holds_presence_but_delivers_a_message_at_once) {
     // Still inactive: held again, until <active/>.
     send(a, "<presence to='" + to + "'><status>three</status></presence>");
     send(a, "<presence to='" + to + "'><status>four</status></presence>");
-    require_quiet(b, milliseconds(500), "presence for an inactive client");
+    b.require_quiet(milliseconds(500), "presence for an inactive client");
     b.stream().send("<active xmlns='urn:xmpp:csi:0'/>");
     require_presence(b.next_stanza("the presence held until active"), a.bound_jid(), "four");
-    require_quiet(b, milliseconds(300), "a replaced presence must not come");
+    b.require_quiet(milliseconds(300), "a replaced presence must not come");
     // Active: presence passes at once.
     send(a, "<presence to='" + to + "'><status>five</status></presence>");
     require_presence(b.next_stanza("presence while active", seconds(2)), a.bound_jid(), "five");
@@ -114,7 +104,7 @@ STARLING_SCENARIO(csi_held_stanzas_survive_a_resumption) {
     strophe_client a(std::string(alice.jid) + "/desk", alice.password, server.c2s_port());
     a.login();
     send(a, "<presence to='" + to + "'><status>held</status></presence>");
-    require_quiet(b, milliseconds(500), "presence for an inactive client");
+    b.require_quiet(milliseconds(500), "presence for an inactive client");
     b.cut();
     send(a, "<message type='chat' to='" + to + "' id='m1'><body>while away</body></message>");
     sm_client b2(server.c2s_port());

@@ -3,6 +3,7 @@
 // ids, XEP-0059 paging across 500 messages both ways, preferences, XEP-0334 hints, forged
 // stanza ids, OMEMO payloads kept byte for byte, and retention.
 #include "canonical_stanza.hpp"
+#include "client_steps.hpp"
 #include "ctl_checks.hpp"
 #include "stanza_matchers.hpp"
 #include "test_accounts.hpp"
@@ -32,14 +33,6 @@ void start_mam_server(server_fixture& server, const std::string& modules = mam_m
     server.add_account(carol.jid, carol.password);
     server.add_account(dave.jid, dave.password);
     start_with_accounts(server);
-}
-
-// Logs in and sends initial presence; the ping returns once the server has taken it.
-void come_online(strophe_client& client, const std::string& priority = "") {
-    client.login();
-    client.send(priority.empty() ? "<presence/>"
-                                 : "<presence><priority>" + priority + "</priority></presence>");
-    client.request("<iq type='get' id='online'><ping xmlns='urn:xmpp:ping'/></iq>", "online");
 }
 
 void send_chat(strophe_client& from, const std::string& to, const std::string& id,
@@ -264,8 +257,7 @@ STARLING_SCENARIO(mam_offline_copy_carries_stanza_id) {
     strophe_client a(std::string(alice.jid) + "/desk", alice.password, server.c2s_port());
     come_online(a);
     send_chat(a, bob.jid, "while-away", "stored for later");
-    a.request("<iq type='get' id='settle'><ping xmlns='urn:xmpp:ping'/></iq>", "settle");
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    settle(a);
     strophe_client b(std::string(bob.jid) + "/phone", bob.password, server.c2s_port());
     come_online(b);
     auto stored = b.wait_for(message_with_id("while-away"), "the offline message");
@@ -295,7 +287,8 @@ STARLING_SCENARIO(mam_query_by_with_start_end) {
     for (const auto& [client, id] : sends) {
         send_chat(*client, bob.jid, id, id);
         b.wait_for(message_with_id(id), "message " + id);
-        // Distinct stamps (they have microseconds), so start and end can split them.
+        // Distinct stamps (they have microseconds), so start and end can split them: this pause
+        // waits for the clock, not for the server.
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     const auto all = query(b, "");

@@ -1,31 +1,17 @@
 // XEP-0160 offline messages through mod_offline: stored for an account with no available
 // resource, delivered with a XEP-0203 delay at its next initial presence, oldest first.
+#include "client_steps.hpp"
 #include "stanza_matchers.hpp"
-#include "strophe_client.hpp"
 #include "test_accounts.hpp"
 #include "xmpp_names.hpp"
 
 #include <chrono>
-#include <cstring>
 #include <ctime>
-#include <thread>
 
 namespace starling::scenarios {
 namespace {
 
 constexpr const char* with_offline = "[disco, ping, offline]";
-
-bool any_message(xmpp_stanza_t* stanza) {
-    return std::strcmp(xmpp_stanza_get_name(stanza), "message") == 0;
-}
-
-// Logs in and sends initial presence, which is what releases stored messages. The ping after it
-// returns once the server has handled the presence, since a session's stanzas are taken in order.
-void come_online(strophe_client& client) {
-    client.login();
-    client.send("<presence/>");
-    client.request("<iq type='get' id='online'><ping xmlns='urn:xmpp:ping'/></iq>", "online");
-}
 
 std::int64_t parse_stamp(const std::string& stamp) {
     std::tm tm{};
@@ -65,14 +51,6 @@ void send_chat(strophe_client& from, const std::string& id, const std::string& b
               body + "</body>" + extra + "</message>");
 }
 
-// libstrophe sends only while its loop runs, and the store is written asynchronously: a ping
-// answered after the sender's messages proves they reached the server, and a short pause lets
-// their inserts commit. (A bare sleep let a message leave after what the test did next.)
-void settle(strophe_client& sender) {
-    sender.request("<iq type='get' id='settle'><ping xmlns='urn:xmpp:ping'/></iq>", "settle");
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-}
-
 }  // namespace
 
 STARLING_SCENARIO(offline_messages_delivered_oldest_first_with_delay) {
@@ -92,6 +70,7 @@ STARLING_SCENARIO(offline_messages_delivered_oldest_first_with_delay) {
     require_stored(b, "off-2", a.bound_jid(), "second", before);
     // Delivered means deleted: a second login gets nothing stored, only what is sent now.
     b.send("<presence type='unavailable'/>");
+    settle(b);
     strophe_client b2(std::string(bob.jid) + "/tablet", bob.password, server.c2s_port());
     come_online(b2);
     send_chat(a, "live", "now");

@@ -298,7 +298,7 @@ STARLING_SCENARIO(pep_notify_through_verified_caps) {
     subscribe(b, b_bare, a, a_bare);
     publish(a, "p0", ns_tune, "t0", tune2);
     b.send("<presence type='unavailable'/>");
-    run_strophe_for(std::chrono::milliseconds(200));
+    settle(b);
 
     caps_profile caps{
         "Conversations",
@@ -373,7 +373,7 @@ STARLING_SCENARIO(pep_configure_purge_delete) {
     go_online(b);
     subscribe(b, b_bare, a, a_bare);
     b.send("<presence type='unavailable'/>");
-    run_strophe_for(std::chrono::milliseconds(200));
+    settle(b);
     online_with_caps(
         b, {"Dino", {"http://jabber.org/protocol/caps", "http://jabber.org/protocol/tune+notify"}});
     publish(a, "p1", ns_tune, "t1", tune, publish_options({{"pubsub#max_items", "10"}}));
@@ -470,7 +470,7 @@ STARLING_SCENARIO(pep_caps_query_asked_again_after_a_failed_one) {
     subscribe(b, b_bare, a, a_bare);
     publish(a, "p0", ns_tune, "t0", tune2);
     b.send("<presence type='unavailable'/>");
-    run_strophe_for(std::chrono::milliseconds(200));
+    settle(b);
 
     caps_profile caps{"Conversations",
                       {"http://jabber.org/protocol/caps", "http://jabber.org/protocol/disco#info",
@@ -482,7 +482,7 @@ STARLING_SCENARIO(pep_caps_query_asked_again_after_a_failed_one) {
     b.send("<iq type='error' to='example.test' id='" + stanza_attribute(first.get(), "id") +
            "'><error type='wait'><resource-constraint xmlns='" + std::string(ns::stanza_errors) +
            "'/></error></iq>");
-    run_strophe_for(std::chrono::milliseconds(300));
+    settle(b);
     // The same caps again, in a presence update: asked again, and answered this time.
     online_with_caps(b, caps);
     require_stanza(b.wait_for(event_for(ns_tune), "the last published item").get(),
@@ -546,7 +546,7 @@ STARLING_SCENARIO(pep_presence_without_caps_stops_notifications) {
     go_online(b);
     subscribe(b, b_bare, a, a_bare);
     b.send("<presence type='unavailable'/>");
-    run_strophe_for(std::chrono::milliseconds(200));
+    settle(b);
     caps_profile caps{"Conversations",
                       {"http://jabber.org/protocol/caps", "http://jabber.org/protocol/disco#info",
                        "http://jabber.org/protocol/tune+notify"}};

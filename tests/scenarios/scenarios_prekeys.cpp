@@ -233,8 +233,9 @@ STARLING_SCENARIO(prekey_claim_single_use) {
     // Republished with fewer keys while the owner is offline: the message waits offline.
     publish(a, "p3", bundle_node, "current", axolotl_bundle(axolotl_prekeys(20, 21)),
             conversations_options);
+    const auto mark = server.log_mark();
     a_session.reset();
-    run_strophe_for(std::chrono::milliseconds(300));
+    server.wait_for_log(a_desk + " logged out", mark);
     require(seen.insert(claim_axolotl(b, "k5", 1)).second, "a claim of the new keys");
     require(seen.insert(claim_axolotl(c, "k6", 0)).second, "the last key");
     require_stanza(b.request(claim_iq("k7", a_bare, bundle_node), "k7").get(),

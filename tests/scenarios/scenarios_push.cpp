@@ -3,16 +3,16 @@
 // registration, with the summary form (count and sender) and the enable's publish options, and
 // nothing of the message's content; disable stops them; an app server's refusal disables the
 // registration. The messages themselves are still stored offline and delivered at next login.
+#include "client_steps.hpp"
 #include "scripted_component.hpp"
 #include "sm_client.hpp"
 #include "stanza_matchers.hpp"
-#include "strophe_client.hpp"
 #include "test_accounts.hpp"
 #include "xmpp_names.hpp"
 
+#include <functional>
 #include <map>
 #include <string>
-#include <thread>
 
 namespace starling::scenarios {
 namespace {
@@ -37,10 +37,6 @@ std::uint16_t start_push_server(server_fixture& server) {
     return port;
 }
 
-void flush(strophe_client& client, const std::string& id) {
-    client.request("<iq type='get' id='" + id + "'><ping xmlns='urn:xmpp:ping'/></iq>", id);
-}
-
 void require_result(strophe_client& client, const std::string& iq, const std::string& id) {
     auto reply = client.request(iq, id);
     require(stanza_attribute(reply.get(), "type") == "result",
@@ -54,18 +50,31 @@ void enable(strophe_client& client, const std::string& node, const std::string& 
                    "en-" + node);
 }
 
+// Bob's phone session, which `enable_push` may use, ends before this returns: from then on he
+// has no online resource.
+void as_bob_briefly(server_fixture& server,
+                    const std::function<void(strophe_client&)>& enable_push) {
+    const auto mark = server.log_mark();
+    {
+        strophe_client b(std::string(bob.jid) + "/phone", bob.password, server.c2s_port());
+        b.login();
+        enable_push(b);
+    }
+    server.wait_for_log(std::string(bob.jid) + "/phone logged out", mark);
+}
+
 // Bob enables push from one session, which then ends: from now on he has no online resource.
 void bob_enables_and_leaves(server_fixture& server, const std::vector<std::string>& nodes) {
-    strophe_client b(std::string(bob.jid) + "/phone", bob.password, server.c2s_port());
-    b.login();
-    for (const auto& node : nodes)
-        enable(b, node, node == nodes.front() ? publish_options_form : "");
+    as_bob_briefly(server, [&nodes](strophe_client& b) {
+        for (const auto& node : nodes)
+            enable(b, node, node == nodes.front() ? publish_options_form : "");
+    });
 }
 
 void send_chat(strophe_client& from, const std::string& id, const std::string& body) {
     from.send("<message type='chat' to='" + std::string(bob.jid) + "' id='" + id + "'><body>" +
               body + "</body></message>");
-    flush(from, "flush-" + id);
+    settle(from);
 }
 
 std::map<std::string, std::string> form_fields(const xml_element& form) {
@@ -116,18 +125,19 @@ void answer(scripted_component& component, const xml_element& iq, const std::str
     component.send(reply + "</iq>");
 }
 
-// Bob logs in, comes online and gets exactly the stored messages, bodies intact.
+// Bob logs in, comes online and gets exactly the stored messages, bodies intact; his session
+// ends before this returns.
 void bob_gets_stored(server_fixture& server,
                      const std::vector<std::pair<std::string, std::string>>& messages) {
-    strophe_client b(std::string(bob.jid) + "/phone", bob.password, server.c2s_port());
-    b.login();
-    b.send("<presence/>");
-    for (const auto& [id, body] : messages) {
-        auto message = b.wait_for(stanza_named("message", id), "stored message " + id);
-        auto* element = stanza_child(message.get(), "body", ns::client);
-        require(element && stanza_content(element) == body,
-                "stored message " + id + " changed: " + stanza_text(message.get()));
-    }
+    as_bob_briefly(server, [&messages](strophe_client& b) {
+        b.send("<presence/>");
+        for (const auto& [id, body] : messages) {
+            auto message = b.wait_for(stanza_named("message", id), "stored message " + id);
+            auto* element = stanza_child(message.get(), "body", ns::client);
+            require(element && stanza_content(element) == body,
+                    "stored message " + id + " changed: " + stanza_text(message.get()));
+        }
+    });
 }
 
 }  // namespace
@@ -138,9 +148,7 @@ STARLING_SCENARIO(push_publishes_summary_without_content) {
     scripted_component component(port);
     component.connect(app_server, app_secret);
 
-    {
-        strophe_client b(std::string(bob.jid) + "/phone", bob.password, server.c2s_port());
-        b.login();
+    as_bob_briefly(server, [](strophe_client& b) {
         // XEP-0357 §4.1: the feature is on the account.
         auto info = b.request("<iq type='get' to='" + std::string(bob.jid) +
                                   "' id='disco'><query xmlns='" + ns::disco_info + "'/></iq>",
@@ -148,7 +156,7 @@ STARLING_SCENARIO(push_publishes_summary_without_content) {
         require(stanza_text(info.get()).find("var=\"urn:xmpp:push:0\"") != std::string::npos,
                 "urn:xmpp:push:0 is not on the account: " + stanza_text(info.get()));
         enable(b, "bob-node-1", publish_options_form);
-    }
+    });
 
     strophe_client a(std::string(alice.jid) + "/desk", alice.password, server.c2s_port());
     a.login();
@@ -176,7 +184,7 @@ STARLING_SCENARIO(push_publishes_summary_without_content) {
     // A chat state alone does not wake the device.
     a.send("<message type='chat' to='" + std::string(bob.jid) +
            "' id='p-3'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>");
-    flush(a, "flush-p-3");
+    settle(a);
     component.expect_nothing(std::chrono::milliseconds(500), "a chat state was pushed");
 
     bob_gets_stored(server, {{"p-1", "first plaintext words"}, {"p-2", "second plaintext words"}});
@@ -208,27 +216,23 @@ STARLING_SCENARIO(push_disable_stops_publishes) {
             "expected one publish to each node");
     component.expect_nothing(std::chrono::milliseconds(300), "a third publish");
 
-    {
-        strophe_client b(std::string(bob.jid) + "/phone", bob.password, server.c2s_port());
-        b.login();
+    as_bob_briefly(server, [](strophe_client& b) {
         require_result(b,
                        "<iq type='set' id='dis-b'><disable xmlns='urn:xmpp:push:0' jid='" +
                            std::string(app_server) + "' node='node-b'/></iq>",
                        "dis-b");
-    }
+    });
     send_chat(a, "d-2", "to a only plaintext");
     answer(component, expect_publish(component, "node-a", "2", a.bound_jid()));
     component.expect_nothing(std::chrono::milliseconds(500), "a publish to the disabled node");
 
-    {
-        strophe_client b(std::string(bob.jid) + "/phone", bob.password, server.c2s_port());
-        b.login();
+    as_bob_briefly(server, [](strophe_client& b) {
         // No node: every registration with that app server.
         require_result(b,
                        "<iq type='set' id='dis-all'><disable xmlns='urn:xmpp:push:0' jid='" +
                            std::string(app_server) + "'/></iq>",
                        "dis-all");
-    }
+    });
     send_chat(a, "d-3", "to nobody plaintext");
     component.expect_nothing(std::chrono::milliseconds(800), "a publish after disable");
     bob_gets_stored(server, {{"d-1", "to both plaintext"},
@@ -310,16 +314,12 @@ STARLING_SCENARIO(push_kept_while_app_server_is_down) {
     a.login();
     // The app server is not connected: the server's own publish bounces with
     // <service-unavailable/>, which says nothing about the node, so the registration stays.
+    const auto mark = server.log_mark();
     send_chat(a, "k-1", "while down plaintext");
-    const std::string kept =
+    server.wait_for_log(
         "push to push.example.test node node-k for b@example.test failed "
-        "with <service-unavailable/>; kept";
-    bool logged = false;
-    for (int i = 0; i < 50 && !logged; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        logged = server.log_text().find(kept) != std::string::npos;
-    }
-    require(logged, "no log line for the publish to the absent app server: " + server.log_text());
+        "with <service-unavailable/>; kept",
+        mark);
     scripted_component component(port);
     component.connect(app_server, app_secret);
     send_chat(a, "k-2", "while up plaintext");
@@ -351,18 +351,19 @@ STARLING_SCENARIO(push_wakes_a_hibernated_session) {
     strophe_client a(std::string(alice.jid) + "/desk", alice.password, server.c2s_port());
     a.login();
     a.send("<message type='chat' to='" + full + "' id='live'><body>live words</body></message>");
-    flush(a, "flush-live");
+    settle(a);
     require(body_of(b->next_stanza("the live message")) == "live words",
             "the live message did not arrive");
     component.expect_nothing(std::chrono::milliseconds(300), "a push for an online session");
 
+    const auto mark = server.log_mark();
     b->cut();
     // The server sees the connection go (EOF) and hibernates the session; a message for it then
     // waits in its queue and is pushed, as a summary with no content.
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    server.wait_for_log(full + " hibernated", mark);
     a.send("<message type='chat' to='" + full +
            "' id='asleep'><body>plaintext while asleep</body></message>");
-    flush(a, "flush-asleep");
+    settle(a);
     answer(component, expect_publish(component, "bob-sm-node", "1", a.bound_jid()));
     component.expect_nothing(std::chrono::milliseconds(300), "more than one publish");
 

@@ -2,15 +2,14 @@
 // ways, a client acknowledging too much, resumption after the TCP connection is cut (and who may
 // resume), the resumption timeout handing messages to offline storage, a client that stops
 // reading, and the server's ack timeout.
+#include "client_steps.hpp"
 #include "sm_client.hpp"
 #include "stanza_matchers.hpp"
-#include "strophe_client.hpp"
 #include "test_accounts.hpp"
 #include "xmpp_names.hpp"
 
 #include <chrono>
 #include <memory>
-#include <thread>
 
 namespace starling::scenarios {
 namespace {
@@ -20,12 +19,6 @@ using std::chrono::seconds;
 
 std::string modules_with(const std::string& extra) {
     return "[disco, ping, offline" + extra + "]";
-}
-
-// A ping answered after the sender's messages proves they reached the server (a session's
-// stanzas are taken in order); libstrophe sends only while its loop runs.
-void settle(strophe_client& sender) {
-    sender.request("<iq type='get' id='settle'><ping xmlns='urn:xmpp:ping'/></iq>", "settle");
 }
 
 void send_chat(strophe_client& from, const std::string& to, const std::string& id,
@@ -38,16 +31,6 @@ void send_chat(strophe_client& from, const std::string& to, const std::string& i
 void require_message(const xml_element& e, const std::string& id, const std::string& body) {
     require(e.name == "message" && e.attribute("id") == id && body_of(e) == body,
             "expected message " + id + " '" + body + "', got " + e.to_string());
-}
-
-bool any_message(xmpp_stanza_t* stanza) {
-    return std::string(xmpp_stanza_get_name(stanza)) == "message";
-}
-
-void come_online(strophe_client& client) {
-    client.login();
-    client.send("<presence/>");
-    client.request("<iq type='get' id='online'><ping xmlns='urn:xmpp:ping'/></iq>", "online");
 }
 
 // The next message strophe sees must be the stored `id` with `body` and a XEP-0203 delay.
@@ -290,11 +273,16 @@ STARLING_SCENARIO(smacks_resumption_timeout_stores_offline) {
     // Received, never acknowledged: it is stored too.
     send_chat(a, full, "t0", "before the cut");
     require_message(b.next_stanza("t0"), "t0", "before the cut");
+    const auto mark = server.log_mark();
+    const auto cut_at = std::chrono::steady_clock::now();
     b.cut();
     send_chat(a, full, "t1", "while hibernated");
     send_chat(a, full, "t2", "also while hibernated");
     settle(a);
-    std::this_thread::sleep_for(seconds(4));
+    // The session ends when the resumption timeout runs out, not before.
+    server.wait_for_log(full + " logged out", mark);
+    require(std::chrono::steady_clock::now() - cut_at >= milliseconds(1500),
+            "the hibernated session ended before its 2 s resumption timeout");
     // Too late to resume; the refusal says how many of bob's stanzas were handled, to bob only.
     sm_client late(server.c2s_port());
     late.login(bob, "phone", false);
@@ -355,6 +343,7 @@ STARLING_SCENARIO(smacks_client_that_stops_reading_loses_nothing) {
     const std::string full = b.jid();
     strophe_client a(std::string(alice.jid) + "/desk", alice.password, server.c2s_port());
     a.login();
+    const auto mark = server.log_mark();
     // bob reads nothing from here on.
     for (int i = 1; i <= 10; ++i)
         send_chat(a, full, "s" + std::to_string(i), "q" + std::to_string(i));
@@ -367,7 +356,8 @@ STARLING_SCENARIO(smacks_client_that_stops_reading_loses_nothing) {
         if (e->name == "error" && e->ns == ns::streams) condition = error_condition(*e);
     }
     require(condition == "policy-violation", "expected policy-violation, got " + condition);
-    std::this_thread::sleep_for(milliseconds(500));
+    // What the ended session still held is stored once the server has ended it.
+    server.wait_for_log(full + " logged out", mark);
     strophe_client b2(std::string(bob.jid) + "/tablet", bob.password, server.c2s_port());
     come_online(b2);
     for (int i = 1; i <= 10; ++i)

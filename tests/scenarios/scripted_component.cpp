@@ -82,8 +82,7 @@ xml_element scripted_component::expect(const std::string& name, std::chrono::mil
 }
 
 void scripted_component::expect_nothing(std::chrono::milliseconds quiet, const std::string& what) {
-    auto element = stream_->next_element(quiet);
-    require(!element.has_value(), what + ": got " + (element ? element->to_string() : ""));
+    stream_->expect_silence(quiet, what);
 }
 
 std::string scripted_component::expect_stream_error() {

@@ -42,7 +42,7 @@ public:
     /// The next element, which must be a `name` stanza in jabber:component:accept.
     xml_element expect(const std::string& name,
                        std::chrono::milliseconds timeout = std::chrono::seconds(5));
-    /// Requires that nothing arrives for `quiet`.
+    /// Requires that nothing arrives for `quiet` and that the stream is still open after it.
     void expect_nothing(std::chrono::milliseconds quiet, const std::string& what);
     /// Requires a stream error and the end of the stream; returns the defined condition.
     std::string expect_stream_error();

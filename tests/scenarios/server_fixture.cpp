@@ -2,15 +2,19 @@
 
 #include "free_port.hpp"
 #include "process.hpp"
+#include "server_failures.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <csignal>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 namespace starling::scenarios {
 namespace {
@@ -34,6 +38,16 @@ bool port_accepts(std::uint16_t port) {
     return ok;
 }
 
+// How long starlingd may take to shut down at the end of a scenario; a clean shutdown is well
+// under a second, and DESIGN.md bounds it however much is queued.
+constexpr auto teardown_grace = std::chrono::seconds(10);
+
+// "signal 11 (Segmentation fault)".
+std::string signal_description(int status) {
+    const int number = WTERMSIG(status);
+    return "signal " + std::to_string(number) + " (" + strsignal(number) + ")";
+}
+
 }  // namespace
 
 server_fixture::server_fixture(const runner_options& options)
@@ -53,9 +67,60 @@ server_fixture::server_fixture(const runner_options& options)
 }
 
 server_fixture::~server_fixture() {
-    if (pid_ && running()) {
-        ::kill(*pid_, SIGKILL);
-        wait_process(*pid_, std::chrono::seconds(5));
+    // A destructor cannot fail the scenario: what it finds goes to report_server_failure.
+    try {
+        if (pid_) shut_down_at_teardown();
+    } catch (const std::exception& error) {
+        report_server_failure(std::string("stopping starlingd at the end of the scenario: ") +
+                              error.what());
+    } catch (...) {
+        report_server_failure("stopping starlingd at the end of the scenario failed");
+    }
+}
+
+void server_fixture::shut_down_at_teardown() {
+    if (!running()) return;  // it ended by itself: running() reaped it and judged that
+    asked_to_exit_ = true;
+    ::kill(*pid_, SIGTERM);
+    if (auto status = wait_process(*pid_, teardown_grace)) return reaped(*status);
+    asked_to_die_ = true;
+    ::kill(*pid_, SIGKILL);
+    wait_process(*pid_, std::chrono::seconds(5));
+    pid_.reset();
+    report_server_failure("starlingd did not exit within " +
+                          std::to_string(teardown_grace.count()) +
+                          " s of SIGTERM at the end of the scenario: " + tail_of_log());
+    check_output();
+}
+
+void server_fixture::reaped(int status) {
+    const bool asked_to_exit = std::exchange(asked_to_exit_, false);
+    const bool asked_to_die = std::exchange(asked_to_die_, false);
+    pid_.reset();
+    std::string problem;
+    if (WIFSIGNALED(status) && !(asked_to_die && WTERMSIG(status) == SIGKILL))
+        problem = "died of " + signal_description(status);
+    else if (WIFEXITED(status) && !(asked_to_exit && WEXITSTATUS(status) == 0))
+        problem = "ended with " + describe_status(status);
+    if (!problem.empty()) {
+        const std::string asked = asked_to_exit  ? "after SIGTERM"
+                                  : asked_to_die ? "after SIGKILL"
+                                                 : "while nothing asked it to stop";
+        report_server_failure("starlingd " + problem + " " + asked + ": " + tail_of_log());
+    }
+    check_output();
+}
+
+void server_fixture::check_output() {
+    const std::pair<std::string, std::size_t*> outputs[] = {
+        {dir_.file("starlingd.log"), &log_checked_}, {output_path(), &out_checked_}};
+    for (const auto& [path, checked] : outputs) {
+        const std::string text = read_file(path);
+        if (text.size() <= *checked) continue;
+        const std::string report = crash_report_in(text.substr(*checked));
+        *checked = text.size();
+        if (!report.empty())
+            report_server_failure("starlingd wrote a crash report to " + path + ": " + report);
     }
 }
 
@@ -70,7 +135,8 @@ void server_fixture::write_config() {
          << "listen:\n"
          << "  - {type: c2s, address: 127.0.0.1, port: " << c2s_port_ << "}\n"
          << "  - {type: c2s_tls, address: 127.0.0.1, port: " << c2s_tls_port_ << "}\n"
-         << extra_listen << "tls:\n"
+         << extra_listen
+         << "tls:\n"
          << "  certificate: " << main_certificate_.certificate << "\n"
          << "  key: " << main_certificate_.key << "\n"
          << "  hosts:\n"
@@ -78,7 +144,8 @@ void server_fixture::write_config() {
          << "      certificate: " << other_certificate_.certificate << "\n"
          << "      key: " << other_certificate_.key << "\n"
          << "storage:\n"
-         << storage_yaml() << "module_path: " << options_.builddir << "/modules/.libs\n"
+         << storage_yaml()
+         << "module_path: " << options_.builddir << "/modules/.libs\n"
          << "schema_path: " << options_.srcdir << "/schemas\n"
          << "modules: " << modules << "\n"
          << "log:\n"
@@ -101,22 +168,24 @@ void server_fixture::write_config_text(const std::string& yaml) {
             "cannot rename " + staging + " to " + config_path_);
 }
 
-std::string server_fixture::config_text() const {
-    return read_file(config_path_);
-}
+std::string server_fixture::config_text() const { return read_file(config_path_); }
 
 split_result server_fixture::ctl(const std::vector<std::string>& args,
                                  const std::string& input) const {
     std::vector<std::string> argv{options_.builddir + "/starlingctl", "--config", config_path_};
     argv.insert(argv.end(), args.begin(), args.end());
-    return run_split(argv, input, std::chrono::seconds(30));
+    auto result = run_split(argv, input, std::chrono::seconds(30));
+    report_if_crashed("starlingctl", result.status, result.out + result.err);
+    return result;
 }
 
 split_result server_fixture::run_starlingd(const std::vector<std::string>& args,
                                            std::chrono::milliseconds timeout) const {
     std::vector<std::string> argv{options_.builddir + "/starlingd", "--config", config_path_};
     argv.insert(argv.end(), args.begin(), args.end());
-    return run_split(argv, "", timeout);
+    auto result = run_split(argv, "", timeout);
+    report_if_crashed("starlingd", result.status, result.out + result.err);
+    return result;
 }
 
 int server_fixture::config_line_of(const std::string& text) const {
@@ -128,7 +197,7 @@ int server_fixture::config_line_of(const std::string& text) const {
 }
 
 std::string server_fixture::log_text() const {
-    return read_file(dir_.file("starlingd.log")) + read_file(dir_.file("starlingd.out"));
+    return read_file(dir_.file("starlingd.log")) + read_file(output_path());
 }
 
 std::string server_fixture::tail_of_log() const {
@@ -139,58 +208,92 @@ std::string server_fixture::tail_of_log() const {
 }
 
 void server_fixture::add_account(const std::string& jid, const std::string& password) {
-    auto result = run_command(
-        {options_.builddir + "/starlingctl", "--config", config_path_, "adduser", jid, password},
-        std::chrono::seconds(30));
+    auto result = run_command({options_.builddir + "/starlingctl", "--config", config_path_,
+                               "adduser", jid, password},
+                              std::chrono::seconds(30));
+    report_if_crashed("starlingctl", result.status, result.output);
     require(result.exited_with(0), "starlingctl adduser " + jid + " failed (" +
                                        describe_status(result.status) + "): " + result.output);
 }
 
 void server_fixture::start() {
     require(!pid_, "server already started");
-    pid_ = spawn_process({options_.builddir + "/starlingd", "--config", config_path_},
-                         dir_.file("starlingd.out"));
+    const std::size_t mark = log_mark();
+    pid_ =
+        spawn_process({options_.builddir + "/starlingd", "--config", config_path_}, output_path());
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    // Listeners may open one after the other; a scenario may use either.
-    while (!port_accepts(c2s_port_) || !port_accepts(c2s_tls_port_)) {
+    // Listeners may open one after the other; a scenario may use either. starlingd listens before
+    // it takes its signals and says "ready" after: a SIGTERM in between would end it by the
+    // default action, with no shutdown.
+    while (log_since(mark).find("starlingd ready") == std::string::npos ||
+           !port_accepts(c2s_port_) || !port_accepts(c2s_tls_port_)) {
         if (auto status = wait_process(*pid_, std::chrono::milliseconds(50))) {
             pid_.reset();
-            throw scenario_failure("starlingd exited during start-up (" + describe_status(*status) +
-                                   "): " + tail_of_log());
+            // An exit with a status is the scenario's to judge (it may want it); a crash is not.
+            if (WIFSIGNALED(*status))
+                report_server_failure("starlingd died of " + signal_description(*status) +
+                                      " during start-up: " + tail_of_log());
+            check_output();
+            throw scenario_failure("starlingd exited during start-up (" +
+                                   describe_status(*status) + "): " + tail_of_log());
         }
         require(std::chrono::steady_clock::now() < deadline,
-                "starlingd did not accept on ports " + std::to_string(c2s_port_) + " and " +
-                    std::to_string(c2s_tls_port_) + " within 10 s: " + tail_of_log());
+                "starlingd was not ready and accepting on ports " + std::to_string(c2s_port_) +
+                    " and " + std::to_string(c2s_tls_port_) + " within 10 s: " + tail_of_log());
     }
 }
 
 int server_fixture::stop(std::chrono::milliseconds grace) {
     require(pid_.has_value(), "server not started");
+    // Judged as it was before the SIGTERM, if it ended by itself already.
+    if (auto ended = wait_process(*pid_, std::chrono::milliseconds(0))) {
+        reaped(*ended);
+        return *ended;
+    }
+    asked_to_exit_ = true;
     ::kill(*pid_, SIGTERM);
     auto status = wait_process(*pid_, grace);
     if (!status) {
         ::kill(*pid_, SIGKILL);
         wait_process(*pid_, std::chrono::seconds(5));
         pid_.reset();
+        check_output();
         throw scenario_failure("starlingd did not exit within " + std::to_string(grace.count()) +
-                               " ms of SIGTERM");
+                               " ms of SIGTERM: " + tail_of_log());
     }
-    pid_.reset();
+    reaped(*status);
     return *status;
 }
 
 int server_fixture::kill() {
     require(pid_.has_value(), "server not started");
+    if (auto ended = wait_process(*pid_, std::chrono::milliseconds(0))) {
+        reaped(*ended);
+        return *ended;
+    }
+    asked_to_die_ = true;
     ::kill(*pid_, SIGKILL);
     auto status = wait_process(*pid_, std::chrono::seconds(5));
-    pid_.reset();
+    if (!status) pid_.reset();
     require(status.has_value(), "starlingd did not die of SIGKILL within 5 s");
+    reaped(*status);
     return *status;
 }
 
 void server_fixture::send_signal(int signal_number) {
     require(pid_.has_value(), "server not started");
+    if (signal_number == SIGTERM || signal_number == SIGINT) asked_to_exit_ = true;
+    if (signal_number == SIGKILL) asked_to_die_ = true;
     ::kill(*pid_, signal_number);
+}
+
+bool server_fixture::running() {
+    if (!pid_) return false;
+    if (auto status = wait_process(*pid_, std::chrono::milliseconds(0))) {
+        reaped(*status);
+        return false;
+    }
+    return true;
 }
 
 pid_t server_fixture::pid() const {
@@ -198,13 +301,27 @@ pid_t server_fixture::pid() const {
     return *pid_;
 }
 
-bool server_fixture::running() {
-    if (!pid_) return false;
-    if (wait_process(*pid_, std::chrono::milliseconds(0))) {
-        pid_.reset();
-        return false;
+std::size_t server_fixture::log_mark() const {
+    return read_file(dir_.file("starlingd.log")).size();
+}
+
+std::string server_fixture::log_since(std::size_t mark) const {
+    const std::string log = read_file(dir_.file("starlingd.log"));
+    return log.size() > mark ? log.substr(mark) : "";
+}
+
+void server_fixture::wait_for_log(const std::string& text, std::size_t mark,
+                                  std::chrono::milliseconds timeout) const {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        const std::string since = log_since(mark);
+        if (since.find(text) != std::string::npos) return;
+        require(std::chrono::steady_clock::now() < deadline,
+                "starlingd did not log '" + text + "' within " + std::to_string(timeout.count()) +
+                    " ms; it logged: " +
+                    (since.size() > 1500 ? "..." + since.substr(since.size() - 1500) : since));
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    return true;
 }
 
 }  // namespace starling::scenarios

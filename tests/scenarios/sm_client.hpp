@@ -85,6 +85,15 @@ public:
         return *e;
     }
 
+    // Requires that no stanza or nonza other than <r/> arrives within `quiet`, on a stream
+    // that is still open afterwards (a dead stream cannot show that something was held back).
+    void require_quiet(std::chrono::milliseconds quiet, const std::string& what) {
+        auto e = next(quiet);
+        require(!e.has_value(), what + ", but " + (e ? e->to_string() : "") + " arrived");
+        require(!stream().ended(), what + ", but the stream ended instead (" +
+                                       stream().end_reason() + "), which proves nothing");
+    }
+
     void ack() {
         stream().send("<a xmlns='urn:xmpp:sm:3' h='" + std::to_string(received_) + "'/>");
     }

@@ -156,11 +156,7 @@ stanza_ptr strophe_client::wait_for(const std::function<bool(xmpp_stanza_t*)>& m
     };
     run_until(take_match, timeout);
     if (found) return found;
-    std::string ended = state_ == state::disconnected
-                            ? " (stream ended" +
-                                  (stream_error_text_.empty() ? "" : ": " + stream_error_text_) +
-                                  ")"
-                            : "";
+    std::string ended = state_ == state::disconnected ? " (" + end_reason() + ")" : "";
     throw scenario_failure(jid_ + " did not receive " + what + ended + "; received: " +
                            backlog_text());
 }
@@ -188,6 +184,14 @@ stanza_ptr strophe_client::request(const std::string& iq_xml, const std::string&
                    stanza_attribute(stanza, "id") == id;
         },
         "the reply to iq " + id, timeout);
+}
+
+std::string strophe_client::end_reason() const {
+    if (state_ != state::disconnected) return "";
+    if (!stream_error_text_.empty()) return "stream ended: " + stream_error_text_;
+    if (socket_error_ == 0) return "stream ended: the connection was closed";
+    return "stream ended: socket error " + std::to_string(socket_error_) + " (" +
+           std::strerror(socket_error_) + ")";
 }
 
 bool strophe_client::wait_disconnected(std::chrono::milliseconds timeout) {

@@ -73,6 +73,8 @@ public:
     bool wait_disconnected(std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
     bool connected() const { return state_ == state::connected; }
+    /// How the stream ended (the stream error, or the socket error), "" while it has not.
+    std::string end_reason() const;
     /// The full JID the server bound.
     std::string bound_jid() const;
     /// The defined condition of the stream error that ended the stream (e.g. "conflict").
