@@ -8,6 +8,7 @@ tests_unit_run_unit_LDADD = libstarling.la $(CPPUNIT_LIBS) $(STARLING_DEP_LIBS)
 tests_unit_run_unit_SOURCES += \
 	tests/unit/core/test_router.cpp \
 	tests/unit/core/test_requester.cpp \
+	tests/unit/core/test_throttle.cpp \
 	tests/unit/core/test_session_manager.cpp \
 	tests/unit/core/test_hooks.cpp
 
