@@ -74,11 +74,8 @@ void PubsubStore::create(const std::string& host, const std::string& user, const
     std::vector<Statement> statements;
     // Before the write: a node the user does not have yet would be one more.
     if (max_nodes > 0)
-        statements.push_back(refuse_if(
-            "NOT EXISTS (SELECT 1 FROM pep_nodes WHERE host = $1 AND username = $2 AND "
-            "node = $3) AND (SELECT count(*) FROM pep_nodes WHERE host = $1 AND username = $2) "
-            ">= $4",
-            {host, user, node, max_nodes}));
+        statements.push_back(refuse_one_more("pep_nodes", "host = $1 AND username = $2",
+                                             "node = $3", {host, user, node}, max_nodes));
     statements.push_back(
         {"INSERT INTO pep_nodes (host, username, node, config, created_at) "
          "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (host, username, node) DO NOTHING",

@@ -38,11 +38,9 @@ void PushStore::enable(const std::string& host, const std::string& user,
     std::vector<Statement> statements;
     // Before the write: a service and node the user has not enabled yet would be one more.
     if (max_registrations > 0)
-        statements.push_back(refuse_if(
-            "NOT EXISTS (SELECT 1 FROM push_registrations WHERE host = $1 AND username = $2 "
-            "AND service = $3 AND node = $4) AND (SELECT count(*) FROM push_registrations "
-            "WHERE host = $1 AND username = $2) >= $5",
-            {host, user, registration.service, registration.node, max_registrations}));
+        statements.push_back(refuse_one_more(
+            "push_registrations", "host = $1 AND username = $2", "service = $3 AND node = $4",
+            {host, user, registration.service, registration.node}, max_registrations));
     statements.push_back(
         {"INSERT INTO push_registrations (host, username, service, node, "
          "options, enabled_at) VALUES ($1, $2, $3, $4, $5, $6) "

@@ -11,6 +11,16 @@ Statement refuse_if(const std::string& condition, std::vector<Value> params) {
             std::move(params)};
 }
 
+Statement refuse_one_more(const std::string& table, const std::string& scope,
+                          const std::string& row, std::vector<Value> params, std::int64_t max) {
+    const std::string limit = "$" + std::to_string(params.size() + 1);
+    params.emplace_back(max);
+    return refuse_if("NOT EXISTS (SELECT 1 FROM " + table + " WHERE " + scope + " AND " + row +
+                         ") AND (SELECT count(*) FROM " + table + " WHERE " + scope +
+                         ") >= " + limit,
+                     std::move(params));
+}
+
 bool refused(const Result& result) {
     // Both drivers name the table in the message (SQLite "UNIQUE constraint failed:
     // quota_guard.id", PostgreSQL "... unique constraint \"quota_guard_pkey\""), which tells

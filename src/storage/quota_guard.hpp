@@ -25,6 +25,12 @@ namespace starling::storage {
 /// host = $1 AND username = $2) > $3".
 Statement refuse_if(const std::string& condition, std::vector<Value> params);
 
+/// refuse_if for a write that may add one row to `table`: it fails when the row that `scope`
+/// and `row` select together does not exist yet and `scope` (the user's rows) already holds
+/// `max`. Put it before the write. `max` is bound after `params`.
+Statement refuse_one_more(const std::string& table, const std::string& scope,
+                          const std::string& row, std::vector<Value> params, std::int64_t max);
+
 /// True when `result` failed because a refuse_if condition held (and for no other reason).
 bool refused(const Result& result);
 

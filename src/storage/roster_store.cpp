@@ -132,10 +132,8 @@ void RosterStore::put(const std::string& host, const std::string& user, const Ro
     // Before the write: a contact that is not listed yet would be one more listed item.
     if (item.listed && max_listed > 0)
         statements.push_back(
-            refuse_if("NOT EXISTS (SELECT 1 FROM roster_items WHERE host = $1 AND username = $2 "
-                      "AND contact = $3 AND listed = 1) AND (SELECT count(*) FROM roster_items "
-                      "WHERE host = $1 AND username = $2 AND listed = 1) >= $4",
-                      {host, user, item.contact, max_listed}));
+            refuse_one_more("roster_items", "host = $1 AND username = $2 AND listed = 1",
+                            "contact = $3", {host, user, item.contact}, max_listed));
     statements.push_back(
         {"INSERT INTO roster_items (host, username, contact, name, subscription, ask, approved, "
          "pending_in, pending_status, listed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
