@@ -26,4 +26,6 @@ nobase_dist_pkgdata_DATA = \
 	schemas/sqlite/011_push.sql \
 	schemas/postgres/011_push.sql \
 	schemas/sqlite/012_archive_ids.sql \
-	schemas/postgres/012_archive_ids.sql
+	schemas/postgres/012_archive_ids.sql \
+	schemas/sqlite/013_quotas.sql \
+	schemas/postgres/013_quotas.sql

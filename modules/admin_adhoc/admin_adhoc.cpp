@@ -68,9 +68,14 @@ struct State {
     std::mt19937_64 random{std::random_device{}()};
 };
 
-bool is_admin(ModuleContext& ctx, const Jid& from) {
+/// Whether an admin asked: an account named in `admins`, from its own authenticated client
+/// session (on any host: the list is the whole server's). A 'from' alone proves nothing: a
+/// component writes its own.
+bool is_admin(ModuleContext& ctx, const StanzaEvent& ev) {
+    const auto client = ev.local_client();
+    if (!client) return false;
     const auto config = ctx.server().config();
-    const auto bare = from.bare_str();
+    const auto bare = client->str();
     return std::find(config->admins.begin(), config->admins.end(), bare) != config->admins.end();
 }
 
@@ -244,7 +249,7 @@ void execute(ModuleContext& ctx, State& state, StanzaEvent& ev) {
     const auto& command = *ev.stanza->element().first_child_element();
     const Node* node = find_node(command.attr("node"));
     if (!node) return ctx.reply_error(ev, "cancel", "item-not-found");
-    if (!is_admin(ctx, ev.stanza->from())) return ctx.reply_error(ev, "auth", "forbidden");
+    if (!is_admin(ctx, ev)) return ctx.reply_error(ev, "auth", "forbidden");
     const std::string node_name(command.attr("node"));
     const std::string action(command.attr("action"));
     const std::string sessionid(command.attr("sessionid"));
@@ -301,7 +306,7 @@ Verdict items(ModuleContext& ctx, StanzaEvent& ev) {
     if (query.attr("node") != ns_commands) return Verdict::pass;
     auto reply = xml::make_element("query", ns_items);
     reply->set_attr("node", ns_commands);
-    if (is_admin(ctx, ev.stanza->from())) {
+    if (is_admin(ctx, ev)) {
         for (const auto& n : nodes()) {
             auto& item = reply->add_child("item");
             item.set_attr("jid", ctx.domain());

@@ -9,6 +9,7 @@
 #include "core/module.hpp"
 #include "core/server.hpp"
 #include "core/session_manager.hpp"
+#include "storage/quota_guard.hpp"
 #include "storage/roster_store.hpp"
 
 #include <algorithm>
@@ -53,9 +54,10 @@ public:
           max_items_(max_items) {}
 
     void get(StanzaEvent& ev) {
-        if (!own_list(ev)) return;
-        const Jid user = ev.stanza->from().bare();
-        interested_.add(ev.stanza->from());
+        const auto owner = own_list(ev);
+        if (!owner) return;
+        const Jid user = *owner;
+        interested_.add(ev.origin->jid());
         lists().when_loaded(user, store_, [this, ev, user](bool ok) {
             if (!ok) return ctx_.reply_error(ev, "wait", "internal-server-error");
             ctx_.send(make_iq_result(*ev.stanza, payload("blocklist", lists().list(user))));
@@ -63,7 +65,8 @@ public:
     }
 
     void set(StanzaEvent& ev) {
-        if (!own_list(ev)) return;
+        const auto owner = own_list(ev);
+        if (!owner) return;
         const auto& command = *ev.stanza->element().first_child_element();
         const bool block = command.name() == "block";
         if (!block && command.name() != "unblock")
@@ -78,7 +81,7 @@ public:
         // §3.3: a block names at least one JID; an empty unblock unblocks everyone (§3.5).
         if (block && jids.empty())
             return ctx_.reply_error(ev, "modify", "bad-request", "a block needs an item");
-        const Jid user = ev.stanza->from().bare();
+        const Jid user = *owner;
         lists().when_loaded(user, store_, [this, ev, user, block, jids](bool ok) {
             if (!ok) return ctx_.reply_error(ev, "wait", "internal-server-error");
             if (block) return add(ev, user, jids);
@@ -167,10 +170,10 @@ public:
     }
 
 private:
-    bool own_list(const StanzaEvent& ev) {
-        if (ev.origin && to_own_account(*ev.stanza)) return true;
-        ctx_.reply_error(ev, "auth", "forbidden", "a blocklist is its owner's only");
-        return false;
+    std::optional<Jid> own_list(const StanzaEvent& ev) {
+        auto owner = ev.own_account();
+        if (!owner) ctx_.reply_error(ev, "auth", "forbidden", "a blocklist is its owner's only");
+        return owner;
     }
 
     static xml::ElementPtr payload(const char* name, const JidSet& jids) {
@@ -194,10 +197,13 @@ private:
         std::vector<std::string> added;
         std::set_difference(requested.begin(), requested.end(), current.begin(), current.end(),
                             std::back_inserter(added));
-        if (current.size() + added.size() > static_cast<std::size_t>(max_items_))
-            return ctx_.reply_error(ev, "wait", "resource-constraint", "the blocklist is full");
-        store_.add(user.domain(), user.local(), added,
+        // The length is checked inside the write (the list in memory counts only what is
+        // committed), so that blocks pipelined before the first is stored cannot all fit.
+        store_.add(user.domain(), user.local(), added, max_items_,
                    [this, ev, user, requested, added](storage::Result result) {
+                       if (storage::refused(result))
+                           return ctx_.reply_error(ev, "wait", "resource-constraint",
+                                                   "the blocklist is full");
                        if (!result.ok) return ctx_.reply_error(ev, "wait", "internal-server-error");
                        with_subscribers(user, JidSet(added.begin(), added.end()),
                                         [this, ev, user, requested, added](auto contacts) {

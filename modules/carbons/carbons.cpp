@@ -118,7 +118,7 @@ public:
           instance_("carbons@" + ctx.domain()) {}
 
     void toggle(StanzaEvent& ev) {
-        if (!ev.origin || !to_own_account(*ev.stanza))
+        if (!ev.own_account())
             return ctx_.reply_error(ev, "cancel", "not-allowed", "carbons are a client's own");
         const auto& payload = *ev.stanza->element().first_child_element();
         if (payload.name() != "enable" && payload.name() != "disable")

@@ -136,7 +136,7 @@ void affiliations_set(const PepPtr& pep, const StanzaEvent& ev, const Owner& own
 }
 
 void handle(const PepPtr& pep, StanzaEvent& ev, bool set) {
-    if (!to_own_account(*ev.stanza)) return pep->ctx.reply_error(ev, "auth", "forbidden");
+    if (!ev.own_account()) return pep->ctx.reply_error(ev, "auth", "forbidden");
     const xml::Element* request = ev.stanza->element().first_child_element()->first_child_element();
     if (request == nullptr) return pep->ctx.reply_error(ev, "modify", "bad-request");
     const std::string node(request->attr("node"));

@@ -39,16 +39,17 @@ Access access(const Viewer& viewer, const std::string& node, const NodeConfig& c
     return viewer.subscribed ? Access::allowed : Access::presence_required;
 }
 
-void with_room_for_a_node(const PepPtr& pep, const StanzaEvent& ev, const Owner& owner,
-                          std::function<void()> then) {
-    pep->nodes.nodes(
-        owner.host, owner.user,
-        [pep, ev, then = std::move(then)](bool ok, std::vector<storage::PubsubNode> nodes) {
-            if (!ok) return pep->ctx.reply_error(ev, "wait", "internal-server-error");
-            if (static_cast<std::int64_t>(nodes.size()) >= pep->max_nodes)
-                return reply_pubsub_error(*pep, ev, "cancel", "not-allowed", "max-nodes-exceeded");
-            then();
-        });
+void create_node(const PepPtr& pep, const StanzaEvent& ev, const Owner& owner,
+                 const std::string& node, const NodeConfig& config,
+                 std::function<void(bool created)> then) {
+    pep->nodes.create(owner.host, owner.user, node, serialize(config), pep->max_nodes,
+                      [pep, ev, then = std::move(then)](bool ok, bool created, bool refused) {
+                          if (refused)
+                              return reply_pubsub_error(*pep, ev, "cancel", "not-allowed",
+                                                        "max-nodes-exceeded");
+                          if (!ok) return pep->ctx.reply_error(ev, "wait", "internal-server-error");
+                          then(created);
+                      });
 }
 
 void find_viewer(const PepPtr& pep, const Owner& owner, const Jid& requester,
@@ -113,6 +114,10 @@ std::vector<OptionSpec> options() {
         {"max_nodes", OptionType::integer, "1000", 1, 100000,
          "the most nodes one account may have; creating one more (also by publishing) is "
          "refused with <not-allowed/> and <max-nodes-exceeded/>"},
+        {"max_bytes_per_account", OptionType::integer, "4194304", 65536, 1073741824,
+         "the most bytes of items one account may store, over all its nodes: each item counts "
+         "its payload as published (an OMEMO bundle with its one-time prekeys); a publish past "
+         "it is refused with <resource-constraint/>"},
         {"prekeys_low_water", OptionType::integer, "10", 0, 10000,
          "tell the owner of an OMEMO bundle once fewer unclaimed one-time prekeys remain; 0 never"},
     };

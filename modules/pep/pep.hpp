@@ -30,6 +30,7 @@ struct Pep {
           max_items_limit(context.options().get_int("max_items")),
           max_payload_bytes(context.options().get_int("max_payload_bytes")),
           max_nodes(context.options().get_int("max_nodes")),
+          max_bytes_per_account(context.options().get_int("max_bytes_per_account")),
           prekeys_low_water(context.options().get_int("prekeys_low_water")) {}
 
     ModuleLink ctx;
@@ -39,6 +40,7 @@ struct Pep {
     std::int64_t max_items_limit;
     std::int64_t max_payload_bytes;
     std::int64_t max_nodes;
+    std::int64_t max_bytes_per_account;
     std::int64_t prekeys_low_water;
     CapsCache caps;
 };
@@ -68,10 +70,12 @@ struct Viewer {
 };
 enum class Access { allowed, presence_required, closed };
 Access access(const Viewer& viewer, const std::string& node, const NodeConfig& config);
-/// Runs `then` when the owner may have one more node (fewer than max_nodes); otherwise answers
-/// <not-allowed/> with <max-nodes-exceeded/>, or the database's error.
-void with_room_for_a_node(const PepPtr& pep, const StanzaEvent& ev, const Owner& owner,
-                          std::function<void()> then);
+/// Creates the owner's node with `config` and runs `then(created)` (false: it already existed)
+/// unless the owner has max_nodes already, which the write itself checks; then it answers
+/// <not-allowed/> with <max-nodes-exceeded/> (XEP-0060 §8.1.3), or the database's error.
+void create_node(const PepPtr& pep, const StanzaEvent& ev, const Owner& owner,
+                 const std::string& node, const NodeConfig& config,
+                 std::function<void(bool created)> then);
 /// Looks up the viewer (two reads unless it is the owner); `done(ok, viewer)`.
 void find_viewer(const PepPtr& pep, const Owner& owner, const Jid& requester,
                  std::function<void(bool ok, Viewer)> done);

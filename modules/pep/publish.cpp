@@ -70,9 +70,11 @@ void notify_published(const PepPtr& pep, const Owner& owner, const std::string& 
         });
 }
 
+// Stores the item of a node that exists by now (with a bundle's one-time prekeys, in the same
+// transaction: a refused or failed publish leaves the old bundle and its keys as they were).
 void store_item(const PepPtr& pep, const StanzaEvent& ev, const Owner& owner,
-                const std::string& node, const NodeConfig& config, bool exists,
-                storage::PubsubItem item) {
+                const std::string& node, const NodeConfig& config,
+                const std::optional<std::vector<storage::Prekey>>& keys, storage::PubsubItem item) {
     auto finish = [pep, ev, owner, node, config, item](bool ok) {
         if (!ok) return pep->ctx.reply_error(ev, "wait", "internal-server-error");
         auto result = pubsub_result("publish", node);
@@ -80,20 +82,32 @@ void store_item(const PepPtr& pep, const StanzaEvent& ev, const Owner& owner,
         pep->ctx.send(make_iq_result(*ev.stanza, std::move(result)));
         notify_published(pep, owner, node, config, item);
     };
-    const std::string text = serialize(config);
-    if (!config.persist_items) {
-        // Not kept (XEP-0223): the node exists and the item only goes out as notifications.
-        if (exists) return finish(true);
-        return pep->nodes.create(owner.host, owner.user, node, text,
-                                 [finish](bool ok, bool) { finish(ok); });
+    // Not kept (XEP-0223): the item only goes out as notifications.
+    if (!config.persist_items) return finish(true);
+    std::vector<storage::Statement> with_keys;
+    item.bytes = static_cast<std::int64_t>(item.payload.size());
+    if (keys) {
+        for (const auto& key : *keys)
+            item.bytes += static_cast<std::int64_t>(key.id.size() + key.data.size());
+        with_keys = storage::PrekeyStore::replace_statements(owner.host, owner.user, node,
+                                                             item.item_id, *keys);
     }
-    pep->nodes.publish(owner.host, owner.user, node, text, item,
-                       config.item_limit(pep->max_items_limit), finish);
+    // The owner's storage quota is checked inside the write, so that publishes pipelined
+    // before the first is stored cannot all find room.
+    pep->nodes.publish(owner.host, owner.user, node, serialize(config), item,
+                       {config.item_limit(pep->max_items_limit), pep->max_bytes_per_account},
+                       std::move(with_keys), [pep, ev, finish](bool ok, bool refused) {
+                           if (refused)
+                               return pep->ctx.reply_error(
+                                   ev, "wait", "resource-constraint",
+                                   "the account's PEP storage quota is used up");
+                           finish(ok);
+                       });
 }
 
 void publish(const PepPtr& pep, StanzaEvent& ev, const xml::Element& pubsub,
              const xml::Element& request) {
-    if (!to_own_account(*ev.stanza)) return pep->ctx.reply_error(ev, "auth", "forbidden");
+    if (!ev.own_account()) return pep->ctx.reply_error(ev, "auth", "forbidden");
     const std::string node(request.attr("node"));
     if (node.empty())
         return reply_pubsub_error(*pep, ev, "modify", "bad-request", "nodeid-required");
@@ -138,26 +152,17 @@ void publish(const PepPtr& pep, StanzaEvent& ev, const xml::Element& pubsub,
             item.payload = xml::to_string(*payload);
             if (static_cast<std::int64_t>(item.payload.size()) > pep->max_payload_bytes)
                 return reply_pubsub_error(*pep, ev, "modify", "not-acceptable", "payload-too-big");
-            auto go = [pep, ev, owner, node, config, keys, exists = existing.has_value(), item] {
-                if (!keys) return store_item(pep, ev, owner, node, config, exists, item);
-                // The prekeys first: once the item is stored, a fetch reassembles it from the
-                // table.
-                pep->prekeys.replace(owner.host, owner.user, node, item.item_id, *keys,
-                                     [pep, ev, owner, node, config, exists, item](bool ok) {
-                                         if (!ok)
-                                             return pep->ctx.reply_error(ev, "wait",
-                                                                         "internal-server-error");
-                                         store_item(pep, ev, owner, node, config, exists, item);
-                                     });
-            };
+            if (existing) return store_item(pep, ev, owner, node, config, keys, item);
             // An auto-create counts against the owner's nodes like a create.
-            if (existing) return go();
-            with_room_for_a_node(pep, ev, owner, std::move(go));
+            create_node(pep, ev, owner, node, config,
+                        [pep, ev, owner, node, config, keys, item](bool) {
+                            store_item(pep, ev, owner, node, config, keys, item);
+                        });
         });
 }
 
 void retract(const PepPtr& pep, StanzaEvent& ev, const xml::Element& request) {
-    if (!to_own_account(*ev.stanza)) return pep->ctx.reply_error(ev, "auth", "forbidden");
+    if (!ev.own_account()) return pep->ctx.reply_error(ev, "auth", "forbidden");
     const std::string node(request.attr("node"));
     if (node.empty())
         return reply_pubsub_error(*pep, ev, "modify", "bad-request", "nodeid-required");
@@ -193,7 +198,7 @@ void retract(const PepPtr& pep, StanzaEvent& ev, const xml::Element& request) {
 
 void create(const PepPtr& pep, StanzaEvent& ev, const xml::Element& pubsub,
             const xml::Element& request) {
-    if (!to_own_account(*ev.stanza)) return pep->ctx.reply_error(ev, "auth", "forbidden");
+    if (!ev.own_account()) return pep->ctx.reply_error(ev, "auth", "forbidden");
     const std::string node(request.attr("node"));
     // PEP has no instant nodes (XEP-0163 §7.1): a node is named by its namespace.
     if (node.empty())
@@ -207,14 +212,9 @@ void create(const PepPtr& pep, StanzaEvent& ev, const xml::Element& pubsub,
             return pep->ctx.reply_error(ev, "modify", "not-acceptable");
     }
     const Owner owner = owner_of(*ev.stanza);
-    with_room_for_a_node(pep, ev, owner, [pep, ev, owner, node, config] {
-        pep->nodes.create(owner.host, owner.user, node, serialize(config),
-                          [pep, ev](bool ok, bool created) {
-                              if (!ok)
-                                  return pep->ctx.reply_error(ev, "wait", "internal-server-error");
-                              if (!created) return pep->ctx.reply_error(ev, "cancel", "conflict");
-                              pep->ctx.send(make_iq_result(*ev.stanza));
-                          });
+    create_node(pep, ev, owner, node, config, [pep, ev](bool created) {
+        if (!created) return pep->ctx.reply_error(ev, "cancel", "conflict");
+        pep->ctx.send(make_iq_result(*ev.stanza));
     });
 }
 

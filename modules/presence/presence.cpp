@@ -178,17 +178,20 @@ private:
     }
 
     // `push`: the change shows in the item's XML (a pending-in flag does not, RFC 6121 §3.1.3).
-    void save(const Jid& owner, RosterItem item, std::function<void()> then = {},
-              bool push = true) {
-        store_.put(
-            owner.domain(), owner.local(), item,
-            [this, owner, item, then = std::move(then), push](bool ok, std::int64_t version) {
-                if (!ok) return ctx_.log().warn("roster of {}: not saved", owner.str());
-                Host* host = ctx_.server().host(owner.domain());
-                if (host && item.listed && push)
-                    roster::push_item(*host, owner.str(), item, version);
-                if (then) then();
-            });
+    // `full` runs instead of `then` when the item would be listed past the roster's size limit,
+    // which the write itself checks (admit() only spares the database the obvious cases).
+    void save(const Jid& owner, RosterItem item, std::function<void()> then = {}, bool push = true,
+              std::function<void()> full = {}) {
+        store_.put(owner.domain(), owner.local(), item, roster_limit(owner),
+                   [this, owner, item, then = std::move(then), push, full = std::move(full)](
+                       bool ok, bool refused, std::int64_t version) {
+                       if (refused && full) return full();
+                       if (!ok) return ctx_.log().warn("roster of {}: not saved", owner.str());
+                       Host* host = ctx_.server().host(owner.domain());
+                       if (host && item.listed && push)
+                           roster::push_item(*host, owner.str(), item, version);
+                       if (then) then();
+                   });
     }
 
     bool is_local(const Jid& jid) {
@@ -203,20 +206,28 @@ private:
                     });
     }
 
+    // mod_roster's max_items on the owner's host; 0 (no limit) without mod_roster.
+    std::int64_t roster_limit(const Jid& owner) {
+        Host* host = ctx_.server().host(owner.domain());
+        const auto roster = host ? host->module_options("roster") : std::nullopt;
+        return roster ? roster->get_int("max_items") : 0;
+    }
+
     // Runs `then` when `item` is already listed or the owner's roster has room for one more
-    // (mod_roster's max_items), `refuse` otherwise.
+    // (mod_roster's max_items), `refuse` otherwise. A request from a stranger is kept unlisted,
+    // which the write does not count, so this is its only check; a listed item is checked
+    // again inside its write.
     void admit(const Jid& owner, const std::optional<RosterItem>& item, std::function<void()> then,
                std::function<void()> refuse) {
         if (item && item->listed) return then();
-        Host* host = ctx_.server().host(owner.domain());
-        const auto roster = host ? host->module_options("roster") : std::nullopt;
-        if (!roster) return then();
-        store_.count(owner.domain(), owner.local(),
-                     [max = roster->get_int("max_items"), then = std::move(then),
-                      refuse = std::move(refuse)](bool ok, std::int64_t count) {
-                         if (ok && count < max) return then();
-                         refuse();
-                     });
+        const auto max = roster_limit(owner);
+        if (max == 0) return then();
+        store_.count(
+            owner.domain(), owner.local(),
+            [max, then = std::move(then), refuse = std::move(refuse)](bool ok, std::int64_t count) {
+                if (ok && count < max) return then();
+                refuse();
+            });
     }
 
     // The roster of `owner` is full: the subscription stanza it sent or got comes back to its
@@ -251,7 +262,10 @@ private:
                     if (existing && *existing == item) return forward();
                     return admit(
                         user, existing,
-                        [this, user, item, forward] { save(user, item, [forward] { forward(); }); },
+                        [this, user, item, forward, refused] {
+                            save(
+                                user, item, [forward] { forward(); }, true, refused);
+                        },
                         refused);
                 }
                 if (type == "subscribed") {
@@ -262,15 +276,18 @@ private:
                         item.listed = true;
                         return admit(
                             user, existing,
-                            [this, user, contact, item, forward] {
-                                save(user, item, [this, user, contact, forward] {
-                                    // The new subscriber learns the user's presence (§3.1.5),
-                                    // after the approval and its roster push.
-                                    forward([this, user, contact] {
-                                        for (const auto& last : state().available(user.str()))
-                                            ctx_.send(readdressed(*last, contact.str()));
-                                    });
-                                });
+                            [this, user, contact, item, forward, refused] {
+                                save(
+                                    user, item,
+                                    [this, user, contact, forward] {
+                                        // The new subscriber learns the user's presence (§3.1.5),
+                                        // after the approval and its roster push.
+                                        forward([this, user, contact] {
+                                            for (const auto& last : state().available(user.str()))
+                                                ctx_.send(readdressed(*last, contact.str()));
+                                        });
+                                    },
+                                    true, refused);
                             },
                             refused);
                     }
@@ -279,7 +296,9 @@ private:
                     item.approved = true;
                     item.listed = true;
                     return admit(
-                        user, existing, [this, user, item] { save(user, item); }, refused);
+                        user, existing,
+                        [this, user, item, refused] { save(user, item, {}, true, refused); },
+                        refused);
                 }
                 if (type == "unsubscribe") {
                     if (!existing || (!item.has_to() && !item.ask)) return forward();

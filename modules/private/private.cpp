@@ -39,13 +39,14 @@ bool refused_namespace(const std::string& ns) {
 
 void handle(const std::shared_ptr<Private>& priv, ModuleContext& ctx, StanzaEvent& ev) {
     const Stanza& iq = *ev.stanza;
-    if (!to_own_account(iq))
+    const auto account = ev.own_account();
+    if (!account)
         return ctx.reply_error(ev, "cancel", "forbidden", "private storage is for its owner only");
     const xml::Element* query = iq.element().child("query", ns_private);
     const xml::Element* child = query ? stored_child(*query) : nullptr;
     if (child == nullptr) return ctx.reply_error(ev, "modify", "bad-format");
     if (refused_namespace(child->xmlns())) return ctx.reply_error(ev, "modify", "not-acceptable");
-    const Jid owner = iq.from().bare();
+    const Jid owner = *account;
     const std::string ns = child->xmlns();
     auto fail = [priv, stanza = ev.stanza, origin = ev.origin] {
         priv->server.router().bounce(origin, *stanza, "wait", "internal-server-error");

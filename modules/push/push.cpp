@@ -15,6 +15,7 @@
 #include "core/server.hpp"
 #include "notification.hpp"
 #include "storage/push_store.hpp"
+#include "storage/quota_guard.hpp"
 #include "storage/stored_xml.hpp"
 #include "xml/serializer.hpp"
 
@@ -61,11 +62,12 @@ public:
 
     void set(StanzaEvent& ev) {
         // Only the account itself, from one of its own sessions, decides where its pushes go.
-        if (!ev.origin || !to_own_account(*ev.stanza))
+        const auto user = ev.own_account();
+        if (!user)
             return ctx_.reply_error(ev, "auth", "forbidden", "push settings are the owner's only");
         const auto& command = *ev.stanza->element().first_child_element();
-        if (command.name() == "enable") return enable(ev, command);
-        if (command.name() == "disable") return disable(ev, command);
+        if (command.name() == "enable") return enable(ev, *user, command);
+        if (command.name() == "disable") return disable(ev, *user, command);
         ctx_.reply_error(ev, "modify", "bad-request", "expected enable or disable");
     }
 
@@ -87,7 +89,7 @@ public:
     void sweep() { away_.sweep(AwayUsers::Clock::now() - idle_away); }
 
 private:
-    void enable(StanzaEvent& ev, const xml::Element& command) {
+    void enable(StanzaEvent& ev, const Jid& user, const xml::Element& command) {
         const auto service = Jid::parse(command.attr("jid"));
         if (command.attr("jid").empty())
             return ctx_.reply_error(ev, "modify", "bad-request", "missing 'jid'");
@@ -103,33 +105,24 @@ private:
                     std::string("the form's FORM_TYPE must be ") + form_publish_options);
             form_text = xml::to_string(*form, "");
         }
-        const Jid user = ev.stanza->from().bare();
         PushRegistration registration{service->str(), node, form_text, now_seconds()};
-        store_.list(
-            user.domain(), user.local(),
-            [self = shared_from_this(), ev, user, registration](
-                bool ok, std::vector<PushRegistration> list) {
-                if (!ok) return self->ctx_.reply_error(ev, "wait", "internal-server-error");
-                const bool known = std::any_of(list.begin(), list.end(), [&](auto& r) {
-                    return r.service == registration.service && r.node == registration.node;
-                });
-                if (!known && static_cast<std::int64_t>(list.size()) >= self->max_registrations_)
-                    return self->ctx_.reply_error(ev, "wait", "resource-constraint",
-                                                  "too many push registrations");
-                self->store_.enable(
-                    user.domain(), user.local(), registration,
-                    [self, ev, user, registration](storage::Result r) {
-                        if (!r.ok)
-                            return self->ctx_.reply_error(ev, "wait", "internal-server-error");
-                        self->changed(user);
-                        self->ctx_.log().info("{} enabled push to {} node {}", user.str(),
-                                              registration.service, registration.node);
-                        self->ctx_.send(make_iq_result(*ev.stanza));
-                    });
-            });
+        // The count is checked inside the write, so that enables pipelined before the first
+        // is stored cannot all find room.
+        store_.enable(user.domain(), user.local(), registration, max_registrations_,
+                      [self = shared_from_this(), ev, user, registration](storage::Result r) {
+                          if (storage::refused(r))
+                              return self->ctx_.reply_error(ev, "wait", "resource-constraint",
+                                                            "too many push registrations");
+                          if (!r.ok)
+                              return self->ctx_.reply_error(ev, "wait", "internal-server-error");
+                          self->changed(user);
+                          self->ctx_.log().info("{} enabled push to {} node {}", user.str(),
+                                                registration.service, registration.node);
+                          self->ctx_.send(make_iq_result(*ev.stanza));
+                      });
     }
 
-    void disable(StanzaEvent& ev, const xml::Element& command) {
+    void disable(StanzaEvent& ev, const Jid& user, const xml::Element& command) {
         if (command.attr("jid").empty())
             return ctx_.reply_error(ev, "modify", "bad-request", "missing 'jid'");
         const auto service = Jid::parse(command.attr("jid"));
@@ -137,7 +130,6 @@ private:
         // §6: with a node, that one registration; without, every node of the service.
         std::optional<std::string> node;
         if (command.has_attr("node")) node = std::string(command.attr("node"));
-        const Jid user = ev.stanza->from().bare();
         store_.disable(user.domain(), user.local(), service->str(), node,
                        [self = shared_from_this(), ev, user,
                         service = service->str()](storage::Result r) {

@@ -31,21 +31,22 @@ struct Roster {
     InterestedResources& interested;
     std::int64_t max_items;
 
-    // A roster is the user's own: a request addressed to anyone else is refused (§2.1.5).
-    bool own_roster(const StanzaEvent& ev) {
-        if (ev.origin && to_own_account(*ev.stanza)) return true;
-        ctx.reply_error(ev, "auth", "forbidden");
-        return false;
+    // A roster is the user's own: a request addressed to anyone else, or not sent by the
+    // account's own session, is refused (§2.1.5).
+    std::optional<Jid> own_roster(const StanzaEvent& ev) {
+        auto user = ev.own_account();
+        if (!user) ctx.reply_error(ev, "auth", "forbidden");
+        return user;
     }
 
     void get(StanzaEvent& ev) {
-        if (!own_roster(ev)) return;
-        const Jid user = ev.stanza->from();
-        interested.add(user);
+        const auto user = own_roster(ev);
+        if (!user) return;
+        interested.add(ev.origin->jid());
         const auto* query = ev.stanza->element().child("query", roster::ns_roster);
         const bool versioned = query->has_attr("ver");
         const std::string known(query->attr("ver"));
-        store.items(ctx.domain(), user.local(),
+        store.items(ctx.domain(), user->local(),
                     [this, ev, versioned, known](bool ok, std::vector<RosterItem> items,
                                                  std::int64_t version) {
                         if (!ok) return ctx.reply_error(ev, "wait", "internal-server-error");
@@ -62,7 +63,8 @@ struct Roster {
     }
 
     void set(StanzaEvent& ev) {
-        if (!own_roster(ev)) return;
+        const auto owner = own_roster(ev);
+        if (!owner) return;
         const auto* query = ev.stanza->element().child("query", roster::ns_roster);
         const auto children = query->child_elements();
         // §2.3.3: exactly one item per roster set.
@@ -72,7 +74,8 @@ struct Roster {
         const auto contact = Jid::parse(element.attr("jid"));
         if (!contact || element.attr("jid").empty())
             return ctx.reply_error(ev, "modify", "bad-request", "invalid jid");
-        if (element.attr("subscription") == "remove") return remove(ev, contact->bare().str());
+        if (element.attr("subscription") == "remove")
+            return remove(ev, *owner, contact->bare().str());
 
         std::set<std::string> groups;
         for (const auto* group : element.child_elements()) {
@@ -87,7 +90,7 @@ struct Roster {
         wanted.name = std::string(element.attr("name"));
         wanted.groups.assign(groups.begin(), groups.end());
 
-        const Jid user = ev.stanza->from().bare();
+        const Jid user = *owner;
         store.item(ctx.domain(), user.local(), wanted.contact,
                    [this, ev, user, wanted](bool ok, std::optional<RosterItem> existing) {
                        if (!ok) return ctx.reply_error(ev, "wait", "internal-server-error");
@@ -96,25 +99,18 @@ struct Roster {
                        item.contact = wanted.contact;
                        item.name = wanted.name;
                        item.groups = wanted.groups;
-                       const bool adds = !existing || !existing->listed;
                        item.listed = true;
-                       if (!adds) return save(ev, user, item);
-                       store.count(ctx.domain(), user.local(),
-                                   [this, ev, user, item](bool ok, std::int64_t count) {
-                                       if (!ok)
-                                           return ctx.reply_error(ev, "wait",
-                                                                  "internal-server-error");
-                                       if (count >= max_items)
-                                           return ctx.reply_error(ev, "cancel", "not-allowed",
-                                                                  "the roster is full");
-                                       save(ev, user, item);
-                                   });
+                       save(ev, user, item);
                    });
     }
 
+    // The size limit is checked inside the write (RosterStore::put), so that roster sets
+    // pipelined before the first one is stored cannot all find room.
     void save(const StanzaEvent& ev, const Jid& user, const RosterItem& item) {
-        store.put(ctx.domain(), user.local(), item,
-                  [this, ev, user, item](bool ok, std::int64_t version) {
+        store.put(ctx.domain(), user.local(), item, max_items,
+                  [this, ev, user, item](bool ok, bool refused, std::int64_t version) {
+                      if (refused)
+                          return ctx.reply_error(ev, "cancel", "not-allowed", "the roster is full");
                       if (!ok) return ctx.reply_error(ev, "wait", "internal-server-error");
                       ctx.send(make_iq_result(*ev.stanza));
                       roster::push_item(ctx.host(), user.str(), item, version);
@@ -122,8 +118,7 @@ struct Roster {
     }
 
     // §2.5: the item goes, and with it every subscription in either direction.
-    void remove(const StanzaEvent& ev, const std::string& contact) {
-        const Jid user = ev.stanza->from().bare();
+    void remove(const StanzaEvent& ev, const Jid& user, const std::string& contact) {
         store.item(ctx.domain(), user.local(), contact,
                    [this, ev, user](bool ok, std::optional<RosterItem> existing) {
                        if (!ok) return ctx.reply_error(ev, "wait", "internal-server-error");

@@ -56,9 +56,9 @@ void on_get(const std::shared_ptr<VCard>& vcard, const StanzaEvent& ev) {
 }
 
 void on_set(const std::shared_ptr<VCard>& vcard, ModuleContext& ctx, StanzaEvent& ev) {
-    const Jid account = account_of(*ev.stanza);
-    if (account != ev.stanza->from().bare())
-        return ctx.reply_error(ev, "auth", "forbidden", "only your own vCard can be set");
+    const auto owner = ev.own_account();
+    if (!owner) return ctx.reply_error(ev, "auth", "forbidden", "only your own vCard can be set");
+    const Jid account = *owner;
     const xml::Element* card = ev.stanza->element().child("vCard", ns_vcard);
     if (card == nullptr) return ctx.reply_error(ev, "modify", "bad-request");
     std::string text = xml::to_string(*card, ns_client);

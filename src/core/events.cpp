@@ -1,5 +1,7 @@
 #include "core/events.hpp"
 
+#include "core/host.hpp"
+
 #include <deque>
 #include <mutex>
 #include <unordered_map>
@@ -35,6 +37,33 @@ const std::string& EventKey::name() const {
 }
 
 thread_local Receipt current_receipt;
+
+std::optional<Jid> StanzaEvent::local_client() const {
+    if (!origin) return std::nullopt;
+    const Jid& session = origin->jid();
+    // Only a bound client resource has a JID with a local part and a resource: a stream that
+    // has not authenticated has none yet, and a component's JID is its domain.
+    if (session.local().empty() || session.resource().empty()) return std::nullopt;
+    // The client stream stamps 'from' with the session's full JID; a stanza that names someone
+    // else was not this client's request, whoever routed it with this origin.
+    if (stanza->from() != session) return std::nullopt;
+    return session.bare();
+}
+
+std::optional<Jid> StanzaEvent::requester() const {
+    auto client = local_client();
+    if (!client || client->domain() != host.domain()) return std::nullopt;
+    return client;
+}
+
+std::optional<Jid> StanzaEvent::own_account() const {
+    auto account = requester();
+    if (!account) return std::nullopt;
+    const Jid& to = stanza->to();
+    if (to.empty() || to == *account || (to.is_domain() && to.domain() == host.domain()))
+        return account;
+    return std::nullopt;
+}
 
 namespace events {
 const EventKey message_bare{"message/bare"};

@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,11 +50,31 @@ private:
 
 /// A stanza on its way through a host: sent by `origin` (a c2s session, or null when the server
 /// itself or another host generated it).
+///
+/// Who asks: `from` alone says who a stanza claims to be from, and a handler must not act on an
+/// account for it. The three calls below are the one place that decides which local account,
+/// if any, authenticated and sent the stanza (docs/modules.md, "Who asks"): the origin is a
+/// client's bound session (a stream that has not logged in has no JID yet; components and
+/// modules route with no origin; a remote server, later, will not be a client session either),
+/// and the stanza's `from` is that session's JID, as the client stream stamped it.
 struct StanzaEvent {
     Host& host;
     SessionPtr origin;
     StanzaPtr stanza;
     Receipt receipt = current_receipt;
+
+    /// The bare JID of the local account whose own authenticated client session sent the
+    /// stanza, on any host of this server; nullopt for anyone else. For rights that are the
+    /// whole server's (the `admins` list).
+    std::optional<Jid> local_client() const;
+    /// local_client(), when that account is on this event's host: the account that asks, which
+    /// a request may read or change as its owner. nullopt for a user of another host (even of
+    /// this server), a component, a module, an unauthenticated stream.
+    std::optional<Jid> requester() const;
+    /// requester(), when the stanza is addressed to that account itself: no 'to', its own bare
+    /// JID, or its own server (this host's domain). What every request that changes "my" data
+    /// (password, removal, roster, blocklist, PEP nodes, settings) checks; nullopt: refuse it.
+    std::optional<Jid> own_account() const;
 };
 
 /// A session lifecycle event: bound, available, closed.

@@ -31,7 +31,7 @@
 namespace starling {
 
 /// Bumped whenever the descriptor, ModuleContext or any type they expose changes layout.
-inline constexpr int module_abi_version = 3;
+inline constexpr int module_abi_version = 4;
 
 namespace storage {
 class AccountStore;

@@ -1,5 +1,7 @@
 #include "storage/blocklist_store.hpp"
 
+#include "storage/quota_guard.hpp"
+
 #include <algorithm>
 #include <utility>
 
@@ -19,7 +21,8 @@ void BlocklistStore::list(const std::string& host, const std::string& user,
 }
 
 void BlocklistStore::add(const std::string& host, const std::string& user,
-                         const std::vector<std::string>& jids, Callback done) {
+                         const std::vector<std::string>& jids, std::int64_t max_items,
+                         Callback done) {
     if (jids.empty()) return done(Result{});
     std::vector<Statement> statements;
     for (const auto& jid : jids)
@@ -27,6 +30,11 @@ void BlocklistStore::add(const std::string& host, const std::string& user,
             {"INSERT INTO blocklist (host, username, jid) VALUES ($1, $2, $3) "
              "ON CONFLICT DO NOTHING",
              {host, user, jid}});
+    // After the write: the list as it would stand.
+    if (max_items > 0)
+        statements.push_back(
+            refuse_if("(SELECT count(*) FROM blocklist WHERE host = $1 AND username = $2) > $3",
+                      {host, user, max_items}));
     db_.transaction(std::move(statements), std::move(done));
 }
 

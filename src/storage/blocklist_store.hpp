@@ -16,9 +16,12 @@ public:
     /// The user's blocked JIDs, sorted.
     void list(const std::string& host, const std::string& user,
               std::function<void(bool ok, std::vector<std::string> jids)> done);
-    /// Adds the JIDs (those already blocked stay as they are), in one transaction.
+    /// Adds the JIDs (those already blocked stay as they are), in one transaction. With
+    /// `max_items` above 0 the list's length is checked inside it: when the user would then
+    /// block more than max_items JIDs, nothing is added and the result is refused()
+    /// (storage/quota_guard.hpp).
     void add(const std::string& host, const std::string& user, const std::vector<std::string>& jids,
-             Callback done);
+             std::int64_t max_items, Callback done);
     /// Removes the JIDs, or every blocked JID when `jids` is empty, in one transaction.
     void remove(const std::string& host, const std::string& user,
                 const std::vector<std::string>& jids, Callback done);

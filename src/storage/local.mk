@@ -5,10 +5,12 @@ libstarling_la_SOURCES += \
 	src/storage/grouped_database.cpp \
 	src/storage/migrate.cpp \
 	src/storage/account_store.cpp \
+	src/storage/quota_guard.cpp \
 	src/storage/sqlite/sqlite_database.cpp \
 	src/storage/postgres/postgres_database.cpp \
 	src/storage/database.hpp \
 	src/storage/account_store.hpp \
+	src/storage/quota_guard.hpp \
 	src/storage/worker_thread.hpp \
 	src/storage/grouped_database.hpp \
 	src/storage/sqlite/sqlite_database.hpp \

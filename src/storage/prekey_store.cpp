@@ -8,6 +8,15 @@ namespace starling::storage {
 void PrekeyStore::replace(const std::string& host, const std::string& user, const std::string& node,
                           const std::string& item, const std::vector<Prekey>& keys,
                           std::function<void(bool ok)> done) {
+    db_.transaction(replace_statements(host, user, node, item, keys),
+                    [done = std::move(done)](Result result) { done(result.ok); });
+}
+
+std::vector<Statement> PrekeyStore::replace_statements(const std::string& host,
+                                                       const std::string& user,
+                                                       const std::string& node,
+                                                       const std::string& item,
+                                                       const std::vector<Prekey>& keys) {
     std::vector<Statement> statements{
         {"DELETE FROM omemo_prekeys WHERE host = $1 AND username = $2 AND node = $3 "
          "AND item_id = $4 AND claimed = 0",
@@ -34,8 +43,7 @@ void PrekeyStore::replace(const std::string& host, const std::string& user, cons
         insert.sql += " ON CONFLICT (host, username, node, item_id, key_id) DO NOTHING";
         statements.push_back(std::move(insert));
     }
-    db_.transaction(std::move(statements),
-                    [done = std::move(done)](Result result) { done(result.ok); });
+    return statements;
 }
 
 void PrekeyStore::unclaimed(

@@ -31,6 +31,13 @@ public:
     void replace(const std::string& host, const std::string& user, const std::string& node,
                  const std::string& item, const std::vector<Prekey>& keys,
                  std::function<void(bool ok)> done);
+    /// The statements of replace(), for a transaction of another store that must commit the
+    /// keys with its own write (PubsubStore::publish with the bundle item) or not at all.
+    static std::vector<Statement> replace_statements(const std::string& host,
+                                                     const std::string& user,
+                                                     const std::string& node,
+                                                     const std::string& item,
+                                                     const std::vector<Prekey>& keys);
     /// The unclaimed keys of every item of the node, by item id, each list in numeric order of the
     /// key ids.
     void unclaimed(const std::string& host, const std::string& user, const std::string& node,

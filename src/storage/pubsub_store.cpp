@@ -1,5 +1,7 @@
 #include "storage/pubsub_store.hpp"
 
+#include "storage/quota_guard.hpp"
+
 #include <chrono>
 #include <utility>
 
@@ -67,14 +69,20 @@ void PubsubStore::nodes(const std::string& host, const std::string& user,
 }
 
 void PubsubStore::create(const std::string& host, const std::string& user, const std::string& node,
-                         const std::string& config,
-                         std::function<void(bool ok, bool created)> done) {
-    db_.execute({"INSERT INTO pep_nodes (host, username, node, config, created_at) "
-                 "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (host, username, node) DO NOTHING",
-                 {host, user, node, config, now_seconds()}},
-                [done = std::move(done)](Result result) {
-                    done(result.ok, result.ok && result.affected > 0);
-                });
+                         const std::string& config, std::int64_t max_nodes,
+                         std::function<void(bool ok, bool created, bool refused)> done) {
+    std::vector<Statement> statements;
+    // Before the write: a node the user does not have yet would be one more.
+    if (max_nodes > 0)
+        statements.push_back(refuse_one_more("pep_nodes", "host = $1 AND username = $2",
+                                             "node = $3", {host, user, node}, max_nodes));
+    statements.push_back(
+        {"INSERT INTO pep_nodes (host, username, node, config, created_at) "
+         "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (host, username, node) DO NOTHING",
+         {host, user, node, config, now_seconds()}});
+    db_.transaction(std::move(statements), [done = std::move(done)](Result result) {
+        done(result.ok, result.ok && result.affected > 0, refused(result));
+    });
 }
 
 void PubsubStore::configure(const std::string& host, const std::string& user,
@@ -90,21 +98,34 @@ void PubsubStore::configure(const std::string& host, const std::string& user,
 
 void PubsubStore::publish(const std::string& host, const std::string& user, const std::string& node,
                           const std::string& config_if_new, const PubsubItem& item,
-                          std::int64_t max_items, std::function<void(bool ok)> done) {
+                          PublishLimits limits, std::vector<Statement> with,
+                          std::function<void(bool ok, bool refused)> done) {
+    const std::int64_t bytes =
+        item.bytes > 0 ? item.bytes : static_cast<std::int64_t>(item.payload.size());
     // Delete and insert rather than upsert, so that a republished id gets a new row id and
     // counts as the newest item, as XEP-0060 §7.1.2 wants of an overwritten item.
-    std::vector<Statement> statements{
+    std::vector<Statement> statements = std::move(with);
+    statements.push_back(
         {"INSERT INTO pep_nodes (host, username, node, config, created_at) "
          "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (host, username, node) DO NOTHING",
-         {host, user, node, config_if_new, now_seconds()}},
+         {host, user, node, config_if_new, now_seconds()}});
+    statements.push_back(
         {"DELETE FROM pep_items WHERE host = $1 AND username = $2 AND node = $3 AND item_id = $4",
-         {host, user, node, item.item_id}},
-        {"INSERT INTO pep_items (host, username, node, item_id, payload, publisher, published_at) "
-         "VALUES ($1, $2, $3, $4, $5, $6, $7)",
-         {host, user, node, item.item_id, item.payload, item.publisher, item.published_at}}};
-    if (max_items > 0) statements.push_back(trim(host, user, node, max_items));
+         {host, user, node, item.item_id}});
+    statements.push_back(
+        {"INSERT INTO pep_items (host, username, node, item_id, payload, "
+         "publisher, published_at, bytes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         {host, user, node, item.item_id, item.payload, item.publisher, item.published_at, bytes}});
+    if (limits.max_items > 0) statements.push_back(trim(host, user, node, limits.max_items));
+    // After the write and the trim: what the user's items then total, the replaced item's old
+    // bytes and the trimmed items' no longer counted.
+    if (limits.max_user_bytes > 0)
+        statements.push_back(refuse_if(
+            "(SELECT coalesce(sum(bytes), 0) FROM pep_items WHERE host = $1 AND username = $2) "
+            "> $3",
+            {host, user, limits.max_user_bytes}));
     db_.transaction(std::move(statements),
-                    [done = std::move(done)](Result result) { done(result.ok); });
+                    [done = std::move(done)](Result result) { done(result.ok, refused(result)); });
 }
 
 void PubsubStore::items(const std::string& host, const std::string& user, const std::string& node,

@@ -1,5 +1,7 @@
 #include "storage/push_store.hpp"
 
+#include "storage/quota_guard.hpp"
+
 #include <algorithm>
 #include <tuple>
 #include <utility>
@@ -31,14 +33,22 @@ void PushStore::list(const std::string& host, const std::string& user,
 }
 
 void PushStore::enable(const std::string& host, const std::string& user,
-                       const PushRegistration& registration, Callback done) {
-    db_.execute({"INSERT INTO push_registrations (host, username, service, node, options, "
-                 "enabled_at) VALUES ($1, $2, $3, $4, $5, $6) "
-                 "ON CONFLICT (host, username, service, node) DO UPDATE SET "
-                 "options = excluded.options, enabled_at = excluded.enabled_at",
-                 {host, user, registration.service, registration.node, registration.options,
-                  registration.enabled_at}},
-                std::move(done));
+                       const PushRegistration& registration, std::int64_t max_registrations,
+                       Callback done) {
+    std::vector<Statement> statements;
+    // Before the write: a service and node the user has not enabled yet would be one more.
+    if (max_registrations > 0)
+        statements.push_back(refuse_one_more(
+            "push_registrations", "host = $1 AND username = $2", "service = $3 AND node = $4",
+            {host, user, registration.service, registration.node}, max_registrations));
+    statements.push_back(
+        {"INSERT INTO push_registrations (host, username, service, node, "
+         "options, enabled_at) VALUES ($1, $2, $3, $4, $5, $6) "
+         "ON CONFLICT (host, username, service, node) DO UPDATE SET "
+         "options = excluded.options, enabled_at = excluded.enabled_at",
+         {host, user, registration.service, registration.node, registration.options,
+          registration.enabled_at}});
+    db_.transaction(std::move(statements), std::move(done));
 }
 
 void PushStore::disable(const std::string& host, const std::string& user,

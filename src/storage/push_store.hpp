@@ -28,9 +28,12 @@ public:
     void list(const std::string& host, const std::string& user,
               std::function<void(bool ok, std::vector<PushRegistration> registrations)> done);
     /// Adds the registration, or replaces the options and time of the one with the same service
-    /// and node (XEP-0357 §5: the last request's options win).
+    /// and node (XEP-0357 §5: the last request's options win). With `max_registrations` above 0
+    /// the count is checked inside the write: a new registration past it is not written, and
+    /// the result is refused() (storage/quota_guard.hpp).
     void enable(const std::string& host, const std::string& user,
-                const PushRegistration& registration, Callback done);
+                const PushRegistration& registration, std::int64_t max_registrations,
+                Callback done);
     /// Removes the registration of `service` and `node`, or every registration of `service`
     /// when `node` is nullopt; the result's `affected` says how many went.
     void disable(const std::string& host, const std::string& user, const std::string& service,

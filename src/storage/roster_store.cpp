@@ -1,5 +1,7 @@
 #include "storage/roster_store.hpp"
 
+#include "storage/quota_guard.hpp"
+
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -123,18 +125,26 @@ void RosterStore::count(const std::string& host, const std::string& user,
 }
 
 void RosterStore::put(const std::string& host, const std::string& user, const RosterItem& item,
-                      std::function<void(bool ok, std::int64_t version)> done) {
+                      std::int64_t max_listed,
+                      std::function<void(bool ok, bool refused, std::int64_t version)> done) {
     const auto as_int = [](bool value) { return static_cast<std::int64_t>(value); };
-    std::vector<Statement> statements{
+    std::vector<Statement> statements;
+    // Before the write: a contact that is not listed yet would be one more listed item.
+    if (item.listed && max_listed > 0)
+        statements.push_back(
+            refuse_one_more("roster_items", "host = $1 AND username = $2 AND listed = 1",
+                            "contact = $3", {host, user, item.contact}, max_listed));
+    statements.push_back(
         {"INSERT INTO roster_items (host, username, contact, name, subscription, ask, approved, "
          "pending_in, pending_status, listed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
          "ON CONFLICT (host, username, contact) DO UPDATE SET name = $4, subscription = $5, "
          "ask = $6, approved = $7, pending_in = $8, pending_status = $9, listed = $10",
          {host, user, item.contact, item.name, item.subscription, as_int(item.ask),
           as_int(item.approved), as_int(item.pending_in), item.pending_status,
-          as_int(item.listed)}},
+          as_int(item.listed)}});
+    statements.push_back(
         {"DELETE FROM roster_groups WHERE host = $1 AND username = $2 AND contact = $3",
-         {host, user, item.contact}}};
+         {host, user, item.contact}});
     for (const auto& group : item.groups)
         statements.push_back(
             {"INSERT INTO roster_groups (host, username, contact, name) "
@@ -142,7 +152,7 @@ void RosterStore::put(const std::string& host, const std::string& user, const Ro
              {host, user, item.contact, group}});
     statements.push_back(bump_version(host, user));
     db_.transaction(std::move(statements), [done = std::move(done)](Result result) {
-        done(result.ok, first_int(result));
+        done(result.ok, refused(result), first_int(result));
     });
 }
 

@@ -41,9 +41,12 @@ public:
     /// The number of listed items (for the roster size limit).
     void count(const std::string& host, const std::string& user,
                std::function<void(bool ok, std::int64_t count)> done);
-    /// Creates or replaces the item; answers the new roster version.
+    /// Creates or replaces the item; answers the new roster version. With `max_listed` above 0
+    /// the roster size limit is checked inside the write: an item that would become the
+    /// user's listed item number max_listed + 1 is not written, and `refused` is true.
     void put(const std::string& host, const std::string& user, const RosterItem& item,
-             std::function<void(bool ok, std::int64_t version)> done);
+             std::int64_t max_listed,
+             std::function<void(bool ok, bool refused, std::int64_t version)> done);
     /// Deletes the item; answers the new roster version (unchanged, with removed=false, when
     /// there was no such item).
     void remove(const std::string& host, const std::string& user, const std::string& contact,

@@ -46,7 +46,10 @@ tests_scenarios_run_scenarios_SOURCES = \
 	tests/scenarios/scenarios_modules.cpp \
 	tests/scenarios/scenarios_stream_timing.cpp \
 	tests/scenarios/scenario_slixmpp.cpp \
-	tests/scenarios/scenarios_register.cpp
+	tests/scenarios/scenarios_register.cpp \
+	tests/scenarios/scenarios_account_access.cpp \
+	tests/scenarios/pipelined_requests.hpp \
+	tests/scenarios/scenarios_quotas.cpp
 tests_scenarios_run_scenarios_CPPFLAGS = $(AM_CPPFLAGS) $(STROPHE_CFLAGS) \
 	-DSTARLING_SRCDIR='"$(abs_top_srcdir)"'
 tests_scenarios_run_scenarios_LDADD = $(STROPHE_LIBS) $(OPENSSL_LIBS) $(EXPAT_LIBS)

@@ -7,6 +7,8 @@ tests_unit_run_unit_LDADD = libstarling.la $(CPPUNIT_LIBS) $(STARLING_DEP_LIBS)
 # Router tests: routing rules, the session table and hook dispatch (docs/routing.md).
 tests_unit_run_unit_SOURCES += \
 	tests/unit/core/test_router.cpp \
+	tests/unit/core/test_requester.cpp \
+	tests/unit/core/test_throttle.cpp \
 	tests/unit/core/test_session_manager.cpp \
 	tests/unit/core/test_hooks.cpp
 

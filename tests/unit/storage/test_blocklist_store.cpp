@@ -1,11 +1,12 @@
-// BlocklistStore against both drivers: empty, add (idempotent), remove some, remove all, and
-// removal with the account.
+// BlocklistStore against both drivers: empty, add (idempotent), remove some, remove all,
+// removal with the account, and the length limit checked inside the write.
 #include <cppunit/extensions/HelperMacros.h>
 
 #include "driver_suites.hpp"
 
 #include "driver_databases.hpp"
 #include "storage/blocklist_store.hpp"
+#include "storage/quota_guard.hpp"
 
 namespace starling::storage::test {
 
@@ -13,6 +14,7 @@ class BlocklistStoreContract : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(BlocklistStoreContract);
     CPPUNIT_TEST(test_add_list_remove);
     CPPUNIT_TEST(test_deleted_with_account);
+    CPPUNIT_TEST(test_add_past_max_is_refused_whole);
     CPPUNIT_TEST_SUITE_END_ABSTRACT();
 
 public:
@@ -40,9 +42,24 @@ private:
         return jids;
     }
     void add(const std::string& user, const Jids& jids) {
-        const auto result =
-            await_values<Result>([&](auto done) { store_->add("example.test", user, jids, done); });
+        const auto result = await_values<Result>(
+            [&](auto done) { store_->add("example.test", user, jids, 0, done); });
         CPPUNIT_ASSERT_MESSAGE(result.error, result.ok);
+    }
+    Result add_within(const Jids& jids, std::int64_t max) {
+        return await_values<Result>(
+            [&](auto done) { store_->add("example.test", "a", jids, max, done); });
+    }
+
+    void test_add_past_max_is_refused_whole() {
+        CPPUNIT_ASSERT(add_within({"one.test", "two.test"}, 3).ok);
+        // Two more would make four: neither goes in.
+        const auto over = add_within({"three.test", "four.test"}, 3);
+        CPPUNIT_ASSERT(!over.ok && refused(over));
+        CPPUNIT_ASSERT((Jids{"one.test", "two.test"}) == list("a"));
+        // One already blocked and one new make three.
+        CPPUNIT_ASSERT(add_within({"one.test", "three.test"}, 3).ok);
+        CPPUNIT_ASSERT_EQUAL(std::size_t{3}, list("a").size());
     }
     void remove(const std::string& user, const Jids& jids) {
         const auto result = await_values<Result>(

@@ -1,11 +1,13 @@
 // PubsubStore against both drivers: nodes created once, publish with auto-create and max_items
 // trimming, a republished id becoming the newest, retrieval by id and by count, retract, purge,
-// delete with the items, the whitelist, and everything going with the account.
+// delete with the items, the whitelist, everything going with the account, and the node count
+// and storage quota checked inside the write.
 #include <cppunit/extensions/HelperMacros.h>
 
 #include "driver_suites.hpp"
 
 #include "driver_databases.hpp"
+#include "storage/prekey_store.hpp"
 #include "storage/pubsub_store.hpp"
 
 namespace starling::storage::test {
@@ -17,6 +19,8 @@ class PubsubStoreContract : public CppUnit::TestFixture {
     CPPUNIT_TEST(test_retrieve_retract_purge_remove);
     CPPUNIT_TEST(test_whitelist);
     CPPUNIT_TEST(test_deleted_with_account);
+    CPPUNIT_TEST(test_create_past_max_nodes_is_refused);
+    CPPUNIT_TEST(test_publish_past_the_byte_quota_is_refused_whole);
     CPPUNIT_TEST_SUITE_END_ABSTRACT();
 
 public:
@@ -39,11 +43,19 @@ private:
 
     void publish(const std::string& node, const std::string& id, const std::string& payload,
                  std::int64_t max_items = 0) {
-        PubsubItem item{id, payload, "a@example.test/desk", 1000};
-        const bool ok = await_values<bool>([&](auto done) {
-            store_->publish("example.test", "a", node, "access=presence", item, max_items, done);
+        CPPUNIT_ASSERT(publish_within(node, {id, payload, "a@example.test/desk", 1000},
+                                      {max_items, 0}) == std::make_pair(true, false));
+    }
+    std::pair<bool, bool> publish_within(const std::string& node, const PubsubItem& item,
+                                         PublishLimits limits, std::vector<Statement> with = {}) {
+        return await_values<std::pair<bool, bool>>([&](auto done) {
+            store_->publish("example.test", "a", node, "access=presence", item, limits,
+                            std::move(with), done);
         });
-        CPPUNIT_ASSERT(ok);
+    }
+    std::tuple<bool, bool, bool> create(const std::string& node, std::int64_t max_nodes) {
+        return await_values<std::tuple<bool, bool, bool>>(
+            [&](auto done) { store_->create("example.test", "a", node, "x=1", max_nodes, done); });
     }
     std::vector<std::string> ids(const std::string& node, std::int64_t max = 0) {
         auto [ok, items] = await_values<std::pair<bool, Items>>(
@@ -62,12 +74,10 @@ private:
 
     void test_create_and_configure() {
         CPPUNIT_ASSERT(!config("a", "n"));
-        auto [ok, created] = await_values<std::pair<bool, bool>>(
-            [&](auto done) { store_->create("example.test", "a", "n", "x=1", done); });
-        CPPUNIT_ASSERT(ok && created);
-        auto [ok2, again] = await_values<std::pair<bool, bool>>(
-            [&](auto done) { store_->create("example.test", "a", "n", "x=2", done); });
-        CPPUNIT_ASSERT(ok2 && !again);
+        CPPUNIT_ASSERT(create("n", 0) == std::make_tuple(true, true, false));
+        auto [ok2, again, refused] = await_values<std::tuple<bool, bool, bool>>(
+            [&](auto done) { store_->create("example.test", "a", "n", "x=2", 0, done); });
+        CPPUNIT_ASSERT(ok2 && !again && !refused);
         CPPUNIT_ASSERT_EQUAL(std::string("x=1"), *config("a", "n"));
         CPPUNIT_ASSERT(!config("b", "n"));
         // Publishing to an existing node keeps its configuration.
@@ -163,6 +173,46 @@ private:
         CPPUNIT_ASSERT_MESSAGE(result.error, result.ok);
         CPPUNIT_ASSERT(!config("a", "n"));
         CPPUNIT_ASSERT(ids("n").empty());
+    }
+
+    void test_create_past_max_nodes_is_refused() {
+        CPPUNIT_ASSERT(create("n1", 2) == std::make_tuple(true, true, false));
+        CPPUNIT_ASSERT(create("n2", 2) == std::make_tuple(true, true, false));
+        CPPUNIT_ASSERT(create("n3", 2) == std::make_tuple(false, false, true));
+        CPPUNIT_ASSERT(!config("a", "n3"));
+        // A node the user has already is no new node: not refused, not created.
+        CPPUNIT_ASSERT(create("n1", 2) == std::make_tuple(true, false, false));
+    }
+
+    // The quota counts `bytes` (the item as published) after the write: a replaced item's old
+    // bytes no longer count, and a refused publish writes nothing, its prekeys included.
+    void test_publish_past_the_byte_quota_is_refused_whole() {
+        PubsubItem item{"a", std::string(400, 'x'), "a@example.test/desk", 1000, 600};
+        CPPUNIT_ASSERT(publish_within("n", item, {0, 1000}) == std::make_pair(true, false));
+        item.item_id = "b";
+        item.payload = "<b/>";
+        item.bytes = 0;  // counts its payload: 4 bytes
+        CPPUNIT_ASSERT(publish_within("n", item, {0, 1000}) == std::make_pair(true, false));
+        item.item_id = "c";
+        item.bytes = 397;  // 600 + 4 + 397 = 1001
+        const auto keys =
+            PrekeyStore::replace_statements("example.test", "a", "n", "c", {{"1", "key-one"}});
+        CPPUNIT_ASSERT(publish_within("n", item, {0, 1000}, keys) == std::make_pair(false, true));
+        CPPUNIT_ASSERT((std::vector<std::string>{"a", "b"}) == ids("n"));
+        const Result stored_keys = db_->execute_sync(
+            {"SELECT count(*) FROM omemo_prekeys WHERE host = $1 AND username = $2",
+             {"example.test", "a"}});
+        CPPUNIT_ASSERT(stored_keys.ok && stored_keys.rows.at(0).at(0) == std::string("0"));
+        item.bytes = 396;  // exactly 1000
+        CPPUNIT_ASSERT(publish_within("n", item, {0, 1000}, keys) == std::make_pair(true, false));
+        // Republishing "a" smaller frees its old bytes; a trim frees the oldest.
+        item.item_id = "a";
+        item.bytes = 100;
+        CPPUNIT_ASSERT(publish_within("n", item, {0, 1000}) == std::make_pair(true, false));
+        item.item_id = "d";
+        item.bytes = 900;  // b, c and a leave 500 free, but trimming to 1 item keeps only d
+        CPPUNIT_ASSERT(publish_within("n", item, {1, 1000}) == std::make_pair(true, false));
+        CPPUNIT_ASSERT((std::vector<std::string>{"d"}) == ids("n"));
     }
 
     TempDir dir_;

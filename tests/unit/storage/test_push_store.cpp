@@ -1,11 +1,13 @@
 // PushStore against both drivers: enable (the same service and node again replaces the options),
-// list per user, disable one node or a whole service, and removal with the account.
+// list per user, disable one node or a whole service, removal with the account, and the count
+// limit checked inside the write.
 #include <cppunit/extensions/HelperMacros.h>
 
 #include "driver_suites.hpp"
 
 #include "driver_databases.hpp"
 #include "storage/push_store.hpp"
+#include "storage/quota_guard.hpp"
 
 namespace starling::storage::test {
 
@@ -14,6 +16,7 @@ class PushStoreContract : public CppUnit::TestFixture {
     CPPUNIT_TEST(test_enable_replaces_options);
     CPPUNIT_TEST(test_disable_node_and_service);
     CPPUNIT_TEST(test_deleted_with_account);
+    CPPUNIT_TEST(test_enable_past_max_is_refused);
     CPPUNIT_TEST_SUITE_END_ABSTRACT();
 
 public:
@@ -42,8 +45,24 @@ private:
     }
     void enable(const std::string& user, const PushRegistration& registration) {
         const auto result = await_values<Result>(
-            [&](auto done) { store_->enable("example.test", user, registration, done); });
+            [&](auto done) { store_->enable("example.test", user, registration, 0, done); });
         CPPUNIT_ASSERT_MESSAGE(result.error, result.ok);
+    }
+    Result enable_within(const PushRegistration& registration, std::int64_t max) {
+        return await_values<Result>(
+            [&](auto done) { store_->enable("example.test", "a", registration, max, done); });
+    }
+
+    void test_enable_past_max_is_refused() {
+        CPPUNIT_ASSERT(enable_within({"push.example.test", "n1", "", 1}, 2).ok);
+        CPPUNIT_ASSERT(enable_within({"push.example.test", "n2", "", 2}, 2).ok);
+        const auto third = enable_within({"push.example.test", "n3", "", 3}, 2);
+        CPPUNIT_ASSERT(!third.ok && refused(third));
+        CPPUNIT_ASSERT_EQUAL(std::size_t{2}, list("a").size());
+        // Enabling a known one again only replaces its options.
+        const auto again = enable_within({"push.example.test", "n1", "<x/>", 4}, 2);
+        CPPUNIT_ASSERT_MESSAGE(again.error, again.ok && !refused(again));
+        CPPUNIT_ASSERT_EQUAL(std::string("<x/>"), list("a").at(0).options);
     }
     std::int64_t disable(const std::string& user, const std::string& service,
                          const std::optional<std::string>& node) {

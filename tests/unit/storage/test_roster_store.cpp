@@ -1,10 +1,13 @@
 // RosterStore against both drivers: items with names, groups and subscription state, the
-// version counter, removal, and users kept apart.
+// version counter, removal, users kept apart, and the size limit checked inside the write.
 #include <cppunit/extensions/HelperMacros.h>
 
 #include "driver_suites.hpp"
 
+#include <future>
+#include <memory>
 #include <tuple>
+#include <vector>
 
 #include "driver_databases.hpp"
 #include "storage/roster_store.hpp"
@@ -19,6 +22,8 @@ class RosterStoreContract : public CppUnit::TestFixture {
     CPPUNIT_TEST(test_remove);
     CPPUNIT_TEST(test_count_skips_unlisted);
     CPPUNIT_TEST(test_users_are_kept_apart);
+    CPPUNIT_TEST(test_put_past_max_listed_is_refused);
+    CPPUNIT_TEST(test_max_listed_holds_for_puts_queued_at_once);
     CPPUNIT_TEST_SUITE_END_ABSTRACT();
 
 public:
@@ -44,10 +49,21 @@ private:
         return await_values<Items>([&](auto done) { store_->items(host, user, done); });
     }
     std::int64_t put(const std::string& host, const std::string& user, const RosterItem& item) {
-        auto [ok, version] = await_values<std::pair<bool, std::int64_t>>(
-            [&](auto done) { store_->put(host, user, item, done); });
-        CPPUNIT_ASSERT(ok);
+        auto [ok, refused, version] = put_within(host, user, item, 0);
+        CPPUNIT_ASSERT(ok && !refused);
         return version;
+    }
+    using PutResult = std::tuple<bool, bool, std::int64_t>;
+    PutResult put_within(const std::string& host, const std::string& user, const RosterItem& item,
+                         std::int64_t max_listed) {
+        return await_values<PutResult>(
+            [&](auto done) { store_->put(host, user, item, max_listed, done); });
+    }
+    static RosterItem listed(const std::string& contact) {
+        RosterItem item;
+        item.contact = contact;
+        item.groups = {"G"};
+        return item;
     }
     std::optional<RosterItem> item(const std::string& user, const std::string& contact) {
         auto [ok, found] = await_values<std::pair<bool, std::optional<RosterItem>>>(
@@ -138,6 +154,55 @@ private:
         CPPUNIT_ASSERT(std::get<1>(items("example.test", "b")).empty());
         CPPUNIT_ASSERT(std::get<1>(items("other.test", "a")).empty());
         CPPUNIT_ASSERT_EQUAL(std::int64_t{0}, std::get<2>(items("other.test", "a")));
+    }
+
+    void test_put_past_max_listed_is_refused() {
+        CPPUNIT_ASSERT(put_within("example.test", "a", listed("c1@example.test"), 2) ==
+                       PutResult(true, false, 1));
+        CPPUNIT_ASSERT(put_within("example.test", "a", listed("c2@example.test"), 2) ==
+                       PutResult(true, false, 2));
+        // A third contact is refused, and nothing of it is written: no item, no version.
+        const auto [ok, refused, version] =
+            put_within("example.test", "a", listed("c3@example.test"), 2);
+        CPPUNIT_ASSERT(!ok && refused);
+        CPPUNIT_ASSERT(!item("a", "c3@example.test"));
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{2}, std::get<2>(items("example.test", "a")));
+        // A change to a listed contact, and an unlisted request, still go in at the limit.
+        auto renamed = listed("c1@example.test");
+        renamed.name = "One";
+        CPPUNIT_ASSERT(put_within("example.test", "a", renamed, 2) == PutResult(true, false, 3));
+        auto request = listed("c4@example.test");
+        request.listed = false;
+        request.pending_in = true;
+        CPPUNIT_ASSERT(put_within("example.test", "a", request, 2) == PutResult(true, false, 4));
+        // Another user's roster has its own room.
+        CPPUNIT_ASSERT(put_within("example.test", "b", listed("c3@example.test"), 2) ==
+                       PutResult(true, false, 1));
+    }
+
+    // Puts queued before any has run (a client pipelining roster sets) share one group commit;
+    // the limit still lets exactly max_listed in, each checked inside its own savepoint.
+    void test_max_listed_holds_for_puts_queued_at_once() {
+        constexpr int sent = 12;
+        std::vector<std::future<PutResult>> results;
+        std::vector<std::shared_ptr<std::promise<PutResult>>> promises;
+        for (int i = 0; i < sent; ++i) {
+            auto promise = std::make_shared<std::promise<PutResult>>();
+            results.push_back(promise->get_future());
+            store_->put("example.test", "a", listed("c" + std::to_string(i) + "@example.test"), 5,
+                        [promise](bool ok, bool refused, std::int64_t version) {
+                            promise->set_value({ok, refused, version});
+                        });
+        }
+        int stored = 0, refused = 0;
+        for (auto& result : results) {
+            const auto [ok, over, version] = result.get();
+            stored += ok;
+            refused += over;
+        }
+        CPPUNIT_ASSERT_EQUAL(5, stored);
+        CPPUNIT_ASSERT_EQUAL(sent - 5, refused);
+        CPPUNIT_ASSERT_EQUAL(std::size_t{5}, std::get<1>(items("example.test", "a")).size());
     }
 
     TempDir dir_;
