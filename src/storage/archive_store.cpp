@@ -144,15 +144,40 @@ void count_and_fetch(Database& db, std::shared_ptr<Run> run) {
 
 void ArchiveStore::append(const std::vector<ArchivedMessage>& messages,
                           std::function<void(bool ok)> done) {
-    std::vector<Statement> inserts;
-    inserts.reserve(messages.size());
+    std::vector<Statement> statements;
+    statements.reserve(messages.size());
+    std::map<std::pair<std::string, std::string>, std::int64_t> per_user;
     // archive_id stays empty: the id is the encrypted row.
-    for (const auto& m : messages)
-        inserts.push_back(
+    for (const auto& m : messages) {
+        statements.push_back(
             {"INSERT INTO archive_messages (id, host, username, archive_id, with_bare, "
              "with_resource, stanza, stored_at) VALUES ($1, $2, $3, '', $4, $5, $6, $7)",
              {m.row, m.host, m.user, m.with_bare, m.with_resource, m.stanza, m.stored_at}});
-    db_.transaction(std::move(inserts),
+        ++per_user[{m.host, m.user}];
+    }
+    // The count goes up by what was appended and, past the quota, the oldest rows go and it
+    // comes back down; COALESCE guards the LIMIT, since PostgreSQL reads LIMIT NULL as no limit.
+    // The count is kept without a quota too, so that one set later starts from the truth.
+    for (const auto& [who, appended] : per_user) {
+        const Value host = who.first;
+        const Value user = who.second;
+        statements.push_back(
+            {"INSERT INTO archive_counts (host, username, stored) VALUES ($1, $2, $3) "
+             "ON CONFLICT (host, username) DO UPDATE SET stored = archive_counts.stored + "
+             "excluded.stored",
+             {host, user, appended}});
+        if (max_per_user_ <= 0) continue;
+        statements.push_back(
+            {"DELETE FROM archive_messages WHERE id IN (SELECT id FROM archive_messages "
+             "WHERE host = $1 AND username = $2 ORDER BY id LIMIT COALESCE((SELECT stored - $3 "
+             "FROM archive_counts WHERE host = $1 AND username = $2 AND stored > $3), 0))",
+             {host, user, max_per_user_}});
+        statements.push_back(
+            {"UPDATE archive_counts SET stored = $3 WHERE host = $1 AND "
+             "username = $2 AND stored > $3",
+             {host, user, max_per_user_}});
+    }
+    db_.transaction(std::move(statements),
                     [done = std::move(done)](Result result) { done(result.ok); });
 }
 
@@ -226,10 +251,21 @@ void ArchiveStore::bounds(
 
 void ArchiveStore::expire(const std::string& host, std::int64_t before, std::int64_t limit,
                           std::function<void(bool ok, std::int64_t deleted)> done) {
-    db_.execute({"DELETE FROM archive_messages WHERE id IN (SELECT id FROM archive_messages "
-                 "WHERE host = $1 AND stored_at < $2 ORDER BY id LIMIT $3)",
-                 {host, before, limit}},
-                [done = std::move(done)](Result result) { done(result.ok, result.affected); });
+    // The same rows, counted off their users' archive_counts and then deleted, in one
+    // transaction; the answer is the delete's.
+    const std::string oldest =
+        "SELECT id, host, username FROM archive_messages WHERE host = $1 AND stored_at < $2 "
+        "ORDER BY id LIMIT $3";
+    db_.transaction(
+        {{"UPDATE archive_counts SET stored = stored - gone.n FROM (SELECT host, username, "
+          "count(*) AS n FROM (" +
+              oldest +
+              ") AS oldest GROUP BY host, username) AS gone WHERE archive_counts.host = gone.host "
+              "AND archive_counts.username = gone.username",
+          {host, before, limit}},
+         {"DELETE FROM archive_messages WHERE id IN (SELECT id FROM (" + oldest + ") AS oldest)",
+          {host, before, limit}}},
+        [done = std::move(done)](Result result) { done(result.ok, result.affected); });
 }
 
 void ArchiveStore::prefs(const std::string& host, const std::string& user,
