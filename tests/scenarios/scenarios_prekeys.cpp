@@ -21,11 +21,16 @@ const std::string ns_axolotl = "eu.siacs.conversations.axolotl";
 const std::string devicelist = ns_axolotl + ".devicelist";
 const std::string bundle_node = ns_axolotl + ".bundles:31415";
 
-void start_pep(server_fixture& server) {
-    server.modules = pep_modules;
+void start_pep(server_fixture& server, const std::string& modules = pep_modules) {
+    server.modules = modules;
     server.write_config();
     start_with_accounts(server);
 }
+
+// For the scenarios whose strangers claim a bundle down to its last key: nothing is kept back for
+// the owner's contacts (prekey_claims_limited_for_strangers covers that).
+const std::string pep_keeping_none =
+    "[disco, ping, roster, presence, offline, {pep: {prekeys_kept_for_contacts: 0}}]";
 
 std::string axolotl_prekeys(int first, int last) {
     std::string keys;
@@ -140,7 +145,7 @@ STARLING_SCENARIO(omemo_axolotl_device_list_and_bundle) {
 
 STARLING_SCENARIO(omemo2_devices_and_bundles) {
     server_fixture server(options);
-    start_pep(server);
+    start_pep(server, pep_keeping_none);
     strophe_client a(a_desk, alice.password, server.c2s_port());
     strophe_client b(b_phone, bob.password, server.c2s_port());
     a.login();
@@ -190,7 +195,7 @@ STARLING_SCENARIO(omemo2_devices_and_bundles) {
 STARLING_SCENARIO(prekey_claim_single_use) {
     server_fixture server(options);
     server.add_account("c@example.test", "carol-secret-3");
-    start_pep(server);
+    start_pep(server, pep_keeping_none);
     std::optional<strophe_client> a_session;
     auto& a = a_session.emplace(a_desk, alice.password, server.c2s_port());
     strophe_client b(b_phone, bob.password, server.c2s_port());
@@ -276,6 +281,114 @@ STARLING_SCENARIO(prekey_claim_single_use) {
     require(host_info.find("<feature var='urn:xmpp:starling:prekeys:0'/>") != std::string::npos &&
                 host_info.find("<identity category='pubsub' type='pep'/>") != std::string::npos,
             "the host's disco#info: " + host_info);
+}
+
+namespace {
+
+// Sends `count` claims of alice's bundle in one write and returns how many got a key (each a
+// different one, added to `seen`) after requiring that every other reply is the rate limit's.
+int pipelined_claims(strophe_client& client, const std::string& prefix, int count,
+                     std::set<std::string>& seen) {
+    std::string burst;
+    for (int i = 0; i < count; ++i)
+        burst += claim_iq(prefix + std::to_string(i), a_bare, bundle_node);
+    client.send(burst);
+    int keys = 0;
+    for (int i = 0; i < count; ++i) {
+        const std::string id = prefix + std::to_string(i);
+        auto reply = client.wait_for(stanza_named("iq", id), "the reply to " + id);
+        if (stanza_attribute(reply.get(), "type") == "result") {
+            xmpp_stanza_t* claim = stanza_child(reply.get(), "claim", ns_prekeys);
+            xmpp_stanza_t* bundle =
+                claim ? stanza_child(claim, "bundle", ns_axolotl.c_str()) : nullptr;
+            xmpp_stanza_t* prekeys =
+                bundle ? stanza_child(bundle, "prekeys", ns_axolotl.c_str()) : nullptr;
+            xmpp_stanza_t* key = prekeys ? xmpp_stanza_get_children(prekeys) : nullptr;
+            require(key && seen.insert(stanza_attribute(key, "preKeyId")).second,
+                    "a new key in " + stanza_text(reply.get()));
+            ++keys;
+            continue;
+        }
+        require_stanza(reply.get(),
+                       iq_error(a_bare, client.bound_jid(), "wait", "resource-constraint",
+                                "too-many-claims", ns_prekeys),
+                       "the rate limit's error for " + id);
+    }
+    return keys;
+}
+
+}  // namespace
+
+// A stranger could drain a user's single-use prekeys by claiming in a loop. Now strangers share
+// prekey_claims_per_owner claims an hour on one account's bundles (5 here): bob, a stranger to
+// alice, sends 8 claims in one write and gets exactly 5 keys and 3 <too-many-claims/>. Carol,
+// whom alice's roster lists, is not counted there and still claims, until her own
+// prekey_claims_per_claimer (8) stops her; dave, another stranger, finds alice's share used up.
+// And the last prekeys_kept_for_contacts keys (3) are never a stranger's: dave claims bob's
+// bundle of 5 down to 3 and then gets <no-prekeys/>, which tells bob; alice, in bob's roster,
+// still gets one.
+STARLING_SCENARIO(prekey_claims_limited_for_strangers) {
+    server_fixture server(options);
+    server.add_account("c@example.test", "carol-secret-3");
+    server.add_account("d@example.test", "dave-secret-4");
+    start_pep(server,
+              "[disco, ping, roster, presence, offline, {pep: {prekey_claims_per_owner: 5, "
+              "prekey_claims_per_claimer: 8, prekeys_kept_for_contacts: 3, "
+              "prekeys_low_water: 2}}]");
+    const std::string c_pad = "c@example.test/pad";
+    const std::string d_laptop = "d@example.test/laptop";
+    strophe_client a(a_desk, alice.password, server.c2s_port());
+    strophe_client b(b_phone, bob.password, server.c2s_port());
+    strophe_client c(c_pad, "carol-secret-3", server.c2s_port());
+    strophe_client d(d_laptop, "dave-secret-4", server.c2s_port());
+    for (auto* client : {&a, &b, &c, &d}) client->login();
+    for (auto* client : {&a, &b, &c}) go_online(*client);
+    subscribe(c, "c@example.test", a, a_bare);  // alice's roster: carol, subscription from
+    subscribe(a, a_bare, b, b_bare);            // bob's roster: alice, subscription from
+    publish(a, "p1", bundle_node, "current", axolotl_bundle(axolotl_prekeys(1, 30)),
+            conversations_options);
+
+    std::set<std::string> seen;
+    require(pipelined_claims(b, "b", 8, seen) == 5, "bob's keys of 8 pipelined claims");
+    require(pipelined_claims(c, "c", 10, seen) == 8, "carol's keys of 10 pipelined claims");
+    require_stanza(
+        d.request(claim_iq("d0", a_bare, bundle_node), "d0").get(),
+        iq_error(a_bare, d_laptop, "wait", "resource-constraint", "too-many-claims", ns_prekeys),
+        "another stranger past alice's share");
+    // Bob (offset past the three kept) took 4-8, carol 1-3 and 9-13.
+    require(fetch(c, "f1", a_bare, bundle_node) ==
+                items_result(a_bare, c_pad, bundle_node,
+                             item("current", axolotl_bundle(axolotl_prekeys(14, 30)))),
+            "alice's bundle keeps the 17 keys nobody was let claim: " +
+                fetch(c, "f1b", a_bare, bundle_node));
+
+    // Bob's bundle of five: dave takes the two above the three kept for bob's contacts.
+    const std::string bob_bundle = ns_axolotl + ".bundles:4242";
+    publish(b, "p2", bob_bundle, "current", axolotl_bundle(axolotl_prekeys(1, 5)),
+            conversations_options);
+    const auto claimed = [&](strophe_client& client, const std::string& id, int key,
+                             int remaining) {
+        require_stanza(client.request(claim_iq(id, b_bare, bob_bundle), id).get(),
+                       "<iq from='" + b_bare + "' to='" + client.bound_jid() +
+                           "' type='result'><claim item='current' node='" + bob_bundle +
+                           "' remaining='" + std::to_string(remaining) + "' xmlns='" + ns_prekeys +
+                           "'>" + axolotl_bundle(axolotl_prekeys(key, key)) + "</claim></iq>",
+                       "claim " + id);
+    };
+    claimed(d, "d1", 4, 4);
+    claimed(d, "d2", 5, 3);
+    require_stanza(d.request(claim_iq("d3", b_bare, bob_bundle), "d3").get(),
+                   iq_error(b_bare, d_laptop, "cancel", "item-not-found", "no-prekeys", ns_prekeys),
+                   "a stranger's claim of the keys kept for contacts");
+    const auto low = [](xmpp_stanza_t* s) {
+        return stanza_named("message")(s) && stanza_child(s, "prekeys-low", ns_prekeys);
+    };
+    require_stanza(b.wait_for(low, "the low-water message").get(),
+                   "<message from='" + b_bare + "' to='" + b_bare +
+                       "' type='normal'><prekeys-low item='current' node='" + bob_bundle +
+                       "' remaining='3' xmlns='" + ns_prekeys + "'/></message>",
+                   "the owner told that strangers found only the kept keys");
+    claimed(a, "a1", 1, 2);
 }
 
 STARLING_SCENARIO(omemo_encrypted_message_passes_unchanged) {
