@@ -6,12 +6,14 @@ libstarling_la_SOURCES += \
 	src/storage/migrate.cpp \
 	src/storage/account_store.cpp \
 	src/storage/sqlite/sqlite_database.cpp \
+	src/storage/sqlite/private_files.cpp \
 	src/storage/postgres/postgres_database.cpp \
 	src/storage/database.hpp \
 	src/storage/account_store.hpp \
 	src/storage/worker_thread.hpp \
 	src/storage/grouped_database.hpp \
 	src/storage/sqlite/sqlite_database.hpp \
+	src/storage/sqlite/private_files.hpp \
 	src/storage/postgres/postgres_database.hpp
 
 tests_unit_run_unit_SOURCES += \
