@@ -324,9 +324,10 @@ int pipelined_claims(strophe_client& client, const std::string& prefix, int coun
 // alice, sends 8 claims in one write and gets exactly 5 keys and 3 <too-many-claims/>. Carol,
 // whom alice's roster lists, is not counted there and still claims, until her own
 // prekey_claims_per_claimer (8) stops her; dave, another stranger, finds alice's share used up.
-// And the last prekeys_kept_for_contacts keys (3) are never a stranger's: dave claims bob's
-// bundle of 5 down to 3 and then gets <no-prekeys/>, which tells bob; alice, in bob's roster,
-// still gets one.
+// And the last prekeys_kept_for_contacts keys (3) are never a stranger's: alice claims bob's
+// bundle of 5 down to 3 and then gets <no-prekeys/>, which tells bob; dave, in bob's roster,
+// still gets one. (Any subscription puts both sides in each other's roster, so each owner's
+// contact here is someone else's stranger.)
 STARLING_SCENARIO(prekey_claims_limited_for_strangers) {
     server_fixture server(options);
     server.add_account("c@example.test", "carol-secret-3");
@@ -342,15 +343,17 @@ STARLING_SCENARIO(prekey_claims_limited_for_strangers) {
     strophe_client c(c_pad, "carol-secret-3", server.c2s_port());
     strophe_client d(d_laptop, "dave-secret-4", server.c2s_port());
     for (auto* client : {&a, &b, &c, &d}) client->login();
-    for (auto* client : {&a, &b, &c}) go_online(*client);
+    for (auto* client : {&a, &b, &c, &d}) go_online(*client);
     subscribe(c, "c@example.test", a, a_bare);  // alice's roster: carol, subscription from
-    subscribe(a, a_bare, b, b_bare);            // bob's roster: alice, subscription from
+    subscribe(d, "d@example.test", b, b_bare);  // bob's roster: dave, subscription from
     publish(a, "p1", bundle_node, "current", axolotl_bundle(axolotl_prekeys(1, 30)),
             conversations_options);
 
     std::set<std::string> seen;
-    require(pipelined_claims(b, "b", 8, seen) == 5, "bob's keys of 8 pipelined claims");
-    require(pipelined_claims(c, "c", 10, seen) == 8, "carol's keys of 10 pipelined claims");
+    const int bobs = pipelined_claims(b, "b", 8, seen);
+    require(bobs == 5, "bob got " + std::to_string(bobs) + " keys of 8 pipelined claims, not 5");
+    const int carols = pipelined_claims(c, "c", 10, seen);
+    require(carols == 8, "carol got " + std::to_string(carols) + " keys of 10 claims, not 8");
     require_stanza(
         d.request(claim_iq("d0", a_bare, bundle_node), "d0").get(),
         iq_error(a_bare, d_laptop, "wait", "resource-constraint", "too-many-claims", ns_prekeys),
@@ -362,7 +365,7 @@ STARLING_SCENARIO(prekey_claims_limited_for_strangers) {
             "alice's bundle keeps the 17 keys nobody was let claim: " +
                 fetch(c, "f1b", a_bare, bundle_node));
 
-    // Bob's bundle of five: dave takes the two above the three kept for bob's contacts.
+    // Bob's bundle of five: alice takes the two above the three kept for bob's contacts.
     const std::string bob_bundle = ns_axolotl + ".bundles:4242";
     publish(b, "p2", bob_bundle, "current", axolotl_bundle(axolotl_prekeys(1, 5)),
             conversations_options);
@@ -375,10 +378,10 @@ STARLING_SCENARIO(prekey_claims_limited_for_strangers) {
                            "'>" + axolotl_bundle(axolotl_prekeys(key, key)) + "</claim></iq>",
                        "claim " + id);
     };
-    claimed(d, "d1", 4, 4);
-    claimed(d, "d2", 5, 3);
-    require_stanza(d.request(claim_iq("d3", b_bare, bob_bundle), "d3").get(),
-                   iq_error(b_bare, d_laptop, "cancel", "item-not-found", "no-prekeys", ns_prekeys),
+    claimed(a, "a1", 4, 4);
+    claimed(a, "a2", 5, 3);
+    require_stanza(a.request(claim_iq("a3", b_bare, bob_bundle), "a3").get(),
+                   iq_error(b_bare, a_desk, "cancel", "item-not-found", "no-prekeys", ns_prekeys),
                    "a stranger's claim of the keys kept for contacts");
     const auto low = [](xmpp_stanza_t* s) {
         return stanza_named("message")(s) && stanza_child(s, "prekeys-low", ns_prekeys);
@@ -388,7 +391,7 @@ STARLING_SCENARIO(prekey_claims_limited_for_strangers) {
                        "' type='normal'><prekeys-low item='current' node='" + bob_bundle +
                        "' remaining='3' xmlns='" + ns_prekeys + "'/></message>",
                    "the owner told that strangers found only the kept keys");
-    claimed(a, "a1", 1, 2);
+    claimed(d, "d1", 1, 2);
 }
 
 STARLING_SCENARIO(omemo_encrypted_message_passes_unchanged) {
