@@ -2,8 +2,9 @@
 // list and bundles:<device-id> nodes; OMEMO 2 devices and a bundles node with one item per
 // device), and the single-use prekey claim of urn:xmpp:starling:prekeys:0 (docs/prekeys.md): one
 // key per claim, never the same key twice across claimants, a later fetch without it, a
-// republished bundle that keeps claimed keys claimed, the low-water message (offline too), and the
-// errors. Encrypted messages pass through unchanged.
+// republished bundle that keeps claimed keys claimed, the low-water message (offline too), the
+// errors, and the limits on strangers (rate limits, the keys kept for contacts). Encrypted
+// messages pass through unchanged.
 #include "pep_steps.hpp"
 
 #include <optional>
@@ -71,6 +72,17 @@ std::string claim_iq(const std::string& id, const std::string& to, const std::st
                      const std::string& item_id = "") {
     return "<iq type='set' id='" + id + "' to='" + to + "'><claim xmlns='" + ns_prekeys +
            "' node='" + node + "'" + (item_id.empty() ? "" : " item='" + item_id + "'") + "/></iq>";
+}
+
+bool prekeys_low(xmpp_stanza_t* stanza) {
+    return stanza_named("message")(stanza) && stanza_child(stanza, "prekeys-low", ns_prekeys);
+}
+
+// The low-water message the owner gets about one bundle (docs/prekeys.md §6).
+std::string prekeys_low_message(const std::string& owner, const std::string& node, int remaining) {
+    return "<message from='" + owner + "' to='" + owner +
+           "' type='normal'><prekeys-low item='current' node='" + node + "' remaining='" +
+           std::to_string(remaining) + "' xmlns='" + ns_prekeys + "'/></message>";
 }
 
 // Claims from `client` and returns the one preKeyPublic id it got, checking the whole result.
@@ -224,16 +236,10 @@ STARLING_SCENARIO(prekey_claim_single_use) {
             "a republished bundle keeps claimed keys out: " + fetch(c, "f2b", a_bare, bundle_node));
     // The claim that leaves 9 (< 10) tells the owner, once.
     require(seen.insert(claim_axolotl(b, "k3", 9)).second, "third claim");
-    const auto low = [](xmpp_stanza_t* s) {
-        return stanza_named("message")(s) && stanza_child(s, "prekeys-low", ns_prekeys);
-    };
-    require_stanza(a.wait_for(low, "the low-water message").get(),
-                   "<message from='" + a_bare + "' to='" + a_bare +
-                       "' type='normal'><prekeys-low item='current' node='" + bundle_node +
-                       "' remaining='9' xmlns='" + ns_prekeys + "'/></message>",
-                   "the low-water message");
+    require_stanza(a.wait_for(prekeys_low, "the low-water message").get(),
+                   prekeys_low_message(a_bare, bundle_node, 9), "the low-water message");
     require(seen.insert(claim_axolotl(c, "k4", 8)).second, "fourth claim");
-    require_nothing(a, low, "a second low-water message before a republish");
+    require_nothing(a, prekeys_low, "a second low-water message before a republish");
 
     // Republished with fewer keys while the owner is offline: the message waits offline.
     publish(a, "p3", bundle_node, "current", axolotl_bundle(axolotl_prekeys(20, 21)),
@@ -249,7 +255,7 @@ STARLING_SCENARIO(prekey_claim_single_use) {
     auto& back = a_session.emplace(a_desk, alice.password, server.c2s_port());
     back.login();
     back.send("<presence/>");
-    auto stored = back.wait_for(low, "the low-water message stored offline");
+    auto stored = back.wait_for(prekeys_low, "the low-water message stored offline");
     xmpp_stanza_t* note = stanza_child(stored.get(), "prekeys-low", ns_prekeys);
     require(stanza_attribute(note, "remaining") == "1" &&
                 stanza_attribute(note, "node") == bundle_node &&
@@ -383,13 +389,8 @@ STARLING_SCENARIO(prekey_claims_limited_for_strangers) {
     require_stanza(a.request(claim_iq("a3", b_bare, bob_bundle), "a3").get(),
                    iq_error(b_bare, a_desk, "cancel", "item-not-found", "no-prekeys", ns_prekeys),
                    "a stranger's claim of the keys kept for contacts");
-    const auto low = [](xmpp_stanza_t* s) {
-        return stanza_named("message")(s) && stanza_child(s, "prekeys-low", ns_prekeys);
-    };
-    require_stanza(b.wait_for(low, "the low-water message").get(),
-                   "<message from='" + b_bare + "' to='" + b_bare +
-                       "' type='normal'><prekeys-low item='current' node='" + bob_bundle +
-                       "' remaining='3' xmlns='" + ns_prekeys + "'/></message>",
+    require_stanza(b.wait_for(prekeys_low, "the low-water message").get(),
+                   prekeys_low_message(b_bare, bob_bundle, 3),
                    "the owner told that strangers found only the kept keys");
     claimed(d, "d1", 1, 2);
 }
