@@ -28,4 +28,8 @@ nobase_dist_pkgdata_DATA = \
 	schemas/sqlite/012_archive_ids.sql \
 	schemas/postgres/012_archive_ids.sql \
 	schemas/sqlite/013_quotas.sql \
-	schemas/postgres/013_quotas.sql
+	schemas/postgres/013_quotas.sql \
+	schemas/sqlite/014_offline_strangers.sql \
+	schemas/postgres/014_offline_strangers.sql \
+	schemas/sqlite/015_archive_counts.sql \
+	schemas/postgres/015_archive_counts.sql

@@ -48,6 +48,9 @@ std::vector<OptionSpec> options() {
          "archived messages older than this are deleted; 0 keeps them forever"},
         {"expire_check", OptionType::duration, "300", 1, 86400,
          "how often the archive is checked for expired messages"},
+        {"max_messages", OptionType::integer, "100000", 0, 1LL << 40,
+         "messages kept in each user's archive; past it the oldest are deleted as new ones are "
+         "archived, like a ring; 0 keeps any number"},
         {"default_page", OptionType::integer, "50", 1, 10000,
          "results per page when a query gives no <max/>"},
         {"max_page", OptionType::integer, "250", 1, 10000,
@@ -67,7 +70,8 @@ public:
     Mam(ModuleContext& ctx)
         : ctx_(ctx),
           ids_(storage::ArchiveIds::load(ctx.database())),
-          archive_(std::make_shared<storage::ArchiveStore>(ctx.database(), ids_)),
+          archive_(std::make_shared<storage::ArchiveStore>(ctx.database(), ids_,
+                                                           ctx.options().get_int("max_messages"))),
           prefs_(std::make_shared<PrefsCache>(
               archive_, std::make_shared<storage::RosterStore>(ctx.database()),
               ctx.options().get_string("default"))),

@@ -1,6 +1,8 @@
 // XEP-0160 offline messages: a normal or chat message for an existing account with no available
 // resource is stored and handed to the user's first session that sends initial presence, with a
-// XEP-0203 delay saying when it arrived. Stored messages are capped per user and expire.
+// XEP-0203 delay saying when it arrived. Stored messages are capped per user and expire; senders
+// outside the user's roster share a smaller part of the cap, so that a flood from strangers
+// drops only strangers' messages (storage/offline_store.hpp says who counts as a contact).
 //
 // The message_offline hook runs on the database thread, which must never wait for its own
 // database. So the hook only issues the insert and answers handled; should the insert then fail,
@@ -26,6 +28,9 @@ std::vector<OptionSpec> options() {
     return {
         {"max_messages", OptionType::integer, "1000", 1, 1000000,
          "messages kept per user; past it the oldest is dropped and the user told at next login"},
+        {"max_from_strangers", OptionType::integer, "100", 0, 1000000,
+         "of max_messages, how many may come from senders outside the user's roster; past it "
+         "their oldest is dropped, never a contact's message (0: none are kept)"},
         {"expire_after", OptionType::duration, "30d", 60, 10LL * 365 * 86400,
          "a stored message older than this is deleted and its sender gets recipient-unavailable"},
         {"expire_check", OptionType::duration, "300", 1, 86400,
@@ -39,7 +44,7 @@ struct Offline {
     Server& server;
     std::string domain;
     storage::OfflineStore store;
-    std::int64_t max_messages;
+    storage::OfflineCaps caps;
     std::int64_t expire_after;
     std::int64_t clock_offset;
 
@@ -66,15 +71,28 @@ std::string utc_stamp(std::int64_t seconds) {
     return text;
 }
 
-StanzaPtr pruning_notice(const Offline& offline, const Session& session, std::int64_t dropped) {
+std::string messages(std::int64_t n) {
+    return std::to_string(n) + (n == 1 ? " message" : " messages");
+}
+
+// Says which messages went: the strangers' share and the whole cap are told apart, so that a
+// user whose contacts lost nothing reads that.
+StanzaPtr pruning_notice(const Offline& offline, const Session& session,
+                         const storage::OfflinePruned& pruned) {
+    const std::int64_t contacts = pruned.dropped - pruned.dropped_strangers;
+    std::string text =
+        "While you were offline more messages arrived than the server keeps for "
+        "you, so the oldest were dropped: ";
+    if (contacts > 0) text += messages(contacts) + " from your contacts";
+    if (contacts > 0 && pruned.dropped_strangers > 0) text += " and ";
+    if (pruned.dropped_strangers > 0)
+        text += messages(pruned.dropped_strangers) + " from senders not in your roster";
+    text += contacts > 0 ? "." : ". No message from your contacts was dropped.";
     auto message = xml::make_element("message", std::string(ns_client));
     message->set_attr("from", offline.domain);
     message->set_attr("to", session.jid().bare_str());
     message->set_attr("type", "normal");
-    message->add_child("body").add_text(
-        "While you were offline more messages arrived than the server keeps for you: the " +
-        std::to_string(dropped) + " oldest " + (dropped == 1 ? "was" : "were") +
-        " dropped, so this conversation history was pruned.");
+    message->add_child("body").add_text(text);
     return make_stanza(std::move(message));
 }
 
@@ -87,7 +105,7 @@ void on_message(const std::shared_ptr<Offline>& offline, StanzaEvent& ev) {
     message.stored_at = offline->now();
     // The sender's XEP-0198 receipt is released once the insert committed (or was bounced).
     offline->store.store(
-        message, offline->max_messages,
+        message, offline->caps,
         [offline, origin = ev.origin, stanza = ev.stanza, receipt = ev.receipt](bool ok) {
             if (ok) return;
             offline->server.router().bounce(origin, *stanza, "wait", "internal-server-error");
@@ -98,8 +116,8 @@ void deliver_stored(const std::shared_ptr<Offline>& offline, const SessionPtr& s
     const std::string host = session->jid().domain();
     const std::string user = session->jid().local();
     offline->store.take_pruned(
-        host, user, [offline, session, host, user](bool, std::int64_t dropped) {
-            if (dropped > 0) session->deliver(pruning_notice(*offline, *session, dropped));
+        host, user, [offline, session, host, user](bool, storage::OfflinePruned pruned) {
+            if (pruned.dropped > 0) session->deliver(pruning_notice(*offline, *session, pruned));
             offline->store.fetch(
                 host, user,
                 [offline, session, host, user](bool ok, std::vector<storage::OfflineMessage> rows) {
@@ -149,9 +167,13 @@ void expire(const std::shared_ptr<Offline>& offline) {
 void load(ModuleContext& ctx) {
     ctx.add_feature("msgoffline");
     const auto& opts = ctx.options();
-    auto offline = std::make_shared<Offline>(Offline{
-        ctx.server(), ctx.domain(), storage::OfflineStore(ctx.database()),
-        opts.get_int("max_messages"), opts.get_int("expire_after"), opts.get_int("clock_offset")});
+    auto offline = std::make_shared<Offline>(
+        Offline{ctx.server(),
+                ctx.domain(),
+                storage::OfflineStore(ctx.database()),
+                {opts.get_int("max_messages"), opts.get_int("max_from_strangers")},
+                opts.get_int("expire_after"),
+                opts.get_int("clock_offset")});
     ctx.own(offline);
     auto& stored = ctx.metric("stored");
     ctx.hook(events::message_offline, [offline, &stored](StanzaEvent& ev) {

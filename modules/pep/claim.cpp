@@ -1,6 +1,8 @@
 // The single-use prekey claim (urn:xmpp:starling:prekeys:0, docs/prekeys.md): a bundle with
 // exactly one one-time prekey that no other claim will return, and a note to the owner when its
-// bundle runs low.
+// bundle runs low. Strangers (neither the owner nor in its roster) cannot take a bundle's last
+// keys, which are kept for the owner's contacts, and claims are rate-limited per claimer and,
+// for strangers, per owner (claim_limits.hpp), so nobody can drain another user's keys.
 
 #include "omemo_bundle.hpp"
 #include "pep.hpp"
@@ -12,10 +14,20 @@ namespace starling::pep {
 
 namespace {
 
-void reply_no_prekeys(Pep& pep, const StanzaEvent& ev) {
-    auto reply = make_error_reply(*ev.stanza, "cancel", "item-not-found")->copy();
-    reply->child("error")->add_child("no-prekeys", ns_prekeys);
+// An error with a condition of the prekeys namespace beside the defined one.
+void reply_claim_error(Pep& pep, const StanzaEvent& ev, std::string_view type,
+                       std::string_view condition, const std::string& app) {
+    auto reply = make_error_reply(*ev.stanza, type, condition)->copy();
+    reply->child("error")->add_child(app, ns_prekeys);
     pep.ctx.send(make_stanza(std::move(reply)));
+}
+
+void reply_no_prekeys(Pep& pep, const StanzaEvent& ev) {
+    reply_claim_error(pep, ev, "cancel", "item-not-found", "no-prekeys");
+}
+
+void reply_too_many_claims(Pep& pep, const StanzaEvent& ev) {
+    reply_claim_error(pep, ev, "wait", "resource-constraint", "too-many-claims");
 }
 
 void tell_owner_low(const PepPtr& pep, const Owner& owner, const std::string& node,
@@ -39,26 +51,35 @@ void tell_owner_low(const PepPtr& pep, const Owner& owner, const std::string& no
                           });
 }
 
+// `contact`: the claimer is the owner or in the owner's roster (Viewer::contact).
 void claim_from(const PepPtr& pep, const StanzaEvent& ev, const Owner& owner,
-                const std::string& node, const storage::PubsubItem& item) {
-    pep->prekeys.claim(owner.host, owner.user, node, item.item_id,
-                       [pep, ev, owner, node, item](bool ok, std::optional<storage::Prekey> key,
-                                                    std::int64_t remaining) {
-                           if (!ok)
-                               return pep->ctx.reply_error(ev, "wait", "internal-server-error");
-                           if (pep->prekeys_low_water > 0 && remaining < pep->prekeys_low_water)
-                               tell_owner_low(pep, owner, node, item.item_id, remaining);
-                           if (!key) return reply_no_prekeys(*pep, ev);
-                           auto claim = xml::make_element("claim", ns_prekeys);
-                           claim->set_attr("node", node);
-                           claim->set_attr("item", item.item_id);
-                           claim->set_attr("remaining", std::to_string(remaining));
-                           if (auto bundle = storage::parse_stored_xml(item.payload, "")) {
-                               put_prekeys(*bundle, {*key});
-                               claim->add_child(std::move(bundle));
-                           }
-                           pep->ctx.send(make_iq_result(*ev.stanza, std::move(claim)));
-                       });
+                const std::string& node, const storage::PubsubItem& item, bool contact) {
+    // Counted here, with nothing but the claim itself left to do, and before it is sent to the
+    // database: a pipelined burst is cut at exactly the limit, whatever the replies' order.
+    if (pep->claim_limits.admit(ev.stanza->from().bare_str(), contact ? "" : owner.bare()) !=
+        ClaimLimits::Verdict::admitted)
+        return reply_too_many_claims(*pep, ev);
+    const std::int64_t keep = contact ? 0 : pep->prekeys_kept_for_contacts;
+    pep->prekeys.claim(
+        owner.host, owner.user, node, item.item_id, keep,
+        [pep, ev, owner, node, item](bool ok, std::optional<storage::Prekey> key,
+                                     std::int64_t remaining) {
+            if (!ok) return pep->ctx.reply_error(ev, "wait", "internal-server-error");
+            // A stranger refused the keys kept for contacts tells the owner too:
+            // its bundle needs more keys, however many the contacts still have.
+            if (pep->prekeys_low_water > 0 && (remaining < pep->prekeys_low_water || !key))
+                tell_owner_low(pep, owner, node, item.item_id, remaining);
+            if (!key) return reply_no_prekeys(*pep, ev);
+            auto claim = xml::make_element("claim", ns_prekeys);
+            claim->set_attr("node", node);
+            claim->set_attr("item", item.item_id);
+            claim->set_attr("remaining", std::to_string(remaining));
+            if (auto bundle = storage::parse_stored_xml(item.payload, "")) {
+                put_prekeys(*bundle, {*key});
+                claim->add_child(std::move(bundle));
+            }
+            pep->ctx.send(make_iq_result(*ev.stanza, std::move(claim)));
+        });
 }
 
 }  // namespace
@@ -71,6 +92,9 @@ void add_claim_handler(ModuleContext& ctx, const PepPtr& pep) {
         const std::string item_id(request.attr("item"));
         if (node.empty() || !bundle_namespace(node) || (is_omemo2_bundles(node) && item_id.empty()))
             return pep->ctx.reply_error(ev, "modify", "bad-request");
+        // A claimer that used up its claims costs no database work.
+        if (pep->claim_limits.claimer_limited(ev.stanza->from().bare_str()))
+            return reply_too_many_claims(*pep, ev);
         const Owner owner = owner_of(*ev.stanza);
         pep->nodes.node(
             owner.host, owner.user, node,
@@ -85,13 +109,14 @@ void add_claim_handler(ModuleContext& ctx, const PepPtr& pep) {
                         if (const auto verdict = access(viewer, node, config);
                             verdict != Access::allowed)
                             return reply_access_error(*pep, ev, verdict);
-                        auto found = [pep, ev, owner, node](
+                        const bool contact = viewer.owner || viewer.contact;
+                        auto found = [pep, ev, owner, node, contact](
                                          bool ok, std::vector<storage::PubsubItem> items) {
                             if (!ok)
                                 return pep->ctx.reply_error(ev, "wait", "internal-server-error");
                             if (items.empty())
                                 return pep->ctx.reply_error(ev, "cancel", "item-not-found");
-                            claim_from(pep, ev, owner, node, items.back());
+                            claim_from(pep, ev, owner, node, items.back(), contact);
                         };
                         if (!item_id.empty())
                             return pep->nodes.items_by_id(owner.host, owner.user, node, {item_id},

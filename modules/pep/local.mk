@@ -13,6 +13,7 @@ modules_mod_pep_la_SOURCES = \
 	modules/pep/publish.cpp \
 	modules/pep/owner.cpp \
 	modules/pep/claim.cpp \
+	modules/pep/claim_limits.hpp \
 	modules/pep/disco_info.cpp
 modules_mod_pep_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/modules/pep
 modules_mod_pep_la_LDFLAGS = $(MODULE_LDFLAGS)

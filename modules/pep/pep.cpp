@@ -66,6 +66,7 @@ void find_viewer(const PepPtr& pep, const Owner& owner, const Jid& requester,
                          if (!ok) return done(false, {});
                          Viewer viewer;
                          viewer.subscribed = item && item->has_from();
+                         viewer.contact = item && (item->listed || item->subscription != "none");
                          pep->nodes.whitelisted_nodes(
                              owner.host, owner.user, bare,
                              [viewer, done](bool ok, std::vector<std::string> nodes) mutable {
@@ -120,6 +121,15 @@ std::vector<OptionSpec> options() {
          "it is refused with <resource-constraint/>"},
         {"prekeys_low_water", OptionType::integer, "10", 0, 10000,
          "tell the owner of an OMEMO bundle once fewer unclaimed one-time prekeys remain; 0 never"},
+        {"prekeys_kept_for_contacts", OptionType::integer, "10", 0, 10000,
+         "the last unclaimed one-time prekeys of a bundle that only the owner and its roster "
+         "contacts may claim; a stranger's claim then gets <no-prekeys/>"},
+        {"prekey_claims_per_claimer", OptionType::integer, "1000", 1, 1000000,
+         "prekey claims one account may make per hour, over all owners; past it "
+         "<resource-constraint/> with <too-many-claims/>"},
+        {"prekey_claims_per_owner", OptionType::integer, "100", 1, 1000000,
+         "prekey claims per hour that strangers (not in the owner's roster) may make on one "
+         "account's bundles, all together; contacts are not counted"},
     };
 }
 

@@ -3,6 +3,7 @@
 // cache) and the helpers its handlers use (errors, access checks, notifications).
 
 #include "caps.hpp"
+#include "claim_limits.hpp"
 #include "core/module.hpp"
 #include "node_config.hpp"
 #include "storage/prekey_store.hpp"
@@ -31,7 +32,10 @@ struct Pep {
           max_payload_bytes(context.options().get_int("max_payload_bytes")),
           max_nodes(context.options().get_int("max_nodes")),
           max_bytes_per_account(context.options().get_int("max_bytes_per_account")),
-          prekeys_low_water(context.options().get_int("prekeys_low_water")) {}
+          prekeys_low_water(context.options().get_int("prekeys_low_water")),
+          prekeys_kept_for_contacts(context.options().get_int("prekeys_kept_for_contacts")),
+          claim_limits(context.options().get_int("prekey_claims_per_claimer"),
+                       context.options().get_int("prekey_claims_per_owner")) {}
 
     ModuleLink ctx;
     storage::PubsubStore nodes;
@@ -42,6 +46,8 @@ struct Pep {
     std::int64_t max_nodes;
     std::int64_t max_bytes_per_account;
     std::int64_t prekeys_low_water;
+    std::int64_t prekeys_kept_for_contacts;
+    ClaimLimits claim_limits;
     CapsCache caps;
 };
 using PepPtr = std::shared_ptr<Pep>;
@@ -62,10 +68,12 @@ void reply_pubsub_error(Pep& pep, const StanzaEvent& ev, std::string_view type,
 
 /// What a requester may see of an owner's nodes: it is the owner, it has a presence subscription
 /// from the owner (subscription from or both in the owner's roster), and the whitelists that
-/// name it.
+/// name it. A contact (for prekey claims) is one the owner's roster lists or has a subscription
+/// with either way; a subscription request alone does not make one.
 struct Viewer {
     bool owner = false;
     bool subscribed = false;
+    bool contact = false;
     std::set<std::string> whitelisted;
 };
 enum class Access { allowed, presence_required, closed };

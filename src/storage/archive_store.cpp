@@ -144,18 +144,50 @@ void count_and_fetch(Database& db, std::shared_ptr<Run> run) {
 
 void ArchiveStore::append(const std::vector<ArchivedMessage>& messages,
                           std::function<void(WriteStatus)> done) {
-    std::vector<Statement> inserts;
-    inserts.reserve(messages.size());
-    // archive_id stays empty: the id is the encrypted row. A row that is there already was
-    // committed by an earlier try whose answer the broken connection lost: writing it again
-    // must change nothing, so a retry is safe.
+    std::vector<Statement> statements;
+    // Each user's first (lowest) row in this batch, and how many rows the batch has for them.
+    std::map<std::pair<std::string, std::string>, std::pair<std::int64_t, std::int64_t>> per_user;
+    for (const auto& m : messages) {
+        auto [it, added] = per_user.try_emplace({m.host, m.user}, m.row, 0);
+        it->second.first = std::min(it->second.first, m.row);
+        ++it->second.second;
+    }
+    // The count goes up by what is appended, unless this batch was committed already by a try
+    // whose answer a broken connection lost (its rows are all there, or none is: one
+    // transaction), so that writing it again changes nothing. The count is kept without a quota
+    // too, so that one set later starts from the truth.
+    for (const auto& [who, rows] : per_user)
+        statements.push_back(
+            {"INSERT INTO archive_counts (host, username, stored) SELECT $1, $2, $3 "
+             "WHERE NOT EXISTS (SELECT 1 FROM archive_messages WHERE id = $4) "
+             "ON CONFLICT (host, username) DO UPDATE SET stored = archive_counts.stored + "
+             "excluded.stored",
+             {who.first, who.second, rows.second, rows.first}});
+    // archive_id stays empty: the id is the encrypted row.
     for (const auto& m : messages)
-        inserts.push_back(
+        statements.push_back(
             {"INSERT INTO archive_messages (id, host, username, archive_id, with_bare, "
              "with_resource, stanza, stored_at) VALUES ($1, $2, $3, '', $4, $5, $6, $7) "
              "ON CONFLICT (id) DO NOTHING",
              {m.row, m.host, m.user, m.with_bare, m.with_resource, m.stanza, m.stored_at}});
-    db_.transaction(std::move(inserts),
+    // Past the quota the oldest rows go and the count comes back down; COALESCE guards the
+    // LIMIT, since PostgreSQL reads LIMIT NULL as no limit.
+    if (max_per_user_ > 0) {
+        for (const auto& [who, rows] : per_user) {
+            const Value host = who.first;
+            const Value user = who.second;
+            statements.push_back(
+                {"DELETE FROM archive_messages WHERE id IN (SELECT id FROM archive_messages "
+                 "WHERE host = $1 AND username = $2 ORDER BY id LIMIT COALESCE((SELECT stored - "
+                 "$3 FROM archive_counts WHERE host = $1 AND username = $2 AND stored > $3), 0))",
+                 {host, user, max_per_user_}});
+            statements.push_back(
+                {"UPDATE archive_counts SET stored = $3 WHERE host = $1 AND "
+                 "username = $2 AND stored > $3",
+                 {host, user, max_per_user_}});
+        }
+    }
+    db_.transaction(std::move(statements),
                     [done = std::move(done)](Result result) { done(write_status(result)); });
 }
 
@@ -229,10 +261,21 @@ void ArchiveStore::bounds(
 
 void ArchiveStore::expire(const std::string& host, std::int64_t before, std::int64_t limit,
                           std::function<void(bool ok, std::int64_t deleted)> done) {
-    db_.execute({"DELETE FROM archive_messages WHERE id IN (SELECT id FROM archive_messages "
-                 "WHERE host = $1 AND stored_at < $2 ORDER BY id LIMIT $3)",
-                 {host, before, limit}},
-                [done = std::move(done)](Result result) { done(result.ok, result.affected); });
+    // The same rows, counted off their users' archive_counts and then deleted, in one
+    // transaction; the answer is the delete's.
+    const std::string oldest =
+        "SELECT id, host, username FROM archive_messages WHERE host = $1 AND stored_at < $2 "
+        "ORDER BY id LIMIT $3";
+    db_.transaction(
+        {{"UPDATE archive_counts SET stored = stored - gone.n FROM (SELECT host, username, "
+          "count(*) AS n FROM (" +
+              oldest +
+              ") AS oldest GROUP BY host, username) AS gone WHERE archive_counts.host = gone.host "
+              "AND archive_counts.username = gone.username",
+          {host, before, limit}},
+         {"DELETE FROM archive_messages WHERE id IN (SELECT id FROM (" + oldest + ") AS oldest)",
+          {host, before, limit}}},
+        [done = std::move(done)](Result result) { done(result.ok, result.affected); });
 }
 
 void ArchiveStore::prefs(const std::string& host, const std::string& user,

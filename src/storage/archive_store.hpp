@@ -1,7 +1,8 @@
 #pragma once
 // The message archive (XEP-0313) and its preferences (XEP-0441): per (host, user), archived
 // stanzas as serialized XML text in arrival order, each under an opaque archive id, queried by
-// peer, time and id with XEP-0059 result set paging in either direction.
+// peer, time and id with XEP-0059 result set paging in either direction. Each user's archive
+// holds at most a quota of messages: past it the oldest go as new ones are appended, like a ring.
 
 #include "storage/archive_ids.hpp"
 #include "storage/database.hpp"
@@ -64,11 +65,14 @@ struct ArchivePrefs {
 
 class ArchiveStore {
 public:
-    ArchiveStore(Database& db, std::shared_ptr<const ArchiveIds> ids)
-        : db_(db), ids_(std::move(ids)) {}
+    /// `max_per_user` messages are kept in each user's archive; 0 keeps any number.
+    ArchiveStore(Database& db, std::shared_ptr<const ArchiveIds> ids, std::int64_t max_per_user = 0)
+        : db_(db), ids_(std::move(ids)), max_per_user_(max_per_user) {}
 
     /// Appends the messages, each to its user's archive under its row (their archive id is
     /// ids.encode(row)), in one transaction: all of them or, when one cannot be stored, none.
+    /// In the same transaction each user's archive is cut back to the quota, oldest rows first,
+    /// counted by the database (archive_counts): batches in flight together cannot pass it.
     void append(const std::vector<ArchivedMessage>& messages,
                 std::function<void(WriteStatus)> done);
     void query(const ArchiveQuery& query, std::function<void(ArchiveOutcome, ArchivePage)> done);
@@ -93,6 +97,7 @@ public:
 private:
     Database& db_;
     std::shared_ptr<const ArchiveIds> ids_;
+    std::int64_t max_per_user_;
 };
 
 }  // namespace starling::storage

@@ -7,6 +7,7 @@ libstarling_la_SOURCES += \
 	src/storage/account_store.cpp \
 	src/storage/quota_guard.cpp \
 	src/storage/sqlite/sqlite_database.cpp \
+	src/storage/sqlite/private_files.cpp \
 	src/storage/postgres/postgres_database.cpp \
 	src/storage/database.hpp \
 	src/storage/account_store.hpp \
@@ -14,6 +15,7 @@ libstarling_la_SOURCES += \
 	src/storage/worker_thread.hpp \
 	src/storage/grouped_database.hpp \
 	src/storage/sqlite/sqlite_database.hpp \
+	src/storage/sqlite/private_files.hpp \
 	src/storage/postgres/postgres_database.hpp
 
 tests_unit_run_unit_SOURCES += \

@@ -1,6 +1,7 @@
 #include "storage/offline_store.hpp"
 
 #include <algorithm>
+#include <string_view>
 #include <utility>
 
 namespace starling::storage {
@@ -27,33 +28,73 @@ std::vector<OfflineMessage> messages_of(const Result& result) {
 
 }  // namespace
 
-void OfflineStore::store(const OfflineMessage& message, std::int64_t max_messages,
+void OfflineStore::store(const OfflineMessage& message, const OfflineCaps& caps,
                          std::function<void(bool ok)> done) {
     const Value host = message.host;
     const Value user = message.user;
-    // offline_counts says how far past the cap the user is without counting rows; the oldest
-    // rows past it are dropped and added to the pruned count before the count comes back down.
-    // COALESCE guards the LIMIT: PostgreSQL reads LIMIT NULL as no limit at all.
+    // The roster lists bare JIDs; a stanza's 'from' is a full JID, bare up to its first '/'.
+    const std::string sender = message.from.substr(0, message.from.find('/'));
+    const bool own = sender == message.user + "@" + message.host || sender == message.host;
+    // The id of the row the insert just made: exact even with other writers on the database,
+    // unlike max(id). The statement that reads it inserts nothing itself, so nothing moves it.
+    const std::string inserted_id =
+        std::string_view(db_.driver()) == "postgres" ? "lastval()" : "last_insert_rowid()";
+    // offline_counts says how far past the caps the user is without counting rows. What goes,
+    // with $3 the whole cap and $4 the strangers' share (contacts = stored - strangers):
+    // contacts' messages past the whole cap, and strangers' past the smaller of their share and
+    // what the contacts leave free. CASE rather than min/max, which the drivers spell apart.
+    const std::string contacts = "(stored - strangers)";
+    const std::string room_for_strangers = "(CASE WHEN " + contacts + " >= $3 THEN 0 WHEN $3 - " +
+                                           contacts + " < $4 THEN $3 - " + contacts +
+                                           " ELSE $4 END)";
+    const std::string excess_strangers = "(CASE WHEN strangers > " + room_for_strangers +
+                                         " THEN strangers - " + room_for_strangers + " ELSE 0 END)";
+    const std::string excess_contacts =
+        "(CASE WHEN " + contacts + " > $3 THEN " + contacts + " - $3 ELSE 0 END)";
+    const std::string excess = "(" + excess_strangers + " + " + excess_contacts + ")";
+    const std::string of_user = " FROM offline_counts WHERE host = $1 AND username = $2";
+    // The oldest rows of one class past its excess; COALESCE guards the LIMIT, since
+    // PostgreSQL reads LIMIT NULL as no limit at all.
+    // (SQLite wants exactly the parameters a statement names: the contacts' excess needs no $4.)
+    const auto drop_oldest = [&](int stranger, const std::string& how_many) {
+        Statement drop{
+            "DELETE FROM offline_messages WHERE id IN (SELECT id FROM "
+            "offline_messages WHERE host = $1 AND username = $2 AND stranger = " +
+                std::to_string(stranger) + " ORDER BY id LIMIT COALESCE((SELECT " + how_many +
+                of_user + "), 0))",
+            {host, user, caps.max_messages}};
+        if (stranger == 1) drop.params.emplace_back(caps.max_from_strangers);
+        return drop;
+    };
     std::vector<Statement> statements{
-        {"INSERT INTO offline_messages (host, username, sender, stanza, stored_at) "
-         "VALUES ($1, $2, $3, $4, $5)",
-         {host, user, message.from, message.stanza, message.stored_at}},
-        {"INSERT INTO offline_counts (host, username, stored) VALUES ($1, $2, 1) "
-         "ON CONFLICT (host, username) DO UPDATE SET stored = offline_counts.stored + 1",
+        {"INSERT INTO offline_counts (host, username, stored, strangers) VALUES ($1, $2, 0, 0) "
+         "ON CONFLICT (host, username) DO NOTHING",
          {host, user}},
-        {"INSERT INTO offline_pruned (host, username, dropped) "
-         "SELECT $1, $2, stored - $3 FROM offline_counts "
-         "WHERE host = $1 AND username = $2 AND stored > $3 "
-         "ON CONFLICT (host, username) DO UPDATE "
-         "SET dropped = offline_pruned.dropped + excluded.dropped",
-         {host, user, max_messages}},
-        {"DELETE FROM offline_messages WHERE id IN "
-         "(SELECT id FROM offline_messages WHERE host = $1 AND username = $2 ORDER BY id "
-         "LIMIT COALESCE((SELECT stored - $3 FROM offline_counts "
-         "WHERE host = $1 AND username = $2 AND stored > $3), 0))",
-         {host, user, max_messages}},
-        {"UPDATE offline_counts SET stored = $3 WHERE host = $1 AND username = $2 AND stored > $3",
-         {host, user, max_messages}},
+        // A sender is a contact when the roster lists it or has a subscription with it either
+        // way; a pending subscription request alone (an unlisted row) does not make one.
+        {"INSERT INTO offline_messages (host, username, sender, stanza, stored_at, stranger) "
+         "VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 = 1 OR EXISTS (SELECT 1 FROM roster_items "
+         "WHERE host = $1 AND username = $2 AND contact = $7 AND (listed = 1 OR "
+         "subscription <> 'none')) THEN 0 ELSE 1 END)",
+         {host, user, message.from, message.stanza, message.stored_at, std::int64_t{own ? 1 : 0},
+          sender}},
+        {"UPDATE offline_counts SET stored = stored + 1, strangers = strangers + "
+         "(SELECT stranger FROM offline_messages WHERE id = " +
+             inserted_id + ") WHERE host = $1 AND username = $2",
+         {host, user}},
+        {"INSERT INTO offline_pruned (host, username, dropped, dropped_strangers) "
+         "SELECT $1, $2, " +
+             excess + ", " + excess_strangers + of_user + " AND " + excess +
+             " > 0 ON CONFLICT (host, username) DO UPDATE "
+             "SET dropped = offline_pruned.dropped + excluded.dropped, "
+             "dropped_strangers = offline_pruned.dropped_strangers + excluded.dropped_strangers",
+         {host, user, caps.max_messages, caps.max_from_strangers}},
+        drop_oldest(1, excess_strangers),
+        drop_oldest(0, excess_contacts),
+        // Both right-hand sides read the row as it was before this update.
+        {"UPDATE offline_counts SET stored = stored - " + excess + ", strangers = strangers - " +
+             excess_strangers + " WHERE host = $1 AND username = $2 AND " + excess + " > 0",
+         {host, user, caps.max_messages, caps.max_from_strangers}},
     };
     db_.transaction(std::move(statements),
                     [done = std::move(done)](Result result) { done(result.ok); });
@@ -76,7 +117,9 @@ void OfflineStore::remove_through(const std::string& host, const std::string& us
     // statement whatever the number (an IN list would hit SQLite's limit on parameters).
     db_.transaction(
         {{"UPDATE offline_counts SET stored = (SELECT count(*) FROM offline_messages "
-          "WHERE host = $1 AND username = $2 AND id > $3) WHERE host = $1 AND username = $2",
+          "WHERE host = $1 AND username = $2 AND id > $3), strangers = (SELECT count(*) FROM "
+          "offline_messages WHERE host = $1 AND username = $2 AND id > $3 AND stranger = 1) "
+          "WHERE host = $1 AND username = $2",
           {host, user, last_id}},
          {"DELETE FROM offline_messages WHERE host = $1 AND username = $2 AND id <= $3",
           {host, user, last_id}}},
@@ -94,13 +137,15 @@ void OfflineStore::count(const std::string& host, const std::string& user,
 }
 
 void OfflineStore::take_pruned(const std::string& host, const std::string& user,
-                               std::function<void(bool ok, std::int64_t dropped)> done) {
-    db_.execute({"DELETE FROM offline_pruned WHERE host = $1 AND username = $2 RETURNING dropped",
+                               std::function<void(bool ok, OfflinePruned)> done) {
+    db_.execute({"DELETE FROM offline_pruned WHERE host = $1 AND username = $2 "
+                 "RETURNING dropped, dropped_strangers",
                  {host, user}},
                 [done = std::move(done)](Result result) {
-                    if (!result.ok) return done(false, 0);
-                    if (result.rows.empty()) return done(true, 0);
-                    done(true, std::stoll(result.rows[0].at(0).value_or("0")));
+                    if (!result.ok) return done(false, {});
+                    if (result.rows.empty()) return done(true, {});
+                    done(true, {std::stoll(result.rows[0].at(0).value_or("0")),
+                                std::stoll(result.rows[0].at(1).value_or("0"))});
                 });
 }
 
@@ -108,8 +153,10 @@ void OfflineStore::expire(const std::string& host, std::int64_t before,
                           std::function<void(bool ok, std::vector<OfflineMessage>)> done) {
     // One transaction, so a message is either returned here (and its sender told) or delivered.
     db_.transaction(
-        {{"UPDATE offline_counts SET stored = stored - expired.n FROM "
-          "(SELECT host, username, count(*) AS n FROM offline_messages "
+        {{"UPDATE offline_counts SET stored = stored - expired.n, "
+          "strangers = strangers - expired.n_strangers FROM "
+          "(SELECT host, username, count(*) AS n, sum(stranger) AS n_strangers "
+          "FROM offline_messages "
           "WHERE host = $1 AND stored_at < $2 GROUP BY host, username) AS expired "
           "WHERE offline_counts.host = expired.host AND offline_counts.username = expired.username",
           {host, before}},

@@ -1,5 +1,6 @@
 #include "storage/prekey_store.hpp"
 
+#include <algorithm>
 #include <string_view>
 #include <utility>
 
@@ -65,7 +66,7 @@ void PrekeyStore::unclaimed(
 
 void PrekeyStore::claim(
     const std::string& host, const std::string& user, const std::string& node,
-    const std::string& item,
+    const std::string& item, std::int64_t keep,
     std::function<void(bool ok, std::optional<Prekey>, std::int64_t remaining)> done) {
     // Keys go out in numeric order of their ids (which both OMEMO versions make numbers): by
     // length first, then as text. One statement, so the choice and the mark cannot be split by
@@ -73,28 +74,35 @@ void PrekeyStore::claim(
     // LOCKED) instead of waiting for it and then finding it claimed; the outer "claimed = 0" is
     // what makes a double claim impossible on either driver, since the UPDATE re-checks it on the
     // row it locks. SQLite serializes writers, so its subquery always sees the latest state.
+    //
+    // A claim that must leave `keep` keys takes the key after the first `keep` (OFFSET), so it
+    // finds none unless more than `keep` are unclaimed. It locks nothing in the subquery: FOR
+    // UPDATE would lock the skipped rows too, and a contact's claim at that moment would skip
+    // them all. Two such claims at once pick the same row, the UPDATE lets one have it and the
+    // other finds it claimed: the last `keep` stay unclaimed whatever runs beside it.
     const bool postgres = std::string_view(db_.driver()) == "postgres";
     const std::string sql =
         std::string(
             "UPDATE omemo_prekeys SET claimed = 1 WHERE host = $1 AND username = $2 AND "
             "node = $3 AND item_id = $4 AND claimed = 0 AND key_id = (SELECT key_id FROM "
             "omemo_prekeys WHERE host = $1 AND username = $2 AND node = $3 AND "
-            "item_id = $4 AND claimed = 0 ORDER BY length(key_id), key_id LIMIT 1") +
-        (postgres ? " FOR UPDATE SKIP LOCKED" : "") + ") RETURNING key_id, key_data";
-    db_.execute({sql, {host, user, node, item}}, [this, host, user, node, item,
-                                                  done = std::move(done)](Result result) mutable {
-        if (!result.ok) return done(false, std::nullopt, 0);
-        std::optional<Prekey> key;
-        if (!result.rows.empty())
-            key = Prekey{result.rows[0].at(0).value_or(""), result.rows[0].at(1).value_or("")};
-        db_.execute({"SELECT count(*) FROM omemo_prekeys WHERE host = $1 AND username = $2 "
-                     "AND node = $3 AND item_id = $4 AND claimed = 0",
-                     {host, user, node, item}},
-                    [key, done = std::move(done)](Result count) {
-                        if (!count.ok || count.rows.empty()) return done(false, key, 0);
-                        done(true, key, std::stoll(count.rows[0].at(0).value_or("0")));
-                    });
-    });
+            "item_id = $4 AND claimed = 0 ORDER BY length(key_id), key_id LIMIT 1 OFFSET $5") +
+        (postgres && keep <= 0 ? " FOR UPDATE SKIP LOCKED" : "") + ") RETURNING key_id, key_data";
+    db_.execute(
+        {sql, {host, user, node, item, std::max<std::int64_t>(keep, 0)}},
+        [this, host, user, node, item, done = std::move(done)](Result result) mutable {
+            if (!result.ok) return done(false, std::nullopt, 0);
+            std::optional<Prekey> key;
+            if (!result.rows.empty())
+                key = Prekey{result.rows[0].at(0).value_or(""), result.rows[0].at(1).value_or("")};
+            db_.execute({"SELECT count(*) FROM omemo_prekeys WHERE host = $1 AND username = $2 "
+                         "AND node = $3 AND item_id = $4 AND claimed = 0",
+                         {host, user, node, item}},
+                        [key, done = std::move(done)](Result count) {
+                            if (!count.ok || count.rows.empty()) return done(false, key, 0);
+                            done(true, key, std::stoll(count.rows[0].at(0).value_or("0")));
+                        });
+        });
 }
 
 void PrekeyStore::mark_low(const std::string& host, const std::string& user,

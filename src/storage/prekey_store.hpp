@@ -44,9 +44,11 @@ public:
                    std::function<void(bool ok, std::map<std::string, std::vector<Prekey>>)> done);
     /// Atomically marks one unclaimed key of the bundle claimed and returns it (nullopt when none
     /// is left), with the number of unclaimed keys left after it. A key is returned by at most
-    /// one claim, whatever number of sessions or servers claim at once.
+    /// one claim, whatever number of sessions or servers claim at once. With `keep` > 0 the claim
+    /// takes a key only while more than `keep` are unclaimed: the last `keep` are left to other
+    /// claims (the owner's contacts).
     void claim(const std::string& host, const std::string& user, const std::string& node,
-               const std::string& item,
+               const std::string& item, std::int64_t keep,
                std::function<void(bool ok, std::optional<Prekey>, std::int64_t remaining)> done);
     /// Records that the owner was told the bundle runs low; `first` is true only for the first
     /// call since the bundle was last published.

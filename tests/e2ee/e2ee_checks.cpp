@@ -13,8 +13,8 @@ namespace starling::e2ee {
 using scenarios::require;
 using scenarios::server_fixture;
 
-void start_server(server_fixture& server) {
-    server.modules = "[disco, ping, offline, pep]";
+void start_server(server_fixture& server, const std::string& pep_options) {
+    server.modules = "[disco, ping, offline, {pep: " + pep_options + "}]";
     server.write_config();
     server.add_account(carol.jid, carol.password);
     scenarios::start_with_accounts(server);

@@ -19,8 +19,9 @@ inline constexpr scenarios::test_account carol{"c", "c@example.test", "carol-sec
 /// How many one-time prekeys each device publishes, as Conversations does at least.
 inline constexpr unsigned published_pre_keys = 20;
 
-/// Loads pep and offline, creates alice, bob and carol, and starts the server.
-void start_server(scenarios::server_fixture& server);
+/// Loads pep and offline, creates alice, bob and carol, and starts the server. `pep_options`
+/// (a YAML flow mapping) configures pep.
+void start_server(scenarios::server_fixture& server, const std::string& pep_options = "{}");
 
 /// Fails unless `fetched` (from a fetch or a claim, named by `how`) holds the keys `device`
 /// published, with exactly `expected_pre_keys` of its one-time prekeys.

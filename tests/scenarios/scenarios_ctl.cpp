@@ -23,6 +23,20 @@ xml_element plain_attempt(const server_fixture& server, const std::string& usern
     return session.authenticate("PLAIN", username, password);
 }
 
+// A file's permission bits as "0600".
+std::string mode_of(const std::string& path) {
+    struct stat info {};
+    require(stat(path.c_str(), &info) == 0, "no file at " + path);
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(info.st_mode & 07777));
+    return mode;
+}
+
+void require_mode(const std::string& path, const std::string& expected) {
+    const std::string mode = mode_of(path);
+    require(mode == expected, path + " has mode " + mode + ", expected " + expected);
+}
+
 void require_login_works(const server_fixture& server, const std::string& username,
                          const std::string& password) {
     auto result = plain_attempt(server, username, password);
@@ -325,9 +339,56 @@ STARLING_SCENARIO(ctl_control_socket_mode_0600) {
     require(stat(server.control_socket_path().c_str(), &info) == 0,
             "no control socket at " + server.control_socket_path());
     require(S_ISSOCK(info.st_mode), server.control_socket_path() + " is not a socket");
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(info.st_mode & 07777));
-    require(std::string(mode) == "0600", std::string("the control socket has mode ") + mode);
+    require_mode(server.control_socket_path(), "0600");
+}
+
+// The SQLite database, with every account's SCRAM secrets and the archive, was created 0644
+// under the usual umask, and so were its -wal and -shm files: any local user could read them.
+// Under umask 022 (this scenario runs in a process of its own), on a fresh directory, the server
+// creates all three 0600; and so does starlingctl when it creates the database first.
+STARLING_SCENARIO(sqlite_database_files_not_readable_by_others) {
+    runner_options sqlite = options;
+    sqlite.driver = "sqlite";
+    ::umask(022);
+    {
+        server_fixture server(sqlite);
+        server.start();
+        // The running server holds the database open in WAL mode, so all three files exist.
+        const auto added = server.ctl({"adduser", alice.jid, alice.password});
+        require(added.exited_with(0), "adduser: " + added.describe());
+        require_login_works(server, "a", alice.password);
+        for (const char* suffix : {"", "-wal", "-shm"})
+            require_mode(server.sqlite_path() + suffix, "0600");
+    }
+    server_fixture server(sqlite);
+    server.add_account(alice.jid, alice.password);  // starlingctl opens and creates the file
+    require_mode(server.sqlite_path(), "0600");
+    server.start();
+    require_login_works(server, "a", alice.password);
+    for (const char* suffix : {"", "-wal", "-shm"})
+        require_mode(server.sqlite_path() + suffix, "0600");
+}
+
+// An existing database that others may read is not chmod'ed behind the operator's back (it may
+// be shared with a backup group on purpose); the log names every such file and the command.
+STARLING_SCENARIO(sqlite_database_open_to_others_is_warned_not_changed) {
+    runner_options sqlite = options;
+    sqlite.driver = "sqlite";
+    ::umask(022);
+    server_fixture server(sqlite);
+    server.add_account(alice.jid, alice.password);
+    require(chmod(server.sqlite_path().c_str(), 0640) == 0, "chmod of the test database");
+    server.start();
+    require_login_works(server, "a", alice.password);
+    const std::string db = server.sqlite_path();
+    const std::string files = " '" + db + "' '" + db + "-wal' '" + db + "-shm'";
+    require_contains(server.log_text(),
+                     "storage: the SQLite database" + files +
+                         " can be read by other local users, and it holds every account's "
+                         "SCRAM secrets and the message archive; run: chmod 600" +
+                         files,
+                     "the log");
+    for (const char* suffix : {"", "-wal", "-shm"}) require_mode(db + suffix, "0640");
 }
 
 }  // namespace starling::scenarios

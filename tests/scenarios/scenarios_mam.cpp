@@ -535,6 +535,44 @@ STARLING_SCENARIO(mam_database_outage_loses_no_row) {
     const auto status = server.ctl({"status"});
     require(status.exited_with(0), "status: " + status.describe());
     require_contains(status.out, "mam.failed 0\n", "status");
+
+// The archive had no per-user quota: anyone could fill a user's archive without bound. With
+// max_messages 50, 200 messages sent in one write leave the newest 50 in both archives, the
+// oldest dropped like a ring, and the next message from someone else pushes out one more.
+STARLING_SCENARIO(mam_archive_quota_keeps_the_newest) {
+    server_fixture server(options);
+    start_mam_server(server, "[disco, ping, roster, offline, {mam: {max_messages: 50}}]");
+    strophe_client a(std::string(alice.jid) + "/desk", alice.password, server.c2s_port());
+    strophe_client b(std::string(bob.jid) + "/phone", bob.password, server.c2s_port());
+    strophe_client c(std::string(carol.jid) + "/pad", carol.password, server.c2s_port());
+    come_online(a);
+    come_online(b);
+    c.login();
+    constexpr int total = 200;
+    std::string burst;
+    for (int i = 0; i < total; ++i)
+        burst += "<message type='chat' to='" + std::string(bob.jid) + "' id='q" +
+                 std::to_string(i) + "'><body>m" + std::to_string(i) + "</body></message>";
+    a.send(burst);
+    for (int i = 0; i < total; ++i)
+        b.wait_for(message_with_id("q" + std::to_string(i)), "message q" + std::to_string(i),
+                   std::chrono::seconds(30));
+    std::string newest;
+    for (int i = total - 50; i < total; ++i)
+        newest += (newest.empty() ? "m" : ",m") + std::to_string(i);
+    const auto bobs = query(b, rsm("<max>100</max>"));
+    require_equal(bobs.bodies(), newest, "bob's archive");
+    require_equal(bobs.rsm("count"), "50", "bob's count");
+    const auto alices = query(a, rsm("<max>100</max>"));
+    require_equal(alices.bodies(), newest, "alice's archive");
+    require_equal(alices.rsm("count"), "50", "alice's count");
+    send_chat(c, bob.jid, "from-carol", "hello");
+    b.wait_for(message_with_id("from-carol"), "carol's message");
+    const auto after = query(b, rsm("<max>2</max>"));
+    require_equal(after.bodies(), "m151,m152", "the oldest two of bob's archive now");
+    require_equal(after.rsm("count"), "50", "bob's count after carol's message");
+    require_equal(query(b, rsm("<max>1</max><before/>")).bodies(), "hello", "the newest");
+    require_equal(query(c, rsm("<max>0</max>")).rsm("count"), "1", "carol's own archive");
 }
 
 STARLING_SCENARIO(mam_prefs_always_never_roster) {

@@ -1,6 +1,7 @@
 // XEP-0160 offline messages through mod_offline: stored for an account with no available
 // resource, delivered with a XEP-0203 delay at its next initial presence, oldest first.
 #include "client_steps.hpp"
+#include "presence_checks.hpp"
 #include "stanza_matchers.hpp"
 #include "test_accounts.hpp"
 #include "xmpp_names.hpp"
@@ -141,10 +142,67 @@ STARLING_SCENARIO(offline_cap_drops_oldest_and_tells_the_user) {
     require(body != nullptr &&
                 stanza_content(body) ==
                     "While you were offline more messages arrived than the server keeps for "
-                    "you: the 2 oldest were dropped, so this conversation history was pruned.",
+                    "you, so the oldest were dropped: 2 messages from senders not in your "
+                    "roster. No message from your contacts was dropped.",
             "notice body: " + text);
     require_stored(b, "c-3", a.bound_jid(), "c-3", before);
     require_stored(b, "c-4", a.bound_jid(), "c-4", before);
+}
+
+// A stranger's flood used to push a user's real offline messages out of the queue (1,001
+// messages were enough). Now strangers share a smaller part of it: carol, in nobody's roster,
+// sends 30 messages in one write while bob is offline, between messages from alice, whom bob's
+// roster lists (alice is subscribed to bob's presence). Bob gets every one of alice's ten, the
+// newest two of carol's (the strangers' share of five shrinks to what alice's ten leave free of
+// twelve), and a notice that says only strangers' messages were dropped.
+STARLING_SCENARIO(offline_stranger_flood_keeps_contacts_messages) {
+    server_fixture server(options);
+    server.modules =
+        "[disco, ping, roster, presence, {offline: {max_messages: 12, max_from_strangers: 5}}]";
+    server.write_config();
+    server.add_account("c@example.test", "carol-secret-3");
+    start_with_accounts(server);
+    const std::int64_t before = now_seconds();
+    strophe_client a(std::string(alice.jid) + "/desk", alice.password, server.c2s_port());
+    a.login();
+    {
+        strophe_client b(std::string(bob.jid) + "/phone", bob.password, server.c2s_port());
+        b.login();
+        go_online(a);
+        go_online(b);
+        subscribe(a, alice.jid, b, bob.jid);
+    }
+    // Bob is offline once alice, subscribed to him, hears so.
+    a.wait_for(presence_from(std::string(bob.jid) + "/phone", "unavailable"), "bob offline");
+    for (int i = 1; i <= 8; ++i) send_chat(a, "a-" + std::to_string(i), "from alice");
+    settle(a);
+    strophe_client c("c@example.test/pad", "carol-secret-3", server.c2s_port());
+    c.login();
+    std::string flood;
+    for (int i = 1; i <= 30; ++i)
+        flood += "<message type='chat' to='" + std::string(bob.jid) + "' id='c-" +
+                 std::to_string(i) + "'><body>from carol</body></message>";
+    c.send(flood);
+    settle(c);
+    for (int i = 9; i <= 10; ++i) send_chat(a, "a-" + std::to_string(i), "from alice");
+    settle(a);
+
+    strophe_client b(std::string(bob.jid) + "/phone", bob.password, server.c2s_port());
+    come_online(b);
+    auto notice = b.wait_for(stanza_named("message"), "the pruning notice");
+    require_stanza(notice.get(),
+                   "<message from='example.test' to='b@example.test' type='normal'><body>While "
+                   "you were offline more messages arrived than the server keeps for you, so the "
+                   "oldest were dropped: 28 messages from senders not in your roster. No message "
+                   "from your contacts was dropped.</body></message>",
+                   "the pruning notice");
+    for (int i = 1; i <= 8; ++i)
+        require_stored(b, "a-" + std::to_string(i), a.bound_jid(), "from alice", before);
+    require_stored(b, "c-29", "c@example.test/pad", "from carol", before);
+    require_stored(b, "c-30", "c@example.test/pad", "from carol", before);
+    for (int i = 9; i <= 10; ++i)
+        require_stored(b, "a-" + std::to_string(i), a.bound_jid(), "from alice", before);
+    require_nothing(b, stanza_named("message"), "nothing past the two kept of carol's");
 }
 
 STARLING_SCENARIO(offline_expired_messages_bounce_to_the_sender) {

@@ -2,8 +2,9 @@
 // list and bundles:<device-id> nodes; OMEMO 2 devices and a bundles node with one item per
 // device), and the single-use prekey claim of urn:xmpp:starling:prekeys:0 (docs/prekeys.md): one
 // key per claim, never the same key twice across claimants, a later fetch without it, a
-// republished bundle that keeps claimed keys claimed, the low-water message (offline too), and the
-// errors. Encrypted messages pass through unchanged.
+// republished bundle that keeps claimed keys claimed, the low-water message (offline too), the
+// errors, and the limits on strangers (rate limits, the keys kept for contacts). Encrypted
+// messages pass through unchanged.
 #include "pep_steps.hpp"
 
 #include <optional>
@@ -21,11 +22,16 @@ const std::string ns_axolotl = "eu.siacs.conversations.axolotl";
 const std::string devicelist = ns_axolotl + ".devicelist";
 const std::string bundle_node = ns_axolotl + ".bundles:31415";
 
-void start_pep(server_fixture& server) {
-    server.modules = pep_modules;
+void start_pep(server_fixture& server, const std::string& modules = pep_modules) {
+    server.modules = modules;
     server.write_config();
     start_with_accounts(server);
 }
+
+// For the scenarios whose strangers claim a bundle down to its last key: nothing is kept back for
+// the owner's contacts (prekey_claims_limited_for_strangers covers that).
+const std::string pep_keeping_none =
+    "[disco, ping, roster, presence, offline, {pep: {prekeys_kept_for_contacts: 0}}]";
 
 std::string axolotl_prekeys(int first, int last) {
     std::string keys;
@@ -66,6 +72,17 @@ std::string claim_iq(const std::string& id, const std::string& to, const std::st
                      const std::string& item_id = "") {
     return "<iq type='set' id='" + id + "' to='" + to + "'><claim xmlns='" + ns_prekeys +
            "' node='" + node + "'" + (item_id.empty() ? "" : " item='" + item_id + "'") + "/></iq>";
+}
+
+bool prekeys_low(xmpp_stanza_t* stanza) {
+    return stanza_named("message")(stanza) && stanza_child(stanza, "prekeys-low", ns_prekeys);
+}
+
+// The low-water message the owner gets about one bundle (docs/prekeys.md §6).
+std::string prekeys_low_message(const std::string& owner, const std::string& node, int remaining) {
+    return "<message from='" + owner + "' to='" + owner +
+           "' type='normal'><prekeys-low item='current' node='" + node + "' remaining='" +
+           std::to_string(remaining) + "' xmlns='" + ns_prekeys + "'/></message>";
 }
 
 // Claims from `client` and returns the one preKeyPublic id it got, checking the whole result.
@@ -140,7 +157,7 @@ STARLING_SCENARIO(omemo_axolotl_device_list_and_bundle) {
 
 STARLING_SCENARIO(omemo2_devices_and_bundles) {
     server_fixture server(options);
-    start_pep(server);
+    start_pep(server, pep_keeping_none);
     strophe_client a(a_desk, alice.password, server.c2s_port());
     strophe_client b(b_phone, bob.password, server.c2s_port());
     a.login();
@@ -190,7 +207,7 @@ STARLING_SCENARIO(omemo2_devices_and_bundles) {
 STARLING_SCENARIO(prekey_claim_single_use) {
     server_fixture server(options);
     server.add_account("c@example.test", "carol-secret-3");
-    start_pep(server);
+    start_pep(server, pep_keeping_none);
     std::optional<strophe_client> a_session;
     auto& a = a_session.emplace(a_desk, alice.password, server.c2s_port());
     strophe_client b(b_phone, bob.password, server.c2s_port());
@@ -219,16 +236,10 @@ STARLING_SCENARIO(prekey_claim_single_use) {
             "a republished bundle keeps claimed keys out: " + fetch(c, "f2b", a_bare, bundle_node));
     // The claim that leaves 9 (< 10) tells the owner, once.
     require(seen.insert(claim_axolotl(b, "k3", 9)).second, "third claim");
-    const auto low = [](xmpp_stanza_t* s) {
-        return stanza_named("message")(s) && stanza_child(s, "prekeys-low", ns_prekeys);
-    };
-    require_stanza(a.wait_for(low, "the low-water message").get(),
-                   "<message from='" + a_bare + "' to='" + a_bare +
-                       "' type='normal'><prekeys-low item='current' node='" + bundle_node +
-                       "' remaining='9' xmlns='" + ns_prekeys + "'/></message>",
-                   "the low-water message");
+    require_stanza(a.wait_for(prekeys_low, "the low-water message").get(),
+                   prekeys_low_message(a_bare, bundle_node, 9), "the low-water message");
     require(seen.insert(claim_axolotl(c, "k4", 8)).second, "fourth claim");
-    require_nothing(a, low, "a second low-water message before a republish");
+    require_nothing(a, prekeys_low, "a second low-water message before a republish");
 
     // Republished with fewer keys while the owner is offline: the message waits offline.
     publish(a, "p3", bundle_node, "current", axolotl_bundle(axolotl_prekeys(20, 21)),
@@ -245,7 +256,7 @@ STARLING_SCENARIO(prekey_claim_single_use) {
     auto& back = a_session.emplace(a_desk, alice.password, server.c2s_port());
     back.login();
     back.send("<presence/>");
-    auto stored = back.wait_for(low, "the low-water message stored offline");
+    auto stored = back.wait_for(prekeys_low, "the low-water message stored offline");
     xmpp_stanza_t* note = stanza_child(stored.get(), "prekeys-low", ns_prekeys);
     require(stanza_attribute(note, "remaining") == "1" &&
                 stanza_attribute(note, "node") == bundle_node &&
@@ -277,6 +288,112 @@ STARLING_SCENARIO(prekey_claim_single_use) {
     require(host_info.find("<feature var='urn:xmpp:starling:prekeys:0'/>") != std::string::npos &&
                 host_info.find("<identity category='pubsub' type='pep'/>") != std::string::npos,
             "the host's disco#info: " + host_info);
+}
+
+namespace {
+
+// Sends `count` claims of alice's bundle in one write and returns how many got a key (each a
+// different one, added to `seen`) after requiring that every other reply is the rate limit's.
+int pipelined_claims(strophe_client& client, const std::string& prefix, int count,
+                     std::set<std::string>& seen) {
+    std::string burst;
+    for (int i = 0; i < count; ++i)
+        burst += claim_iq(prefix + std::to_string(i), a_bare, bundle_node);
+    client.send(burst);
+    int keys = 0;
+    for (int i = 0; i < count; ++i) {
+        const std::string id = prefix + std::to_string(i);
+        auto reply = client.wait_for(stanza_named("iq", id), "the reply to " + id);
+        if (stanza_attribute(reply.get(), "type") == "result") {
+            xmpp_stanza_t* claim = stanza_child(reply.get(), "claim", ns_prekeys);
+            xmpp_stanza_t* bundle =
+                claim ? stanza_child(claim, "bundle", ns_axolotl.c_str()) : nullptr;
+            xmpp_stanza_t* prekeys =
+                bundle ? stanza_child(bundle, "prekeys", ns_axolotl.c_str()) : nullptr;
+            xmpp_stanza_t* key = prekeys ? xmpp_stanza_get_children(prekeys) : nullptr;
+            require(key && seen.insert(stanza_attribute(key, "preKeyId")).second,
+                    "a new key in " + stanza_text(reply.get()));
+            ++keys;
+            continue;
+        }
+        require_stanza(reply.get(),
+                       iq_error(a_bare, client.bound_jid(), "wait", "resource-constraint",
+                                "too-many-claims", ns_prekeys),
+                       "the rate limit's error for " + id);
+    }
+    return keys;
+}
+
+}  // namespace
+
+// A stranger could drain a user's single-use prekeys by claiming in a loop. Now strangers share
+// prekey_claims_per_owner claims an hour on one account's bundles (5 here): bob, a stranger to
+// alice, sends 8 claims in one write and gets exactly 5 keys and 3 <too-many-claims/>. Carol,
+// whom alice's roster lists, is not counted there and still claims, until her own
+// prekey_claims_per_claimer (8) stops her; dave, another stranger, finds alice's share used up.
+// And the last prekeys_kept_for_contacts keys (3) are never a stranger's: alice claims bob's
+// bundle of 5 down to 3 and then gets <no-prekeys/>, which tells bob; dave, in bob's roster,
+// still gets one. (Any subscription puts both sides in each other's roster, so each owner's
+// contact here is someone else's stranger.)
+STARLING_SCENARIO(prekey_claims_limited_for_strangers) {
+    server_fixture server(options);
+    server.add_account("c@example.test", "carol-secret-3");
+    server.add_account("d@example.test", "dave-secret-4");
+    start_pep(server,
+              "[disco, ping, roster, presence, offline, {pep: {prekey_claims_per_owner: 5, "
+              "prekey_claims_per_claimer: 8, prekeys_kept_for_contacts: 3, "
+              "prekeys_low_water: 2}}]");
+    const std::string c_pad = "c@example.test/pad";
+    const std::string d_laptop = "d@example.test/laptop";
+    strophe_client a(a_desk, alice.password, server.c2s_port());
+    strophe_client b(b_phone, bob.password, server.c2s_port());
+    strophe_client c(c_pad, "carol-secret-3", server.c2s_port());
+    strophe_client d(d_laptop, "dave-secret-4", server.c2s_port());
+    for (auto* client : {&a, &b, &c, &d}) client->login();
+    for (auto* client : {&a, &b, &c, &d}) go_online(*client);
+    subscribe(c, "c@example.test", a, a_bare);  // alice's roster: carol, subscription from
+    subscribe(d, "d@example.test", b, b_bare);  // bob's roster: dave, subscription from
+    publish(a, "p1", bundle_node, "current", axolotl_bundle(axolotl_prekeys(1, 30)),
+            conversations_options);
+
+    std::set<std::string> seen;
+    const int bobs = pipelined_claims(b, "b", 8, seen);
+    require(bobs == 5, "bob got " + std::to_string(bobs) + " keys of 8 pipelined claims, not 5");
+    const int carols = pipelined_claims(c, "c", 10, seen);
+    require(carols == 8, "carol got " + std::to_string(carols) + " keys of 10 claims, not 8");
+    require_stanza(
+        d.request(claim_iq("d0", a_bare, bundle_node), "d0").get(),
+        iq_error(a_bare, d_laptop, "wait", "resource-constraint", "too-many-claims", ns_prekeys),
+        "another stranger past alice's share");
+    // Bob (offset past the three kept) took 4-8, carol 1-3 and 9-13.
+    require(fetch(c, "f1", a_bare, bundle_node) ==
+                items_result(a_bare, c_pad, bundle_node,
+                             item("current", axolotl_bundle(axolotl_prekeys(14, 30)))),
+            "alice's bundle keeps the 17 keys nobody was let claim: " +
+                fetch(c, "f1b", a_bare, bundle_node));
+
+    // Bob's bundle of five: alice takes the two above the three kept for bob's contacts.
+    const std::string bob_bundle = ns_axolotl + ".bundles:4242";
+    publish(b, "p2", bob_bundle, "current", axolotl_bundle(axolotl_prekeys(1, 5)),
+            conversations_options);
+    const auto claimed = [&](strophe_client& client, const std::string& id, int key,
+                             int remaining) {
+        require_stanza(client.request(claim_iq(id, b_bare, bob_bundle), id).get(),
+                       "<iq from='" + b_bare + "' to='" + client.bound_jid() +
+                           "' type='result'><claim item='current' node='" + bob_bundle +
+                           "' remaining='" + std::to_string(remaining) + "' xmlns='" + ns_prekeys +
+                           "'>" + axolotl_bundle(axolotl_prekeys(key, key)) + "</claim></iq>",
+                       "claim " + id);
+    };
+    claimed(a, "a1", 4, 4);
+    claimed(a, "a2", 5, 3);
+    require_stanza(a.request(claim_iq("a3", b_bare, bob_bundle), "a3").get(),
+                   iq_error(b_bare, a_desk, "cancel", "item-not-found", "no-prekeys", ns_prekeys),
+                   "a stranger's claim of the keys kept for contacts");
+    require_stanza(b.wait_for(prekeys_low, "the low-water message").get(),
+                   prekeys_low_message(b_bare, bob_bundle, 3),
+                   "the owner told that strangers found only the kept keys");
+    claimed(d, "d1", 1, 2);
 }
 
 STARLING_SCENARIO(omemo_encrypted_message_passes_unchanged) {

@@ -1,5 +1,8 @@
 #include "storage/sqlite/sqlite_database.hpp"
 
+#include "storage/sqlite/private_files.hpp"
+
+#include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
 #include <cctype>
@@ -94,6 +97,9 @@ std::optional<std::string> column(sqlite3_stmt* stmt, int index) {
 }  // namespace
 
 SqliteDatabase::SqliteDatabase(const std::string& path) {
+    // Whoever opens it first (starlingd, or starlingctl adduser before the first start) makes it
+    // private; SQLite then makes the -wal and -shm files with the same mode.
+    create_private_database_file(path);
     const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
     if (rc != SQLITE_OK) {
@@ -112,6 +118,18 @@ SqliteDatabase::SqliteDatabase(const std::string& path) {
             close();
             throw StorageError(open_error(path, rc, message));
         }
+    }
+    // A file the operator made, or one older Starlings made 0644, is not changed behind the
+    // operator's back: it may be shared with a backup group on purpose, or be another user's
+    // file. Every start says so instead, with the command that fixes it.
+    const auto open_to_others = database_files_open_to_others(path);
+    if (!open_to_others.empty()) {
+        std::string files;
+        for (const auto& file : open_to_others) files += " '" + file + "'";
+        spdlog::warn(
+            "storage: the SQLite database{} can be read by other local users, and it holds "
+            "every account's SCRAM secrets and the message archive; run: chmod 600{}",
+            files, files);
     }
 }
 

@@ -15,7 +15,8 @@ namespace starling::storage {
 
 class SqliteDatabase final : public GroupedDatabase {
 public:
-    /// Opens or creates the file in WAL mode with foreign keys on; throws StorageError.
+    /// Opens or creates the file (0600, private_files.hpp) in WAL mode with foreign keys on;
+    /// warns in the log when an existing file is open to other users; throws StorageError.
     explicit SqliteDatabase(const std::string& path);
     /// Runs every job already queued, then closes the connection.
     ~SqliteDatabase() override;

@@ -1,5 +1,6 @@
 #include "storage_contract.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -131,11 +132,18 @@ void StorageContract::migrate_schemas() {
 
 void StorageContract::test_migrate_from_empty_applies_every_file() {
     const fs::path dir = fs::path(schema_dir) / db_->driver();
+    // The numbers need not be contiguous (branches reserve theirs), so the version reached is
+    // the highest file's number, not the count of files.
     int files = 0;
-    for (const auto& entry : fs::directory_iterator(dir)) files += entry.is_regular_file();
+    int newest = 0;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+        if (!entry.is_regular_file()) continue;
+        ++files;
+        newest = std::max(newest, std::stoi(entry.path().filename().string()));
+    }
     CPPUNIT_ASSERT(files >= 1);
     CPPUNIT_ASSERT_EQUAL(files, migrate(*db_, schema_dir));
-    CPPUNIT_ASSERT_EQUAL(std::to_string(files),
+    CPPUNIT_ASSERT_EQUAL(std::to_string(newest),
                          scalar(*db_, {"SELECT max(version) FROM schema_version", {}}));
     CPPUNIT_ASSERT_EQUAL(std::string("1"),
                          scalar(*db_, {"SELECT count(*) FROM schema_version", {}}));

@@ -30,6 +30,7 @@ class ArchiveStoreContract : public CppUnit::TestFixture {
     CPPUNIT_TEST(test_users_and_hosts_are_kept_apart);
     CPPUNIT_TEST(test_bounds);
     CPPUNIT_TEST(test_expire);
+    CPPUNIT_TEST(test_quota_drops_the_oldest);
     CPPUNIT_TEST(test_prefs);
     CPPUNIT_TEST(test_removed_with_the_account);
     CPPUNIT_TEST_SUITE_END_ABSTRACT();
@@ -388,6 +389,50 @@ private:
         q.after = id(0);
         auto [outcome, page] = await_values<Outcome>([&](auto done) { store_->query(q, done); });
         CPPUNIT_ASSERT(outcome == ArchiveOutcome::unknown_id);
+    }
+
+    // Past the quota each user's oldest messages go, in the batch that passed it, and expiry
+    // counts what it deletes: the ring holds exactly the quota's newest.
+    void test_quota_drops_the_oldest() {
+        store_ = std::make_unique<ArchiveStore>(*db_, ids_, 3);
+        auto message = [this](const std::string& user, int i) {
+            ArchivedMessage m;
+            m.row = next_row_++;
+            m.host = "example.test";
+            m.user = user;
+            names_[ids_->encode(m.row)] = user + std::to_string(i);
+            m.with_bare = "romeo@montague.test";
+            m.stanza = "<message><body>" + std::to_string(i) + "</body></message>";
+            m.stored_at = 1000 * i;
+            return m;
+        };
+        auto append = [this](std::vector<ArchivedMessage> batch) {
+            const auto [ok] =
+                await_values<std::tuple<bool>>([&](auto done) { store_->append(batch, done); });
+            CPPUNIT_ASSERT(ok);
+        };
+        auto nurse = base();
+        nurse.user = "nurse";
+        append({message("juliet", 1), message("juliet", 2)});
+        append({message("juliet", 3), message("nurse", 1), message("juliet", 4),
+                message("juliet", 5), message("juliet", 6)});
+        CPPUNIT_ASSERT_EQUAL(std::string("juliet4,juliet5,juliet6"), ids(run(base())));
+        CPPUNIT_ASSERT_EQUAL(std::string("nurse1"), ids(run(nurse)));
+        const auto [ok, deleted] = await_values<std::tuple<bool, std::int64_t>>(
+            [&](auto done) { store_->expire("example.test", 4500, 100, done); });
+        CPPUNIT_ASSERT(ok);
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{2}, deleted);  // juliet4 and nurse1
+        append({message("juliet", 7)});
+        CPPUNIT_ASSERT_EQUAL(std::string("juliet5,juliet6,juliet7"), ids(run(base())));
+        append({message("juliet", 8)});
+        CPPUNIT_ASSERT_EQUAL(std::string("juliet6,juliet7,juliet8"), ids(run(base())));
+        // Without a quota the count is still kept, so a quota set later cuts to the truth.
+        store_ = std::make_unique<ArchiveStore>(*db_, ids_);
+        append({message("juliet", 9), message("juliet", 10)});
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{5}, run(base()).count);
+        store_ = std::make_unique<ArchiveStore>(*db_, ids_, 2);
+        append({message("juliet", 11)});
+        CPPUNIT_ASSERT_EQUAL(std::string("juliet10,juliet11"), ids(run(base())));
     }
 
     void test_prefs() {

@@ -13,9 +13,25 @@ namespace {
 using Messages = std::tuple<bool, std::vector<OfflineMessage>>;
 using Number = std::tuple<bool, std::int64_t>;
 
-OfflineMessage message(const std::string& user, const std::string& body, std::int64_t at) {
-    return {0, "example.org", user, "romeo@example.net/orchard",
-            "<message to='" + user + "@example.org'><body>" + body + "</body></message>", at};
+OfflineMessage message(const std::string& user, const std::string& body, std::int64_t at,
+                       const std::string& from = "romeo@example.net/orchard") {
+    return {0,
+            "example.org",
+            user,
+            from,
+            "<message to='" + user + "@example.org'><body>" + body + "</body></message>",
+            at};
+}
+
+// A roster row of juliet@example.org as the roster store writes it.
+void add_roster_row(Database& db, const std::string& contact, const std::string& subscription,
+                    bool listed) {
+    const Result result = db.execute_sync(
+        {"INSERT INTO roster_items (host, username, contact, name, subscription, ask, approved, "
+         "pending_in, pending_status, listed) VALUES ('example.org', 'juliet', $1, '', $2, 0, 0, "
+         "$3, '', $4)",
+         {contact, subscription, std::int64_t{listed ? 0 : 1}, std::int64_t{listed ? 1 : 0}}});
+    CPPUNIT_ASSERT_MESSAGE(result.error, result.ok);
 }
 
 }  // namespace
@@ -25,6 +41,9 @@ class OfflineStoreContract : public CppUnit::TestFixture {
     CPPUNIT_TEST(test_fetch_is_oldest_first);
     CPPUNIT_TEST(test_remove_through_deletes_up_to_that_id);
     CPPUNIT_TEST(test_cap_drops_oldest_and_counts_them);
+    CPPUNIT_TEST(test_strangers_share_drops_only_strangers);
+    CPPUNIT_TEST(test_who_counts_as_a_contact);
+    CPPUNIT_TEST(test_contacts_past_the_whole_cap_drop_their_oldest);
     CPPUNIT_TEST(test_expire_returns_and_deletes_old_rows);
     CPPUNIT_TEST(test_users_and_hosts_are_kept_apart);
     CPPUNIT_TEST(test_removing_the_account_removes_its_messages);
@@ -48,25 +67,31 @@ protected:
     TempDir dir_;
 
 private:
-    void store(const OfflineMessage& m, std::int64_t cap = 100) {
-        const auto [ok] =
-            await_result<std::tuple<bool>>([&](auto done) { store_->store(m, cap, done); });
+    void store(const OfflineMessage& m, std::int64_t cap = 100, std::int64_t strangers = 100) {
+        const auto [ok] = await_result<std::tuple<bool>>([&](auto done) {
+            store_->store(m, {cap, strangers}, done);
+        });
         CPPUNIT_ASSERT(ok);
     }
-    std::int64_t take_pruned(const std::string& user) {
-        const auto [ok, dropped] = await_result<Number>(
+    OfflinePruned take_all_pruned(const std::string& user) {
+        const auto [ok, pruned] = await_result<std::tuple<bool, OfflinePruned>>(
             [&](auto done) { store_->take_pruned("example.org", user, done); });
         CPPUNIT_ASSERT(ok);
-        return dropped;
+        return pruned;
     }
+    std::int64_t take_pruned(const std::string& user) { return take_all_pruned(user).dropped; }
     std::vector<OfflineMessage> fetch(const std::string& host, const std::string& user) {
         auto [ok, rows] = await_result<Messages>([&](auto done) { store_->fetch(host, user, done); });
         CPPUNIT_ASSERT(ok);
         return rows;
     }
-    std::vector<std::string> bodies(const std::string& host, const std::string& user) {
-        std::vector<std::string> out;
-        for (const auto& row : fetch(host, user)) out.push_back(row.stanza);
+    std::string bodies(const std::string& user) {
+        std::string out;
+        for (const auto& row : fetch("example.org", user)) {
+            const auto start = row.stanza.find("<body>") + 6;
+            out += (out.empty() ? "" : " ") +
+                   row.stanza.substr(start, row.stanza.find('<', start) - start);
+        }
         return out;
     }
 
@@ -126,6 +151,79 @@ private:
         const auto last = fetch("example.org", "juliet");
         CPPUNIT_ASSERT_EQUAL(std::size_t{1}, last.size());
         CPPUNIT_ASSERT(last[0].stanza.find("<body>5</body>") != std::string::npos);
+    }
+
+    // A flood from a stranger drops the stranger's oldest messages, never a contact's, and the
+    // share shrinks to what the contacts leave free of the whole cap.
+    void test_strangers_share_drops_only_strangers() {
+        add_roster_row(*db_, "nurse@example.org", "both", true);
+        const std::string nurse = "nurse@example.org/balcony";
+        for (const char* body : {"n1", "n2", "n3"}) store(message("juliet", body, 1, nurse), 6, 2);
+        for (const char* body : {"s1", "s2", "s3", "s4", "s5"})
+            store(message("juliet", body, 1), 6, 2);
+        CPPUNIT_ASSERT_EQUAL(std::string("n1 n2 n3 s4 s5"), bodies("juliet"));
+        // Two more contacts' messages leave room for one stranger's only.
+        store(message("juliet", "n4", 1, nurse), 6, 2);
+        store(message("juliet", "n5", 1, nurse), 6, 2);
+        CPPUNIT_ASSERT_EQUAL(std::string("n1 n2 n3 s5 n4 n5"), bodies("juliet"));
+        store(message("juliet", "s6", 1), 6, 2);
+        CPPUNIT_ASSERT_EQUAL(std::string("n1 n2 n3 n4 n5 s6"), bodies("juliet"));
+        const OfflinePruned pruned = take_all_pruned("juliet");
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{5}, pruned.dropped);
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{5}, pruned.dropped_strangers);
+        // A share of 0 keeps no stranger's message at all.
+        store(message("juliet", "s7", 1), 100, 0);
+        CPPUNIT_ASSERT_EQUAL(std::string("n1 n2 n3 n4 n5"), bodies("juliet"));
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{2}, take_all_pruned("juliet").dropped_strangers);
+    }
+
+    // Listed or subscribed either way: a contact. A subscription request alone (the unlisted
+    // pending-in row the roster keeps) is not; the user's own account and server are.
+    void test_who_counts_as_a_contact() {
+        add_roster_row(*db_, "to@example.net", "to", true);
+        add_roster_row(*db_, "from@example.net", "from", true);
+        add_roster_row(*db_, "listed@example.net", "none", true);
+        add_roster_row(*db_, "asking@example.net", "none", false);
+        for (const char* from : {"to@example.net/a", "from@example.net", "listed@example.net/b",
+                                 "juliet@example.org/other", "example.org", "asking@example.net/c",
+                                 "nobody@example.net/d"})
+            store(message("juliet", from, 1, from), 100, 1);
+        CPPUNIT_ASSERT_EQUAL(std::string("to@example.net/a from@example.net listed@example.net/b "
+                                         "juliet@example.org/other example.org "
+                                         "nobody@example.net/d"),
+                             bodies("juliet"));
+        const OfflinePruned pruned = take_all_pruned("juliet");
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{1}, pruned.dropped);
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{1}, pruned.dropped_strangers);
+    }
+
+    // Contacts alone past the whole cap drop their own oldest, after every stranger's message.
+    void test_contacts_past_the_whole_cap_drop_their_oldest() {
+        add_roster_row(*db_, "nurse@example.org", "both", true);
+        const std::string nurse = "nurse@example.org";
+        store(message("juliet", "s1", 1), 3, 3);
+        for (const char* body : {"n1", "n2", "n3", "n4"})
+            store(message("juliet", body, 1, nurse), 3, 3);
+        CPPUNIT_ASSERT_EQUAL(std::string("n2 n3 n4"), bodies("juliet"));
+        const OfflinePruned pruned = take_all_pruned("juliet");
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{2}, pruned.dropped);
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{1}, pruned.dropped_strangers);
+        // The counts follow deliveries and expiry: after them, the share is whole again.
+        const auto rows = fetch("example.org", "juliet");
+        const auto [removed] = await_result<std::tuple<Result>>(
+            [&](auto done) { store_->remove_through("example.org", "juliet", rows[1].id, done); });
+        CPPUNIT_ASSERT_MESSAGE(removed.error, removed.ok);
+        store(message("juliet", "s2", 50), 3, 2);
+        store(message("juliet", "s3", 50), 3, 2);
+        CPPUNIT_ASSERT_EQUAL(std::string("n4 s2 s3"), bodies("juliet"));
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{0}, take_pruned("juliet"));
+        const auto [expired_ok, expired] =
+            await_result<Messages>([&](auto done) { store_->expire("example.org", 10, done); });
+        CPPUNIT_ASSERT(expired_ok);
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, expired.size());
+        store(message("juliet", "s4", 50), 3, 3);
+        CPPUNIT_ASSERT_EQUAL(std::string("s2 s3 s4"), bodies("juliet"));
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{0}, take_pruned("juliet"));
     }
 
     void test_expire_returns_and_deletes_old_rows() {

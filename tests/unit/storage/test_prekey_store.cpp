@@ -28,9 +28,9 @@ struct Claimed {
     std::int64_t remaining;
 };
 
-Claimed claim_one(PrekeyStore& store, const std::string& item = "current") {
+Claimed claim_one(PrekeyStore& store, const std::string& item = "current", std::int64_t keep = 0) {
     return await_values<Claimed>(
-        [&](auto done) { store.claim("example.test", "a", "bundles:1", item, done); });
+        [&](auto done) { store.claim("example.test", "a", "bundles:1", item, keep, done); });
 }
 
 }  // namespace
@@ -40,6 +40,7 @@ class PrekeyStoreContract : public CppUnit::TestFixture {
     CPPUNIT_TEST(test_claim_each_key_once);
     CPPUNIT_TEST(test_republish_keeps_claimed);
     CPPUNIT_TEST(test_concurrent_claims);
+    CPPUNIT_TEST(test_claims_that_keep_the_last_keys);
     CPPUNIT_TEST(test_low_water_once_per_publication);
     CPPUNIT_TEST(test_removed_with_item_and_account);
     CPPUNIT_TEST_SUITE_END_ABSTRACT();
@@ -63,6 +64,14 @@ private:
         CPPUNIT_ASSERT(await_values<bool>([&](auto done) {
             store_->replace("example.test", "a", "bundles:1", item, list, done);
         }));
+    }
+    // A connection of its own to the test's database, as a separate session or cluster node has.
+    std::unique_ptr<Database> another_connection() const {
+        if (driver() == "sqlite")
+            return open_database({"sqlite", (dir_.path() / "starling.db").string(), ""});
+        return open_database(
+            {"postgres", "",
+             postgres_conninfo() + " options='-c search_path=starling_unit_prekeys'"});
     }
     std::vector<Prekey> unclaimed(const std::string& item = "current") {
         auto [ok, map] = await_values<std::pair<bool, std::map<std::string, std::vector<Prekey>>>>(
@@ -119,13 +128,7 @@ private:
         std::vector<std::unique_ptr<Database>> connections;
         std::vector<std::unique_ptr<PrekeyStore>> stores;
         for (int i = 0; i < claimants; ++i) {
-            if (driver() == "sqlite")
-                connections.push_back(
-                    open_database({"sqlite", (dir_.path() / "starling.db").string(), ""}));
-            else
-                connections.push_back(open_database(
-                    {"postgres", "",
-                     postgres_conninfo() + " options='-c search_path=starling_unit_prekeys'"}));
+            connections.push_back(another_connection());
             stores.push_back(std::make_unique<PrekeyStore>(*connections.back()));
         }
         std::vector<std::vector<std::string>> got(claimants);
@@ -149,6 +152,40 @@ private:
         CPPUNIT_ASSERT(unclaimed().empty());
         stores.clear();
         connections.clear();
+    }
+
+    // A claim that must leave three keys stops at three, also with several connections claiming
+    // at once; a claim without that condition still takes them.
+    void test_claims_that_keep_the_last_keys() {
+        replace(keys(1, 6));
+        const auto first = claim_one(*store_, "current", 3);
+        CPPUNIT_ASSERT(first.ok && first.key);
+        CPPUNIT_ASSERT_EQUAL(std::string("4"), first.key->id);  // past the three kept
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{5}, first.remaining);
+        std::vector<std::unique_ptr<Database>> connections;
+        std::vector<std::unique_ptr<PrekeyStore>> stores;
+        for (int i = 0; i < 4; ++i) {
+            connections.push_back(another_connection());
+            stores.push_back(std::make_unique<PrekeyStore>(*connections.back()));
+        }
+        std::vector<Claimed> results(stores.size());
+        std::vector<std::thread> threads;
+        for (std::size_t i = 0; i < stores.size(); ++i)
+            threads.emplace_back([&, i] { results[i] = claim_one(*stores[i], "current", 3); });
+        for (auto& thread : threads) thread.join();
+        int taken = 0;
+        for (const auto& r : results) {
+            CPPUNIT_ASSERT(r.ok);
+            taken += r.key ? 1 : 0;
+        }
+        CPPUNIT_ASSERT_EQUAL(2, taken);
+        CPPUNIT_ASSERT_EQUAL(std::size_t{3}, unclaimed().size());
+        const auto none = claim_one(*store_, "current", 3);
+        CPPUNIT_ASSERT(none.ok && !none.key);
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{3}, none.remaining);
+        for (std::int64_t left = 2; left >= 0; --left)
+            CPPUNIT_ASSERT_EQUAL(left, claim_one(*store_).remaining);
+        CPPUNIT_ASSERT(!claim_one(*store_).key);
     }
 
     void test_low_water_once_per_publication() {
