@@ -35,8 +35,8 @@ int main(int argc, char** argv) {
         return 0;
     }
 
-    // Signals are taken by the server's signal set; block them until it is listening so that an
-    // early SIGTERM is not lost to the default action.
+    // Signals are taken by the server's signal set, installed before it listens (Server::start):
+    // one that comes earlier, before any client could connect, ends the process at once.
     starling::config::Config config;
     try {
         config = starling::config::load(vm["config"].as<std::string>());

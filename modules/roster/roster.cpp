@@ -112,8 +112,10 @@ struct Roster {
                       if (refused)
                           return ctx.reply_error(ev, "cancel", "not-allowed", "the roster is full");
                       if (!ok) return ctx.reply_error(ev, "wait", "internal-server-error");
-                      ctx.send(make_iq_result(*ev.stanza));
+                      // The push first (RFC 6121 §2.3.2), so that what hooks it (mod_mam's
+                      // roster cache) knows the item before the client learns the set is done.
                       roster::push_item(ctx.host(), user.str(), item, version);
+                      ctx.send(make_iq_result(*ev.stanza));
                   });
     }
 
@@ -128,8 +130,8 @@ struct Roster {
                            ctx.domain(), user.local(), existing->contact,
                            [this, ev, user, item = *existing](bool ok, bool, std::int64_t version) {
                                if (!ok) return ctx.reply_error(ev, "wait", "internal-server-error");
-                               ctx.send(make_iq_result(*ev.stanza));
                                roster::push_item(ctx.host(), user.str(), item, version, true);
+                               ctx.send(make_iq_result(*ev.stanza));
                                if (item.has_to() || item.ask)
                                    send_presence(user, item.contact, "unsubscribe");
                                if (item.has_from() || item.pending_in)

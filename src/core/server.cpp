@@ -184,6 +184,24 @@ void Server::start() {
         impl_->guards.emplace_back(impl_->io.back()->get_executor());
     }
 
+    // Before any listener: a SIGTERM from the moment a client could connect must shut down
+    // cleanly rather than kill the process (it is handled once run() starts the control loop).
+    impl_->signals.emplace(impl_->control, SIGHUP, SIGTERM, SIGINT);
+    auto on_signal = std::make_shared<std::function<void(const error_code&, int)>>();
+    *on_signal = [this, on_signal](const error_code& ec, int signal) {
+        if (ec) return;
+        if (signal == SIGHUP) {
+            spdlog::info("SIGHUP: reloading {}", this->config()->path);
+            if (auto error = reload(); !error.empty())
+                spdlog::error("reload rejected, the running configuration stays: {}", error);
+            impl_->signals->async_wait(*on_signal);
+        } else {
+            spdlog::info("{}: shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+            stop();
+        }
+    };
+    impl_->signals->async_wait(*on_signal);
+
     // Each I/O thread accepts on its own socket (SO_REUSEPORT): the kernel spreads connections
     // and a connection never leaves the thread that accepted it.
     for (const auto& lc : config->listen) {
@@ -278,23 +296,6 @@ void Server::start() {
     if (!config->control_socket.empty())
         impl_->control_socket =
             std::make_unique<ControlSocket>(impl_->control, *this, config->control_socket);
-
-    impl_->signals.emplace(impl_->control, SIGHUP, SIGTERM, SIGINT);
-    std::function<void()> wait_signal;
-    auto on_signal = std::make_shared<std::function<void(const error_code&, int)>>();
-    *on_signal = [this, on_signal](const error_code& ec, int signal) {
-        if (ec) return;
-        if (signal == SIGHUP) {
-            spdlog::info("SIGHUP: reloading {}", this->config()->path);
-            if (auto error = reload(); !error.empty())
-                spdlog::error("reload rejected, the running configuration stays: {}", error);
-            impl_->signals->async_wait(*on_signal);
-        } else {
-            spdlog::info("{}: shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
-            stop();
-        }
-    };
-    impl_->signals->async_wait(*on_signal);
 
     // Housekeeping: expire server-sent iqs that got no answer, forget closed connections.
     auto tick = std::make_shared<std::function<void()>>();

@@ -44,8 +44,8 @@ STARLING_SCENARIO(bench_chat_delivers_every_message_once) {
     server_fixture server(options);
     server.log_level = "info";
     server.modules =
-        "[disco, ping, offline, {register: {allow_registration: true, registrations_per_ip: "
-        "1000}}]";
+        "[disco, ping, {offline: {max_from_strangers: 1000}}, {register: {allow_registration: "
+        "true, registrations_per_ip: 1000}}]";
     server.write_config();
     server.start();
 

@@ -24,10 +24,11 @@ bool any_message(xmpp_stanza_t* stanza) {
 STARLING_SCENARIO(acked_offline_messages_survive_kill_9) {
     server_fixture server(options);
     // The quick start's modules: each that holds a message back on its way must carry the
-    // sender's receipt to where the message ends.
+    // sender's receipt to where the message ends. Alice is a stranger to bob, and his queue
+    // takes all 200 of hers.
     server.modules =
-        "[disco, ping, version, time, roster, presence, last, offline, vcard, private, "
-        "blocking, smacks, csi, carbons, mam, pep]";
+        "[disco, ping, version, time, roster, presence, last, {offline: {max_from_strangers: "
+        "1000}}, vcard, private, blocking, smacks, csi, carbons, mam, pep]";
     server.write_config();
     start_with_accounts(server);
     constexpr int count = 200;

@@ -535,6 +535,7 @@ STARLING_SCENARIO(mam_database_outage_loses_no_row) {
     const auto status = server.ctl({"status"});
     require(status.exited_with(0), "status: " + status.describe());
     require_contains(status.out, "mam.failed 0\n", "status");
+}
 
 // The archive had no per-user quota: anyone could fill a user's archive without bound. With
 // max_messages 50, 200 messages sent in one write leave the newest 50 in both archives, the

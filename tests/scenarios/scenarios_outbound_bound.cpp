@@ -69,7 +69,9 @@ STARLING_SCENARIO(r_flood_from_a_client_that_does_not_read_closes_its_stream) {
 STARLING_SCENARIO(messages_for_a_client_that_does_not_read_are_stored_when_it_is_closed) {
     server_fixture server(options);
     // Room for everything the stalled stream may hand back, so no pruning notice comes first.
-    server.modules = "[disco, ping, roster, presence, {offline: {max_messages: 5000}}]";
+    server.modules =
+        "[disco, ping, roster, presence, {offline: {max_messages: 5000, max_from_strangers: "
+        "5000}}]";
     server.extra_config = "limits: {outbound_queue_bytes: 65536}\n";
     server.write_config();
     start_with_accounts(server);

@@ -1,7 +1,7 @@
 // XEP-0198 stream management through mod_smacks, with raw XML over real sockets: counting both
 // ways, a client acknowledging too much, resumption after the TCP connection is cut (and who may
 // resume), the resumption timeout handing messages to offline storage, a client that stops
-// reading, and the server's ack timeout.
+// reading, the server's ack timeout, and a stored backlog bigger than the unacknowledged window.
 #include "client_steps.hpp"
 #include "sm_client.hpp"
 #include "stanza_matchers.hpp"
@@ -387,6 +387,40 @@ STARLING_SCENARIO(smacks_ack_timeout_hibernates) {
     b2.stream().send("<resume xmlns='urn:xmpp:sm:3' previd='" + id + "' h='0'/>");
     require(b2.next_nonza().name == "resumed", "the session did not hibernate");
     require_message(b2.next_stanza("k1 again"), "k1", "unanswered");
+}
+
+// A backlog bigger than the unacknowledged window: 1,200 stored messages for a client whose
+// max_unacked is 500. Before paced delivery the offline flush queued all of them at once, the
+// window overflowed at the 501st, and the stream was closed with <policy-violation/> (and the
+// messages stored again) at every login. Now they go out as the client acknowledges them.
+STARLING_SCENARIO(smacks_offline_backlog_larger_than_the_window_arrives_whole) {
+    server_fixture server(options);
+    server.modules =
+        "[disco, ping, {offline: {max_messages: 2000, max_from_strangers: 2000}}, smacks]";
+    server.write_config();
+    start_with_accounts(server);
+    constexpr int count = 1200;
+    strophe_client a(std::string(alice.jid) + "/desk", alice.password, server.c2s_port());
+    a.login();
+    for (int i = 0; i < count; ++i)
+        a.send("<message type='chat' to='" + std::string(bob.jid) + "' id='o" + std::to_string(i) +
+               "'><body>" + std::to_string(i) + "</body></message>");
+    settle(a);
+    sm_client b(server.c2s_port());
+    b.login(bob, "phone");
+    b.enable();
+    b.auto_ack = true;
+    b.stream().send("<presence/>");
+    for (int i = 0; i < count; ++i) {
+        const auto m = b.next_stanza("stored message o" + std::to_string(i), seconds(10));
+        if (m.name == "presence") {
+            --i;
+            continue;
+        }
+        require(m.name == "message" && m.attribute("id") == "o" + std::to_string(i),
+                "expected stored message o" + std::to_string(i) + ", got " + m.to_string());
+    }
+    b.require_quiet(milliseconds(500), "nothing more after the backlog");
 }
 
 }  // namespace starling::scenarios
