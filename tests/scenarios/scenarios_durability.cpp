@@ -1,6 +1,7 @@
 // An acknowledgement is a promise (DESIGN.md, delivery guarantee): what the server counted in a
 // client's XEP-0198 `h` survives kill -9 of starlingd the moment the <a/> is read, on both
 // drivers, and every message acknowledged reaches its recipient after a restart.
+#include "client_steps.hpp"
 #include "sm_client.hpp"
 #include "stanza_matchers.hpp"
 #include "strophe_client.hpp"
@@ -11,15 +12,8 @@
 #include <set>
 
 namespace starling::scenarios {
-namespace {
 
 using std::chrono::seconds;
-
-bool any_message(xmpp_stanza_t* stanza) {
-    return std::string(xmpp_stanza_get_name(stanza)) == "message";
-}
-
-}  // namespace
 
 STARLING_SCENARIO(acked_offline_messages_survive_kill_9) {
     server_fixture server(options);

@@ -3,6 +3,7 @@
 // bound). Reproduced before the fix: a client that stopped reading and kept sending <r/> took
 // the server from 17 MB to 266 MB and was never closed, and messages for a client that stopped
 // reading were bounced to their senders with <resource-constraint/> one by one.
+#include "client_steps.hpp"
 #include "raw_session.hpp"
 #include "sm_client.hpp"
 #include "stanza_matchers.hpp"
@@ -23,20 +24,6 @@ using std::chrono::seconds;
 constexpr const char* overflow_line =
     "stream error policy-violation: the client does not read what the server sends";
 
-// Polls the log (bounded) for `line`; the server closes the stream on its own thread.
-bool log_shows(server_fixture& server, const std::string& line, std::chrono::seconds bound) {
-    const auto deadline = std::chrono::steady_clock::now() + bound;
-    while (server.log_text().find(line) == std::string::npos) {
-        if (std::chrono::steady_clock::now() >= deadline) return false;
-        std::this_thread::sleep_for(milliseconds(50));
-    }
-    return true;
-}
-
-bool any_message(xmpp_stanza_t* stanza) {
-    return std::string(xmpp_stanza_get_name(stanza)) == "message";
-}
-
 }  // namespace
 
 STARLING_SCENARIO(r_flood_from_a_client_that_does_not_read_closes_its_stream) {
@@ -48,6 +35,7 @@ STARLING_SCENARIO(r_flood_from_a_client_that_does_not_read_closes_its_stream) {
     sm_client a(server.c2s_port());
     a.login(alice, "phone");
     a.enable();
+    const auto mark = server.log_mark();
     const auto rss_before = rss_kib(server.pid());
     // 40 MB of <r/> at most, never reading an <a/>: the server must close the stream long
     // before (once its queue passes 64 KiB beyond what the kernel buffers hold).
@@ -58,8 +46,7 @@ STARLING_SCENARIO(r_flood_from_a_client_that_does_not_read_closes_its_stream) {
     require(sent < 400,
             "the server took 40 MB of <r/> from a client that reads nothing, "
             "and kept the stream open");
-    require(log_shows(server, overflow_line, seconds(10)),
-            "the log does not say the stream was closed for not reading");
+    server.wait_for_log(overflow_line, mark);
     const auto rss_after = rss_kib(server.pid());
     require(rss_after < rss_before + 32 * 1024, "the flood grew the server from " +
                                                     std::to_string(rss_before) + " KiB to " +
@@ -76,6 +63,7 @@ STARLING_SCENARIO(messages_for_a_client_that_does_not_read_are_stored_when_it_is
     server.write_config();
     start_with_accounts(server);
     // Bob reads nothing, through a 4 KB receive window.
+    const auto mark = server.log_mark();
     raw_session b(server.c2s_port(), raw_session::transport::plain, "example.test", 4096);
     b.login("PLAIN", bob.localpart, bob.password, "stalled");
     b.stream().send("<presence/>");
@@ -102,10 +90,8 @@ STARLING_SCENARIO(messages_for_a_client_that_does_not_read_are_stored_when_it_is
                 "a message was bounced to alice: " + e->to_string());
         if (e->name == "iq" && e->attribute("id") == "settle") break;
     }
-    require(log_shows(server, overflow_line, seconds(10)),
-            "bob's stream was not closed for not reading");
-    require(log_shows(server, std::string(bob.jid) + "/stalled logged out", seconds(10)),
-            "bob's stalled session did not end");
+    server.wait_for_log(overflow_line, mark);
+    server.wait_for_log(std::string(bob.jid) + "/stalled logged out", mark);
     // What the stalled stream never got arrives at bob's next login: the newest messages, in
     // order, through to the last one alice sent.
     strophe_client again(std::string(bob.jid) + "/desk", bob.password, server.c2s_port());

@@ -43,6 +43,17 @@ std::string stream_error_with_text(raw_stream& stream) {
     }
 }
 
+// 20 connections, each sending `bytes` and then nothing.
+std::vector<std::unique_ptr<raw_stream>> attackers(server_fixture& server,
+                                                   const std::string& bytes) {
+    std::vector<std::unique_ptr<raw_stream>> out;
+    for (int i = 0; i < 20; ++i) {
+        out.push_back(std::make_unique<raw_stream>(server.c2s_port()));
+        out.back()->send(bytes);
+    }
+    return out;
+}
+
 // The server's resident memory once it has settled, in KiB.
 std::uint64_t settled_rss(server_fixture& server) {
     std::this_thread::sleep_for(milliseconds(300));  // what is being measured is not a wait
@@ -55,12 +66,7 @@ STARLING_SCENARIO(preauth_hostile_stanza_is_refused_and_holds_no_memory) {
     server_fixture server(options);
     server.start();
     const auto before = settled_rss(server);
-    std::vector<std::unique_ptr<raw_stream>> attackers;
-    for (int i = 0; i < 20; ++i) {
-        attackers.push_back(std::make_unique<raw_stream>(server.c2s_port()));
-        attackers.back()->send(unfinished_stanza(2000, false));
-    }
-    for (auto& attacker : attackers) {
+    for (auto& attacker : attackers(server, unfinished_stanza(2000, false))) {
         const std::string error = stream_error_with_text(*attacker);
         require(error == "policy-violation: stanza with more than 128 elements",
                 "the unfinished stanza got " + error);
@@ -77,12 +83,8 @@ STARLING_SCENARIO(preauth_elements_in_one_long_namespace_share_it) {
     const auto before = settled_rss(server);
     // Under every limit (120 elements, 16 KB) and held open: each element names the 7,800-byte
     // namespace through its prefix, and before the fix each kept its own copy (~1 MB a stream).
-    std::vector<std::unique_ptr<raw_stream>> attackers;
-    for (int i = 0; i < 20; ++i) {
-        attackers.push_back(std::make_unique<raw_stream>(server.c2s_port()));
-        attackers.back()->send(unfinished_stanza(120, true));
-    }
-    for (auto& attacker : attackers) attacker->expect_header();
+    auto held = attackers(server, unfinished_stanza(120, true));
+    for (auto& attacker : held) attacker->expect_header();
     // A round trip on a fresh stream after the 20: the server has parsed what they sent.
     raw_session probe(server.c2s_port());
     probe.open();
@@ -90,7 +92,7 @@ STARLING_SCENARIO(preauth_elements_in_one_long_namespace_share_it) {
     require(after < before + 6 * 1024,
             "20 streams holding 120 elements each grew the server from " + std::to_string(before) +
                 " KiB to " + std::to_string(after) + " KiB");
-    for (auto& attacker : attackers)
+    for (auto& attacker : held)
         require(!attacker->wait_closed(milliseconds(10)), "a stream within the limits was closed");
 }
 
