@@ -50,7 +50,8 @@ trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# run SECONDS: one server under callgrind, the load, and the server's instruction total.
+# run SECONDS: one server under callgrind, the load, and the server's instruction total. The
+# server runs compare.sh's base profile (the lines marked @MOBILE@ are left out).
 run() {
     local seconds=$1 dir="$work/run-$1" port tls_port
     mkdir -p "$dir"
@@ -59,7 +60,8 @@ run() {
     sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@TLS_PORT@|$tls_port|g" \
         -e "s|@CERT@|$work/cert.pem|g" -e "s|@KEY@|$work/key.pem|g" -e "s|@ADDRESS@|127.0.0.1|g" \
         -e "s|@MODULE_PATH@|$builddir/modules/.libs|g" \
-        -e "s|@SCHEMA_PATH@|$here/../schemas|g" "$here/servers/starling.yml.in" >"$dir/starling.yml"
+        -e "s|@SCHEMA_PATH@|$here/../schemas|g" -e '/^@MOBILE@/d' \
+        "$here/servers/starling.yml.in" >"$dir/starling.yml"
     [ "$tls" = none ] && sed -i 's/^  required: true/  required: false/' "$dir/starling.yml"
     # One I/O thread: the count must not depend on how connections spread over threads.
     sed -i 's/^threads: 0/threads: 1/' "$dir/starling.yml"

@@ -142,6 +142,7 @@ struct StreamParser::Impl {
     // Namespace names in use, each held once however many elements are in it; bounded, and
     // every name in it was declared in bytes the peer sent.
     std::unordered_map<std::string_view, Namespace> namespaces;
+    Namespace stream_ns;  // the stream's default namespace, shared
 
     // The stream's start tag as the peer sent it, so that a parser released between stanzas
     // (release()) can be rebuilt by parsing it again; empty when it could not be kept.
@@ -179,6 +180,7 @@ struct StreamParser::Impl {
         XML_ParserFree(parser);
         parser = nullptr;
         std::unordered_map<std::string_view, Namespace>().swap(namespaces);
+        stream_ns.reset();  // made again when the start tag is parsed again
         return true;
     }
 
@@ -237,6 +239,7 @@ struct StreamParser::Impl {
         elements = 0;
         copied_bytes = 0;
         namespaces.clear();
+        stream_ns.reset();
         halted = closed = reset_requested = false;
     }
 
@@ -306,6 +309,7 @@ struct StreamParser::Impl {
         });
         depth = 1;
         stream_default_ns = pending_default_ns;
+        stream_ns = make_namespace(stream_default_ns);
         stanza_start = event_end();
         if (replaying) return;
         keep_header_tag();
@@ -322,8 +326,12 @@ struct StreamParser::Impl {
     }
 
     // The shared copy of namespace `uri` (null for none).
+    // The shared copy of namespace `uri` (null for none). Most elements are in their parent's
+    // namespace, and most stanzas in the stream's: those are compared, not hashed.
     Namespace intern(std::string_view uri) {
         if (uri.empty()) return nullptr;
+        const Namespace& nearest = open.empty() ? stream_ns : open.back()->shared_xmlns();
+        if (nearest && *nearest == uri) return nearest;
         if (auto found = namespaces.find(uri); found != namespaces.end()) return found->second;
         if (namespaces.size() >= max_interned_namespaces) namespaces.clear();
         Namespace shared = make_namespace(std::string(uri));
