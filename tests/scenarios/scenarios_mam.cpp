@@ -469,7 +469,8 @@ std::thread disrupt_database(server_fixture& server, const runner_options& optio
     if (options.driver == "postgres") {
         auto terminate = [conninfo = server.postgres_conninfo()] {
             auto r = run_command({"psql", "-X", "-q", "-d", conninfo, "-c",
-                                  "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                  // Waits (PostgreSQL 14 and later) until each is gone.
+                                  "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
                                   "WHERE datname = current_database() AND pid <> "
                                   "pg_backend_pid()"},
                                  std::chrono::seconds(30));

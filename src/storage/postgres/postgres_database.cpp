@@ -185,10 +185,25 @@ bool PostgresDatabase::in_transaction() const {
     return status == PQTRANS_INTRANS || status == PQTRANS_INERROR;
 }
 
-// A connection that broke fails the job that found it broken; the next job reconnects, so a
-// restarted PostgreSQL costs one error rather than every later query.
+// A terminated backend, a restarted server or an idle timeout leave a connection that libpq
+// calls OK until it reads the server's goodbye. An idle connection is sent nothing else worth
+// waiting for (a notice at most), so whatever is readable is read now, and a goodbye or an end
+// of stream found this way costs a reconnect instead of the next job.
+bool PostgresDatabase::idle_connection_open() {
+    if (!connected()) return false;
+    for (int reads = 0; reads < 4; ++reads) {
+        pollfd entry{PQsocket(conn_), POLLIN, 0};
+        if (poll(&entry, 1, 0) <= 0) return true;
+        if (PQconsumeInput(conn_) == 0) return false;
+        if (!connected()) return false;
+    }
+    return connected();
+}
+
+// A connection that broke during a job fails that job; the next job reconnects, so a restarted
+// PostgreSQL costs at most the jobs that were in flight rather than every later query.
 bool PostgresDatabase::ensure_connected(Result& failure) {
-    if (conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK) return true;
+    if (idle_connection_open()) return true;
     disconnect();
     std::string error;
     conn_ = connect(conninfo_, error);

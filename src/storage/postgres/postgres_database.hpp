@@ -41,6 +41,7 @@ private:
     Result run_script(const Job& job);
     Result run_simple(const std::string& sql);
     void rollback_if_open();
+    bool idle_connection_open();
     bool ensure_connected(Result& failure);
     bool send(const Statement& statement);
     bool flush();
