@@ -85,3 +85,14 @@ tests_scenarios_run_scenarios_SOURCES += tests/scenarios/sm_client.hpp \
 	tests/scenarios/scenarios_smacks.cpp tests/scenarios/scenarios_csi.cpp
 # SIGTERM keeps the delivery guarantee: queued and unacknowledged messages are stored
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_shutdown.cpp
+
+# make installcheck (run by make distcheck on its --prefix install): scenarios against the
+# installed starlingd, starlingctl, modules and migrations instead of the build tree's. mod_mam
+# needs every migration up to 012, and ctl_db_migrate counts them against the source tree.
+installed_scenarios = ctl_db_migrate mam_archives_both_sides_with_stanza_id \
+	mam_offline_copy_carries_stanza_id e2ee_omemo_chat_recipient_offline_then_reconnecting
+installcheck-local: tests/scenarios/run_scenarios
+	tests/scenarios/run_scenarios --driver sqlite --builddir $(abs_builddir) \
+		--srcdir $(abs_top_srcdir) --starlingd $(sbindir)/starlingd \
+		--starlingctl $(bindir)/starlingctl --module-dir $(pkglibdir)/modules \
+		--schema-dir $(pkgdatadir)/schemas $(installed_scenarios:%=--only %)

@@ -80,8 +80,8 @@ void server_fixture::write_config() {
          << "      key: " << other_certificate_.key << "\n"
          << "storage:\n"
          << storage_yaml()
-         << "module_path: " << options_.builddir << "/modules/.libs\n"
-         << "schema_path: " << options_.srcdir << "/schemas\n"
+         << "module_path: " << options_.module_dir << "\n"
+         << "schema_path: " << options_.schema_dir << "\n"
          << "modules: " << modules << "\n"
          << "log:\n"
          << "  level: " << log_level << "\n"
@@ -107,14 +107,14 @@ std::string server_fixture::config_text() const { return read_file(config_path_)
 
 split_result server_fixture::ctl(const std::vector<std::string>& args,
                                  const std::string& input) const {
-    std::vector<std::string> argv{options_.builddir + "/starlingctl", "--config", config_path_};
+    std::vector<std::string> argv{options_.starlingctl, "--config", config_path_};
     argv.insert(argv.end(), args.begin(), args.end());
     return run_split(argv, input, std::chrono::seconds(30));
 }
 
 split_result server_fixture::run_starlingd(const std::vector<std::string>& args,
                                            std::chrono::milliseconds timeout) const {
-    std::vector<std::string> argv{options_.builddir + "/starlingd", "--config", config_path_};
+    std::vector<std::string> argv{options_.starlingd, "--config", config_path_};
     argv.insert(argv.end(), args.begin(), args.end());
     return run_split(argv, "", timeout);
 }
@@ -139,17 +139,17 @@ std::string server_fixture::tail_of_log() const {
 }
 
 void server_fixture::add_account(const std::string& jid, const std::string& password) {
-    auto result = run_command({options_.builddir + "/starlingctl", "--config", config_path_,
-                               "adduser", jid, password},
-                              std::chrono::seconds(30));
+    auto result =
+        run_command({options_.starlingctl, "--config", config_path_, "adduser", jid, password},
+                    std::chrono::seconds(30));
     require(result.exited_with(0), "starlingctl adduser " + jid + " failed (" +
                                        describe_status(result.status) + "): " + result.output);
 }
 
 void server_fixture::start() {
     require(!pid_, "server already started");
-    pid_ = spawn_process({options_.builddir + "/starlingd", "--config", config_path_},
-                         dir_.file("starlingd.out"));
+    pid_ =
+        spawn_process({options_.starlingd, "--config", config_path_}, dir_.file("starlingd.out"));
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     // Listeners may open one after the other; a scenario may use either.
     while (!port_accepts(c2s_port_) || !port_accepts(c2s_tls_port_)) {
