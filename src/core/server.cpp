@@ -163,9 +163,11 @@ void Server::start() {
         const bool component = listener.config.type == "component";
         for (auto& acceptor : listener.acceptors) {
             auto* raw = acceptor.get();
+            // The pending accept owns the loop; the loop refers to itself weakly, since a
+            // function holding its own shared_ptr is a cycle that outlives the server.
             auto accept = std::make_shared<std::function<void()>>();
-            *accept = [this, raw, direct_tls, component, accept] {
-                raw->async_accept([this, raw, direct_tls, component, accept](
+            *accept = [this, raw, direct_tls, component, next = std::weak_ptr(accept)] {
+                raw->async_accept([this, raw, direct_tls, component, accept = next.lock()](
                                       const error_code& ec, Impl::tcp::socket socket) {
                     if (ec == asio::error::operation_aborted || impl_->stopping) return;
                     if (!ec && component) {
@@ -199,27 +201,14 @@ void Server::start() {
         impl_->control_socket = std::make_unique<ControlSocket>(impl_->control, *this, config->control_socket);
 
     impl_->signals.emplace(impl_->control, SIGHUP, SIGTERM, SIGINT);
-    std::function<void()> wait_signal;
-    auto on_signal = std::make_shared<std::function<void(const error_code&, int)>>();
-    *on_signal = [this, on_signal](const error_code& ec, int signal) {
-        if (ec) return;
-        if (signal == SIGHUP) {
-            spdlog::info("SIGHUP: reloading {}", this->config()->path);
-            if (auto error = reload(); !error.empty())
-                spdlog::error("reload rejected, the running configuration stays: {}", error);
-            impl_->signals->async_wait(*on_signal);
-        } else {
-            spdlog::info("{}: shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
-            stop();
-        }
-    };
-    impl_->signals->async_wait(*on_signal);
+    wait_for_signal();
 
-    // Housekeeping: expire server-sent iqs that got no answer, forget closed connections.
+    // Housekeeping: expire server-sent iqs that got no answer, forget closed connections. Like
+    // the accept loops, the pending wait owns it.
     auto tick = std::make_shared<std::function<void()>>();
-    *tick = [this, tick] {
+    *tick = [this, next = std::weak_ptr(tick)] {
         impl_->housekeeping.expires_after(std::chrono::seconds(1));
-        impl_->housekeeping.async_wait([this, tick](const error_code& ec) {
+        impl_->housekeeping.async_wait([this, tick = next.lock()](const error_code& ec) {
             if (ec) return;
             const auto now = std::chrono::steady_clock::now();
             iq_tracker_.expire(now);
@@ -241,6 +230,21 @@ void Server::start() {
     };
     (*tick)();
     impl_->control_guard.emplace(impl_->control.get_executor());
+}
+
+void Server::wait_for_signal() {
+    impl_->signals->async_wait([this](const error_code& ec, int signal) {
+        if (ec) return;
+        if (signal == SIGHUP) {
+            spdlog::info("SIGHUP: reloading {}", this->config()->path);
+            if (auto error = reload(); !error.empty())
+                spdlog::error("reload rejected, the running configuration stays: {}", error);
+            wait_for_signal();
+        } else {
+            spdlog::info("{}: shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+            stop();
+        }
+    });
 }
 
 int Server::run() {
