@@ -6,8 +6,9 @@ build_packages=(build-essential autoconf automake libtool pkg-config ccache libe
     libssl-dev libboost1.74-dev libboost-program-options1.74-dev libyaml-cpp-dev libspdlog-dev
     libfmt-dev libpq-dev libsqlite3-dev libidn11-dev libidn2-dev libc-ares-dev libcppunit-dev
     libstrophe-dev libsignal-protocol-c-dev openssl)
-# What running the tests needs on top: a PostgreSQL server and the interop client.
-test_packages=(postgresql python3-slixmpp)
+# What running the tests needs on top: a PostgreSQL server, the interop client, and clang with
+# its runtime libraries for the libFuzzer targets (scripts/fuzz.sh).
+test_packages=(postgresql python3-slixmpp clang libclang-rt-14-dev)
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -28,18 +29,28 @@ install_missing() {
     apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
-# Bootstraps if needed, configures build/ once, then builds the given make targets in it.
-build_in() {
+# The compiler command for CXX: COMPILER behind ccache when ccache is installed.
+cached() {
+    if command -v ccache >/dev/null; then echo "ccache $1"; else echo "$1"; fi
+}
+
+# Bootstraps if needed and configures BUILDDIR once, with the configure arguments that follow
+# (CXX=..., CXXFLAGS=...); a BUILDDIR that has a Makefile is left as it is.
+configure_in() {
     local builddir=$1
     shift
     [ -x ./configure ] || { say "bootstrapping"; ./bootstrap; }
     mkdir -p "$builddir"
-    if [ ! -f "$builddir/Makefile" ]; then
-        local cxx=g++
-        command -v ccache >/dev/null && cxx="ccache g++"
-        say "configuring $builddir (CXX=$cxx)"
-        (cd "$builddir" && ../configure CXX="$cxx" CXXFLAGS="-O2 -g") >/dev/null
-    fi
+    [ -f "$builddir/Makefile" ] && return 0
+    say "configuring $builddir ($*)"
+    (cd "$builddir" && ../configure "$@") >/dev/null
+}
+
+# Configures BUILDDIR once if needed (g++, -O2 -g), then builds the given make targets in it.
+build_in() {
+    local builddir=$1
+    shift
+    configure_in "$builddir" CXX="$(cached g++)" CXXFLAGS="-O2 -g" || return
     say "building $* in $builddir"
     make -C "$builddir" -j"$(nproc)" "$@"
 }

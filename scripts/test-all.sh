@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # Quick start, command 2 (and CI): installs what is missing, builds, starts a throwaway
 # PostgreSQL cluster, runs the unit tests and the scenario tests on SQLite and on PostgreSQL
-# (the slixmpp interop test is one of the scenarios), stops what it started, and ends with
-# the line "N passed, N failed". Exits non-zero if anything failed.
+# (the slixmpp interop test is one of the scenarios), then the unit tests and the SQLite
+# scenarios again in an AddressSanitizer + UndefinedBehaviorSanitizer build (build-asan/), each
+# libFuzzer target over its corpus and for a bounded time (scripts/fuzz.sh, build-fuzz/), and
+# make distcheck, whose installcheck runs scenarios against the installed tree. It stops what it
+# started and ends with the line "N passed, N failed". Exits non-zero if anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source scripts/common.sh
 
 builddir=build
 scenario_runner="$builddir/tests/scenarios/run_scenarios"
+asan_builddir=build-asan
+# Seconds each fuzz target fuzzes after replaying its corpus.
+fuzz_seconds=30
 # Debian's interpreter has slixmpp; the one first on PATH may be a pyenv build without it.
 python=/usr/bin/python3
 
@@ -98,4 +104,26 @@ if [ -n "${STARLING_TEST_PG_CONNINFO:-}" ]; then
     run_part scenarios-postgres 1800 "$scenario_runner" --driver postgres \
         --conninfo "$STARLING_TEST_PG_CONNINFO" --python "$python"
 fi
+
+# The same code under AddressSanitizer and UndefinedBehaviorSanitizer. A finding ends the process
+# that made it with a report on its stderr: the test that ran it fails, and starlingd's report
+# lands in its scenario's starlingd.out. Leak detection is on, with no suppressions: none of the
+# libraries leaks at exit.
+sanitizer_env=(
+    ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1
+    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+)
+if configure_in "$asan_builddir" CXX="$(cached clang++)" \
+    CXXFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" &&
+    build_in "$asan_builddir" all tests/unit/run_unit tests/scenarios/run_scenarios; then
+    run_part unit-asan 900 env "${sanitizer_env[@]}" "$asan_builddir/tests/unit/run_unit"
+    run_part scenarios-asan 2400 env "${sanitizer_env[@]}" \
+        "$asan_builddir/tests/scenarios/run_scenarios" --driver sqlite --python "$python"
+else
+    say "the sanitizer build failed"
+    total_failed=$((total_failed + 1))
+fi
+
+run_part fuzz 900 scripts/fuzz.sh "$fuzz_seconds"
+run_part distcheck 1800 scripts/distcheck.sh "$builddir"
 finish

@@ -150,7 +150,9 @@ public:
         const bool archive =
             archivable(*ev.stanza) && !(full && ev.stanza->type() != "chat" &&
                                         !ctx_.server().sessions().find(ev.stanza->to()));
-        const Jid& peer = ev.stanza->from();
+        // A copy: ev.stanza is replaced below, and the stanza it held may be freed with it (it
+        // is when without_forged_ids made it).
+        const Jid peer = ev.stanza->from();
         switch (archive ? prefs_->decide(user, peer) : waiting(user)) {
             case Decision::unknown:
                 hold(ev, user, [self = shared_from_this(), ev] {

@@ -187,14 +187,7 @@ void Server::start() {
     // Before any listener: a SIGTERM from the moment a client could connect must shut down
     // cleanly rather than kill the process (it is handled once run() starts the control loop).
     impl_->signals.emplace(impl_->control, SIGHUP, SIGTERM, SIGINT);
-    auto on_signal = std::make_shared<std::function<void(const error_code&, int)>>();
-    *on_signal = [this, on_signal](const error_code& ec, int signal) {
-        if (ec) return;
-        if (signal == SIGHUP) {
-            spdlog::info("SIGHUP: reloading {}", this->config()->path);
-            if (auto error = reload(); !error.empty())
-                spdlog::error("reload rejected, the running configuration stays: {}", error);
-            impl_->signals->async_wait(*on_signal);
+    wait_for_signal();
         } else {
             spdlog::info("{}: shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
             stop();
@@ -248,9 +241,11 @@ void Server::start() {
         for (auto& acceptor : listener.acceptors) {
             auto* raw = acceptor.get();
             auto pause = std::make_shared<asio::steady_timer>(raw->get_executor());
+            // The pending accept (or pause) owns the loop; the loop refers to itself weakly,
+            // since a function holding its own shared_ptr is a cycle that outlives the server.
             auto accept = std::make_shared<std::function<void()>>();
-            *accept = [this, raw, pause, direct_tls, component, accept] {
-                raw->async_accept([this, raw, pause, direct_tls, component, accept](
+            *accept = [this, raw, pause, direct_tls, component, next = std::weak_ptr(accept)] {
+                raw->async_accept([this, raw, pause, direct_tls, component, accept = next.lock()](
                                       const error_code& ec, Impl::tcp::socket socket) {
                     if (ec == asio::error::operation_aborted || impl_->stopping) return;
                     if (ec) {
@@ -297,11 +292,12 @@ void Server::start() {
         impl_->control_socket =
             std::make_unique<ControlSocket>(impl_->control, *this, config->control_socket);
 
-    // Housekeeping: expire server-sent iqs that got no answer, forget closed connections.
+    // Housekeeping: expire server-sent iqs that got no answer, forget closed connections. Like
+    // the accept loops, the pending wait owns it.
     auto tick = std::make_shared<std::function<void()>>();
-    *tick = [this, tick] {
+    *tick = [this, next = std::weak_ptr(tick)] {
         impl_->housekeeping.expires_after(std::chrono::seconds(1));
-        impl_->housekeeping.async_wait([this, tick](const error_code& ec) {
+        impl_->housekeeping.async_wait([this, tick = next.lock()](const error_code& ec) {
             if (ec) return;
             const auto now = std::chrono::steady_clock::now();
             iq_tracker_.expire(now);
@@ -323,6 +319,21 @@ void Server::start() {
     };
     (*tick)();
     impl_->control_guard.emplace(impl_->control.get_executor());
+}
+
+void Server::wait_for_signal() {
+    impl_->signals->async_wait([this](const error_code& ec, int signal) {
+        if (ec) return;
+        if (signal == SIGHUP) {
+            spdlog::info("SIGHUP: reloading {}", this->config()->path);
+            if (auto error = reload(); !error.empty())
+                spdlog::error("reload rejected, the running configuration stays: {}", error);
+            wait_for_signal();
+        } else {
+            spdlog::info("{}: shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+            stop();
+        }
+    });
 }
 
 int Server::run() {

@@ -80,6 +80,9 @@ public:
 private:
     struct Impl;
 
+    /// Waits for the next SIGHUP (reload, then wait again), SIGTERM or SIGINT (stop).
+    void wait_for_signal();
+
     /// The rest of stop(), on the control thread: waits, bounded, for `streams` to end and then
     /// for storage to commit, and stops the threads.
     void wait_for_shutdown(std::vector<std::shared_ptr<C2sSession>> streams);

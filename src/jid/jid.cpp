@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 
 namespace starling {
@@ -86,6 +87,17 @@ bool valid_a_labels(std::string_view ascii) {
         if (dot == std::string_view::npos) return true;
         start = dot + 1;
     }
+}
+
+// IDNA2008 with the UTS #46 mapping: case-folds, maps full-width dots and letters, and gives
+// the A-label form; null when libidn2 refuses the domain.
+c_string to_a_labels(const char* domain) {
+    char* raw = nullptr;
+    if (idn2_to_ascii_8z(domain, &raw, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL) != IDN2_OK) {
+        std::free(raw);
+        return nullptr;
+    }
+    return c_string(raw);
 }
 
 std::optional<std::string> prepare_ip_literal(std::string_view domain) {
@@ -171,23 +183,21 @@ std::optional<std::string> prepare_domain(std::string_view domain) {
         if (ldh && valid_a_labels(lower) && lower.find("--") == std::string::npos) return lower;
     }
 
-    // IDNA2008 with the UTS #46 mapping: case-folds, maps full-width dots and letters, and gives
-    // the A-label form, which is then checked and turned back into the canonical U-label form.
+    // The A-label form is checked and turned back into the canonical U-label form.
     const std::string input(domain);
-    char* raw_ascii = nullptr;
-    if (idn2_to_ascii_8z(input.c_str(), &raw_ascii, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL) !=
-        IDN2_OK) {
-        std::free(raw_ascii);
-        return std::nullopt;
-    }
-    c_string ascii(raw_ascii);
-    if (!valid_a_labels(ascii.get())) return std::nullopt;
+    auto ascii = to_a_labels(input.c_str());
+    if (!ascii || !valid_a_labels(ascii.get())) return std::nullopt;
     char* raw_unicode = nullptr;
     if (idn2_to_unicode_8z8z(ascii.get(), &raw_unicode, 0) != IDN2_OK) {
         std::free(raw_unicode);
         return std::nullopt;
     }
     c_string unicode(raw_unicode);
+    // libidn2 passes an A-label through without looking at what it decodes to, which can be any
+    // code point (a no-break space, say). RFC 5891 §5.4: the U-label is valid only if it gives
+    // the same A-label back; otherwise the JID's string form would not parse again.
+    auto again = to_a_labels(unicode.get());
+    if (!again || std::strcmp(again.get(), ascii.get()) != 0) return std::nullopt;
     std::string result(unicode.get());
     if (result.empty() || result.size() > max_part_bytes) return std::nullopt;
     return result;

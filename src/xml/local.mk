@@ -8,5 +8,3 @@ tests_unit_run_unit_SOURCES += tests/unit/xml/parser_harness.hpp \
 	tests/unit/xml/test_restricted_xml.cpp \
 	tests/unit/xml/test_parser_limits.cpp
 noinst_HEADERS += src/xml/element.hpp src/xml/serializer.hpp src/xml/stream_parser.hpp
-# The libFuzzer target is built by hand (see its header comment), but ships with the source.
-EXTRA_DIST += tests/fuzz/xml_stream_parser_fuzz.cpp tests/fuzz/xmpp.dict

@@ -2,11 +2,7 @@
 // boundaries and held bytes get exercised as well as whole documents. Every parsed stanza is
 // serialized and re-parsed, which must give the same tree.
 //
-// Not part of the default build. From the top of the source tree:
-//   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
-//       tests/fuzz/xml_stream_parser_fuzz.cpp src/xml/element.cpp src/xml/serializer.cpp \
-//       src/xml/stream_parser.cpp $(pkg-config --cflags --libs expat) -o xml_stream_parser_fuzz
-//   ./xml_stream_parser_fuzz -max_len=4096 -dict=tests/fuzz/xmpp.dict corpus/
+// Built by `make fuzzers` in a clang build tree (scripts/fuzz.sh builds and runs it).
 #include "xml/serializer.hpp"
 #include "xml/stream_parser.hpp"
 

@@ -26,7 +26,9 @@ constexpr auto scenario_time_limit = std::chrono::seconds(90);
 void usage(const char* program) {
     std::cerr << "usage: " << program
               << " [--driver sqlite|postgres] [--conninfo CONNINFO] [--builddir DIR]"
-                 " [--srcdir DIR] [--python PATH] [--only NAME]... [--list] [--verbose]\n";
+                 " [--srcdir DIR] [--starlingd PATH] [--starlingctl PATH] [--module-dir DIR]"
+                 " [--schema-dir DIR] [--python PATH] [--only NAME]... [--skip NAME]... [--list]"
+                 " [--verbose]\n";
 }
 
 // The binary lives in BUILDDIR/tests/scenarios/, so the build tree is two levels up.
@@ -117,6 +119,7 @@ int main(int argc, char** argv) {
     options.builddir = default_builddir();
     options.srcdir = STARLING_SRCDIR;
     std::vector<std::string> only;
+    std::vector<std::string> skip;
     bool list = false;
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
@@ -131,8 +134,13 @@ int main(int argc, char** argv) {
         else if (arg == "--conninfo") options.conninfo = value();
         else if (arg == "--builddir") options.builddir = value();
         else if (arg == "--srcdir") options.srcdir = value();
+        else if (arg == "--starlingd") options.starlingd = value();
+        else if (arg == "--starlingctl") options.starlingctl = value();
+        else if (arg == "--module-dir") options.module_dir = value();
+        else if (arg == "--schema-dir") options.schema_dir = value();
         else if (arg == "--python") options.python = value();
         else if (arg == "--only") only.push_back(value());
+        else if (arg == "--skip") skip.push_back(value());
         else if (arg == "--list") list = true;
         else if (arg == "--verbose") options.verbose = true;
         else {
@@ -144,6 +152,11 @@ int main(int argc, char** argv) {
         std::cerr << "--driver must be sqlite or postgres, not '" << options.driver << "'\n";
         return 2;
     }
+    // An installed tree (make installcheck) names its own binaries, modules and schemas.
+    if (options.starlingd.empty()) options.starlingd = options.builddir + "/starlingd";
+    if (options.starlingctl.empty()) options.starlingctl = options.builddir + "/starlingctl";
+    if (options.module_dir.empty()) options.module_dir = options.builddir + "/modules/.libs";
+    if (options.schema_dir.empty()) options.schema_dir = options.srcdir + "/schemas";
     if (options.verbose) enable_strophe_debug_log();
     // A server closing a socket under a raw client must fail a scenario, not kill the runner.
     signal(SIGPIPE, SIG_IGN);
@@ -151,20 +164,24 @@ int main(int argc, char** argv) {
     auto tests = scenario_registry();
     std::sort(tests.begin(), tests.end(),
               [](const scenario& a, const scenario& b) { return a.name < b.name; });
-    for (const auto& name : only) {
-        bool known = std::any_of(tests.begin(), tests.end(),
-                                 [&](const scenario& test) { return test.name == name; });
-        if (!known) {
-            std::cerr << "no scenario named '" << name << "' (see --list)\n";
-            return 2;
+    auto named = [](const std::vector<std::string>& names, const std::string& name) {
+        return std::find(names.begin(), names.end(), name) != names.end();
+    };
+    for (const auto* names : {&only, &skip}) {
+        for (const auto& name : *names) {
+            bool known = std::any_of(tests.begin(), tests.end(),
+                                     [&](const scenario& test) { return test.name == name; });
+            if (!known) {
+                std::cerr << "no scenario named '" << name << "' (see --list)\n";
+                return 2;
+            }
         }
     }
 
     int passed = 0;
     int failed = 0;
     for (const auto& test : tests) {
-        if (!only.empty() && std::find(only.begin(), only.end(), test.name) == only.end())
-            continue;
+        if ((!only.empty() && !named(only, test.name)) || named(skip, test.name)) continue;
         if (list) {
             std::cout << test.name << "\n";
             continue;

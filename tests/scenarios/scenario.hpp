@@ -11,8 +11,14 @@ namespace starling::scenarios {
 struct runner_options {
     std::string driver = "sqlite";  ///< "sqlite" or "postgres"
     std::string conninfo;           ///< key=value conninfo of a cluster we may create databases on
-    std::string builddir;           ///< holds starlingd, starlingctl and modules/.libs
-    std::string srcdir;             ///< holds schemas/ and tests/interop/
+    std::string builddir;           ///< holds bench/xmpp-bench
+    std::string srcdir;             ///< holds tests/interop/
+    /// What runs: the build tree's (BUILDDIR/starlingd, BUILDDIR/modules/.libs, SRCDIR/schemas)
+    /// unless the runner was pointed at an installed tree.
+    std::string starlingd;
+    std::string starlingctl;
+    std::string module_dir;
+    std::string schema_dir;
     std::string python = "/usr/bin/python3";
     bool verbose = false;           ///< libstrophe debug log on stderr
 };

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <sys/stat.h>
 
 namespace starling::scenarios {
@@ -180,14 +181,17 @@ STARLING_SCENARIO(ctl_check_config_bad_value) {
     require_exit(server.ctl({"adduser", alice.jid, alice.password}), 4, "adduser, bad config");
 }
 
+// Every migration of the source tree is applied: against an installed tree (make installcheck)
+// this fails when schemas/local.mk misses one, as it once missed 009-012.
 STARLING_SCENARIO(ctl_db_migrate) {
     server_fixture server(options);
-    auto first = server.ctl({"db", "migrate"});
-    require_exit(first, 0, "db migrate on a new database");
-    require(first.out.rfind("applied ", 0) == 0 && first.out != "applied 0 migration(s)\n" &&
-                first.out.size() > 22 &&
-                first.out.substr(first.out.size() - 14) == " migration(s)\n",
-            "db migrate on a new database: " + first.describe());
+    const auto migrations = std::count_if(
+        std::filesystem::directory_iterator(options.srcdir + "/schemas/" + options.driver),
+        std::filesystem::directory_iterator(),
+        [](const auto& entry) { return entry.path().extension() == ".sql"; });
+    require_exact(server.ctl({"db", "migrate"}), 0,
+                  "applied " + std::to_string(migrations) + " migration(s)\n",
+                  "db migrate on a new database");
     require_exact(server.ctl({"db", "migrate"}), 0, "applied 0 migration(s)\n",
                   "db migrate again");
     server.add_account(alice.jid, alice.password);

@@ -1,4 +1,6 @@
-// Two clients talking through the server, and one account logging in twice with one resource.
+// Two clients talking through the server, one account logging in twice with one resource, and a
+// recipient whose domain is no valid IDNA2008 name.
+#include "canonical_stanza.hpp"
 #include "stanza_matchers.hpp"
 #include "strophe_client.hpp"
 #include "test_accounts.hpp"
@@ -59,6 +61,26 @@ STARLING_SCENARIO(bind_conflict_replaces_old_session) {
     b.login();
     b.send("<message to='" + full_jid + "' id='after-conflict'><body>hi</body></message>");
     second.wait_for(stanza_named("message", "after-conflict"), "the message to the new session");
+}
+
+// The A-label xn--u-a-au-a-auu-e-aubcher-kva is valid punycode for a U-label that holds U+00A0
+// (no-break space), which IDNA2008 disallows. It used to parse as a remote domain (the message
+// bounced with remote-server-not-found), to a JID whose string form then failed to parse
+// (found by tests/fuzz/jid_fuzz).
+STARLING_SCENARIO(message_to_a_label_of_disallowed_code_point_is_jid_malformed) {
+    server_fixture server(options);
+    start_with_accounts(server);
+    strophe_client a(std::string(alice.jid) + "/desk", alice.password, server.c2s_port());
+    a.login();
+    const std::string to = "user@xn--u-a-au-a-auu-e-aubcher-kva.example";
+    a.send("<message type='chat' to='" + to + "' id='idn-1'><body>hi</body></message>");
+    auto bounce = a.wait_for(stanza_named("message", "idn-1"), "the bounce");
+    require_stanza(bounce.get(),
+                   "<message from='" + to + "' to='" + a.bound_jid() +
+                       "' type='error'><body>hi</body><error type='modify'>"
+                       "<jid-malformed xmlns='" +
+                       std::string(ns::stanza_errors) + "'/></error></message>",
+                   "the bounce of a message to a disallowed U-label");
 }
 
 }  // namespace starling::scenarios

@@ -130,8 +130,8 @@ void server_fixture::write_config() {
          << "      key: " << other_certificate_.key << "\n"
          << "storage:\n"
          << storage_yaml()
-         << "module_path: " << options_.builddir << "/modules/.libs\n"
-         << "schema_path: " << options_.srcdir << "/schemas\n"
+         << "module_path: " << options_.module_dir << "\n"
+         << "schema_path: " << options_.schema_dir << "\n"
          << "modules: " << modules << "\n"
          << "log:\n"
          << "  level: " << log_level << "\n"
@@ -157,7 +157,7 @@ std::string server_fixture::config_text() const { return read_file(config_path_)
 
 split_result server_fixture::ctl(const std::vector<std::string>& args,
                                  const std::string& input) const {
-    std::vector<std::string> argv{options_.builddir + "/starlingctl", "--config", config_path_};
+    std::vector<std::string> argv{options_.starlingctl, "--config", config_path_};
     argv.insert(argv.end(), args.begin(), args.end());
     auto result = run_split(argv, input, std::chrono::seconds(30));
     report_if_crashed("starlingctl", result.status, result.out + result.err);
@@ -166,7 +166,7 @@ split_result server_fixture::ctl(const std::vector<std::string>& args,
 
 split_result server_fixture::run_starlingd(const std::vector<std::string>& args,
                                            std::chrono::milliseconds timeout) const {
-    std::vector<std::string> argv{options_.builddir + "/starlingd", "--config", config_path_};
+    std::vector<std::string> argv{options_.starlingd, "--config", config_path_};
     argv.insert(argv.end(), args.begin(), args.end());
     auto result = run_split(argv, "", timeout);
     report_if_crashed("starlingd", result.status, result.out + result.err);
@@ -193,9 +193,9 @@ std::string server_fixture::tail_of_log() const {
 }
 
 void server_fixture::add_account(const std::string& jid, const std::string& password) {
-    auto result = run_command({options_.builddir + "/starlingctl", "--config", config_path_,
-                               "adduser", jid, password},
-                              std::chrono::seconds(30));
+    auto result =
+        run_command({options_.starlingctl, "--config", config_path_, "adduser", jid, password},
+                    std::chrono::seconds(30));
     report_if_crashed("starlingctl", result.status, result.output);
     require(result.exited_with(0), "starlingctl adduser " + jid + " failed (" +
                                        describe_status(result.status) + "): " + result.output);
@@ -204,8 +204,7 @@ void server_fixture::add_account(const std::string& jid, const std::string& pass
 void server_fixture::start() {
     require(!pid_, "server already started");
     const std::size_t mark = log_mark();
-    pid_ =
-        spawn_process({options_.builddir + "/starlingd", "--config", config_path_}, output_path());
+    pid_ = spawn_process({options_.starlingd, "--config", config_path_}, output_path());
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     // starlingd says "ready" once every listener listens and its signals are taken. No probe
     // connection: one would hold a connection slot (limits.connections) until the server reads

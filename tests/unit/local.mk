@@ -1,5 +1,7 @@
-# CppUnit unit tests: one runner, every suite registers itself; sources mirror src/.
+# CppUnit unit tests: one runner, every suite registers itself; sources mirror src/. make check
+# (and so make distcheck) runs it; the scenarios need a live server and run from test-all.sh.
 check_PROGRAMS += tests/unit/run_unit
+TESTS += tests/unit/run_unit
 tests_unit_run_unit_SOURCES = tests/unit/main.cpp
 tests_unit_run_unit_CPPFLAGS = $(AM_CPPFLAGS) $(CPPUNIT_CFLAGS) -DSTARLING_SRCDIR='"$(abs_top_srcdir)"'
 tests_unit_run_unit_LDADD = libstarling.la $(CPPUNIT_LIBS) $(STARLING_DEP_LIBS)

@@ -153,6 +153,10 @@ public:
         check_invalid("-example.test");
         check_invalid("example-.test");
         check_invalid("xn--zz.test");                           // invalid punycode
+        // Valid punycode whose U-label holds U+00A0 (no-break space), which IDNA2008 disallows:
+        // found by jid_fuzz, whose check that a JID's string form parses again it failed.
+        check_invalid("user@xn--u-a-au-a-auu-e-aubcher-kva.example");
+        check_invalid("user@xn--U-a-aU-a-aUU-e-aUbcher-kva.example");
         check_invalid("host\xef\xbc\xa0" "example.test");       // full-width '@' maps to '@'
         check_invalid(std::string(64, 'a') + ".test");          // label over 63 octets
         check_invalid("[::1");
