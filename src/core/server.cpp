@@ -188,12 +188,6 @@ void Server::start() {
     // cleanly rather than kill the process (it is handled once run() starts the control loop).
     impl_->signals.emplace(impl_->control, SIGHUP, SIGTERM, SIGINT);
     wait_for_signal();
-        } else {
-            spdlog::info("{}: shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
-            stop();
-        }
-    };
-    impl_->signals->async_wait(*on_signal);
 
     // Each I/O thread accepts on its own socket (SO_REUSEPORT): the kernel spreads connections
     // and a connection never leaves the thread that accepted it.

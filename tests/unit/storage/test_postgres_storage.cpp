@@ -21,7 +21,7 @@ std::string conninfo() {
 
 class PostgresStorageTest : public StorageContract {
     CPPUNIT_TEST_SUB_SUITE(PostgresStorageTest, StorageContract);
-    CPPUNIT_TEST(test_broken_connection_fails_one_job_then_reconnects);
+    CPPUNIT_TEST(test_terminated_connection_is_replaced_before_the_next_job);
     CPPUNIT_TEST_SUITE_END();
 
 protected:
@@ -40,7 +40,7 @@ protected:
     std::string blob_type() const override { return "bytea"; }
 
 private:
-    void test_broken_connection_fails_one_job_then_reconnects() {
+    void test_terminated_connection_is_replaced_before_the_next_job() {
         const Result pid = db_->execute_sync({"SELECT pg_backend_pid()", {}});
         CPPUNIT_ASSERT(pid.ok);
         auto admin = open_database({"postgres", "", conninfo()});
@@ -51,9 +51,8 @@ private:
         CPPUNIT_ASSERT_MESSAGE(killed.error, killed.ok);
         CPPUNIT_ASSERT_EQUAL(std::string("t"), killed.rows.at(0).at(0).value());
 
-        const Result lost = db_->execute_sync({"SELECT 1", {}});
-        CPPUNIT_ASSERT(!lost.ok);
-        CPPUNIT_ASSERT(!lost.error.empty());
+        // The goodbye of the terminated backend is waiting on the idle connection: the next job
+        // finds it before sending and runs on a new connection instead of failing.
         const Result back = db_->execute_sync({"SELECT current_schema()", {}});
         CPPUNIT_ASSERT_MESSAGE(back.error, back.ok);
         CPPUNIT_ASSERT_EQUAL(std::string(test_schema), back.rows.at(0).at(0).value());
