@@ -176,7 +176,21 @@ void require_equal(const std::string& actual, const std::string& expected,
     require(actual == expected, what + ": expected '" + expected + "', got '" + actual + "'");
 }
 
+// Alice (a) sends Bob (b) `total` chats with ids PREFIX0... and bodies m0..., and Bob gets each,
+// in order, with its body.
+void exchange_chats(strophe_client& a, strophe_client& b, const std::string& prefix, int total) {
+    for (int i = 0; i < total; ++i)
+        send_chat(a, bob.jid, prefix + std::to_string(i), "m" + std::to_string(i));
+    for (int i = 0; i < total; ++i) {
+        const std::string id = prefix + std::to_string(i);
+        auto got = b.wait_for(message_with_id(id), "message " + id, std::chrono::seconds(30));
+        require_equal(stanza_content(stanza_child(got.get(), "body", ns::client)),
+                      "m" + std::to_string(i), "the body of " + id);
+    }
+}
+
 }  // namespace
+
 
 STARLING_SCENARIO(mam_archives_both_sides_with_stanza_id) {
     server_fixture server(options);
@@ -357,11 +371,7 @@ STARLING_SCENARIO(mam_paging_across_500_messages) {
     come_online(a);
     come_online(b);
     constexpr int total = 500;
-    for (int i = 0; i < total; ++i)
-        send_chat(a, bob.jid, "p" + std::to_string(i), "m" + std::to_string(i));
-    for (int i = 0; i < total; ++i)
-        b.wait_for(message_with_id("p" + std::to_string(i)), "message p" + std::to_string(i),
-                   std::chrono::seconds(30));
+    exchange_chats(a, b, "p", total);
     auto expected_bodies = [](int from, int to) {
         std::string out;
         for (int i = from; i < to; ++i) out += (out.empty() ? "m" : ",m") + std::to_string(i);
@@ -432,15 +442,7 @@ STARLING_SCENARIO(mam_back_pressure_loses_nothing) {
     strophe_client b(std::string(bob.jid) + "/phone", bob.password, server.c2s_port());
     come_online(a);
     come_online(b);
-    constexpr int total = 500;
-    for (int i = 0; i < total; ++i)
-        send_chat(a, bob.jid, "bp" + std::to_string(i), "m" + std::to_string(i));
-    for (int i = 0; i < total; ++i) {
-        auto got = b.wait_for(message_with_id("bp" + std::to_string(i)),
-                              "message bp" + std::to_string(i), std::chrono::seconds(30));
-        require_equal(stanza_content(stanza_child(got.get(), "body", ns::client)),
-                      "m" + std::to_string(i), "the body of bp" + std::to_string(i));
-    }
+    exchange_chats(a, b, "bp", 500);
     // A query waits for the rows still with the writer: what was delivered is in the archive.
     require_equal(query(b, rsm("<max>0</max>")).rsm("count"), "500", "bob's archive");
     require_equal(query(a, rsm("<max>0</max>")).rsm("count"), "500", "alice's archive");
@@ -521,11 +523,7 @@ STARLING_SCENARIO(mam_database_outage_loses_no_row) {
     come_online(b);
     constexpr int total = 300;
     std::thread disruption = disrupt_database(server, options);
-    for (int i = 0; i < total; ++i)
-        send_chat(a, bob.jid, "out" + std::to_string(i), "m" + std::to_string(i));
-    for (int i = 0; i < total; ++i)
-        b.wait_for(message_with_id("out" + std::to_string(i)), "message out" + std::to_string(i),
-                   std::chrono::seconds(30));
+    exchange_chats(a, b, "out", total);
     disruption.join();
     require_equal(query(b, rsm("<max>0</max>")).rsm("count"), std::to_string(total),
                   "bob's archive after the outage");
