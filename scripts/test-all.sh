@@ -112,12 +112,23 @@ sanitizer_env=(
     ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 )
+# Scenarios that measure what sanitizers change, left to the distcheck run: three bound the
+# server's RSS, which shadow memory, redzones and the quarantine of freed blocks inflate; one
+# exhausts the server's descriptors, and UBSan's vptr check, which probes memory through a pipe,
+# then reports every virtual call as one on an invalid object.
+sanitizer_skips=(
+    --skip preauth_hostile_stanza_is_refused_and_holds_no_memory
+    --skip preauth_elements_in_one_long_namespace_share_it
+    --skip r_flood_from_a_client_that_does_not_read_closes_its_stream
+    --skip accept_without_descriptors_pauses_instead_of_spinning
+)
 if configure_in "$asan_builddir" CXX="$(cached clang++)" \
     CXXFLAGS="-O0 -gline-tables-only -fsanitize=address,undefined -fno-omit-frame-pointer" &&
     build_in "$asan_builddir" all tests/unit/run_unit tests/scenarios/run_scenarios; then
     run_part unit-asan 900 env "${sanitizer_env[@]}" "$asan_builddir/tests/unit/run_unit"
     run_part scenarios-asan 2400 env "${sanitizer_env[@]}" \
-        "$asan_builddir/tests/scenarios/run_scenarios" --driver sqlite --python "$python"
+        "$asan_builddir/tests/scenarios/run_scenarios" --driver sqlite --python "$python" \
+        "${sanitizer_skips[@]}"
 else
     say "the sanitizer build failed"
     total_failed=$((total_failed + 1))
