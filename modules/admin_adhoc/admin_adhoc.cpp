@@ -3,6 +3,7 @@
 // so an admin gets one behaviour whichever way it manages the server.
 
 #include "core/config.hpp"
+#include "core/disco.hpp"
 #include "core/module.hpp"
 #include "core/server.hpp"
 
@@ -15,7 +16,6 @@ namespace {
 
 using namespace starling;
 constexpr const char* ns_commands = "http://jabber.org/protocol/commands";
-constexpr const char* ns_items = "http://jabber.org/protocol/disco#items";
 constexpr const char* ns_data = "jabber:x:data";
 constexpr const char* ns_admin = "http://jabber.org/protocol/admin";
 
@@ -301,27 +301,19 @@ void execute(ModuleContext& ctx, State& state, StanzaEvent& ev) {
 }
 
 /// disco#items on the commands node (XEP-0050 §2.2): the list for admins, empty for others.
-Verdict items(ModuleContext& ctx, StanzaEvent& ev) {
-    const auto& query = *ev.stanza->element().first_child_element();
-    if (query.attr("node") != ns_commands) return Verdict::pass;
-    auto reply = xml::make_element("query", ns_items);
-    reply->set_attr("node", ns_commands);
-    if (is_admin(ctx, ev)) {
-        for (const auto& n : nodes()) {
-            auto& item = reply->add_child("item");
-            item.set_attr("jid", ctx.domain());
-            item.set_attr("node", std::string(ns_admin) + "#" + n.name);
-            item.set_attr("name", n.label);
-        }
-    }
-    ctx.send(make_iq_result(*ev.stanza, std::move(reply)));
-    return Verdict::handled;
+void items(ModuleContext& ctx, const DiscoReplyPtr& reply) {
+    if (reply->node() != ns_commands) return;
+    reply->claim_node();
+    if (!is_admin(ctx, reply->request())) return;
+    for (const auto& n : nodes())
+        reply->add_item(ctx.domain(), std::string(ns_admin) + "#" + n.name, n.label);
 }
 
 void load(ModuleContext& ctx) {
     auto& state = ctx.own(std::make_shared<State>());
     ctx.add_feature(ns_commands);
-    ctx.hook(EventKey("disco-items-node"), [&ctx](StanzaEvent& ev) { return items(ctx, ev); });
+    ctx.add_disco_contributor(IqTarget::host, DiscoKind::items,
+                              [&ctx](const DiscoReplyPtr& reply) { items(ctx, reply); });
     ctx.iq_handler(IqTarget::host, "set", ns_commands,
                    [&ctx, &state](StanzaEvent& ev) { execute(ctx, state, ev); });
 }

@@ -1,55 +1,50 @@
-// XEP-0030 Service Discovery for the server and for accounts (bare JIDs). It lists what the other
-// modules declared with add_feature / add_identity; it knows no feature of its own beyond disco.
+// XEP-0030 Service Discovery for the server and for accounts (bare JIDs). Every answer is a
+// DiscoReply (core/disco.hpp): this module puts in what the host declared with add_feature and
+// add_identity, and on the server's disco#items the services and components of this host, then
+// lets every module that contributes to that kind of answer add its part.
 
+#include "core/disco.hpp"
 #include "core/module.hpp"
+#include "core/server.hpp"
 
 namespace {
 
 using namespace starling;
 constexpr const char* ns_info = "http://jabber.org/protocol/disco#info";
 constexpr const char* ns_items = "http://jabber.org/protocol/disco#items";
-const EventKey disco_items_node("disco-items-node");
 
-xml::ElementPtr info(Host& host, IqTarget target) {
-    auto query = xml::make_element("query", ns_info);
-    if (target == IqTarget::host) {
-        for (const auto& id : host.identities()) {
-            auto& e = query->add_child("identity");
-            e.set_attr("category", id.category);
-            e.set_attr("type", id.type);
-            if (!id.name.empty()) e.set_attr("name", id.name);
+// XEP-0030 §4: the entities this server runs beside the host. A component is listed by the host
+// it is a subdomain of (push.example.org under example.org), as clients that look for a service
+// (upload, chat, push) ask the host they are logged in to.
+void add_domain_items(DiscoReply& reply, Server& server, const std::string& host) {
+    for (const auto& domain : server.services().of_host(host)) reply.add_item(domain);
+    const std::string suffix = "." + host;
+    for (const auto& domain : server.components().domains())
+        if (domain.size() > suffix.size() && domain.ends_with(suffix)) reply.add_item(domain);
+}
+
+void answer(StanzaEvent& ev, IqTarget target, DiscoKind kind) {
+    auto reply = std::make_shared<DiscoReply>(kind, target, ev);
+    if (reply->node().empty()) {
+        if (kind == DiscoKind::info) {
+            for (auto& id : ev.host.identities(target)) reply->add_identity(std::move(id));
+            for (auto& var : ev.host.features(target)) reply->add_feature(std::move(var));
+        } else if (target == IqTarget::host) {
+            add_domain_items(*reply, ev.host.server(), ev.host.domain());
         }
-    } else {
-        auto& e = query->add_child("identity");
-        e.set_attr("category", "account");
-        e.set_attr("type", "registered");
     }
-    for (const auto& ns : host.features(target)) query->add_child("feature").set_attr("var", ns);
-    return query;
+    for (const auto& contribute : ev.host.disco_contributors(target, kind)) contribute(reply);
 }
 
 void load(ModuleContext& ctx) {
-    ctx.add_identity("server", "im", "Starling");
+    ctx.add_identity({"server", "im", "Starling"});
+    ctx.add_identity({"account", "registered", {}}, IqTarget::account);
     for (auto target : {IqTarget::host, IqTarget::account}) {
         ctx.add_feature(ns_info, target);
         ctx.add_feature(ns_items, target);
-        ctx.iq_handler(target, "get", ns_info, [&ctx, target](StanzaEvent& ev) {
-            // Nodes are published by modules that have them (none yet): any node is unknown.
-            if (!ev.stanza->element().first_child_element()->attr("node").empty())
-                return ctx.reply_error(ev, "cancel", "item-not-found");
-            ctx.send(make_iq_result(*ev.stanza, info(ev.host, target)));
-        });
-        ctx.iq_handler(target, "get", ns_items, [&ctx](StanzaEvent& ev) {
-            // A module with items under a node answers them itself from this hook (mod_admin_adhoc
-            // for the commands node); any other node has none.
-            if (!ev.stanza->element().first_child_element()->attr("node").empty() &&
-                ev.host.stanza_hooks().fire(disco_items_node, ev) != Verdict::pass)
-                return;
-            auto query = xml::make_element("query", ns_items);
-            if (auto node = ev.stanza->element().first_child_element()->attr("node"); !node.empty())
-                query->set_attr("node", node);
-            ctx.send(make_iq_result(*ev.stanza, std::move(query)));
-        });
+        for (auto kind : {DiscoKind::info, DiscoKind::items})
+            ctx.iq_handler(target, "get", kind == DiscoKind::info ? ns_info : ns_items,
+                           [target, kind](StanzaEvent& ev) { answer(ev, target, kind); });
     }
 }
 

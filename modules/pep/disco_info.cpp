@@ -1,95 +1,70 @@
 // Service discovery of accounts with PEP (XEP-0163 §6.1, XEP-0060 §5): the account's bare JID
-// shows the pubsub/pep identity beside account/registered, its disco#items lists the nodes the
-// asker may see, and a node's disco#info shows it as a leaf. These handlers take over the
-// account handlers of mod_disco (loaded first), keeping everything it answered.
+// shows the pubsub/pep identity beside account/registered (declared in load()), its disco#items
+// lists the nodes the asker may see, and a node's disco#info shows it as a leaf. mod_disco
+// answers; this module contributes to its answers (core/disco.hpp).
 
 #include "pep.hpp"
+
+#include "core/disco.hpp"
 
 namespace starling::pep {
 
 namespace {
 
-constexpr const char* ns_info = "http://jabber.org/protocol/disco#info";
-constexpr const char* ns_items = "http://jabber.org/protocol/disco#items";
-const EventKey disco_items_node("disco-items-node");
-
-xml::ElementPtr account_info(Host& host) {
-    auto query = xml::make_element("query", ns_info);
-    for (const auto& [category, type] : {std::pair{"account", "registered"}, {"pubsub", "pep"}}) {
-        auto& e = query->add_child("identity");
-        e.set_attr("category", category);
-        e.set_attr("type", type);
-    }
-    for (const auto& ns : host.features(IqTarget::account))
-        query->add_child("feature").set_attr("var", ns);
-    return query;
-}
-
-void node_info(const PepPtr& pep, const StanzaEvent& ev, const std::string& node) {
-    const Owner owner = owner_of(*ev.stanza);
+// The node asked about, if it exists and the asker may see it: `found` runs only then. A node
+// the asker may not see is one it cannot tell from a missing one (XEP-0060 §5.3).
+void visible_node(const PepPtr& pep, const DiscoReplyPtr& reply,
+                  std::function<void(const DiscoReplyPtr&)> found) {
+    const Owner owner = owner_of(*reply->request().stanza);
     pep->nodes.node(
-        owner.host, owner.user, node,
-        [pep, ev, owner, node](bool ok, std::optional<std::string> text) {
-            if (!ok) return pep->ctx.reply_error(ev, "wait", "internal-server-error");
-            if (!text) return pep->ctx.reply_error(ev, "cancel", "item-not-found");
-            const NodeConfig config = parse_config(*text);
-            find_viewer(pep, owner, ev.stanza->from(),
-                        [pep, ev, node, config](bool ok, Viewer viewer) {
-                            if (!ok)
-                                return pep->ctx.reply_error(ev, "wait", "internal-server-error");
-                            // A node the asker may not see is one it cannot tell from a missing
-                            // one.
-                            if (access(viewer, node, config) != Access::allowed)
-                                return pep->ctx.reply_error(ev, "cancel", "item-not-found");
-                            auto query = xml::make_element("query", ns_info);
-                            query->set_attr("node", node);
-                            auto& identity = query->add_child("identity");
-                            identity.set_attr("category", "pubsub");
-                            identity.set_attr("type", "leaf");
-                            query->add_child("feature").set_attr("var", ns_pubsub);
-                            pep->ctx.send(make_iq_result(*ev.stanza, std::move(query)));
+        owner.host, owner.user, reply->node(),
+        [pep, reply, owner, found = std::move(found)](bool ok, std::optional<std::string> text) {
+            if (!ok) return reply->fail("wait", "internal-server-error");
+            if (!text) return;
+            find_viewer(pep, owner, reply->request().stanza->from(),
+                        [reply, config = parse_config(*text), found](bool ok, Viewer viewer) {
+                            if (!ok) return reply->fail("wait", "internal-server-error");
+                            if (access(viewer, reply->node(), config) == Access::allowed)
+                                found(reply);
                         });
         });
 }
 
-void node_items(const PepPtr& pep, const StanzaEvent& ev) {
-    const Owner owner = owner_of(*ev.stanza);
+void node_list(const PepPtr& pep, const DiscoReplyPtr& reply) {
+    const Owner owner = owner_of(*reply->request().stanza);
     pep->nodes.nodes(
-        owner.host, owner.user, [pep, ev, owner](bool ok, std::vector<storage::PubsubNode> nodes) {
-            if (!ok) return pep->ctx.reply_error(ev, "wait", "internal-server-error");
-            find_viewer(
-                pep, owner, ev.stanza->from(), [pep, ev, owner, nodes](bool ok, Viewer viewer) {
-                    if (!ok) return pep->ctx.reply_error(ev, "wait", "internal-server-error");
-                    auto query = xml::make_element("query", ns_items);
-                    for (const auto& node : nodes) {
-                        if (access(viewer, node.node, parse_config(node.config)) != Access::allowed)
-                            continue;
-                        auto& item = query->add_child("item");
-                        item.set_attr("jid", owner.bare());
-                        item.set_attr("node", node.node);
-                    }
-                    pep->ctx.send(make_iq_result(*ev.stanza, std::move(query)));
-                });
+        owner.host, owner.user,
+        [pep, reply, owner](bool ok, std::vector<storage::PubsubNode> nodes) {
+            if (!ok) return reply->fail("wait", "internal-server-error");
+            find_viewer(pep, owner, reply->request().stanza->from(),
+                        [reply, owner, nodes](bool ok, Viewer viewer) {
+                            if (!ok) return reply->fail("wait", "internal-server-error");
+                            for (const auto& node : nodes)
+                                if (access(viewer, node.node, parse_config(node.config)) ==
+                                    Access::allowed)
+                                    reply->add_item(owner.bare(), node.node);
+                        });
         });
 }
 
 }  // namespace
 
-void add_disco_handlers(ModuleContext& ctx, const PepPtr& pep) {
-    ctx.iq_handler(IqTarget::account, "get", ns_info, [pep](StanzaEvent& ev) {
-        const std::string node(ev.stanza->element().first_child_element()->attr("node"));
-        if (!node.empty()) return node_info(pep, ev, node);
-        pep->ctx.send(make_iq_result(*ev.stanza, account_info(ev.host)));
+void add_disco_contributors(ModuleContext& ctx, const PepPtr& pep) {
+    ctx.add_disco_contributor(IqTarget::account, DiscoKind::info, [pep](const DiscoReplyPtr& reply) {
+        if (reply->node().empty()) return;
+        visible_node(pep, reply, [](const DiscoReplyPtr& reply) {
+            reply->claim_node();
+            reply->add_identity({"pubsub", "leaf", {}});
+            reply->add_feature(std::string(ns_pubsub));
+        });
     });
-    ctx.iq_handler(IqTarget::account, "get", ns_items, [pep](StanzaEvent& ev) {
-        const auto node = ev.stanza->element().first_child_element()->attr("node");
-        if (node.empty()) return node_items(pep, ev);
-        // Items under a node belong to whichever module publishes that node (mod_disco's rule).
-        if (ev.host.stanza_hooks().fire(disco_items_node, ev) != Verdict::pass) return;
-        auto query = xml::make_element("query", ns_items);
-        query->set_attr("node", node);
-        pep->ctx.send(make_iq_result(*ev.stanza, std::move(query)));
-    });
+    ctx.add_disco_contributor(
+        IqTarget::account, DiscoKind::items, [pep](const DiscoReplyPtr& reply) {
+            if (reply->node().empty()) return node_list(pep, reply);
+            // A node's items are not listed (XEP-0060 §5.5 lets a service keep them to itself):
+            // the node is there, with nothing to show.
+            visible_node(pep, reply, [](const DiscoReplyPtr& reply) { reply->claim_node(); });
+        });
 }
 
 }  // namespace starling::pep

@@ -167,15 +167,15 @@ void load(ModuleContext& ctx) {
     for (const char* feature : account_features) ctx.add_feature(feature, IqTarget::account);
     ctx.add_feature(ns_prekeys);
     // XEP-0163 §6.1: the server shows it offers PEP with this identity on its own JID too.
-    ctx.add_identity("pubsub", "pep");
+    for (auto target : {IqTarget::host, IqTarget::account}) ctx.add_identity({"pubsub", "pep", {}}, target);
     add_publish_handlers(ctx, pep);
     add_owner_handlers(ctx, pep);
     add_claim_handler(ctx, pep);
-    add_disco_handlers(ctx, pep);
+    add_disco_contributors(ctx, pep);
     add_caps_hooks(ctx, pep);
 }
 
-// Loaded after disco: this module answers disco of accounts, with the PEP identity and nodes.
+// Loaded after disco: this module adds to its answers for accounts (the PEP identity and nodes).
 constexpr const char* depends[] = {"disco", nullptr};
 
 }  // namespace

@@ -111,7 +111,7 @@ StanzaPtr event_message(const std::string& from, const std::string& to, const xm
 void add_publish_handlers(ModuleContext& ctx, const PepPtr& pep);
 void add_owner_handlers(ModuleContext& ctx, const PepPtr& pep);
 void add_claim_handler(ModuleContext& ctx, const PepPtr& pep);
-void add_disco_handlers(ModuleContext& ctx, const PepPtr& pep);
+void add_disco_contributors(ModuleContext& ctx, const PepPtr& pep);
 void add_caps_hooks(ModuleContext& ctx, const PepPtr& pep);
 
 }  // namespace starling::pep

@@ -6,6 +6,12 @@ void ComponentRegistry::configure(std::vector<std::string> domains) {
     for (auto& domain : domains) connected_.try_emplace(std::move(domain), nullptr);
 }
 
+std::vector<std::string> ComponentRegistry::domains() const {
+    std::vector<std::string> out;
+    for (const auto& [domain, stream] : connected_) out.push_back(domain);
+    return out;
+}
+
 bool ComponentRegistry::serves(std::string_view domain) const {
     return connected_.find(domain) != connected_.end();
 }

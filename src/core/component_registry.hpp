@@ -23,6 +23,8 @@ public:
     /// Declares the configured component domains (lowercase); called once, before any stream.
     void configure(std::vector<std::string> domains);
 
+    /// The configured component domains, sorted.
+    std::vector<std::string> domains() const;
     /// True when `domain` is a configured component, connected or not.
     bool serves(std::string_view domain) const;
     /// The connected stream of `domain`, or null.

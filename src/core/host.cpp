@@ -49,9 +49,9 @@ Registration Host::add_feature(IqTarget target, std::string ns) {
     });
 }
 
-Registration Host::add_identity(Identity identity) {
+Registration Host::add_identity(IqTarget target, Identity identity) {
     std::lock_guard lock(mutex_);
-    auto it = identities_.insert(std::move(identity));
+    auto it = identities_.emplace(target, std::move(identity));
     return Registration([this, it] {
         std::lock_guard lock(mutex_);
         identities_.erase(it);
@@ -68,10 +68,33 @@ std::vector<std::string> Host::features(IqTarget target) const {
     return out;
 }
 
-std::vector<Identity> Host::identities() const {
+std::vector<Identity> Host::identities(IqTarget target) const {
     std::lock_guard lock(mutex_);
-    std::vector<Identity> out(identities_.begin(), identities_.end());
+    std::vector<Identity> out;
+    for (const auto& [t, identity] : identities_)
+        if (t == target) out.push_back(identity);
     out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
+Registration Host::add_disco_contributor(IqTarget target, DiscoKind kind,
+                                         DiscoContributor contributor) {
+    std::lock_guard lock(mutex_);
+    const auto id = ++next_disco_contributor_;
+    disco_contributors_.emplace(id, std::make_tuple(target, kind, std::move(contributor)));
+    return Registration([this, id] {
+        std::lock_guard lock(mutex_);
+        disco_contributors_.erase(id);
+    });
+}
+
+std::vector<Host::DiscoContributor> Host::disco_contributors(IqTarget target,
+                                                            DiscoKind kind) const {
+    std::lock_guard lock(mutex_);
+    std::vector<DiscoContributor> out;
+    for (const auto& [id, entry] : disco_contributors_)
+        if (std::get<0>(entry) == target && std::get<1>(entry) == kind)
+            out.push_back(std::get<2>(entry));
     return out;
 }
 

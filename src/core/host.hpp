@@ -19,11 +19,15 @@ namespace starling {
 
 class Server;
 class LoadedModule;
+class DiscoReply;
 
 /// Whom an iq handler answers for: the host itself (to="example.test"), any local account
 /// (to="user@example.test", handled by the server on the user's behalf), or a client stream that
 /// has not authenticated yet (XEP-0077 registration; the handler replies to event.origin).
 enum class IqTarget { host, account, unauthenticated };
+
+/// The two XEP-0030 requests.
+enum class DiscoKind { info, items };
 
 struct Identity {
     std::string category;
@@ -50,9 +54,15 @@ public:
     IqHandler find_iq_handler(IqTarget target, std::string_view type, std::string_view xmlns) const;
 
     Registration add_feature(IqTarget target, std::string ns);
-    Registration add_identity(Identity identity);
+    Registration add_identity(IqTarget target, Identity identity);
     std::vector<std::string> features(IqTarget target) const;
-    std::vector<Identity> identities() const;
+    std::vector<Identity> identities(IqTarget target) const;
+
+    /// Takes part in every disco#info or #items answer for `target` (core/disco.hpp).
+    using DiscoContributor = std::function<void(const std::shared_ptr<DiscoReply>&)>;
+    Registration add_disco_contributor(IqTarget target, DiscoKind kind,
+                                       DiscoContributor contributor);
+    std::vector<DiscoContributor> disco_contributors(IqTarget target, DiscoKind kind) const;
 
     /// A stream feature (RFC 6120 §4.3.2) offered with resource binding, as serialized XML
     /// (`<ver xmlns='urn:xmpp:features:rosterver'/>`); offered in registration order.
@@ -90,7 +100,9 @@ private:
         iq_handlers_;
     std::uint64_t next_iq_id_ = 0;
     std::multiset<std::pair<IqTarget, std::string>> features_;
-    std::multiset<Identity> identities_;
+    std::multiset<std::pair<IqTarget, Identity>> identities_;
+    std::map<std::uint64_t, std::tuple<IqTarget, DiscoKind, DiscoContributor>> disco_contributors_;
+    std::uint64_t next_disco_contributor_ = 0;
     std::map<std::uint64_t, std::string> stream_features_;
     std::uint64_t next_stream_feature_ = 0;
     std::vector<std::shared_ptr<LoadedModule>> modules_;

@@ -28,3 +28,7 @@ tests_unit_run_unit_SOURCES += tests/unit/core/test_active_instance.cpp tests/un
 
 # External components (XEP-0114): the configured domains and their connected streams.
 libstarling_la_SOURCES += src/core/component_registry.cpp src/core/component_registry.hpp
+
+# In-process services (a module serving a whole domain), strands, and composed disco answers.
+libstarling_la_SOURCES += src/core/service_registry.cpp src/core/service_registry.hpp \
+	src/core/strand.hpp src/core/disco.cpp src/core/disco.hpp

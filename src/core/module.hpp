@@ -19,6 +19,7 @@
 #include "core/metrics.hpp"
 #include "core/options.hpp"
 #include "core/registration.hpp"
+#include "core/service_registry.hpp"
 
 #include <spdlog/logger.h>
 
@@ -31,7 +32,7 @@
 namespace starling {
 
 /// Bumped whenever the descriptor, ModuleContext or any type they expose changes layout.
-inline constexpr int module_abi_version = 4;
+inline constexpr int module_abi_version = 5;
 
 namespace storage {
 class AccountStore;
@@ -56,7 +57,14 @@ public:
     void iq_handler(IqTarget target, std::string_view type, std::string xmlns,
                     Host::IqHandler handler);
     void add_feature(std::string ns, IqTarget target = IqTarget::host);
-    void add_identity(std::string category, std::string type, std::string name = {});
+    void add_identity(Identity identity, IqTarget target = IqTarget::host);
+    /// Adds to every disco#info or #items answer of `target` (core/disco.hpp): for what is not
+    /// a fixed feature (a node's items, a form, something read from the database).
+    void add_disco_contributor(IqTarget target, DiscoKind kind, Host::DiscoContributor fn);
+    /// Serves the whole of `domain` (and every JID at it) in-process, listed in this host's
+    /// disco#items (core/service_registry.hpp). Throws when the domain is a host, a component or
+    /// another module's service.
+    void add_service(const std::string& domain, ServiceRegistry::Handler handler);
     /// Offers `feature` in the stream features that come with resource binding.
     void add_stream_feature(const xml::Element& feature);
     /// Takes part in client streams that send nonzas in `xmlns` (core/client_stream.hpp):

@@ -64,8 +64,26 @@ void ModuleContext::add_feature(std::string ns, IqTarget target) {
     registrations_.push_back(host_.add_feature(target, std::move(ns)));
 }
 
-void ModuleContext::add_identity(std::string category, std::string type, std::string name) {
-    registrations_.push_back(host_.add_identity({std::move(category), std::move(type), std::move(name)}));
+void ModuleContext::add_identity(Identity identity, IqTarget target) {
+    registrations_.push_back(host_.add_identity(target, std::move(identity)));
+}
+
+void ModuleContext::add_disco_contributor(IqTarget target, DiscoKind kind,
+                                          Host::DiscoContributor fn) {
+    registrations_.push_back(host_.add_disco_contributor(target, kind, std::move(fn)));
+}
+
+void ModuleContext::add_service(const std::string& domain, ServiceRegistry::Handler handler) {
+    if (server().host(domain))
+        throw std::runtime_error("the service domain " + domain + " is one of hosts");
+    if (server().components().serves(domain))
+        throw std::runtime_error("the service domain " + domain + " is one of components");
+    auto registration =
+        server().services().add({domain, host_.domain(), name_, std::move(handler)});
+    if (!registration)
+        throw std::runtime_error("the service domain " + domain +
+                                 " is already served by another module");
+    registrations_.push_back(std::move(*registration));
 }
 
 void ModuleContext::add_stream_feature(const xml::Element& feature) {

@@ -18,6 +18,8 @@ void Router::route(const SessionPtr& origin, StanzaPtr stanza) {
     const std::string& domain = to.empty() ? stanza->from().domain() : to.domain();
     Host* host = server_.host(domain);
     if (!host) {
+        if (auto service = server_.services().find(domain))
+            return service->handler(origin, std::move(stanza));
         if (server_.components().serves(domain))
             return to_component(domain, origin, std::move(stanza));
         // Server-to-server is not part of this build yet: say so instead of dropping it.

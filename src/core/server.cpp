@@ -49,6 +49,7 @@ struct Server::Impl {
 
     std::vector<Registration> core_commands;
     std::atomic<bool> stopping{false};
+    std::atomic<std::size_t> next_strand_thread{0};
     net::ConnectionLimits limits;
 
     std::shared_ptr<net::TlsContexts> tls_contexts() {
@@ -533,6 +534,25 @@ Registration Server::add_timer(std::chrono::milliseconds interval, std::function
         });
         arm.reset();
     });
+}
+
+namespace {
+
+class IoStrand final : public Strand {
+public:
+    explicit IoStrand(asio::io_context& io) : strand_(asio::make_strand(io)) {}
+    void post(std::function<void()> fn) override { asio::post(strand_, std::move(fn)); }
+    bool running_in_this_thread() const override { return strand_.running_in_this_thread(); }
+
+private:
+    asio::strand<asio::io_context::executor_type> strand_;
+};
+
+}  // namespace
+
+StrandPtr Server::make_strand() {
+    const auto n = impl_->next_strand_thread.fetch_add(1, std::memory_order_relaxed);
+    return std::make_shared<IoStrand>(*impl_->io[n % impl_->io.size()]);
 }
 
 void Server::post(std::function<void()> fn) {

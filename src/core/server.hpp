@@ -10,7 +10,9 @@
 #include "core/iq_tracker.hpp"
 #include "core/metrics.hpp"
 #include "core/router.hpp"
+#include "core/service_registry.hpp"
 #include "core/session_manager.hpp"
+#include "core/strand.hpp"
 #include "core/throttle.hpp"
 
 #include <chrono>
@@ -57,6 +59,7 @@ public:
     Router& router() { return router_; }
     SessionManager& sessions() { return sessions_; }
     ComponentRegistry& components() { return components_; }
+    ServiceRegistry& services() { return services_; }
     storage::Database& database() { return *database_; }
     storage::AccountStore& accounts() { return *accounts_; }
     IqTracker& iq_tracker() { return iq_tracker_; }
@@ -69,6 +72,9 @@ public:
 
     /// Runs `fn` once after `delay` on the server's control thread; the registration cancels it.
     Registration add_timer(std::chrono::milliseconds interval, std::function<void()> fn);
+    /// A new strand (core/strand.hpp) on one of the I/O threads, taken in turn. Only once the
+    /// server runs (not from a module's load()).
+    StrandPtr make_strand();
     /// Runs `fn` on the control thread (for work that must not run on an I/O thread).
     void post(std::function<void()> fn);
     /// Runs `fn` once, after `delay`, on the control thread; never once the server stopped.
@@ -92,6 +98,7 @@ private:
     std::map<std::string, std::unique_ptr<Host>, std::less<>> hosts_;
     SessionManager sessions_;
     ComponentRegistry components_;
+    ServiceRegistry services_;
     Router router_;
     IqTracker iq_tracker_;
     CommandRegistry commands_;

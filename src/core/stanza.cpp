@@ -16,11 +16,37 @@ Stanza::Stanza(xml::ElementPtr element) : element_(std::move(element)) {
     }
 }
 
+Stanza::Stanza(Readdressed, std::shared_ptr<const Stanza> base, Jid to)
+    : element_(base->element_), to_(std::move(to)), from_(base->from_), base_(std::move(base)) {}
+
+StanzaPtr Stanza::readdressed(std::shared_ptr<const Stanza> base, Jid to) {
+    return std::make_shared<const Stanza>(Readdressed{}, std::move(base), std::move(to));
+}
+
+xml::ElementPtr Stanza::copy() const {
+    auto element = element_->clone();
+    if (base_) element->set_attr("to", to_.str());
+    return element;
+}
+
 const std::string& Stanza::bytes() const {
     if (bytes_state_.load(std::memory_order_acquire) == serialized) return bytes_;
     std::uint8_t expected = not_serialized;
     if (bytes_state_.compare_exchange_strong(expected, serializing, std::memory_order_acquire)) {
-        xml::serialize(*element_, bytes_, ns_client);
+        if (base_) {
+            // `<message` + ` to='…'` + the base's bytes after its name: one copy of the bytes,
+            // no tree walked.
+            const std::string& shared = base_->bytes();
+            const std::size_t name_end = 1 + element_->name().size();
+            bytes_.reserve(shared.size() + 64);
+            bytes_.append(shared, 0, name_end);
+            bytes_ += " to='";
+            xml::escape(to_.str(), bytes_);
+            bytes_ += '\'';
+            bytes_.append(shared, name_end);
+        } else {
+            xml::serialize(*element_, bytes_, ns_client);
+        }
         bytes_state_.store(serialized, std::memory_order_release);
         return bytes_;
     }
@@ -34,8 +60,8 @@ StanzaPtr make_stanza(xml::ElementPtr element) { return std::make_shared<const S
 StanzaPtr make_error_reply(const Stanza& original, std::string_view error_type,
                            std::string_view condition, std::string_view text) {
     auto reply = original.copy();
-    const std::string to(original.element().attr("from"));
-    const std::string from(original.element().attr("to"));
+    const std::string to(reply->attr("from"));
+    const std::string from(reply->attr("to"));
     reply->remove_attr("to");
     reply->remove_attr("from");
     if (!to.empty()) reply->set_attr("to", to);

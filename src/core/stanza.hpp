@@ -16,14 +16,23 @@ namespace starling {
 inline constexpr std::string_view ns_client = "jabber:client";
 inline constexpr std::string_view ns_stanzas = "urn:ietf:params:xml:ns:xmpp-stanzas";
 
+class Stanza;
+using StanzaPtr = std::shared_ptr<const Stanza>;
+
 class Stanza {
 public:
     /// `to` and `from` are parsed here; an unparsable address leaves it empty and sets bad_to().
     explicit Stanza(xml::ElementPtr element);
 
+    /// The same stanza for another recipient, for a fan-out (a chat room's message to each
+    /// occupant): it shares `base`'s tree and its serialized bytes, and differs only in `to`.
+    /// `base` must have no 'to' attribute. Its element() is base's, so its 'to' is in to(), in
+    /// copy() and in bytes(), never in element().attr("to").
+    static StanzaPtr readdressed(std::shared_ptr<const Stanza> base, Jid to);
+
     const xml::Element& element() const { return *element_; }
     /// A deep copy to rewrite (the shared original stays untouched).
-    xml::ElementPtr copy() const { return element_->clone(); }
+    xml::ElementPtr copy() const;
 
     const std::string& name() const { return element_->name(); }
     std::string_view type() const { return element_->attr("type"); }
@@ -39,7 +48,15 @@ public:
     const std::string& bytes() const;
 
 private:
+    struct Readdressed {};
+
+public:
+    // For readdressed() only (the tag is private), through make_shared.
+    Stanza(Readdressed, std::shared_ptr<const Stanza> base, Jid to);
+
+private:
     xml::ElementPtr element_;
+    std::shared_ptr<const Stanza> base_;  // readdressed(): whose bytes these are, but for 'to'
     Jid to_;
     Jid from_;
     bool bad_to_ = false;
@@ -49,8 +66,6 @@ private:
     mutable std::atomic<std::uint8_t> bytes_state_{not_serialized};
     mutable std::string bytes_;
 };
-
-using StanzaPtr = std::shared_ptr<const Stanza>;
 
 StanzaPtr make_stanza(xml::ElementPtr element);
 
