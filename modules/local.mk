@@ -33,3 +33,4 @@ include $(srcdir)/modules/push/local.mk
 include $(srcdir)/modules/pep/local.mk
 include $(srcdir)/modules/smacks/local.mk
 include $(srcdir)/modules/csi/local.mk
+include $(srcdir)/modules/muc/local.mk

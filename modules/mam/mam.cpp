@@ -18,7 +18,7 @@
 #include "core/module.hpp"
 #include "core/server.hpp"
 #include "core/session_manager.hpp"
-#include "datetime.hpp"
+#include "core/datetime.hpp"
 #include "prefs_cache.hpp"
 #include "query.hpp"
 

@@ -1,7 +1,7 @@
 #include "query.hpp"
 
 #include "archiving.hpp"
-#include "datetime.hpp"
+#include "core/datetime.hpp"
 #include "storage/stored_xml.hpp"
 
 #include <charconv>

@@ -17,7 +17,7 @@ Stanza::Stanza(xml::ElementPtr element) : element_(std::move(element)) {
 }
 
 Stanza::Stanza(Readdressed, std::shared_ptr<const Stanza> base, Jid to)
-    : element_(base->element_), to_(std::move(to)), from_(base->from_), base_(std::move(base)) {}
+    : element_(base->element_), base_(base), to_(std::move(to)), from_(base->from_) {}
 
 StanzaPtr Stanza::readdressed(std::shared_ptr<const Stanza> base, Jid to) {
     return std::make_shared<const Stanza>(Readdressed{}, std::move(base), std::move(to));

@@ -85,3 +85,8 @@ libstarling_la_SOURCES += \
 
 tests_unit_run_unit_SOURCES += tests/unit/storage/test_pubsub_store.cpp \
 	tests/unit/storage/test_prekey_store.cpp
+
+# Multi-user chat: the store of mod_muc.
+libstarling_la_SOURCES += \
+	src/storage/muc_store.cpp \
+	src/storage/muc_store.hpp

@@ -81,6 +81,17 @@ std::string random_bytes(std::size_t count) {
     return out;
 }
 
+std::string to_hex(std::string_view bytes) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(bytes.size() * 2);
+    for (unsigned char byte : bytes) {
+        out += digits[byte >> 4];
+        out += digits[byte & 15];
+    }
+    return out;
+}
+
 void wipe(std::string& secret) {
     OPENSSL_cleanse(secret.data(), secret.size());
     secret.clear();

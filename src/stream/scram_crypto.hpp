@@ -1,6 +1,6 @@
 #pragma once
 // The SCRAM primitives of RFC 5802 §3 over OpenSSL, shared by the SCRAM and PLAIN mechanisms and
-// by secret derivation. Internal to src/stream: callers outside use sasl.hpp.
+// by secret derivation; modules use its random bytes, HMAC and hex for ids (mod_muc).
 
 #include "stream/scram_secret.hpp"
 
@@ -21,6 +21,9 @@ std::string salted_password(Hash hash, std::string_view password, std::string_vi
                             int iterations);
 /// Bytes from OpenSSL's CSPRNG; throws std::runtime_error when it cannot be seeded.
 std::string random_bytes(std::size_t count);
+
+/// Lowercase hexadecimal of `bytes` (ids made from random_bytes or a digest).
+std::string to_hex(std::string_view bytes);
 
 /// Overwrites key material before its memory is released.
 void wipe(std::string& secret);

@@ -111,3 +111,6 @@ installcheck-local: tests/scenarios/run_scenarios
 		--starlingd $(sbindir)/starlingd --starlingctl $(bindir)/starlingctl \
 		--module-dir $(pkglibdir)/modules --schema-dir $(pkgdatadir)/schemas \
 		$${STARLING_TEST_PG_CONNINFO:+--driver postgres --conninfo "$$STARLING_TEST_PG_CONNINFO"}
+# Multi-user chat (XEP-0045)
+tests_scenarios_run_scenarios_SOURCES += tests/scenarios/muc_steps.hpp \
+	tests/scenarios/scenarios_muc.cpp tests/scenarios/scenarios_muc_admin.cpp

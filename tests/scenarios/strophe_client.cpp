@@ -45,15 +45,19 @@ std::string stanza_text(xmpp_stanza_t* stanza) {
 }
 
 std::string stanza_attribute(xmpp_stanza_t* stanza, const char* name) {
+    if (stanza == nullptr) return "";
     const char* value = xmpp_stanza_get_attribute(stanza, name);
     return value ? value : "";
 }
 
 xmpp_stanza_t* stanza_child(xmpp_stanza_t* stanza, const char* name, const char* ns) {
+    if (stanza == nullptr) return nullptr;
+    if (ns == nullptr) return xmpp_stanza_get_child_by_name(stanza, name);
     return xmpp_stanza_get_child_by_name_and_ns(stanza, name, ns);
 }
 
 std::string stanza_content(xmpp_stanza_t* stanza) {
+    if (stanza == nullptr) return "";
     char* text = xmpp_stanza_get_text(stanza);
     if (text == nullptr) return "";
     std::string result(text);

@@ -26,9 +26,12 @@ using stanza_ptr = std::unique_ptr<xmpp_stanza_t, stanza_release>;
 
 /// The stanza as XML text, for assertions and failure messages.
 std::string stanza_text(xmpp_stanza_t* stanza);
+// These take a null stanza (what a missing child gives) as an empty one, so that a chain of
+// lookups fails its assertion instead of crashing the scenario.
 /// The attribute's value, or "" when it is absent.
 std::string stanza_attribute(xmpp_stanza_t* stanza, const char* name);
-/// The first child element called `name` in namespace `ns`, or nullptr.
+/// The first child element called `name` in namespace `ns` (any namespace when null), or
+/// nullptr.
 xmpp_stanza_t* stanza_child(xmpp_stanza_t* stanza, const char* name, const char* ns);
 /// The concatenated text content of the element, "" if there is none.
 std::string stanza_content(xmpp_stanza_t* stanza);

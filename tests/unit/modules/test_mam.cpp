@@ -1,7 +1,7 @@
 // mod_mam's pure logic: XEP-0082 dates, the XEP-0313 query form and RSM set, what is archived,
 // forged stanza-ids, and the XEP-0441 preference decision.
 #include "modules/mam/archiving.hpp"
-#include "modules/mam/datetime.hpp"
+#include "core/datetime.hpp"
 #include "modules/mam/prefs_cache.hpp"
 #include "modules/mam/query.hpp"
 #include "xml/serializer.hpp"

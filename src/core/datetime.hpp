@@ -1,6 +1,6 @@
 #pragma once
 // XEP-0082 DateTime (CCYY-MM-DDThh:mm:ss[.sss]TZD) to and from microseconds since the epoch: the
-// 'start' and 'end' of a query, and the XEP-0203 delay stamp of each result.
+// times a client gives (a MAM query's start and end, a MUC history's since) and XEP-0203 stamps.
 
 #include <cctype>
 #include <cstdint>
@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-namespace starling::mam {
+namespace starling {
 
 /// Microseconds since the epoch, or nullopt when `text` is not a XEP-0082 DateTime.
 inline std::optional<std::int64_t> parse_datetime(std::string_view text) {
@@ -89,4 +89,4 @@ inline std::string format_datetime(std::int64_t micros) {
     return text;
 }
 
-}  // namespace starling::mam
+}  // namespace starling

@@ -1,0 +1,77 @@
+#pragma once
+// The chat service of one host (XEP-0045): its domain, limits and store, and the directory of
+// rooms it has in memory. The directory only finds a room's object by name, under a lock per
+// shard held for the lookup alone; everything about a room is its own (room.hpp), on its strand.
+
+#include "room_config.hpp"
+
+#include "core/module.hpp"
+#include "storage/muc_store.hpp"
+
+#include <array>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace starling::muc {
+
+inline constexpr const char* ns_muc = "http://jabber.org/protocol/muc";
+inline constexpr const char* ns_user = "http://jabber.org/protocol/muc#user";
+inline constexpr const char* ns_admin = "http://jabber.org/protocol/muc#admin";
+inline constexpr const char* ns_owner = "http://jabber.org/protocol/muc#owner";
+inline constexpr const char* ns_disco_info = "http://jabber.org/protocol/disco#info";
+inline constexpr const char* ns_disco_items = "http://jabber.org/protocol/disco#items";
+inline constexpr const char* ns_occupant_id = "urn:xmpp:occupant-id:0";
+inline constexpr const char* ns_sid = "urn:xmpp:sid:0";
+inline constexpr const char* ns_delay = "urn:xmpp:delay";
+inline constexpr const char* ns_ping = "urn:xmpp:ping";
+
+class Room;
+
+struct Service : std::enable_shared_from_this<Service> {
+    Service(ModuleContext& ctx, std::string domain);
+
+    ModuleLink link;
+    std::string domain;
+    std::string name;        // the service's disco identity name
+    ConfigLimits limits;
+    bool local_creation_only;  // only users of this server's hosts create rooms
+    storage::MucStore store;
+    std::string occupant_id_key;  // keeps XEP-0421 occupant ids stable and unguessable
+
+    /// Takes a stanza to the service or a room (the ServiceRegistry handler).
+    void receive(const SessionPtr& origin, StanzaPtr stanza);
+
+    /// The room's object, made (to be loaded from the store) when there is none in memory.
+    std::shared_ptr<Room> room(const std::string& name);
+    /// Drops the room's object from the directory if it is still `room` (empty and temporary,
+    /// destroyed, or not stored).
+    void forget(const std::string& name, const Room* room);
+    /// Every room in memory (for the public list and unloading).
+    std::vector<std::shared_ptr<Room>> rooms() const;
+    /// Drops every room (the module unloads).
+    void clear();
+
+    /// A stable id of `bare` in `room` (XEP-0421).
+    std::string occupant_id(const std::string& room, const std::string& bare) const;
+    /// True when `jid` is an account of one of this server's hosts.
+    bool is_local(const Jid& jid) const;
+
+private:
+    void service_iq(const SessionPtr& origin, const StanzaPtr& stanza);
+    void list_rooms(const SessionPtr& origin, const StanzaPtr& stanza,
+                    const std::map<std::string, std::string>& listed);
+
+    struct Shard {
+        mutable std::mutex mutex;
+        std::unordered_map<std::string, std::shared_ptr<Room>> rooms;
+    };
+    std::array<Shard, 64> shards_;
+    Shard& shard(const std::string& name);
+};
+
+using ServicePtr = std::shared_ptr<Service>;
+
+}  // namespace starling::muc

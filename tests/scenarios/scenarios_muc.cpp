@@ -1,0 +1,435 @@
+// XEP-0045 multi-user chat through mod_muc: the service in disco, creating a room (locked until
+// configured), entering (presences, status codes, history, subject), messages with stanza and
+// occupant ids, private messages, nick changes, leaving, the errors of a refused entry, and
+// persistent rooms across a restart.
+#include "muc_steps.hpp"
+#include "test_accounts.hpp"
+#include "xmpp_names.hpp"
+
+namespace starling::scenarios {
+namespace {
+
+using namespace muc;
+constexpr test_account carol{"c", "c@example.test", "carol-secret-3"};
+
+void start_with_three(server_fixture& server) {
+    server.add_account(carol.jid, carol.password);
+    start_with_accounts(server);
+}
+
+std::vector<std::string> features(xmpp_stanza_t* iq) {
+    std::vector<std::string> out;
+    xmpp_stanza_t* query = stanza_child(iq, "query", ns::disco_info);
+    for (xmpp_stanza_t* c = query ? xmpp_stanza_get_children(query) : nullptr; c;
+         c = xmpp_stanza_get_next(c))
+        if (xmpp_stanza_is_tag(c) && std::string(xmpp_stanza_get_name(c)) == "feature")
+            out.push_back(stanza_attribute(c, "var"));
+    return out;
+}
+
+bool has(const std::vector<std::string>& list, const std::string& value) {
+    return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+std::string form_value(xmpp_stanza_t* x, const std::string& var) {
+    for (xmpp_stanza_t* f = x ? xmpp_stanza_get_children(x) : nullptr; f; f = xmpp_stanza_get_next(f))
+        if (xmpp_stanza_is_tag(f) && stanza_attribute(f, "var") == var) {
+            xmpp_stanza_t* value = stanza_child(f, "value", nullptr);
+            return value ? stanza_content(value) : std::string();
+        }
+    return "<none>";
+}
+
+}  // namespace
+
+STARLING_SCENARIO(muc_service_is_listed_and_answers_disco) {
+    server_fixture server(options);
+    server.modules = modules;
+    server.write_config();
+    start_with_accounts(server);
+    strophe_client a(std::string(alice.jid) + "/desk", alice.password, server.c2s_port());
+    a.login();
+    // Clients find the chat service in the server's items (Conversations, Monal), then ask it.
+    auto items = a.request("<iq type='get' id='i1' to='example.test'><query "
+                           "xmlns='http://jabber.org/protocol/disco#items'/></iq>",
+                           "i1");
+    xmpp_stanza_t* query = stanza_child(items.get(), "query", "http://jabber.org/protocol/disco#items");
+    xmpp_stanza_t* item = query ? stanza_child(query, "item", nullptr) : nullptr;
+    require(item && stanza_attribute(item, "jid") == service,
+            "the service is not in the server's items: " + stanza_text(items.get()));
+    auto info = a.request(std::string("<iq type='get' id='i2' to='") + service +
+                              "'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>",
+                          "i2");
+    xmpp_stanza_t* identity =
+        stanza_child(stanza_child(info.get(), "query", ns::disco_info), "identity", nullptr);
+    require(identity && stanza_attribute(identity, "category") == "conference" &&
+                stanza_attribute(identity, "type") == "text" &&
+                stanza_attribute(identity, "name") == "Chatrooms",
+            "the service's identity: " + stanza_text(info.get()));
+    require(has(features(info.get()), ns_muc), "no muc feature: " + stanza_text(info.get()));
+    // A room that does not exist has no disco#info.
+    auto missing = a.request("<iq type='get' id='i3' to='" + room("nowhere") +
+                                 "'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>",
+                             "i3");
+    require(stanza_error_condition(missing.get()) == "item-not-found",
+            "disco of a missing room: " + stanza_text(missing.get()));
+}
+
+STARLING_SCENARIO(muc_room_is_created_locked_and_opened_by_its_configuration) {
+    server_fixture server(options);
+    server.modules = modules;
+    server.write_config();
+    start_with_accounts(server);
+    strophe_client a(std::string(alice.jid) + "/desk", alice.password, server.c2s_port());
+    strophe_client b(std::string(bob.jid) + "/phone", bob.password, server.c2s_port());
+    a.login();
+    b.login();
+    auto created = enter(a, "tea", "alice");
+    require(status_codes(created.get()) == std::vector<std::string>{"110", "201"},
+            "the creator's self-presence: " + stanza_text(created.get()));
+    require(item_attribute(created.get(), "affiliation") == "owner" &&
+                item_attribute(created.get(), "role") == "moderator",
+            "the creator's item: " + stanza_text(created.get()));
+    // Locked until configured (§10.1.3): nobody else gets in.
+    auto locked = enter(b, "tea", "bob");
+    require(stanza_error_condition(locked.get()) == "item-not-found",
+            "entering a locked room: " + stanza_text(locked.get()));
+    // Only the owner gets the form; it has the fields clients fill in.
+    auto not_owner = b.request("<iq type='get' id='f0' to='" + room("tea") + "'><query xmlns='" +
+                                   ns_owner + "'/></iq>",
+                               "f0");
+    require(stanza_error_condition(not_owner.get()) == "item-not-found",
+            "the form of a locked room to a stranger: " + stanza_text(not_owner.get()));
+    auto form = a.request("<iq type='get' id='f1' to='" + room("tea") + "'><query xmlns='" +
+                              ns_owner + "'/></iq>",
+                          "f1");
+    xmpp_stanza_t* x = stanza_child(stanza_child(form.get(), "query", ns_owner), "x", "jabber:x:data");
+    require(x && stanza_attribute(x, "type") == "form" &&
+                form_value(x, "FORM_TYPE") == "http://jabber.org/protocol/muc#roomconfig",
+            "the configuration form: " + stanza_text(form.get()));
+    for (const char* var : {"muc#roomconfig_roomname", "muc#roomconfig_roomdesc",
+                            "muc#roomconfig_persistentroom", "muc#roomconfig_publicroom",
+                            "muc#roomconfig_membersonly", "muc#roomconfig_moderatedroom",
+                            "muc#roomconfig_passwordprotectedroom", "muc#roomconfig_roomsecret",
+                            "muc#roomconfig_maxusers", "muc#roomconfig_whois",
+                            "muc#maxhistoryfetch", "muc#roomconfig_allowpm",
+                            "muc#roomconfig_changesubject", "muc#roomconfig_allowinvites"})
+        require(form_value(x, var) != "<none>", std::string("no field ") + var);
+    // A bad value is refused and changes nothing.
+    auto bad = a.request("<iq type='set' id='f2' to='" + room("tea") + "'><query xmlns='" +
+                             ns_owner +
+                             "'><x xmlns='jabber:x:data' type='submit'><field "
+                             "var='muc#roomconfig_whois'><value>everybody</value></field></x>"
+                             "</query></iq>",
+                         "f2");
+    require(stanza_error_condition(bad.get()) == "not-acceptable",
+            "an invalid whois: " + stanza_text(bad.get()));
+    configure(a, "tea", {{"muc#roomconfig_roomname", "Tea &amp; cake"}});
+
+    // Bob enters: alice's presence first (no real JID: the room is semi-anonymous and bob is
+    // no moderator), then his own with 110, then the (empty) subject.
+    b.send("<presence to='" + occupant("tea", "bob") + "'><x xmlns='" + ns_muc + "'/></presence>");
+    auto alice_seen = b.wait_for(presence_from(occupant("tea", "alice")), "alice's presence");
+    require(item_attribute(alice_seen.get(), "affiliation") == "owner" &&
+                item_attribute(alice_seen.get(), "jid").empty(),
+            "alice as bob sees her: " + stanza_text(alice_seen.get()));
+    require(stanza_child(alice_seen.get(), "occupant-id", "urn:xmpp:occupant-id:0") != nullptr,
+            "no occupant-id: " + stanza_text(alice_seen.get()));
+    auto self = b.wait_for(presence_from(occupant("tea", "bob"), true), "bob's self-presence");
+    require(status_codes(self.get()) == std::vector<std::string>{"110"} &&
+                item_attribute(self.get(), "role") == "participant" &&
+                item_attribute(self.get(), "affiliation") == "none",
+            "bob's self-presence: " + stanza_text(self.get()));
+    auto subject = b.wait_for(groupchat_from(room("tea"), true), "the empty subject");
+    require(stanza_content(stanza_child(subject.get(), "subject", nullptr)).empty(),
+            "subject: " + stanza_text(subject.get()));
+    // Alice, a moderator, sees bob's real JID.
+    auto bob_seen = a.wait_for(presence_from(occupant("tea", "bob")), "bob's presence at alice");
+    require(item_attribute(bob_seen.get(), "jid") == b.bound_jid(),
+            "bob as the moderator sees him: " + stanza_text(bob_seen.get()));
+
+    auto info = b.request("<iq type='get' id='d1' to='" + room("tea") +
+                              "'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>",
+                          "d1");
+    const auto room_features = features(info.get());
+    for (const char* f : {ns_muc, "muc_temporary", "muc_public", "muc_open", "muc_unmoderated",
+                          "muc_semianonymous", "muc_unsecured", "urn:xmpp:sid:0",
+                          "urn:xmpp:occupant-id:0",
+                          "http://jabber.org/protocol/muc#self-ping-optimization"})
+        require(has(room_features, f), std::string("room feature ") + f + ": " + stanza_text(info.get()));
+    xmpp_stanza_t* roominfo =
+        stanza_child(stanza_child(info.get(), "query", ns::disco_info), "x", "jabber:x:data");
+    require(form_value(roominfo, "muc#roominfo_occupants") == "2" &&
+                form_value(roominfo, "muc#roomconfig_roomname") == "Tea & cake",
+            "muc#roominfo: " + stanza_text(info.get()));
+}
+
+STARLING_SCENARIO(muc_messages_are_reflected_with_ids_and_kept_as_history) {
+    server_fixture server(options);
+    server.modules = modules;
+    server.write_config();
+    start_with_three(server);
+    strophe_client a(std::string(alice.jid) + "/desk", alice.password, server.c2s_port());
+    strophe_client b(std::string(bob.jid) + "/phone", bob.password, server.c2s_port());
+    strophe_client c(std::string(carol.jid) + "/laptop", carol.password, server.c2s_port());
+    a.login();
+    b.login();
+    c.login();
+    create_room(a, "den", "alice");
+    enter_and_settle(b, "den", "bob");
+
+    // A message claiming the room's stanza id and someone's occupant id keeps neither.
+    a.send("<message to='" + room("den") + "' type='groupchat' id='m1'><body>one &amp; all</body>"
+           "<stanza-id xmlns='urn:xmpp:sid:0' by='" + room("den") + "' id='forged'/>"
+           "<occupant-id xmlns='urn:xmpp:occupant-id:0' id='forged'/></message>");
+    std::string stanza_id;
+    std::string alice_occupant_id;
+    for (strophe_client* reader : {&a, &b}) {
+        auto got = reader->wait_for(groupchat_from(occupant("den", "alice")), "the reflection");
+        const std::string text = stanza_text(got.get());
+        require(stanza_attribute(got.get(), "id") == "m1", "id: " + text);
+        require(stanza_content(stanza_child(got.get(), "body", nullptr)) == "one & all", "body: " + text);
+        xmpp_stanza_t* sid = stanza_child(got.get(), "stanza-id", "urn:xmpp:sid:0");
+        require(sid && stanza_attribute(sid, "by") == room("den") &&
+                    stanza_attribute(sid, "id") != "forged" && stanza_attribute(sid, "id").size() >= 16,
+                "stanza-id: " + text);
+        xmpp_stanza_t* oid = stanza_child(got.get(), "occupant-id", "urn:xmpp:occupant-id:0");
+        require(oid && stanza_attribute(oid, "id") != "forged", "occupant-id: " + text);
+        if (stanza_id.empty()) stanza_id = stanza_attribute(sid, "id");
+        require(stanza_attribute(sid, "id") == stanza_id, "each occupant got another stanza-id");
+        alice_occupant_id = stanza_attribute(oid, "id");
+    }
+    b.send("<message to='" + room("den") + "' type='groupchat' id='m2'><body>two</body></message>");
+    b.wait_for(groupchat_from(occupant("den", "bob")), "bob's own reflection");
+    a.send("<message to='" + room("den") + "' type='groupchat' id='m3'><body>three</body></message>");
+    b.wait_for(groupchat_from(occupant("den", "alice")), "three at bob");
+
+    // Carol asks for the last two messages: two and three, oldest first, each with its delay.
+    enter(c, "den", "carol", "<history maxstanzas='2'/>");
+    auto first = c.wait_for(groupchat_from(occupant("den", "bob")), "history: two");
+    auto second = c.wait_for(groupchat_from(occupant("den", "alice")), "history: three");
+    require(stanza_content(stanza_child(first.get(), "body", nullptr)) == "two" &&
+                stanza_content(stanza_child(second.get(), "body", nullptr)) == "three",
+            "history: " + stanza_text(first.get()) + stanza_text(second.get()));
+    xmpp_stanza_t* delay = stanza_child(second.get(), "delay", "urn:xmpp:delay");
+    require(delay && stanza_attribute(delay, "from") == room("den") &&
+                stanza_attribute(delay, "stamp").size() >= 20,
+            "history delay: " + stanza_text(second.get()));
+    // The same occupant id for the same user, in history as live.
+    require(stanza_attribute(stanza_child(second.get(), "occupant-id", "urn:xmpp:occupant-id:0"),
+                             "id") == alice_occupant_id,
+            "alice's occupant id changed: " + stanza_text(second.get()));
+    c.wait_for(groupchat_from(room("den"), true), "the subject after history");
+    require(c.take_all(groupchat_from(occupant("den", "alice"))).empty(),
+            "more history than asked for");
+
+    // maxchars='0' asks for none (§7.2.15).
+    strophe_client c2(std::string(carol.jid) + "/phone", carol.password, server.c2s_port());
+    c2.login();
+    enter(c2, "den", "carol", "<history maxchars='0'/>");
+    c2.wait_for(groupchat_from(room("den"), true), "the subject");
+    require(c2.take_all(any_message).empty(), "history despite maxchars='0'");
+}
+
+STARLING_SCENARIO(muc_subject_private_messages_nick_change_and_leaving) {
+    server_fixture server(options);
+    server.modules = modules;
+    server.write_config();
+    start_with_three(server);
+    strophe_client a(std::string(alice.jid) + "/desk", alice.password, server.c2s_port());
+    strophe_client b(std::string(bob.jid) + "/phone", bob.password, server.c2s_port());
+    strophe_client c(std::string(carol.jid) + "/laptop", carol.password, server.c2s_port());
+    a.login();
+    b.login();
+    c.login();
+    create_room(a, "hall", "alice");
+    enter_and_settle(b, "hall", "bob");
+
+    // Only moderators change the subject unless the room lets occupants (§8.1).
+    b.send("<message to='" + room("hall") + "' type='groupchat' id='s1'><subject>mine</subject></message>");
+    auto refused = b.wait_for(stanza_named("message", "s1"), "the refused subject");
+    require(stanza_error_condition(refused.get()) == "forbidden",
+            "a participant's subject: " + stanza_text(refused.get()));
+    a.send("<message to='" + room("hall") + "' type='groupchat' id='s2'><subject>Agenda</subject></message>");
+    auto subject = b.wait_for(groupchat_from(occupant("hall", "alice"), true), "the new subject");
+    require(stanza_content(stanza_child(subject.get(), "subject", nullptr)) == "Agenda",
+            "subject: " + stanza_text(subject.get()));
+    // A newcomer gets it, from the nick that set it.
+    enter(c, "hall", "carol");
+    auto told = c.wait_for(groupchat_from(occupant("hall", "alice"), true), "the subject at entry");
+    require(stanza_content(stanza_child(told.get(), "subject", nullptr)) == "Agenda",
+            "the subject at entry: " + stanza_text(told.get()));
+
+    // A private message goes to that occupant only, from the sender's occupant JID.
+    b.send("<message to='" + occupant("hall", "carol") + "' type='chat' id='p1'><body>psst</body></message>");
+    auto pm = c.wait_for(stanza_named("message", "p1"), "the private message");
+    require(stanza_attribute(pm.get(), "from") == occupant("hall", "bob") &&
+                stanza_attribute(pm.get(), "type") == "chat" && user_x(pm.get()) != nullptr,
+            "the private message: " + stanza_text(pm.get()));
+    require_nothing(a, stanza_named("message", "p1"), "the private message reached alice");
+    b.send("<message to='" + occupant("hall", "nobody") + "' type='chat' id='p2'><body>?</body></message>");
+    auto nobody = b.wait_for(stanza_named("message", "p2"), "the error for a missing nick");
+    require(stanza_error_condition(nobody.get()) == "item-not-found",
+            "a private message to nobody: " + stanza_text(nobody.get()));
+
+    // Nick change (§7.6): unavailable with 303 and the new nick, then the new presence.
+    c.send("<presence to='" + occupant("hall", "alice") + "'/>");
+    auto conflict = c.wait_for(
+        [](xmpp_stanza_t* s) {
+            return presence_from(occupant("hall", "alice"))(s) && stanza_attribute(s, "type") == "error";
+        },
+        "the nick conflict");
+    require(stanza_error_condition(conflict.get()) == "conflict",
+            "taking alice's nick: " + stanza_text(conflict.get()));
+    b.send("<presence to='" + occupant("hall", "robert") + "'/>");
+    auto gone = a.wait_for(leaving(occupant("hall", "bob"), "303"), "bob's old nick leaving");
+    require(stanza_attribute(gone.get(), "type") == "unavailable" && has_code(gone.get(), "303") &&
+                item_attribute(gone.get(), "nick") == "robert",
+            "the 303 presence: " + stanza_text(gone.get()));
+    auto renamed = a.wait_for(presence_from(occupant("hall", "robert")), "robert's presence");
+    require(stanza_attribute(renamed.get(), "type").empty(), "robert: " + stanza_text(renamed.get()));
+    auto self_gone = b.wait_for(leaving(occupant("hall", "bob"), "303"), "bob's own 303");
+    require(has_code(self_gone.get(), "303") && has_code(self_gone.get(), "110"),
+            "bob's own 303: " + stanza_text(self_gone.get()));
+
+    // Leaving (§7.14): everyone is told, the leaver with 110 and its status text.
+    c.send("<presence type='unavailable' to='" + occupant("hall", "carol") + "'><status>bye</status></presence>");
+    auto left = c.wait_for(leaving(occupant("hall", "carol"), "110"), "carol's own leave");
+    require(stanza_attribute(left.get(), "type") == "unavailable" &&
+                item_attribute(left.get(), "role") == "none",
+            "carol's leave: " + stanza_text(left.get()));
+    auto left_at_alice = a.wait_for(leaving(occupant("hall", "carol")), "carol leaving");
+    require(stanza_content(stanza_child(left_at_alice.get(), "status", nullptr)) == "bye",
+            "the leave's status: " + stanza_text(left_at_alice.get()));
+    // She is no occupant any more: her groupchat message is refused.
+    c.send("<message to='" + room("hall") + "' type='groupchat' id='x1'><body>late</body></message>");
+    auto late = c.wait_for(stanza_named("message", "x1"), "the refused message");
+    require(stanza_error_condition(late.get()) == "not-acceptable",
+            "a message from a non-occupant: " + stanza_text(late.get()));
+
+    // A temporary room ends with its last occupant.
+    for (strophe_client* who : {&a, &b}) {
+        who->send("<presence type='unavailable' to='" + room("hall") + "'/>");
+        who->wait_for(
+            [](xmpp_stanza_t* s) {
+                return std::string(xmpp_stanza_get_name(s)) == "presence" && has_code(s, "110") &&
+                       stanza_attribute(s, "type") == "unavailable";
+            },
+            "the own unavailable");
+    }
+    auto ended = a.request("<iq type='get' id='e1' to='" + room("hall") +
+                               "'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>",
+                           "e1");
+    require(stanza_error_condition(ended.get()) == "item-not-found",
+            "the empty temporary room is still there: " + stanza_text(ended.get()));
+}
+
+STARLING_SCENARIO(muc_refused_entries_have_the_conditions_of_the_xep) {
+    server_fixture server(options);
+    server.modules = "[disco, ping, {muc: {max_occupants: 3}}]";
+    server.write_config();
+    start_with_three(server);
+    strophe_client a(std::string(alice.jid) + "/desk", alice.password, server.c2s_port());
+    strophe_client b(std::string(bob.jid) + "/phone", bob.password, server.c2s_port());
+    strophe_client c(std::string(carol.jid) + "/laptop", carol.password, server.c2s_port());
+    a.login();
+    b.login();
+    c.login();
+    auto check = [](stanza_ptr error, const char* type, const char* condition, const char* what) {
+        xmpp_stanza_t* e = xmpp_stanza_get_child_by_name(error.get(), "error");
+        require(stanza_attribute(error.get(), "type") == "error" && e &&
+                    stanza_attribute(e, "type") == type && stanza_error_condition(error.get()) == condition,
+                std::string(what) + ": " + stanza_text(error.get()));
+    };
+    // No nickname (§7.2.1).
+    b.send("<presence to='" + room("club") + "'><x xmlns='" + ns_muc + "'/></presence>");
+    check(b.wait_for(presence_from(room("club")), "the nickless entry"), "modify", "jid-malformed",
+          "no nickname");
+
+    create_room(a, "club", "alice", {{"muc#roomconfig_passwordprotectedroom", "1"},
+                                     {"muc#roomconfig_roomsecret", "open sesame"},
+                                     {"muc#roomconfig_maxusers", "2"}});
+    check(enter(b, "club", "bob"), "auth", "not-authorized", "no password");
+    check(enter(b, "club", "bob", "<password>wrong</password>"), "auth", "not-authorized",
+          "a wrong password");
+    check(enter(b, "club", "alice", "<password>open sesame</password>"), "cancel", "conflict",
+          "alice's nick");
+    enter_and_settle(b, "club", "bob", "<password>open sesame</password>");
+    check(enter(c, "club", "carol", "<password>open sesame</password>"), "wait",
+          "service-unavailable", "a full room");
+    // Above the service's own limit the room cannot be configured.
+    auto too_many = a.request("<iq type='set' id='m' to='" + room("club") + "'><query xmlns='" +
+                                  ns_owner +
+                                  "'><x xmlns='jabber:x:data' type='submit'><field "
+                                  "var='muc#roomconfig_maxusers'><value>4</value></field></x>"
+                                  "</query></iq>",
+                              "m");
+    require(stanza_error_condition(too_many.get()) == "not-acceptable",
+            "maxusers above the service's limit: " + stanza_text(too_many.get()));
+
+    // Members only (§7.2.6) and banned (§7.2.7).
+    create_room(a, "inner", "alice", {{"muc#roomconfig_membersonly", "1"}});
+    check(enter(c, "inner", "carol"), "auth", "registration-required", "not a member");
+    auto ban = a.request("<iq type='set' id='ban' to='" + room("club") + "'><query xmlns='" +
+                             ns_admin + "'><item affiliation='outcast' jid='" + carol.jid +
+                             "'/></query></iq>",
+                         "ban");
+    require(stanza_attribute(ban.get(), "type") == "result", "ban: " + stanza_text(ban.get()));
+    check(enter(c, "club", "carol", "<password>open sesame</password>"), "auth", "forbidden",
+          "banned");
+}
+
+STARLING_SCENARIO(muc_persistent_room_and_affiliations_survive_a_restart) {
+    server_fixture server(options);
+    server.modules = modules;
+    server.write_config();
+    start_with_three(server);
+    {
+        strophe_client a(std::string(alice.jid) + "/desk", alice.password, server.c2s_port());
+        a.login();
+        create_room(a, "keep", "alice",
+                    {{"muc#roomconfig_persistentroom", "1"},
+                     {"muc#roomconfig_membersonly", "1"},
+                     {"muc#roomconfig_roomname", "Kept"}});
+        a.send("<message to='" + room("keep") + "' type='groupchat' id='s'><subject>Kept topic</subject></message>");
+        a.wait_for(groupchat_from(occupant("keep", "alice"), true), "the subject");
+        // The database runs its jobs in order: once the membership is committed (the result
+        // says so), the subject written before it is too.
+        auto member = a.request("<iq type='set' id='mem' to='" + room("keep") + "'><query xmlns='" +
+                                    ns_admin + "'><item affiliation='member' jid='" + bob.jid +
+                                    "'/></query></iq>",
+                                "mem");
+        require(stanza_attribute(member.get(), "type") == "result", "member: " + stanza_text(member.get()));
+    }
+    // What the owner was told is done survives a crash right after (kill -9).
+    server.kill();
+    server.start();
+    strophe_client b(std::string(bob.jid) + "/phone", bob.password, server.c2s_port());
+    strophe_client c(std::string(carol.jid) + "/laptop", carol.password, server.c2s_port());
+    b.login();
+    c.login();
+    // The configuration (members only), bob's membership and the subject came back.
+    auto refused = enter(c, "keep", "carol");
+    require(stanza_error_condition(refused.get()) == "registration-required",
+            "carol after the restart: " + stanza_text(refused.get()));
+    auto self = enter(b, "keep", "bob");
+    require(item_attribute(self.get(), "affiliation") == "member",
+            "bob after the restart: " + stanza_text(self.get()));
+    auto subject = b.wait_for(groupchat_from(occupant("keep", "alice"), true), "the kept subject");
+    require(stanza_content(stanza_child(subject.get(), "subject", nullptr)) == "Kept topic",
+            "the subject after the restart: " + stanza_text(subject.get()));
+    // A persistent room stays when empty and is listed publicly by its name.
+    b.send("<presence type='unavailable' to='" + occupant("keep", "bob") + "'/>");
+    b.wait_for(presence_from(occupant("keep", "bob"), true), "bob's leave");
+    auto items = b.request(std::string("<iq type='get' id='l' to='") + service +
+                               "'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>",
+                           "l");
+    xmpp_stanza_t* item =
+        stanza_child(stanza_child(items.get(), "query", "http://jabber.org/protocol/disco#items"),
+                     "item", nullptr);
+    require(item && stanza_attribute(item, "jid") == room("keep") &&
+                stanza_attribute(item, "name") == "Kept",
+            "the public rooms: " + stanza_text(items.get()));
+}
+
+}  // namespace starling::scenarios
