@@ -32,4 +32,6 @@ nobase_dist_pkgdata_DATA = \
 	schemas/sqlite/014_offline_strangers.sql \
 	schemas/postgres/014_offline_strangers.sql \
 	schemas/sqlite/015_archive_counts.sql \
-	schemas/postgres/015_archive_counts.sql
+	schemas/postgres/015_archive_counts.sql \
+	schemas/sqlite/016_pep_subscriptions.sql \
+	schemas/postgres/016_pep_subscriptions.sql
