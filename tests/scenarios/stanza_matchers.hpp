@@ -51,6 +51,7 @@ inline std::string legacy_error_code(const std::string& condition) {
         {"remote-server-not-found", "404"},
         {"resource-constraint", "500"},
         {"service-unavailable", "503"},
+        {"unexpected-request", "400"},
         {"undefined-condition", "500"},
     };
     const auto it = codes.find(condition);
