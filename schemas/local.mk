@@ -33,5 +33,7 @@ nobase_dist_pkgdata_DATA = \
 	schemas/postgres/014_offline_strangers.sql \
 	schemas/sqlite/015_archive_counts.sql \
 	schemas/postgres/015_archive_counts.sql \
+	schemas/sqlite/016_pep_subscriptions.sql \
+	schemas/postgres/016_pep_subscriptions.sql \
 	schemas/sqlite/017_muc.sql \
 	schemas/postgres/017_muc.sql

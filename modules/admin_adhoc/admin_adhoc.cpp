@@ -110,16 +110,9 @@ void add_field(xml::Element& x, std::string_view var, std::string_view type,
 /// An error reply carrying XEP-0050's application condition next to the stanza one.
 void reply_command_error(ModuleContext& ctx, const StanzaEvent& ev, std::string_view condition,
                          std::string_view command_condition) {
-    const auto& request = ev.stanza->element();
-    auto iq = xml::make_element("iq", std::string(ns_client));
-    iq->set_attr("type", "error");
-    iq->set_attr("id", request.attr("id"));
-    iq->set_attr("to", ev.stanza->from().str());
-    iq->set_attr("from", ev.stanza->to().str());
-    auto& error = iq->add_child("error");
-    error.set_attr("type", "modify");
-    error.add_child(std::string(condition), std::string(ns_stanzas));
-    error.add_child(std::string(command_condition), ns_commands);
+    // Built by make_error_reply like every stanza error, so it carries the legacy code too.
+    auto iq = make_error_reply(*ev.stanza, "modify", condition)->copy();
+    iq->child("error")->add_child(std::string(command_condition), ns_commands);
     ctx.send(make_stanza(std::move(iq)));
 }
 

@@ -11,6 +11,8 @@ modules_mod_pep_la_SOURCES = \
 	modules/pep/caps_hooks.cpp \
 	modules/pep/notify.cpp \
 	modules/pep/publish.cpp \
+	modules/pep/subscribe.cpp \
+	modules/pep/bookmarks.cpp \
 	modules/pep/owner.cpp \
 	modules/pep/claim.cpp \
 	modules/pep/claim_limits.hpp \

@@ -1,6 +1,7 @@
 // The owner's use cases (XEP-0060 §8, pubsub#owner): configure a node (get the form, submit it),
-// purge its items, delete it (each with its notification), and the whitelist as the 'member'
-// affiliation (§8.9). Only the account itself may ask.
+// purge its items, delete it (each with its notification), the whitelist as the 'member'
+// affiliation (§8.9) and the node's subscriptions (§8.8, subscribe.cpp). Only the account itself
+// may ask.
 
 #include "omemo_bundle.hpp"
 #include "pep.hpp"
@@ -75,20 +76,22 @@ void purge(const PepPtr& pep, const StanzaEvent& ev, const Owner& owner, const s
 
 void remove(const PepPtr& pep, const StanzaEvent& ev, const Owner& owner, const std::string& node) {
     with_node(pep, ev, owner, node, [pep, ev, owner, node](const NodeConfig& config) {
-        // Notified before the node goes, while the whitelist that says who may hear still exists.
-        if (config.notify_delete) {
-            auto event = xml::make_element("event", ns_event);
-            event->add_child("delete").set_attr("node", node);
-            broadcast(pep, owner, node, config, std::move(event));
-        }
-        pep->nodes.remove(
-            owner.host, owner.user, node, [pep, ev, owner, node](bool ok, bool removed) {
-                if (!ok) return pep->ctx.reply_error(ev, "wait", "internal-server-error");
-                if (!removed) return pep->ctx.reply_error(ev, "cancel", "item-not-found");
-                if (bundle_namespace(node))
-                    pep->prekeys.remove(owner.host, owner.user, node, "", [](bool) {});
-                pep->ctx.send(make_iq_result(*ev.stanza));
-            });
+        auto remove_node = [pep, ev, owner, node] {
+            pep->nodes.remove(
+                owner.host, owner.user, node, [pep, ev, owner, node](bool ok, bool removed) {
+                    if (!ok) return pep->ctx.reply_error(ev, "wait", "internal-server-error");
+                    if (!removed) return pep->ctx.reply_error(ev, "cancel", "item-not-found");
+                    if (bundle_namespace(node))
+                        pep->prekeys.remove(owner.host, owner.user, node, "", [](bool) {});
+                    pep->ctx.send(make_iq_result(*ev.stanza));
+                });
+        };
+        if (!config.notify_delete) return remove_node();
+        // Notified before the node goes, while the whitelist and the subscriptions that say who
+        // may hear still exist (they go with it).
+        auto event = xml::make_element("event", ns_event);
+        event->add_child("delete").set_attr("node", node);
+        broadcast(pep, owner, node, config, std::move(event), remove_node);
     });
 }
 
@@ -152,6 +155,8 @@ void handle(const PepPtr& pep, StanzaEvent& ev, bool set) {
         if (set) return affiliations_set(pep, ev, owner, node, *request);
         return affiliations_get(pep, ev, owner, node);
     }
+    if (what == "subscriptions")
+        return owner_subscriptions(pep, ev, owner, node, set ? request : nullptr);
     if (set && what == "purge") return purge(pep, ev, owner, node);
     if (set && what == "delete") return remove(pep, ev, owner, node);
     reply_pubsub_error(*pep, ev, "cancel", "feature-not-implemented", "unsupported", "feature",

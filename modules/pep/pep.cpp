@@ -3,9 +3,11 @@
 // through XEP-0115 entity capabilities, and OMEMO bundles whose one-time prekeys can be claimed
 // once each (urn:xmpp:starling:prekeys:0, docs/prekeys.md).
 //
-// The files: publish.cpp (publish, retract, create, items), owner.cpp (configure, purge, delete,
-// affiliations), claim.cpp (the prekey claim), notify.cpp (who hears of what, last items),
-// caps_hooks.cpp (caps of online resources), disco_info.cpp (disco of accounts and nodes).
+// The files: publish.cpp (publish, retract, create, items), subscribe.cpp (explicit
+// subscriptions), owner.cpp (configure, purge, delete, affiliations, subscriptions), claim.cpp
+// (the prekey claim), notify.cpp (who hears of what, last items), caps_hooks.cpp (caps of online
+// resources), bookmarks.cpp (XEP-0402 kept in step with XEP-0048), disco_info.cpp (disco of
+// accounts and nodes).
 
 #include "pep.hpp"
 
@@ -119,6 +121,12 @@ std::vector<OptionSpec> options() {
          "the most bytes of items one account may store, over all its nodes: each item counts "
          "its payload as published (an OMEMO bundle with its one-time prekeys); a publish past "
          "it is refused with <resource-constraint/>"},
+        {"max_subscriptions_per_node", OptionType::integer, "1000", 1, 1000000,
+         "the most explicit subscriptions (XEP-0060 §6.1) one node may have; one more is "
+         "refused with <policy-violation/> and <too-many-subscriptions/>"},
+        {"max_subscriptions_per_user", OptionType::integer, "1000", 1, 1000000,
+         "the most explicit subscriptions one bare JID may hold over every node of this "
+         "server's accounts; one more is refused the same way"},
         {"prekeys_low_water", OptionType::integer, "10", 0, 10000,
          "tell the owner of an OMEMO bundle once fewer unclaimed one-time prekeys remain; 0 never"},
         {"prekeys_kept_for_contacts", OptionType::integer, "10", 0, 10000,
@@ -158,6 +166,8 @@ constexpr const char* account_features[] = {
     "http://jabber.org/protocol/pubsub#retract-items",
     "http://jabber.org/protocol/pubsub#retrieve-affiliations",
     "http://jabber.org/protocol/pubsub#retrieve-items",
+    "http://jabber.org/protocol/pubsub#retrieve-subscriptions",
+    "http://jabber.org/protocol/pubsub#subscribe",
     ns_prekeys,
 };
 
@@ -173,6 +183,7 @@ void load(ModuleContext& ctx) {
     add_claim_handler(ctx, pep);
     add_disco_contributors(ctx, pep);
     add_caps_hooks(ctx, pep);
+    add_bookmarks_sync(ctx, pep);
 }
 
 // Loaded after disco: this module adds to its answers for accounts (the PEP identity and nodes).

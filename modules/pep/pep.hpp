@@ -6,6 +6,7 @@
 #include "claim_limits.hpp"
 #include "core/module.hpp"
 #include "node_config.hpp"
+#include "storage/pep_subscription_store.hpp"
 #include "storage/prekey_store.hpp"
 #include "storage/pubsub_store.hpp"
 #include "storage/roster_store.hpp"
@@ -28,6 +29,7 @@ struct Pep {
           nodes(context.database()),
           prekeys(context.database()),
           roster(context.database()),
+          subscriptions(context.database()),
           max_items_limit(context.options().get_int("max_items")),
           max_payload_bytes(context.options().get_int("max_payload_bytes")),
           max_nodes(context.options().get_int("max_nodes")),
@@ -35,12 +37,15 @@ struct Pep {
           prekeys_low_water(context.options().get_int("prekeys_low_water")),
           prekeys_kept_for_contacts(context.options().get_int("prekeys_kept_for_contacts")),
           claim_limits(context.options().get_int("prekey_claims_per_claimer"),
-                       context.options().get_int("prekey_claims_per_owner")) {}
+                       context.options().get_int("prekey_claims_per_owner")),
+          subscription_limits{context.options().get_int("max_subscriptions_per_node"),
+                              context.options().get_int("max_subscriptions_per_user")} {}
 
     ModuleLink ctx;
     storage::PubsubStore nodes;
     storage::PrekeyStore prekeys;
     storage::RosterStore roster;
+    storage::PepSubscriptionStore subscriptions;
     std::int64_t max_items_limit;
     std::int64_t max_payload_bytes;
     std::int64_t max_nodes;
@@ -48,6 +53,7 @@ struct Pep {
     std::int64_t prekeys_low_water;
     std::int64_t prekeys_kept_for_contacts;
     ClaimLimits claim_limits;
+    storage::SubscriptionLimits subscription_limits;
     CapsCache caps;
 };
 using PepPtr = std::shared_ptr<Pep>;
@@ -97,9 +103,28 @@ xml::ElementPtr item_element(const std::string& node, const storage::PubsubItem&
 
 /// Sends `event` (a <event xmlns=pubsub#event> child) from the owner to every resource that
 /// should hear about the node: the owner's own, and those of contacts with a presence
-/// subscription that the access model lets in, each only if its caps ask for <node>+notify.
+/// subscription that the access model lets in, each only if its caps ask for <node>+notify; and
+/// to the node's explicit subscriptions that the access model lets in, each JID once. `then`
+/// runs once every recipient was found (a delete waits for it: the node's subscriptions and
+/// whitelist go with the node).
 void broadcast(const PepPtr& pep, const Owner& owner, const std::string& node,
-               const NodeConfig& config, xml::ElementPtr event);
+               const NodeConfig& config, xml::ElementPtr event,
+               std::function<void()> then = {});
+/// The items event of one published item, with its payload unless the node says otherwise,
+/// to everyone broadcast() reaches.
+void notify_published(const PepPtr& pep, const Owner& owner, const std::string& node,
+                      const NodeConfig& config, const storage::PubsubItem& item);
+/// After a client changed `node`: when it is one of the bookmark nodes, brings the other forms
+/// of the account's bookmarks in step with it (XEP-0402 §compat, bookmarks.cpp).
+void bookmarks_changed(const PepPtr& pep, const Owner& owner, const std::string& node);
+
+/// Where a notification for an explicit subscription goes (XEP-0060 §7.1.2.1): a full JID as it
+/// is; a bare JID of this server to each of its available resources; another server's bare JID
+/// to that JID.
+std::vector<std::string> subscription_recipients(const PepPtr& pep, const std::string& jid);
+/// Sends the node's newest item, if it has one, to `to` (XEP-0060 §6.1.7, XEP-0163 §4.3.4).
+void send_last_item(const PepPtr& pep, const Owner& owner, const std::string& node,
+                    const std::string& to);
 /// Sends the newest item of each of the owners' nodes that `session` asks for to it (XEP-0163
 /// §4.3.4), once its caps are known.
 void send_last_items(const PepPtr& pep, const SessionPtr& session,
@@ -108,10 +133,21 @@ void send_last_items(const PepPtr& pep, const SessionPtr& session,
 /// A notification message <message from=owner to=jid type=headline><event/></message>.
 StanzaPtr event_message(const std::string& from, const std::string& to, const xml::Element& event);
 
+/// XEP-0060 §6.1 subscribe, §6.2 unsubscribe and §5.6 the requester's own subscriptions, on
+/// the account the iq is addressed to (subscribe.cpp).
+void subscribe(const PepPtr& pep, const StanzaEvent& ev, const xml::Element& request);
+void unsubscribe(const PepPtr& pep, const StanzaEvent& ev, const xml::Element& request);
+void retrieve_subscriptions(const PepPtr& pep, const StanzaEvent& ev,
+                            const xml::Element& request);
+/// The owner's view of a node's subscriptions (§8.8.1), and removing some (§8.8.2, 'none').
+void owner_subscriptions(const PepPtr& pep, const StanzaEvent& ev, const Owner& owner,
+                         const std::string& node, const xml::Element* changes);
+
 void add_publish_handlers(ModuleContext& ctx, const PepPtr& pep);
 void add_owner_handlers(ModuleContext& ctx, const PepPtr& pep);
 void add_claim_handler(ModuleContext& ctx, const PepPtr& pep);
 void add_disco_contributors(ModuleContext& ctx, const PepPtr& pep);
 void add_caps_hooks(ModuleContext& ctx, const PepPtr& pep);
+void add_bookmarks_sync(ModuleContext& ctx, const PepPtr& pep);
 
 }  // namespace starling::pep

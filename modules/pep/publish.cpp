@@ -48,28 +48,6 @@ xml::ElementPtr pubsub_result(const char* child, const std::string& node) {
     return pubsub;
 }
 
-// The items event of one published item, with its payload unless the node says otherwise.
-void notify_published(const PepPtr& pep, const Owner& owner, const std::string& node,
-                      const NodeConfig& config, const storage::PubsubItem& item) {
-    auto send = [pep, owner, node, config, item](const std::vector<storage::Prekey>* keys) {
-        auto event = xml::make_element("event", ns_event);
-        auto& items = event->add_child("items");
-        items.set_attr("node", node);
-        if (config.deliver_payloads) {
-            items.add_child(item_element(node, item, keys));
-        } else {
-            items.add_child("item").set_attr("id", item.item_id);
-        }
-        broadcast(pep, owner, node, config, std::move(event));
-    };
-    if (!bundle_namespace(node)) return send(nullptr);
-    pep->prekeys.unclaimed(
-        owner.host, owner.user, node,
-        [send, item](bool, std::map<std::string, std::vector<storage::Prekey>> keys) {
-            send(&keys[item.item_id]);
-        });
-}
-
 // Stores the item of a node that exists by now (with a bundle's one-time prekeys, in the same
 // transaction: a refused or failed publish leaves the old bundle and its keys as they were).
 void store_item(const PepPtr& pep, const StanzaEvent& ev, const Owner& owner,
@@ -81,6 +59,7 @@ void store_item(const PepPtr& pep, const StanzaEvent& ev, const Owner& owner,
         result->child("publish")->add_child("item").set_attr("id", item.item_id);
         pep->ctx.send(make_iq_result(*ev.stanza, std::move(result)));
         notify_published(pep, owner, node, config, item);
+        bookmarks_changed(pep, owner, node);
     };
     // Not kept (XEP-0223): the item only goes out as notifications.
     if (!config.persist_items) return finish(true);
@@ -186,6 +165,7 @@ void retract(const PepPtr& pep, StanzaEvent& ev, const xml::Element& request) {
                     if (bundle_namespace(node))
                         pep->prekeys.remove(owner.host, owner.user, node, id, [](bool) {});
                     pep->ctx.send(make_iq_result(*ev.stanza));
+                    bookmarks_changed(pep, owner, node);
                     if (!notify && !config.notify_retract) return;
                     auto event = xml::make_element("event", ns_event);
                     auto& items = event->add_child("items");
@@ -286,6 +266,27 @@ void retrieve(const PepPtr& pep, StanzaEvent& ev, const xml::Element& request) {
 
 }  // namespace
 
+void notify_published(const PepPtr& pep, const Owner& owner, const std::string& node,
+                      const NodeConfig& config, const storage::PubsubItem& item) {
+    auto send = [pep, owner, node, config, item](const std::vector<storage::Prekey>* keys) {
+        auto event = xml::make_element("event", ns_event);
+        auto& items = event->add_child("items");
+        items.set_attr("node", node);
+        if (config.deliver_payloads) {
+            items.add_child(item_element(node, item, keys));
+        } else {
+            items.add_child("item").set_attr("id", item.item_id);
+        }
+        broadcast(pep, owner, node, config, std::move(event));
+    };
+    if (!bundle_namespace(node)) return send(nullptr);
+    pep->prekeys.unclaimed(
+        owner.host, owner.user, node,
+        [send, item](bool, std::map<std::string, std::vector<storage::Prekey>> keys) {
+            send(&keys[item.item_id]);
+        });
+}
+
 void add_publish_handlers(ModuleContext& ctx, const PepPtr& pep) {
     ctx.iq_handler(IqTarget::account, "set", ns_pubsub, [pep](StanzaEvent& ev) {
         const xml::Element& pubsub = *ev.stanza->element().first_child_element();
@@ -294,18 +295,19 @@ void add_publish_handlers(ModuleContext& ctx, const PepPtr& pep) {
         if (request->name() == "publish") return publish(pep, ev, pubsub, *request);
         if (request->name() == "retract") return retract(pep, ev, *request);
         if (request->name() == "create") return create(pep, ev, pubsub, *request);
-        // PEP subscriptions are presence subscriptions with caps (XEP-0163 §4.2).
+        if (request->name() == "subscribe") return subscribe(pep, ev, *request);
+        if (request->name() == "unsubscribe") return unsubscribe(pep, ev, *request);
         reply_pubsub_error(*pep, ev, "cancel", "feature-not-implemented", "unsupported", "feature",
-                           request->name() == "subscribe" ? "subscribe" : request->name());
+                           request->name());
     });
     ctx.iq_handler(IqTarget::account, "get", ns_pubsub, [pep](StanzaEvent& ev) {
         const xml::Element& pubsub = *ev.stanza->element().first_child_element();
         const xml::Element* request = pubsub.first_child_element();
         if (request == nullptr) return pep->ctx.reply_error(ev, "modify", "bad-request");
         if (request->name() == "items") return retrieve(pep, ev, *request);
-        reply_pubsub_error(
-            *pep, ev, "cancel", "feature-not-implemented", "unsupported", "feature",
-            request->name() == "subscriptions" ? "retrieve-subscriptions" : request->name());
+        if (request->name() == "subscriptions") return retrieve_subscriptions(pep, ev, *request);
+        reply_pubsub_error(*pep, ev, "cancel", "feature-not-implemented", "unsupported", "feature",
+                           request->name());
     });
 }
 

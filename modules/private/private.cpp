@@ -1,5 +1,10 @@
 // XEP-0049 private XML storage: a user keeps one element per namespace on the server, readable
 // and writable by that account only.
+//
+// Two events tie it to other modules without linking them (mod_pep keeps XEP-0048 bookmarks in
+// step with XEP-0402's, docs/bookmarks.md): after a client stored an element, "private/stored"
+// fires with the client's iq set; and a module that fires "private/store" with an iq set of the
+// same shape (from the account's bare JID) has its element stored, without a reply.
 
 #include "core/module.hpp"
 #include "core/server.hpp"
@@ -12,6 +17,8 @@ namespace {
 using namespace starling;
 constexpr const char* ns_private = "jabber:iq:private";
 constexpr const char* kind = "private";
+const EventKey private_stored("private/stored");
+const EventKey private_store("private/store");
 
 std::vector<OptionSpec> options() {
     return {
@@ -55,11 +62,15 @@ void handle(const std::shared_ptr<Private>& priv, ModuleContext& ctx, StanzaEven
         std::string text = xml::to_string(*child, ns_client);
         if (text.size() > priv->max_size)
             return ctx.reply_error(ev, "modify", "not-acceptable", "the element is too large");
-        return priv->store.put(owner.domain(), owner.local(), kind, ns, text,
-                               [priv, fail, stanza = ev.stanza](storage::Result result) {
-                                   if (!result.ok) return fail();
-                                   priv->server.router().route(nullptr, make_iq_result(*stanza));
-                               });
+        return priv->store.put(
+            owner.domain(), owner.local(), kind, ns, text,
+            [priv, fail, host = &ev.host, origin = ev.origin,
+             stanza = ev.stanza](storage::Result result) {
+                if (!result.ok) return fail();
+                priv->server.router().route(nullptr, make_iq_result(*stanza));
+                StanzaEvent stored{*host, origin, stanza};
+                host->stanza_hooks().fire(private_stored, stored);
+            });
     }
     // A get names the element by an empty one of the same name and namespace; what is stored
     // replaces it, or it comes back empty when nothing is.
@@ -76,6 +87,22 @@ void handle(const std::shared_ptr<Private>& priv, ModuleContext& ctx, StanzaEven
                     });
 }
 
+// Another module's element for an account (see the top): stored as a client's set would be.
+Verdict store_for_module(const std::shared_ptr<Private>& priv, ModuleContext& ctx,
+                         StanzaEvent& ev) {
+    const Jid& owner = ev.stanza->from();
+    const xml::Element* query = ev.stanza->element().child("query", ns_private);
+    const xml::Element* child = query ? stored_child(*query) : nullptr;
+    if (ev.origin || owner.local().empty() || owner.domain() != ctx.domain() || !child ||
+        refused_namespace(child->xmlns()))
+        return Verdict::pass;
+    std::string text = xml::to_string(*child, ns_client);
+    if (text.size() > priv->max_size) return Verdict::drop;
+    priv->store.put(owner.domain(), owner.local(), kind, child->xmlns(), text,
+                    [](storage::Result) {});
+    return Verdict::handled;
+}
+
 void load(ModuleContext& ctx) {
     ctx.add_feature(ns_private, IqTarget::account);
     auto priv = std::make_shared<Private>(Private{
@@ -85,6 +112,7 @@ void load(ModuleContext& ctx) {
     for (const char* type : {"get", "set"})
         ctx.iq_handler(IqTarget::account, type, ns_private,
                        [priv, &ctx](StanzaEvent& ev) { handle(priv, ctx, ev); });
+    ctx.hook(private_store, [priv, &ctx](StanzaEvent& ev) { return store_for_module(priv, ctx, ev); });
 }
 
 }  // namespace

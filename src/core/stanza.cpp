@@ -3,6 +3,7 @@
 #include "xml/serializer.hpp"
 
 #include <thread>
+#include <utility>
 
 namespace starling {
 
@@ -57,6 +58,39 @@ const std::string& Stanza::bytes() const {
 
 StanzaPtr make_stanza(xml::ElementPtr element) { return std::make_shared<const Stanza>(std::move(element)); }
 
+std::string_view legacy_error_code(std::string_view condition) {
+    // XEP-0086 §3, "Error codes to add to XMPP-style errors". <policy-violation/> came later
+    // (RFC 6120) and has no code there; ejabberd sends 403, as for <forbidden/>.
+    static constexpr std::pair<std::string_view, std::string_view> codes[] = {
+        {"bad-request", "400"},
+        {"conflict", "409"},
+        {"feature-not-implemented", "501"},
+        {"forbidden", "403"},
+        {"gone", "302"},
+        {"internal-server-error", "500"},
+        {"item-not-found", "404"},
+        {"jid-malformed", "400"},
+        {"not-acceptable", "406"},
+        {"not-allowed", "405"},
+        {"not-authorized", "401"},
+        {"payment-required", "402"},
+        {"policy-violation", "403"},
+        {"recipient-unavailable", "404"},
+        {"redirect", "302"},
+        {"registration-required", "407"},
+        {"remote-server-not-found", "404"},
+        {"remote-server-timeout", "504"},
+        {"resource-constraint", "500"},
+        {"service-unavailable", "503"},
+        {"subscription-required", "407"},
+        {"undefined-condition", "500"},
+        {"unexpected-request", "400"},
+    };
+    for (const auto& [name, code] : codes)
+        if (name == condition) return code;
+    return "500";
+}
+
 StanzaPtr make_error_reply(const Stanza& original, std::string_view error_type,
                            std::string_view condition, std::string_view text) {
     auto reply = original.copy();
@@ -72,6 +106,8 @@ StanzaPtr make_error_reply(const Stanza& original, std::string_view error_type,
     if (original.is_iq()) reply->clear_children();
     auto& error = reply->add_child("error");
     error.set_attr("type", error_type);
+    // Profanity, among others, still tells a missing node by code='404' alone.
+    error.set_attr("code", legacy_error_code(condition));
     error.add_child(std::string(condition), std::string(ns_stanzas));
     if (!text.empty()) error.add_child("text", std::string(ns_stanzas)).add_text(text);
     return make_stanza(std::move(reply));

@@ -69,8 +69,12 @@ private:
 
 StanzaPtr make_stanza(xml::ElementPtr element);
 
+/// The legacy numeric code of a stanza error condition (XEP-0086 §3, and 403 for
+/// <policy-violation/> as ejabberd sends it); 500, undefined-condition's, for any other.
+std::string_view legacy_error_code(std::string_view condition);
 /// An error reply to `original` (RFC 6120 §8.3): to/from swapped, the original's children kept
-/// for iq-less context, `<error type=...><condition xmlns=stanzas/></error>` appended.
+/// for iq-less context, `<error type=... code=...><condition xmlns=stanzas/></error>` appended,
+/// with the legacy code of XEP-0086 that older clients still go by.
 StanzaPtr make_error_reply(const Stanza& original, std::string_view error_type,
                            std::string_view condition, std::string_view text = {});
 /// True when the stanza has no 'to' or is to its sender's own bare JID: a request about the

@@ -81,10 +81,13 @@ libstarling_la_SOURCES += \
 	src/storage/pubsub_store.cpp \
 	src/storage/pubsub_store.hpp \
 	src/storage/prekey_store.cpp \
-	src/storage/prekey_store.hpp
+	src/storage/prekey_store.hpp \
+	src/storage/pep_subscription_store.cpp \
+	src/storage/pep_subscription_store.hpp
 
 tests_unit_run_unit_SOURCES += tests/unit/storage/test_pubsub_store.cpp \
-	tests/unit/storage/test_prekey_store.cpp
+	tests/unit/storage/test_prekey_store.cpp \
+	tests/unit/storage/test_pep_subscription_store.cpp
 
 # Multi-user chat: the store of mod_muc.
 libstarling_la_SOURCES += \

@@ -85,6 +85,9 @@ tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scripted_component.hpp 
 # PEP, OMEMO and the single-use prekey claim
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/pep_steps.hpp \
 	tests/scenarios/scenarios_pep.cpp \
+	tests/scenarios/scenarios_legacy_error_codes.cpp \
+	tests/scenarios/scenarios_pep_subscriptions.cpp \
+	tests/scenarios/scenarios_pep_bookmarks.cpp \
 	tests/scenarios/scenarios_prekeys.cpp
 # XEP-0198 stream management and XEP-0352 client state indication.
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/sm_client.hpp \

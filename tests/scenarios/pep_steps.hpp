@@ -4,6 +4,7 @@
 // string (so the server's own sorting and hashing are checked, not reused).
 
 #include "presence_checks.hpp"
+#include "stanza_matchers.hpp"
 #include "test_accounts.hpp"
 #include "xmpp_names.hpp"
 
@@ -80,7 +81,7 @@ inline std::string iq_error(const std::string& from, const std::string& to, cons
                             const std::string& condition, const std::string& app = "",
                             const std::string& app_ns = ns_errors) {
     return "<iq " + (from.empty() ? std::string() : "from='" + from + "' ") + "to='" + to +
-           "' type='error'><error type='" + type + "'><" + condition + " xmlns='" +
+           "' type='error'>" + error_open(type, condition) + "<" + condition + " xmlns='" +
            ns::stanza_errors + "'/>" +
            (app.empty() ? "" : "<" + app + " xmlns='" + app_ns + "'/>") + "</error></iq>";
 }

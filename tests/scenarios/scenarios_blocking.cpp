@@ -2,6 +2,7 @@
 // messages, iqs and presence get, what the user's own stanzas to it get, presence on block and
 // unblock, and a block that holds for offline messages and across a restart.
 #include "presence_checks.hpp"
+#include "stanza_matchers.hpp"
 #include "test_accounts.hpp"
 #include "xmpp_names.hpp"
 
@@ -66,8 +67,8 @@ void unblock(strophe_client& client, const std::string& jid, const std::string& 
 }
 
 std::string stanza_error(const std::string& condition, const std::string& extra = "") {
-    return "<error type='cancel'><" + condition + " xmlns='" + ns::stanza_errors + "'/>" + extra +
-           "</error>";
+    return error_open("cancel", condition) + "<" + condition + " xmlns='" + ns::stanza_errors +
+           "'/>" + extra + "</error>";
 }
 
 }  // namespace
@@ -118,7 +119,8 @@ STARLING_SCENARIO(blocking_list_pushes_and_errors) {
 
     require_stanza(
         desk.request("<iq type='set' id='e1'><block xmlns='urn:xmpp:blocking'/></iq>", "e1").get(),
-        "<iq to='" + a_desk + "' type='error'><error type='modify'><bad-request xmlns='" +
+        "<iq to='" + a_desk +
+            "' type='error'><error code='400' type='modify'><bad-request xmlns='" +
             ns::stanza_errors + "'/><text xmlns='" + ns::stanza_errors +
             "'>a block needs an item</text></error></iq>",
         "a block with no item");
@@ -127,7 +129,7 @@ STARLING_SCENARIO(blocking_list_pushes_and_errors) {
                                 "e2")
                        .get(),
                    "<iq to='" + a_desk +
-                       "' type='error'><error type='modify'><jid-malformed "
+                       "' type='error'><error code='400' type='modify'><jid-malformed "
                        "xmlns='" +
                        std::string(ns::stanza_errors) + "'/></error></iq>",
                    "a block of a malformed JID");
@@ -136,7 +138,7 @@ STARLING_SCENARIO(blocking_list_pushes_and_errors) {
                                 "e3")
                        .get(),
                    "<iq from='b@example.test' to='" + a_desk +
-                       "' type='error'><error "
+                       "' type='error'><error code='403' "
                        "type='auth'><forbidden xmlns='" +
                        std::string(ns::stanza_errors) + "'/><text xmlns='" + ns::stanza_errors +
                        "'>a blocklist is its owner's only</text></error></iq>",

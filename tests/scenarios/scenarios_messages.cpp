@@ -77,7 +77,7 @@ STARLING_SCENARIO(message_to_a_label_of_disallowed_code_point_is_jid_malformed) 
     auto bounce = a.wait_for(stanza_named("message", "idn-1"), "the bounce");
     require_stanza(bounce.get(),
                    "<message from='" + to + "' to='" + a.bound_jid() +
-                       "' type='error'><body>hi</body><error type='modify'>"
+                       "' type='error'><body>hi</body><error code='400' type='modify'>"
                        "<jid-malformed xmlns='" +
                        std::string(ns::stanza_errors) + "'/></error></message>",
                    "the bounce of a message to a disallowed U-label");

@@ -265,7 +265,7 @@ STARLING_SCENARIO(presence_subscription_to_a_remote_domain) {
     require_stanza(
         a.wait_for(presence_from("juliet@capulet.test", "error"), "the bounce").get(),
         "<presence from='juliet@capulet.test' to='a@example.test' type='error'><error "
-        "type='cancel'><remote-server-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
+        "code='404' type='cancel'><remote-server-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
         "</error></presence>",
         "the request to an unreachable domain comes back");
 }

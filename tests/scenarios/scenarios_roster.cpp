@@ -156,7 +156,7 @@ STARLING_SCENARIO(roster_subscriptions_past_the_size_limit) {
     a.send("<presence to='b@example.test' type='subscribe'/>");
     require_stanza(a.wait_for(presence_from("b@example.test", "error"), "the refusal").get(),
                    "<presence from='b@example.test' to='a@example.test' type='error'>"
-                   "<error type='wait'><resource-constraint "
+                   "<error code='500' type='wait'><resource-constraint "
                    "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><text "
                    "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>the roster is full</text>"
                    "</error></presence>",
@@ -168,7 +168,7 @@ STARLING_SCENARIO(roster_subscriptions_past_the_size_limit) {
     a.send("<presence to='c@example.test' type='subscribe'/>");
     require_stanza(a.wait_for(presence_from("c@example.test", "error"), "the refusal").get(),
                    "<presence from='c@example.test' to='a@example.test' type='error'>"
-                   "<error type='wait'><resource-constraint "
+                   "<error code='500' type='wait'><resource-constraint "
                    "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><text "
                    "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>the roster is full</text>"
                    "</error></presence>",

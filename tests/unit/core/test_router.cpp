@@ -154,7 +154,7 @@ struct HookLog {
 };
 
 const std::string service_unavailable =
-    "<error type='cancel'><service-unavailable "
+    "<error type='cancel' code='503'><service-unavailable "
     "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>";
 
 }  // namespace
@@ -415,7 +415,7 @@ public:
         CPPUNIT_ASSERT(bob_->received() ==
                        Received{"<message type='error' id='r1' to='bob@example.test/phone' "
                                 "from='carol@remote.test'><body>hello</body><error "
-                                "type='cancel'><remote-server-not-found "
+                                "type='cancel' code='404'><remote-server-not-found "
                                 "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>"
                                 "</message>"});
     }
@@ -430,7 +430,7 @@ public:
         CPPUNIT_ASSERT(bob_->received() ==
                        Received{"<message type='error' id='c1' to='bob@example.test/phone' "
                                 "from='svc@push.example.test/x'><body>hello</body><error "
-                                "type='cancel'><service-unavailable "
+                                "type='cancel' code='503'><service-unavailable "
                                 "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><text "
                                 "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>the component is "
                                 "not connected</text></error></message>"});
@@ -463,10 +463,11 @@ public:
         route(bob_,
               "<iq from='bob@example.test/phone' to='a@b@example.test' type='get' id='j1'>"
               "<query xmlns='jabber:iq:version'/></iq>");
-        CPPUNIT_ASSERT(bob_->received() ==
-                       Received{"<iq type='error' id='j1' to='bob@example.test/phone' "
-                                "from='a@b@example.test'><error type='modify'><jid-malformed "
-                                "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>"});
+        CPPUNIT_ASSERT(
+            bob_->received() ==
+            Received{"<iq type='error' id='j1' to='bob@example.test/phone' "
+                     "from='a@b@example.test'><error type='modify' code='400'><jid-malformed "
+                     "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>"});
     }
 
     void message_to_host_goes_to_its_hook_and_is_never_bounced() {
@@ -523,7 +524,7 @@ public:
               "<query xmlns='jabber:iq:version'/><ping xmlns='urn:xmpp:ping'/></iq>");
         CPPUNIT_ASSERT(bob_->received() ==
                        Received{"<iq type='error' id='b1' to='bob@example.test/phone' "
-                                "from='example.test'><error type='modify'><bad-request "
+                                "from='example.test'><error type='modify' code='400'><bad-request "
                                 "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>"});
     }
 
@@ -534,14 +535,15 @@ public:
               "<ping xmlns='urn:xmpp:ping'/></iq>");
         const auto received = bob_->received();
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), received.size());
-        CPPUNIT_ASSERT_EQUAL(std::string("<iq type='error' id='b2' to='bob@example.test/phone' "
-                                         "from='example.test'><error type='modify'><bad-request "
-                                         "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>"
-                                         "</iq>"),
-                             received[0]);
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("<iq type='error' id='b2' to='bob@example.test/phone' "
+                        "from='example.test'><error type='modify' code='400'><bad-request "
+                        "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>"
+                        "</iq>"),
+            received[0]);
         CPPUNIT_ASSERT_EQUAL(std::string("<iq id='b3' to='bob@example.test/phone' "
                                          "from='example.test' type='error'><error "
-                                         "type='modify'><bad-request "
+                                         "type='modify' code='400'><bad-request "
                                          "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>"
                                          "</iq>"),
                              received[1]);
@@ -607,7 +609,7 @@ public:
         CPPUNIT_ASSERT(received[0].find(service_unavailable) != std::string::npos);
         CPPUNIT_ASSERT(received[1] ==
                        "<iq type='error' id='h4' to='bob@example.test/phone' from='example.test'>"
-                       "<error type='cancel'><feature-not-implemented "
+                       "<error type='cancel' code='501'><feature-not-implemented "
                        "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>");
     }
 
