@@ -36,4 +36,6 @@ nobase_dist_pkgdata_DATA = \
 	schemas/sqlite/016_pep_subscriptions.sql \
 	schemas/postgres/016_pep_subscriptions.sql \
 	schemas/sqlite/017_muc.sql \
-	schemas/postgres/017_muc.sql
+	schemas/postgres/017_muc.sql \
+	schemas/sqlite/018_muc_archive.sql \
+	schemas/postgres/018_muc_archive.sql

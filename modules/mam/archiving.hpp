@@ -2,20 +2,15 @@
 // Which messages go into a user archive, and the XEP-0359 <stanza-id/> that tells the recipient
 // where its copy is archived.
 
+#include "core/archive_query.hpp"
 #include "core/stanza.hpp"
 
 #include <string>
 
 namespace starling::mam {
 
-inline constexpr const char* ns_mam = "urn:xmpp:mam:2";
-inline constexpr const char* ns_mam_extended = "urn:xmpp:mam:2#extended";
 inline constexpr const char* ns_sid = "urn:xmpp:sid:0";
 inline constexpr const char* ns_hints = "urn:xmpp:hints";
-inline constexpr const char* ns_forward = "urn:xmpp:forward:0";
-inline constexpr const char* ns_delay = "urn:xmpp:delay";
-inline constexpr const char* ns_rsm = "http://jabber.org/protocol/rsm";
-inline constexpr const char* ns_data = "jabber:x:data";
 
 /// XEP-0313 §7.1.1: 1:1 messages of type normal or chat that carry a body (or an end-to-end
 /// encrypted payload, whose body is inside the ciphertext), unless a XEP-0334 hint says not to

@@ -20,7 +20,7 @@
 #include "core/session_manager.hpp"
 #include "core/datetime.hpp"
 #include "prefs_cache.hpp"
-#include "query.hpp"
+#include "core/archive_query.hpp"
 
 #include <chrono>
 

@@ -22,6 +22,17 @@ std::vector<OptionSpec> options() {
          "most occupants of one room; a room's own limit may only be lower"},
         {"max_history", OptionType::integer, "50", 0, 1000,
          "most messages a room keeps to give new occupants; a room's own length may be lower"},
+        {"max_rooms_per_user", OptionType::integer, "100", 1, 100000,
+         "rooms of this service one user may be in at once; one more gets resource-constraint"},
+        {"messages_per_minute", OptionType::integer, "120", 1, 100000,
+         "groupchat and private messages one occupant may send in a room per minute (bursts "
+         "up to it); past it they get policy-violation"},
+        {"presences_per_minute", OptionType::integer, "30", 1, 100000,
+         "presence changes one user may make in a room per minute, entering included; past it "
+         "they get policy-violation"},
+        {"max_archived_per_room", OptionType::integer, "100000", 0, 100000000,
+         "messages a room with logging keeps in its archive (XEP-0313); past it the oldest go; "
+         "0 keeps every message"},
         {"remote_users_create_rooms", OptionType::boolean, "false",
          0, 1, "whether users of other servers may create rooms here (they may always join)"},
     };

@@ -41,7 +41,19 @@ std::optional<Role> parse_role(std::string_view text) {
 }
 
 Room::Room(ServicePtr service, std::string name, StrandPtr strand)
-    : service_(std::move(service)), name_(std::move(name)), strand_(std::move(strand)) {}
+    : service_(std::move(service)),
+      name_(std::move(name)),
+      strand_(std::move(strand)),
+      message_rate_(service_->messages_per_minute, std::chrono::minutes(1)),
+      presence_rate_(service_->presences_per_minute, std::chrono::minutes(1)) {}
+
+bool Room::allowed(RateLimit& limit, const Jid& who) {
+    const auto now = RateLimit::clock::now();
+    const std::string key = who.bare_str();
+    if (!limit.allows(key, now)) return false;
+    limit.take(key, now);
+    return true;
+}
 
 void Room::receive(SessionPtr origin, StanzaPtr stanza) {
     strand_->post([self = shared_from_this(), origin = std::move(origin),
@@ -193,6 +205,9 @@ void Room::forget_if_idle() {
     // stored and is read again when next addressed, unless it has history to give, which is
     // kept in memory only.
     if (state_ == State::open && config_.persistent && !history_.empty()) return;
+    // A temporary room's archive ends with it.
+    if (state_ != State::absent && !config_.persistent && config_.logging)
+        service_->store.remove(service_->domain, name_, [](storage::Result) {});
     state_ = State::gone;
     publish_listing();
     service_->forget(name_, this);

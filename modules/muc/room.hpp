@@ -8,6 +8,7 @@
 #include "room_config.hpp"
 #include "service.hpp"
 
+#include "core/rate_limit.hpp"
 #include "core/strand.hpp"
 
 #include <chrono>
@@ -81,6 +82,9 @@ private:
     void join(const SessionPtr& origin, const StanzaPtr& stanza, const std::string& nick);
     void change_nick(const StanzaPtr& stanza, Occupant& occupant, const std::string& nick);
     void leave(const Jid& real, const xml::Element* status);
+    /// An error from an occupant's session that says it can no longer be reached (§7.2.3's
+    /// ghosts): the occupant leaves with status 333.
+    void error_from_occupant(const Stanza& error);
     /// Sends the occupant's presence to every occupant (its own sessions get the self codes).
     void broadcast_presence(const Occupant& occupant, const PresenceExtras& extras);
     StanzaPtr occupant_presence(const Occupant& occupant, bool with_jid,
@@ -110,6 +114,11 @@ private:
     void destroy(const SessionPtr& origin, const StanzaPtr& stanza, const xml::Element& destroy);
     void admin_get(const SessionPtr& origin, const StanzaPtr& stanza);
     void admin_set(const SessionPtr& origin, const StanzaPtr& stanza);
+
+    // The room's archive (room_archive.cpp).
+    void archive_iq(const SessionPtr& origin, const StanzaPtr& stanza);
+    /// Archives a reflected message under `row` when the room keeps logs.
+    void archive(std::int64_t row, const Stanza& reflected, const std::string& nick);
 
     // Shared helpers (room.cpp).
     void send(StanzaPtr stanza);
@@ -149,6 +158,12 @@ private:
         std::size_t chars;
     };
     std::deque<HistoryEntry> history_;
+
+    // Per real bare JID; touched on the strand only.
+    RateLimit message_rate_;
+    RateLimit presence_rate_;
+    /// Takes one event from `limit` for `who`; false when past it.
+    static bool allowed(RateLimit& limit, const Jid& who);
 
     mutable std::mutex listing_mutex_;  // the one field read off the strand
     std::optional<Listing> listing_;

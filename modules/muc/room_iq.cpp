@@ -3,6 +3,7 @@
 
 #include "room.hpp"
 
+#include "core/archive_query.hpp"
 #include "core/disco.hpp"
 #include "core/server.hpp"
 
@@ -43,6 +44,7 @@ void Room::iq(const SessionPtr& origin, const StanzaPtr& stanza) {
     if (xmlns == ns_ping && type == "get") return send(make_iq_result(*stanza));
     if (xmlns == ns_owner) return type == "get" ? owner_get(origin, stanza) : owner_set(origin, stanza);
     if (xmlns == ns_admin) return type == "get" ? admin_get(origin, stanza) : admin_set(origin, stanza);
+    if (xmlns == mam::ns_mam) return archive_iq(origin, stanza);
     bounce(origin, stanza, "cancel", "service-unavailable");
 }
 
@@ -57,6 +59,8 @@ void Room::disco_info(const StanzaPtr& stanza) {
           "http://jabber.org/protocol/muc#self-ping-optimization"})
         reply->add_feature(feature);
     for (auto& feature : config_features(config_)) reply->add_feature(std::move(feature));
+    if (config_.logging)
+        for (const char* feature : {mam::ns_mam, mam::ns_mam_extended}) reply->add_feature(feature);
     xml::FormBuilder info("result", "http://jabber.org/protocol/muc#roominfo");
     info.field("muc#roomconfig_roomname", {}, "Name", {config_.name});
     info.field("muc#roominfo_description", {}, "Description", {config_.description});
@@ -152,6 +156,8 @@ void Room::destroy(const SessionPtr& origin, const StanzaPtr& stanza, const xml:
     auto finish = [self = shared_from_this(), origin, stanza, element](bool ok) {
         if (!ok) return self->bounce(origin, stanza, "wait", "internal-server-error");
         // §10.9: every occupant leaves with the destroy element (and where to go instead).
+        // §10.9: everyone leaves with affiliation and role none.
+        self->affiliations_.clear();
         PresenceExtras extras;
         extras.destroy = element;
         for (const auto& nick : [&] {
@@ -160,7 +166,6 @@ void Room::destroy(const SessionPtr& origin, const StanzaPtr& stanza, const xml:
                  return nicks;
              }())
             self->remove_occupant(nick, extras);
-        self->affiliations_.clear();
         self->history_.clear();
         self->config_ = RoomConfig{};
         self->state_ = State::absent;

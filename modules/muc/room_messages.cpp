@@ -32,13 +32,13 @@ void Room::message(const SessionPtr& origin, const StanzaPtr& stanza) {
     const Jid& from = stanza->from();
     Occupant* sender = occupant_by_real(from);
     const auto type = stanza->type();
-    if (type == "error") {
-        // §7.2.3 ghosts: an occupant whose session bounces the room's messages is gone.
-        if (sender) leave(from, nullptr);
-        return;
-    }
+    // §7.2.3 ghosts: an occupant whose session bounces the room's messages may be gone.
+    if (type == "error") return error_from_occupant(*stanza);
     if (state_ != State::open && state_ != State::locked)
         return bounce(origin, stanza, "cancel", "item-not-found", "no such room");
+    if (!allowed(message_rate_, from))
+        return bounce(origin, stanza, "wait", "policy-violation",
+                      "too many messages to this room; wait a minute");
     if (stanza->to().is_bare()) {
         const xml::Element* x = stanza->element().child("x", ns_user);
         if (x && (x->child("invite") || x->child("decline"))) return invite(origin, stanza, *x);
@@ -69,13 +69,18 @@ void Room::groupchat(const SessionPtr& origin, const StanzaPtr& stanza, Occupant
     message->remove_attr("to");
     message->set_attr("from", occupant_jid(sender.nick).str());
     strip_room_claims(*message);
-    message->add_child("stanza-id", ns_sid).set_attr("by", jid()).set_attr("id", random_id());
+    // A logged room's stanza id is the message's archive id (XEP-0359 §4, XEP-0313 §5).
+    const std::int64_t row = config_.logging ? storage::ArchiveIds::next_row() : 0;
+    message->add_child("stanza-id", ns_sid)
+        .set_attr("by", jid())
+        .set_attr("id", config_.logging ? service_->archive_ids->encode(row) : random_id());
     message->add_child("occupant-id", ns_occupant_id).set_attr("id", sender.occupant_id);
     StanzaPtr reflected;
     const bool keep = config_.history_length > 0 && message->child("body");
     xml::ElementPtr kept = keep ? message->clone() : nullptr;
     reflected = make_stanza(std::move(message));
     fan_out(reflected);
+    if (config_.logging) archive(row, *reflected, sender.nick);
     if (!kept) return;
     // History carries when it was said (§7.2.15, XEP-0203).
     const auto now = std::chrono::system_clock::now();

@@ -33,12 +33,15 @@ void Room::presence(const SessionPtr& origin, const StanzaPtr& stanza) {
     const Jid& from = stanza->from();
     Occupant* occupant = occupant_by_real(from);
     const auto type = stanza->type();
-    // XEP-0045 §7.2.3 (ghosts): a presence error from an occupant's session means it is gone.
-    if (type == "unavailable" || type == "error") {
+    if (type == "error") return error_from_occupant(*stanza);
+    if (type == "unavailable") {
         if (occupant) leave(from, stanza->element().child("status"));
         return;
     }
     if (!type.empty()) return;  // subscriptions are not for rooms
+    if (!allowed(presence_rate_, from))
+        return bounce(origin, stanza, "wait", "policy-violation",
+                      "too many presence changes in this room; wait a minute");
     const std::string& nick = stanza->to().resource();
     // §7.2.1: a room is entered with a nickname.
     if (nick.empty()) return bounce(origin, stanza, "modify", "jid-malformed");
@@ -53,39 +56,51 @@ void Room::presence(const SessionPtr& origin, const StanzaPtr& stanza) {
 void Room::join(const SessionPtr& origin, const StanzaPtr& stanza, const std::string& nick) {
     const Jid& from = stanza->from();
     const xml::Element* muc = stanza->element().child("x", ns_muc);
-    bool created = false;
-    if (state_ == State::absent) {
+    const bool created = state_ == State::absent;
+    if (created) {
         // §10.1.1: the first to enter a room that does not exist creates it and owns it.
         if (service_->local_creation_only && !service_->is_local(from))
             return bounce(origin, stanza, "cancel", "not-allowed",
                           "only users of this server may create rooms");
+    } else {
+        const Affiliation affiliation = affiliation_of(from);
+        // §10.1.3: a room is locked until its owner configures it; to anyone else it is not
+        // there.
+        if (state_ == State::locked && affiliation != Affiliation::owner)
+            return bounce(origin, stanza, "cancel", "item-not-found", "the room is being created");
+        if (affiliation == Affiliation::outcast)
+            return bounce(origin, stanza, "auth", "forbidden", "you are banned from this room");
+        if (config_.members_only && affiliation < Affiliation::member)
+            return bounce(origin, stanza, "auth", "registration-required",
+                          "the room is for members only");
+    }
+    Occupant* same_nick = occupant_by_nick(nick);
+    if (same_nick && same_nick->bare != from.bare())
+        return bounce(origin, stanza, "cancel", "conflict", "that nickname is taken");
+    if (!created) {
+        const Affiliation affiliation = affiliation_of(from);
+        if (!config_.password.empty() && affiliation != Affiliation::owner &&
+            (!muc || muc->child_text("password") != config_.password))
+            return bounce(origin, stanza, "auth", "not-authorized",
+                          "a password is needed to enter this room");
+        const auto limit =
+            config_.max_occupants > 0 ? config_.max_occupants : service_->limits.max_occupants;
+        if (!same_nick && static_cast<std::int64_t>(occupants_.size()) >= limit &&
+            affiliation < Affiliation::admin)
+            return bounce(origin, stanza, "wait", "service-unavailable", "the room is full");
+    }
+    if (!same_nick && !service_->enter_room(from.bare_str()))
+        return bounce(origin, stanza, "wait", "resource-constraint",
+                      "you are in as many rooms of this service as one user may be");
+    if (created) {
+        // Whatever a crash left of an earlier room of this name (its archive) is not this one's.
+        service_->store.remove(service_->domain, name_, [](storage::Result) {});
         state_ = State::locked;
         config_ = RoomConfig{};
         config_.history_length = std::min(config_.history_length, service_->limits.max_history);
         affiliations_[from.bare_str()] = Affiliation::owner;
-        created = true;
     }
     const Affiliation affiliation = affiliation_of(from);
-    // §10.1.3: a room is locked until its owner configures it; to anyone else it is not there.
-    if (state_ == State::locked && affiliation != Affiliation::owner)
-        return bounce(origin, stanza, "cancel", "item-not-found", "the room is being created");
-    if (affiliation == Affiliation::outcast)
-        return bounce(origin, stanza, "auth", "forbidden", "you are banned from this room");
-    if (config_.members_only && affiliation < Affiliation::member)
-        return bounce(origin, stanza, "auth", "registration-required",
-                      "the room is for members only");
-    Occupant* same_nick = occupant_by_nick(nick);
-    if (same_nick && same_nick->bare != from.bare())
-        return bounce(origin, stanza, "cancel", "conflict", "that nickname is taken");
-    if (!config_.password.empty() && affiliation != Affiliation::owner &&
-        (!muc || muc->child_text("password") != config_.password))
-        return bounce(origin, stanza, "auth", "not-authorized",
-                      "a password is needed to enter this room");
-    const auto limit =
-        config_.max_occupants > 0 ? config_.max_occupants : service_->limits.max_occupants;
-    if (!same_nick && static_cast<std::int64_t>(occupants_.size()) >= limit &&
-        affiliation < Affiliation::admin)
-        return bounce(origin, stanza, "wait", "service-unavailable", "the room is full");
 
     // The new session first learns who is there (§7.2.3), then everyone learns of it.
     Occupant* occupant = same_nick;
@@ -116,10 +131,10 @@ void Room::join(const SessionPtr& origin, const StanzaPtr& stanza, const std::st
     } else {
         broadcast_presence(*occupant, extras);
     }
-    if (!created) {
-        send_history(from, muc ? muc->child("history") : nullptr);
-        send_subject(from);
-    }
+    // Even a room just made ends the entry with its (empty) subject: clients such as slixmpp's
+    // join wait for it (§7.2.16).
+    send_history(from, muc ? muc->child("history") : nullptr);
+    send_subject(from);
     publish_listing();
 }
 
@@ -162,6 +177,7 @@ void Room::leave(const Jid& real, const xml::Element* status) {
     // The leaving session is no longer listed; its self-presence goes to it directly.
     auto self = occupant_presence(*occupant, true, extras, true);
     const std::string nick = occupant->nick;
+    service_->left_room(occupant->bare.bare_str());
     auto node = occupants_.extract(nick);
     broadcast_presence(node.mapped(), extras);
     send(Stanza::readdressed(self, real));
@@ -169,9 +185,39 @@ void Room::leave(const Jid& real, const xml::Element* status) {
     forget_if_idle();
 }
 
+void Room::error_from_occupant(const Stanza& error) {
+    // Only errors that say the session is unreachable: a client that refuses one stanza (an
+    // iq it does not know, a malformed message) is still there. The list is what a server that
+    // cannot deliver answers (RFC 6120 §8.3.3, RFC 6121 §8.5).
+    static constexpr std::string_view unreachable[] = {
+        "gone", "item-not-found", "jid-malformed", "recipient-unavailable", "redirect",
+        "remote-server-not-found", "remote-server-timeout", "service-unavailable"};
+    const xml::Element* e = error.element().child("error");
+    const xml::Element* condition = nullptr;
+    for (const xml::Element* child : e ? e->child_elements() : std::vector<const xml::Element*>{})
+        if (child->xmlns() == ns_stanzas && child->name() != "text") condition = child;
+    if (!condition || std::find(std::begin(unreachable), std::end(unreachable),
+                                condition->name()) == std::end(unreachable))
+        return;
+    Occupant* occupant = occupant_by_real(error.from());
+    if (!occupant) return;
+    PresenceExtras extras;
+    extras.codes.push_back(333);  // §7.2.3: removed because of a technical problem
+    extras.reason = "the occupant's session could not be reached";
+    if (occupant->sessions.size() > 1) {
+        // Only that session is gone; the occupant stays with the others.
+        nick_of_.erase(error.from().str());
+        std::erase(occupant->sessions, error.from());
+        occupant->changed();
+        return;
+    }
+    remove_occupant(occupant->nick, extras);
+}
+
 void Room::remove_occupant(const std::string& nick, PresenceExtras extras) {
     auto node = occupants_.extract(nick);
     if (node.empty()) return;
+    service_->left_room(node.mapped().bare.bare_str());
     for (const auto& session : node.mapped().sessions) nick_of_.erase(session.str());
     node.mapped().role = Role::none;
     extras.type = "unavailable";

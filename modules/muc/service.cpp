@@ -24,7 +24,13 @@ Service::Service(ModuleContext& ctx, std::string service_domain)
       name(ctx.options().get_string("name")),
       limits{ctx.options().get_int("max_occupants"), ctx.options().get_int("max_history")},
       local_creation_only(!ctx.options().get_bool("remote_users_create_rooms")),
-      store(ctx.database()) {
+      max_rooms_per_user(ctx.options().get_int("max_rooms_per_user")),
+      messages_per_minute(ctx.options().get_int("messages_per_minute")),
+      presences_per_minute(ctx.options().get_int("presences_per_minute")),
+      store(ctx.database()),
+      archive_ids(storage::ArchiveIds::load(ctx.database())),
+      archive(ctx.database(), archive_ids, ctx.options().get_int("max_archived_per_room"),
+              {"muc_archive_messages", "muc_archive_counts"}) {
     occupant_id_key = store.secret_sync(domain, sasl::to_hex(sasl::random_bytes(32)));
     if (occupant_id_key.empty())
         throw std::runtime_error("cannot read the chat service's secret from the database");
@@ -80,6 +86,20 @@ std::string Service::occupant_id(const std::string& room, const std::string& bar
 
 bool Service::is_local(const Jid& jid) const {
     return !jid.local().empty() && link.server().host(jid.domain()) != nullptr;
+}
+
+bool Service::enter_room(const std::string& bare) {
+    std::lock_guard lock(occupancy_mutex_);
+    auto& count = rooms_of_[bare];
+    if (count >= max_rooms_per_user) return false;
+    ++count;
+    return true;
+}
+
+void Service::left_room(const std::string& bare) {
+    std::lock_guard lock(occupancy_mutex_);
+    auto it = rooms_of_.find(bare);
+    if (it != rooms_of_.end() && --it->second <= 0) rooms_of_.erase(it);
 }
 
 void Service::receive(const SessionPtr& origin, StanzaPtr stanza) {

@@ -6,6 +6,7 @@
 #include "room_config.hpp"
 
 #include "core/module.hpp"
+#include "storage/archive_store.hpp"
 #include "storage/muc_store.hpp"
 
 #include <array>
@@ -38,7 +39,12 @@ struct Service : std::enable_shared_from_this<Service> {
     std::string name;        // the service's disco identity name
     ConfigLimits limits;
     bool local_creation_only;  // only users of this server's hosts create rooms
+    std::int64_t max_rooms_per_user;
+    std::int64_t messages_per_minute;   // per occupant, in each room
+    std::int64_t presences_per_minute;  // per occupant, in each room
     storage::MucStore store;
+    std::shared_ptr<const storage::ArchiveIds> archive_ids;
+    storage::ArchiveStore archive;  // rooms' archives (XEP-0313), of rooms with logging on
     std::string occupant_id_key;  // keeps XEP-0421 occupant ids stable and unguessable
 
     /// Takes a stanza to the service or a room (the ServiceRegistry handler).
@@ -59,6 +65,11 @@ struct Service : std::enable_shared_from_this<Service> {
     /// True when `jid` is an account of one of this server's hosts.
     bool is_local(const Jid& jid) const;
 
+    /// Counts `bare` in one more room of this service; false (not counted) when it is in
+    /// max_rooms_per_user rooms already. Every room a user is in costs memory in it.
+    bool enter_room(const std::string& bare);
+    void left_room(const std::string& bare);
+
 private:
     void service_iq(const SessionPtr& origin, const StanzaPtr& stanza);
     void list_rooms(const SessionPtr& origin, const StanzaPtr& stanza,
@@ -69,6 +80,8 @@ private:
         std::unordered_map<std::string, std::shared_ptr<Room>> rooms;
     };
     std::array<Shard, 64> shards_;
+    std::mutex occupancy_mutex_;  // rooms_of_ only, taken on entering and leaving
+    std::unordered_map<std::string, std::int64_t> rooms_of_;
     Shard& shard(const std::string& name);
 };
 

@@ -9,6 +9,7 @@ libstarling_la_SOURCES += \
 	src/core/events.cpp src/core/events.hpp src/core/registration.hpp \
 	src/core/host.cpp src/core/host.hpp \
 	src/core/iq_tracker.cpp src/core/iq_tracker.hpp src/core/datetime.hpp \
+	src/core/archive_query.cpp src/core/archive_query.hpp \
 	src/core/metrics.hpp src/core/throttle.hpp src/core/rate_limit.hpp src/core/ingress_gate.hpp \
 	src/core/module.hpp src/core/module_context.cpp \
 	src/core/module_loader.cpp src/core/module_loader.hpp \

@@ -113,7 +113,9 @@ std::shared_ptr<const ArchiveIds> ArchiveIds::load(Database& db) {
     const Result result = db.transaction_sync(
         {{"INSERT INTO server_keys (name, key) VALUES ('archive_id', $1) ON CONFLICT DO NOTHING",
           {Blob{std::string(reinterpret_cast<const char*>(fresh), sizeof fresh)}}},
-         {"SELECT key, (SELECT max(id) FROM archive_messages) FROM server_keys "
+         // Rows number users' and rooms' archives alike (one sequence, ArchiveTables).
+         {"SELECT key, (SELECT max(m) FROM (SELECT max(id) AS m FROM archive_messages UNION ALL "
+          "SELECT max(id) FROM muc_archive_messages) AS both_archives) FROM server_keys "
           "WHERE name = 'archive_id'",
           {}}});
     if (!result.ok) throw StorageError("archive ids: the key could not be read: " + result.error);

@@ -50,6 +50,7 @@ std::string placeholder(std::vector<Value>& params, Value value) {
 // A query in flight: the ids it names resolved to rows, then the count, then the page.
 struct Run {
     std::shared_ptr<const ArchiveIds> ids;
+    ArchiveTables tables;
     ArchiveQuery query;
     std::map<std::string, std::int64_t> rows;  // archive id -> row
     std::int64_t count = 0;
@@ -84,7 +85,8 @@ void fetch_page(Database& db, std::shared_ptr<Run> run) {
     const auto& q = run->query;
     std::vector<Value> params;
     std::string sql =
-        std::string("SELECT ") + columns + " FROM archive_messages WHERE " + run->where(params);
+        std::string("SELECT ") + columns + " FROM " + run->tables.messages + " WHERE " +
+        run->where(params);
     if (q.page_before) {
         if (q.before) sql += " AND id < " + placeholder(params, run->row(q.before));
         sql += " ORDER BY id DESC";
@@ -125,7 +127,7 @@ void count_and_fetch(Database& db, std::shared_ptr<Run> run) {
     std::string sql = preceding == "0" ? "SELECT count(*), 0"
                                        : "SELECT count(*), COALESCE(sum(CASE WHEN " + preceding +
                                              " THEN 1 ELSE 0 END), 0)";
-    sql += " FROM archive_messages WHERE " + run->where(params);
+    sql += " FROM " + run->tables.messages + " WHERE " + run->where(params);
     db.execute({std::move(sql), std::move(params)}, [&db, run](Result result) {
         if (!result.ok || result.rows.empty()) return run->done(ArchiveOutcome::failed, {});
         run->count = std::stoll(result.rows[0].at(0).value_or("0"));
@@ -144,6 +146,8 @@ void count_and_fetch(Database& db, std::shared_ptr<Run> run) {
 
 void ArchiveStore::append(const std::vector<ArchivedMessage>& messages,
                           std::function<void(WriteStatus)> done) {
+    const std::string& table = tables_.messages;
+    const std::string& counts = tables_.counts;
     std::vector<Statement> statements;
     // Each user's first (lowest) row in this batch, and how many rows the batch has for them.
     std::map<std::pair<std::string, std::string>, std::pair<std::int64_t, std::int64_t>> per_user;
@@ -158,15 +162,15 @@ void ArchiveStore::append(const std::vector<ArchivedMessage>& messages,
     // too, so that one set later starts from the truth.
     for (const auto& [who, rows] : per_user)
         statements.push_back(
-            {"INSERT INTO archive_counts (host, username, stored) SELECT $1, $2, $3 "
-             "WHERE NOT EXISTS (SELECT 1 FROM archive_messages WHERE id = $4) "
-             "ON CONFLICT (host, username) DO UPDATE SET stored = archive_counts.stored + "
+            {"INSERT INTO " + counts + " (host, username, stored) SELECT $1, $2, $3 "
+             "WHERE NOT EXISTS (SELECT 1 FROM " + table + " WHERE id = $4) "
+             "ON CONFLICT (host, username) DO UPDATE SET stored = " + counts + ".stored + "
              "excluded.stored",
              {who.first, who.second, rows.second, rows.first}});
     // archive_id stays empty: the id is the encrypted row.
     for (const auto& m : messages)
         statements.push_back(
-            {"INSERT INTO archive_messages (id, host, username, archive_id, with_bare, "
+            {"INSERT INTO " + table + " (id, host, username, archive_id, with_bare, "
              "with_resource, stanza, stored_at) VALUES ($1, $2, $3, '', $4, $5, $6, $7) "
              "ON CONFLICT (id) DO NOTHING",
              {m.row, m.host, m.user, m.with_bare, m.with_resource, m.stanza, m.stored_at}});
@@ -177,12 +181,13 @@ void ArchiveStore::append(const std::vector<ArchivedMessage>& messages,
             const Value host = who.first;
             const Value user = who.second;
             statements.push_back(
-                {"DELETE FROM archive_messages WHERE id IN (SELECT id FROM archive_messages "
-                 "WHERE host = $1 AND username = $2 ORDER BY id LIMIT COALESCE((SELECT stored - "
-                 "$3 FROM archive_counts WHERE host = $1 AND username = $2 AND stored > $3), 0))",
+                {"DELETE FROM " + table + " WHERE id IN (SELECT id FROM " + table +
+                     " WHERE host = $1 AND username = $2 ORDER BY id LIMIT COALESCE((SELECT "
+                     "stored - $3 FROM " + counts +
+                     " WHERE host = $1 AND username = $2 AND stored > $3), 0))",
                  {host, user, max_per_user_}});
             statements.push_back(
-                {"UPDATE archive_counts SET stored = $3 WHERE host = $1 AND "
+                {"UPDATE " + counts + " SET stored = $3 WHERE host = $1 AND "
                  "username = $2 AND stored > $3",
                  {host, user, max_per_user_}});
         }
@@ -195,6 +200,7 @@ void ArchiveStore::query(const ArchiveQuery& query,
                          std::function<void(ArchiveOutcome, ArchivePage)> done) {
     auto run = std::make_shared<Run>();
     run->ids = ids_;
+    run->tables = tables_;
     run->query = query;
     run->done = std::move(done);
     std::vector<std::string> named;
@@ -218,15 +224,13 @@ void ArchiveStore::query(const ArchiveQuery& query,
     std::vector<Value> params{query.host, query.user};
     std::string sql;
     if (!rows.empty())
-        sql =
-            "SELECT archive_id, id FROM archive_messages WHERE host = $1 AND username = $2 "
-            "AND archive_id = '' AND id IN " +
-            in_list(params, rows);
+        sql = "SELECT archive_id, id FROM " + tables_.messages +
+              " WHERE host = $1 AND username = $2 AND archive_id = '' AND id IN " +
+              in_list(params, rows);
     if (!legacy.empty())
-        sql += (sql.empty() ? "" : " UNION ALL ") +
-               std::string(
-                   "SELECT archive_id, id FROM archive_messages WHERE host = $1 AND "
-                   "username = $2 AND archive_id <> '' AND archive_id IN ") +
+        sql += std::string(sql.empty() ? "" : " UNION ALL ") +
+               "SELECT archive_id, id FROM " + tables_.messages +
+                   " WHERE host = $1 AND username = $2 AND archive_id <> '' AND archive_id IN " +
                in_list(params, legacy);
     db_.execute({std::move(sql), std::move(params)},
                 [&db = db_, run, named, decoded = std::move(decoded)](Result result) {
@@ -247,10 +251,10 @@ void ArchiveStore::bounds(
     std::function<void(bool ok, std::optional<ArchivedMessage>, std::optional<ArchivedMessage>)>
         done) {
     db_.execute(
-        {std::string("SELECT ") + columns +
-             " FROM archive_messages WHERE id = (SELECT min(id) FROM archive_messages "
-             "WHERE host = $1 AND username = $2) OR id = (SELECT max(id) FROM archive_messages "
-             "WHERE host = $1 AND username = $2) ORDER BY id",
+        {std::string("SELECT ") + columns + " FROM " + tables_.messages +
+             " WHERE id = (SELECT min(id) FROM " + tables_.messages +
+             " WHERE host = $1 AND username = $2) OR id = (SELECT max(id) FROM " +
+             tables_.messages + " WHERE host = $1 AND username = $2) ORDER BY id",
          {host, user}},
         [ids = ids_, done = std::move(done)](Result result) {
             if (!result.ok) return done(false, std::nullopt, std::nullopt);
@@ -263,17 +267,16 @@ void ArchiveStore::expire(const std::string& host, std::int64_t before, std::int
                           std::function<void(bool ok, std::int64_t deleted)> done) {
     // The same rows, counted off their users' archive_counts and then deleted, in one
     // transaction; the answer is the delete's.
-    const std::string oldest =
-        "SELECT id, host, username FROM archive_messages WHERE host = $1 AND stored_at < $2 "
-        "ORDER BY id LIMIT $3";
+    const std::string& table = tables_.messages;
+    const std::string& counts = tables_.counts;
+    const std::string oldest = "SELECT id, host, username FROM " + table +
+                               " WHERE host = $1 AND stored_at < $2 ORDER BY id LIMIT $3";
     db_.transaction(
-        {{"UPDATE archive_counts SET stored = stored - gone.n FROM (SELECT host, username, "
-          "count(*) AS n FROM (" +
-              oldest +
-              ") AS oldest GROUP BY host, username) AS gone WHERE archive_counts.host = gone.host "
-              "AND archive_counts.username = gone.username",
+        {{"UPDATE " + counts + " SET stored = stored - gone.n FROM (SELECT host, username, "
+          "count(*) AS n FROM (" + oldest + ") AS oldest GROUP BY host, username) AS gone WHERE " +
+              counts + ".host = gone.host AND " + counts + ".username = gone.username",
           {host, before, limit}},
-         {"DELETE FROM archive_messages WHERE id IN (SELECT id FROM (" + oldest + ") AS oldest)",
+         {"DELETE FROM " + table + " WHERE id IN (SELECT id FROM (" + oldest + ") AS oldest)",
           {host, before, limit}}},
         [done = std::move(done)](Result result) { done(result.ok, result.affected); });
 }

@@ -63,11 +63,19 @@ struct ArchivePrefs {
     friend bool operator==(const ArchivePrefs&, const ArchivePrefs&) = default;
 };
 
+/// Where an archive lives: users' archives (mod_mam, with preferences) or chat rooms' (mod_muc,
+/// host = the service's domain, user = the room). Fixed table names, never input.
+struct ArchiveTables {
+    std::string messages = "archive_messages";
+    std::string counts = "archive_counts";
+};
+
 class ArchiveStore {
 public:
     /// `max_per_user` messages are kept in each user's archive; 0 keeps any number.
-    ArchiveStore(Database& db, std::shared_ptr<const ArchiveIds> ids, std::int64_t max_per_user = 0)
-        : db_(db), ids_(std::move(ids)), max_per_user_(max_per_user) {}
+    ArchiveStore(Database& db, std::shared_ptr<const ArchiveIds> ids, std::int64_t max_per_user = 0,
+                 ArchiveTables tables = {})
+        : db_(db), ids_(std::move(ids)), max_per_user_(max_per_user), tables_(std::move(tables)) {}
 
     /// Appends the messages, each to its user's archive under its row (their archive id is
     /// ids.encode(row)), in one transaction: all of them or, when one cannot be stored, none.
@@ -98,6 +106,7 @@ private:
     Database& db_;
     std::shared_ptr<const ArchiveIds> ids_;
     std::int64_t max_per_user_;
+    ArchiveTables tables_;
 };
 
 }  // namespace starling::storage

@@ -69,8 +69,11 @@ void MucStore::set_subject(const std::string& service, const std::string& room,
 }
 
 void MucStore::remove(const std::string& service, const std::string& room, Callback done) {
-    db_.execute({"DELETE FROM muc_rooms WHERE service = $1 AND room = $2", {service, room}},
-                std::move(done));
+    db_.transaction(
+        {{"DELETE FROM muc_rooms WHERE service = $1 AND room = $2", {service, room}},
+         {"DELETE FROM muc_archive_messages WHERE host = $1 AND username = $2", {service, room}},
+         {"DELETE FROM muc_archive_counts WHERE host = $1 AND username = $2", {service, room}}},
+        std::move(done));
 }
 
 void MucStore::list(

@@ -34,7 +34,8 @@ public:
                          const std::string& jid, const std::string& affiliation, Callback done);
     void set_subject(const std::string& service, const std::string& room,
                      const std::string& subject, const std::string& by, Callback done);
-    /// Forgets the room and its affiliations.
+    /// Forgets the room, its affiliations and its archive (a room made later under the same
+    /// name must not show what was said in this one).
     void remove(const std::string& service, const std::string& room, Callback done);
     /// Every stored room of the service with its configuration, sorted by name.
     void list(const std::string& service,

@@ -54,7 +54,8 @@ tests_scenarios_run_scenarios_CPPFLAGS = $(AM_CPPFLAGS) $(STROPHE_CFLAGS) \
 	-DSTARLING_SRCDIR='"$(abs_top_srcdir)"'
 tests_scenarios_run_scenarios_LDADD = $(STROPHE_LIBS) $(OPENSSL_LIBS) $(EXPAT_LIBS)
 EXTRA_DIST += tests/interop/slixmpp_test.py tests/interop/slixmpp_im_test.py \
-	tests/interop/slixmpp_smacks_test.py tests/interop/interop_steps.py
+	tests/interop/slixmpp_smacks_test.py tests/interop/interop_steps.py \
+	tests/interop/slixmpp_muc_test.py
 
 # Offline messages, vCards and private XML storage.
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_offline.cpp \

@@ -151,4 +151,38 @@ STARLING_SCENARIO(slixmpp_smacks_resume) {
     }
 }
 
+// XEP-0045 with slixmpp's xep_0045 plugin (tests/interop/slixmpp_muc_test.py): alice creates an
+// instant room, bob joins with join_muc_wait, they exchange groupchat messages, bob changes his
+// nick (alice's room roster follows) and leaves.
+STARLING_SCENARIO(slixmpp_muc) {
+    server_fixture server(options);
+    server.modules = "[disco, ping, muc]";
+    server.write_config();
+    start_with_accounts(server);
+
+    temp_dir output_dir;
+    const std::string output = output_dir.file("slixmpp_muc.out");
+    std::vector<std::string> command = {
+        options.python,     options.srcdir + "/tests/interop/slixmpp_muc_test.py",
+        "--port",           std::to_string(server.c2s_port()),
+        "--alice-jid",      alice.jid,
+        "--alice-password", alice.password,
+        "--bob-jid",        bob.jid,
+        "--bob-password",   bob.password,
+        "--timeout",        "5"};
+    if (options.verbose) command.push_back("--verbose");
+    pid_t python = spawn_process(command, output);
+
+    require_clean_exit(python, output, std::chrono::seconds(40));
+    const std::string text = read_all(output);
+    for (const char* step :
+         {"ok: both logged in", "ok: alice created an instant room (status 201)",
+          "ok: bob joined and each sees the other",
+          "ok: groupchat messages both ways, reflected to the sender",
+          "ok: bob changed his nick to robert", "ok: bob left the room", "ok: all steps passed"}) {
+        require(text.find(step) != std::string::npos,
+                std::string("slixmpp did not report '") + step + "': " + text);
+    }
+}
+
 }  // namespace starling::scenarios

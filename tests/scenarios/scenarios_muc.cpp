@@ -3,6 +3,7 @@
 // occupant ids, private messages, nick changes, leaving, the errors of a refused entry, and
 // persistent rooms across a restart.
 #include "muc_steps.hpp"
+#include "sm_client.hpp"
 #include "test_accounts.hpp"
 #include "xmpp_names.hpp"
 
@@ -430,6 +431,195 @@ STARLING_SCENARIO(muc_persistent_room_and_affiliations_survive_a_restart) {
     require(item && stanza_attribute(item, "jid") == room("keep") &&
                 stanza_attribute(item, "name") == "Kept",
             "the public rooms: " + stanza_text(items.get()));
+}
+
+STARLING_SCENARIO(muc_room_archive_follows_logging) {
+    server_fixture server(options);
+    server.modules = modules;
+    server.write_config();
+    start_with_three(server);
+    strophe_client a(std::string(alice.jid) + "/desk", alice.password, server.c2s_port());
+    strophe_client b(std::string(bob.jid) + "/phone", bob.password, server.c2s_port());
+    a.login();
+    b.login();
+    create_room(a, "log", "alice", {{"muc#roomconfig_enablelogging", "1"}});
+    auto info = b.request("<iq type='get' id='d' to='" + room("log") +
+                              "'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>",
+                          "d");
+    require(has(features(info.get()), "urn:xmpp:mam:2"), "no mam feature: " + stanza_text(info.get()));
+    std::vector<std::string> ids;
+    for (const char* body : {"first", "second", "third"}) {
+        a.send("<message to='" + room("log") + "' type='groupchat'><body>" + body + "</body></message>");
+        auto echo = a.wait_for(groupchat_from(occupant("log", "alice")), "the reflection");
+        ids.push_back(stanza_attribute(stanza_child(echo.get(), "stanza-id", "urn:xmpp:sid:0"), "id"));
+    }
+    // Bob, who may enter, reads the first page of two: the ids are the stanza ids.
+    auto fin = b.request("<iq type='set' id='q1' to='" + room("log") +
+                             "'><query xmlns='urn:xmpp:mam:2' queryid='page1'><set "
+                             "xmlns='http://jabber.org/protocol/rsm'><max>2</max></set></query></iq>",
+                         "q1");
+    auto results = b.take_all([](xmpp_stanza_t* s) {
+        return stanza_child(s, "result", "urn:xmpp:mam:2") != nullptr;
+    });
+    require(results.size() == 2, "expected 2 results, got " + std::to_string(results.size()));
+    const char* bodies[] = {"first", "second"};
+    for (std::size_t i = 0; i < 2; ++i) {
+        xmpp_stanza_t* result = stanza_child(results[i].get(), "result", "urn:xmpp:mam:2");
+        xmpp_stanza_t* forwarded = stanza_child(result, "forwarded", "urn:xmpp:forward:0");
+        xmpp_stanza_t* message = stanza_child(forwarded, "message", nullptr);
+        require(stanza_attribute(results[i].get(), "from") == room("log") &&
+                    stanza_attribute(result, "queryid") == "page1" &&
+                    stanza_attribute(result, "id") == ids[i] &&
+                    stanza_attribute(message, "from") == occupant("log", "alice") &&
+                    stanza_content(stanza_child(message, "body", nullptr)) == bodies[i],
+                "archive result " + std::to_string(i) + ": " + stanza_text(results[i].get()));
+    }
+    xmpp_stanza_t* set = stanza_child(stanza_child(fin.get(), "fin", "urn:xmpp:mam:2"), "set",
+                                      "http://jabber.org/protocol/rsm");
+    require(stanza_content(stanza_child(set, "count", nullptr)) == "3" &&
+                stanza_attribute(stanza_child(fin.get(), "fin", "urn:xmpp:mam:2"), "complete") != "true",
+            "the fin: " + stanza_text(fin.get()));
+
+    // A room without logging keeps no archive.
+    create_room(a, "quiet", "alice");
+    auto none = b.request("<iq type='set' id='q2' to='" + room("quiet") +
+                              "'><query xmlns='urn:xmpp:mam:2'/></iq>",
+                          "q2");
+    require(stanza_error_condition(none.get()) == "service-unavailable",
+            "the archive of a room without logging: " + stanza_text(none.get()));
+    // A members-only room's archive is for members.
+    create_room(a, "private", "alice", {{"muc#roomconfig_enablelogging", "1"},
+                                        {"muc#roomconfig_membersonly", "1"}});
+    auto refused = b.request("<iq type='set' id='q3' to='" + room("private") +
+                                 "'><query xmlns='urn:xmpp:mam:2'/></iq>",
+                             "q3");
+    require(stanza_error_condition(refused.get()) == "forbidden",
+            "a members-only archive to a stranger: " + stanza_text(refused.get()));
+
+    // Destroyed and made again, the room does not show what was said before.
+    auto destroyed = a.request("<iq type='set' id='x' to='" + room("log") + "'><query xmlns='" +
+                                   ns_owner + "'><destroy/></query></iq>",
+                               "x");
+    require(stanza_attribute(destroyed.get(), "type") == "result", "destroy: " + stanza_text(destroyed.get()));
+    auto left = a.wait_for(leaving(occupant("log", "alice"), "110"), "alice's leave at the destroy");
+    require(item_attribute(left.get(), "affiliation") == "none",
+            "the destroy presence keeps an affiliation: " + stanza_text(left.get()));
+    create_room(a, "log", "alice", {{"muc#roomconfig_enablelogging", "1"}});
+    auto empty = b.request("<iq type='set' id='q4' to='" + room("log") +
+                               "'><query xmlns='urn:xmpp:mam:2'/></iq>",
+                           "q4");
+    xmpp_stanza_t* empty_set = stanza_child(stanza_child(empty.get(), "fin", "urn:xmpp:mam:2"), "set",
+                                            "http://jabber.org/protocol/rsm");
+    require(stanza_content(stanza_child(empty_set, "count", nullptr)) == "0",
+            "the new room's archive: " + stanza_text(empty.get()));
+}
+
+STARLING_SCENARIO(muc_limits_per_user_and_occupant) {
+    server_fixture server(options);
+    server.modules =
+        "[disco, ping, {muc: {max_rooms_per_user: 2, messages_per_minute: 3, "
+        "presences_per_minute: 4}}]";
+    server.write_config();
+    start_with_accounts(server);
+    strophe_client a(std::string(alice.jid) + "/desk", alice.password, server.c2s_port());
+    a.login();
+    create_room(a, "one", "alice");
+    create_room(a, "two", "alice");
+    auto third = enter(a, "three", "alice");
+    require(stanza_error_condition(third.get()) == "resource-constraint",
+            "a third room past max_rooms_per_user 2: " + stanza_text(third.get()));
+    // Leaving one makes room for another.
+    a.send("<presence type='unavailable' to='" + occupant("two", "alice") + "'/>");
+    a.wait_for(leaving(occupant("two", "alice"), "110"), "leaving two");
+    auto again = enter(a, "three", "alice");
+    require(has_code(again.get(), "201"), "a room after leaving one: " + stanza_text(again.get()));
+
+    // Three messages a minute: the fourth, sent at once, is refused; the three arrive.
+    for (int i = 1; i <= 4; ++i)
+        a.send("<message to='" + room("one") + "' type='groupchat' id='r" + std::to_string(i) +
+               "'><body>n" + std::to_string(i) + "</body></message>");
+    auto refused = a.wait_for(
+        [](xmpp_stanza_t* s) { return stanza_named("message", "r4")(s) && stanza_attribute(s, "type") == "error"; },
+        "the fourth message's error");
+    require(stanza_error_condition(refused.get()) == "policy-violation",
+            "the fourth message: " + stanza_text(refused.get()));
+    require(a.take_all(groupchat_from(occupant("one", "alice"))).size() == 3,
+            "not exactly the three allowed messages were reflected");
+    // Presence changes: the entry counted one; three updates pass, the next is refused.
+    for (int i = 1; i <= 4; ++i)
+        a.send("<presence to='" + occupant("one", "alice") + "'><status>s" + std::to_string(i) +
+               "</status></presence>");
+    auto flood = a.wait_for(
+        [](xmpp_stanza_t* s) {
+            return presence_from(occupant("one", "alice"))(s) && stanza_attribute(s, "type") == "error";
+        },
+        "the refused presence change");
+    require(stanza_error_condition(flood.get()) == "policy-violation",
+            "a presence flood: " + stanza_text(flood.get()));
+}
+
+STARLING_SCENARIO(muc_occupant_whose_session_ends_leaves_the_room) {
+    // §7.2.3's ghosts: an occupant whose client vanishes without leaving must not stay. Its
+    // session's end sends its unavailable presence to the room (mod_presence undoes directed
+    // presence); a session waiting to be resumed (XEP-0198) stays in the room until it expires.
+    server_fixture server(options);
+    server.modules = "[disco, ping, presence, {smacks: {resume_timeout: 2s}}, muc]";
+    server.write_config();
+    start_with_three(server);
+    strophe_client a(std::string(alice.jid) + "/desk", alice.password, server.c2s_port());
+    come_online(a);
+    create_room(a, "ghosts", "alice");
+
+    // Bob's phone loses its network while it waits to be resumed.
+    sm_client b(server.c2s_port());
+    b.login(bob, "phone");
+    b.enable();
+    b.stream().send("<presence/>");
+    b.stream().send("<presence to='" + occupant("ghosts", "bob") + "'><x xmlns='" + ns_muc +
+                    "'/></presence>");
+    a.wait_for(presence_from(occupant("ghosts", "bob")), "bob entering");
+    b.cut();
+    const auto cut_at = std::chrono::steady_clock::now();
+    // While hibernated he is still there: the room sends to him (queued for resumption).
+    a.send("<message to='" + room("ghosts") + "' type='groupchat' id='g1'><body>still there?</body></message>");
+    a.wait_for(groupchat_from(occupant("ghosts", "alice")), "alice's own reflection");
+    require_nothing(a, leaving(occupant("ghosts", "bob")), "bob left while he could resume",
+                    std::chrono::milliseconds(1000));
+    auto gone = a.wait_for(leaving(occupant("ghosts", "bob")), "bob's ghost leaving",
+                           std::chrono::seconds(8));
+    require(std::chrono::steady_clock::now() - cut_at >= std::chrono::milliseconds(1500),
+            "bob left before his session could have been resumed");
+    require(item_attribute(gone.get(), "role") == "none", "the ghost's leave: " + stanza_text(gone.get()));
+
+    // Carol closes her connection without a word (no stream management): she leaves at once.
+    {
+        strophe_client c(std::string(carol.jid) + "/laptop", carol.password, server.c2s_port());
+        come_online(c);
+        enter_and_settle(c, "ghosts", "carol");
+        a.wait_for(presence_from(occupant("ghosts", "carol")), "carol entering");
+    }
+    a.wait_for(leaving(occupant("ghosts", "carol")), "carol's ghost leaving");
+
+    // An error that says a session cannot be reached removes it with 333 (a bounced groupchat
+    // message, say); an error that only refuses one stanza does not.
+    strophe_client c2(std::string(carol.jid) + "/tablet", carol.password, server.c2s_port());
+    c2.login();
+    enter_and_settle(c2, "ghosts", "carol");
+    a.wait_for(presence_from(occupant("ghosts", "carol")), "carol entering again");
+    c2.send("<message type='error' to='" + room("ghosts") + "'><error type='cancel'>"
+            "<feature-not-implemented xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>");
+    require_nothing(a, leaving(occupant("ghosts", "carol")), "carol removed for a refusal");
+    c2.send("<message type='error' to='" + room("ghosts") + "'><error type='cancel'>"
+            "<recipient-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>");
+    auto kicked = a.wait_for(leaving(occupant("ghosts", "carol"), "333"), "carol removed with 333");
+    require(item_attribute(kicked.get(), "role") == "none", "the 333 presence: " + stanza_text(kicked.get()));
+    auto info = a.request("<iq type='get' id='n' to='" + room("ghosts") +
+                              "'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>",
+                          "n");
+    xmpp_stanza_t* form =
+        stanza_child(stanza_child(info.get(), "query", ns::disco_info), "x", "jabber:x:data");
+    require(form_value(form, "muc#roominfo_occupants") == "1",
+            "the ghosts are still counted: " + stanza_text(info.get()));
 }
 
 }  // namespace starling::scenarios

@@ -3,7 +3,7 @@
 #include "modules/mam/archiving.hpp"
 #include "core/datetime.hpp"
 #include "modules/mam/prefs_cache.hpp"
-#include "modules/mam/query.hpp"
+#include "core/archive_query.hpp"
 #include "xml/serializer.hpp"
 #include "xml/stream_parser.hpp"
 

@@ -1,7 +1,7 @@
 #pragma once
 // A XEP-0313 query as the client wrote it (the urn:xmpp:mam:2 data form, the XEP-0059 <set/>,
 // <flip-page/>) turned into a store query, and the store's page turned back into result
-// messages and the <fin/>.
+// messages and the <fin/>: for users' archives (mod_mam) and rooms' (mod_muc) alike.
 
 #include "core/stanza.hpp"
 #include "storage/archive_store.hpp"
@@ -11,6 +11,13 @@
 #include <variant>
 
 namespace starling::mam {
+
+inline constexpr const char* ns_mam = "urn:xmpp:mam:2";
+inline constexpr const char* ns_mam_extended = "urn:xmpp:mam:2#extended";
+inline constexpr const char* ns_forward = "urn:xmpp:forward:0";
+inline constexpr const char* ns_delay = "urn:xmpp:delay";
+inline constexpr const char* ns_rsm = "http://jabber.org/protocol/rsm";
+inline constexpr const char* ns_data = "jabber:x:data";
 
 struct QueryError {
     std::string type;       // modify, cancel

@@ -1,6 +1,5 @@
-#include "query.hpp"
+#include "core/archive_query.hpp"
 
-#include "archiving.hpp"
 #include "core/datetime.hpp"
 #include "storage/stored_xml.hpp"
 
