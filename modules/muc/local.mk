@@ -8,3 +8,6 @@ modules_mod_muc_la_SOURCES = modules/muc/muc.cpp \
 	modules/muc/room_config.cpp modules/muc/room_config.hpp
 modules_mod_muc_la_LDFLAGS = $(MODULE_LDFLAGS)
 modules_mod_muc_la_LIBADD = libstarling.la
+
+# The room configuration's pure logic (the form, limits, storage, features) in the unit runner.
+tests_unit_run_unit_SOURCES += tests/unit/modules/test_muc_config.cpp modules/muc/room_config.cpp

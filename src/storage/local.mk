@@ -93,3 +93,5 @@ tests_unit_run_unit_SOURCES += tests/unit/storage/test_pubsub_store.cpp \
 libstarling_la_SOURCES += \
 	src/storage/muc_store.cpp \
 	src/storage/muc_store.hpp
+
+tests_unit_run_unit_SOURCES += tests/unit/storage/test_muc_store.cpp
