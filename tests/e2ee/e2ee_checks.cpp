@@ -13,10 +13,14 @@ namespace starling::e2ee {
 using scenarios::require;
 using scenarios::server_fixture;
 
-void start_server(server_fixture& server, const std::string& pep_options) {
-    server.modules = "[disco, ping, offline, {pep: " + pep_options + "}]";
+void start_server(server_fixture& server, const std::string& pep_options,
+                  const std::string& more_modules,
+                  const std::vector<scenarios::test_account>& more_accounts) {
+    server.modules = "[disco, ping, offline, {pep: " + pep_options + "}" +
+                     (more_modules.empty() ? "" : ", " + more_modules) + "]";
     server.write_config();
     server.add_account(carol.jid, carol.password);
+    for (const auto& account : more_accounts) server.add_account(account.jid, account.password);
     scenarios::start_with_accounts(server);
 }
 

@@ -20,8 +20,11 @@ inline constexpr scenarios::test_account carol{"c", "c@example.test", "carol-sec
 inline constexpr unsigned published_pre_keys = 20;
 
 /// Loads pep and offline, creates alice, bob and carol, and starts the server. `pep_options`
-/// (a YAML flow mapping) configures pep.
-void start_server(scenarios::server_fixture& server, const std::string& pep_options = "{}");
+/// (a YAML flow mapping) configures pep; `more_modules` (items of a YAML flow sequence, such
+/// as "muc") are loaded too, and `more_accounts` created.
+void start_server(scenarios::server_fixture& server, const std::string& pep_options = "{}",
+                  const std::string& more_modules = "",
+                  const std::vector<scenarios::test_account>& more_accounts = {});
 
 /// Fails unless `fetched` (from a fetch or a claim, named by `how`) holds the keys `device`
 /// published, with exactly `expected_pre_keys` of its one-time prekeys.

@@ -23,6 +23,9 @@ tests_scenarios_run_scenarios_SOURCES += \
 	tests/e2ee/stored_data.cpp \
 	tests/e2ee/scenarios_e2ee.cpp \
 	tests/e2ee/scenarios_e2ee_leak_scan.cpp \
-	tests/e2ee/scenarios_e2ee_prekeys.cpp
+	tests/e2ee/scenarios_e2ee_prekeys.cpp \
+	tests/e2ee/omemo_group.hpp \
+	tests/e2ee/omemo_group.cpp \
+	tests/e2ee/scenarios_e2ee_muc.cpp
 tests_scenarios_run_scenarios_CPPFLAGS += $(SIGNAL_CFLAGS) -I$(top_srcdir)/tests/scenarios
 tests_scenarios_run_scenarios_LDADD += $(SIGNAL_LIBS) $(SQLITE_LIBS)

@@ -171,12 +171,36 @@ omemo_encrypted omemo_client::send_encrypted(
 
 std::string omemo_client::receive_encrypted(const std::string& sender_jid, const std::string& id,
                                             scenarios::stanza_ptr* stanza) {
+    return receive(sender_jid, true, "chat", sender_jid, id, stanza);
+}
+
+omemo_encrypted omemo_client::send_encrypted_groupchat(
+    const std::string& room, const std::string& id, const std::string& plaintext,
+    const std::vector<omemo_device::recipient>& recipients) {
+    omemo_encrypted encrypted = device_.encrypt(plaintext, recipients);
+    client_.send(encrypted_message_xml(room, id, encrypted, "groupchat"));
+    return encrypted;
+}
+
+std::string omemo_client::receive_encrypted_groupchat(const std::string& occupant_jid,
+                                                      const std::string& sender_jid,
+                                                      const std::string& id,
+                                                      scenarios::stanza_ptr* stanza) {
+    return receive(occupant_jid, false, "groupchat", sender_jid, id, stanza);
+}
+
+// The message `id` of `type` from `from` (compared as a bare JID when `bare_from`), decrypted
+// as sent by the account `sender_jid`.
+std::string omemo_client::receive(const std::string& from, bool bare_from, const std::string& type,
+                                  const std::string& sender_jid, const std::string& id,
+                                  scenarios::stanza_ptr* stanza) {
     auto message = client_.wait_for(scenarios::stanza_named("message", id),
                                     "encrypted message " + id, std::chrono::seconds(10));
     const std::string text = stanza_text(message.get());
-    require(bare_of(stanza_attribute(message.get(), "from")) == sender_jid,
-            "message " + id + " not from " + sender_jid + ": " + text);
-    require(stanza_attribute(message.get(), "type") == "chat", "type changed: " + text);
+    const std::string actual_from = stanza_attribute(message.get(), "from");
+    require((bare_from ? bare_of(actual_from) : actual_from) == from,
+            "message " + id + " not from " + from + ": " + text);
+    require(stanza_attribute(message.get(), "type") == type, "type changed: " + text);
     xmpp_stanza_t* encrypted = stanza_child(message.get(), "encrypted", omemo_ns);
     require(encrypted != nullptr, "message " + id + " lost its <encrypted/>: " + text);
     std::string plaintext = device_.decrypt(sender_jid, parse_encrypted(encrypted));

@@ -66,11 +66,26 @@ public:
     std::string receive_encrypted(const std::string& sender_jid, const std::string& id,
                                   scenarios::stanza_ptr* stanza = nullptr);
 
+    /// The same to a room (type groupchat, `to` its bare JID): `recipients` are every device of
+    /// every member but this one.
+    omemo_encrypted send_encrypted_groupchat(
+        const std::string& room, const std::string& id, const std::string& plaintext,
+        const std::vector<omemo_device::recipient>& recipients);
+
+    /// Waits for the groupchat message `id` from `occupant_jid` (room@service/nick), whose real
+    /// bare JID the room told us is `sender_jid`, decrypts it and returns the text.
+    std::string receive_encrypted_groupchat(const std::string& occupant_jid,
+                                            const std::string& sender_jid, const std::string& id,
+                                            scenarios::stanza_ptr* stanza = nullptr);
+
 private:
     std::string next_id(const std::string& what);
     scenarios::stanza_ptr await_reply(const std::string& id);
     void publish(const std::string& node, const std::string& payload);
     xmpp_stanza_t* current_item(xmpp_stanza_t* reply, const std::string& node);
+    std::string receive(const std::string& from, bool bare_from, const std::string& type,
+                        const std::string& sender_jid, const std::string& id,
+                        scenarios::stanza_ptr* stanza);
 
     omemo_device& device_;
     scenarios::strophe_client client_;

@@ -185,6 +185,7 @@ omemo_encrypted omemo_device::encrypt(const std::string& plaintext,
     encrypted.sid = device_id_;
     encrypted.iv = sealed.iv;
     encrypted.payload = sealed.ciphertext;
+    sent_key_material_[sealed.iv] = sealed.key_material;
     for (const auto& to : recipients) {
         require(has_session(to.jid, to.device), bare_jid_ + " has no session with " + to.jid +
                                                     " device " + std::to_string(to.device));
@@ -206,6 +207,13 @@ omemo_encrypted omemo_device::encrypt(const std::string& plaintext,
 }
 
 std::string omemo_device::decrypt(const std::string& sender_jid, const omemo_encrypted& encrypted) {
+    if (sender_jid == bare_jid_ && encrypted.sid == device_id_) {
+        const auto kept = sent_key_material_.find(encrypted.iv);
+        require(kept != sent_key_material_.end(),
+                "device " + std::to_string(device_id_) + " of " + bare_jid_ +
+                    " got a message in its own name that it never sent");
+        return open_payload(kept->second, encrypted.iv, encrypted.payload);
+    }
     const omemo_key* mine = nullptr;
     for (const auto& key : encrypted.keys)
         if (key.rid == device_id_) mine = &key;

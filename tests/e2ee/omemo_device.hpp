@@ -7,6 +7,7 @@
 #include <signal_protocol.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -49,7 +50,8 @@ public:
     bool has_session(const std::string& jid, std::uint32_t device) const;
 
     /// Seals `plaintext` (AES-128-GCM) and encrypts its key material for each recipient device,
-    /// with which a session must exist.
+    /// with which a session must exist. The device keeps the key material, by IV, to read the
+    /// message when it comes back (a room's reflection).
     struct recipient {
         std::string jid;
         std::uint32_t device;
@@ -57,7 +59,10 @@ public:
     omemo_encrypted encrypt(const std::string& plaintext, const std::vector<recipient>& recipients);
 
     /// Finds the key for this device in `encrypted`, which `sender_jid` sent, decrypts it with
-    /// the ratchet (building the session from a prekey message) and opens the payload.
+    /// the ratchet (building the session from a prekey message) and opens the payload. A
+    /// message this device sent itself carries no key for it (no session leads from a device to
+    /// itself): it opens that payload with the key material it kept, as Conversations reads its
+    /// own messages reflected by a room.
     std::string decrypt(const std::string& sender_jid, const omemo_encrypted& encrypted);
 
 private:
@@ -70,6 +75,7 @@ private:
     std::unique_ptr<signal_stores> stores_;
     omemo_bundle bundle_;
     std::uint32_t next_pre_key_id_ = 1;
+    std::map<std::string, std::string> sent_key_material_;  // by IV
 };
 
 }  // namespace starling::e2ee

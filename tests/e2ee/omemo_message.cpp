@@ -60,8 +60,9 @@ omemo_encrypted parse_encrypted(xmpp_stanza_t* element) {
 }
 
 std::string encrypted_message_xml(const std::string& to, const std::string& id,
-                                  const omemo_encrypted& encrypted) {
-    return "<message type='chat' to='" + to + "' id='" + id + "'>" + encrypted_xml(encrypted) +
+                                  const omemo_encrypted& encrypted, const std::string& type) {
+    return "<message type='" + type + "' to='" + to + "' id='" + id + "'>" +
+           encrypted_xml(encrypted) +
            "<encryption xmlns='urn:xmpp:eme:0' name='OMEMO' namespace='" + omemo_ns + "'/>" +
            "<body>" + fallback_body + "</body><store xmlns='urn:xmpp:hints'/></message>";
 }

@@ -30,10 +30,12 @@ std::string encrypted_xml(const omemo_encrypted& encrypted);
 /// Decodes an <encrypted/> element; fails the scenario, quoting it, if a part is missing or bad.
 omemo_encrypted parse_encrypted(xmpp_stanza_t* encrypted);
 
-/// A whole chat message the way Conversations sends one: the <encrypted/> element, the
-/// XEP-0380 hint naming OMEMO, a fallback body for clients without OMEMO, and a store hint.
+/// A whole message the way Conversations sends one: the <encrypted/> element, the XEP-0380
+/// hint naming OMEMO, a fallback body for clients without OMEMO, and a store hint. `type` is
+/// "chat" to an account, "groupchat" to a room.
 std::string encrypted_message_xml(const std::string& to, const std::string& id,
-                                  const omemo_encrypted& encrypted);
+                                  const omemo_encrypted& encrypted,
+                                  const std::string& type = "chat");
 
 /// The fallback body every encrypted message carries: the server sees it, so it is never a
 /// secret and is the one body text allowed in storage.

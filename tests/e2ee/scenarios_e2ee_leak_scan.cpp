@@ -1,6 +1,7 @@
 // The leak scan of the end-to-end scenarios must be able to fail: messages sent in the clear
 // to an offline account land in the offline store, and the scan finds their text there, as it
-// is and inside base64 at any alignment, on both storage drivers. It needs no PEP.
+// is and inside base64 at any alignment, on both storage drivers, and in the raw SQLite files
+// on their own. It needs no PEP.
 #include "scenario.hpp"
 #include "scram_client.hpp"
 #include "stored_data.hpp"
@@ -57,6 +58,13 @@ STARLING_SCENARIO(e2ee_leak_scan_finds_plaintext_in_storage) {
     require(scan_finds(data, shifted_one), "the scan missed base64 at offset 1");
     require(scan_finds(data, shifted_two), "the scan missed base64 at offset 2");
     require(!scan_finds(data, never_sent), "the scan found a secret that was never sent");
+    // On SQLite the raw files are searched on their own as well: the database file (or its
+    // WAL) holds the body without help from the table scan.
+    if (server.postgres_conninfo().empty()) {
+        require(!data.files.empty(), "the SQLite files were not read");
+        data.database.clear();
+        require(scan_finds(data, clear), "the scan of the SQLite files missed a stored body");
+    }
 }
 
 }  // namespace starling::e2ee

@@ -3,16 +3,20 @@
 #include "server_fixture.hpp"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace starling::e2ee {
 
 /// Everything the server keeps about a scenario: each table of its database with every row,
 /// read behind the server's back (libsqlite3 on the database file, or pg_dump of the
-/// scenario's own PostgreSQL database), and its log.
+/// scenario's own PostgreSQL database), the raw bytes of the SQLite files, and its log.
 struct stored_data {
     std::vector<std::string> tables;
     std::string database;  ///< every value of every row; PostgreSQL bytea as pg_dump's hex
+    /// SQLite only: the database file, its WAL and its shared-memory index as bytes on disk,
+    /// by path, which also hold what deleted rows and unmerged WAL frames leave behind.
+    std::vector<std::pair<std::string, std::string>> files;
     std::string log;
 };
 
