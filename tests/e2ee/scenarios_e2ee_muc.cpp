@@ -8,6 +8,7 @@
 #include "e2ee_checks.hpp"
 #include "muc_steps.hpp"
 #include "omemo_group.hpp"
+#include "scram_client.hpp"
 #include "scenario.hpp"
 
 #include <random>
@@ -51,7 +52,9 @@ void make_room(std::vector<group_member>& group) {
                 {{"muc#roomconfig_membersonly", "1"},
                  {"muc#roomconfig_whois", "anyone"},
                  {"muc#roomconfig_publicroom", "0"},
-                 {"muc#roomconfig_persistentroom", "1"}});
+                 {"muc#roomconfig_persistentroom", "1"},
+                 // The room archives what is said (XEP-0313): ciphertext is all it may hold.
+                 {"muc#roomconfig_enablelogging", "1"}});
     auto added = owner.request("<iq type='set' id='add' to='" + room(room_name) +
                                    "'><query xmlns='" + ns_admin +
                                    "'><item affiliation='member' "
@@ -222,7 +225,10 @@ STARLING_SCENARIO(e2ee_omemo_groupchat_in_members_only_room) {
             "erin's answer did not continue the session bob's laptop began");
     require_everyone_reads(group, group[4], "e2ee-group-2", answered, reply);
 
-    std::vector<std::string> stored{room_name};
+    // The scan must find the room, every identity key and both messages' ciphertext (the room's
+    // archive) in storage, so that finding no plaintext there means something.
+    std::vector<std::string> stored{room_name, scenarios::base64_encode(sent.payload),
+                                    scenarios::base64_encode(answered.payload)};
     for (const auto& member : group)
         for (const auto& device : member.devices) stored.push_back(identity_base64(*device.keys));
     require_no_plaintext_stored(server, {first, reply}, stored);
