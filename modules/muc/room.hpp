@@ -105,6 +105,9 @@ private:
     void send_history(const Jid& to, const xml::Element* history);
     void send_subject(const Jid& to);
     void invite(const SessionPtr& origin, const StanzaPtr& stanza, const xml::Element& x);
+    /// A visitor's voice request, or a moderator's answer to one (§7.13, §8.6).
+    void voice_request(const SessionPtr& origin, const StanzaPtr& stanza,
+                       const xml::SubmittedForm& form);
 
     // Iqs (room_iq.cpp).
     void iq(const SessionPtr& origin, const StanzaPtr& stanza);

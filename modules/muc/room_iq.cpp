@@ -56,7 +56,7 @@ void Room::disco_info(const StanzaPtr& stanza) {
     for (const char* feature :
          {ns_muc, ns_disco_info, ns_disco_items, ns_sid, ns_occupant_id, ns_ping,
           "http://jabber.org/protocol/muc#stable_id",
-          "http://jabber.org/protocol/muc#self-ping-optimization"})
+          "http://jabber.org/protocol/muc#self-ping-optimization", form_request})
         reply->add_feature(feature);
     for (auto& feature : config_features(config_)) reply->add_feature(std::move(feature));
     if (config_.logging)

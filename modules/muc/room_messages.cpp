@@ -42,6 +42,9 @@ void Room::message(const SessionPtr& origin, const StanzaPtr& stanza) {
     if (stanza->to().is_bare()) {
         const xml::Element* x = stanza->element().child("x", ns_user);
         if (x && (x->child("invite") || x->child("decline"))) return invite(origin, stanza, *x);
+        if (auto form = xml::read_submitted_form(stanza->element().child("x", xml::ns_data));
+            form && form->form_type == form_request)
+            return voice_request(origin, stanza, *form);
         if (type != "groupchat")
             return bounce(origin, stanza, "modify", "bad-request",
                           "messages to a room are of type groupchat");
@@ -229,6 +232,38 @@ void Room::invite(const SessionPtr& origin, const StanzaPtr& stanza, const xml::
         send(make_stanza(std::move(message)));
     }
     if (members_added) save([](bool) {});
+}
+
+void Room::voice_request(const SessionPtr& origin, const StanzaPtr& stanza,
+                         const xml::SubmittedForm& form) {
+    Occupant* sender = occupant_by_real(stanza->from());
+    if (!sender)
+        return bounce(origin, stanza, "modify", "not-acceptable", "only occupants may ask for voice");
+    if (sender->role == Role::moderator) {
+        // §8.6: a moderator's answer; granted, the visitor becomes a participant.
+        if (xml::form_boolean(form.first("muc#request_allow")) != true) return;
+        Occupant* visitor = occupant_by_nick(form.first("muc#roomnick"));
+        if (!visitor || visitor->role != Role::visitor) return;
+        visitor->role = Role::participant;
+        visitor->changed();
+        PresenceExtras extras;
+        extras.actor = sender->nick;
+        return broadcast_presence(*visitor, extras);
+    }
+    // §7.13: only a visitor asks, for participant; each moderator gets the form to approve.
+    if (sender->role != Role::visitor) return;
+    xml::FormBuilder approval("form", form_request, "Voice request");
+    approval.field("muc#role", "list-single", "Requested role", {"participant"});
+    approval.field("muc#jid", "jid-single", "User ID", {stanza->from().str()});
+    approval.field("muc#roomnick", "text-single", "Room nickname", {sender->nick});
+    approval.field("muc#request_allow", "boolean", "Grant voice to this person?", {"false"});
+    auto message = xml::make_element("message", std::string(ns_client));
+    message->set_attr("from", jid());
+    message->add_child(approval.take());
+    auto base = make_stanza(std::move(message));
+    for (const auto& [nick, occupant] : occupants_)
+        if (occupant.role == Role::moderator)
+            for (const auto& session : occupant.sessions) send(Stanza::readdressed(base, session));
 }
 
 }  // namespace starling::muc

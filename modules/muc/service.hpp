@@ -28,6 +28,7 @@ inline constexpr const char* ns_occupant_id = "urn:xmpp:occupant-id:0";
 inline constexpr const char* ns_sid = "urn:xmpp:sid:0";
 inline constexpr const char* ns_delay = "urn:xmpp:delay";
 inline constexpr const char* ns_ping = "urn:xmpp:ping";
+inline constexpr const char* form_request = "http://jabber.org/protocol/muc#request";
 
 class Room;
 

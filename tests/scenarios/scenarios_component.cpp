@@ -30,6 +30,15 @@ STARLING_SCENARIO(component_handshake_and_routing_both_ways) {
 
     strophe_client a(std::string(alice.jid) + "/desk", alice.password, server.c2s_port());
     a.login();
+    // The host lists its component subdomain in disco#items (XEP-0030 §4), where clients look
+    // for services.
+    auto items = a.request("<iq type='get' id='c-0' to='example.test'><query "
+                           "xmlns='http://jabber.org/protocol/disco#items'/></iq>",
+                           "c-0");
+    xmpp_stanza_t* item = stanza_child(
+        stanza_child(items.get(), "query", "http://jabber.org/protocol/disco#items"), "item", nullptr);
+    require(item && stanza_attribute(item, "jid") == component_domain,
+            "the component is not in the host's items: " + stanza_text(items.get()));
     // A client's message to a JID at the component's domain reaches the component, stamped with
     // the client's full JID and written in the component namespace.
     a.send(

@@ -419,6 +419,14 @@ STARLING_SCENARIO(muc_persistent_room_and_affiliations_survive_a_restart) {
     auto subject = b.wait_for(groupchat_from(occupant("keep", "alice"), true), "the kept subject");
     require(stanza_content(stanza_child(subject.get(), "subject", nullptr)) == "Kept topic",
             "the subject after the restart: " + stanza_text(subject.get()));
+    // XEP-0249 direct invitations are between users: they pass through untouched.
+    b.send("<message to='" + std::string(carol.jid) + "/laptop' id='di'><x xmlns='jabber:x:conference' "
+           "jid='" + room("keep") + "' reason='come'/></message>");
+    auto direct = c.wait_for(stanza_named("message", "di"), "the direct invitation");
+    xmpp_stanza_t* conference = stanza_child(direct.get(), "x", "jabber:x:conference");
+    require(conference && stanza_attribute(conference, "jid") == room("keep") &&
+                stanza_attribute(conference, "reason") == "come",
+            "the direct invitation: " + stanza_text(direct.get()));
     // A persistent room stays when empty and is listed publicly by its name.
     b.send("<presence type='unavailable' to='" + occupant("keep", "bob") + "'/>");
     b.wait_for(presence_from(occupant("keep", "bob"), true), "bob's leave");
@@ -431,6 +439,28 @@ STARLING_SCENARIO(muc_persistent_room_and_affiliations_survive_a_restart) {
     require(item && stanza_attribute(item, "jid") == room("keep") &&
                 stanza_attribute(item, "name") == "Kept",
             "the public rooms: " + stanza_text(items.get()));
+    // Paged (XEP-0059): two public rooms, one per page, with the count.
+    create_room(b, "another", "bob");
+    auto page = b.request(std::string("<iq type='get' id='p1' to='") + service +
+                              "'><query xmlns='http://jabber.org/protocol/disco#items'><set "
+                              "xmlns='http://jabber.org/protocol/rsm'><max>1</max></set></query></iq>",
+                          "p1");
+    xmpp_stanza_t* page_query = stanza_child(page.get(), "query", "http://jabber.org/protocol/disco#items");
+    xmpp_stanza_t* set = stanza_child(page_query, "set", "http://jabber.org/protocol/rsm");
+    require(stanza_attribute(stanza_child(page_query, "item", nullptr), "jid") == room("another") &&
+                stanza_content(stanza_child(set, "count", nullptr)) == "2" &&
+                stanza_content(stanza_child(set, "last", nullptr)) == room("another"),
+            "the first page: " + stanza_text(page.get()));
+    auto next = b.request(std::string("<iq type='get' id='p2' to='") + service +
+                              "'><query xmlns='http://jabber.org/protocol/disco#items'><set "
+                              "xmlns='http://jabber.org/protocol/rsm'><max>1</max><after>" +
+                              room("another") + "</after></set></query></iq>",
+                          "p2");
+    xmpp_stanza_t* next_query = stanza_child(next.get(), "query", "http://jabber.org/protocol/disco#items");
+    require(stanza_attribute(stanza_child(next_query, "item", nullptr), "jid") == room("keep") &&
+                stanza_attribute(stanza_child(stanza_child(next_query, "set", "http://jabber.org/protocol/rsm"),
+                                              "first", nullptr), "index") == "1",
+            "the second page: " + stanza_text(next.get()));
 }
 
 STARLING_SCENARIO(muc_room_archive_follows_logging) {

@@ -48,11 +48,40 @@ STARLING_SCENARIO(muc_voice_kick_ban_and_lists) {
     auto mute = c.wait_for(stanza_named("message", "v0"), "the voiceless message's error");
     require(stanza_error_condition(mute.get()) == "forbidden", "a visitor's message: " + stanza_text(mute.get()));
 
-    // Voice (§8.3), then a participant may not kick (§8.2).
-    auto voice = a.request(admin_set("court", "v1", "<item nick='carol' role='participant'/>"), "v1");
-    require(stanza_attribute(voice.get(), "type") == "result", "voice: " + stanza_text(voice.get()));
+    // A voice request (§7.13): the moderator gets the approval form, approves (§8.6), and the
+    // visitor becomes a participant.
+    c.send("<message to='" + room("court") + "'><x xmlns='jabber:x:data' type='submit'>"
+           "<field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#request</value></field>"
+           "<field var='muc#role'><value>participant</value></field></x></message>");
+    auto request = a.wait_for(
+        [](xmpp_stanza_t* s) {
+            return std::string(xmpp_stanza_get_name(s)) == "message" &&
+                   stanza_child(s, "x", "jabber:x:data") != nullptr;
+        },
+        "the voice request at the moderator");
+    require(stanza_attribute(request.get(), "from") == room("court") &&
+                stanza_text(request.get()).find("http://jabber.org/protocol/muc#request") !=
+                    std::string::npos &&
+                stanza_text(request.get()).find(c.bound_jid()) != std::string::npos,
+            "the approval form: " + stanza_text(request.get()));
+    require_nothing(b, [](xmpp_stanza_t* s) { return stanza_child(s, "x", "jabber:x:data") != nullptr; },
+                    "the voice request reached a participant");
+    a.send("<message to='" + room("court") + "'><x xmlns='jabber:x:data' type='submit'>"
+           "<field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#request</value></field>"
+           "<field var='muc#role'><value>participant</value></field>"
+           "<field var='muc#roomnick'><value>carol</value></field>"
+           "<field var='muc#request_allow'><value>true</value></field></x></message>");
     auto voiced = c.wait_for(presence_from(occupant("court", "carol"), true), "carol's new role");
     require(item_attribute(voiced.get(), "role") == "participant", "voiced: " + stanza_text(voiced.get()));
+    // Voice through muc#admin (§8.4, §8.3): taken, then given back.
+    for (const char* role : {"visitor", "participant"}) {
+        auto set = a.request(admin_set("court", std::string("v-") + role,
+                                       "<item nick='carol' role='" + std::string(role) + "'/>"),
+                             std::string("v-") + role);
+        require(stanza_attribute(set.get(), "type") == "result", "role set: " + stanza_text(set.get()));
+        auto changed = c.wait_for(presence_from(occupant("court", "carol"), true), "carol's role");
+        require(item_attribute(changed.get(), "role") == role, "carol's role: " + stanza_text(changed.get()));
+    }
     auto not_moderator = c.request(admin_set("court", "k0", "<item nick='bob' role='none'/>"), "k0");
     require(stanza_error_condition(not_moderator.get()) == "forbidden",
             "a participant kicking: " + stanza_text(not_moderator.get()));
