@@ -52,8 +52,11 @@ StanzaPtr make_presence(const std::string& from, const std::string& to, std::str
     return make_stanza(std::move(presence));
 }
 
-StanzaPtr readdressed(const Stanza& stanza, const std::string& to) {
-    auto copy = stanza.copy();
+// The same presence for another recipient, sharing its tree and bytes (Stanza::readdressed).
+StanzaPtr readdressed(const StanzaPtr& stanza, const std::string& to) {
+    if (auto jid = Jid::parse(to)) return Stanza::readdressed(stanza, std::move(*jid));
+    // Not a JID (a roster row written by hand): the router answers it with jid-malformed.
+    auto copy = stanza->copy();
     copy->set_attr("to", to);
     return make_stanza(std::move(copy));
 }
@@ -133,12 +136,12 @@ private:
         // (§4.2.2, §4.4.2).
         for (const auto& session : sessions().resources(user))
             if (session->available())
-                session->deliver(readdressed(*presence, session->jid().str()));
+                session->deliver(readdressed(presence, session->jid().str()));
         if (initial) {
             // What the user's other resources said, for the new one (§4.4.2).
             if (auto self = sessions().find(from))
                 for (const auto& other : state().available(user.str()))
-                    if (other->from() != from) self->deliver(readdressed(*other, from.str()));
+                    if (other->from() != from) self->deliver(readdressed(other, from.str()));
         }
         store_.items(user.domain(), user.local(),
                      [this, from, user, presence, directed, initial](
@@ -148,7 +151,7 @@ private:
                                                     from.str());
                          for (const auto& item : items) {
                              if (item.has_from()) {
-                                 ctx_.send(readdressed(*presence, item.contact));
+                                 ctx_.send(readdressed(presence, item.contact));
                                  // Covered by the broadcast: no separate unavailable for it.
                                  std::erase_if(directed, [&item](const std::string& jid) {
                                      auto parsed = Jid::parse(jid);
@@ -163,7 +166,7 @@ private:
                                      self->deliver(make_presence(item.contact, user.str(),
                                                                  "subscribe", item.pending_status));
                          }
-                         for (const auto& jid : directed) ctx_.send(readdressed(*presence, jid));
+                         for (const auto& jid : directed) ctx_.send(readdressed(presence, jid));
                      });
     }
 
@@ -173,7 +176,7 @@ private:
                     [this, prober, contact](bool ok, std::optional<RosterItem> item) {
                         if (!ok || !item || !item->has_from()) return;
                         for (const auto& last : state().available(contact.str()))
-                            ctx_.send(readdressed(*last, prober.str()));
+                            ctx_.send(readdressed(last, prober.str()));
                     });
     }
 
@@ -284,7 +287,7 @@ private:
                                         // after the approval and its roster push.
                                         forward([this, user, contact] {
                                             for (const auto& last : state().available(user.str()))
-                                                ctx_.send(readdressed(*last, contact.str()));
+                                                ctx_.send(readdressed(last, contact.str()));
                                         });
                                     },
                                     true, refused);
@@ -355,7 +358,7 @@ private:
                             inbound_subscription(
                                 contact, user, "subscribed", {}, [this, user, contact] {
                                     for (const auto& last : state().available(user.str()))
-                                        ctx_.send(readdressed(*last, contact.str()));
+                                        ctx_.send(readdressed(last, contact.str()));
                                 });
                         });
                     }

@@ -23,7 +23,8 @@ libstarling_la_SOURCES += \
 	src/core/config.cpp src/core/config.hpp \
 	src/core/config_reader.cpp src/core/config_reader.hpp \
 	src/core/options.cpp src/core/options.hpp
-tests_unit_run_unit_SOURCES += tests/unit/core/test_config.cpp tests/unit/core/test_options.cpp
+tests_unit_run_unit_SOURCES += tests/unit/core/test_config.cpp tests/unit/core/test_options.cpp \
+	tests/unit/core/test_stanza.cpp
 tests_unit_run_unit_SOURCES += tests/unit/core/test_active_instance.cpp tests/unit/core/test_ingress_gate.cpp \
 	tests/unit/core/test_rate_limit.cpp
 

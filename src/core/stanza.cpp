@@ -21,6 +21,12 @@ Stanza::Stanza(Readdressed, std::shared_ptr<const Stanza> base, Jid to)
     : element_(base->element_), base_(base), to_(std::move(to)), from_(base->from_) {}
 
 StanzaPtr Stanza::readdressed(std::shared_ptr<const Stanza> base, Jid to) {
+    // A stanza that has a 'to' already is rewritten whole (its bytes cannot take a second one).
+    if (base->element().has_attr("to")) {
+        auto element = base->copy();
+        element->set_attr("to", to.str());
+        return make_stanza(std::move(element));
+    }
     return std::make_shared<const Stanza>(Readdressed{}, std::move(base), std::move(to));
 }
 

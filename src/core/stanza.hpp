@@ -26,8 +26,8 @@ public:
 
     /// The same stanza for another recipient, for a fan-out (a chat room's message to each
     /// occupant): it shares `base`'s tree and its serialized bytes, and differs only in `to`.
-    /// `base` must have no 'to' attribute. Its element() is base's, so its 'to' is in to(), in
-    /// copy() and in bytes(), never in element().attr("to").
+    /// Its element() is base's, so its 'to' is in to(), in copy() and in bytes(), never in
+    /// element().attr("to"). A `base` that has a 'to' is copied and rewritten instead.
     static StanzaPtr readdressed(std::shared_ptr<const Stanza> base, Jid to);
 
     const xml::Element& element() const { return *element_; }
