@@ -38,11 +38,16 @@ std::vector<OptionSpec> options() {
     };
 }
 
-// Unloading drops every room's object from the directory: rooms hold the service, so without
-// this neither would ever be freed.
-struct Unloader {
-    ServicePtr service;
-    ~Unloader() { service->clear(); }
+// The instance serves the domain's rooms while it is loaded (Service::attach and detach).
+class Attachment {
+public:
+    explicit Attachment(ServicePtr service) : service_(std::move(service)) { service_->attach(); }
+    ~Attachment() { service_->detach(); }
+    Attachment(const Attachment&) = delete;
+    Attachment& operator=(const Attachment&) = delete;
+
+private:
+    ServicePtr service_;
 };
 
 void load(ModuleContext& ctx) {
@@ -52,7 +57,7 @@ void load(ModuleContext& ctx) {
     if (!parsed || !parsed->is_domain())
         throw std::runtime_error("muc: domain: \"" + domain + "\" is not a domain name");
     auto service = std::make_shared<Service>(ctx, parsed->domain());
-    ctx.own(std::make_shared<Unloader>(Unloader{service}));
+    ctx.own(std::make_shared<Attachment>(service));
     ctx.add_service(service->domain, [service](const SessionPtr& origin, StanzaPtr stanza) {
         service->receive(origin, std::move(stanza));
     });

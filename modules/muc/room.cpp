@@ -55,6 +55,12 @@ bool Room::allowed(RateLimit& limit, const Jid& who) {
     return true;
 }
 
+void Room::serve_with(ServicePtr service) {
+    strand_->post([self = shared_from_this(), service = std::move(service)]() mutable {
+        self->service_ = std::move(service);
+    });
+}
+
 void Room::receive(SessionPtr origin, StanzaPtr stanza) {
     strand_->post([self = shared_from_this(), origin = std::move(origin),
                    stanza = std::move(stanza), receipt = current_receipt] {

@@ -70,6 +70,9 @@ public:
     /// True once the room knows whether it exists (loaded, made or gone); any thread.
     bool settled() const;
     const std::string& name() const { return name_; }
+    /// From now on the room is served by `service` (another instance, after a reload); any
+    /// thread.
+    void serve_with(ServicePtr service);
 
 private:
     enum class State { loading, absent, locked, open, gone };

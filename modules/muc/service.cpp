@@ -30,18 +30,53 @@ Service::Service(ModuleContext& ctx, std::string service_domain)
       store(ctx.database()),
       archive_ids(storage::ArchiveIds::load(ctx.database())),
       archive(ctx.database(), archive_ids, ctx.options().get_int("max_archived_per_room"),
-              {"muc_archive_messages", "muc_archive_counts"}) {
+              {"muc_archive_messages", "muc_archive_counts"}),
+      directory_(Directory::of(domain)) {
     occupant_id_key = store.secret_sync(domain, sasl::to_hex(sasl::random_bytes(32)));
     if (occupant_id_key.empty())
         throw std::runtime_error("cannot read the chat service's secret from the database");
 }
 
-Service::Shard& Service::shard(const std::string& name) {
-    return shards_[std::hash<std::string>{}(name) % shards_.size()];
+std::shared_ptr<Directory> Directory::of(const std::string& domain) {
+    static std::mutex mutex;
+    static std::map<std::string, std::weak_ptr<Directory>> directories;
+    std::lock_guard lock(mutex);
+    auto& slot = directories[domain];
+    auto directory = slot.lock();
+    if (!directory) slot = directory = std::make_shared<Directory>();
+    return directory;
+}
+
+void Service::attach() {
+    std::lock_guard lock(directory_->owners_mutex);
+    directory_->owners.push_back(this);
+    hand_rooms_to(shared_from_this());
+}
+
+void Service::detach() {
+    std::lock_guard lock(directory_->owners_mutex);
+    const bool serving = !directory_->owners.empty() && directory_->owners.back() == this;
+    std::erase(directory_->owners, this);
+    if (!directory_->owners.empty()) {
+        // Whoever is in the list is still loaded: the newest (the old instance again, after a
+        // reload that failed) serves the rooms.
+        if (serving) hand_rooms_to(directory_->owners.back()->shared_from_this());
+        return;
+    }
+    // The module is unloaded: rooms hold the service, so without this neither would be freed.
+    for (auto& s : directory_->shards) {
+        std::unordered_map<std::string, std::shared_ptr<Room>> dropped;
+        std::lock_guard shard_lock(s.mutex);
+        dropped.swap(s.rooms);
+    }
+}
+
+void Service::hand_rooms_to(const std::shared_ptr<Service>& service) {
+    for (const auto& room : rooms()) room->serve_with(service);
 }
 
 std::shared_ptr<Room> Service::room(const std::string& room_name) {
-    auto& s = shard(room_name);
+    auto& s = directory_->shard(room_name);
     std::lock_guard lock(s.mutex);
     auto& slot = s.rooms[room_name];
     if (!slot)
@@ -50,7 +85,7 @@ std::shared_ptr<Room> Service::room(const std::string& room_name) {
 }
 
 void Service::forget(const std::string& room_name, const Room* room) {
-    auto& s = shard(room_name);
+    auto& s = directory_->shard(room_name);
     std::shared_ptr<Room> dropped;  // released outside the lock
     std::lock_guard lock(s.mutex);
     auto it = s.rooms.find(room_name);
@@ -62,19 +97,11 @@ void Service::forget(const std::string& room_name, const Room* room) {
 
 std::vector<std::shared_ptr<Room>> Service::rooms() const {
     std::vector<std::shared_ptr<Room>> out;
-    for (const auto& s : shards_) {
+    for (const auto& s : directory_->shards) {
         std::lock_guard lock(s.mutex);
         for (const auto& [name, room] : s.rooms) out.push_back(room);
     }
     return out;
-}
-
-void Service::clear() {
-    for (auto& s : shards_) {
-        std::unordered_map<std::string, std::shared_ptr<Room>> dropped;
-        std::lock_guard lock(s.mutex);
-        dropped.swap(s.rooms);
-    }
 }
 
 std::string Service::occupant_id(const std::string& room, const std::string& bare) const {
@@ -89,17 +116,17 @@ bool Service::is_local(const Jid& jid) const {
 }
 
 bool Service::enter_room(const std::string& bare) {
-    std::lock_guard lock(occupancy_mutex_);
-    auto& count = rooms_of_[bare];
+    std::lock_guard lock(directory_->occupancy_mutex);
+    auto& count = directory_->rooms_of[bare];
     if (count >= max_rooms_per_user) return false;
     ++count;
     return true;
 }
 
 void Service::left_room(const std::string& bare) {
-    std::lock_guard lock(occupancy_mutex_);
-    auto it = rooms_of_.find(bare);
-    if (it != rooms_of_.end() && --it->second <= 0) rooms_of_.erase(it);
+    std::lock_guard lock(directory_->occupancy_mutex);
+    auto it = directory_->rooms_of.find(bare);
+    if (it != directory_->rooms_of.end() && --it->second <= 0) directory_->rooms_of.erase(it);
 }
 
 void Service::receive(const SessionPtr& origin, StanzaPtr stanza) {

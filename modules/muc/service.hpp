@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace starling::muc {
 
@@ -31,6 +32,30 @@ inline constexpr const char* ns_ping = "urn:xmpp:ping";
 inline constexpr const char* form_request = "http://jabber.org/protocol/muc#request";
 
 class Room;
+struct Service;
+
+/// The rooms of one service domain, kept for the life of the process rather than of one module
+/// instance: a reload (a SIGHUP for a renewed certificate, say) must not empty every room. The
+/// instances serving the domain share it; the newest live one serves its rooms.
+struct Directory {
+    struct Shard {
+        mutable std::mutex mutex;  // held for a lookup only
+        std::unordered_map<std::string, std::shared_ptr<Room>> rooms;
+    };
+    std::array<Shard, 64> shards;
+    Shard& shard(const std::string& name) {
+        return shards[std::hash<std::string>{}(name) % shards.size()];
+    }
+
+    std::mutex occupancy_mutex;  // rooms_of only, taken on entering and leaving
+    std::unordered_map<std::string, std::int64_t> rooms_of;
+
+    std::mutex owners_mutex;
+    std::vector<Service*> owners;  // the live instances serving the domain, newest last
+
+    /// The domain's directory, made when no instance has it.
+    static std::shared_ptr<Directory> of(const std::string& domain);
+};
 
 struct Service : std::enable_shared_from_this<Service> {
     Service(ModuleContext& ctx, std::string domain);
@@ -58,8 +83,11 @@ struct Service : std::enable_shared_from_this<Service> {
     void forget(const std::string& name, const Room* room);
     /// Every room in memory (for the public list and unloading).
     std::vector<std::shared_ptr<Room>> rooms() const;
-    /// Drops every room (the module unloads).
-    void clear();
+    /// Serves the domain's rooms from now on (a new instance, at load or a reload).
+    void attach();
+    /// Stops serving them: the newest instance still loaded takes them over, or, when none is,
+    /// every room goes (the module unloads).
+    void detach();
 
     /// A stable id of `bare` in `room` (XEP-0421).
     std::string occupant_id(const std::string& room, const std::string& bare) const;
@@ -76,14 +104,9 @@ private:
     void list_rooms(const SessionPtr& origin, const StanzaPtr& stanza,
                     const std::map<std::string, std::string>& listed);
 
-    struct Shard {
-        mutable std::mutex mutex;
-        std::unordered_map<std::string, std::shared_ptr<Room>> rooms;
-    };
-    std::array<Shard, 64> shards_;
-    std::mutex occupancy_mutex_;  // rooms_of_ only, taken on entering and leaving
-    std::unordered_map<std::string, std::int64_t> rooms_of_;
-    Shard& shard(const std::string& name);
+    void hand_rooms_to(const std::shared_ptr<Service>& service);
+
+    std::shared_ptr<Directory> directory_;
 };
 
 using ServicePtr = std::shared_ptr<Service>;

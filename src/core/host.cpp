@@ -23,13 +23,16 @@ Registration Host::add_iq_handler(IqTarget target, std::string_view type, std::s
     std::lock_guard lock(mutex_);
     auto key = std::make_tuple(target, std::string(type), std::move(xmlns));
     const auto id = ++next_iq_id_;
-    // A reload registers the new module's handler before the old one is removed: the old
-    // registration must then leave the newer handler in place.
-    iq_handlers_[key] = {id, std::move(handler)};
+    // A reload registers the new module's handler before the old one is removed, and the
+    // newest answers. When the old instance goes, the newer handler stays; when the reload
+    // fails and the new instance goes, the old handler answers again.
+    iq_handlers_[key].emplace_back(id, std::move(handler));
     return Registration([this, key, id] {
         std::lock_guard lock(mutex_);
         auto it = iq_handlers_.find(key);
-        if (it != iq_handlers_.end() && it->second.first == id) iq_handlers_.erase(it);
+        if (it == iq_handlers_.end()) return;
+        std::erase_if(it->second, [id](const auto& entry) { return entry.first == id; });
+        if (it->second.empty()) iq_handlers_.erase(it);
     });
 }
 
@@ -37,7 +40,7 @@ Host::IqHandler Host::find_iq_handler(IqTarget target, std::string_view type,
                                       std::string_view xmlns) const {
     std::lock_guard lock(mutex_);
     auto it = iq_handlers_.find(std::make_tuple(target, std::string(type), std::string(xmlns)));
-    return it == iq_handlers_.end() ? nullptr : it->second.second;
+    return it == iq_handlers_.end() ? nullptr : it->second.back().second;
 }
 
 Registration Host::add_feature(IqTarget target, std::string ns) {

@@ -96,7 +96,9 @@ private:
     HookTable<SessionEvent> session_hooks_;
 
     mutable std::mutex mutex_;  // iq handlers, disco data and modules change only on (re)load
-    std::map<std::tuple<IqTarget, std::string, std::string>, std::pair<std::uint64_t, IqHandler>>
+    // Per key, the handlers of the instances loaded, newest last (see add_iq_handler).
+    std::map<std::tuple<IqTarget, std::string, std::string>,
+             std::vector<std::pair<std::uint64_t, IqHandler>>>
         iq_handlers_;
     std::uint64_t next_iq_id_ = 0;
     std::multiset<std::pair<IqTarget, std::string>> features_;

@@ -40,7 +40,8 @@ public:
     /// Serves `service.domain` (lowercase) until the registration ends; nullopt (nothing
     /// registered) when another module, or the same module of another host, holds the domain.
     /// The same module of the same host takes it over: a reload loads the new instance before
-    /// it unloads the old one.
+    /// it unloads the old one, and when the reload fails and the new one goes, the old one
+    /// serves the domain again.
     std::optional<Registration> add(Service service);
     /// The service of `domain`, or null.
     std::shared_ptr<const Service> find(std::string_view domain) const;
@@ -48,7 +49,9 @@ public:
     std::vector<std::string> of_host(std::string_view host) const;
 
 private:
-    using Table = std::map<std::string, std::shared_ptr<const Service>, std::less<>>;
+    // Per domain, the registrations of the instances loaded, newest last; the newest serves.
+    using Table =
+        std::map<std::string, std::vector<std::shared_ptr<const Service>>, std::less<>>;
     void remove(const std::string& domain, const Service* service);
 
     std::mutex write_mutex_;  // serialises writers only

@@ -4,6 +4,8 @@
 // persistent rooms across a restart.
 #include "muc_steps.hpp"
 #include "sm_client.hpp"
+
+#include <csignal>
 #include "test_accounts.hpp"
 #include "xmpp_names.hpp"
 
@@ -542,6 +544,67 @@ STARLING_SCENARIO(muc_room_archive_follows_logging) {
                                             "http://jabber.org/protocol/rsm");
     require(stanza_content(stanza_child(empty_set, "count", nullptr)) == "0",
             "the new room's archive: " + stanza_text(empty.get()));
+}
+
+STARLING_SCENARIO(muc_rooms_survive_a_reload) {
+    // A SIGHUP (a renewed certificate, a changed option) loads new module instances: the rooms,
+    // their occupants and their history stay, served by the new instance; a reload that fails
+    // leaves them with the old one.
+    server_fixture server(options);
+    server.modules = modules;
+    server.log_level = "info";
+    server.write_config();
+    start_with_accounts(server);
+    strophe_client a(std::string(alice.jid) + "/desk", alice.password, server.c2s_port());
+    strophe_client b(std::string(bob.jid) + "/phone", bob.password, server.c2s_port());
+    a.login();
+    b.login();
+    create_room(a, "stay", "alice");
+    enter_and_settle(b, "stay", "bob");
+    a.send("<message to='" + room("stay") + "' type='groupchat'><body>before</body></message>");
+    b.wait_for(groupchat_from(occupant("stay", "alice")), "the message before the reload");
+
+    auto reload = [&server](const std::string& text, const std::string& logged) {
+        server.write_config_text(text);
+        const auto mark = server.log_mark();
+        server.send_signal(SIGHUP);
+        server.wait_for_log(logged, mark);
+    };
+    int said = 0;
+    auto still_talking = [&](const std::string& after) {
+        const std::string body = "after " + std::to_string(++said);
+        b.send("<message to='" + room("stay") + "' type='groupchat'><body>" + body + "</body></message>");
+        auto got = a.wait_for(groupchat_from(occupant("stay", "bob")), "bob's message after " + after);
+        require(stanza_content(stanza_child(got.get(), "body", nullptr)) == body,
+                "after " + after + ": " + stanza_text(got.get()));
+    };
+    const std::string config = server.config_text();
+    reload(config, "configuration reloaded");
+    still_talking("a reload");
+    // other.test claiming example.test's chat domain fails its load: the whole reload is undone.
+    std::string clash = config;
+    const std::string hosts = "hosts: [example.test, other.test]";
+    require(clash.find(hosts) != std::string::npos, "the fixture's hosts line changed: " + clash);
+    clash.replace(clash.find(hosts), hosts.size(),
+                  "hosts:\n  - example.test\n  - other.test:\n      modules:\n        - muc: "
+                  "{domain: conference.example.test}");
+    reload(clash, "already served");
+    still_talking("a failed reload");
+    reload(config, "configuration reloaded");
+    still_talking("another reload");
+    strophe_client c(std::string(alice.jid) + "/laptop", alice.password, server.c2s_port());
+    c.login();
+    enter(c, "stay", "alice", "<history maxstanzas='10'/>");
+    auto history = c.wait_for(groupchat_from(occupant("stay", "alice")), "the history after reloads");
+    require(stanza_content(stanza_child(history.get(), "body", nullptr)) == "before",
+            "the history after the reloads: " + stanza_text(history.get()));
+    auto info = a.request("<iq type='get' id='n' to='" + room("stay") +
+                              "'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>",
+                          "n");
+    require(form_value(stanza_child(stanza_child(info.get(), "query", ns::disco_info), "x",
+                                    "jabber:x:data"),
+                       "muc#roominfo_occupants") == "2",
+            "the occupants after the reloads: " + stanza_text(info.get()));
 }
 
 STARLING_SCENARIO(muc_limits_per_user_and_occupant) {

@@ -186,6 +186,7 @@ class RouterTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(iq_to_missing_resource_is_service_unavailable);
     CPPUNIT_TEST(iq_to_full_jid_is_delivered);
     CPPUNIT_TEST(iq_handlers_by_target);
+    CPPUNIT_TEST(newest_registration_answers_and_an_older_one_returns);
     CPPUNIT_TEST(iq_without_to_falls_back_to_host_handler);
     CPPUNIT_TEST(iq_results_and_errors_are_never_answered);
     CPPUNIT_TEST(tracked_iq_reply_reaches_its_callback_only_from_its_jid);
@@ -573,6 +574,47 @@ public:
         route(phone, result);
         CPPUNIT_ASSERT(phone->received() == Received{get});
         CPPUNIT_ASSERT(bob_->received() == Received{result});
+    }
+
+    // A reload loads new instances before it unloads the old ones; a reload that fails unloads
+    // the new ones again. Either way the right instance answers afterwards.
+    void newest_registration_answers_and_an_older_one_returns() {
+        HookLog log;
+        auto& example = host("example.test");
+        const std::string get =
+            "<iq from='bob@example.test/phone' to='example.test' type='get' id='n'>"
+            "<q xmlns='urn:example:n'/></iq>";
+        auto old_handler = example.add_iq_handler(IqTarget::host, "get", "urn:example:n",
+                                                  [&](StanzaEvent&) { log.add("old"); });
+        {
+            auto failed_reload = example.add_iq_handler(IqTarget::host, "get", "urn:example:n",
+                                                        [&](StanzaEvent&) { log.add("new"); });
+            route(bob_, get);
+        }
+        route(bob_, get);
+        auto reloaded = example.add_iq_handler(IqTarget::host, "get", "urn:example:n",
+                                               [&](StanzaEvent&) { log.add("newer"); });
+        old_handler.reset();
+        route(bob_, get);
+        CPPUNIT_ASSERT(log.get() == (std::vector<std::string>{"new", "old", "newer"}));
+
+        // Services: the same module of the same host takes a domain over, and gives it back;
+        // another module, or another host's, may not have it.
+        auto& services = server_->services();
+        auto first = services.add({"chat.example.test", "example.test", "muc", {}});
+        CPPUNIT_ASSERT(first);
+        CPPUNIT_ASSERT(!services.add({"chat.example.test", "other.test", "muc", {}}));
+        CPPUNIT_ASSERT(!services.add({"chat.example.test", "example.test", "upload", {}}));
+        const auto* old_service = services.find("chat.example.test").get();
+        {
+            auto second = services.add({"chat.example.test", "example.test", "muc", {}});
+            CPPUNIT_ASSERT(second && services.find("chat.example.test").get() != old_service);
+        }
+        CPPUNIT_ASSERT(services.find("chat.example.test").get() == old_service);
+        CPPUNIT_ASSERT(services.of_host("example.test") == std::vector<std::string>{"chat.example.test"});
+        first->reset();
+        CPPUNIT_ASSERT(!services.find("chat.example.test"));
+        CPPUNIT_ASSERT(services.of_host("example.test").empty());
     }
 
     void iq_handlers_by_target() {
