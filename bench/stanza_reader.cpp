@@ -138,6 +138,10 @@ void stanza_reader::on_start(void* self_pointer, const XML_Char* name,
         else if (local == "body" && s.name == "message") {
             s.has_body = true;
             self.capture_ = capture::body;
+        } else if (local == "subject" && s.name == "message") {
+            s.has_subject = true;
+        } else if (local == "x" && ns == ns_muc_user && s.name == "presence") {
+            self.in_muc_user_ = true;
         } else if (s.name == "features") {
             if (local == "starttls")
                 s.features |= feature_starttls;
