@@ -80,6 +80,8 @@ bench::options parse(int argc, char** argv, bool& help) {
         ("chat-rate", po::value(&o.chat_rate)->default_value(o.chat_rate),
          "muc: 1:1 chat messages/s between the occupants at the same time (latency reported "
          "apart)")
+        ("join-window", po::value(&o.join_window)->default_value(o.join_window),
+         "muc: room entries sent and not yet answered at once, over all rooms (0: all at once)")
         ("muc-domain", po::value(&o.muc_domain),
          "muc: the chat service's domain (default conference.<domain>)")
         ("messages", po::value(&o.messages)->default_value(o.messages),

@@ -39,6 +39,7 @@ struct options {
     std::uint32_t big_room = 0;    ///< 0: every room has `occupants`; else room 1 has this many
     double big_room_rate = -1;     ///< < 0: the big room takes its share of `rate`
     double chat_rate = 0;          ///< 1:1 chat messages/s sent beside the room traffic
+    std::uint32_t join_window = 50;  ///< room entries unanswered at once; 0: all at once
     std::string muc_domain;        ///< empty: conference.<domain>
     bool json = false;
 

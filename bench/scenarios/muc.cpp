@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <deque>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -64,18 +65,38 @@ public:
                 local_by_room_[layout_.room_of[a - opts.first]].push_back(a);
     }
 
-    /// Sends the entry presence of each account of `accounts` that lives on this worker.
-    void enter(const std::vector<std::uint32_t>& accounts, join_state next) {
+    /// Sends the entry presence of each account of `accounts` that lives on this worker, with
+    /// at most `window` (0: no limit) of this worker's entries unanswered at a time.
+    void enter(const std::vector<std::uint32_t>& accounts, join_state next, std::uint32_t window) {
+        for (auto a : accounts)
+            if (&pool_.worker_of(a) == &worker_) waiting_.push_back(a);
+        entering_as_ = next;
+        window_ = window;
+        send_entries();
+    }
+
+    void send_entries() {
         const auto& opts = pool_.opts();
-        for (auto a : accounts) {
-            if (&pool_.worker_of(a) != &worker_) continue;
-            auto* c = pool_.connection_of(a);
+        while (!waiting_.empty() && (window_ == 0 || in_flight_ < window_)) {
+            const auto a = waiting_.front();
+            waiting_.pop_front();
+            ++in_flight_;
             const auto slot = a - opts.first;
-            state_[slot] = next;
+            state_[slot] = entering_as_;
             join_sent_ns_[slot] = now_ns();
-            c->send_stanza("<presence to='" + occupant_jid(a) +
-                           "'><x xmlns='http://jabber.org/protocol/muc'/></presence>");
+            pool_.connection_of(a)->send_stanza(
+                "<presence to='" + occupant_jid(a) +
+                "'><x xmlns='http://jabber.org/protocol/muc'/></presence>");
         }
+    }
+
+    // An entry (or a creation) finished: count it and send the next one waiting.
+    void entered(std::uint32_t slot) {
+        state_[slot] = join_state::in;
+        joined_ns_[slot] = now_ns();
+        ready_.fetch_add(1, std::memory_order_relaxed);
+        if (in_flight_ > 0) --in_flight_;
+        send_entries();
     }
 
     void on_room_stanza(connection& c, const stanza& s) override {
@@ -96,13 +117,9 @@ public:
                           "'><query xmlns='http://jabber.org/protocol/muc#owner'>"
                           "<x xmlns='jabber:x:data' type='submit'/></query></iq>");
         } else if (state == join_state::configuring && s.name == "iq" && s.id == "muc-cfg") {
-            state = join_state::in;
-            joined_ns_[slot] = now_ns();
-            ready_.fetch_add(1, std::memory_order_relaxed);
+            entered(slot);
         } else if (state == join_state::joining && s.name == "message" && s.has_subject) {
-            state = join_state::in;
-            joined_ns_[slot] = now_ns();
-            ready_.fetch_add(1, std::memory_order_relaxed);
+            entered(slot);
         }
     }
 
@@ -245,6 +262,10 @@ private:
     std::vector<std::uint32_t> chat_senders_;
     std::vector<std::uint32_t> chat_seq_;  // by account slot
     stream big_, rest_, chat_;
+    std::deque<std::uint32_t> waiting_;  // accounts whose entry is not sent yet
+    join_state entering_as_ = join_state::joining;
+    std::uint32_t window_ = 0;
+    std::uint32_t in_flight_ = 0;
     std::uint64_t started_ns_ = 0;
     bool sending_ = false;
 };
@@ -327,7 +348,11 @@ report run_muc(const options& opts) {
                      const char* what) {
         const auto before = total(&muc_traffic::ready_);
         const auto started = now_ns();
-        pool.on_each_worker([&](worker& w) { by_worker[w.number()]->enter(accounts, how); });
+        const auto window =
+            opts.join_window / static_cast<std::uint32_t>(pool.worker_count()) +
+            (opts.join_window > 0 && opts.join_window < pool.worker_count() ? 1 : 0);
+        pool.on_each_worker(
+            [&](worker& w) { by_worker[w.number()]->enter(accounts, how, window); });
         auto progress = before, last_change = started;
         for (unsigned polls = 1; total(&muc_traffic::ready_) < before + accounts.size(); ++polls) {
             if (auto why = failure(); !why.empty()) throw bench_error(what + (": " + why));
