@@ -126,7 +126,7 @@ bench::options parse(int argc, char** argv, bool& help) {
     if (o.sources.empty()) throw usage_error("--sources: give at least one address");
     if (o.scenario == "muc") {
         if (o.rooms == 0) throw usage_error("--rooms: must be at least 1");
-        if (o.occupants == 0 || (o.big_room == 0 && o.occupants < 1))
+        if (o.occupants == 0)
             throw usage_error("--occupants: must be at least 1");
         if (o.rate < 0 || o.chat_rate < 0) throw usage_error("--rate, --chat-rate: not negative");
         if (vm.count("big-room-rate") && o.big_room == 0)
