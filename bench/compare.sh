@@ -36,7 +36,15 @@ usage: bench/compare.sh [--builddir DIR] [--users N] [--repeat R] [--quick] [--p
                    run, the report counts each server's archived messages.
   --servers LIST   which servers, in this order (default starling,prosody,ejabberd)
   --scenarios LIST which scenarios, of idle, idle_plain, login, chat_fixed, chat_fixed_plain,
-                   chat_max, offline (default all); the accounts are always registered first
+                   chat_max, offline, muc (default all); the accounts are always registered
+                   first. muc loads each server's MUC service (the lines marked @MUC@ in
+                   bench/servers/*.in) on conference.example.test, for that run only.
+  --muc-big-room N occupants of muc's big room (default 1000; 50 with --quick); 0: none
+  --muc-rooms N    rooms in muc, the big one included (default 10; 3 with --quick)
+  --muc-occupants N  occupants of each other room (default 20; 10 with --quick)
+  --muc-big-rate R messages/s into the big room (default 10)
+  --muc-rate R     messages/s spread over the other rooms (default 90: 10 per room)
+  --muc-chat-rate R  1:1 chat messages/s between the occupants beside the rooms (default 100)
   --out FILE.md    also copy the Markdown report there. It is always printed, and written to
                    report.md in the scratch directory /tmp/starling-compare.*, which is kept
                    with every server's config, log and raw JSON results.
@@ -53,10 +61,16 @@ repeat=""
 quick=0
 profile=base
 servers="starling,prosody,ejabberd"
-all_scenarios="idle,idle_plain,login,chat_fixed,chat_fixed_plain,chat_max,offline"
+all_scenarios="idle,idle_plain,login,chat_fixed,chat_fixed_plain,chat_max,offline,muc"
 scenarios=$all_scenarios
 out=""
 work=""
+muc_big_room=""
+muc_rooms=""
+muc_occupants=""
+muc_big_rate=10
+muc_rate=90
+muc_chat_rate=100
 while [ $# -gt 0 ]; do
     case $1 in
         --builddir) builddir=${2:?--builddir needs a directory}; shift 2 ;;
@@ -67,6 +81,12 @@ while [ $# -gt 0 ]; do
         --servers) servers=${2:?--servers needs a list}; shift 2 ;;
         --scenarios) scenarios=${2:?--scenarios needs a list}; shift 2 ;;
         --out) out=${2:?--out needs a file}; shift 2 ;;
+        --muc-big-room) muc_big_room=${2:?--muc-big-room needs a number}; shift 2 ;;
+        --muc-rooms) muc_rooms=${2:?--muc-rooms needs a number}; shift 2 ;;
+        --muc-occupants) muc_occupants=${2:?--muc-occupants needs a number}; shift 2 ;;
+        --muc-big-rate) muc_big_rate=${2:?--muc-big-rate needs a rate}; shift 2 ;;
+        --muc-rate) muc_rate=${2:?--muc-rate needs a rate}; shift 2 ;;
+        --muc-chat-rate) muc_chat_rate=${2:?--muc-chat-rate needs a rate}; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) usage >&2; die "unknown argument: $1" ;;
     esac
@@ -81,6 +101,9 @@ if [ "$quick" = 1 ]; then
     idle_hold=2
     offline_messages=1000
     offline_grace=10
+    muc_big_room=${muc_big_room:-50}
+    muc_rooms=${muc_rooms:-3}
+    muc_occupants=${muc_occupants:-10}
 else
     users=${users:-10000}
     repeat=${repeat:-3}
@@ -89,6 +112,9 @@ else
     idle_hold=10
     offline_messages=10000
     offline_grace=30
+    muc_big_room=${muc_big_room:-1000}
+    muc_rooms=${muc_rooms:-10}
+    muc_occupants=${muc_occupants:-20}
 fi
 [[ $users =~ ^[0-9]+$ ]] && [ "$users" -ge 2 ] || die "--users must be a number >= 2, got $users"
 [[ $repeat =~ ^[0-9]+$ ]] && [ "$repeat" -ge 1 ] || die "--repeat must be a number >= 1, got $repeat"
@@ -98,6 +124,19 @@ for s in "${scenario_list[@]}"; do
     [[ ,$all_scenarios, == *,$s,* ]] || die "unknown scenario \"$s\" in --scenarios (use $all_scenarios)"
 done
 wanted() { [[ ,$scenarios, == *,$1,* ]]; }
+for n in "$muc_big_room" "$muc_rooms" "$muc_occupants"; do
+    [[ $n =~ ^[0-9]+$ ]] || die "--muc-big-room, --muc-rooms and --muc-occupants take numbers, got $n"
+done
+# Each account is in one room: the big room, then rooms-1 rooms of muc_occupants (or rooms of
+# muc_occupants when there is no big room).
+if [ "$muc_big_room" -gt 0 ]; then
+    muc_accounts=$((muc_big_room + (muc_rooms - 1) * muc_occupants))
+else
+    muc_accounts=$((muc_rooms * muc_occupants))
+fi
+if wanted muc && [ "$muc_accounts" -gt "$users" ]; then
+    die "muc needs $muc_accounts accounts but --users is $users"
+fi
 chat_clients=$((users < 1000 ? users : 1000))
 chat_rate=5000
 chat_window=8
@@ -182,11 +221,14 @@ ejabberd_dist_port=27270
 
 # render TEMPLATE OUTPUT: substitutes the placeholders of bench/servers/*.in. A line that starts
 # with @MOBILE@ belongs to the mobile profile: kept without the marker there, dropped in base, so
-# that base renders exactly the configs of the issue-4 figures.
+# that base renders exactly the configs of the issue-4 figures. A line that starts with @MUC@ is
+# the MUC service, kept only while the muc scenario runs (muc_service=1), so that the other
+# scenarios measure the servers without it.
 render() {
-    local profile_sed
+    local profile_sed muc_sed
     if [ "$profile" = mobile ]; then profile_sed='s|^@MOBILE@||'; else profile_sed='/^@MOBILE@/d'; fi
-    sed -e "$profile_sed" \
+    if [ "${muc_service:-0}" = 1 ]; then muc_sed='s|^@MUC@||'; else muc_sed='/^@MUC@/d'; fi
+    sed -e "$profile_sed" -e "$muc_sed" \
         -e "s|@DIR@|$server_dir|g" -e "s|@PORT@|$port|g" -e "s|@TLS_PORT@|$tls_port|g" \
         -e "s|@CERT@|$server_dir/certs/example.test.crt|g" \
         -e "s|@KEY@|$server_dir/certs/example.test.key|g" -e "s|@ADDRESS@|$address|g" \
@@ -427,6 +469,20 @@ run_scenarios() {
         wanted offline && run_bench "offline.$r" "$slow" --scenario offline --users 2 --first 1 \
             --messages "$offline_messages" --grace "$offline_grace"
     done
+    if wanted muc; then
+        # The same server with its MUC service loaded, then the configs without it again.
+        muc_service=1
+        restart_server || { muc_service=0; return 1; }
+        local big=()
+        [ "$muc_big_room" -gt 0 ] && big=(--big-room "$muc_big_room" --big-room-rate "$muc_big_rate")
+        for r in $(seq 1 "$repeat"); do
+            run_bench "muc.$r" $((chat_duration + chat_grace + slow)) --scenario muc --first 1 \
+                --concurrency "$concurrency" --rooms "$muc_rooms" --occupants "$muc_occupants" \
+                "${big[@]}" --rate "$muc_rate" --chat-rate "$muc_chat_rate" \
+                --duration "$chat_duration" --grace "$chat_grace"
+        done
+        muc_service=0
+    fi
     return 0
 }
 
@@ -508,12 +564,16 @@ echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$meta"
 
 # --- the report --------------------------------------------------------------------------------
 report="$work/report.md"
+muc_desc="$muc_rooms rooms"
+[ "$muc_big_room" -gt 0 ] && muc_desc="$muc_desc: 1 of $muc_big_room occupants at $muc_big_rate msgs/s and $((muc_rooms - 1)) of $muc_occupants sharing $muc_rate msgs/s" ||
+    muc_desc="$muc_desc of $muc_occupants sharing $muc_rate msgs/s"
+muc_desc="$muc_desc, 1:1 chat at $muc_chat_rate/s, $chat_duration s"
 /usr/bin/python3 - "$work" "$servers" "$repeat" "$users" "$chat_clients" "$chat_rate" \
-    "$chat_duration" "$offline_messages" "$quick" "$profile" >"$report" <<'PYTHON'
+    "$chat_duration" "$offline_messages" "$quick" "$profile" "$muc_desc" >"$report" <<'PYTHON'
 import json, os, statistics, sys
 
 (work, servers, repeat, users, chat_clients, chat_rate, duration, offline_messages, quick,
- profile) = sys.argv[1:]
+ profile, muc_desc) = sys.argv[1:]
 servers = servers.split(",")
 names = {"starling": "Starling", "prosody": "Prosody", "ejabberd": "ejabberd"}
 
@@ -607,6 +667,36 @@ rows = [
     (f"offline: drain of {offline_messages} messages, s ({R})", "offline", "drain_seconds",
      "lower", None),
     ("offline: delivered", "offline", "delivered", "higher", None),
+    (f"muc: {muc_desc}; big room: last occupant's join, ms ({R})", "muc",
+     "join.big_room_last_join_ms", "lower", None),
+    ("muc: big room filled (all but its last occupant, 50 entries in flight), s", "muc",
+     "join.big_room_fill_s", "lower", None),
+    ("muc: server CPU of creating and filling the rooms, s", "muc", "join.server_cpu_s",
+     "lower", None),
+    ("muc: big room, send to last occupant p50, ms", "muc",
+     "big_room_traffic.to_last_occupant_ms.p50", "lower", None),
+    ("muc: big room, send to last occupant p99, ms", "muc",
+     "big_room_traffic.to_last_occupant_ms.p99", "lower", None),
+    ("muc: big room, send to each occupant p50, ms", "muc",
+     "big_room_traffic.to_each_occupant_ms.p50", "lower", None),
+    ("muc: big room, send to each occupant p99, ms", "muc",
+     "big_room_traffic.to_each_occupant_ms.p99", "lower", None),
+    ("muc: big room, lost deliveries", "muc", "big_room_traffic.lost", "lower", None),
+    ("muc: big room, duplicated deliveries", "muc", "big_room_traffic.duplicated", "lower", None),
+    ("muc: other rooms, send to last occupant p99, ms", "muc",
+     "rooms_traffic.to_last_occupant_ms.p99", "lower", None),
+    ("muc: other rooms, send to each occupant p99, ms", "muc",
+     "rooms_traffic.to_each_occupant_ms.p99", "lower", None),
+    ("muc: other rooms, lost deliveries", "muc", "rooms_traffic.lost", "lower", None),
+    ("muc: room stanzas delivered per s", "muc", "room_stanzas_delivered_per_s", "higher", None),
+    ("muc: 1:1 chat beside the rooms, latency p50, ms", "muc", "chat.latency_ms.p50", "lower",
+     None),
+    ("muc: 1:1 chat beside the rooms, latency p99, ms", "muc", "chat.latency_ms.p99", "lower",
+     None),
+    ("muc: 1:1 chat beside the rooms, lost", "muc", "chat.lost", "lower", None),
+    ("muc: server CPU per delivered stanza, µs", "muc", "server_cpu_us_per_delivered_stanza",
+     "lower", None),
+    ("muc: generator CPU, s", "muc", "generator_cpu_s", "lower", None),
 ]
 
 def fmt(v):
@@ -684,6 +774,14 @@ print("""
   (three PBKDF2 runs); Prosody and ejabberd store only SCRAM-SHA-256 (one).
 - ejabberd's figures are those of beam.smp alone: erl_child_setup only forks port programs, and no
   epmd runs (the node uses a fixed distribution port).""")
+if any(runs(s, "muc") for s in servers):
+    print("""- muc: each server restarted with its MUC service on conference.example.test, with its own
+  defaults (20 messages of history, rooms locked until configured) except the occupant caps
+  (ejabberd's 200 per room and its 1,000 above which it stops broadcasting presences, Starling's
+  1,000 per room) raised. Every room is new and instant. "server CPU per delivered stanza" is
+  the server's CPU over the traffic phase divided by the room copies and 1:1 messages delivered
+  in it. Prosody is single-threaded: a room load above one core's worth queues, and its
+  latencies are then mostly queueing.""")
 
 failures = []
 for s in servers:

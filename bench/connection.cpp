@@ -168,6 +168,21 @@ void connection::send_chat(const std::string& to, const message_body& body) {
     if (!write_in_flight_) do_write();
 }
 
+void connection::send_groupchat(const std::string& room, const message_body& body) {
+    if (state_ != state::online || closing_) return;
+    pending_ += "<message type='groupchat' to='";
+    pending_ += room;
+    pending_ += "'><body>";
+    append_body(pending_, body);
+    pending_ += "</body></message>";
+    if (!write_in_flight_) do_write();
+}
+
+void connection::send_stanza(std::string_view xml) {
+    if (state_ != state::online || closing_) return;
+    send(xml);
+}
+
 void connection::ping() {
     if (state_ != state::online || closing_) return;
     send("<iq type='get' id='pong' to='" + escape(setup_.opts->domain) +
@@ -249,11 +264,18 @@ void connection::on_stanza(const stanza& s) {
     if (s.name == "error" && s.ns == "http://etherx.jabber.org/streams")
         return fail("stream error " + describe_error(s));
     if (s.name == "message") {
-        if (authenticated_ && s.has_body) events_.on_message(*this, s);
+        // A room's subject ends a join: it goes to the scenario even if it has a body.
+        if (state_ == state::online && s.has_subject)
+            events_.on_room_stanza(*this, s);
+        else if (authenticated_ && s.has_body)
+            events_.on_message(*this, s);
         return;
     }
     if (s.name == "iq") return on_iq(s);
-    if (s.name == "presence") return;
+    if (s.name == "presence") {
+        if (state_ == state::online) events_.on_room_stanza(*this, s);
+        return;
+    }
     switch (state_) {
         case state::features:
             if (s.name == "features") return on_features(s);
@@ -400,6 +422,7 @@ void connection::on_iq(const stanza& s) {
             return;
         case state::online:
             if (s.id == "pong") events_.on_pong(*this);
+            if (s.id.starts_with("muc")) events_.on_room_stanza(*this, s);
             return;
         default:
             return;

@@ -41,6 +41,9 @@ public:
     virtual void on_message(connection& c, const stanza& message) = 0;
     /// The server answered a `ping` (online only).
     virtual void on_pong(connection& c) = 0;
+    /// Online: a <presence/>, a <message/> with a <subject/>, or the answer to an iq sent with
+    /// `send_stanza` whose id starts with "muc" (the muc scenario's joins and room configs).
+    virtual void on_room_stanza(connection& c, const stanza& s) = 0;
 
 protected:
     ~connection_events() = default;
@@ -75,6 +78,11 @@ public:
     bool online() const { return state_ == state::online; }
     /// Time from start() to on_online, or to the registration answer.
     std::chrono::nanoseconds login_time() const { return login_time_; }
+
+    /// Queues one groupchat message to `room` (a room's bare JID).
+    void send_groupchat(const std::string& room, const message_body& body);
+    /// Queues a stanza the caller wrote (online only): a MUC join, a room configuration.
+    void send_stanza(std::string_view xml);
 
     /// Sends an XEP-0199 ping to the domain, queued behind everything sent before: its answer
     /// (on_pong) means the server has processed all of that.

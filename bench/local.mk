@@ -32,6 +32,7 @@ bench_xmpp_bench_SOURCES = \
 	bench/scenarios/login.cpp \
 	bench/scenarios/chat.cpp \
 	bench/scenarios/offline.cpp \
+	bench/scenarios/muc.cpp \
 	bench/scenarios/preauth.cpp
 bench_xmpp_bench_CPPFLAGS = -I$(top_srcdir) -I$(top_srcdir)/src $(EXPAT_CFLAGS) $(OPENSSL_CFLAGS)
 bench_xmpp_bench_LDADD = $(BOOST_PO_LIBS) $(OPENSSL_LIBS) $(EXPAT_LIBS) -lpthread

@@ -39,7 +39,7 @@ bench::options parse(int argc, char** argv, bool& help) {
     d.add_options()
         ("help,h", "this text")
         ("scenario", po::value(&o.scenario)->required(),
-         "register | idle | login | chat | offline | preauth")
+         "register | idle | login | chat | offline | preauth | muc")
         ("host", po::value(&o.host)->default_value(o.host), "server IP address")
         ("port", po::value(&o.port)->default_value(o.port), "c2s port")
         ("domain", po::value(&o.domain)->default_value(o.domain), "XMPP domain of the accounts")
@@ -62,13 +62,28 @@ bench::options parse(int argc, char** argv, bool& help) {
         ("hold", po::value(&o.hold_seconds)->default_value(o.hold_seconds),
          "idle, preauth: seconds to hold")
         ("rate", po::value(&o.rate)->default_value(o.rate),
-         "chat: aggregate messages/s; 0 = as fast as the server takes them")
+         "chat: aggregate messages/s; 0 = as fast as the server takes them. muc: groupchat "
+         "messages/s spread over the rooms (over the others if --big-room-rate is given)")
         ("window", po::value(&o.window)->default_value(o.window),
          "chat with rate 0: messages outstanding per client")
         ("duration", po::value(&o.duration_seconds)->default_value(o.duration_seconds),
-         "chat: seconds of sending")
+         "chat, muc: seconds of sending")
         ("grace", po::value(&o.grace_seconds)->default_value(o.grace_seconds),
-         "chat, offline: seconds to wait for late deliveries")
+         "chat, muc, offline: seconds to wait for late deliveries")
+        ("rooms", po::value(&o.rooms)->default_value(o.rooms), "muc: number of rooms")
+        ("occupants", po::value(&o.occupants)->default_value(o.occupants),
+         "muc: occupants of each room (the big one excepted)")
+        ("big-room", po::value(&o.big_room)->default_value(o.big_room),
+         "muc: occupants of the first room instead (0: no big room)")
+        ("big-room-rate", po::value(&o.big_room_rate),
+         "muc: messages/s into the big room alone (then --rate goes to the other rooms)")
+        ("chat-rate", po::value(&o.chat_rate)->default_value(o.chat_rate),
+         "muc: 1:1 chat messages/s between the occupants at the same time (latency reported "
+         "apart)")
+        ("join-window", po::value(&o.join_window)->default_value(o.join_window),
+         "muc: room entries sent and not yet answered at once, over all rooms (0: all at once)")
+        ("muc-domain", po::value(&o.muc_domain),
+         "muc: the chat service's domain (default conference.<domain>)")
         ("messages", po::value(&o.messages)->default_value(o.messages),
          "offline: messages queued for the offline account")
         ("output", po::value(&output)->default_value(output), "json | text");
@@ -83,9 +98,10 @@ bench::options parse(int argc, char** argv, bool& help) {
     po::notify(vm);
 
     if (o.scenario != "register" && o.scenario != "idle" && o.scenario != "login" &&
-        o.scenario != "chat" && o.scenario != "offline" && o.scenario != "preauth")
+        o.scenario != "chat" && o.scenario != "offline" && o.scenario != "preauth" &&
+        o.scenario != "muc")
         throw usage_error("--scenario: '" + o.scenario +
-                          "' is not one of register, idle, login, chat, offline, preauth");
+                          "' is not one of register, idle, login, chat, offline, preauth, muc");
     if (tls == "none")
         o.tls = bench::tls_mode::none;
     else if (tls == "starttls")
@@ -108,6 +124,24 @@ bench::options parse(int argc, char** argv, bool& help) {
     o.json = output == "json";
     o.sources = split_list(sources);
     if (o.sources.empty()) throw usage_error("--sources: give at least one address");
+    if (o.scenario == "muc") {
+        if (o.rooms == 0) throw usage_error("--rooms: must be at least 1");
+        if (o.occupants == 0)
+            throw usage_error("--occupants: must be at least 1");
+        if (o.rate < 0 || o.chat_rate < 0) throw usage_error("--rate, --chat-rate: not negative");
+        if (vm.count("big-room-rate") && o.big_room == 0)
+            throw usage_error("--big-room-rate: needs --big-room");
+        if (vm.count("big-room-rate") && o.big_room_rate < 0)
+            throw usage_error("--big-room-rate: must not be negative");
+        // Every account is in exactly one room: the room sizes say how many accounts.
+        const auto needed = o.muc_accounts();
+        if (vm["users"].defaulted())
+            o.users = static_cast<std::uint32_t>(needed);
+        else if (o.users != needed)
+            throw usage_error("--users: the rooms need " + std::to_string(needed) +
+                              " accounts; leave --users out or give that");
+        if (o.muc_domain.empty()) o.muc_domain = "conference." + o.domain;
+    }
     if (o.users == 0) throw usage_error("--users: must be at least 1");
     if (o.scenario == "offline" && o.users < 2)
         throw usage_error("--users: offline needs 2 accounts (first sends to first+1)");
@@ -154,6 +188,8 @@ int main(int argc, char** argv) {
             r = bench::run_chat(opts);
         else if (opts.scenario == "preauth")
             r = bench::run_preauth(opts);
+        else if (opts.scenario == "muc")
+            r = bench::run_muc(opts);
         else
             r = bench::run_offline(opts);
         std::cout << (opts.json ? r.json() + "\n" : r.text()) << std::flush;

@@ -33,11 +33,29 @@ struct options {
     double duration_seconds = 10;
     double grace_seconds = 2;
     std::uint32_t messages = 1000;
+    // muc: rooms, their sizes and the traffic into them (see bench/README.md).
+    std::uint32_t rooms = 10;
+    std::uint32_t occupants = 20;
+    std::uint32_t big_room = 0;    ///< 0: every room has `occupants`; else room 1 has this many
+    double big_room_rate = -1;     ///< < 0: the big room takes its share of `rate`
+    double chat_rate = 0;          ///< 1:1 chat messages/s sent beside the room traffic
+    std::uint32_t join_window = 50;  ///< room entries unanswered at once; 0: all at once
+    std::string muc_domain;        ///< empty: conference.<domain>
     bool json = false;
 
     /// The name of account `i` (first <= i < first + users), without the domain.
     std::string username(std::uint32_t i) const { return user_prefix + std::to_string(i); }
     std::string jid(std::uint32_t i) const { return username(i) + "@" + domain; }
+    /// muc: the size of room `r` (0-based); room 0 is the big one if there is one.
+    std::uint32_t room_size(std::uint32_t r) const {
+        return r == 0 && big_room > 0 ? big_room : occupants;
+    }
+    /// muc: accounts needed for every room's occupants (each account is in one room).
+    std::uint64_t muc_accounts() const {
+        std::uint64_t n = 0;
+        for (std::uint32_t r = 0; r < rooms; ++r) n += room_size(r);
+        return n;
+    }
 };
 
 /// The SASL mechanism name as the server advertises it.

@@ -10,6 +10,7 @@ constexpr char separator = '\x01';
 
 constexpr std::string_view ns_streams = "http://etherx.jabber.org/streams";
 constexpr std::string_view ns_stanzas = "urn:ietf:params:xml:ns:xmpp-stanzas";
+constexpr std::string_view ns_muc_user = "http://jabber.org/protocol/muc#user";
 
 struct split_name {
     std::string_view ns;
@@ -38,7 +39,9 @@ void stanza::clear() {
     error_text.clear();
     mechanisms.clear();
     features = 0;
+    muc_status = 0;
     has_body = false;
+    has_subject = false;
 }
 
 bool stanza::offers_mechanism(std::string_view mechanism) const {
@@ -80,6 +83,7 @@ void stanza_reader::reset() {
     capture_ = capture::none;
     in_error_ = false;
     in_bind_or_session_ = false;
+    in_muc_user_ = false;
 }
 
 bool stanza_reader::feed(const char* data, std::size_t size) {
@@ -134,6 +138,10 @@ void stanza_reader::on_start(void* self_pointer, const XML_Char* name,
         else if (local == "body" && s.name == "message") {
             s.has_body = true;
             self.capture_ = capture::body;
+        } else if (local == "subject" && s.name == "message") {
+            s.has_subject = true;
+        } else if (local == "x" && ns == ns_muc_user && s.name == "presence") {
+            self.in_muc_user_ = true;
         } else if (s.name == "features") {
             if (local == "starttls")
                 s.features |= feature_starttls;
@@ -162,6 +170,13 @@ void stanza_reader::on_start(void* self_pointer, const XML_Char* name,
             s.features |= feature_session_optional;
         else if (s.name == "iq" && local == "jid" && self.in_bind_or_session_)
             self.capture_ = capture::jid;
+        else if (self.in_muc_user_ && local == "status") {
+            for (auto a = attributes; *a; a += 2) {
+                if (std::strcmp(a[0], "code") != 0) continue;
+                if (std::strcmp(a[1], "110") == 0) s.muc_status |= muc_status_self;
+                if (std::strcmp(a[1], "201") == 0) s.muc_status |= muc_status_created;
+            }
+        }
     }
 }
 
@@ -176,6 +191,7 @@ void stanza_reader::on_end(void* self_pointer, const XML_Char*) {
         self.capture_ = capture::none;
         self.in_error_ = false;
         self.in_bind_or_session_ = false;
+        self.in_muc_user_ = false;
         self.sink_.on_stanza(self.current_);
         return;
     }
@@ -183,6 +199,7 @@ void stanza_reader::on_end(void* self_pointer, const XML_Char*) {
         // Back at the top level: SASL text after a child is still the element's own.
         self.capture_ = capture::top;
         if (self.current_.name == "iq") self.in_bind_or_session_ = false;
+        self.in_muc_user_ = false;
         return;
     }
     if (self.capture_ == capture::mechanism) self.current_.mechanisms += ' ';

@@ -23,6 +23,13 @@ enum feature : std::uint32_t {
     feature_register = 1u << 5,
 };
 
+/// MUC status codes of a presence's <x xmlns='http://jabber.org/protocol/muc#user'/>, as bits
+/// of `stanza::muc_status` (only the ones the muc scenario acts on).
+enum muc_status : std::uint32_t {
+    muc_status_self = 1u << 0,     ///< 110: this presence is about the recipient itself
+    muc_status_created = 1u << 1,  ///< 201: a new room was created
+};
+
 /// One top-level element of the stream (a stanza, features, a SASL or TLS element, an error).
 /// Strings keep their capacity between stanzas, so a steady stream allocates nothing.
 struct stanza {
@@ -38,7 +45,9 @@ struct stanza {
     std::string error_text;  ///< the <text/> of that error, if any
     std::string mechanisms;  ///< advertised SASL mechanisms, each followed by a space
     std::uint32_t features = 0;
+    std::uint32_t muc_status = 0;  ///< bits of enum muc_status
     bool has_body = false;
+    bool has_subject = false;  ///< a message with a <subject/> (a MUC join ends with one)
 
     void clear();
     bool offers_mechanism(std::string_view mechanism) const;
@@ -86,6 +95,8 @@ private:
     bool in_error_ = false;
     // Inside <bind/> (where the bound JID is) or a <session/> feature (which may be optional).
     bool in_bind_or_session_ = false;
+    // Inside a presence's <x xmlns='http://jabber.org/protocol/muc#user'/>.
+    bool in_muc_user_ = false;
 };
 
 }  // namespace bench

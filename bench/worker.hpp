@@ -19,6 +19,8 @@ namespace bench {
 class message_handler {
 public:
     virtual void on_message(connection& c, const stanza& message) = 0;
+    /// Presences, room subjects and "muc…" iq answers (connection_events::on_room_stanza).
+    virtual void on_room_stanza(connection&, const stanza&) {}
 
 protected:
     ~message_handler() = default;
@@ -69,6 +71,9 @@ private:
     void on_failed(connection& c, const std::string& why) override;
     void on_message(connection& c, const stanza& message) override;
     void on_pong(connection&) override { pongs_.fetch_add(1, std::memory_order_relaxed); }
+    void on_room_stanza(connection& c, const stanza& s) override {
+        if (handler_) handler_->on_room_stanza(c, s);
+    }
     void login_finished(connection& c, bool succeeded);
     void start_next_login();
 

@@ -18,6 +18,8 @@ report run_idle(const options& opts);
 report run_login(const options& opts);
 report run_chat(const options& opts);
 report run_offline(const options& opts);
+/// Rooms of occupants (one may be big), joins timed, then groupchat (and 1:1) at fixed rates.
+report run_muc(const options& opts);
 /// N unauthenticated connections holding an unfinished, memory-hungry stanza each.
 report run_preauth(const options& opts);
 
