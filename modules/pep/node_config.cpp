@@ -11,12 +11,6 @@ const char* flag(bool value) {
     return value ? "1" : "0";
 }
 
-std::optional<bool> parse_bool(const std::string& text) {
-    if (text == "1" || text == "true") return true;
-    if (text == "0" || text == "false") return false;
-    return std::nullopt;
-}
-
 std::optional<std::int64_t> parse_max_items(const std::string& text, std::int64_t limit) {
     if (text == "max") return 0;
     std::int64_t value = 0;
@@ -75,24 +69,10 @@ NodeConfig parse_config(const std::string& text) {
     return c;
 }
 
-std::optional<FormFields> read_form(const xml::Element* x) {
-    if (x == nullptr || x->name() != "x" || x->xmlns() != ns_data) return std::nullopt;
-    if (x->attr("type") != "submit") return std::nullopt;
-    FormFields form;
-    for (const xml::Element* field : x->child_elements()) {
-        if (field->name() != "field") continue;
-        const std::string var(field->attr("var"));
-        const std::string value = field->child_text("value");
-        if (var == "FORM_TYPE")
-            form.form_type = value;
-        else if (!var.empty())
-            form.values[var] = value;
-    }
-    return form;
-}
-
-std::optional<FormError> apply(const FormFields& form, NodeConfig& config, std::int64_t limit) {
-    for (const auto& [var, value] : form.values) {
+std::optional<FormError> apply(const xml::SubmittedForm& form, NodeConfig& config,
+                               std::int64_t limit) {
+    for (const auto& [var, values] : form.values) {
+        const std::string value = values.empty() ? std::string() : values.front();
         if (var == "pubsub#access_model") {
             if (value != "presence" && value != "open" && value != "whitelist")
                 return FormError{var, false};
@@ -109,7 +89,7 @@ std::optional<FormError> apply(const FormFields& form, NodeConfig& config, std::
             if (value.find('\n') != std::string::npos) return FormError{var, false};
             config.title = value;
         } else if (bool* b = boolean_field(config, var)) {
-            const auto parsed = parse_bool(value);
+            const auto parsed = xml::form_boolean(value);
             if (!parsed) return FormError{var, false};
             *b = *parsed;
         } else {
@@ -119,7 +99,7 @@ std::optional<FormError> apply(const FormFields& form, NodeConfig& config, std::
     return std::nullopt;
 }
 
-bool matches(const FormFields& form, const NodeConfig& config) {
+bool matches(const xml::SubmittedForm& form, const NodeConfig& config) {
     // Apply the fields to a copy and compare: a field that changes nothing is a met precondition,
     // whatever spelling of its value it used ("1" or "true").
     NodeConfig wanted = config;

@@ -3,6 +3,7 @@
 // is kept in the store, and how the forms that carry it are read: the owner's configure form and
 // XEP-0223 publish-options, whose fields are preconditions on an existing node.
 
+#include "xml/data_form.hpp"
 #include "xml/element.hpp"
 
 #include <cstdint>
@@ -40,14 +41,6 @@ struct NodeConfig {
 std::string serialize(const NodeConfig& config);
 NodeConfig parse_config(const std::string& text);
 
-/// The form's fields other than FORM_TYPE, by var, each with its first value.
-struct FormFields {
-    std::string form_type;
-    std::map<std::string, std::string> values;
-};
-/// Reads a submitted jabber:x:data form; nullopt when it is not one.
-std::optional<FormFields> read_form(const xml::Element* x);
-
 /// What went wrong applying a form: the field, and whether it was unknown or its value invalid.
 struct FormError {
     std::string field;
@@ -55,11 +48,12 @@ struct FormError {
 };
 
 /// Applies the fields to `config`; `limit` bounds pubsub#max_items. Returns the first bad field.
-std::optional<FormError> apply(const FormFields& form, NodeConfig& config, std::int64_t limit);
+std::optional<FormError> apply(const xml::SubmittedForm& form, NodeConfig& config,
+                               std::int64_t limit);
 
 /// True when each field's value equals the node's configuration (XEP-0060 §7.1.5 preconditions);
 /// the fields were validated by apply() first.
-bool matches(const FormFields& form, const NodeConfig& config);
+bool matches(const xml::SubmittedForm& form, const NodeConfig& config);
 
 /// The pubsub#node_config form (type form) describing `config`.
 xml::ElementPtr config_form(const NodeConfig& config);

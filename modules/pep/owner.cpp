@@ -16,18 +16,6 @@ xml::ElementPtr owner_payload(const char* child, const std::string& node) {
     return pubsub;
 }
 
-// Looks up the node and calls `next(config)` with it; answers item-not-found when there is none.
-template <typename Next>
-void with_node(const PepPtr& pep, const StanzaEvent& ev, const Owner& owner,
-               const std::string& node, Next next) {
-    pep->nodes.node(owner.host, owner.user, node,
-                    [pep, ev, next](bool ok, std::optional<std::string> text) mutable {
-                        if (!ok) return pep->ctx.reply_error(ev, "wait", "internal-server-error");
-                        if (!text) return pep->ctx.reply_error(ev, "cancel", "item-not-found");
-                        next(parse_config(*text));
-                    });
-}
-
 void configure_get(const PepPtr& pep, const StanzaEvent& ev, const Owner& owner,
                    const std::string& node) {
     with_node(pep, ev, owner, node, [pep, ev, node](const NodeConfig& config) {
@@ -43,7 +31,7 @@ void configure_set(const PepPtr& pep, const StanzaEvent& ev, const Owner& owner,
     if (x == nullptr)
         return reply_pubsub_error(*pep, ev, "modify", "bad-request", "invalid-options");
     const bool cancel = x->attr("type") == "cancel";
-    const auto form = read_form(x);
+    const auto form = xml::read_submitted_form(x);
     if (!cancel && (!form || (!form->form_type.empty() && form->form_type != form_node_config)))
         return reply_pubsub_error(*pep, ev, "modify", "bad-request", "invalid-options");
     with_node(pep, ev, owner, node, [pep, ev, owner, node, cancel, form](NodeConfig config) {

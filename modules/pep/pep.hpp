@@ -150,4 +150,17 @@ void add_disco_contributors(ModuleContext& ctx, const PepPtr& pep);
 void add_caps_hooks(ModuleContext& ctx, const PepPtr& pep);
 void add_bookmarks_sync(ModuleContext& ctx, const PepPtr& pep);
 
+/// Looks up the owner's node and calls `next(config)`; answers item-not-found when there is none
+/// (XEP-0060 §6.1.3.12, §8.2.3.4), internal-server-error when the store fails.
+template <typename Next>
+void with_node(const PepPtr& pep, const StanzaEvent& ev, const Owner& owner,
+               const std::string& node, Next next) {
+    pep->nodes.node(owner.host, owner.user, node,
+                    [pep, ev, next](bool ok, std::optional<std::string> text) mutable {
+                        if (!ok) return pep->ctx.reply_error(ev, "wait", "internal-server-error");
+                        if (!text) return pep->ctx.reply_error(ev, "cancel", "item-not-found");
+                        next(parse_config(*text));
+                    });
+}
+
 }  // namespace starling::pep

@@ -101,10 +101,10 @@ void publish(const PepPtr& pep, StanzaEvent& ev, const xml::Element& pubsub,
         return reply_pubsub_error(*pep, ev, "modify", "bad-request", "payload-required");
     if (payloads.size() > 1)
         return reply_pubsub_error(*pep, ev, "modify", "bad-request", "invalid-payload");
-    std::optional<FormFields> form;
+    std::optional<xml::SubmittedForm> form;
     if (const auto* options = pubsub.child("publish-options", ns_pubsub);
         options && options->first_child_element()) {
-        form = read_form(options->first_child_element());
+        form = xml::read_submitted_form(options->first_child_element());
         if (!form || form->form_type != form_publish_options)
             return reply_pubsub_error(*pep, ev, "modify", "bad-request", "invalid-options");
         NodeConfig probe;
@@ -186,7 +186,7 @@ void create(const PepPtr& pep, StanzaEvent& ev, const xml::Element& pubsub,
     NodeConfig config;
     if (const auto* configure = pubsub.child("configure", ns_pubsub);
         configure && configure->first_child_element()) {
-        const auto form = read_form(configure->first_child_element());
+        const auto form = xml::read_submitted_form(configure->first_child_element());
         if (!form || form->form_type != form_node_config ||
             apply(*form, config, pep->max_items_limit))
             return pep->ctx.reply_error(ev, "modify", "not-acceptable");

@@ -19,18 +19,6 @@ xml::ElementPtr subscription_element(const std::string& node, const std::string&
     return element;
 }
 
-// Looks up the node and calls `next(config)`; item-not-found when there is none (§6.1.3.12).
-template <typename Next>
-void with_node(const PepPtr& pep, const StanzaEvent& ev, const Owner& owner,
-               const std::string& node, Next next) {
-    pep->nodes.node(owner.host, owner.user, node,
-                    [pep, ev, next](bool ok, std::optional<std::string> text) mutable {
-                        if (!ok) return pep->ctx.reply_error(ev, "wait", "internal-server-error");
-                        if (!text) return pep->ctx.reply_error(ev, "cancel", "item-not-found");
-                        next(parse_config(*text));
-                    });
-}
-
 // Who subscribes: the sender's bare JID, and its account when it is one of this server's.
 storage::Subscriber subscriber_of(const StanzaEvent& ev) {
     storage::Subscriber who{ev.stanza->from().bare_str(), "", ""};
