@@ -49,12 +49,14 @@ Element& FormBuilder::field(std::string_view var, std::string_view type, std::st
     field.set_attr("var", var);
     if (!type.empty()) field.set_attr("type", type);
     if (!label.empty()) field.set_attr("label", label);
+    // The field's own values first, then its options, as XEP-0004's examples write them:
+    // clients that take the first <value/> they meet (Profanity) show the current choice.
+    for (const auto& value : values) field.add_child("value").add_text(value);
     for (const auto& [option_label, option_value] : options) {
         auto& option = field.add_child("option");
         option.set_attr("label", option_label);
         option.add_child("value").add_text(option_value);
     }
-    for (const auto& value : values) field.add_child("value").add_text(value);
     return field;
 }
 
