@@ -133,7 +133,10 @@ void Room::loaded(bool ok, std::optional<storage::StoredRoom> stored) {
     forget_if_idle();
 }
 
-void Room::send(StanzaPtr stanza) { service_->link.send(std::move(stanza)); }
+void Room::send(StanzaPtr stanza) {
+    // Through a fan-out even alone, so that it keeps its place behind the room's fan-outs.
+    FanOut(service_->link.server(), this).add(std::move(stanza));
+}
 
 void Room::bounce(const SessionPtr& origin, const StanzaPtr& stanza, std::string_view type,
                   std::string_view condition, std::string_view text) {
@@ -141,8 +144,14 @@ void Room::bounce(const SessionPtr& origin, const StanzaPtr& stanza, std::string
 }
 
 void Room::fan_out(const StanzaPtr& base) {
+    FanOut out(service_->link.server(), this, base);
     for (const auto& [nick, occupant] : occupants_)
-        for (const auto& session : occupant.sessions) send(Stanza::readdressed(base, session));
+        for (const auto& session : occupant.sessions) out.add(session);
+}
+
+void Room::send_to(const StanzaPtr& base, const Occupant& occupant) {
+    FanOut out(service_->link.server(), this, base);
+    for (const auto& session : occupant.sessions) out.add(session);
 }
 
 Occupant* Room::occupant_by_real(const Jid& real) {

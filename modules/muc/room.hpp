@@ -8,6 +8,7 @@
 #include "room_config.hpp"
 #include "service.hpp"
 
+#include "core/fan_out.hpp"
 #include "core/rate_limit.hpp"
 #include "core/strand.hpp"
 
@@ -32,7 +33,7 @@ std::optional<Role> parse_role(std::string_view text);
 struct Occupant {
     std::string nick;
     Jid bare;                 // the real bare JID
-    std::vector<Jid> sessions;  // the real full JIDs joined under this nick
+    std::vector<Recipient> sessions;  // the real full JIDs joined under this nick
     Role role = Role::participant;
     xml::ElementPtr presence;  // the last presence's payload (show, status, caps), as a template
     std::string occupant_id;
@@ -132,6 +133,8 @@ private:
                 std::string_view condition, std::string_view text = {});
     /// Sends `base` (no 'to') to every session of every occupant.
     void fan_out(const StanzaPtr& base);
+    /// Sends `base` (no 'to') to every session of one occupant.
+    void send_to(const StanzaPtr& base, const Occupant& occupant);
     Occupant* occupant_by_real(const Jid& real);
     Occupant* occupant_by_nick(const std::string& nick);
     Affiliation affiliation_of(const Jid& jid) const;

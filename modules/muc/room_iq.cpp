@@ -213,7 +213,7 @@ void Room::admin_get(const SessionPtr& origin, const StanzaPtr& stanza) {
             out.set_attr("role", to_string(occupant.role));
             out.set_attr("affiliation", to_string(affiliation_of(occupant.bare)));
             out.set_attr("nick", nick);
-            if (!occupant.sessions.empty()) out.set_attr("jid", occupant.sessions.front().str());
+            if (!occupant.sessions.empty()) out.set_attr("jid", occupant.sessions.front().jid.str());
         }
         return send(make_iq_result(*stanza, std::move(result)));
     }

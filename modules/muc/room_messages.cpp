@@ -112,7 +112,7 @@ void Room::private_message(const SessionPtr& origin, const StanzaPtr& stanza, Oc
     if (!message->child("x", ns_user)) message->add_child("x", ns_user);
     message->add_child("occupant-id", ns_occupant_id).set_attr("id", sender.occupant_id);
     auto base = make_stanza(std::move(message));
-    for (const auto& session : recipient->sessions) send(Stanza::readdressed(base, session));
+    send_to(base, *recipient);
 }
 
 void Room::change_subject(const SessionPtr& origin, const StanzaPtr& stanza, Occupant& sender) {
@@ -261,9 +261,10 @@ void Room::voice_request(const SessionPtr& origin, const StanzaPtr& stanza,
     message->set_attr("from", jid());
     message->add_child(approval.take());
     auto base = make_stanza(std::move(message));
+    FanOut out(service_->link.server(), this, base);
     for (const auto& [nick, occupant] : occupants_)
         if (occupant.role == Role::moderator)
-            for (const auto& session : occupant.sessions) send(Stanza::readdressed(base, session));
+            for (const auto& session : occupant.sessions) out.add(session);
 }
 
 }  // namespace starling::muc

@@ -112,14 +112,17 @@ void Room::join(const SessionPtr& origin, const StanzaPtr& stanza, const std::st
         fresh.occupant_id = service_->occupant_id(name_, from.bare_str());
         occupant = &occupants_.emplace(nick, std::move(fresh)).first->second;
     }
-    occupant->sessions.push_back(from);
+    occupant->sessions.push_back(Recipient{from, {}});
     occupant->presence = presence_payload(*stanza);
     occupant->changed();
     nick_of_[from.str()] = nick;
 
     const bool with_jids = sees_jids(*occupant);
-    for (const auto& [other_nick, other] : occupants_)
-        if (&other != occupant) send(Stanza::readdressed(shown_presence(other, with_jids), from));
+    {
+        FanOut out(service_->link.server(), this);
+        for (const auto& [other_nick, other] : occupants_)
+            if (&other != occupant) out.add(shown_presence(other, with_jids), occupant->sessions.back());
+    }
 
     PresenceExtras extras;
     if (config_.non_anonymous()) extras.self_codes.push_back(100);
@@ -153,7 +156,7 @@ void Room::change_nick(const StanzaPtr& stanza, Occupant& occupant, const std::s
     node.mapped().nick = nick;
     node.mapped().presence = presence_payload(*stanza);
     node.mapped().changed();
-    for (const auto& session : node.mapped().sessions) nick_of_[session.str()] = nick;
+    for (const auto& session : node.mapped().sessions) nick_of_[session.jid.str()] = nick;
     auto& renamed = occupants_.insert(std::move(node)).position->second;
     (void)from;
     broadcast_presence(renamed, {});
@@ -218,23 +221,24 @@ void Room::remove_occupant(const std::string& nick, PresenceExtras extras) {
     auto node = occupants_.extract(nick);
     if (node.empty()) return;
     service_->left_room(node.mapped().bare.bare_str());
-    for (const auto& session : node.mapped().sessions) nick_of_.erase(session.str());
+    for (const auto& session : node.mapped().sessions) nick_of_.erase(session.jid.str());
     node.mapped().role = Role::none;
     extras.type = "unavailable";
     // The removed occupant hears it too (§8.2: "the kicked occupant ... with status 110").
     auto self = occupant_presence(node.mapped(), true, extras, true);
-    for (const auto& session : node.mapped().sessions) send(Stanza::readdressed(self, session));
+    send_to(self, node.mapped());
     broadcast_presence(node.mapped(), extras);
     publish_listing();
 }
 
 void Room::broadcast_presence(const Occupant& occupant, const PresenceExtras& extras) {
     StanzaPtr shown[2];
+    FanOut out(service_->link.server(), this);
     for (const auto& [nick, other] : occupants_) {
         const bool self = &other == &occupant;
         if (self) {
             auto mine = occupant_presence(occupant, true, extras, true);
-            for (const auto& session : other.sessions) send(Stanza::readdressed(mine, session));
+            for (const auto& session : other.sessions) out.add(mine, session);
             continue;
         }
         const bool with_jid = sees_jids(other);
@@ -244,7 +248,7 @@ void Room::broadcast_presence(const Occupant& occupant, const PresenceExtras& ex
                                extras.reason.empty()
                            ? shown_presence(occupant, with_jid)
                            : occupant_presence(occupant, with_jid, extras, false);
-        for (const auto& session : other.sessions) send(Stanza::readdressed(presence, session));
+        for (const auto& session : other.sessions) out.add(presence, session);
     }
 }
 
@@ -266,7 +270,7 @@ StanzaPtr Room::occupant_presence(const Occupant& occupant, bool with_jid,
     auto& item = x.add_child("item");
     item.set_attr("affiliation", to_string(affiliation_of(occupant.bare)));
     item.set_attr("role", extras.type ? "none" : to_string(occupant.role));
-    if (with_jid && !occupant.sessions.empty()) item.set_attr("jid", occupant.sessions.front().str());
+    if (with_jid && !occupant.sessions.empty()) item.set_attr("jid", occupant.sessions.front().jid.str());
     if (!extras.new_nick.empty()) item.set_attr("nick", extras.new_nick);
     if (!extras.actor.empty()) item.add_child("actor").set_attr("nick", extras.actor);
     if (!extras.reason.empty()) item.add_child("reason").add_text(extras.reason);

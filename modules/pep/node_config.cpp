@@ -108,7 +108,7 @@ bool matches(const xml::SubmittedForm& form, const NodeConfig& config) {
 }
 
 xml::ElementPtr config_form(const NodeConfig& c) {
-    auto x = xml::make_element("x", ns_data);
+    auto x = xml::make_element("x", xml::ns_data);
     x->set_attr("type", "form");
     auto add = [&x](const char* var, const char* type, const std::string& value) -> xml::Element& {
         auto& field = x->add_child("field");

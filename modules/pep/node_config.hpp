@@ -17,7 +17,6 @@ inline constexpr const char* ns_pubsub = "http://jabber.org/protocol/pubsub";
 inline constexpr const char* ns_owner = "http://jabber.org/protocol/pubsub#owner";
 inline constexpr const char* ns_event = "http://jabber.org/protocol/pubsub#event";
 inline constexpr const char* ns_errors = "http://jabber.org/protocol/pubsub#errors";
-inline constexpr const char* ns_data = "jabber:x:data";
 inline constexpr const char* form_node_config = "http://jabber.org/protocol/pubsub#node_config";
 inline constexpr const char* form_publish_options =
     "http://jabber.org/protocol/pubsub#publish-options";

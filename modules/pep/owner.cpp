@@ -27,7 +27,7 @@ void configure_get(const PepPtr& pep, const StanzaEvent& ev, const Owner& owner,
 
 void configure_set(const PepPtr& pep, const StanzaEvent& ev, const Owner& owner,
                    const std::string& node, const xml::Element& request) {
-    const xml::Element* x = request.child("x", ns_data);
+    const xml::Element* x = request.child("x", xml::ns_data);
     if (x == nullptr)
         return reply_pubsub_error(*pep, ev, "modify", "bad-request", "invalid-options");
     const bool cancel = x->attr("type") == "cancel";

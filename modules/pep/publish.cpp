@@ -6,6 +6,7 @@
 #include "core/server.hpp"
 #include "omemo_bundle.hpp"
 #include "pep.hpp"
+#include "stream/scram_crypto.hpp"
 #include "xml/serializer.hpp"
 
 #include <openssl/rand.h>
@@ -23,13 +24,7 @@ std::string new_item_id() {
         const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
         return "i" + std::to_string(now);
     }
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string id;
-    for (unsigned char b : bytes) {
-        id += digits[b >> 4];
-        id += digits[b & 15];
-    }
-    return id;
+    return sasl::to_hex({reinterpret_cast<const char*>(bytes), sizeof bytes});
 }
 
 std::int64_t now_seconds() {

@@ -5,9 +5,9 @@
 
 #include "core/router.hpp"
 #include "core/server.hpp"
+#include "stream/scram_crypto.hpp"
 #include "xml/serializer.hpp"
 
-#include <openssl/rand.h>
 
 #include <spdlog/spdlog.h>
 #include <algorithm>
@@ -17,17 +17,7 @@ namespace {
 
 constexpr const char* ns_stanzas = "urn:ietf:params:xml:ns:xmpp-stanzas";
 
-std::string random_id() {
-    unsigned char raw[18];
-    RAND_bytes(raw, sizeof raw);
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : raw) {
-        out += digits[c >> 4];
-        out += digits[c & 15];
-    }
-    return out;
-}
+std::string random_id() { return sasl::to_hex(sasl::random_bytes(18)); }
 
 // An unsigned 32-bit attribute, or nullopt when it is missing or not a number.
 std::optional<std::uint32_t> parse_h(std::string_view text) {

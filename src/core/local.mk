@@ -5,7 +5,7 @@ libstarling_la_SOURCES += \
 	src/core/stanza.cpp src/core/stanza.hpp \
 	src/core/session.hpp src/core/client_stream.hpp src/core/session_manager.cpp src/core/session_manager.hpp \
 	src/core/interested_resources.hpp src/core/active_instance.hpp \
-	src/core/router.cpp src/core/router.hpp \
+	src/core/router.cpp src/core/router.hpp src/core/fan_out.cpp src/core/fan_out.hpp \
 	src/core/events.cpp src/core/events.hpp src/core/registration.hpp \
 	src/core/host.cpp src/core/host.hpp \
 	src/core/iq_tracker.cpp src/core/iq_tracker.hpp src/core/datetime.hpp \

@@ -32,7 +32,7 @@
 namespace starling {
 
 /// Bumped whenever the descriptor, ModuleContext or any type they expose changes layout.
-inline constexpr int module_abi_version = 5;
+inline constexpr int module_abi_version = 6;
 
 namespace storage {
 class AccountStore;

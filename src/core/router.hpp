@@ -33,6 +33,11 @@ public:
     void route_held_from_client(const StanzaEvent& held);
     void route_held(const StanzaEvent& held);
 
+    /// route() for a stanza from the server to a full JID whose session the caller has just
+    /// found (FanOut, which looks sessions up once per fan-out): `stanza/in` and the full-JID
+    /// hooks fire, then the session gets it. Call it on the session's I/O thread.
+    void to_session(Host& host, const SessionPtr& session, StanzaPtr stanza);
+
     /// Sends an error reply for `stanza` back to its sender, unless it is itself an error.
     void bounce(const SessionPtr& origin, const Stanza& stanza, std::string_view type,
                 std::string_view condition, std::string_view text = {});
@@ -55,6 +60,9 @@ private:
     void to_account(Host& host, const SessionPtr& origin, StanzaPtr stanza);
     void to_bare(Host& host, const SessionPtr& origin, StanzaPtr stanza);
     void to_full(Host& host, const SessionPtr& origin, StanzaPtr stanza);
+    /// `message/full` or `presence/full`; false when a handler took the stanza. A handler may
+    /// replace it.
+    bool full_hooks_pass(Host& host, const SessionPtr& origin, StanzaPtr& stanza);
     void message_to_bare(Host& host, const SessionPtr& origin, StanzaPtr stanza);
     void no_session(Host& host, const SessionPtr& origin, StanzaPtr stanza);
     void iq_to_handler(Host& host, IqTarget target, const SessionPtr& origin, StanzaPtr stanza,

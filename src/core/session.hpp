@@ -4,12 +4,17 @@
 
 #include "core/stanza.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
 #include <string_view>
 #include <vector>
+
+namespace boost::asio {
+class io_context;
+}
 
 namespace starling {
 
@@ -35,6 +40,13 @@ public:
         for (auto& stanza : stanzas) deliver(std::move(stanza));
         done(count);
     }
+    /// The event loop of the I/O thread that writes this session's stream, or null for a
+    /// session without one. A fan-out (FanOut) hands all its copies for one loop over at once.
+    virtual boost::asio::io_context* io() const { return nullptr; }
+    /// True while the session manager has this session bound under its JID: not yet unbound,
+    /// not replaced by a newer session of the same JID. A sender that kept a pointer to the
+    /// session (FanOut's Recipient) checks it before it uses the pointer again.
+    bool listed() const { return listed_.load(std::memory_order_acquire); }
     /// Ends the stream with this stream error condition; callable from any thread.
     virtual void close(std::string_view condition, std::string_view text = {}) = 0;
     /// True while the session waits, with no connection, to be resumed (XEP-0198): there is no
@@ -46,6 +58,10 @@ public:
     virtual std::string peer() const = 0;
     /// "STARTTLS", "TLS" or "plain", and the SASL mechanism used.
     virtual std::string security() const = 0;
+
+private:
+    friend class SessionManager;
+    mutable std::atomic<bool> listed_{false};  // the session manager's, set under its lock
 };
 
 using SessionPtr = std::shared_ptr<Session>;

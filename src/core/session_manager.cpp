@@ -16,11 +16,14 @@ SessionPtr SessionManager::bind(const SessionPtr& session) {
     for (auto& existing : list) {
         if (existing->jid().resource() == session->jid().resource()) {
             auto replaced = std::move(existing);
+            replaced->listed_.store(false, std::memory_order_release);
             existing = session;
+            session->listed_.store(true, std::memory_order_release);
             return replaced;
         }
     }
     list.push_back(session);
+    session->listed_.store(true, std::memory_order_release);
     return nullptr;
 }
 
@@ -31,9 +34,10 @@ void SessionManager::unbind(const Session& session) {
     auto it = shard.users.find(bare);
     if (it == shard.users.end()) return;
     auto& list = it->second;
-    list.erase(std::remove_if(list.begin(), list.end(),
-                              [&](const SessionPtr& s) { return s.get() == &session; }),
-               list.end());
+    const auto gone = std::remove_if(list.begin(), list.end(),
+                                     [&](const SessionPtr& s) { return s.get() == &session; });
+    if (gone != list.end()) session.listed_.store(false, std::memory_order_release);
+    list.erase(gone, list.end());
     if (list.empty()) shard.users.erase(it);
 }
 

@@ -48,7 +48,16 @@ const std::string& Stanza::bytes() const {
             bytes_.reserve(shared.size() + 64);
             bytes_.append(shared, 0, name_end);
             bytes_ += " to='";
-            xml::escape(to_.str(), bytes_);
+            // Piece by piece: Jid::str() would build (and allocate) the whole string first.
+            if (!to_.local().empty()) {
+                xml::escape(to_.local(), bytes_);
+                bytes_ += '@';
+            }
+            xml::escape(to_.domain(), bytes_);
+            if (!to_.resource().empty()) {
+                bytes_ += '/';
+                xml::escape(to_.resource(), bytes_);
+            }
             bytes_ += '\'';
             bytes_.append(shared, name_end);
         } else {

@@ -35,6 +35,8 @@ C2sSession::C2sSession(Server& server, asio::ip::tcp::socket socket,
                        std::shared_ptr<void> slot)
     : server_(server),
       socket_(std::move(socket)),
+      io_(&static_cast<asio::io_context&>(
+          asio::query(socket_.tcp().get_executor(), asio::execution::context))),
       connection_slot_(std::move(slot)),
       tls_contexts_(std::move(tls)),
       direct_tls_(direct_tls),
@@ -177,6 +179,8 @@ void C2sSession::send_text(std::string text) {
 }
 
 void C2sSession::deliver(StanzaPtr stanza) {
+    // Already on the session's thread (a fan-out's pump): no handler to wrap and run.
+    if (io_->get_executor().running_in_this_thread()) return enqueue(std::move(stanza));
     asio::dispatch(socket_.tcp().get_executor(),
                    [self = self(), stanza = std::move(stanza)]() mutable {
                        self->enqueue(std::move(stanza));

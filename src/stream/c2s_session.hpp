@@ -37,6 +37,7 @@ public:
     void deliver(StanzaPtr stanza) override;
     void deliver_paced(std::vector<StanzaPtr> stanzas,
                        std::function<void(std::size_t)> done) override;
+    asio::io_context* io() const override { return io_; }
     void close(std::string_view condition, std::string_view text = {}) override;
     std::chrono::steady_clock::time_point last_activity() const override;
     bool hibernated() const override { return hibernated_.load(std::memory_order_relaxed); }
@@ -137,6 +138,7 @@ private:
 
     Server& server_;
     net::TcpTlsSocket socket_;
+    asio::io_context* io_;  // the socket's: the I/O thread this session lives on
     std::shared_ptr<void> connection_slot_;  // released with the socket, not with the session
     std::shared_ptr<net::TlsContexts> tls_contexts_;
     bool direct_tls_;

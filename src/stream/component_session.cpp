@@ -7,12 +7,11 @@
 
 #include "core/config_reader.hpp"
 #include "core/server.hpp"
+#include "stream/scram_crypto.hpp"
 #include "stream/stream_setup.hpp"
 #include "xml/serializer.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
 #include <variant>
@@ -27,31 +26,11 @@ std::int64_t now_ticks() {
     return std::chrono::steady_clock::now().time_since_epoch().count();
 }
 
-std::string random_id() {
-    unsigned char raw[16];
-    RAND_bytes(raw, sizeof raw);
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : raw) {
-        out += digits[c >> 4];
-        out += digits[c & 15];
-    }
-    return out;
-}
+std::string random_id() { return sasl::to_hex(sasl::random_bytes(16)); }
 
 // XEP-0114 §3: lowercase hex of SHA-1(stream id + secret).
 std::string handshake_digest(const std::string& stream_id, const std::string& secret) {
-    const std::string input = stream_id + secret;
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    EVP_Digest(input.data(), input.size(), digest, &length, EVP_sha1(), nullptr);
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < length; ++i) {
-        out += digits[digest[i] >> 4];
-        out += digits[digest[i] & 15];
-    }
-    return out;
+    return sasl::to_hex(sasl::digest(sasl::Hash::sha1, stream_id + secret));
 }
 
 // The component's stanzas, and the children in its default namespace (body, subject, error),

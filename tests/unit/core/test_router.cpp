@@ -2,6 +2,8 @@
 // process with two hosts and no listeners. Clients are fake sessions bound in the session manager
 // that record the exact bytes delivered to them. Rules that need to know whether an account exists
 // start the server (storage, no listeners) and create accounts in its SQLite database.
+#include "fake_session.hpp"
+
 #include "core/router.hpp"
 #include "core/server.hpp"
 #include "storage/account_store.hpp"
@@ -31,50 +33,12 @@ using starling::Jid;
 using starling::StanzaEvent;
 using starling::StanzaPtr;
 using starling::Verdict;
+using starling::test::FakeSession;
 namespace events = starling::events;
 
 namespace {
 
 constexpr auto patience = std::chrono::seconds(5);
-
-// A bound client that records every stanza delivered to it, as written on its stream.
-class FakeSession : public starling::Session {
-public:
-    FakeSession(std::string_view jid, int priority, bool available)
-        : jid_(*Jid::parse(jid)), priority_(priority), available_(available) {}
-
-    const Jid& jid() const override { return jid_; }
-    int priority() const override { return priority_; }
-    bool available() const override { return available_; }
-    void deliver(StanzaPtr stanza) override {
-        std::lock_guard lock(mutex_);
-        received_.push_back(stanza->bytes());
-        arrived_.notify_all();
-    }
-    void close(std::string_view, std::string_view) override {}
-    std::chrono::steady_clock::time_point last_activity() const override { return {}; }
-    std::string peer() const override { return "fake"; }
-    std::string security() const override { return "test"; }
-
-    std::vector<std::string> received() const {
-        std::lock_guard lock(mutex_);
-        return received_;
-    }
-    /// Waits for stanzas that arrive from another thread (the storage thread's callbacks).
-    std::vector<std::string> wait_for(std::size_t count) {
-        std::unique_lock lock(mutex_);
-        arrived_.wait_for(lock, patience, [&] { return received_.size() >= count; });
-        return received_;
-    }
-
-private:
-    Jid jid_;
-    int priority_;
-    bool available_;
-    mutable std::mutex mutex_;
-    std::condition_variable arrived_;
-    std::vector<std::string> received_;
-};
 
 using Received = std::vector<std::string>;
 
