@@ -4,6 +4,7 @@
 #include "core/config.hpp"
 #include "core/logging.hpp"
 #include "core/server.hpp"
+#include "net/tls_buffer_pool.hpp"
 
 #include <boost/program_options.hpp>
 #include <spdlog/spdlog.h>
@@ -14,6 +15,8 @@
 namespace po = boost::program_options;
 
 int main(int argc, char** argv) {
+    // Before anything touches OpenSSL, which accepts memory functions only until it allocates.
+    const bool tls_buffers_pooled = starling::net::install_tls_buffer_pool();
     po::options_description options("Usage: starlingd [options]");
     options.add_options()("help,h", "show this help")("version", "print the version")(
         "config,c", po::value<std::string>()->default_value(STARLING_SYSCONF_DIR "/starling.yml"),
@@ -50,6 +53,9 @@ int main(int argc, char** argv) {
     }
     std::signal(SIGPIPE, SIG_IGN);
     starling::apply_logging(config.log);
+    if (!tls_buffers_pooled)
+        spdlog::warn("OpenSSL allocated before starlingd could give it its buffer pool: TLS record "
+                     "buffers come from malloc for every record");
     try {
         starling::Server server(std::move(config));
         server.start();

@@ -99,7 +99,7 @@ void Room::loaded(bool ok, std::optional<storage::StoredRoom> stored) {
     if (!ok) {
         // Nothing is known about the room: each waiting stanza is told to try again.
         for (const auto& [origin, stanza] : pending)
-            bounce(origin, stanza, "wait", "internal-server-error");
+            bounce(stanza, "wait", "internal-server-error");
         state_ = State::gone;
         service_->forget(name_, this);
         return;
@@ -138,9 +138,9 @@ void Room::send(StanzaPtr stanza) {
     FanOut(service_->link.server(), this).add(std::move(stanza));
 }
 
-void Room::bounce(const SessionPtr& origin, const StanzaPtr& stanza, std::string_view type,
-                  std::string_view condition, std::string_view text) {
-    service_->link.server().router().bounce(origin, *stanza, type, condition, text);
+void Room::bounce(const StanzaPtr& stanza, std::string_view type, std::string_view condition,
+                  std::string_view text) {
+    if (may_answer_with_error(*stanza)) send(make_error_reply(*stanza, type, condition, text));
 }
 
 void Room::fan_out(const StanzaPtr& base) {

@@ -129,7 +129,9 @@ private:
 
     // Shared helpers (room.cpp).
     void send(StanzaPtr stanza);
-    void bounce(const SessionPtr& origin, const StanzaPtr& stanza, std::string_view type,
+    /// An error reply to `stanza`, sent as the room sends everything (send()), so that it does
+    /// not overtake what the room sent that session before it.
+    void bounce(const StanzaPtr& stanza, std::string_view type,
                 std::string_view condition, std::string_view text = {});
     /// Sends `base` (no 'to') to every session of every occupant.
     void fan_out(const StanzaPtr& base);

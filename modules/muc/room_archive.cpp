@@ -36,20 +36,20 @@ void Room::archive(std::int64_t row, const Stanza& reflected, const std::string&
 void Room::archive_iq(const SessionPtr& origin, const StanzaPtr& stanza) {
     const Jid& from = stanza->from();
     if (!config_.logging)
-        return bounce(origin, stanza, "cancel", "service-unavailable", "this room keeps no archive");
+        return bounce(stanza, "cancel", "service-unavailable", "this room keeps no archive");
     // Whoever may enter may read what was said (§5.1.2 leaves it to the room's policy).
     const Affiliation affiliation = affiliation_of(from);
     if (affiliation == Affiliation::outcast ||
         (config_.members_only && affiliation < Affiliation::member))
-        return bounce(origin, stanza, "auth", "forbidden", "only members may read this archive");
+        return bounce(stanza, "auth", "forbidden", "only members may read this archive");
     const xml::Element& payload = *stanza->element().first_child_element();
     if (payload.name() != "query")
-        return bounce(origin, stanza, "cancel", "feature-not-implemented");
+        return bounce(stanza, "cancel", "feature-not-implemented");
     if (stanza->type() == "get") return send(make_iq_result(*stanza, mam::query_form()));
     const Jid room = *Jid::parse(jid());
     auto parsed = mam::parse_query(payload, room, page_limits);
     if (const auto* error = std::get_if<mam::QueryError>(&parsed))
-        return bounce(origin, stanza, error->type, error->condition, error->text);
+        return bounce(stanza, error->type, error->condition, error->text);
     auto request = std::get<mam::ParsedQuery>(std::move(parsed));
     // Every message archived before this query was queued to the database before it, and the
     // database runs its jobs in order: the page holds them.

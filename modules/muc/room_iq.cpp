@@ -19,33 +19,33 @@ void Room::iq(const SessionPtr& origin, const StanzaPtr& stanza) {
     const auto type = stanza->type();
     if (type != "get" && type != "set") return;  // results and errors to a room go nowhere
     const auto children = stanza->element().child_elements();
-    if (children.size() != 1) return bounce(origin, stanza, "modify", "bad-request");
+    if (children.size() != 1) return bounce(stanza, "modify", "bad-request");
     const std::string& xmlns = children.front()->xmlns();
     const Jid& from = stanza->from();
     Occupant* asker = occupant_by_real(from);
     if (!stanza->to().is_bare()) {
         // XEP-0410: a client asks whether it is still in the room by pinging its own nick.
         if (!asker || asker->nick != stanza->to().resource())
-            return bounce(origin, stanza, "cancel", "not-acceptable", "you are not in this room");
+            return bounce(stanza, "cancel", "not-acceptable", "you are not in this room");
         if (xmlns == ns_ping) return send(make_iq_result(*stanza));
-        return bounce(origin, stanza, "cancel", "service-unavailable");
+        return bounce(stanza, "cancel", "service-unavailable");
     }
     const bool visible = state_ == State::open ||
                          (state_ == State::locked && affiliation_of(from) == Affiliation::owner);
-    if (!visible) return bounce(origin, stanza, "cancel", "item-not-found", "no such room");
+    if (!visible) return bounce(stanza, "cancel", "item-not-found", "no such room");
     if (xmlns == ns_disco_info && type == "get") return disco_info(stanza);
     if (xmlns == ns_disco_items && type == "get") {
         // §6.5: occupants are not listed to people outside the room.
         auto result = query(ns_disco_items);
         if (auto node = children.front()->attr("node"); !node.empty())
-            return bounce(origin, stanza, "cancel", "item-not-found");
+            return bounce(stanza, "cancel", "item-not-found");
         return send(make_iq_result(*stanza, std::move(result)));
     }
     if (xmlns == ns_ping && type == "get") return send(make_iq_result(*stanza));
     if (xmlns == ns_owner) return type == "get" ? owner_get(origin, stanza) : owner_set(origin, stanza);
     if (xmlns == ns_admin) return type == "get" ? admin_get(origin, stanza) : admin_set(origin, stanza);
     if (xmlns == mam::ns_mam) return archive_iq(origin, stanza);
-    bounce(origin, stanza, "cancel", "service-unavailable");
+    bounce(stanza, "cancel", "service-unavailable");
 }
 
 void Room::disco_info(const StanzaPtr& stanza) {
@@ -74,7 +74,7 @@ void Room::disco_info(const StanzaPtr& stanza) {
 
 void Room::owner_get(const SessionPtr& origin, const StanzaPtr& stanza) {
     if (affiliation_of(stanza->from()) != Affiliation::owner)
-        return bounce(origin, stanza, "auth", "forbidden", "only owners configure the room");
+        return bounce(stanza, "auth", "forbidden", "only owners configure the room");
     auto result = query(ns_owner);
     result->add_child(config_form(config_, service_->limits));
     send(make_iq_result(*stanza, std::move(result)));
@@ -82,12 +82,12 @@ void Room::owner_get(const SessionPtr& origin, const StanzaPtr& stanza) {
 
 void Room::owner_set(const SessionPtr& origin, const StanzaPtr& stanza) {
     if (affiliation_of(stanza->from()) != Affiliation::owner)
-        return bounce(origin, stanza, "auth", "forbidden", "only owners configure the room");
+        return bounce(stanza, "auth", "forbidden", "only owners configure the room");
     const xml::Element& payload = *stanza->element().first_child_element();
     if (const xml::Element* destroy_request = payload.child("destroy"))
         return destroy(origin, stanza, *destroy_request);
     const xml::Element* x = payload.child("x", xml::ns_data);
-    if (!x) return bounce(origin, stanza, "modify", "bad-request");
+    if (!x) return bounce(stanza, "modify", "bad-request");
     if (x->attr("type") == "cancel") {
         // §10.1.3: cancelling the first configuration of a new room destroys it.
         send(make_iq_result(*stanza));
@@ -102,10 +102,10 @@ void Room::owner_set(const SessionPtr& origin, const StanzaPtr& stanza) {
     }
     auto form = xml::read_submitted_form(x);
     if (!form || (!form->form_type.empty() && form->form_type != form_roomconfig))
-        return bounce(origin, stanza, "modify", "bad-request", "not a muc#roomconfig form");
+        return bounce(stanza, "modify", "bad-request", "not a muc#roomconfig form");
     RoomConfig before = config_;
     if (auto error = apply(*form, config_, service_->limits))
-        return bounce(origin, stanza, "modify", "not-acceptable",
+        return bounce(stanza, "modify", "not-acceptable",
                       "invalid value for " + error->field);
     configured(origin, stanza, std::move(before));
 }
@@ -115,7 +115,7 @@ void Room::configured(const SessionPtr& origin, const StanzaPtr& stanza, RoomCon
     auto finish = [self = shared_from_this(), origin, stanza, before](bool ok) {
         if (!ok) {
             self->config_ = before;
-            return self->bounce(origin, stanza, "wait", "internal-server-error");
+            return self->bounce(stanza, "wait", "internal-server-error");
         }
         const bool initial = self->state_ == State::locked;
         self->state_ = State::open;
@@ -148,13 +148,13 @@ void Room::destroy(const SessionPtr& origin, const StanzaPtr& stanza, const xml:
     auto element = xml::make_element("destroy", ns_user);
     if (auto venue = request.attr("jid"); !venue.empty()) {
         auto parsed = Jid::parse(venue);
-        if (!parsed) return bounce(origin, stanza, "modify", "jid-malformed");
+        if (!parsed) return bounce(stanza, "modify", "jid-malformed");
         element->set_attr("jid", parsed->str());
     }
     if (auto reason = request.child_text("reason"); !reason.empty())
         element->add_child("reason").add_text(reason);
     auto finish = [self = shared_from_this(), origin, stanza, element](bool ok) {
-        if (!ok) return self->bounce(origin, stanza, "wait", "internal-server-error");
+        if (!ok) return self->bounce(stanza, "wait", "internal-server-error");
         // §10.9: every occupant leaves with the destroy element (and where to go instead).
         // §10.9: everyone leaves with affiliation and role none.
         self->affiliations_.clear();
@@ -181,7 +181,7 @@ void Room::destroy(const SessionPtr& origin, const StanzaPtr& stanza, const xml:
 
 void Room::admin_get(const SessionPtr& origin, const StanzaPtr& stanza) {
     const xml::Element* item = stanza->element().first_child_element()->child("item");
-    if (!item) return bounce(origin, stanza, "modify", "bad-request");
+    if (!item) return bounce(stanza, "modify", "bad-request");
     const Jid& from = stanza->from();
     const Affiliation mine = affiliation_of(from);
     const Occupant* asker = occupant_by_real(from);
@@ -194,7 +194,7 @@ void Room::admin_get(const SessionPtr& origin, const StanzaPtr& stanza) {
         const bool allowed = mine >= Affiliation::admin ||
                              (*wanted == Affiliation::member && config_.non_anonymous() &&
                               mine >= Affiliation::member);
-        if (!allowed) return bounce(origin, stanza, "auth", "forbidden");
+        if (!allowed) return bounce(stanza, "auth", "forbidden");
         for (const auto& [jid, affiliation] : affiliations_) {
             if (affiliation != *wanted) continue;
             auto& out = result->add_child("item");
@@ -206,7 +206,7 @@ void Room::admin_get(const SessionPtr& origin, const StanzaPtr& stanza) {
         return send(make_iq_result(*stanza, std::move(result)));
     }
     if (auto wanted = parse_role(item->attr("role")); wanted && *wanted != Role::none) {
-        if (!asker || asker->role != Role::moderator) return bounce(origin, stanza, "auth", "forbidden");
+        if (!asker || asker->role != Role::moderator) return bounce(stanza, "auth", "forbidden");
         for (const auto& [nick, occupant] : occupants_) {
             if (occupant.role != *wanted) continue;
             auto& out = result->add_child("item");
@@ -217,7 +217,7 @@ void Room::admin_get(const SessionPtr& origin, const StanzaPtr& stanza) {
         }
         return send(make_iq_result(*stanza, std::move(result)));
     }
-    bounce(origin, stanza, "modify", "bad-request");
+    bounce(stanza, "modify", "bad-request");
 }
 
 void Room::admin_set(const SessionPtr& origin, const StanzaPtr& stanza) {
@@ -242,7 +242,7 @@ void Room::admin_set(const SessionPtr& origin, const StanzaPtr& stanza) {
         if (auto text = item->attr("affiliation"); !text.empty()) {
             change.affiliation = parse_affiliation(text);
             auto jid = Jid::parse(item->attr("jid"));
-            if (!change.affiliation || !jid) return bounce(origin, stanza, "modify", "bad-request");
+            if (!change.affiliation || !jid) return bounce(stanza, "modify", "bad-request");
             change.jid = jid->local().empty() ? jid->domain() : jid->bare_str();
             const auto current = affiliation_of(*jid);
             // §9, §10: admins manage members and outcasts below them; owners manage everyone.
@@ -250,35 +250,35 @@ void Room::admin_set(const SessionPtr& origin, const StanzaPtr& stanza) {
                 mine == Affiliation::owner ||
                 (mine == Affiliation::admin && current < Affiliation::admin &&
                  *change.affiliation < Affiliation::admin);
-            if (!allowed) return bounce(origin, stanza, "cancel", "not-allowed");
+            if (!allowed) return bounce(stanza, "cancel", "not-allowed");
             if (*change.affiliation == Affiliation::none) counted.erase(change.jid);
             else counted[change.jid] = *change.affiliation;
         } else if (auto text = item->attr("role"); !text.empty()) {
             change.role = parse_role(text);
             change.nick = std::string(item->attr("nick"));
             const Occupant* target = occupant_by_nick(change.nick);
-            if (!change.role) return bounce(origin, stanza, "modify", "bad-request");
+            if (!change.role) return bounce(stanza, "modify", "bad-request");
             if (!actor || actor->role != Role::moderator)
-                return bounce(origin, stanza, "auth", "forbidden");
+                return bounce(stanza, "auth", "forbidden");
             if (!target)
-                return bounce(origin, stanza, "cancel", "item-not-found", "no occupant has that nickname");
+                return bounce(stanza, "cancel", "item-not-found", "no occupant has that nickname");
             // §8.2, §8.5: nobody changes the role of someone at or above their own
             // affiliation, and only admins make moderators.
             const auto theirs = affiliation_of(target->bare);
             if ((theirs >= mine && target != actor) ||
                 (*change.role == Role::moderator && mine < Affiliation::admin) ||
                 (theirs >= Affiliation::admin && *change.role != Role::moderator))
-                return bounce(origin, stanza, "cancel", "not-allowed");
+                return bounce(stanza, "cancel", "not-allowed");
         } else {
-            return bounce(origin, stanza, "modify", "bad-request");
+            return bounce(stanza, "modify", "bad-request");
         }
         changes.push_back(std::move(change));
     }
-    if (changes.empty()) return bounce(origin, stanza, "modify", "bad-request");
+    if (changes.empty()) return bounce(stanza, "modify", "bad-request");
     // §10.6: a room keeps at least one owner.
     if (std::none_of(counted.begin(), counted.end(),
                      [](const auto& entry) { return entry.second == Affiliation::owner; }))
-        return bounce(origin, stanza, "cancel", "conflict", "the room needs an owner");
+        return bounce(stanza, "cancel", "conflict", "the room needs an owner");
 
     auto before = affiliations_;
     affiliations_ = std::move(counted);
@@ -286,7 +286,7 @@ void Room::admin_set(const SessionPtr& origin, const StanzaPtr& stanza) {
                           actor_nick](bool ok) {
         if (!ok) {
             self->affiliations_ = before;
-            return self->bounce(origin, stanza, "wait", "internal-server-error");
+            return self->bounce(stanza, "wait", "internal-server-error");
         }
         self->send(make_iq_result(*stanza));
         for (const auto& change : changes) {

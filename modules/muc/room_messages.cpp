@@ -35,9 +35,9 @@ void Room::message(const SessionPtr& origin, const StanzaPtr& stanza) {
     // §7.2.3 ghosts: an occupant whose session bounces the room's messages may be gone.
     if (type == "error") return error_from_occupant(*stanza);
     if (state_ != State::open && state_ != State::locked)
-        return bounce(origin, stanza, "cancel", "item-not-found", "no such room");
+        return bounce(stanza, "cancel", "item-not-found", "no such room");
     if (!allowed(message_rate_, from))
-        return bounce(origin, stanza, "wait", "policy-violation",
+        return bounce(stanza, "wait", "policy-violation",
                       "too many messages to this room; wait a minute");
     if (stanza->to().is_bare()) {
         const xml::Element* x = stanza->element().child("x", ns_user);
@@ -46,20 +46,20 @@ void Room::message(const SessionPtr& origin, const StanzaPtr& stanza) {
             form && form->form_type == form_request)
             return voice_request(origin, stanza, *form);
         if (type != "groupchat")
-            return bounce(origin, stanza, "modify", "bad-request",
+            return bounce(stanza, "modify", "bad-request",
                           "messages to a room are of type groupchat");
         if (!sender)
-            return bounce(origin, stanza, "modify", "not-acceptable",
+            return bounce(stanza, "modify", "not-acceptable",
                           "only occupants may send messages to the room");
         if (stanza->element().child("subject") && !stanza->element().child("body"))
             return change_subject(origin, stanza, *sender);
         return groupchat(origin, stanza, *sender);
     }
     if (type == "groupchat")
-        return bounce(origin, stanza, "modify", "bad-request",
+        return bounce(stanza, "modify", "bad-request",
                       "a groupchat message goes to the room, not to an occupant");
     if (!sender)
-        return bounce(origin, stanza, "modify", "not-acceptable",
+        return bounce(stanza, "modify", "not-acceptable",
                       "only occupants may send private messages");
     private_message(origin, stanza, *sender);
 }
@@ -67,7 +67,7 @@ void Room::message(const SessionPtr& origin, const StanzaPtr& stanza) {
 void Room::groupchat(const SessionPtr& origin, const StanzaPtr& stanza, Occupant& sender) {
     // §7.4 and §8.4: a visitor in a moderated room has no voice.
     if (sender.role < Role::participant)
-        return bounce(origin, stanza, "auth", "forbidden", "you have no voice in this room");
+        return bounce(stanza, "auth", "forbidden", "you have no voice in this room");
     auto message = stanza->copy();
     message->remove_attr("to");
     message->set_attr("from", occupant_jid(sender.nick).str());
@@ -99,11 +99,11 @@ void Room::private_message(const SessionPtr& origin, const StanzaPtr& stanza, Oc
                          (config_.allow_pm == "participants" && sender.role >= Role::participant) ||
                          (config_.allow_pm == "moderators" && sender.role == Role::moderator);
     if (!allowed)
-        return bounce(origin, stanza, "cancel", "not-allowed",
+        return bounce(stanza, "cancel", "not-allowed",
                       "private messages are not allowed in this room");
     Occupant* recipient = occupant_by_nick(stanza->to().resource());
     if (!recipient)
-        return bounce(origin, stanza, "cancel", "item-not-found", "no occupant has that nickname");
+        return bounce(stanza, "cancel", "item-not-found", "no occupant has that nickname");
     auto message = stanza->copy();
     message->remove_attr("to");
     message->set_attr("from", occupant_jid(sender.nick).str());
@@ -119,7 +119,7 @@ void Room::change_subject(const SessionPtr& origin, const StanzaPtr& stanza, Occ
     const bool allowed = sender.role == Role::moderator ||
                          (config_.change_subject && sender.role >= Role::participant);
     if (!allowed)
-        return bounce(origin, stanza, "auth", "forbidden",
+        return bounce(stanza, "auth", "forbidden",
                       "only moderators may change the subject of this room");
     subject_ = stanza->element().child_text("subject");
     subject_by_ = sender.nick;
@@ -186,7 +186,7 @@ void Room::invite(const SessionPtr& origin, const StanzaPtr& stanza, const xml::
     if (const xml::Element* decline = x.child("decline")) {
         // §7.8.3: the invitee says no; the room passes it to the inviter.
         auto to = Jid::parse(decline->attr("to"));
-        if (!to) return bounce(origin, stanza, "modify", "jid-malformed");
+        if (!to) return bounce(stanza, "modify", "jid-malformed");
         auto message = xml::make_element("message", std::string(ns_client));
         message->set_attr("from", jid());
         message->set_attr("to", to->str());
@@ -198,20 +198,20 @@ void Room::invite(const SessionPtr& origin, const StanzaPtr& stanza, const xml::
     }
     Occupant* sender = occupant_by_real(from);
     if (!sender)
-        return bounce(origin, stanza, "modify", "not-acceptable", "only occupants may invite");
+        return bounce(stanza, "modify", "not-acceptable", "only occupants may invite");
     const Affiliation affiliation = affiliation_of(from);
     // §7.8.2: in a members-only room only admins and owners invite, unless occupants may.
     if (config_.members_only && !config_.allow_invites && affiliation < Affiliation::admin)
-        return bounce(origin, stanza, "auth", "forbidden", "only admins may invite to this room");
+        return bounce(stanza, "auth", "forbidden", "only admins may invite to this room");
     std::vector<std::pair<Jid, std::string>> invitees;
     for (const xml::Element* invite : x.child_elements()) {
         if (invite->name() != "invite") continue;
         auto to = Jid::parse(invite->attr("to"));
-        if (!to) return bounce(origin, stanza, "modify", "jid-malformed");
+        if (!to) return bounce(stanza, "modify", "jid-malformed");
         invitees.emplace_back(to->bare(), invite->child_text("reason"));
     }
     if (invitees.empty() || invitees.size() > 50)
-        return bounce(origin, stanza, "modify", "bad-request", "invite 1 to 50 users at once");
+        return bounce(stanza, "modify", "bad-request", "invite 1 to 50 users at once");
     bool members_added = false;
     for (const auto& [invitee, reason] : invitees) {
         if (config_.members_only && affiliation_of(invitee) < Affiliation::member &&
@@ -238,7 +238,7 @@ void Room::voice_request(const SessionPtr& origin, const StanzaPtr& stanza,
                          const xml::SubmittedForm& form) {
     Occupant* sender = occupant_by_real(stanza->from());
     if (!sender)
-        return bounce(origin, stanza, "modify", "not-acceptable", "only occupants may ask for voice");
+        return bounce(stanza, "modify", "not-acceptable", "only occupants may ask for voice");
     if (sender->role == Role::moderator) {
         // §8.6: a moderator's answer; granted, the visitor becomes a participant.
         if (xml::form_boolean(form.first("muc#request_allow")) != true) return;

@@ -40,11 +40,11 @@ void Room::presence(const SessionPtr& origin, const StanzaPtr& stanza) {
     }
     if (!type.empty()) return;  // subscriptions are not for rooms
     if (!allowed(presence_rate_, from))
-        return bounce(origin, stanza, "wait", "policy-violation",
+        return bounce(stanza, "wait", "policy-violation",
                       "too many presence changes in this room; wait a minute");
     const std::string& nick = stanza->to().resource();
     // §7.2.1: a room is entered with a nickname.
-    if (nick.empty()) return bounce(origin, stanza, "modify", "jid-malformed");
+    if (nick.empty()) return bounce(stanza, "modify", "jid-malformed");
     if (!occupant) return join(origin, stanza, nick);
     if (occupant->nick != nick) return change_nick(stanza, *occupant, nick);
     // §7.7: a presence update, seen by every occupant.
@@ -60,37 +60,37 @@ void Room::join(const SessionPtr& origin, const StanzaPtr& stanza, const std::st
     if (created) {
         // §10.1.1: the first to enter a room that does not exist creates it and owns it.
         if (service_->local_creation_only && !service_->is_local(from))
-            return bounce(origin, stanza, "cancel", "not-allowed",
+            return bounce(stanza, "cancel", "not-allowed",
                           "only users of this server may create rooms");
     } else {
         const Affiliation affiliation = affiliation_of(from);
         // §10.1.3: a room is locked until its owner configures it; to anyone else it is not
         // there.
         if (state_ == State::locked && affiliation != Affiliation::owner)
-            return bounce(origin, stanza, "cancel", "item-not-found", "the room is being created");
+            return bounce(stanza, "cancel", "item-not-found", "the room is being created");
         if (affiliation == Affiliation::outcast)
-            return bounce(origin, stanza, "auth", "forbidden", "you are banned from this room");
+            return bounce(stanza, "auth", "forbidden", "you are banned from this room");
         if (config_.members_only && affiliation < Affiliation::member)
-            return bounce(origin, stanza, "auth", "registration-required",
+            return bounce(stanza, "auth", "registration-required",
                           "the room is for members only");
     }
     Occupant* same_nick = occupant_by_nick(nick);
     if (same_nick && same_nick->bare != from.bare())
-        return bounce(origin, stanza, "cancel", "conflict", "that nickname is taken");
+        return bounce(stanza, "cancel", "conflict", "that nickname is taken");
     if (!created) {
         const Affiliation affiliation = affiliation_of(from);
         if (!config_.password.empty() && affiliation != Affiliation::owner &&
             (!muc || muc->child_text("password") != config_.password))
-            return bounce(origin, stanza, "auth", "not-authorized",
+            return bounce(stanza, "auth", "not-authorized",
                           "a password is needed to enter this room");
         const auto limit =
             config_.max_occupants > 0 ? config_.max_occupants : service_->limits.max_occupants;
         if (!same_nick && static_cast<std::int64_t>(occupants_.size()) >= limit &&
             affiliation < Affiliation::admin)
-            return bounce(origin, stanza, "wait", "service-unavailable", "the room is full");
+            return bounce(stanza, "wait", "service-unavailable", "the room is full");
     }
     if (!same_nick && !service_->enter_room(from.bare_str()))
-        return bounce(origin, stanza, "wait", "resource-constraint",
+        return bounce(stanza, "wait", "resource-constraint",
                       "you are in as many rooms of this service as one user may be");
     if (created) {
         // Whatever a crash left of an earlier room of this name (its archive) is not this one's.
@@ -144,7 +144,7 @@ void Room::join(const SessionPtr& origin, const StanzaPtr& stanza, const std::st
 void Room::change_nick(const StanzaPtr& stanza, Occupant& occupant, const std::string& nick) {
     const Jid& from = stanza->from();
     if (occupant_by_nick(nick))
-        return bounce(nullptr, stanza, "cancel", "conflict", "that nickname is taken");
+        return bounce(stanza, "cancel", "conflict", "that nickname is taken");
     // §7.6: unavailable with 303 and the new nick, then the presence under the new nick.
     PresenceExtras going;
     going.type = "unavailable";

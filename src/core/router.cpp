@@ -60,8 +60,7 @@ void Router::route_held(const StanzaEvent& held) {
 
 void Router::bounce(const SessionPtr& origin, const Stanza& stanza, std::string_view type,
                     std::string_view condition, std::string_view text) {
-    // Never answer an error with an error, and never tell anyone about a dropped result.
-    if (stanza.type() == "error" || (stanza.is_iq() && stanza.type() == "result")) return;
+    if (!may_answer_with_error(stanza)) return;
     deliver_to_origin_or_route(origin, make_error_reply(stanza, type, condition, text));
 }
 

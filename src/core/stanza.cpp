@@ -106,6 +106,10 @@ std::string_view legacy_error_code(std::string_view condition) {
     return "500";
 }
 
+bool may_answer_with_error(const Stanza& stanza) {
+    return stanza.type() != "error" && !(stanza.is_iq() && stanza.type() == "result");
+}
+
 StanzaPtr make_error_reply(const Stanza& original, std::string_view error_type,
                            std::string_view condition, std::string_view text) {
     auto reply = original.copy();

@@ -72,6 +72,9 @@ StanzaPtr make_stanza(xml::ElementPtr element);
 /// The legacy numeric code of a stanza error condition (XEP-0086 §3, and 403 for
 /// <policy-violation/> as ejabberd sends it); 500, undefined-condition's, for any other.
 std::string_view legacy_error_code(std::string_view condition);
+/// False for an error and for an iq result: an error is never answered with an error, and
+/// nobody is told about a result that went nowhere (RFC 6120 §8.3.1).
+bool may_answer_with_error(const Stanza& stanza);
 /// An error reply to `original` (RFC 6120 §8.3): to/from swapped, the original's children kept
 /// for iq-less context, `<error type=... code=...><condition xmlns=stanzas/></error>` appended,
 /// with the legacy code of XEP-0086 that older clients still go by.

@@ -1,5 +1,6 @@
 # src/net: Asio, TLS contexts.
 libstarling_la_SOURCES += src/net/asio.hpp src/net/tls_context.cpp src/net/tls_context.hpp \
 	src/net/tcp_tls_socket.cpp src/net/tcp_tls_socket.hpp \
-	src/net/connection_limits.cpp src/net/connection_limits.hpp
+	src/net/connection_limits.cpp src/net/connection_limits.hpp \
+	src/net/tls_buffer_pool.cpp src/net/tls_buffer_pool.hpp
 tests_unit_run_unit_SOURCES += tests/unit/net/test_connection_limits.cpp
