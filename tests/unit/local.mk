@@ -2,13 +2,13 @@
 # (and so make distcheck) runs it; the scenarios need a live server and run from test-all.sh.
 check_PROGRAMS += tests/unit/run_unit
 TESTS += tests/unit/run_unit
-tests_unit_run_unit_SOURCES = tests/unit/main.cpp
+tests_unit_run_unit_SOURCES = tests/unit/main.cpp tests/unit/stanza_text.hpp
 tests_unit_run_unit_CPPFLAGS = $(AM_CPPFLAGS) $(CPPUNIT_CFLAGS) -DSTARLING_SRCDIR='"$(abs_top_srcdir)"'
 tests_unit_run_unit_LDADD = libstarling.la $(CPPUNIT_LIBS) $(STARLING_DEP_LIBS)
 
 # Router tests: routing rules, fan-outs, the session table and hook dispatch (docs/routing.md).
 tests_unit_run_unit_SOURCES += \
-	tests/unit/core/fake_session.hpp tests/unit/core/test_router.cpp tests/unit/core/test_fan_out.cpp \
+	tests/unit/core/fake_session.hpp tests/unit/core/in_process_config.hpp tests/unit/core/test_router.cpp tests/unit/core/test_fan_out.cpp \
 	tests/unit/core/test_requester.cpp \
 	tests/unit/core/test_throttle.cpp \
 	tests/unit/core/test_session_manager.cpp \

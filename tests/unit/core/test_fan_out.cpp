@@ -2,17 +2,17 @@
 // listeners, not started) with fake sessions. The sessions that claim an I/O thread claim an
 // event loop the test runs by hand, so what is delivered when, and in which order, is exact.
 #include "fake_session.hpp"
+#include "in_process_config.hpp"
+#include "tests/unit/stanza_text.hpp"
+#include "tests/unit/storage/temp_dir.hpp"
 
 #include "core/fan_out.hpp"
 #include "core/server.hpp"
 #include "net/asio.hpp"
-#include "xml/stream_parser.hpp"
 
 #include <cppunit/extensions/HelperMacros.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,20 +26,7 @@ using Received = std::vector<std::string>;
 
 namespace {
 
-StanzaPtr stanza(std::string_view text) {
-    std::vector<starling::xml::ElementPtr> parsed;
-    starling::xml::ParserEvents events;
-    events.on_stream_open = [](starling::xml::StreamHeader) {};
-    events.on_stanza = [&](starling::xml::ElementPtr e) { parsed.push_back(std::move(e)); };
-    events.on_stream_close = [] {};
-    events.on_error = [](starling::xml::ParseError, std::string) {};
-    starling::xml::StreamParser parser(std::move(events), {});
-    parser.feed(
-        "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>");
-    parser.feed(text);
-    CPPUNIT_ASSERT_EQUAL(std::size_t(1), parsed.size());
-    return starling::make_stanza(parsed.front());
-}
+StanzaPtr stanza(std::string_view text) { return starling::test::stanza_from(text); }
 
 std::string message(int n) {
     return "<message from='bob@example.test/phone' type='groupchat' id='m" + std::to_string(n) +
@@ -51,20 +38,6 @@ std::string message_to(int n, const std::string& to) {
     return "<message to='" + to + "' from='bob@example.test/phone' type='groupchat' id='m" +
            std::to_string(n) + "'><body>" + std::to_string(n) + "</body></message>";
 }
-
-const std::string config = std::string(R"(hosts:
-  - example.test
-listen: []
-tls:
-  certificate: server.crt
-  key: server.key
-storage:
-  driver: sqlite
-  path: starling.db
-schema_path: )") + STARLING_SRCDIR + R"(/schemas
-control_socket: control.sock
-threads: 1
-)";
 
 }  // namespace
 
@@ -78,20 +51,12 @@ class FanOutTest : public CppUnit::TestFixture {
 
 public:
     void setUp() override {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "starling-fan-out-XXXXXX").string();
-        CPPUNIT_ASSERT(::mkdtemp(pattern.data()) != nullptr);
-        dir_ = pattern;
-        server_ = std::make_unique<starling::Server>(
-            starling::config::parse(config, (dir_ / "starling.yml").string()));
+        server_ = std::make_unique<starling::Server>(starling::config::parse(
+            starling::test::in_process_config(), (dir_.path() / "starling.yml").string()));
         bob_ = bind("bob@example.test/phone", nullptr);
     }
 
-    void tearDown() override {
-        server_.reset();
-        std::error_code ignored;
-        std::filesystem::remove_all(dir_, ignored);
-    }
+    void tearDown() override { server_.reset(); }
 
     void each_recipient_gets_the_senders_stanzas_in_order() {
         std::vector<std::shared_ptr<FakeSession>> threaded;
@@ -209,7 +174,7 @@ private:
         return session;
     }
 
-    std::filesystem::path dir_;
+    starling::storage::test::TempDir dir_;
     boost::asio::io_context io_;
     std::unique_ptr<starling::Server> server_;
     std::shared_ptr<FakeSession> bob_;

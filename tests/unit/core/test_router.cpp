@@ -3,12 +3,14 @@
 // that record the exact bytes delivered to them. Rules that need to know whether an account exists
 // start the server (storage, no listeners) and create accounts in its SQLite database.
 #include "fake_session.hpp"
+#include "in_process_config.hpp"
+#include "tests/unit/stanza_text.hpp"
+#include "tests/unit/storage/temp_dir.hpp"
 
 #include "core/router.hpp"
 #include "core/server.hpp"
 #include "storage/account_store.hpp"
 #include "storage/database.hpp"
-#include "xml/stream_parser.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -42,23 +44,7 @@ constexpr auto patience = std::chrono::seconds(5);
 
 using Received = std::vector<std::string>;
 
-// One stanza from XML text, parsed the way a c2s stream parses it.
-StanzaPtr stanza(std::string_view text) {
-    std::vector<starling::xml::ElementPtr> parsed;
-    std::string error;
-    starling::xml::ParserEvents events;
-    events.on_stream_open = [](starling::xml::StreamHeader) {};
-    events.on_stanza = [&](starling::xml::ElementPtr e) { parsed.push_back(std::move(e)); };
-    events.on_stream_close = [] {};
-    events.on_error = [&](starling::xml::ParseError, std::string detail) { error = detail; };
-    starling::xml::StreamParser parser(std::move(events), {});
-    parser.feed(
-        "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>");
-    parser.feed(text);
-    CPPUNIT_ASSERT_EQUAL_MESSAGE(std::string(text), std::string(), error);
-    CPPUNIT_ASSERT_EQUAL_MESSAGE(std::string(text), std::size_t(1), parsed.size());
-    return starling::make_stanza(parsed.front());
-}
+StanzaPtr stanza(std::string_view text) { return starling::test::stanza_from(text); }
 
 // A self-signed certificate: Server::start builds its TLS contexts even with no listeners.
 void write_certificate(const std::string& certificate, const std::string& key) {
@@ -85,23 +71,6 @@ void write_certificate(const std::string& certificate, const std::string& key) {
                                         nullptr) == 1);
 }
 
-std::string config_text() {
-    return std::string(R"(hosts:
-  - example.test
-  - other.test
-listen: []
-tls:
-  certificate: server.crt
-  key: server.key
-storage:
-  driver: sqlite
-  path: starling.db
-schema_path: )") +
-           STARLING_SRCDIR + R"(/schemas
-control_socket: control.sock
-threads: 1
-)";
-}
 
 // Records which handlers ran, to check their order and that a verdict stops the rest.
 struct HookLog {
@@ -169,20 +138,13 @@ class RouterTest : public CppUnit::TestFixture {
 
 public:
     void setUp() override {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "starling-router-XXXXXX").string();
-        CPPUNIT_ASSERT(::mkdtemp(pattern.data()) != nullptr);
-        dir_ = pattern;
         server_ = std::make_unique<starling::Server>(
-            starling::config::parse(config_text(), (dir_ / "starling.yml").string()));
+            starling::config::parse(starling::test::in_process_config(),
+                                    (dir_.path() / "starling.yml").string()));
         bob_ = online("bob@example.test/phone", 0);
     }
 
-    void tearDown() override {
-        server_.reset();
-        std::error_code ignored;
-        std::filesystem::remove_all(dir_, ignored);
-    }
+    void tearDown() override { server_.reset(); }
 
     void bare_message_goes_to_highest_priority_resources_only() {
         auto phone = online("alice@example.test/phone", 5);
@@ -914,7 +876,8 @@ private:
 
     // Opens storage (and builds the TLS contexts) without listening anywhere.
     void start() {
-        write_certificate((dir_ / "server.crt").string(), (dir_ / "server.key").string());
+        write_certificate((dir_.path() / "server.crt").string(),
+                          (dir_.path() / "server.key").string());
         server_->start();
     }
 
@@ -933,7 +896,7 @@ private:
         CPPUNIT_ASSERT_MESSAGE(result.error, result.ok);
     }
 
-    std::filesystem::path dir_;
+    starling::storage::test::TempDir dir_;
     std::unique_ptr<starling::Server> server_;
     std::shared_ptr<FakeSession> bob_;
 };

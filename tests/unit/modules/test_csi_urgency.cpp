@@ -2,7 +2,7 @@
 // an OMEMO payload or a call is urgent; a chat state, a receipt and availability presence wait;
 // subscription presence and iqs never wait.
 #include "modules/csi/urgency.hpp"
-#include "xml/stream_parser.hpp"
+#include "tests/unit/stanza_text.hpp"
 
 #include <cppunit/extensions/HelperMacros.h>
 
@@ -11,20 +11,7 @@
 
 namespace {
 
-starling::StanzaPtr stanza(std::string_view text) {
-    std::vector<starling::xml::ElementPtr> parsed;
-    starling::xml::ParserEvents events;
-    events.on_stream_open = [](starling::xml::StreamHeader) {};
-    events.on_stanza = [&](starling::xml::ElementPtr e) { parsed.push_back(std::move(e)); };
-    events.on_stream_close = [] {};
-    events.on_error = [](starling::xml::ParseError, std::string) {};
-    starling::xml::StreamParser parser(std::move(events), {});
-    parser.feed(
-        "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>");
-    parser.feed(text);
-    CPPUNIT_ASSERT_EQUAL_MESSAGE(std::string(text), std::size_t(1), parsed.size());
-    return starling::make_stanza(parsed.front());
-}
+starling::StanzaPtr stanza(std::string_view text) { return starling::test::stanza_from(text); }
 
 bool urgent(std::string_view text) {
     return starling::csi::urgent(*stanza(text));

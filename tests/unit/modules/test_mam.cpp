@@ -5,7 +5,7 @@
 #include "modules/mam/prefs_cache.hpp"
 #include "core/archive_query.hpp"
 #include "xml/serializer.hpp"
-#include "xml/stream_parser.hpp"
+#include "tests/unit/stanza_text.hpp"
 
 #include <cppunit/extensions/HelperMacros.h>
 
@@ -14,22 +14,7 @@ namespace {
 using namespace starling;
 using namespace starling::mam;
 
-xml::ElementPtr parse(std::string_view text) {
-    std::vector<xml::ElementPtr> parsed;
-    xml::ParserEvents events;
-    events.on_stream_open = [](xml::StreamHeader) {};
-    events.on_stanza = [&](xml::ElementPtr e) { parsed.push_back(std::move(e)); };
-    events.on_stream_close = [] {};
-    events.on_error = [](xml::ParseError, std::string detail) {
-        CPPUNIT_FAIL("unparsable test stanza: " + detail);
-    };
-    xml::StreamParser parser(std::move(events), {});
-    parser.feed(
-        "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>");
-    parser.feed(text);
-    CPPUNIT_ASSERT_EQUAL(std::size_t(1), parsed.size());
-    return parsed.front();
-}
+xml::ElementPtr parse(std::string_view text) { return test::parse_element(text); }
 
 StanzaPtr stanza(std::string_view text) {
     return make_stanza(parse(text));
