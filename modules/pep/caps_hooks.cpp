@@ -1,6 +1,7 @@
 // The entity capabilities of online resources (XEP-0115): read from each broadcast presence,
 // verified once per (hash, ver) by asking the resource for its disco#info and hashing the answer
-// (§5.4) before it is cached, and forgotten when the resource goes away.
+// (§5.4) before it is cached, and forgotten when the resource goes away. A resource whose answer
+// does not hash to its ver is served by its own answer alone.
 
 #include "core/server.hpp"
 #include "pep.hpp"
@@ -21,6 +22,42 @@ void verified(const PepPtr& pep, const std::string& key,
     }
 }
 
+CapsFeatures features_of(const xml::Element& query) {
+    CapsFeatures features;
+    for (const xml::Element* child : query.child_elements())
+        if (child->name() == "feature") features.emplace(child->attr("var"));
+    return features;
+}
+
+void query(const PepPtr& pep, const SessionPtr& session, const std::string& key,
+           const std::string& hash, const std::string& node, const std::string& ver);
+
+// The session's own answer, for it alone: a client whose advertised hash does not match its
+// disco#info (Profanity 0.13 advertises a hash computed before it adds its +notify features)
+// still gets the notifications it asks for, but what it says is never cached for anyone else
+// under that hash (XEP-0115 §5.4 and §8.4).
+void query_alone(const PepPtr& pep, const SessionPtr& session, const std::string& key,
+                 const std::string& node, const std::string& ver) {
+    auto iq = xml::make_element("iq", std::string(ns_client));
+    iq->set_attr("type", "get");
+    iq->set_attr("to", session->jid().str());
+    iq->add_child("query", ns_disco_info).set_attr("node", node + "#" + ver);
+    pep->ctx.send_iq(std::move(iq), std::chrono::seconds(10),
+                     [pep, key, weak = std::weak_ptr<Session>(session)](StanzaPtr reply) {
+                         const auto session = weak.lock();
+                         const xml::Element* result =
+                             session && reply && reply->type() == "result"
+                                 ? reply->element().child("query", ns_disco_info)
+                                 : nullptr;
+                         if (result == nullptr) return;
+                         const std::string full = session->jid().str();
+                         if (pep->caps.session_key(full) != key) return;  // other caps since
+                         auto features = std::make_shared<const CapsFeatures>(features_of(*result));
+                         pep->caps.set_session(full, key, features);
+                         send_last_items(pep, session, std::move(features));
+                     });
+}
+
 void query(const PepPtr& pep, const SessionPtr& session, const std::string& key,
            const std::string& hash, const std::string& node, const std::string& ver) {
     auto iq = xml::make_element("iq", std::string(ns_client));
@@ -28,7 +65,7 @@ void query(const PepPtr& pep, const SessionPtr& session, const std::string& key,
     iq->set_attr("to", session->jid().str());
     iq->add_child("query", ns_disco_info).set_attr("node", node + "#" + ver);
     pep->ctx.send_iq(std::move(iq), std::chrono::seconds(10),
-                     [pep, key, hash, ver, full = session->jid().str()](StanzaPtr reply) {
+                     [pep, key, hash, node, ver, full = session->jid().str()](StanzaPtr reply) {
                          const xml::Element* result =
                              reply && reply->type() == "result"
                                  ? reply->element().child("query", ns_disco_info)
@@ -47,18 +84,26 @@ void query(const PepPtr& pep, const SessionPtr& session, const std::string& key,
                          }
                          const auto computed = caps_ver(*result, hash);
                          if (!computed || *computed != ver) {
-                             pep->ctx.log().warn(
+                             pep->ctx.log().info(
                                  "caps of {}: disco#info hashes to {}, not the advertised {}; "
-                                 "not cached",
+                                 "used for that resource alone, not cached",
                                  full, computed.value_or("(invalid)"), ver);
                              pep->caps.reject(key);
-                             pep->caps.take_waiting(key);
+                             auto features =
+                                 std::make_shared<const CapsFeatures>(features_of(*result));
+                             for (const auto& waiting : pep->caps.take_waiting(key)) {
+                                 const std::string jid = waiting->jid().str();
+                                 if (pep->caps.session_key(jid) != key) continue;
+                                 if (jid != full) {
+                                     query_alone(pep, waiting, key, node, ver);
+                                     continue;
+                                 }
+                                 pep->caps.set_session(jid, key, features);
+                                 send_last_items(pep, waiting, features);
+                             }
                              return;
                          }
-                         CapsFeatures features;
-                         for (const xml::Element* child : result->child_elements())
-                             if (child->name() == "feature") features.emplace(child->attr("var"));
-                         pep->caps.store(key, std::move(features));
+                         pep->caps.store(key, features_of(*result));
                          verified(pep, key, pep->caps.known(key));
                      });
 }
@@ -96,7 +141,10 @@ void add_caps_hooks(ModuleContext& ctx, const PepPtr& pep) {
                 return Verdict::pass;
             }
             pep->caps.set_session(full, key, nullptr);
-            if (pep->caps.rejected(key)) return Verdict::pass;
+            if (pep->caps.rejected(key)) {
+                query_alone(pep, ev.origin, key, std::string(c->attr("node")), ver);
+                return Verdict::pass;
+            }
             if (pep->caps.wait(key, ev.origin))
                 query(pep, ev.origin, key, hash, std::string(c->attr("node")), ver);
             return Verdict::pass;
