@@ -121,7 +121,8 @@ void Room::join(const SessionPtr& origin, const StanzaPtr& stanza, const std::st
     {
         FanOut out(service_->link.server(), this);
         for (const auto& [other_nick, other] : occupants_)
-            if (&other != occupant) out.add(shown_presence(other, with_jids), occupant->sessions.back());
+            if (&other != occupant)
+                out.add(shown_presence(other, with_jids), occupant->sessions.back());
     }
 
     PresenceExtras extras;
@@ -142,7 +143,6 @@ void Room::join(const SessionPtr& origin, const StanzaPtr& stanza, const std::st
 }
 
 void Room::change_nick(const StanzaPtr& stanza, Occupant& occupant, const std::string& nick) {
-    const Jid& from = stanza->from();
     if (occupant_by_nick(nick))
         return bounce(stanza, "cancel", "conflict", "that nickname is taken");
     // §7.6: unavailable with 303 and the new nick, then the presence under the new nick.
@@ -158,7 +158,6 @@ void Room::change_nick(const StanzaPtr& stanza, Occupant& occupant, const std::s
     node.mapped().changed();
     for (const auto& session : node.mapped().sessions) nick_of_[session.jid.str()] = nick;
     auto& renamed = occupants_.insert(std::move(node)).position->second;
-    (void)from;
     broadcast_presence(renamed, {});
 }
 

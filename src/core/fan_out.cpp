@@ -86,7 +86,9 @@ private:
 FanOut::FanOut(Server& server, const void* sender, StanzaPtr base)
     : server_(server), sender_(sender), base_(std::move(base)) {}
 
-FanOut::~FanOut() { flush(); }
+FanOut::~FanOut() {
+    flush();
+}
 
 Host* FanOut::host_of(const Jid& to) {
     if (!last_host_ || last_host_->domain() != to.domain()) last_host_ = server_.host(to.domain());
@@ -123,8 +125,8 @@ void FanOut::add(StanzaPtr stanza) {
 
 void FanOut::add_for(Host& host, SessionPtr session, StanzaPtr stanza) {
     auto* io = session->io();
-    auto group = std::find_if(groups_.begin(), groups_.end(),
-                              [io](const Group& g) { return g.io == io; });
+    auto group =
+        std::find_if(groups_.begin(), groups_.end(), [io](const Group& g) { return g.io == io; });
     if (group == groups_.end()) group = groups_.insert(groups_.end(), Group{io, {}});
     group->deliveries.push_back(Delivery{&host, std::move(session), std::move(stanza)});
 }

@@ -42,11 +42,17 @@ std::vector<void*>* free_blocks() {
     return &kept.blocks;
 }
 
-std::size_t& usable_size(void* base) { return *static_cast<std::size_t*>(base); }
+std::size_t& usable_size(void* base) {
+    return *static_cast<std::size_t*>(base);
+}
 
-void* user_pointer(void* base) { return static_cast<char*>(base) + header; }
+void* user_pointer(void* base) {
+    return static_cast<char*>(base) + header;
+}
 
-void* base_of(void* user) { return static_cast<char*>(user) - header; }
+void* base_of(void* user) {
+    return static_cast<char*>(user) - header;
+}
 
 void* pool_malloc(std::size_t size, const char*, int) {
     const bool pooled = size >= pooled_min && size <= pooled_block;

@@ -30,6 +30,8 @@ inline xml::ElementPtr parse_element(std::string_view text) {
     return parsed.front();
 }
 
-inline StanzaPtr stanza_from(std::string_view text) { return make_stanza(parse_element(text)); }
+inline StanzaPtr stanza_from(std::string_view text) {
+    return make_stanza(parse_element(text));
+}
 
 }  // namespace starling::test

@@ -42,8 +42,7 @@ public:
     /// Waits for stanzas that arrive from another thread (the storage thread's callbacks).
     std::vector<std::string> wait_for(std::size_t count) {
         std::unique_lock lock(mutex_);
-        arrived_.wait_for(lock, std::chrono::seconds(5),
-                          [&] { return received_.size() >= count; });
+        arrived_.wait_for(lock, std::chrono::seconds(5), [&] { return received_.size() >= count; });
         return received_;
     }
 

@@ -26,7 +26,9 @@ using Received = std::vector<std::string>;
 
 namespace {
 
-StanzaPtr stanza(std::string_view text) { return starling::test::stanza_from(text); }
+StanzaPtr stanza(std::string_view text) {
+    return starling::test::stanza_from(text);
+}
 
 std::string message(int n) {
     return "<message from='bob@example.test/phone' type='groupchat' id='m" + std::to_string(n) +
@@ -75,10 +77,9 @@ public:
         }
         // The session without a thread and the JID without a session were routed at once; the
         // others wait for their thread.
-        CPPUNIT_ASSERT(direct->received() ==
-                       (Received{message_to(1, "d@example.test/r"),
-                                 message_to(2, "d@example.test/r"),
-                                 message_to(3, "d@example.test/r")}));
+        CPPUNIT_ASSERT(direct->received() == (Received{message_to(1, "d@example.test/r"),
+                                                       message_to(2, "d@example.test/r"),
+                                                       message_to(3, "d@example.test/r")}));
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), bob_->received().size());  // RFC 6121 §8.5.3.2.1
         CPPUNIT_ASSERT(bob_->received().front().find("<service-unavailable") != std::string::npos);
         CPPUNIT_ASSERT(threaded.front()->received().empty());
@@ -86,9 +87,9 @@ public:
         io_.run();
         for (std::size_t i = 0; i < threaded.size(); ++i) {
             const std::string to = "u" + std::to_string(i) + "@example.test/r";
-            CPPUNIT_ASSERT_MESSAGE(to, threaded[i]->received() ==
-                                           (Received{message_to(1, to), message_to(2, to),
-                                                     message_to(3, to)}));
+            CPPUNIT_ASSERT_MESSAGE(
+                to, threaded[i]->received() ==
+                        (Received{message_to(1, to), message_to(2, to), message_to(3, to)}));
         }
     }
 
@@ -138,9 +139,8 @@ public:
         const auto small = std::find(order.begin() + 8, order.end(), "u7@example.test/r");
         CPPUNIT_ASSERT(small != order.end());
         CPPUNIT_ASSERT(small - order.begin() < 500);
-        CPPUNIT_ASSERT(sessions[7]->received() ==
-                       (Received{message_to(1, "u7@example.test/r"),
-                                 message_to(2, "u7@example.test/r")}));
+        CPPUNIT_ASSERT(sessions[7]->received() == (Received{message_to(1, "u7@example.test/r"),
+                                                            message_to(2, "u7@example.test/r")}));
     }
 
     void a_replaced_or_ended_session_is_not_used_again() {
