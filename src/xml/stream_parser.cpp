@@ -365,6 +365,14 @@ struct StreamParser::Impl {
                  "<" + std::string(name.local) + "> undeclares the default namespace");
             return;
         }
+        // The xml prefix's namespace is for attributes (xml:lang). An element in it could not be
+        // written out again: that namespace may not be declared as a default one, so the
+        // recipient's parser would fail on what this server sent (found by stored_xml_fuzz).
+        if (name.uri == xml_ns) {
+            fail(ParseError::invalid_namespace,
+                 "<xml:" + std::string(name.local) + "> is an element in the xml namespace");
+            return;
+        }
         Element* element;
         if (depth == 2) {
             stanza = std::make_shared<Element>(std::string(name.local), intern(name.uri));

@@ -61,6 +61,7 @@ class StreamParserTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(root_other_than_stream_is_bad_format);
     CPPUNIT_TEST(root_in_wrong_namespace_is_invalid_namespace);
     CPPUNIT_TEST(unbound_prefix_is_invalid_namespace);
+    CPPUNIT_TEST(element_in_the_xml_namespace_is_invalid_namespace);
     CPPUNIT_TEST(undeclared_default_namespace_is_refused);
     CPPUNIT_TEST(text_between_stanzas_is_bad_format);
     CPPUNIT_TEST(stop_after_starttls_drops_the_rest_of_the_feed);
@@ -219,6 +220,19 @@ public:
         ParserHarness root;
         CPPUNIT_ASSERT(!root.feed("<stream:stream xmlns='jabber:client'>"));
         CPPUNIT_ASSERT((root.log == Log{"error invalid-namespace"}));
+    }
+
+    // An element cannot be written back in the xml namespace (it may not be a default one): a
+    // payload <xml:x/> relayed as <x xmlns='http://www.w3.org/XML/1998/namespace'/> would break
+    // the recipient's stream. xml:lang as an attribute stays fine.
+    void element_in_the_xml_namespace_is_invalid_namespace() {
+        ParserHarness payload;
+        payload.feed_after_header("<message xml:lang='en'><xml:lang/></message>");
+        CPPUNIT_ASSERT((payload.log == Log{"open jabber:client", "error invalid-namespace"}));
+
+        ParserHarness stanza;
+        stanza.feed_after_header("\t<xml:lang/>");
+        CPPUNIT_ASSERT((stanza.log == Log{"open jabber:client", "error invalid-namespace"}));
     }
 
     void undeclared_default_namespace_is_refused() {
