@@ -29,8 +29,15 @@ CapsFeatures features_of(const xml::Element& query) {
     return features;
 }
 
-void query(const PepPtr& pep, const SessionPtr& session, const std::string& key,
-           const std::string& hash, const std::string& node, const std::string& ver);
+// The server's disco#info of a resource's advertised caps node (XEP-0115 §6.2).
+xml::ElementPtr caps_disco(const SessionPtr& session, const std::string& node,
+                           const std::string& ver) {
+    auto iq = xml::make_element("iq", std::string(ns_client));
+    iq->set_attr("type", "get");
+    iq->set_attr("to", session->jid().str());
+    iq->add_child("query", ns_disco_info).set_attr("node", node + "#" + ver);
+    return iq;
+}
 
 // The session's own answer, for it alone: a client whose advertised hash does not match its
 // disco#info (Profanity 0.13 advertises a hash computed before it adds its +notify features)
@@ -38,11 +45,7 @@ void query(const PepPtr& pep, const SessionPtr& session, const std::string& key,
 // under that hash (XEP-0115 §5.4 and §8.4).
 void query_alone(const PepPtr& pep, const SessionPtr& session, const std::string& key,
                  const std::string& node, const std::string& ver) {
-    auto iq = xml::make_element("iq", std::string(ns_client));
-    iq->set_attr("type", "get");
-    iq->set_attr("to", session->jid().str());
-    iq->add_child("query", ns_disco_info).set_attr("node", node + "#" + ver);
-    pep->ctx.send_iq(std::move(iq), std::chrono::seconds(10),
+    pep->ctx.send_iq(caps_disco(session, node, ver), std::chrono::seconds(10),
                      [pep, key, weak = std::weak_ptr<Session>(session)](StanzaPtr reply) {
                          const auto session = weak.lock();
                          const xml::Element* result =
@@ -60,11 +63,7 @@ void query_alone(const PepPtr& pep, const SessionPtr& session, const std::string
 
 void query(const PepPtr& pep, const SessionPtr& session, const std::string& key,
            const std::string& hash, const std::string& node, const std::string& ver) {
-    auto iq = xml::make_element("iq", std::string(ns_client));
-    iq->set_attr("type", "get");
-    iq->set_attr("to", session->jid().str());
-    iq->add_child("query", ns_disco_info).set_attr("node", node + "#" + ver);
-    pep->ctx.send_iq(std::move(iq), std::chrono::seconds(10),
+    pep->ctx.send_iq(caps_disco(session, node, ver), std::chrono::seconds(10),
                      [pep, key, hash, node, ver, full = session->jid().str()](StanzaPtr reply) {
                          const xml::Element* result =
                              reply && reply->type() == "result"
