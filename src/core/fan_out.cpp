@@ -62,8 +62,11 @@ private:
                 // Moved out first: delivering may end the session, and this drops the last
                 // reference to it before the next one.
                 auto delivery = std::move(batch.deliveries[batch.next++]);
+                auto stanza = delivery.readdress ? Stanza::readdressed(std::move(delivery.stanza),
+                                                                       delivery.session->jid())
+                                                 : std::move(delivery.stanza);
                 delivery.host->server().router().to_session(*delivery.host, delivery.session,
-                                                            std::move(delivery.stanza));
+                                                            std::move(stanza));
             }
             if (batch.next == batch.deliveries.size()) lane.batches.pop_front();
         }
@@ -96,7 +99,6 @@ Host* FanOut::host_of(const Jid& to) {
 }
 
 void FanOut::add(const StanzaPtr& base, const Recipient& to) {
-    auto stanza = Stanza::readdressed(base, to.jid);
     // The session it had, while it is still the one bound under that JID (not replaced by a
     // reconnection with the same resource, not ended); else it is looked up again.
     auto session = to.session.lock();
@@ -107,8 +109,10 @@ void FanOut::add(const StanzaPtr& base, const Recipient& to) {
         to.session = session;
     }
     Host* host = session ? host_of(to.jid) : nullptr;
-    if (!host || !session->io()) return server_.router().route(nullptr, std::move(stanza));
-    add_for(*host, std::move(session), std::move(stanza));
+    if (!host || !session->io())
+        return server_.router().route(nullptr, Stanza::readdressed(base, to.jid));
+    // The session was found under to.jid, its own JID: the pump readdresses to that.
+    add_for(*host, std::move(session), base, true);
 }
 
 void FanOut::add(StanzaPtr stanza) {
@@ -120,15 +124,15 @@ void FanOut::add(StanzaPtr stanza) {
     // Not a local session's (another domain's, a bare JID, a session just gone): route() knows
     // what to do with it, now, and does it the same way for every stanza to that recipient.
     if (!session || !session->io()) return server_.router().route(nullptr, std::move(stanza));
-    add_for(*host, std::move(session), std::move(stanza));
+    add_for(*host, std::move(session), std::move(stanza), false);
 }
 
-void FanOut::add_for(Host& host, SessionPtr session, StanzaPtr stanza) {
+void FanOut::add_for(Host& host, SessionPtr session, StanzaPtr stanza, bool readdress) {
     auto* io = session->io();
     auto group =
         std::find_if(groups_.begin(), groups_.end(), [io](const Group& g) { return g.io == io; });
     if (group == groups_.end()) group = groups_.insert(groups_.end(), Group{io, {}});
-    group->deliveries.push_back(Delivery{&host, std::move(session), std::move(stanza)});
+    group->deliveries.push_back(Delivery{&host, std::move(session), std::move(stanza), readdress});
 }
 
 void FanOut::flush() {

@@ -292,8 +292,11 @@ void C2sSession::outbound_overflow() {
             const std::size_t size = out.size();
             const bool on_wire = written >= size;
             written -= std::min(written, size);
-            if (out.stanza && !out.owned && !on_wire)
-                server_.router().undeliverable(*host_, std::exchange(out.stanza, nullptr));
+            // Kept, and marked as disposed of: the write may still be sending its bytes.
+            if (out.stanza && !out.owned && !on_wire) {
+                server_.router().undeliverable(*host_, out.stanza);
+                out.owned = true;
+            }
         }
         for (auto& out : queue_) {
             if (!out.stanza || out.owned) continue;
@@ -310,18 +313,26 @@ void C2sSession::do_write() {
     writing_ = true;
     // Everything queued since the last write goes out in one write: one TLS record, one
     // system call.
-    for (const auto& out : queue_) pending_ += out.stanza ? out.stanza->bytes() : out.text;
     in_flight_.swap(queue_);
     queue_.clear();
+    const auto bytes = [](const Outgoing& out) -> const std::string& {
+        return out.stanza ? out.stanza->bytes() : out.text;
+    };
+    if (in_flight_.size() == 1) {
+        writing_bytes_ = bytes(in_flight_.front());
+    } else {
+        for (const auto& out : in_flight_) pending_ += bytes(out);
+        writing_bytes_ = pending_;
+    }
     write_pending();
 }
 
 void C2sSession::write_pending() {
     if (dead()) return;
-    while (pending_done_ < pending_.size()) {
+    while (pending_done_ < writing_bytes_.size()) {
         net::IoStatus status;
-        const std::size_t n =
-            socket_.write(pending_.data() + pending_done_, pending_.size() - pending_done_, status);
+        const std::size_t n = socket_.write(writing_bytes_.data() + pending_done_,
+                                            writing_bytes_.size() - pending_done_, status);
         if (status == net::IoStatus::want_read || status == net::IoStatus::want_write) {
             return socket_.async_wait(status, [self = self()](const error_code& ec) {
                 if (ec) return self->finish_close();
@@ -335,7 +346,8 @@ void C2sSession::write_pending() {
 }
 
 void C2sSession::on_written() {
-    queued_bytes_ -= pending_.size();
+    queued_bytes_ -= writing_bytes_.size();
+    writing_bytes_ = {};
     pending_done_ = 0;
     pending_.clear();
     in_flight_.clear();
@@ -449,8 +461,8 @@ void C2sSession::end_bound_session(std::string_view reason) {
     // the senders are being disconnected too, and a stream closed for not reading gets them at
     // its next login, so in both cases they are stored instead (docs/routing.md). A
     // stanza whose last byte reached the socket counts as delivered: without XEP-0198 the write
-    // is the only evidence there is. in_flight_ is pending_ in order, pending_done_ bytes of it
-    // written.
+    // is the only evidence there is. in_flight_ is writing_bytes_ in order, pending_done_
+    // bytes of it written.
     const bool store = (server_.stopping() || store_undelivered_) && was_bound && host_;
     auto dispose = [&](const StanzaPtr& stanza) {
         if (store) return server_.router().undeliverable(*host_, stanza);

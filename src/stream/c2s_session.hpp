@@ -182,12 +182,15 @@ private:
     };
     // A vector, not a deque: an empty vector holds no memory, and most sessions are idle.
     std::vector<Outgoing> queue_;
-    std::vector<Outgoing> in_flight_;  // what pending_ holds, to bounce if the stream dies
-    std::string pending_;              // bytes taken from queue_, not yet written; freed when done
-    std::size_t pending_done_ = 0;     // how much of pending_ is written
-    std::size_t queued_bytes_ = 0;     // queue_ and the unwritten rest of pending_
-    std::size_t outbound_limit_ = 0;   // limits.outbound_queue_bytes when the stream began
-    bool writing_ = false;             // pending_ holds bytes (a write is waiting for the socket)
+    std::vector<Outgoing> in_flight_;  // what the write holds, to bounce if the stream dies
+    std::string pending_;  // in_flight_'s bytes joined, when there are several; freed when done
+    // What the write in progress writes: pending_, or the bytes of in_flight_'s only entry,
+    // which are not copied (a room's copy to an idle occupant is one stanza).
+    std::string_view writing_bytes_;
+    std::size_t pending_done_ = 0;    // how much of writing_bytes_ is written
+    std::size_t queued_bytes_ = 0;    // queue_ and the unwritten rest of writing_bytes_
+    std::size_t outbound_limit_ = 0;  // limits.outbound_queue_bytes when the stream began
+    bool writing_ = false;            // a write is in progress (waiting for the socket)
     bool close_after_write_ = false;
     bool store_undelivered_ = false;  // closed for not reading: what is queued is stored
 

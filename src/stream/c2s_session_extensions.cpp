@@ -93,6 +93,7 @@ void C2sSession::hibernate() {
     queue_.clear();
     in_flight_.clear();
     std::string().swap(pending_);
+    writing_bytes_ = {};
     pending_done_ = 0;
     queued_bytes_ = 0;
     writing_ = false;
