@@ -138,7 +138,7 @@ private:
 
     Server& server_;
     net::TcpTlsSocket socket_;
-    asio::io_context* io_;  // the socket's: the I/O thread this session lives on
+    asio::io_context* io_;                   // the socket's: the I/O thread this session lives on
     std::shared_ptr<void> connection_slot_;  // released with the socket, not with the session
     std::shared_ptr<net::TlsContexts> tls_contexts_;
     bool direct_tls_;
