@@ -1,6 +1,7 @@
 #include "core/config.hpp"
 
 #include "core/config_reader.hpp"
+#include "core/listener_types.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -213,10 +214,11 @@ private:
             const std::string key = indexed("listen", i);
             reader_.expect_map(item, key, {"type", "address", "port"});
             ListenConfig listener;
-            listener.type = reader_.one_of(
-                reader_.require(item, key, "type",
-                                "use c2s (STARTTLS), c2s_tls (direct TLS) or component (XEP-0114)"),
-                key + ".type", {"c2s", "c2s_tls", "component"});
+            std::vector<std::string> types;
+            for (const auto& type : listener_types()) types.emplace_back(type.name);
+            listener.type =
+                reader_.one_of(reader_.require(item, key, "type", "use " + listener_type_list()),
+                               key + ".type", types);
             if (const YAML::Node address = item["address"]; address.IsDefined()) {
                 listener.address = reader_.string(address, key + ".address");
                 if (!valid_address(listener.address)) {
@@ -249,8 +251,9 @@ private:
     void read_components() {
         const YAML::Node components = root_["components"];
         const auto listener =
-            std::find_if(config_.listen.begin(), config_.listen.end(),
-                         [](const ListenConfig& l) { return l.type == "component"; });
+            std::find_if(config_.listen.begin(), config_.listen.end(), [](const ListenConfig& l) {
+                return find_listener_type(l.type)->kind == StreamKind::component;
+            });
         if (!components.IsDefined() || components.IsNull()) {
             if (listener == config_.listen.end()) return;
             const auto index = static_cast<std::size_t>(listener - config_.listen.begin());

@@ -18,7 +18,7 @@ public:
 };
 
 struct ListenConfig {
-    std::string type;  // "c2s" (STARTTLS), "c2s_tls" (direct TLS, XEP-0368) or "component"
+    std::string type;  // a name in listener_types() (core/listener_types.hpp)
     std::string address = "127.0.0.1";
     std::uint16_t port = 0;  // 0: the kernel picks one (tests read it from the log/status)
 };

@@ -16,7 +16,7 @@ libstarling_la_SOURCES += \
 	src/core/command_registry.cpp src/core/command_registry.hpp src/core/core_commands.cpp \
 	src/core/control_socket.cpp src/core/control_socket.hpp \
 	src/core/logging.cpp src/core/logging.hpp \
-	src/core/server.cpp src/core/server.hpp
+	src/core/server.cpp src/core/server.hpp src/core/listener_types.cpp src/core/listener_types.hpp
 
 # Config: the YAML configuration, its validation, and module options declared as data.
 libstarling_la_SOURCES += \

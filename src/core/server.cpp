@@ -1,6 +1,7 @@
 #include "core/server.hpp"
 
 #include "core/control_socket.hpp"
+#include "core/listener_types.hpp"
 #include "core/logging.hpp"
 #include "core/module_loader.hpp"
 #include "net/asio.hpp"
@@ -46,6 +47,32 @@ struct Server::Impl {
     std::mutex connections_mutex;
     std::vector<std::weak_ptr<C2sSession>> connections;       // every stream, authenticated or not
     std::vector<std::weak_ptr<ComponentSession>> components;  // every component stream
+
+    /// Starts the stream a connection accepted on a listener of `type` speaks.
+    void start_stream(Server& server, const ListenerType& type, asio::ip::tcp::socket socket,
+                      std::shared_ptr<void> slot) {
+        switch (type.kind) {
+            case StreamKind::c2s: {
+                auto session = std::make_shared<C2sSession>(
+                    server, std::move(socket), tls_contexts(), type.direct_tls, std::move(slot));
+                {
+                    std::lock_guard lock(connections_mutex);
+                    connections.push_back(session);
+                }
+                return session->start();
+            }
+            case StreamKind::component: {
+                auto session =
+                    std::make_shared<ComponentSession>(server, std::move(socket), std::move(slot));
+                {
+                    std::lock_guard lock(connections_mutex);
+                    std::erase_if(components, [](const auto& w) { return w.expired(); });
+                    components.push_back(session);
+                }
+                return session->start();
+            }
+        }
+    }
 
     std::vector<Registration> core_commands;
     std::atomic<bool> stopping{false};
@@ -231,16 +258,16 @@ void Server::start() {
     impl_->limits.set_limits(connection_limit(config->limits.connections),
                              config->limits.connections_per_ip);
     for (auto& listener : impl_->listeners) {
-        const bool direct_tls = listener.config.type == "c2s_tls";
-        const bool component = listener.config.type == "component";
+        // The configuration accepted only known types.
+        const ListenerType* type = find_listener_type(listener.config.type);
         for (auto& acceptor : listener.acceptors) {
             auto* raw = acceptor.get();
             auto pause = std::make_shared<asio::steady_timer>(raw->get_executor());
             // The pending accept (or pause) owns the loop; the loop refers to itself weakly,
             // since a function holding its own shared_ptr is a cycle that outlives the server.
             auto accept = std::make_shared<std::function<void()>>();
-            *accept = [this, raw, pause, direct_tls, component, next = std::weak_ptr(accept)] {
-                raw->async_accept([this, raw, pause, direct_tls, component, accept = next.lock()](
+            *accept = [this, raw, pause, type, next = std::weak_ptr(accept)] {
+                raw->async_accept([this, raw, pause, type, accept = next.lock()](
                                       const error_code& ec, Impl::tcp::socket socket) {
                     if (ec == asio::error::operation_aborted || impl_->stopping) return;
                     if (ec) {
@@ -254,28 +281,8 @@ void Server::start() {
                             if (!wait_ec) (*accept)();
                         });
                     }
-                    if (auto slot = admit(impl_->limits, metrics_, socket, !direct_tls)) {
-                        if (component) {
-                            auto session = std::make_shared<ComponentSession>(
-                                *this, std::move(socket), std::move(slot));
-                            {
-                                std::lock_guard lock(impl_->connections_mutex);
-                                std::erase_if(impl_->components,
-                                              [](const auto& w) { return w.expired(); });
-                                impl_->components.push_back(session);
-                            }
-                            session->start();
-                        } else {
-                            auto session = std::make_shared<C2sSession>(
-                                *this, std::move(socket), impl_->tls_contexts(), direct_tls,
-                                std::move(slot));
-                            {
-                                std::lock_guard lock(impl_->connections_mutex);
-                                impl_->connections.push_back(session);
-                            }
-                            session->start();
-                        }
-                    }
+                    if (auto slot = admit(impl_->limits, metrics_, socket, !type->direct_tls))
+                        impl_->start_stream(*this, *type, std::move(socket), std::move(slot));
                     (*accept)();
                 });
             };

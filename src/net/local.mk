@@ -2,5 +2,8 @@
 libstarling_la_SOURCES += src/net/asio.hpp src/net/tls_context.cpp src/net/tls_context.hpp \
 	src/net/tcp_tls_socket.cpp src/net/tcp_tls_socket.hpp \
 	src/net/connection_limits.cpp src/net/connection_limits.hpp \
-	src/net/tls_buffer_pool.cpp src/net/tls_buffer_pool.hpp
-tests_unit_run_unit_SOURCES += tests/unit/net/test_connection_limits.cpp
+	src/net/tls_buffer_pool.cpp src/net/tls_buffer_pool.hpp \
+	src/net/peer_identity.cpp src/net/peer_identity.hpp
+tests_unit_run_unit_SOURCES += tests/unit/net/test_connection_limits.cpp \
+	tests/unit/net/test_peer_identity.cpp
+EXTRA_DIST += tests/unit/net/test_certificates.hpp

@@ -20,10 +20,9 @@ TcpTlsSocket::TcpTlsSocket(asio::ip::tcp::socket socket) : socket_(std::move(soc
     socket_.non_blocking(true, ec);
 }
 
-void TcpTlsSocket::async_handshake(SSL_CTX* context, std::function<void(std::string)> done) {
+bool TcpTlsSocket::begin_tls(SSL_CTX* context) {
     ssl_.reset(SSL_new(context));
-    if (!ssl_ || SSL_set_fd(ssl_.get(), socket_.native_handle()) != 1)
-        return done("cannot create the TLS connection");
+    if (!ssl_ || SSL_set_fd(ssl_.get(), socket_.native_handle()) != 1) return false;
     // Writes may be cut short (and resumed from a moved buffer) like plain TCP writes.
     SSL_set_mode(ssl_.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     // One read system call takes whatever records have arrived, instead of two a record
@@ -33,7 +32,20 @@ void TcpTlsSocket::async_handshake(SSL_CTX* context, std::function<void(std::str
     BIO* bio = SSL_get_rbio(ssl_.get());
     BIO_set_callback_arg(bio, reinterpret_cast<char*>(this));
     BIO_set_callback_ex(bio, &TcpTlsSocket::on_bio);
+    return true;
+}
+
+void TcpTlsSocket::async_handshake(SSL_CTX* context, std::function<void(std::string)> done) {
+    if (!begin_tls(context)) return done("cannot create the TLS connection");
     SSL_set_accept_state(ssl_.get());
+    continue_handshake(std::move(done));
+}
+
+void TcpTlsSocket::async_client_handshake(SSL_CTX* context, const std::string& server_name,
+                                          std::function<void(std::string)> done) {
+    if (!begin_tls(context) || SSL_set_tlsext_host_name(ssl_.get(), server_name.c_str()) != 1)
+        return done("cannot create the TLS connection");
+    SSL_set_connect_state(ssl_.get());
     continue_handshake(std::move(done));
 }
 

@@ -32,6 +32,11 @@ public:
     /// The server side of a TLS handshake with `context` (its SNI callback may switch it);
     /// `done` gets "" on success or what went wrong.
     void async_handshake(SSL_CTX* context, std::function<void(std::string error)> done);
+    /// The client side (a stream this server opens), naming `server_name` by SNI. The peer's
+    /// certificate is not judged here: check_peer_identity (net/peer_identity.hpp) does that
+    /// once the handshake is done, so that a stream can still fall back when it fails.
+    void async_client_handshake(SSL_CTX* context, const std::string& server_name,
+                                std::function<void(std::string error)> done);
 
     /// Reads up to `size` bytes: how many (status ok), or 0 and why not.
     std::size_t read(char* data, std::size_t size, IoStatus& status);
@@ -59,6 +64,7 @@ private:
     IoStatus ssl_status(int result) const;
     static long on_bio(BIO* bio, int operation, const char* data, std::size_t size, int argi,
                        long argl, int result, std::size_t* processed);
+    bool begin_tls(SSL_CTX* context);
     void continue_handshake(std::function<void(std::string)> done);
 
     asio::ip::tcp::socket socket_;

@@ -16,23 +16,51 @@ std::string openssl_error() {
     return buf;
 }
 
-}  // namespace
-
-std::unique_ptr<asio::ssl::context> TlsContexts::make(const config::CertKey& files) {
-    auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+// What every context has: TLS >= 1.2, no compression, no renegotiation, no idle buffers.
+std::unique_ptr<asio::ssl::context> make_context(asio::ssl::context::method method) {
+    auto ctx = std::make_unique<asio::ssl::context>(method);
     SSL_CTX* native = ctx->native_handle();
     SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-    SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-                                    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
+    SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
     // Idle connections keep no read/write buffers: they are most of a server's connections.
     SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
+    return ctx;
+}
+
+void use_certificate(SSL_CTX* native, const config::CertKey& files) {
     if (SSL_CTX_use_certificate_chain_file(native, files.certificate.c_str()) != 1)
-        throw std::runtime_error("tls: cannot load certificate '" + files.certificate + "': " + openssl_error());
+        throw std::runtime_error("tls: cannot load certificate '" + files.certificate +
+                                 "': " + openssl_error());
     if (SSL_CTX_use_PrivateKey_file(native, files.key.c_str(), SSL_FILETYPE_PEM) != 1)
         throw std::runtime_error("tls: cannot load key '" + files.key + "': " + openssl_error());
     if (SSL_CTX_check_private_key(native) != 1)
         throw std::runtime_error("tls: key '" + files.key + "' does not match certificate '" +
                                  files.certificate + "'");
+}
+
+}  // namespace
+
+std::unique_ptr<asio::ssl::context> TlsContexts::make(const config::CertKey& files) {
+    auto ctx = make_context(asio::ssl::context::tls_server);
+    SSL_CTX_set_options(ctx->native_handle(), SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
+    use_certificate(ctx->native_handle(), files);
+    return ctx;
+}
+
+std::unique_ptr<asio::ssl::context> make_client_context(const config::CertKey* own,
+                                                        const std::string& ca_file) {
+    auto ctx = make_context(asio::ssl::context::tls_client);
+    SSL_CTX* native = ctx->native_handle();
+    if (own) use_certificate(native, *own);
+    const int loaded = ca_file.empty()
+                           ? SSL_CTX_set_default_verify_paths(native)
+                           : SSL_CTX_load_verify_locations(native, ca_file.c_str(), nullptr);
+    if (loaded != 1)
+        throw std::runtime_error("tls: cannot load the trusted certificates '" +
+                                 (ca_file.empty() ? std::string("(system store)") : ca_file) +
+                                 "': " + openssl_error());
+    // Verified during the handshake, judged after it (check_peer_identity).
+    SSL_CTX_set_verify(native, SSL_VERIFY_NONE, nullptr);
     return ctx;
 }
 

@@ -27,6 +27,14 @@ private:
     std::map<std::string, std::unique_ptr<asio::ssl::context>> by_host_;
 };
 
+/// A context for the TLS connections this server opens (s2s out): TLS >= 1.2, no compression or
+/// renegotiation; `own` (when given) is the certificate offered to the peer, for its SASL
+/// EXTERNAL; the chain is verified against `ca_file`, or the system's trust store when empty.
+/// The handshake does not fail on a bad chain: check_peer_identity judges it afterwards.
+/// Throws std::runtime_error naming the file that cannot be loaded.
+std::unique_ptr<asio::ssl::context> make_client_context(const config::CertKey* own,
+                                                        const std::string& ca_file);
+
 /// Channel-binding data of an established TLS connection (RFC 9266, RFC 5929).
 std::string tls_exporter(SSL* ssl);
 std::string tls_server_end_point(SSL* ssl);

@@ -4,7 +4,6 @@
 
 #include "core/server.hpp"
 #include "stream/stream_setup.hpp"
-#include "xml/serializer.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -52,7 +51,7 @@ C2sSession::~C2sSession() = default;
 void C2sSession::start() {
     const auto config = server_.config();
     // Read once: the message path must not take the configuration's lock for every stanza.
-    outbound_limit_ = config->limits.outbound_queue_bytes;
+    out_.set_limit(config->limits.outbound_queue_bytes);
     const auto limits = preauth_parser_limits(*config);
     parser_ = std::make_unique<xml::StreamParser>(
         xml::ParserEvents{
@@ -171,11 +170,9 @@ void C2sSession::send_text(std::string text) {
     // What the server writes of its own (<a/>, SASL, features, iq results) counts as well: a
     // client that stops reading and keeps asking must not grow the queue. The closing stream
     // error itself is let through, so the client can still learn why.
-    if (state_ != State::closing && queued_bytes_ + text.size() > outbound_limit_)
-        return outbound_overflow();
-    queued_bytes_ += text.size();
-    queue_.push_back(Outgoing{nullptr, std::move(text)});
-    do_write();
+    if (state_ != State::closing && out_.over_limit(text.size())) return outbound_overflow();
+    out_.push({nullptr, std::move(text)});
+    out_.write();
 }
 
 void C2sSession::deliver(StanzaPtr stanza) {
@@ -220,7 +217,7 @@ void C2sSession::pump_paced() {
             // Half the bound, so live stanzas keep the other half; an empty queue takes one
             // stanza of any size, or a big one would never go.
             const std::size_t size = paced.stanzas[paced.next]->bytes().size();
-            if (queued_bytes_ != 0 && queued_bytes_ + size > outbound_limit_ / 2) return;
+            if (out_.queued_bytes() != 0 && out_.queued_bytes() + size > out_.limit() / 2) return;
             if (!extensions_have_room()) return;
             enqueue(std::move(paced.stanzas[paced.next++]));
             if (state_ != State::bound) return;  // end_paced() tells the rest
@@ -269,13 +266,12 @@ void C2sSession::send_through(StanzaPtr stanza, std::size_t first, bool owned) {
         if (!owned) server_.router().undeliverable(*host_, std::move(stanza));
         return;
     }
-    const bool overflow = queued_bytes_ + stanza->bytes().size() > outbound_limit_;
-    queued_bytes_ += stanza->bytes().size();
+    const bool overflow = out_.over_limit(stanza->bytes().size());
     // Queued even past the bound, behind what came before it, so that it is disposed of in
     // order with the rest when the stream closes.
-    queue_.push_back(Outgoing{std::move(stanza), {}, owned});
+    out_.push({std::move(stanza), {}, owned});
     if (overflow) return outbound_overflow();
-    do_write();
+    out_.write();
 }
 
 void C2sSession::outbound_overflow() {
@@ -286,78 +282,23 @@ void C2sSession::outbound_overflow() {
     store_undelivered_ = true;
     if (host_ && !jid_.empty()) {
         // The stanza the socket is in the middle of is stored as well: should the client read
-        // its end after all, it gets that one twice, never not at all.
-        std::size_t written = pending_done_;
-        for (auto& out : in_flight_) {
-            const std::size_t size = out.size();
-            const bool on_wire = written >= size;
-            written -= std::min(written, size);
-            // Kept, and marked as disposed of: the write may still be sending its bytes.
-            if (out.stanza && !out.owned && !on_wire) {
-                server_.router().undeliverable(*host_, out.stanza);
-                out.owned = true;
-            }
-        }
-        for (auto& out : queue_) {
-            if (!out.stanza || out.owned) continue;
-            queued_bytes_ -= out.size();
-            server_.router().undeliverable(*host_, std::exchange(out.stanza, nullptr));
-        }
-        std::erase_if(queue_, [](const Outgoing& out) { return !out.stanza && out.text.empty(); });
+        // its end after all, it gets that one twice, never not at all. It is kept, marked as
+        // disposed of, since the write may still be sending its bytes.
+        out_.for_each_unwritten([this](WriteQueue::Entry& out, bool queued) {
+            if (queued || !out.stanza || out.owned) return;
+            server_.router().undeliverable(*host_, out.stanza);
+            out.owned = true;
+        });
+        out_.drop_queued([this](WriteQueue::Entry& out) {
+            if (!out.stanza || out.owned) return false;
+            server_.router().undeliverable(*host_, out.stanza);
+            return true;
+        });
     }
     stream_error("policy-violation", "the client does not read what the server sends");
 }
 
-void C2sSession::do_write() {
-    if (writing_ || queue_.empty() || dead()) return;
-    writing_ = true;
-    // Everything queued since the last write goes out in one write: one TLS record, one
-    // system call.
-    in_flight_.swap(queue_);
-    queue_.clear();
-    const auto bytes = [](const Outgoing& out) -> const std::string& {
-        return out.stanza ? out.stanza->bytes() : out.text;
-    };
-    if (in_flight_.size() == 1) {
-        writing_bytes_ = bytes(in_flight_.front());
-    } else {
-        for (const auto& out : in_flight_) pending_ += bytes(out);
-        writing_bytes_ = pending_;
-    }
-    write_pending();
-}
-
-void C2sSession::write_pending() {
-    if (dead()) return;
-    while (pending_done_ < writing_bytes_.size()) {
-        net::IoStatus status;
-        const std::size_t n = socket_.write(writing_bytes_.data() + pending_done_,
-                                            writing_bytes_.size() - pending_done_, status);
-        if (status == net::IoStatus::want_read || status == net::IoStatus::want_write) {
-            return socket_.async_wait(status, [self = self()](const error_code& ec) {
-                if (ec) return self->finish_close();
-                self->write_pending();
-            });
-        }
-        if (status != net::IoStatus::ok) return finish_close();
-        pending_done_ += n;
-    }
-    on_written();
-}
-
-void C2sSession::on_written() {
-    queued_bytes_ -= writing_bytes_.size();
-    writing_bytes_ = {};
-    pending_done_ = 0;
-    pending_.clear();
-    in_flight_.clear();
-    writing_ = false;
-    pump_paced();
-    if (!queue_.empty()) return do_write();
-    // Idle again: the buffers give their memory back.
-    std::string().swap(pending_);
-    std::vector<Outgoing>().swap(in_flight_);
-    std::vector<Outgoing>().swap(queue_);
+void C2sSession::on_idle() {
     if (starttls_pending_) {
         // <proceed/> and everything before it is on the wire: the TLS handshake comes next,
         // once the read that carried <starttls/> has returned (it stops on the flag).
@@ -386,16 +327,7 @@ void C2sSession::stream_error(std::string_view condition, std::string_view text,
     std::string out;
     // RFC 6120 §4.9.1.2: even an error before the client's header is sent inside our header.
     if (!header_sent_) out += header_text(true);
-    out += "<stream:error><";
-    out += condition;
-    out += " xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>";
-    if (!text.empty()) {
-        auto element = xml::make_element("text", "urn:ietf:params:xml:ns:xmpp-streams");
-        element->add_text(text);
-        out += xml::to_string(*element, "");
-    }
-    out += app_xml;
-    out += "</stream:error></stream:stream>";
+    out += stream_error_xml(condition, text, app_xml);
     spdlog::info("c2s {}{}: stream error {}{}{}", peer_, jid_.empty() ? "" : " " + jid_.str(),
                  condition, text.empty() ? "" : ": ", text);
     state_ = State::closing;
@@ -443,8 +375,7 @@ void C2sSession::end_bound_session(std::string_view reason) {
     end_paced();
     if (handed_over_) {
         // The session lives on in the stream that resumed it, which took what mattered.
-        queue_.clear();
-        in_flight_.clear();
+        out_.clear();
         ended_.store(true);
         return;
     }
@@ -461,24 +392,14 @@ void C2sSession::end_bound_session(std::string_view reason) {
     // the senders are being disconnected too, and a stream closed for not reading gets them at
     // its next login, so in both cases they are stored instead (docs/routing.md). A
     // stanza whose last byte reached the socket counts as delivered: without XEP-0198 the write
-    // is the only evidence there is. in_flight_ is writing_bytes_ in order, pending_done_
-    // bytes of it written.
+    // is the only evidence there is.
     const bool store = (server_.stopping() || store_undelivered_) && was_bound && host_;
-    auto dispose = [&](const StanzaPtr& stanza) {
-        if (store) return server_.router().undeliverable(*host_, stanza);
-        server_.router().bounce(nullptr, *stanza, "cancel", "recipient-unavailable");
-    };
-    std::size_t written = pending_done_;
-    for (auto& out : in_flight_) {
-        const std::size_t size = out.size();
-        const bool on_wire = written >= size;
-        written -= std::min(written, size);
-        if (out.stanza && !out.owned && !on_wire) dispose(out.stanza);
-    }
-    for (auto& out : queue_)
-        if (out.stanza && !out.owned) dispose(out.stanza);
-    queue_.clear();
-    in_flight_.clear();
+    out_.for_each_unwritten([&](WriteQueue::Entry& out, bool) {
+        if (!out.stanza || out.owned) return;
+        if (store) return server_.router().undeliverable(*host_, out.stanza);
+        server_.router().bounce(nullptr, *out.stanza, "cancel", "recipient-unavailable");
+    });
+    out_.clear();
     // Newest-holding last: a later extension (stream management) holds older stanzas than an
     // earlier one (client state indication), and offline storage keeps their order.
     auto extensions = std::move(extensions_);

@@ -9,6 +9,7 @@
 #include "net/tcp_tls_socket.hpp"
 #include "net/tls_context.hpp"
 #include "stream/sasl.hpp"
+#include "stream/write_queue.hpp"
 #include "xml/stream_parser.hpp"
 
 #include <atomic>
@@ -21,7 +22,7 @@ namespace starling {
 class Server;
 class Host;
 
-class C2sSession final : public Session, public ClientStream {
+class C2sSession final : public Session, public ClientStream, private WriteQueue::Owner {
 public:
     /// `slot` counts the connection against limits.connections[_per_ip] until its socket closes.
     C2sSession(Server& server, asio::ip::tcp::socket socket, std::shared_ptr<net::TlsContexts> tls,
@@ -93,9 +94,12 @@ private:
     void pump_paced();
     /// The session ends or moves: each paced delivery learns how much of it was queued.
     void end_paced();
-    void do_write();
-    void write_pending();
-    void on_written();
+    // WriteQueue::Owner
+    std::shared_ptr<void> keep_alive() override { return shared_from_this(); }
+    bool write_stopped() const override { return dead(); }
+    void on_written() override { pump_paced(); }
+    void on_idle() override;
+    void on_write_failed() override { finish_close(); }
     void arm_close_timer();
     void finish_close();
     void end_bound_session(std::string_view reason);
@@ -174,23 +178,7 @@ private:
     std::atomic<bool> parser_released_{false};
     asio::steady_timer preauth_timer_;
 
-    struct Outgoing {
-        StanzaPtr stanza;    // a routed stanza (its cached bytes are written), or
-        std::string text;    // stream-level XML we made
-        bool owned = false;  // an extension keeps the stanza until acknowledged: never bounce it
-        std::size_t size() const { return stanza ? stanza->bytes().size() : text.size(); }
-    };
-    // A vector, not a deque: an empty vector holds no memory, and most sessions are idle.
-    std::vector<Outgoing> queue_;
-    std::vector<Outgoing> in_flight_;  // what the write holds, to bounce if the stream dies
-    std::string pending_;  // in_flight_'s bytes joined, when there are several; freed when done
-    // What the write in progress writes: pending_, or the bytes of in_flight_'s only entry,
-    // which are not copied (a room's copy to an idle occupant is one stanza).
-    std::string_view writing_bytes_;
-    std::size_t pending_done_ = 0;    // how much of writing_bytes_ is written
-    std::size_t queued_bytes_ = 0;    // queue_ and the unwritten rest of writing_bytes_
-    std::size_t outbound_limit_ = 0;  // limits.outbound_queue_bytes when the stream began
-    bool writing_ = false;            // a write is in progress (waiting for the socket)
+    WriteQueue out_{socket_, *this};
     bool close_after_write_ = false;
     bool store_undelivered_ = false;  // closed for not reading: what is queued is stored
 

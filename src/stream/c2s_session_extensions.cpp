@@ -87,16 +87,10 @@ void C2sSession::hibernate() {
     end_paced();
     // What the core still queued was either tracked by an extension, which resends it after a
     // resumption, or is disposed of as for a session that is gone.
-    for (auto* list : {&in_flight_, &queue_})
-        for (auto& out : *list)
-            if (out.stanza && !out.owned) server_.router().undeliverable(*host_, out.stanza);
-    queue_.clear();
-    in_flight_.clear();
-    std::string().swap(pending_);
-    writing_bytes_ = {};
-    pending_done_ = 0;
-    queued_bytes_ = 0;
-    writing_ = false;
+    out_.for_each([this](WriteQueue::Entry& out) {
+        if (out.stanza && !out.owned) server_.router().undeliverable(*host_, out.stanza);
+    });
+    out_.clear();
     close_after_write_ = false;
     spdlog::info("c2s {}: {} hibernated (connection lost)", peer_, jid_.str());
     SessionEvent event{*host_, shared_from_this(), "hibernated"};
@@ -149,11 +143,10 @@ void C2sSession::hand_over(std::shared_ptr<C2sSession> to, std::function<void(bo
     extensions_.clear();
     // Stanzas not yet written go with the session; what is in the middle of a write goes out
     // here and, being tracked, again on the new stream, which the client's count sorts out.
-    for (auto* list : {&in_flight_, &queue_})
-        for (auto& out : *list)
-            if (out.stanza && !out.owned) adopted->untracked.push_back(out.stanza);
-    for (auto& out : queue_) queued_bytes_ -= out.size();
-    queue_.clear();
+    out_.for_each([&](WriteQueue::Entry& out) {
+        if (out.stanza && !out.owned) adopted->untracked.push_back(out.stanza);
+    });
+    out_.drop_queued([](WriteQueue::Entry&) { return true; });
     handed_over_ = true;
     forward_to_ = to;
     const bool was_connected = state_ == State::bound;

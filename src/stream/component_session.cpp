@@ -9,7 +9,6 @@
 #include "core/server.hpp"
 #include "stream/scram_crypto.hpp"
 #include "stream/stream_setup.hpp"
-#include "xml/serializer.hpp"
 
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
@@ -26,7 +25,9 @@ std::int64_t now_ticks() {
     return std::chrono::steady_clock::now().time_since_epoch().count();
 }
 
-std::string random_id() { return sasl::to_hex(sasl::random_bytes(16)); }
+std::string random_id() {
+    return sasl::to_hex(sasl::random_bytes(16));
+}
 
 // XEP-0114 §3: lowercase hex of SHA-1(stream id + secret).
 std::string handshake_digest(const std::string& stream_id, const std::string& secret) {
@@ -49,17 +50,17 @@ ComponentSession::ComponentSession(Server& server, asio::ip::tcp::socket socket,
       socket_(std::move(socket)),
       connection_slot_(std::move(slot)),
       last_activity_(now_ticks()),
-      preauth_timer_(socket_.get_executor()) {
-    peer_ = peer_of(socket_);
+      preauth_timer_(socket_.tcp().get_executor()) {
+    peer_ = peer_of(socket_.tcp());
     error_code ec;
-    socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+    socket_.tcp().set_option(asio::ip::tcp::no_delay(true), ec);
 }
 
 ComponentSession::~ComponentSession() = default;
 
 void ComponentSession::start() {
     const auto config = server_.config();
-    outbound_limit_ = config->limits.outbound_queue_bytes;
+    out_.set_limit(config->limits.outbound_queue_bytes);
     // The same restricted XML and limits as a client stream: a component is trusted with its
     // domain's addresses, not with the server's memory.
     const auto limits = preauth_parser_limits(*config);
@@ -180,66 +181,48 @@ void ComponentSession::handle_stanza(xml::ElementPtr element) {
 void ComponentSession::do_read() {
     if (state_ == State::closed) return;
     if (!read_buffer_) read_buffer_.reset(new char[read_buffer_size]);
-    socket_.async_read_some(asio::buffer(read_buffer_.get(), read_buffer_size),
-                            [self = self()](const error_code& ec, std::size_t n) {
-                                if (self->state_ == State::closed) return;
-                                if (ec) return self->finish_close();
-                                self->last_activity_.store(now_ticks(), std::memory_order_relaxed);
-                                self->parser_->feed(std::string_view(self->read_buffer_.get(), n));
-                                if (self->state_ == State::closing || self->state_ == State::closed)
-                                    return;
-                                self->do_read();
-                            });
+    socket_.tcp().async_read_some(
+        asio::buffer(read_buffer_.get(), read_buffer_size),
+        [self = self()](const error_code& ec, std::size_t n) {
+            if (self->state_ == State::closed) return;
+            if (ec) return self->finish_close();
+            self->last_activity_.store(now_ticks(), std::memory_order_relaxed);
+            self->parser_->feed(std::string_view(self->read_buffer_.get(), n));
+            if (self->state_ == State::closing || self->state_ == State::closed) return;
+            self->do_read();
+        });
 }
 
 void ComponentSession::send_text(std::string text) {
-    queued_bytes_ += text.size();
-    queue_.push_back(Outgoing{nullptr, std::move(text)});
-    do_write();
+    out_.push({nullptr, std::move(text)});
+    out_.write();
 }
 
 void ComponentSession::deliver(StanzaPtr stanza) {
-    asio::dispatch(socket_.get_executor(), [self = self(), stanza = std::move(stanza)]() mutable {
-        self->enqueue(std::move(stanza));
-    });
+    asio::dispatch(socket_.tcp().get_executor(),
+                   [self = self(), stanza = std::move(stanza)]() mutable {
+                       self->enqueue(std::move(stanza));
+                   });
 }
 
 void ComponentSession::enqueue(StanzaPtr stanza) {
     if (state_ != State::authenticated)
         return server_.router().bounce(nullptr, *stanza, "cancel", "service-unavailable",
                                        "the component is not connected");
-    if (queued_bytes_ + stanza->bytes().size() > outbound_limit_)
+    if (out_.over_limit(stanza->bytes().size()))
         return server_.router().bounce(nullptr, *stanza, "wait", "resource-constraint");
-    queued_bytes_ += stanza->bytes().size();
-    queue_.push_back(Outgoing{std::move(stanza), {}});
-    do_write();
+    out_.push({std::move(stanza), {}});
+    out_.write();
 }
 
-void ComponentSession::do_write() {
-    if (writing_ || queue_.empty() || state_ == State::closed) return;
-    writing_ = true;
-    for (const auto& out : queue_) pending_ += out.stanza ? out.stanza->bytes() : out.text;
-    in_flight_.swap(queue_);
-    queue_.clear();
-    asio::async_write(socket_, asio::buffer(pending_),
-                      [self = self()](const error_code& ec, std::size_t) {
-                          if (self->state_ == State::closed) return;
-                          if (ec) return self->finish_close();
-                          self->queued_bytes_ -= self->pending_.size();
-                          self->pending_.clear();
-                          self->in_flight_.clear();
-                          self->writing_ = false;
-                          if (!self->queue_.empty()) return self->do_write();
-                          if (self->close_after_write_) {
-                              error_code ignored;
-                              self->socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-                              self->finish_close();
-                          }
-                      });
+void ComponentSession::on_idle() {
+    if (!close_after_write_) return;
+    socket_.shutdown();
+    finish_close();
 }
 
 void ComponentSession::close(std::string_view condition, std::string_view text) {
-    asio::dispatch(socket_.get_executor(),
+    asio::dispatch(socket_.tcp().get_executor(),
                    [self = self(), condition = std::string(condition), text = std::string(text)] {
                        self->stream_error(condition, text);
                    });
@@ -250,15 +233,7 @@ void ComponentSession::stream_error(std::string_view condition, std::string_view
     // XEP-0114 §3 (RFC 6120 §4.9.1.2): an error about the header still comes inside our header.
     std::string out = header_sent_ ? "" : header_text();
     header_sent_ = true;
-    out += "<stream:error><";
-    out += condition;
-    out += " xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>";
-    if (!text.empty()) {
-        auto element = xml::make_element("text", "urn:ietf:params:xml:ns:xmpp-streams");
-        element->add_text(text);
-        out += xml::to_string(*element, "");
-    }
-    out += "</stream:error></stream:stream>";
+    out += stream_error_xml(condition, text);
     spdlog::info("component {}{}: stream error {}{}{}", peer_, domain_.empty() ? "" : " " + domain_,
                  condition, text.empty() ? "" : ": ", text);
     state_ = State::closing;
@@ -270,8 +245,7 @@ void ComponentSession::finish_close() {
     if (state_ == State::closed) return;
     state_ = State::closed;
     preauth_timer_.cancel();
-    error_code ignored;
-    socket_.close(ignored);
+    socket_.close();
     connection_slot_.reset();
     if (attached_) {
         attached_ = false;
@@ -280,14 +254,12 @@ void ComponentSession::finish_close() {
     }
     // What was queued for the component goes back to its senders, as the router answers a
     // stanza for a component that is not connected.
-    for (auto* list : {&in_flight_, &queue_})
-        for (auto& out : *list)
-            if (out.stanza)
-                server_.router().bounce(nullptr, *out.stanza, "cancel", "service-unavailable",
-                                        "the component is not connected");
-    queue_.clear();
-    in_flight_.clear();
-    std::string().swap(pending_);
+    out_.for_each([this](WriteQueue::Entry& out) {
+        if (out.stanza)
+            server_.router().bounce(nullptr, *out.stanza, "cancel", "service-unavailable",
+                                    "the component is not connected");
+    });
+    out_.clear();
 }
 
 std::chrono::steady_clock::time_point ComponentSession::last_activity() const {

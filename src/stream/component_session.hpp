@@ -7,6 +7,8 @@
 
 #include "core/session.hpp"
 #include "net/asio.hpp"
+#include "net/tcp_tls_socket.hpp"
+#include "stream/write_queue.hpp"
 #include "xml/stream_parser.hpp"
 
 #include <atomic>
@@ -18,7 +20,7 @@ namespace starling {
 
 class Server;
 
-class ComponentSession final : public Session {
+class ComponentSession final : public Session, private WriteQueue::Owner {
 public:
     /// `slot` counts the connection against limits.connections[_per_ip] until its socket closes.
     ComponentSession(Server& server, asio::ip::tcp::socket socket, std::shared_ptr<void> slot);
@@ -48,7 +50,12 @@ private:
     void do_read();
     void send_text(std::string text);
     void enqueue(StanzaPtr stanza);
-    void do_write();
+    // WriteQueue::Owner
+    std::shared_ptr<void> keep_alive() override { return shared_from_this(); }
+    bool write_stopped() const override { return state_ == State::closed; }
+    void on_written() override {}
+    void on_idle() override;
+    void on_write_failed() override { finish_close(); }
     void stream_error(std::string_view condition, std::string_view text = {});
     void finish_close();
     std::string header_text() const;
@@ -57,7 +64,7 @@ private:
     }
 
     Server& server_;
-    asio::ip::tcp::socket socket_;
+    net::TcpTlsSocket socket_;
     std::shared_ptr<void> connection_slot_;  // released with the socket
     std::string peer_;
     std::unique_ptr<xml::StreamParser> parser_;
@@ -72,16 +79,7 @@ private:
     asio::steady_timer preauth_timer_;
     std::unique_ptr<char[]> read_buffer_;
 
-    struct Outgoing {
-        StanzaPtr stanza;  // a routed stanza (its cached bytes are written), or
-        std::string text;  // stream-level XML we made
-    };
-    std::vector<Outgoing> queue_;
-    std::vector<Outgoing> in_flight_;  // what pending_ holds, to bounce if the stream dies
-    std::string pending_;
-    std::size_t queued_bytes_ = 0;
-    std::size_t outbound_limit_ = 0;
-    bool writing_ = false;
+    WriteQueue out_{socket_, *this};
     bool close_after_write_ = false;
 };
 

@@ -5,6 +5,10 @@ libstarling_la_SOURCES += src/stream/c2s_session.cpp src/stream/c2s_negotiation.
 	src/stream/c2s_session_extensions.cpp \
 	src/stream/c2s_session.hpp
 
+# What every stream shares
+libstarling_la_SOURCES += src/stream/write_queue.cpp src/stream/write_queue.hpp
+tests_unit_run_unit_SOURCES += tests/unit/stream/test_write_queue.cpp
+
 # SASL
 libstarling_la_SOURCES += src/stream/sasl.cpp \
 	src/stream/scram_crypto.cpp \

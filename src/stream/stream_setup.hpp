@@ -1,9 +1,11 @@
 #pragma once
 // What every inbound stream (c2s, component) sets up alike when its connection is accepted:
-// who the peer is, for the log, and the restricted XML limits it starts with.
+// who the peer is, for the log, and the restricted XML limits it starts with; and how it says
+// why it ends.
 
 #include "core/config.hpp"
 #include "net/asio.hpp"
+#include "xml/serializer.hpp"
 #include "xml/stream_parser.hpp"
 
 #include <string>
@@ -30,6 +32,26 @@ inline xml::ParserLimits preauth_parser_limits(const config::Config& config) {
     limits.max_attributes = config.limits.max_attributes;
     limits.max_elements = config.limits.stanza_elements_preauth;
     return limits;
+}
+
+/// `<stream:error>` with the defined `condition`, a `text` when given, and an application
+/// condition element (RFC 6120 §4.9.4) after them, then the stream's end tag.
+inline std::string stream_error_xml(std::string_view condition, std::string_view text,
+                                    std::string_view app_xml = {}) {
+    constexpr std::string_view ns = "urn:ietf:params:xml:ns:xmpp-streams";
+    std::string out = "<stream:error><";
+    out += condition;
+    out += " xmlns='";
+    out += ns;
+    out += "'/>";
+    if (!text.empty()) {
+        auto element = xml::make_element("text", std::string(ns));
+        element->add_text(text);
+        out += xml::to_string(*element, "");
+    }
+    out += app_xml;
+    out += "</stream:error></stream:stream>";
+    return out;
 }
 
 }  // namespace starling

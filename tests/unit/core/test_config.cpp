@@ -104,6 +104,7 @@ class ConfigTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(missing_postgres_conninfo);
     CPPUNIT_TEST(path_given_for_postgres);
     CPPUNIT_TEST(invalid_listen_type);
+    CPPUNIT_TEST(missing_listen_type_lists_the_types);
     CPPUNIT_TEST(components_read);
     CPPUNIT_TEST(component_mistakes);
     CPPUNIT_TEST(invalid_storage_driver);
@@ -515,6 +516,13 @@ threads: 4
         CPPUNIT_ASSERT_EQUAL(std::string("/srv/starling/starling.yml:4: listen[0].type: expected "
                                          "one of c2s, c2s_tls, component, got \"s2s\""),
                              error_of(replace(base, "type: c2s", "type: s2s")));
+    }
+
+    void missing_listen_type_lists_the_types() {
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("/srv/starling/starling.yml:4: listen[0].type: missing required key; use "
+                        "c2s (STARTTLS), c2s_tls (direct TLS, XEP-0368) or component (XEP-0114)"),
+            error_of(replace(base, "{type: c2s, ", "{")));
     }
 
     void components_read() {
