@@ -262,10 +262,7 @@ void C2sSession::on_secret(std::uint64_t exchange, bool ok,
         if (state_ != State::connected || restart_pending_) break;
         on_element(std::move(element));
     }
-    if (read_parked_ && !secret_pending_) {
-        read_parked_ = false;
-        do_read();
-    }
+    reader_.resume();
 }
 
 void C2sSession::sasl_failure(std::string_view condition, std::string_view text) {

@@ -12,19 +12,8 @@
 namespace starling {
 namespace {
 
-// Reads go into one buffer per I/O thread, so an idle session holds none (DESIGN.md, memory).
-// 16 KiB takes a whole TLS record at once.
-constexpr std::size_t read_buffer_size = 16 * 1024;
-// Reads per readiness event before other sessions of the thread get their turn.
-constexpr int reads_per_turn = 8;
-
 std::int64_t now_ticks() {
     return std::chrono::steady_clock::now().time_since_epoch().count();
-}
-
-char* thread_read_buffer() {
-    thread_local std::unique_ptr<char[]> buffer(new char[read_buffer_size]);
-    return buffer.get();
 }
 
 }  // namespace
@@ -70,7 +59,7 @@ void C2sSession::start() {
         limits);
     start_preauth_timer();
     if (direct_tls_) return do_handshake();
-    do_read();
+    reader_.start();
 }
 
 void C2sSession::start_preauth_timer() {
@@ -98,72 +87,28 @@ void C2sSession::on_handshake(const std::string& error) {
     }
     // A fresh parser for the stream inside TLS: nothing sent before the handshake survives.
     parser_->reset();
-    do_read();
+    reader_.start();
 }
 
-void C2sSession::do_read() {
-    if (dead()) return;
-    // Bytes TLS already decrypted raise no readiness event: go on at once.
-    if (socket_.has_buffered_input())
-        return asio::post(socket_.tcp().get_executor(),
-                          [self = self()] { self->on_readable(error_code()); });
-    wait_readable();
+void C2sSession::on_bytes(std::string_view bytes) {
+    last_activity_.store(now_ticks(), std::memory_order_relaxed);
+    parser_released_.store(false, std::memory_order_relaxed);  // feed() rebuilds it
+    if (restart_pending_) {
+        restart_pending_ = false;
+        parser_->reset();
+    }
+    parser_->feed(bytes);
 }
 
-void C2sSession::wait_readable() {
-    socket_.async_wait(net::IoStatus::want_read,
-                       [self = self()](const error_code& ec) { self->on_readable(ec); });
+bool C2sSession::keep_reading() const {
+    // After <starttls/> or SASL success the parser stopped: whatever else this read held is
+    // discarded, never processed (a STARTTLS command injection defence).
+    return !starttls_pending_ && state_ != State::closing;
 }
 
-void C2sSession::on_readable(const error_code& ec) {
-    if (dead()) return;
-    if (ec) return finish_close();
-    if (secret_pending_) {
-        read_parked_ = true;
-        return;
-    }
-    // Back-pressure: nothing more is read (TCP then slows the client) until the gate opens.
-    if (server_.ingress().closed()) {
-        server_.metrics().counter("c2s.paused").add();
-        return server_.ingress().when_open([self = self()] {
-            asio::post(self->socket_.tcp().get_executor(),
-                       [self] { self->on_readable(error_code()); });
-        });
-    }
-    char* buffer = thread_read_buffer();
-    for (int turn = 0; turn < reads_per_turn; ++turn) {
-        net::IoStatus status;
-        const std::size_t n = socket_.read(buffer, read_buffer_size, status);
-        // The socket is drained: wait for it (not do_read, which would see a partial record
-        // TLS holds and come straight back).
-        if (status == net::IoStatus::want_read) return wait_readable();
-        if (status == net::IoStatus::want_write) {
-            // TLS needs to send (a key update) before it can read on.
-            return socket_.async_wait(
-                status, [self = self()](const error_code& ec) { self->on_readable(ec); });
-        }
-        if (status != net::IoStatus::ok) {
-            if (status == net::IoStatus::error) spdlog::debug("c2s {}: read failed", peer_);
-            return finish_close();
-        }
-        last_activity_.store(now_ticks(), std::memory_order_relaxed);
-        parser_released_.store(false, std::memory_order_relaxed);  // feed() rebuilds it
-        if (restart_pending_) {
-            restart_pending_ = false;
-            parser_->reset();
-        }
-        parser_->feed(std::string_view(buffer, n));
-        // After <starttls/> or SASL success the parser stopped: whatever else this read held
-        // is discarded, never processed (a STARTTLS command injection defence).
-        if (starttls_pending_ || state_ == State::closing || dead()) return;
-        if (secret_pending_) {
-            read_parked_ = true;
-            return;
-        }
-        // Saves the read that would only say "nothing more": one system call per message.
-        if (socket_.drained()) return wait_readable();
-    }
-    asio::post(socket_.tcp().get_executor(), [self = self()] { self->on_readable(error_code()); });
+void C2sSession::on_read_failed(net::IoStatus status) {
+    if (status == net::IoStatus::error) spdlog::debug("c2s {}: read failed", peer_);
+    finish_close();
 }
 
 void C2sSession::send_text(std::string text) {

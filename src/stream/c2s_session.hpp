@@ -9,6 +9,7 @@
 #include "net/tcp_tls_socket.hpp"
 #include "net/tls_context.hpp"
 #include "stream/sasl.hpp"
+#include "stream/stream_reader.hpp"
 #include "stream/write_queue.hpp"
 #include "xml/stream_parser.hpp"
 
@@ -22,7 +23,10 @@ namespace starling {
 class Server;
 class Host;
 
-class C2sSession final : public Session, public ClientStream, private WriteQueue::Owner {
+class C2sSession final : public Session,
+                         public ClientStream,
+                         private StreamReader::Owner,
+                         private WriteQueue::Owner {
 public:
     /// `slot` counts the connection against limits.connections[_per_ip] until its socket closes.
     C2sSession(Server& server, asio::ip::tcp::socket socket, std::shared_ptr<net::TlsContexts> tls,
@@ -84,9 +88,12 @@ private:
     // I/O (c2s_session.cpp)
     void do_handshake();
     void on_handshake(const std::string& error);
-    void do_read();
-    void wait_readable();
-    void on_readable(const error_code& ec);
+    // StreamReader::Owner (keep_alive() is WriteQueue::Owner's too)
+    bool read_stopped() const override { return dead(); }
+    bool read_held() const override { return secret_pending_; }
+    void on_bytes(std::string_view bytes) override;
+    bool keep_reading() const override;
+    void on_read_failed(net::IoStatus status) override;
     void send_text(std::string text);
     void outbound_overflow();
     void enqueue(StanzaPtr stanza);
@@ -166,7 +173,6 @@ private:
     // While a lookup is pending the stream reads no more, and elements already parsed wait here
     // (an <abort/> excepted), to be handled in order once it returns.
     bool secret_pending_ = false;
-    bool read_parked_ = false;  // reading stopped for the lookup; on_secret() starts it again
     std::vector<xml::ElementPtr> held_;
     std::string username_;
     int sasl_failures_ = 0;  // wrong credentials
@@ -178,6 +184,7 @@ private:
     std::atomic<bool> parser_released_{false};
     asio::steady_timer preauth_timer_;
 
+    StreamReader reader_{socket_, server_, *this, "c2s.paused"};
     WriteQueue out_{socket_, *this};
     bool close_after_write_ = false;
     bool store_undelivered_ = false;  // closed for not reading: what is queued is stored

@@ -19,7 +19,6 @@ namespace starling {
 namespace {
 
 constexpr std::string_view ns_component = "jabber:component:accept";
-constexpr std::size_t read_buffer_size = 16 * 1024;
 
 std::int64_t now_ticks() {
     return std::chrono::steady_clock::now().time_since_epoch().count();
@@ -84,7 +83,7 @@ void ComponentSession::start() {
         if (ec || self->state_ == State::authenticated || self->state_ == State::closed) return;
         self->stream_error("connection-timeout", "the handshake took too long");
     });
-    do_read();
+    reader_.start();
 }
 
 std::string ComponentSession::header_text() const {
@@ -178,19 +177,9 @@ void ComponentSession::handle_stanza(xml::ElementPtr element) {
     server_.router().route(nullptr, std::move(stanza));
 }
 
-void ComponentSession::do_read() {
-    if (state_ == State::closed) return;
-    if (!read_buffer_) read_buffer_.reset(new char[read_buffer_size]);
-    socket_.tcp().async_read_some(
-        asio::buffer(read_buffer_.get(), read_buffer_size),
-        [self = self()](const error_code& ec, std::size_t n) {
-            if (self->state_ == State::closed) return;
-            if (ec) return self->finish_close();
-            self->last_activity_.store(now_ticks(), std::memory_order_relaxed);
-            self->parser_->feed(std::string_view(self->read_buffer_.get(), n));
-            if (self->state_ == State::closing || self->state_ == State::closed) return;
-            self->do_read();
-        });
+void ComponentSession::on_bytes(std::string_view bytes) {
+    last_activity_.store(now_ticks(), std::memory_order_relaxed);
+    parser_->feed(bytes);
 }
 
 void ComponentSession::send_text(std::string text) {

@@ -8,6 +8,7 @@
 #include "core/session.hpp"
 #include "net/asio.hpp"
 #include "net/tcp_tls_socket.hpp"
+#include "stream/stream_reader.hpp"
 #include "stream/write_queue.hpp"
 #include "xml/stream_parser.hpp"
 
@@ -20,7 +21,9 @@ namespace starling {
 
 class Server;
 
-class ComponentSession final : public Session, private WriteQueue::Owner {
+class ComponentSession final : public Session,
+                               private StreamReader::Owner,
+                               private WriteQueue::Owner {
 public:
     /// `slot` counts the connection against limits.connections[_per_ip] until its socket closes.
     ComponentSession(Server& server, asio::ip::tcp::socket socket, std::shared_ptr<void> slot);
@@ -47,7 +50,12 @@ private:
     void handle_handshake(const xml::Element& element);
     void handle_stanza(xml::ElementPtr element);
 
-    void do_read();
+    // StreamReader::Owner (keep_alive() is WriteQueue::Owner's too)
+    bool read_stopped() const override { return state_ == State::closed; }
+    bool read_held() const override { return false; }
+    void on_bytes(std::string_view bytes) override;
+    bool keep_reading() const override { return state_ != State::closing; }
+    void on_read_failed(net::IoStatus) override { finish_close(); }
     void send_text(std::string text);
     void enqueue(StanzaPtr stanza);
     // WriteQueue::Owner
@@ -77,8 +85,8 @@ private:
     bool attached_ = false;  // this stream is the one the registry routes the domain to
     std::atomic<std::int64_t> last_activity_;
     asio::steady_timer preauth_timer_;
-    std::unique_ptr<char[]> read_buffer_;
 
+    StreamReader reader_{socket_, server_, *this, ""};
     WriteQueue out_{socket_, *this};
     bool close_after_write_ = false;
 };

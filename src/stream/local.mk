@@ -6,8 +6,10 @@ libstarling_la_SOURCES += src/stream/c2s_session.cpp src/stream/c2s_negotiation.
 	src/stream/c2s_session.hpp
 
 # What every stream shares
-libstarling_la_SOURCES += src/stream/write_queue.cpp src/stream/write_queue.hpp
-tests_unit_run_unit_SOURCES += tests/unit/stream/test_write_queue.cpp
+libstarling_la_SOURCES += src/stream/write_queue.cpp src/stream/write_queue.hpp \
+	src/stream/stream_reader.cpp src/stream/stream_reader.hpp
+tests_unit_run_unit_SOURCES += tests/unit/stream/test_write_queue.cpp \
+	tests/unit/stream/test_stream_reader.cpp
 
 # SASL
 libstarling_la_SOURCES += src/stream/sasl.cpp \

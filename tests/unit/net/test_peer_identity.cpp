@@ -7,8 +7,8 @@
 #include "net/tcp_tls_socket.hpp"
 #include "net/tls_context.hpp"
 
-#include "../storage/temp_dir.hpp"
 #include "test_certificates.hpp"
+#include "tests/unit/storage/temp_dir.hpp"
 
 #include <cppunit/extensions/HelperMacros.h>
 

@@ -11,8 +11,7 @@ namespace {
 
 const std::string domain = "example.test";
 
-std::string message(std::string_view authzid, std::string_view authcid,
-                    std::string_view password) {
+std::string message(std::string_view authzid, std::string_view authcid, std::string_view password) {
     std::string out(authzid);
     out += '\0';
     out += authcid;
@@ -80,8 +79,9 @@ public:
 
     void authzid_must_be_the_own_bare_jid() {
         auto own = plain();
-        CPPUNIT_ASSERT(login(*own, message("Juliet@Example.TEST", "juliet", "pencil"), "pencil")
-                           .status == Status::success);
+        CPPUNIT_ASSERT(
+            login(*own, message("Juliet@Example.TEST", "juliet", "pencil"), "pencil").status ==
+            Status::success);
         auto other = plain();
         assert_failure("invalid-authzid",
                        other->start(message("romeo@example.test", "juliet", "pencil")));
@@ -95,8 +95,7 @@ public:
     void username_and_password_are_prepared() {
         auto mechanism = plain();
         // RFC 4013 §3: SOFT HYPHEN maps to nothing, so "I<U+00AD>X" is the password "IX".
-        const Step result =
-            login(*mechanism, message("", "JULIET", "I\xc2\xadX"), "IX");
+        const Step result = login(*mechanism, message("", "JULIET", "I\xc2\xadX"), "IX");
         CPPUNIT_ASSERT_EQUAL(std::string("juliet"), mechanism->username());
         CPPUNIT_ASSERT(result.status == Status::success);
         auto invalid = plain();
@@ -116,10 +115,10 @@ public:
 
     void malformed_messages() {
         const std::string cases[] = {
-            std::string("juliet\0pencil", 13),       // one separator
-            message("", "", "pencil"),               // empty authcid
-            message("", "juliet", ""),               // empty password
-            message("", "juliet", "pen") + '\0' + "cil",  // a fourth field
+            std::string("juliet\0pencil", 13),             // one separator
+            message("", "", "pencil"),                     // empty authcid
+            message("", "juliet", ""),                     // empty password
+            message("", "juliet", "pen") + '\0' + "cil",   // a fourth field
             message("", "juliet", std::string(256, 'p')),  // password over 255 octets
             message("", std::string(256, 'j'), "pencil"),
             message(std::string(256, 'a'), "juliet", "pencil"),

@@ -26,8 +26,13 @@ public:
     void base64_rfc4648_vectors() {
         // RFC 4648 §10.
         const std::pair<const char*, const char*> vectors[] = {
-            {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},       {"foo", "Zm9v"},
-            {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+            {"", ""},
+            {"f", "Zg=="},
+            {"fo", "Zm8="},
+            {"foo", "Zm9v"},
+            {"foob", "Zm9vYg=="},
+            {"fooba", "Zm9vYmE="},
+            {"foobar", "Zm9vYmFy"},
         };
         for (const auto& [raw, encoded] : vectors) {
             CPPUNIT_ASSERT_EQUAL(std::string(encoded), base64_encode(raw));
@@ -41,9 +46,8 @@ public:
 
     void base64_rejects_invalid_input() {
         const char* invalid[] = {
-            "Zg=",        "Zg",        "Z===",      "====",      "Zm9v YmFy", " Zm9v",
-            "Zm9v\n",     "Zm=v",      "Zm9vYmFy=", "Zh==",      "Zm9=",      "Zm9v!A==",
-            "Zm-_",       "=Zm9",
+            "Zg=",  "Zg",        "Z===", "====", "Zm9v YmFy", " Zm9v", "Zm9v\n",
+            "Zm=v", "Zm9vYmFy=", "Zh==", "Zm9=", "Zm9v!A==",  "Zm-_",  "=Zm9",
         };
         for (const char* text : invalid) {
             CPPUNIT_ASSERT_MESSAGE(text, !base64_decode(text).has_value());
@@ -56,12 +60,16 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("IX"), saslprep("I\xc2\xadX").value());  // SOFT HYPHEN
         CPPUNIT_ASSERT_EQUAL(std::string("user"), saslprep("user").value());
         CPPUNIT_ASSERT_EQUAL(std::string("USER"), saslprep("USER").value());
-        CPPUNIT_ASSERT_EQUAL(std::string("a"), saslprep("\xc2\xaa").value());      // U+00AA
-        CPPUNIT_ASSERT_EQUAL(std::string("IX"), saslprep("\xe2\x85\xa8").value()); // U+2168
-        CPPUNIT_ASSERT(!saslprep("\x07").has_value());                           // prohibited
-        CPPUNIT_ASSERT(!saslprep("\xd8\xa7" "1").has_value());                   // bidi rule
+        CPPUNIT_ASSERT_EQUAL(std::string("a"), saslprep("\xc2\xaa").value());       // U+00AA
+        CPPUNIT_ASSERT_EQUAL(std::string("IX"), saslprep("\xe2\x85\xa8").value());  // U+2168
+        CPPUNIT_ASSERT(!saslprep("\x07").has_value());                              // prohibited
+        CPPUNIT_ASSERT(!saslprep("\xd8\xa7"
+                                 "1")
+                            .has_value());  // bidi rule
         // Non-ASCII spaces map to SPACE.
-        CPPUNIT_ASSERT_EQUAL(std::string("a b"), saslprep("a\xc2\xa0" "b").value());
+        CPPUNIT_ASSERT_EQUAL(std::string("a b"), saslprep("a\xc2\xa0"
+                                                          "b")
+                                                     .value());
         CPPUNIT_ASSERT_EQUAL(std::string(), saslprep("").value());
         CPPUNIT_ASSERT(!saslprep(std::string("a\0b", 3)).has_value());
         CPPUNIT_ASSERT(!saslprep("\xff").has_value());
@@ -152,9 +160,13 @@ public:
         const std::vector<std::string> tls = {"SCRAM-SHA-512", "SCRAM-SHA-256", "SCRAM-SHA-1",
                                               "PLAIN"};
         CPPUNIT_ASSERT(mechanism_names(true, none) == tls);
-        const std::vector<std::string> tls_bound = {
-            "SCRAM-SHA-512-PLUS", "SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-512",
-            "SCRAM-SHA-256",      "SCRAM-SHA-1",        "PLAIN"};
+        const std::vector<std::string> tls_bound = {"SCRAM-SHA-512-PLUS",
+                                                    "SCRAM-SHA-256-PLUS",
+                                                    "SCRAM-SHA-1-PLUS",
+                                                    "SCRAM-SHA-512",
+                                                    "SCRAM-SHA-256",
+                                                    "SCRAM-SHA-1",
+                                                    "PLAIN"};
         CPPUNIT_ASSERT(mechanism_names(true, bound) == tls_bound);
     }
 
@@ -162,9 +174,12 @@ public:
         ChannelBindings bound;
         bound.data["tls-server-end-point"] = "x";
         const std::pair<const char*, Hash> known[] = {
-            {"SCRAM-SHA-1", Hash::sha1},          {"SCRAM-SHA-256", Hash::sha256},
-            {"SCRAM-SHA-512", Hash::sha512},      {"SCRAM-SHA-1-PLUS", Hash::sha1},
-            {"SCRAM-SHA-256-PLUS", Hash::sha256}, {"SCRAM-SHA-512-PLUS", Hash::sha512},
+            {"SCRAM-SHA-1", Hash::sha1},
+            {"SCRAM-SHA-256", Hash::sha256},
+            {"SCRAM-SHA-512", Hash::sha512},
+            {"SCRAM-SHA-1-PLUS", Hash::sha1},
+            {"SCRAM-SHA-256-PLUS", Hash::sha256},
+            {"SCRAM-SHA-512-PLUS", Hash::sha512},
             {"PLAIN", Hash::sha256},
         };
         for (const auto& [name, hash] : known) {
@@ -172,8 +187,13 @@ public:
             CPPUNIT_ASSERT_MESSAGE(name, mechanism != nullptr);
             CPPUNIT_ASSERT(mechanism->hash() == hash);
         }
-        const char* unknown[] = {"scram-sha-256", "SCRAM-SHA-384", "SCRAM-SHA-256-plus",
-                                 "SCRAM-", "DIGEST-MD5", "", "SCRAM-SHA-256-PLUS-PLUS"};
+        const char* unknown[] = {"scram-sha-256",
+                                 "SCRAM-SHA-384",
+                                 "SCRAM-SHA-256-plus",
+                                 "SCRAM-",
+                                 "DIGEST-MD5",
+                                 "",
+                                 "SCRAM-SHA-256-PLUS-PLUS"};
         for (const char* name : unknown) {
             CPPUNIT_ASSERT_MESSAGE(name,
                                    make_mechanism(name, "example.test", true, bound) == nullptr);

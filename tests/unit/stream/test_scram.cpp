@@ -16,7 +16,9 @@ namespace {
 
 const std::string domain = "example.test";
 
-std::string decode(std::string_view text) { return base64_decode(text).value(); }
+std::string decode(std::string_view text) {
+    return base64_decode(text).value();
+}
 
 void assert_status(Status expected, const Step& step) {
     CPPUNIT_ASSERT_EQUAL_MESSAGE("condition: " + step.condition + ", text: " + step.text,
@@ -99,17 +101,17 @@ public:
         // RFC 7677 §3: user "user", password "pencil".
         const ScramSecret secret =
             derive_secret(Hash::sha256, "pencil", decode("W22ZaJ0SNY7soEsUEjb6gQ=="), 4096);
-        auto mechanism = make_scram_mechanism(Hash::sha256, false, domain, {},
-                                              "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0");
+        auto mechanism =
+            make_scram_mechanism(Hash::sha256, false, domain, {}, "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0");
         assert_status(Status::need_secret, mechanism->start("n,,n=user,r=rOprNGfwEbeRWgbNEkqO"));
         CPPUNIT_ASSERT(mechanism->hash() == Hash::sha256);
         const Step challenge = mechanism->resume(secret);
         CPPUNIT_ASSERT_EQUAL(std::string("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
                                          "s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"),
                              challenge.data);
-        const Step final_step =
-            mechanism->step("c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
-                            "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=");
+        const Step final_step = mechanism->step(
+            "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+            "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=");
         assert_status(Status::success, final_step);
         CPPUNIT_ASSERT_EQUAL(std::string("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="),
                              final_step.data);
@@ -214,7 +216,8 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("juliet"), upper->username());
         // SASLprep maps SOFT HYPHEN to nothing.
         auto hyphen = make_mechanism("SCRAM-SHA-256", domain, false, {});
-        assert_status(Status::need_secret, hyphen->start("n,,n=jul\xc2\xad" "iet,r=abc"));
+        assert_status(Status::need_secret, hyphen->start("n,,n=jul\xc2\xad"
+                                                         "iet,r=abc"));
         CPPUNIT_ASSERT_EQUAL(std::string("juliet"), hyphen->username());
         // A username that cannot be a JID localpart fails without asking for a secret.
         auto invalid = make_mechanism("SCRAM-SHA-256", domain, false, {});
@@ -299,23 +302,24 @@ public:
 
     void malformed_client_first_messages() {
         const char* messages[] = {
-            "n,,n=juliet",                    // no nonce
-            "n,,r=abc,n=juliet",              // wrong order
-            "x,,n=juliet,r=abc",              // unknown binding flag
-            "p=,,n=juliet,r=abc",             // empty binding type
-            "p=tls exporter,,n=juliet,r=abc", // invalid binding type
-            "n,b=x,n=juliet,r=abc",           // authzid without a=
-            "n,a=,n=juliet,r=abc",            // empty authzid
-            "n,a=jul=41,n=juliet,r=abc",      // bad escape in authzid
-            "n,,m=ext,n=juliet,r=abc",        // mandatory extension
-            "n,,n=,r=abc",                    // empty username
-            "n,,n=jul=2Xiet,r=abc",           // bad escape
-            "n,,n=jul=iet,r=abc",             // bare '='
-            "n,,n=juliet,r=",                 // empty nonce
-            "n,,n=juliet,r=a\x01" "b",        // unprintable nonce
-            "n,,n=juliet,r=abc,5=x",          // extension must start with a letter
-            "n,,n=juliet,r=abc,",             // empty extension
-            "n,n=juliet,r=abc",               // GS2 header missing a comma
+            "n,,n=juliet",                     // no nonce
+            "n,,r=abc,n=juliet",               // wrong order
+            "x,,n=juliet,r=abc",               // unknown binding flag
+            "p=,,n=juliet,r=abc",              // empty binding type
+            "p=tls exporter,,n=juliet,r=abc",  // invalid binding type
+            "n,b=x,n=juliet,r=abc",            // authzid without a=
+            "n,a=,n=juliet,r=abc",             // empty authzid
+            "n,a=jul=41,n=juliet,r=abc",       // bad escape in authzid
+            "n,,m=ext,n=juliet,r=abc",         // mandatory extension
+            "n,,n=,r=abc",                     // empty username
+            "n,,n=jul=2Xiet,r=abc",            // bad escape
+            "n,,n=jul=iet,r=abc",              // bare '='
+            "n,,n=juliet,r=",                  // empty nonce
+            "n,,n=juliet,r=a\x01"
+            "b",                      // unprintable nonce
+            "n,,n=juliet,r=abc,5=x",  // extension must start with a letter
+            "n,,n=juliet,r=abc,",     // empty extension
+            "n,n=juliet,r=abc",       // GS2 header missing a comma
             "garbage",
         };
         for (const char* message : messages) {
@@ -333,22 +337,21 @@ public:
         const std::string prefix = "c=biws,r=abcSERVER";
         const std::string proof = ",p=" + base64_encode(std::string(32, 'x'));
         const std::pair<std::string, const char*> cases[] = {
-            {prefix, "malformed-request"},                                      // no proof
-            {"r=abcSERVER" + proof, "malformed-request"},                       // no c=
-            {"c=biws" + proof, "malformed-request"},                            // no r=
-            {"c=bi!s,r=abcSERVER" + proof, "malformed-request"},                // bad base64
-            {prefix + ",p=abc", "malformed-request"},                           // bad base64
-            {prefix + ",p=" + base64_encode("short"), "malformed-request"},     // wrong length
-            {prefix + ",p=", "malformed-request"},                              // empty proof
-            {proof.substr(1) + ",c=biws,r=abcSERVER", "malformed-request"},     // proof first
-            {"c=biws,r=abcOTHER" + proof, "not-authorized"},                    // nonce changed
-            {"c=biws,r=abc" + proof, "not-authorized"},                         // server part gone
+            {prefix, "malformed-request"},                                   // no proof
+            {"r=abcSERVER" + proof, "malformed-request"},                    // no c=
+            {"c=biws" + proof, "malformed-request"},                         // no r=
+            {"c=bi!s,r=abcSERVER" + proof, "malformed-request"},             // bad base64
+            {prefix + ",p=abc", "malformed-request"},                        // bad base64
+            {prefix + ",p=" + base64_encode("short"), "malformed-request"},  // wrong length
+            {prefix + ",p=", "malformed-request"},                           // empty proof
+            {proof.substr(1) + ",c=biws,r=abcSERVER", "malformed-request"},  // proof first
+            {"c=biws,r=abcOTHER" + proof, "not-authorized"},                 // nonce changed
+            {"c=biws,r=abc" + proof, "not-authorized"},                      // server part gone
             {"c=" + base64_encode("n,a=x,") + ",r=abcSERVER" + proof, "not-authorized"},
-            {prefix + proof, "not-authorized"},                                 // wrong proof
+            {prefix + proof, "not-authorized"},  // wrong proof
         };
         for (const auto& [message, condition] : cases) {
-            auto mechanism =
-                make_scram_mechanism(Hash::sha256, false, domain, {}, "SERVER");
+            auto mechanism = make_scram_mechanism(Hash::sha256, false, domain, {}, "SERVER");
             mechanism->start("n,,n=juliet,r=abc");
             assert_status(Status::challenge, mechanism->resume(make_secret(Hash::sha256, "pw")));
             const Step step = mechanism->step(message);

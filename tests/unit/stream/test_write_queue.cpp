@@ -3,7 +3,7 @@
 // and a write started from on_written() is the one that finishes the work (no early on_idle).
 #include "stream/write_queue.hpp"
 
-#include "../stanza_text.hpp"
+#include "tests/unit/stanza_text.hpp"
 
 #include <cppunit/extensions/HelperMacros.h>
 

@@ -1,0 +1,81 @@
+#include "stream/stream_reader.hpp"
+
+#include "core/server.hpp"
+
+namespace starling {
+namespace {
+
+// Reads go into one buffer per I/O thread, so an idle stream holds none (DESIGN.md, memory).
+// 16 KiB takes a whole TLS record at once.
+constexpr std::size_t read_buffer_size = 16 * 1024;
+// Reads per readiness event before other streams of the thread get their turn.
+constexpr int reads_per_turn = 8;
+
+char* thread_read_buffer() {
+    thread_local std::unique_ptr<char[]> buffer(new char[read_buffer_size]);
+    return buffer.get();
+}
+
+}  // namespace
+
+void StreamReader::start() {
+    if (owner_.read_stopped()) return;
+    // Bytes TLS already decrypted raise no readiness event: go on at once.
+    if (socket_.has_buffered_input())
+        return asio::post(socket_.tcp().get_executor(),
+                          [this, keep = owner_.keep_alive()] { on_readable(error_code()); });
+    wait_readable();
+}
+
+void StreamReader::resume() {
+    if (!parked_ || owner_.read_held()) return;
+    parked_ = false;
+    start();
+}
+
+void StreamReader::wait_readable() {
+    socket_.async_wait(net::IoStatus::want_read, [this, keep = owner_.keep_alive()](
+                                                     const error_code& ec) { on_readable(ec); });
+}
+
+void StreamReader::on_readable(const error_code& ec) {
+    if (owner_.read_stopped()) return;
+    if (ec) return owner_.on_read_failed(net::IoStatus::error);
+    if (owner_.read_held()) {
+        parked_ = true;
+        return;
+    }
+    // Back-pressure: nothing more is read (TCP then slows the peer) until the gate opens.
+    if (!paused_counter_.empty() && server_.ingress().closed()) {
+        server_.metrics().counter(paused_counter_).add();
+        return server_.ingress().when_open([this, keep = owner_.keep_alive()] {
+            asio::post(socket_.tcp().get_executor(), [this, keep] { on_readable(error_code()); });
+        });
+    }
+    char* buffer = thread_read_buffer();
+    for (int turn = 0; turn < reads_per_turn; ++turn) {
+        net::IoStatus status;
+        const std::size_t n = socket_.read(buffer, read_buffer_size, status);
+        // The socket is drained: wait for it (not start(), which would see a partial record
+        // TLS holds and come straight back).
+        if (status == net::IoStatus::want_read) return wait_readable();
+        if (status == net::IoStatus::want_write) {
+            // TLS needs to send (a key update) before it can read on.
+            return socket_.async_wait(status, [this, keep = owner_.keep_alive()](
+                                                  const error_code& ec) { on_readable(ec); });
+        }
+        if (status != net::IoStatus::ok) return owner_.on_read_failed(status);
+        owner_.on_bytes(std::string_view(buffer, n));
+        if (!owner_.keep_reading() || owner_.read_stopped()) return;
+        if (owner_.read_held()) {
+            parked_ = true;
+            return;
+        }
+        // Saves the read that would only say "nothing more": one system call per message.
+        if (socket_.drained()) return wait_readable();
+    }
+    asio::post(socket_.tcp().get_executor(),
+               [this, keep = owner_.keep_alive()] { on_readable(error_code()); });
+}
+
+}  // namespace starling
