@@ -38,12 +38,35 @@ void use_certificate(SSL_CTX* native, const config::CertKey& files) {
                                  files.certificate + "'");
 }
 
+// The certificates a peer's chain is verified against: `ca_file`, or the system's store.
+void trust(SSL_CTX* native, const std::string& ca_file) {
+    const int loaded = ca_file.empty()
+                           ? SSL_CTX_set_default_verify_paths(native)
+                           : SSL_CTX_load_verify_locations(native, ca_file.c_str(), nullptr);
+    if (loaded != 1)
+        throw std::runtime_error("tls: cannot load the trusted certificates '" +
+                                 (ca_file.empty() ? std::string("(system store)") : ca_file) +
+                                 "': " + openssl_error());
+}
+
 }  // namespace
 
-std::unique_ptr<asio::ssl::context> TlsContexts::make(const config::CertKey& files) {
+std::unique_ptr<asio::ssl::context> TlsContexts::make(const config::CertKey& files,
+                                                      const PeerCertificates& peers) {
     auto ctx = make_context(asio::ssl::context::tls_server);
-    SSL_CTX_set_options(ctx->native_handle(), SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
-    use_certificate(ctx->native_handle(), files);
+    SSL_CTX* native = ctx->native_handle();
+    SSL_CTX_set_options(native, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
+    use_certificate(native, files);
+    if (peers.request) {
+        trust(native, peers.ca_file);
+        // Asked for, verified, recorded, never a reason to fail the handshake: the stream
+        // decides (EXTERNAL, or dialback where the policy allows it).
+        SSL_CTX_set_verify(native, SSL_VERIFY_PEER, [](int, X509_STORE_CTX*) { return 1; });
+        // A context that verifies peers needs one for its sessions (OpenSSL refuses to resume
+        // without it).
+        static constexpr unsigned char id[] = "starling-s2s";
+        SSL_CTX_set_session_id_context(native, id, sizeof id - 1);
+    }
     return ctx;
 }
 
@@ -52,21 +75,15 @@ std::unique_ptr<asio::ssl::context> make_client_context(const config::CertKey* o
     auto ctx = make_context(asio::ssl::context::tls_client);
     SSL_CTX* native = ctx->native_handle();
     if (own) use_certificate(native, *own);
-    const int loaded = ca_file.empty()
-                           ? SSL_CTX_set_default_verify_paths(native)
-                           : SSL_CTX_load_verify_locations(native, ca_file.c_str(), nullptr);
-    if (loaded != 1)
-        throw std::runtime_error("tls: cannot load the trusted certificates '" +
-                                 (ca_file.empty() ? std::string("(system store)") : ca_file) +
-                                 "': " + openssl_error());
+    trust(native, ca_file);
     // Verified during the handshake, judged after it (check_peer_identity).
     SSL_CTX_set_verify(native, SSL_VERIFY_NONE, nullptr);
     return ctx;
 }
 
-TlsContexts::TlsContexts(const config::TlsConfig& tls) {
-    default_ = make(tls.defaults);
-    for (const auto& [host, files] : tls.hosts) by_host_[host] = make(files);
+TlsContexts::TlsContexts(const config::TlsConfig& tls, PeerCertificates peers) {
+    default_ = make(tls.defaults, peers);
+    for (const auto& [host, files] : tls.hosts) by_host_[host] = make(files, peers);
     SSL_CTX_set_tlsext_servername_callback(default_->native_handle(), &TlsContexts::on_servername);
     SSL_CTX_set_tlsext_servername_arg(default_->native_handle(), this);
 }

@@ -11,17 +11,27 @@
 
 namespace starling::net {
 
+/// Whether the peer is asked for a certificate of its own (a server connecting to us, for SASL
+/// EXTERNAL), and what its chain is verified against: `ca_file`, or the system's trust store
+/// when empty. A peer without one, or with one that does not verify, still connects;
+/// check_peer_identity (net/peer_identity.hpp) judges it afterwards.
+struct PeerCertificates {
+    bool request = false;
+    std::string ca_file;
+};
+
 class TlsContexts {
 public:
     /// Loads every certificate and key; throws std::runtime_error naming the file on failure.
-    explicit TlsContexts(const config::TlsConfig& tls);
+    explicit TlsContexts(const config::TlsConfig& tls, PeerCertificates peers = {});
 
     /// The context a new connection starts with; its SNI callback switches to a host's context.
     asio::ssl::context& default_context() { return *default_; }
 
 private:
     static int on_servername(SSL* ssl, int* alert, void* arg);
-    std::unique_ptr<asio::ssl::context> make(const config::CertKey& files);
+    std::unique_ptr<asio::ssl::context> make(const config::CertKey& files,
+                                             const PeerCertificates& peers);
 
     std::unique_ptr<asio::ssl::context> default_;
     std::map<std::string, std::unique_ptr<asio::ssl::context>> by_host_;

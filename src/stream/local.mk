@@ -18,6 +18,10 @@ libstarling_la_SOURCES += src/stream/sasl.cpp \
 	src/stream/scram_message.cpp \
 	src/stream/scram_mechanism.cpp \
 	src/stream/plain_mechanism.cpp
+
+# Server-to-server building blocks
+libstarling_la_SOURCES += src/stream/dialback_key.cpp src/stream/dialback_key.hpp
+tests_unit_run_unit_SOURCES += tests/unit/stream/test_dialback_key.cpp
 tests_unit_run_unit_SOURCES += tests/unit/stream/test_sasl.cpp \
 	tests/unit/stream/test_scram.cpp \
 	tests/unit/stream/test_plain.cpp

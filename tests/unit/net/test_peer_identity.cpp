@@ -1,7 +1,8 @@
 // The client side of TLS (TcpTlsSocket::async_client_handshake with make_client_context) over a
 // loopback connection to the server side, and the RFC 9525 check of the server's certificate:
 // a DNS-ID or an XMPP SRV-ID names the domain, the common name never does, and an untrusted,
-// expired or self-signed chain fails with the reason.
+// expired or self-signed chain fails with the reason. A server that asks for the client's
+// certificate (an s2s listener) can judge it the same way.
 #include "net/peer_identity.hpp"
 
 #include "net/tcp_tls_socket.hpp"
@@ -55,12 +56,15 @@ struct Handshake {
     std::optional<std::string> server_result;
     std::optional<std::string> client_result;
 
+    /// `client_files`: the certificate the client offers, when the server asks for one.
     Handshake(const starling::config::CertKey& files, const std::string& ca_file,
-              const std::string& server_name) {
+              const std::string& server_name,
+              const starling::config::CertKey* client_files = nullptr,
+              bool request_client_certificate = false) {
         starling::config::TlsConfig tls;
         tls.defaults = files;
-        TlsContexts server_contexts(tls);
-        const auto client_context = make_client_context(nullptr, ca_file);
+        TlsContexts server_contexts(tls, {request_client_certificate, ca_file});
+        const auto client_context = make_client_context(client_files, ca_file);
         asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
         asio::ip::tcp::socket connecting(io);
         connecting.connect(acceptor.local_endpoint());
@@ -95,6 +99,7 @@ class PeerIdentityTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(self_signed_certificate_is_not_trusted);
     CPPUNIT_TEST(wildcard_covers_one_label);
     CPPUNIT_TEST(server_name_indication_is_sent);
+    CPPUNIT_TEST(a_server_that_asks_gets_the_peers_certificate);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -168,6 +173,29 @@ public:
         const char* name = SSL_get_servername(tls.server->ssl(), TLSEXT_NAMETYPE_host_name);
         CPPUNIT_ASSERT(name != nullptr);
         CPPUNIT_ASSERT_EQUAL(std::string("a.test"), std::string(name));
+    }
+
+    void a_server_that_asks_gets_the_peers_certificate() {
+        // As an s2s listener does, for the connecting server's SASL EXTERNAL.
+        Pki pki;
+        const auto server = pki.server("a", {"a.test", "DNS:a.test"});
+        const auto client = pki.server("b", {"b.test", "DNS:b.test"});
+        Handshake tls(server, pki.ca_file, "a.test", &client, true);
+        const auto ok = check_peer_identity(tls.server->ssl(), "b.test");
+        CPPUNIT_ASSERT_EQUAL(std::string(), ok.reason);
+        CPPUNIT_ASSERT(!check_peer_identity(tls.server->ssl(), "c.test").ok);
+
+        const auto stranger = pki.server("self-b", {"b.test", "DNS:b.test"}, true);
+        Handshake untrusted(server, pki.ca_file, "a.test", &stranger, true);
+        CPPUNIT_ASSERT_EQUAL(std::string("certificate not trusted: self-signed certificate"),
+                             check_peer_identity(untrusted.server->ssl(), "b.test").reason);
+
+        Handshake without(server, pki.ca_file, "a.test", nullptr, true);
+        CPPUNIT_ASSERT_EQUAL(std::string("the peer sent no certificate"),
+                             check_peer_identity(without.server->ssl(), "b.test").reason);
+        // A server that does not ask gets none, even from a client that has one.
+        Handshake unasked(server, pki.ca_file, "a.test", &client, false);
+        CPPUNIT_ASSERT(!check_peer_identity(unasked.server->ssl(), "b.test").ok);
     }
 };
 
