@@ -77,13 +77,14 @@ public:
         if (root_.IsMap()) {
             reader_.expect_map(
                 root_, "",
-                {"hosts", "listen", "components", "tls", "storage", "module_path", "schema_path",
-                 "modules", "admins", "log", "limits", "control_socket", "threads"});
+                {"hosts", "listen", "components", "tls", "s2s", "storage", "module_path",
+                 "schema_path", "modules", "admins", "log", "limits", "control_socket", "threads"});
         }
         read_hosts();
         read_listen();
         read_components();
         read_tls();
+        read_s2s();
         read_storage();
         config_.module_path = path_or(root_["module_path"], "module_path", STARLING_MODULE_DIR);
         config_.schema_path = path_or(root_["schema_path"], "schema_path", STARLING_SCHEMA_DIR);
@@ -311,6 +312,46 @@ private:
         pair.key = path(private_key, key + ".key");
         pair.key_line = line_of(private_key);
         return pair;
+    }
+
+    void read_s2s() {
+        const YAML::Node s2s = root_["s2s"];
+        if (!s2s.IsDefined() || s2s.IsNull()) return;
+        reader_.expect_map(s2s, "s2s", {"ca_file", "hosts"});
+        if (const YAML::Node ca_file = s2s["ca_file"]; ca_file.IsDefined()) {
+            config_.s2s.ca_file = path(ca_file, "s2s.ca_file");
+            config_.s2s.ca_file_line = line_of(ca_file);
+        }
+        const YAML::Node hosts = s2s["hosts"];
+        if (!hosts.IsDefined() || hosts.IsNull()) return;
+        if (!hosts.IsMap()) {
+            reader_.fail(
+                hosts, "s2s.hosts",
+                "expected a map from a domain to \"address:port\", got " + describe(hosts));
+        }
+        for (const auto& entry : hosts) {
+            const std::string domain = lowercase(reader_.string(entry.first, "s2s.hosts"));
+            const std::string key = "s2s.hosts." + domain;
+            if (!valid_domain(domain))
+                reader_.fail(entry.first, key, "expected a domain, got \"" + domain + "\"");
+            if (config_.has_host(domain))
+                reader_.fail(entry.first, key, domain + " is one of hosts, served here");
+            const std::string value = reader_.string(entry.second, key);
+            // "address:port", IPv6 as "[address]:port".
+            const auto colon = value.rfind(':');
+            std::string address = colon == std::string::npos ? "" : value.substr(0, colon);
+            if (address.size() > 2 && address.front() == '[' && address.back() == ']')
+                address = address.substr(1, address.size() - 2);
+            const std::string port = colon == std::string::npos ? "" : value.substr(colon + 1);
+            char* end = nullptr;
+            const long number = port.empty() ? 0 : std::strtol(port.c_str(), &end, 10);
+            if (!valid_address(address) || !end || *end != '\0' || number < 1 || number > 65535)
+                reader_.fail(entry.second, key,
+                             "expected \"address:port\" such as \"192.0.2.7:5269\" or "
+                             "\"[2001:db8::7]:5269\", got \"" +
+                                 value + "\"");
+            config_.s2s.hosts[domain] = {address, static_cast<std::uint16_t>(number)};
+        }
     }
 
     void read_tls() {
@@ -563,6 +604,8 @@ void check_files(const Config& config) {
     for (const auto& [domain, pair] : config.tls.hosts) {
         check_cert_key(config.path, "tls.hosts." + domain, pair);
     }
+    if (!config.s2s.ca_file.empty())
+        check_readable(config.path, config.s2s.ca_file_line, "s2s.ca_file", config.s2s.ca_file);
 }
 
 Config load(const std::string& path) {

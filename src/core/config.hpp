@@ -48,6 +48,17 @@ struct TlsConfig {
     bool required = true;                  // tls.required: STARTTLS before auth on c2s
 };
 
+/// Server-to-server settings (s2s listeners).
+struct S2sConfig {
+    /// PEM file of the certificates a peer server's chain is verified against; empty: the
+    /// system's trust store.
+    std::string ca_file;
+    int ca_file_line = 0;  // where it was written, for check_files' message
+    /// Where a remote domain's server is, instead of asking DNS: "address:port" (an IP
+    /// literal, IPv6 in brackets), for private deployments and tests.
+    std::map<std::string, std::pair<std::string, std::uint16_t>> hosts;
+};
+
 struct StorageConfig {
     std::string driver = "sqlite";
     std::string path;      // sqlite
@@ -93,6 +104,7 @@ struct Config {
     std::vector<ListenConfig> listen;
     std::vector<ComponentConfig> components;  // in the order written
     TlsConfig tls;
+    S2sConfig s2s;
     StorageConfig storage;
     std::string module_path;
     std::string schema_path;

@@ -9,6 +9,8 @@ const std::vector<ListenerType>& listener_types() {
         {"c2s", StreamKind::c2s, false, "STARTTLS"},
         {"c2s_tls", StreamKind::c2s, true, "direct TLS, XEP-0368"},
         {"component", StreamKind::component, false, "XEP-0114"},
+        {"s2s", StreamKind::s2s, false, "other servers, STARTTLS"},
+        {"s2s_tls", StreamKind::s2s, true, "other servers, direct TLS"},
     };
     return types;
 }

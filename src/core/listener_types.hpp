@@ -13,6 +13,7 @@ namespace starling {
 enum class StreamKind {
     c2s,        ///< RFC 6120 client streams (jabber:client)
     component,  ///< XEP-0114 external components (jabber:component:accept)
+    s2s,        ///< RFC 6120 server-to-server streams from other domains (jabber:server)
 };
 
 struct ListenerType {

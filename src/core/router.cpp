@@ -3,6 +3,7 @@
 #include "core/host.hpp"
 #include "core/server.hpp"
 #include "storage/account_store.hpp"
+#include "stream/s2s_manager.hpp"
 
 #include <algorithm>
 
@@ -22,7 +23,11 @@ void Router::route(const SessionPtr& origin, StanzaPtr stanza) {
             return service->handler(origin, std::move(stanza));
         if (server_.components().serves(domain))
             return to_component(domain, origin, std::move(stanza));
-        // Server-to-server is not part of this build yet: say so instead of dropping it.
+        // Another domain: over a server-to-server stream from the sender's domain, when this
+        // server federates and the sender is at one of its hosts (the certificate this server
+        // authenticates with names its hosts, not its services' or components' domains).
+        if (server_.federates() && server_.host(stanza->from().domain()))
+            return server_.s2s().send(std::move(stanza));
         return bounce(origin, *stanza, "cancel", "remote-server-not-found");
     }
     if (to.empty()) return to_account(*host, origin, std::move(stanza));

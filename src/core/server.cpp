@@ -10,15 +10,42 @@
 #include "storage/account_store.hpp"
 #include "stream/c2s_session.hpp"
 #include "stream/component_session.hpp"
+#include "stream/s2s_in_session.hpp"
+#include "stream/s2s_manager.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <csignal>
 #include <thread>
 
 namespace starling {
+
+namespace {
+
+// The TLS contexts of the listeners: c2s (and direct TLS) ones, and the s2s ones, which ask the
+// peer server for its certificate (null when no s2s listener is configured). Built whole and
+// swapped whole on reload.
+struct TlsSet {
+    std::shared_ptr<net::TlsContexts> c2s;
+    std::shared_ptr<net::TlsContexts> s2s;
+};
+
+TlsSet make_tls(const config::Config& config) {
+    TlsSet set;
+    set.c2s = std::make_shared<net::TlsContexts>(config.tls);
+    const bool s2s = std::any_of(config.listen.begin(), config.listen.end(), [](const auto& l) {
+        return find_listener_type(l.type)->kind == StreamKind::s2s;
+    });
+    if (s2s)
+        set.s2s = std::make_shared<net::TlsContexts>(
+            config.tls, net::PeerCertificates{true, config.s2s.ca_file});
+    return set;
+}
+
+}  // namespace
 
 struct Server::Impl {
     using tcp = asio::ip::tcp;
@@ -42,19 +69,21 @@ struct Server::Impl {
     std::chrono::steady_clock::time_point last_idle_release{};
 
     std::mutex tls_mutex;
-    std::shared_ptr<net::TlsContexts> tls;
+    TlsSet tls;
 
     std::mutex connections_mutex;
     std::vector<std::weak_ptr<C2sSession>> connections;       // every stream, authenticated or not
     std::vector<std::weak_ptr<ComponentSession>> components;  // every component stream
+    std::vector<std::weak_ptr<S2sInSession>> s2s_in;          // every incoming s2s stream
 
     /// Starts the stream a connection accepted on a listener of `type` speaks.
     void start_stream(Server& server, const ListenerType& type, asio::ip::tcp::socket socket,
                       std::shared_ptr<void> slot) {
         switch (type.kind) {
             case StreamKind::c2s: {
-                auto session = std::make_shared<C2sSession>(
-                    server, std::move(socket), tls_contexts(), type.direct_tls, std::move(slot));
+                auto session =
+                    std::make_shared<C2sSession>(server, std::move(socket), tls_contexts().c2s,
+                                                 type.direct_tls, std::move(slot));
                 {
                     std::lock_guard lock(connections_mutex);
                     connections.push_back(session);
@@ -71,6 +100,17 @@ struct Server::Impl {
                 }
                 return session->start();
             }
+            case StreamKind::s2s: {
+                auto session =
+                    std::make_shared<S2sInSession>(server, std::move(socket), tls_contexts().s2s,
+                                                   type.direct_tls, std::move(slot));
+                {
+                    std::lock_guard lock(connections_mutex);
+                    std::erase_if(s2s_in, [](const auto& w) { return w.expired(); });
+                    s2s_in.push_back(session);
+                }
+                return session->start();
+            }
         }
     }
 
@@ -79,7 +119,7 @@ struct Server::Impl {
     std::atomic<std::size_t> next_strand_thread{0};
     net::ConnectionLimits limits;
 
-    std::shared_ptr<net::TlsContexts> tls_contexts() {
+    TlsSet tls_contexts() {
         std::lock_guard lock(tls_mutex);
         return tls;
     }
@@ -158,7 +198,8 @@ Server::Server(config::Config config)
     : config_(std::make_shared<const config::Config>(std::move(config))),
       router_(*this),
       started_at_(std::chrono::steady_clock::now()),
-      impl_(std::make_unique<Impl>()) {
+      impl_(std::make_unique<Impl>()),
+      s2s_(std::make_unique<S2sManager>(*this)) {
     for (const auto& host : config_->hosts)
         hosts_.emplace(host.domain, std::make_unique<Host>(*this, host.domain));
     std::vector<std::string> component_domains;
@@ -201,7 +242,7 @@ void Server::start() {
     if (applied > 0) spdlog::info("storage: applied {} migration(s)", applied);
     accounts_ = std::make_unique<storage::AccountStore>(*database_);
 
-    impl_->tls = std::make_shared<net::TlsContexts>(config->tls);
+    impl_->tls = make_tls(*config);
 
     for (auto& [name, host] : hosts_) host->set_modules(load_modules(*host, *config));
 
@@ -358,19 +399,26 @@ void Server::stop() {
         if (impl_->control_socket) impl_->control_socket->close();
         std::vector<std::shared_ptr<C2sSession>> streams;
         std::vector<SessionPtr> components;
+        std::vector<std::shared_ptr<S2sInSession>> servers;
         {
             std::lock_guard lock(impl_->connections_mutex);
             for (auto& w : impl_->connections)
                 if (auto s = w.lock()) streams.push_back(std::move(s));
             for (auto& w : impl_->components)
                 if (auto s = w.lock()) components.push_back(std::move(s));
+            for (auto& w : impl_->s2s_in)
+                if (auto s = w.lock()) servers.push_back(std::move(s));
         }
         // Hibernated XEP-0198 sessions are among the streams: closing one ends it, and what it
         // held goes to offline storage like everything else a stream had not delivered.
-        spdlog::info("shutdown: closing {} client stream(s) and {} component(s)", streams.size(),
-                     components.size());
+        spdlog::info(
+            "shutdown: closing {} client stream(s), {} component(s) and {} incoming "
+            "server stream(s)",
+            streams.size(), components.size(), servers.size());
         for (auto& s : streams) s->close("system-shutdown");
         for (auto& s : components) s->close("system-shutdown");
+        for (auto& s : servers) s->close("system-shutdown");
+        s2s_->close_all();
         impl_->housekeeping.cancel();
         wait_for_shutdown(std::move(streams));
     });
@@ -483,9 +531,9 @@ std::string Server::reload() {
         old->storage.conninfo != fresh.storage.conninfo)
         return fresh.path + ": storage: changing storage needs a restart";
 
-    std::shared_ptr<net::TlsContexts> tls;
+    TlsSet tls;
     try {
-        tls = std::make_shared<net::TlsContexts>(fresh.tls);
+        tls = make_tls(fresh);
     } catch (const std::exception& e) {
         return e.what();
     }
@@ -556,6 +604,18 @@ private:
 };
 
 }  // namespace
+
+asio::io_context& Server::next_io() {
+    const auto n = impl_->next_strand_thread.fetch_add(1, std::memory_order_relaxed);
+    return *impl_->io[n % impl_->io.size()];
+}
+
+bool Server::federates() const {
+    const auto& listen = config()->listen;
+    return std::any_of(listen.begin(), listen.end(), [](const auto& l) {
+        return find_listener_type(l.type)->kind == StreamKind::s2s;
+    });
+}
 
 StrandPtr Server::make_strand() {
     const auto n = impl_->next_strand_thread.fetch_add(1, std::memory_order_relaxed);

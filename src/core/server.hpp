@@ -22,6 +22,10 @@
 #include <mutex>
 #include <string>
 
+namespace boost::asio {
+class io_context;
+}  // namespace boost::asio
+
 namespace starling {
 
 namespace storage {
@@ -30,6 +34,7 @@ class AccountStore;
 }  // namespace storage
 
 class C2sSession;
+class S2sManager;
 
 class Server {
 public:
@@ -75,6 +80,13 @@ public:
     /// A new strand (core/strand.hpp) on one of the I/O threads, taken in turn. Only once the
     /// server runs (not from a module's load()).
     StrandPtr make_strand();
+    /// One of the I/O threads' loops, taken in turn (for a stream this server opens).
+    boost::asio::io_context& next_io();
+    /// The outgoing server-to-server streams.
+    S2sManager& s2s() { return *s2s_; }
+    /// True when the server federates (an s2s listener is configured): stanzas for other
+    /// domains go out over s2s streams; otherwise they bounce with remote-server-not-found.
+    bool federates() const;
     /// Runs `fn` on the control thread (for work that must not run on an I/O thread).
     void post(std::function<void()> fn);
     /// Runs `fn` once, after `delay`, on the control thread; never once the server stopped.
@@ -109,6 +121,8 @@ private:
     std::unique_ptr<storage::AccountStore> accounts_;
     std::chrono::steady_clock::time_point started_at_;
     std::unique_ptr<Impl> impl_;
+    // After impl_, so destroyed before it: the streams' sockets belong to its I/O loops.
+    std::unique_ptr<S2sManager> s2s_;
 };
 
 }  // namespace starling

@@ -13,8 +13,6 @@
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
-#include <variant>
-
 namespace starling {
 namespace {
 
@@ -31,14 +29,6 @@ std::string random_id() {
 // XEP-0114 §3: lowercase hex of SHA-1(stream id + secret).
 std::string handshake_digest(const std::string& stream_id, const std::string& secret) {
     return sasl::to_hex(sasl::digest(sasl::Hash::sha1, stream_id + secret));
-}
-
-// The component's stanzas, and the children in its default namespace (body, subject, error),
-// become jabber:client; payloads in their own namespaces are left as they are.
-void to_client_namespace(xml::Element& element) {
-    if (element.xmlns() == ns_component) element.set_xmlns(std::string(ns_client));
-    for (const auto& child : element.children())
-        if (const auto* e = std::get_if<xml::ElementPtr>(&child)) to_client_namespace(**e);
 }
 
 }  // namespace
@@ -170,7 +160,7 @@ void ComponentSession::handle_stanza(xml::ElementPtr element) {
     // The component may send from any address at its domain, and from no other.
     const auto from = Jid::parse(element->attr("from"));
     if (!from || from->domain() != domain_) return stream_error("invalid-from");
-    to_client_namespace(*element);
+    to_client_namespace(*element, ns_component);
     auto stanza = make_stanza(std::move(element));
     // Routed as the server's own stanzas are (no origin): a bounce goes back by its 'to',
     // which is at this domain and so reaches this stream.

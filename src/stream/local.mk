@@ -20,7 +20,10 @@ libstarling_la_SOURCES += src/stream/sasl.cpp \
 	src/stream/plain_mechanism.cpp
 
 # Server-to-server building blocks
-libstarling_la_SOURCES += src/stream/dialback_key.cpp src/stream/dialback_key.hpp
+libstarling_la_SOURCES += src/stream/dialback_key.cpp src/stream/dialback_key.hpp \
+	src/stream/s2s_in_session.cpp src/stream/s2s_in_session.hpp \
+	src/stream/s2s_out_session.cpp src/stream/s2s_out_session.hpp \
+	src/stream/s2s_manager.cpp src/stream/s2s_manager.hpp
 tests_unit_run_unit_SOURCES += tests/unit/stream/test_dialback_key.cpp
 tests_unit_run_unit_SOURCES += tests/unit/stream/test_sasl.cpp \
 	tests/unit/stream/test_scram.cpp \

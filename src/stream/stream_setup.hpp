@@ -4,11 +4,14 @@
 // why it ends.
 
 #include "core/config.hpp"
+#include "core/stanza.hpp"
 #include "net/asio.hpp"
 #include "xml/serializer.hpp"
 #include "xml/stream_parser.hpp"
 
 #include <string>
+#include <string_view>
+#include <variant>
 
 namespace starling {
 
@@ -32,6 +35,18 @@ inline xml::ParserLimits preauth_parser_limits(const config::Config& config) {
     limits.max_attributes = config.limits.max_attributes;
     limits.max_elements = config.limits.stanza_elements_preauth;
     return limits;
+}
+
+/// Moves a stanza that arrived in `stream_ns` (jabber:component:accept, jabber:server), and its
+/// children in that namespace (body, subject, error), into jabber:client, so that the rest of
+/// the server sees one namespace for stanzas; payloads in their own namespaces stay as they are.
+/// On the way out the cached jabber:client bytes are written unchanged: a stanza without an
+/// xmlns inherits the stream's default namespace.
+inline void to_client_namespace(xml::Element& element, std::string_view stream_ns) {
+    if (element.xmlns() == stream_ns) element.set_xmlns(std::string(ns_client));
+    for (const auto& child : element.children())
+        if (const auto* e = std::get_if<xml::ElementPtr>(&child))
+            to_client_namespace(**e, stream_ns);
 }
 
 /// `<stream:error>` with the defined `condition`, a `text` when given, and an application

@@ -13,4 +13,11 @@ struct certificate_files {
 /// Generates a self-signed EC certificate for `domain` (CN and subjectAltName) into `dir`.
 certificate_files make_self_signed_certificate(const std::string& dir, const std::string& domain);
 
+/// Generates a private certificate authority (a self-signed CA certificate) into `dir`.
+certificate_files make_test_ca(const std::string& dir);
+
+/// Generates a certificate for `domain` (subjectAltName DNS:domain) signed by `ca`, into `dir`.
+certificate_files make_signed_certificate(const std::string& dir, const certificate_files& ca,
+                                          const std::string& domain);
+
 }  // namespace starling::scenarios

@@ -63,11 +63,17 @@ bool raw_stream::try_send(std::string_view bytes) {
     return true;
 }
 
-void raw_stream::start_tls(const std::string& server_name) {
+void raw_stream::start_tls(const std::string& server_name, const certificate_files* own) {
     require(ssl_ == nullptr, "TLS already started");
     tls_context_ = SSL_CTX_new(TLS_client_method());
     SSL_CTX_set_min_proto_version(tls_context_, TLS1_2_VERSION);
     SSL_CTX_set_verify(tls_context_, SSL_VERIFY_NONE, nullptr);
+    if (own) {
+        require(
+            SSL_CTX_use_certificate_chain_file(tls_context_, own->certificate.c_str()) == 1 &&
+                SSL_CTX_use_PrivateKey_file(tls_context_, own->key.c_str(), SSL_FILETYPE_PEM) == 1,
+            "cannot load the client certificate " + own->certificate);
+    }
     ssl_ = SSL_new(tls_context_);
     SSL_set_fd(ssl_, fd_);
     SSL_set_tlsext_host_name(ssl_, server_name.c_str());

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "certificate.hpp"
 #include "xml_stream_reader.hpp"
 
 #include <openssl/ssl.h>
@@ -27,9 +28,10 @@ public:
     /// As send(), but false instead of a failed scenario when the connection is gone.
     bool try_send(std::string_view bytes);
 
-    /// TLS handshake as a client offering `server_name` via SNI. The certificate is not verified
-    /// here: scenarios inspect `peer_certificate` themselves.
-    void start_tls(const std::string& server_name);
+    /// TLS handshake as a client offering `server_name` via SNI, and `own` (when given) as its
+    /// certificate, as a server connecting to another does. The peer's certificate is not
+    /// verified here: scenarios inspect `peer_certificate` themselves.
+    void start_tls(const std::string& server_name, const certificate_files* own = nullptr);
 
     /// Waits for the next complete top-level element; nothing on timeout or end of stream.
     std::optional<xml_element> next_element(std::chrono::milliseconds timeout);

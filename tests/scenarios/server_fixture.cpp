@@ -35,10 +35,21 @@ std::string signal_description(int status) {
 
 }  // namespace
 
-server_fixture::server_fixture(const runner_options& options)
+namespace {
+
+certificate_files host_certificate(const std::string& dir, const fixture_domains& domains,
+                                   const std::string& domain) {
+    return domains.ca ? make_signed_certificate(dir, *domains.ca, domain)
+                      : make_self_signed_certificate(dir, domain);
+}
+
+}  // namespace
+
+server_fixture::server_fixture(const runner_options& options, const fixture_domains& domains)
     : options_(options),
-      main_certificate_(make_self_signed_certificate(dir_.path(), main_host)),
-      other_certificate_(make_self_signed_certificate(dir_.path(), other_host)),
+      domains_(domains),
+      main_certificate_(host_certificate(dir_.path(), domains_, domains_.main)),
+      other_certificate_(host_certificate(dir_.path(), domains_, domains_.other)),
       c2s_port_(free_loopback_port()),
       c2s_tls_port_(free_loopback_port()),
       config_path_(dir_.file("starling.yml")) {
@@ -116,21 +127,19 @@ std::string server_fixture::storage_yaml() const {
 
 void server_fixture::write_config() {
     std::ostringstream yaml;
-    yaml << "hosts: [" << main_host << ", " << other_host << "]\n"
+    yaml << "hosts: [" << domains_.main << ", " << domains_.other << "]\n"
          << "listen:\n"
          << "  - {type: c2s, address: 127.0.0.1, port: " << c2s_port_ << "}\n"
          << "  - {type: c2s_tls, address: 127.0.0.1, port: " << c2s_tls_port_ << "}\n"
-         << extra_listen
-         << "tls:\n"
+         << extra_listen << "tls:\n"
          << "  certificate: " << main_certificate_.certificate << "\n"
          << "  key: " << main_certificate_.key << "\n"
          << "  hosts:\n"
-         << "    " << other_host << ":\n"
+         << "    " << domains_.other << ":\n"
          << "      certificate: " << other_certificate_.certificate << "\n"
          << "      key: " << other_certificate_.key << "\n"
          << "storage:\n"
-         << storage_yaml()
-         << "module_path: " << options_.module_dir << "\n"
+         << storage_yaml() << "module_path: " << options_.module_dir << "\n"
          << "schema_path: " << options_.schema_dir << "\n"
          << "modules: " << modules << "\n"
          << "log:\n"
@@ -153,7 +162,9 @@ void server_fixture::write_config_text(const std::string& yaml) {
             "cannot rename " + staging + " to " + config_path_);
 }
 
-std::string server_fixture::config_text() const { return read_file(config_path_); }
+std::string server_fixture::config_text() const {
+    return read_file(config_path_);
+}
 
 split_result server_fixture::ctl(const std::vector<std::string>& args,
                                  const std::string& input) const {
@@ -217,8 +228,8 @@ void server_fixture::start() {
                 report_server_failure("starlingd died of " + signal_description(*status) +
                                       " during start-up: " + tail_of_log());
             check_output();
-            throw scenario_failure("starlingd exited during start-up (" +
-                                   describe_status(*status) + "): " + tail_of_log());
+            throw scenario_failure("starlingd exited during start-up (" + describe_status(*status) +
+                                   "): " + tail_of_log());
         }
         require(std::chrono::steady_clock::now() < deadline,
                 "starlingd did not say \"starlingd ready\" within 10 s: " + tail_of_log());

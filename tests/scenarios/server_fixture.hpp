@@ -30,9 +30,18 @@ inline constexpr const char* other_host = "other.test";
 /// its log and what it wrote to stdout and stderr for a crash or sanitizer report. What it finds
 /// is recorded with report_server_failure (server_failures.hpp), which fails the scenario once it
 /// returns. The same holds for the starlingd and starlingctl commands it runs.
+/// The two domains a fixture serves, and who signs their certificates.
+struct fixture_domains {
+    std::string main = main_host;
+    std::string other = other_host;
+    /// Signs the hosts' certificates when given (servers that federate check each other's);
+    /// otherwise they are self-signed.
+    const certificate_files* ca = nullptr;
+};
+
 class server_fixture {
 public:
-    explicit server_fixture(const runner_options& options);
+    explicit server_fixture(const runner_options& options, const fixture_domains& domains = {});
     ~server_fixture();
     server_fixture(const server_fixture&) = delete;
     server_fixture& operator=(const server_fixture&) = delete;
@@ -133,6 +142,7 @@ private:
     void shut_down_at_teardown();
 
     runner_options options_;
+    fixture_domains domains_;
     temp_dir dir_;
     std::unique_ptr<postgres_database> database_;
     certificate_files main_certificate_;

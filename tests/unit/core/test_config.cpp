@@ -105,6 +105,7 @@ class ConfigTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(path_given_for_postgres);
     CPPUNIT_TEST(invalid_listen_type);
     CPPUNIT_TEST(missing_listen_type_lists_the_types);
+    CPPUNIT_TEST(s2s_ca_file_is_resolved_and_checked);
     CPPUNIT_TEST(components_read);
     CPPUNIT_TEST(component_mistakes);
     CPPUNIT_TEST(invalid_storage_driver);
@@ -325,8 +326,8 @@ threads: 4
     void unknown_key() {
         CPPUNIT_ASSERT_EQUAL(
             std::string("/srv/starling/starling.yml:11: listeners: unknown key; known keys: "
-                        "hosts, listen, components, tls, storage, module_path, schema_path, "
-                        "modules, admins, log, limits, control_socket, threads"),
+                        "hosts, listen, components, tls, s2s, storage, module_path, "
+                        "schema_path, modules, admins, log, limits, control_socket, threads"),
             error_of(base + "listeners: []\n"));
     }
 
@@ -513,15 +514,53 @@ threads: 4
     }
 
     void invalid_listen_type() {
-        CPPUNIT_ASSERT_EQUAL(std::string("/srv/starling/starling.yml:4: listen[0].type: expected "
-                                         "one of c2s, c2s_tls, component, got \"s2s\""),
-                             error_of(replace(base, "type: c2s", "type: s2s")));
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("/srv/starling/starling.yml:4: listen[0].type: expected "
+                        "one of c2s, c2s_tls, component, s2s, s2s_tls, got \"bosh\""),
+            error_of(replace(base, "type: c2s", "type: bosh")));
+    }
+
+    void s2s_ca_file_is_resolved_and_checked() {
+        const Config c = starling::config::parse(base + "s2s: {ca_file: peers/ca.pem}\n",
+                                                 "/srv/starling/starling.yml");
+        CPPUNIT_ASSERT_EQUAL(std::string("/srv/starling/peers/ca.pem"), c.s2s.ca_file);
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("/srv/starling/starling.yml:11: s2s.trust: unknown key; known keys: "
+                        "ca_file, hosts"),
+            error_of(base + "s2s: {trust: x}\n"));
+        // Where a remote domain's server is, without DNS.
+        const Config hosts = starling::config::parse(
+            base + "s2s:\n  hosts: {Peer.Test: \"127.0.0.1:5270\", v6.test: \"[::1]:5269\"}\n",
+            "/srv/starling/starling.yml");
+        CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1"), hosts.s2s.hosts.at("peer.test").first);
+        CPPUNIT_ASSERT_EQUAL(std::uint16_t(5270), hosts.s2s.hosts.at("peer.test").second);
+        CPPUNIT_ASSERT_EQUAL(std::string("::1"), hosts.s2s.hosts.at("v6.test").first);
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("/srv/starling/starling.yml:12: s2s.hosts.peer.test: expected "
+                        "\"address:port\" such as \"192.0.2.7:5269\" or \"[2001:db8::7]:5269\", "
+                        "got \"peer.example:5269\""),
+            error_of(base + "s2s:\n  hosts: {peer.test: \"peer.example:5269\"}\n"));
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("/srv/starling/starling.yml:12: s2s.hosts.example.test: example.test is "
+                        "one of hosts, served here"),
+            error_of(base + "s2s:\n  hosts: {example.test: \"127.0.0.1:5269\"}\n"));
+        // load() checks the file: a missing one is named with its line.
+        TempDir dir;
+        const std::string path = dir.write("starling.yml", base + "s2s:\n  ca_file: none.pem\n");
+        dir.write("certs/server.pem", "x");
+        dir.write("certs/server.key", "x");
+        CPPUNIT_ASSERT_EQUAL(path + ":12: s2s.ca_file: cannot read \"" + dir.str() +
+                                 "/none.pem\": No such file or directory; check the path (a "
+                                 "relative path is resolved against the directory of the "
+                                 "configuration file)",
+                             load_error(path));
     }
 
     void missing_listen_type_lists_the_types() {
         CPPUNIT_ASSERT_EQUAL(
             std::string("/srv/starling/starling.yml:4: listen[0].type: missing required key; use "
-                        "c2s (STARTTLS), c2s_tls (direct TLS, XEP-0368) or component (XEP-0114)"),
+                        "c2s (STARTTLS), c2s_tls (direct TLS, XEP-0368), component (XEP-0114), s2s "
+                        "(other servers, STARTTLS) or s2s_tls (other servers, direct TLS)"),
             error_of(replace(base, "{type: c2s, ", "{")));
     }
 

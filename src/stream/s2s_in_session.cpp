@@ -1,0 +1,288 @@
+#include "stream/s2s_in_session.hpp"
+
+#include "core/config_reader.hpp"
+#include "core/server.hpp"
+#include "net/peer_identity.hpp"
+#include "stream/sasl.hpp"
+#include "stream/scram_crypto.hpp"
+#include "stream/stream_setup.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace starling {
+namespace {
+
+constexpr std::string_view ns_server = "jabber:server";
+constexpr std::string_view ns_tls = "urn:ietf:params:xml:ns:xmpp-tls";
+constexpr std::string_view ns_sasl = "urn:ietf:params:xml:ns:xmpp-sasl";
+// DESIGN.md, security defaults: a server may relay bigger stanzas than a client may send.
+constexpr std::size_t s2s_stanza_bytes = 512 * 1024;
+
+}  // namespace
+
+S2sInSession::S2sInSession(Server& server, asio::ip::tcp::socket socket,
+                           std::shared_ptr<net::TlsContexts> tls, bool direct_tls,
+                           std::shared_ptr<void> slot)
+    : server_(server),
+      socket_(std::move(socket)),
+      connection_slot_(std::move(slot)),
+      tls_contexts_(std::move(tls)),
+      direct_tls_(direct_tls),
+      preauth_timer_(socket_.tcp().get_executor()) {
+    peer_ = peer_of(socket_.tcp());
+    error_code ec;
+    socket_.tcp().set_option(asio::ip::tcp::no_delay(true), ec);
+}
+
+S2sInSession::~S2sInSession() = default;
+
+void S2sInSession::start() {
+    const auto config = server_.config();
+    out_.set_limit(config->limits.outbound_queue_bytes);
+    parser_ = std::make_unique<xml::StreamParser>(
+        xml::ParserEvents{
+            [this](xml::StreamHeader h) { on_stream_open(std::move(h)); },
+            [this](xml::ElementPtr e) { on_element(std::move(e)); },
+            [this] {
+                if (state_ == State::closing || state_ == State::closed) return;
+                state_ = State::closing;
+                close_after_write_ = true;
+                send_text("</stream:stream>");
+            },
+            [this](xml::ParseError e, const std::string& d) {
+                stream_error(xml::to_condition(e), d);
+            },
+        },
+        preauth_parser_limits(*config));
+    preauth_timer_.expires_after(std::chrono::seconds(config->limits.preauth_timeout));
+    preauth_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+        if (ec || self->state_ == State::authenticated || self->state_ == State::closed) return;
+        self->stream_error("connection-timeout", "authentication took too long");
+    });
+    if (direct_tls_) return do_handshake();
+    reader_.start();
+}
+
+std::string S2sInSession::who() const {
+    return peer_ + (remote_.empty() ? "" : " " + remote_);
+}
+
+void S2sInSession::on_bytes(std::string_view bytes) {
+    if (restart_pending_) {
+        restart_pending_ = false;
+        parser_->reset();
+    }
+    parser_->feed(bytes);
+}
+
+bool S2sInSession::keep_reading() const {
+    // After <starttls/> or SASL success nothing else in the same read is processed: it would
+    // belong to the old stream (a STARTTLS command injection defence, as on c2s).
+    return !starttls_pending_ && state_ != State::closing;
+}
+
+std::string S2sInSession::header_text(bool with_decl) const {
+    std::string out = with_decl ? "<?xml version='1.0'?>" : "";
+    out += "<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams'";
+    out += " id='" + stream_id_ + "'";
+    if (!local_.empty()) out += " from='" + local_ + "'";
+    if (!remote_.empty()) out += " to='" + remote_ + "'";
+    return out + " version='1.0'>";
+}
+
+void S2sInSession::on_stream_open(xml::StreamHeader header) {
+    if (state_ == State::closing || state_ == State::closed) return;
+    stream_id_ = sasl::to_hex(sasl::random_bytes(16));
+    const bool first = !header_sent_;
+    // Headers are checked in the order RFC 6120 §4.9.3 lists the conditions; our answer names
+    // our domain only once the peer named one of ours.
+    const std::string to = config::lowercase(std::string(header.attr("to")));
+    const auto from = Jid::parse(header.attr("from"));
+    if (header.default_ns != ns_server) return stream_error("invalid-namespace");
+    if (to.empty() || !server_.host(to))
+        return stream_error("host-unknown", to.empty() ? "no 'to' domain given" : "");
+    if (!first && to != local_) return stream_error("host-unknown", "the stream changed domains");
+    local_ = to;
+    if (header.attr("version") != "1.0")
+        return stream_error("unsupported-version", "only XMPP 1.0 streams are accepted");
+    // The peer must say who it is: that is the name its certificate is checked against.
+    if (!from || !from->is_domain())
+        return stream_error("invalid-from", "name your domain in the header's 'from'");
+    if (!first && from->domain() != remote_)
+        return stream_error("invalid-from", "the stream changed domains");
+    remote_ = from->domain();
+    std::string out = header_text(first);
+    header_sent_ = true;
+    if (state_ == State::connected) state_ = State::opened;
+    send_text(std::move(out));
+    send_features();
+}
+
+void S2sInSession::send_features() {
+    std::string out = "<stream:features>";
+    if (state_ == State::opened) {
+        if (!socket_.ssl()) {
+            out += "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls>";
+        } else {
+            const auto identity = net::check_peer_identity(socket_.ssl(), remote_);
+            identity_error_ = identity.ok ? "" : identity.reason;
+            // Without a certificate that proves the domain there is nothing to offer (Server
+            // Dialback is not built yet): the peer learns that from an empty list.
+            out += "<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>";
+            if (identity.ok) out += "<mechanism>EXTERNAL</mechanism>";
+            out += "</mechanisms>";
+            if (!identity.ok)
+                spdlog::info("s2s in {}: certificate refused for {}: {}", peer_, remote_,
+                             identity.reason);
+        }
+    }
+    out += "</stream:features>";
+    send_text(std::move(out));
+}
+
+void S2sInSession::on_element(xml::ElementPtr element) {
+    if (state_ == State::closing || state_ == State::closed) return;
+    const auto& ns = element->xmlns();
+    if (state_ == State::authenticated) {
+        if (ns == ns_server && (element->name() == "message" || element->name() == "presence" ||
+                                element->name() == "iq"))
+            return handle_stanza(std::move(element));
+        return stream_error("unsupported-stanza-type");
+    }
+    if (!socket_.ssl()) {
+        if (ns == ns_tls && element->name() == "starttls") return handle_starttls();
+        return stream_error("policy-violation", "use STARTTLS first");
+    }
+    if (ns == ns_sasl && element->name() == "auth") return handle_auth(*element);
+    return stream_error("not-authorized", "authenticate first");
+}
+
+void S2sInSession::handle_starttls() {
+    // Nothing after <starttls/> in this read is processed: the parser stops here and the next
+    // bytes it sees come through TLS, into a fresh parser.
+    parser_->stop();
+    restart_pending_ = true;
+    starttls_pending_ = true;
+    send_text("<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+}
+
+void S2sInSession::do_handshake() {
+    socket_.async_handshake(tls_contexts_->default_context().native_handle(),
+                            [self = shared_from_this()](std::string error) {
+                                if (self->state_ == State::closed) return;
+                                if (!error.empty()) {
+                                    spdlog::info("s2s in {}: TLS handshake failed: {}", self->who(),
+                                                 error);
+                                    return self->finish_close();
+                                }
+                                self->reader_.start();
+                            });
+}
+
+void S2sInSession::handle_auth(const xml::Element& element) {
+    const auto failure = [this](std::string_view condition) {
+        send_text("<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><" + std::string(condition) +
+                  "/></failure>");
+    };
+    if (element.attr("mechanism") != "EXTERNAL") return failure("invalid-mechanism");
+    if (!identity_error_.empty()) {
+        spdlog::info("s2s in {}: EXTERNAL refused: {}", who(), identity_error_);
+        return failure("not-authorized");
+    }
+    // RFC 6120 §6.4.2 and RFC 4422 Appendix A: an empty response ("=") or the domain itself as
+    // the authorization identity; never another domain.
+    const std::string text = element.text();
+    if (!text.empty() && text != "=") {
+        const auto authzid = sasl::base64_decode(text);
+        if (!authzid) return failure("incorrect-encoding");
+        if (config::lowercase(*authzid) != remote_) return failure("invalid-authzid");
+    }
+    authenticated_ = remote_;
+    state_ = State::authenticated;
+    preauth_timer_.cancel();
+    auto limits = parser_->limits();
+    limits.max_stanza_bytes = s2s_stanza_bytes;
+    limits.max_elements = server_.config()->limits.stanza_elements;
+    parser_->set_limits(limits);
+    // The peer restarts the stream after <success/>: the next bytes start a new document.
+    parser_->stop();
+    restart_pending_ = true;
+    spdlog::info("s2s in {}: {} authenticated by its certificate ({})", peer_, remote_,
+                 SSL_get_version(socket_.ssl()));
+    send_text("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
+}
+
+void S2sInSession::handle_stanza(xml::ElementPtr element) {
+    // RFC 6120 §8.1.1.2, §8.1.2.2: a server's stanza names both ends; 'from' must be the
+    // domain this stream authenticated (§4.9.3.9), 'to' one this server serves (§4.9.3.6).
+    const auto from = Jid::parse(element->attr("from"));
+    if (!from || from->domain() != authenticated_)
+        return stream_error("invalid-from", "stanzas must come from " + authenticated_);
+    const auto to = Jid::parse(element->attr("to"));
+    if (!to) return stream_error("improper-addressing", "a stanza needs a valid 'to'");
+    const auto& domain = to->domain();
+    if (!server_.host(domain) && !server_.services().find(domain) &&
+        !server_.components().serves(domain))
+        return stream_error("host-unknown", domain + " is not served here");
+    to_client_namespace(*element, ns_server);
+    server_.router().route(nullptr, make_stanza(std::move(element)));
+}
+
+void S2sInSession::send_text(std::string text) {
+    // The closing stream error is let through past the bound, so the peer can learn why.
+    if (state_ != State::closing && out_.over_limit(text.size()))
+        return stream_error("policy-violation", "the peer does not read what it is sent");
+    out_.push({nullptr, std::move(text)});
+    out_.write();
+}
+
+void S2sInSession::on_idle() {
+    if (starttls_pending_) {
+        // <proceed/> is on the wire: the handshake comes next, once the read that carried
+        // <starttls/> has returned (it stops on the flag).
+        return asio::post(socket_.tcp().get_executor(), [self = shared_from_this()] {
+            self->starttls_pending_ = false;
+            self->do_handshake();
+        });
+    }
+    if (!close_after_write_) return;
+    socket_.shutdown();
+    finish_close();
+}
+
+void S2sInSession::close(std::string_view condition, std::string_view text) {
+    asio::dispatch(socket_.tcp().get_executor(),
+                   [self = shared_from_this(), condition = std::string(condition),
+                    text = std::string(text)] { self->stream_error(condition, text); });
+}
+
+void S2sInSession::stream_error(std::string_view condition, std::string_view text) {
+    if (state_ == State::closing || state_ == State::closed) return;
+    // RFC 6120 §4.9.1.2: an error about the header still comes inside our header.
+    std::string out = header_sent_ ? "" : header_text(true);
+    header_sent_ = true;
+    out += stream_error_xml(condition, text);
+    spdlog::info("s2s in {}: stream error {}{}{}", who(), condition, text.empty() ? "" : ": ",
+                 text);
+    state_ = State::closing;
+    close_after_write_ = true;
+    // A peer that stopped reading never lets the last write finish.
+    preauth_timer_.expires_after(std::chrono::seconds(5));
+    preauth_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+        if (!ec) self->finish_close();
+    });
+    send_text(std::move(out));
+}
+
+void S2sInSession::finish_close() {
+    if (state_ == State::closed) return;
+    state_ = State::closed;
+    preauth_timer_.cancel();
+    socket_.close();
+    connection_slot_.reset();
+    out_.clear();
+    if (!authenticated_.empty()) spdlog::info("s2s in {}: stream closed", who());
+    ended_.store(true);
+}
+
+}  // namespace starling

@@ -1,0 +1,97 @@
+#pragma once
+// One incoming server-to-server stream (RFC 6120, jabber:server): another domain's server opens
+// it to deliver its users' stanzas to ours. STARTTLS is required (or TLS from the first byte on
+// an s2s_tls listener, XEP-0368); the peer then authenticates with SASL EXTERNAL, which is
+// offered only when its certificate verifies and names the domain in the header's 'from'
+// (RFC 9525, net/peer_identity.hpp). From then on every stanza must come from that domain
+// (<invalid-from/>) and go to one of ours (<host-unknown/>).
+//
+// Stanzas only flow in: replies to the peer's users go out on a stream this server opens.
+// Lives on one I/O thread for its whole life; other threads reach it only through close().
+
+#include "net/tcp_tls_socket.hpp"
+#include "net/tls_context.hpp"
+#include "stream/stream_reader.hpp"
+#include "stream/write_queue.hpp"
+#include "xml/stream_parser.hpp"
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace starling {
+
+class Server;
+
+class S2sInSession final : public std::enable_shared_from_this<S2sInSession>,
+                           private StreamReader::Owner,
+                           private WriteQueue::Owner {
+public:
+    /// `tls` are the s2s contexts (they ask for the peer's certificate); `slot` counts the
+    /// connection against limits.connections[_per_ip] until its socket closes.
+    S2sInSession(Server& server, asio::ip::tcp::socket socket,
+                 std::shared_ptr<net::TlsContexts> tls, bool direct_tls,
+                 std::shared_ptr<void> slot);
+    ~S2sInSession();
+
+    void start();
+    /// Ends the stream with a stream error (shutdown: system-shutdown). Any thread.
+    void close(std::string_view condition, std::string_view text = {});
+    /// True once the connection is closed. Any thread.
+    bool ended() const { return ended_.load(); }
+
+private:
+    // opened: our header is sent and TLS (or authentication) comes next; authenticated: SASL
+    // succeeded and the restarted stream carries stanzas.
+    enum class State { connected, opened, authenticated, closing, closed };
+
+    // StreamReader::Owner, WriteQueue::Owner
+    std::shared_ptr<void> keep_alive() override { return shared_from_this(); }
+    bool read_stopped() const override { return state_ == State::closed; }
+    bool read_held() const override { return false; }
+    void on_bytes(std::string_view bytes) override;
+    bool keep_reading() const override;
+    void on_read_failed(net::IoStatus) override { finish_close(); }
+    bool write_stopped() const override { return state_ == State::closed; }
+    void on_written() override {}
+    void on_idle() override;
+    void on_write_failed() override { finish_close(); }
+
+    void on_stream_open(xml::StreamHeader header);
+    void on_element(xml::ElementPtr element);
+    void send_features();
+    void handle_starttls();
+    void do_handshake();
+    void handle_auth(const xml::Element& element);
+    void handle_stanza(xml::ElementPtr element);
+    void send_text(std::string text);
+    void stream_error(std::string_view condition, std::string_view text = {});
+    void finish_close();
+    std::string header_text(bool with_decl) const;
+    std::string who() const;
+
+    Server& server_;
+    net::TcpTlsSocket socket_;
+    std::shared_ptr<void> connection_slot_;
+    std::shared_ptr<net::TlsContexts> tls_contexts_;
+    bool direct_tls_;
+    std::string peer_;
+    std::unique_ptr<xml::StreamParser> parser_;
+    State state_ = State::connected;
+    bool header_sent_ = false;
+    bool starttls_pending_ = false;  // <proceed/> is being written; the handshake follows
+    bool restart_pending_ = false;   // reset the parser before the next bytes
+    bool close_after_write_ = false;
+    std::string stream_id_;
+    std::string local_;           // our domain, from the header's 'to'
+    std::string remote_;          // the peer's domain, from the header's 'from'
+    std::string authenticated_;   // the domain SASL EXTERNAL proved; empty before
+    std::string identity_error_;  // why the certificate does not prove remote_; empty if it does
+    std::atomic<bool> ended_{false};
+    asio::steady_timer preauth_timer_;
+    StreamReader reader_{socket_, server_, *this, "s2s.paused"};
+    WriteQueue out_{socket_, *this};
+};
+
+}  // namespace starling

@@ -1,0 +1,311 @@
+#include "stream/s2s_out_session.hpp"
+
+#include "core/server.hpp"
+#include "net/connector.hpp"
+#include "net/peer_identity.hpp"
+#include "net/tls_context.hpp"
+#include "stream/stream_setup.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace starling {
+namespace {
+
+constexpr std::string_view ns_server = "jabber:server";
+constexpr std::string_view ns_streams = "http://etherx.jabber.org/streams";
+constexpr std::string_view ns_tls = "urn:ietf:params:xml:ns:xmpp-tls";
+constexpr std::string_view ns_sasl = "urn:ietf:params:xml:ns:xmpp-sasl";
+// One connection attempt (each address of each target) before the next is tried.
+constexpr auto attempt_timeout = std::chrono::seconds(10);
+
+bool offers(const xml::Element& features, std::string_view name, std::string_view ns) {
+    return features.child(name, ns) != nullptr;
+}
+
+bool offers_external(const xml::Element& features) {
+    const auto* mechanisms = features.child("mechanisms", ns_sasl);
+    if (!mechanisms) return false;
+    for (const auto& child : mechanisms->children())
+        if (const auto* e = std::get_if<xml::ElementPtr>(&child))
+            if ((*e)->name() == "mechanism" && (*e)->text() == "EXTERNAL") return true;
+    return false;
+}
+
+}  // namespace
+
+S2sOutSession::S2sOutSession(Server& server, asio::io_context& io, std::string local,
+                             std::string remote, std::function<void()> ended)
+    : server_(server),
+      io_(io),
+      local_(std::move(local)),
+      remote_(std::move(remote)),
+      ended_(std::move(ended)),
+      // Read now: stanzas queue before the stream starts.
+      limit_(server.config()->limits.outbound_queue_bytes),
+      timer_(io) {}
+
+S2sOutSession::~S2sOutSession() = default;
+
+void S2sOutSession::start() {
+    asio::dispatch(io_, [self = shared_from_this()] { self->connect(); });
+}
+
+void S2sOutSession::connect() {
+    const auto config = server_.config();
+    timer_.expires_after(std::chrono::seconds(config->limits.preauth_timeout));
+    timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+        if (ec || self->state_ == State::ready || self->state_ == State::closed) return;
+        self->fail("remote-server-timeout", "setting up the stream took too long");
+    });
+    std::vector<net::Target> targets;
+    if (const auto it = config->s2s.hosts.find(remote_); it != config->s2s.hosts.end())
+        targets.push_back({it->second.first, it->second.second, false});
+    try {
+        resolver_ = std::make_unique<net::Resolver>(io_);
+    } catch (const std::exception& e) {
+        return fail("remote-server-not-found", e.what());
+    }
+    net::connect_to_domain(
+        io_, *resolver_, remote_, std::move(targets), attempt_timeout,
+        [self = shared_from_this()](std::optional<net::Connection> connection, std::string error) {
+            if (self->state_ == State::closed) return;
+            if (!connection) return self->fail("remote-server-not-found", error);
+            self->on_connected(std::move(connection->socket), connection->target);
+        });
+}
+
+void S2sOutSession::on_connected(asio::ip::tcp::socket socket, const net::Target& target) {
+    error_code ec;
+    socket.set_option(asio::ip::tcp::no_delay(true), ec);
+    spdlog::info("s2s out {} -> {}: connected to {}:{}", local_, remote_, target.host, target.port);
+    socket_ = std::make_unique<net::TcpTlsSocket>(std::move(socket));
+    // The bases are private: converted here, where they are accessible.
+    StreamReader::Owner& reads_for = *this;
+    WriteQueue::Owner& writes_for = *this;
+    reader_ = std::make_unique<StreamReader>(*socket_, server_, reads_for, "");
+    out_ = std::make_unique<WriteQueue>(*socket_, writes_for);
+    out_->set_limit(limit_);
+    parser_ = std::make_unique<xml::StreamParser>(
+        xml::ParserEvents{
+            [this](xml::StreamHeader h) { on_stream_open(h); },
+            [this](xml::ElementPtr e) { on_element(std::move(e)); },
+            [this] {
+                if (state_ == State::closing || state_ == State::closed) return;
+                state_ = State::closing;
+                close_after_write_ = true;
+                send_text("</stream:stream>");
+            },
+            [this](xml::ParseError, const std::string& d) {
+                fail("remote-server-not-found", "the remote server sent bad XML: " + d);
+            },
+        },
+        preauth_parser_limits(*server_.config()));
+    if (target.direct_tls) return tls_handshake();
+    start_stream();
+    reader_->start();
+}
+
+void S2sOutSession::start_stream() {
+    send_text(
+        "<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
+        "xmlns:stream='http://etherx.jabber.org/streams' from='" +
+        local_ + "' to='" + remote_ + "' version='1.0'>");
+}
+
+void S2sOutSession::tls_handshake() {
+    const auto config = server_.config();
+    const auto hosts = config->tls.hosts.find(local_);
+    const auto& own = hosts != config->tls.hosts.end() ? hosts->second : config->tls.defaults;
+    std::shared_ptr<asio::ssl::context> context;
+    try {
+        context = net::make_client_context(&own, config->s2s.ca_file);
+    } catch (const std::exception& e) {
+        return fail("remote-server-not-found", e.what());
+    }
+    client_context_ = context;
+    socket_->async_client_handshake(
+        context->native_handle(), remote_, [self = shared_from_this()](std::string error) {
+            if (self->state_ == State::closed) return;
+            self->handshake_pending_ = false;
+            if (!error.empty())
+                return self->fail("remote-server-not-found", "TLS handshake failed: " + error);
+            const auto identity = net::check_peer_identity(self->socket_->ssl(), self->remote_);
+            if (!identity.ok)
+                return self->fail("remote-server-not-found",
+                                  "the remote certificate was refused: " + identity.reason);
+            self->restart_pending_ = true;
+            self->start_stream();
+            self->reader_->start();
+        });
+}
+
+void S2sOutSession::on_bytes(std::string_view bytes) {
+    if (restart_pending_) {
+        restart_pending_ = false;
+        parser_->reset();
+    }
+    parser_->feed(bytes);
+}
+
+void S2sOutSession::on_stream_open(const xml::StreamHeader& header) {
+    if (header.default_ns != ns_server)
+        return fail("remote-server-not-found", "the remote server answered in another namespace");
+    if (header.attr("version") != "1.0")
+        return fail("remote-server-not-found", "the remote server does not speak XMPP 1.0");
+    if (state_ == State::connecting) state_ = State::opened;
+}
+
+void S2sOutSession::on_element(xml::ElementPtr element) {
+    if (state_ == State::closing || state_ == State::closed) return;
+    const auto& ns = element->xmlns();
+    const auto& name = element->name();
+    if (ns == ns_streams && name == "features") return on_features(*element);
+    if (ns == ns_streams && name == "error") {
+        std::string condition = "an unknown condition";
+        for (const auto& child : element->children())
+            if (const auto* e = std::get_if<xml::ElementPtr>(&child)) {
+                if ((*e)->name() != "text") condition = (*e)->name();
+            }
+        return fail("remote-server-not-found", "the remote server ended the stream: " + condition);
+    }
+    if (ns == ns_tls && name == "proceed" && !socket_->ssl()) {
+        // Nothing else may be read before TLS: the next bytes are the handshake's.
+        handshake_pending_ = true;
+        parser_->stop();
+        return asio::post(io_, [self = shared_from_this()] {
+            if (self->state_ != State::closed) self->tls_handshake();
+        });
+    }
+    if (ns == ns_sasl && name == "success" && state_ == State::authenticating) {
+        // A new stream follows <success/> (RFC 6120 §6.4.6).
+        parser_->stop();
+        restart_pending_ = true;
+        authenticated_ = true;
+        return start_stream();
+    }
+    if (ns == ns_sasl && name == "failure")
+        return fail("remote-server-not-found",
+                    "the remote server refused our certificate (SASL EXTERNAL)");
+    // The receiving server sends nothing else on a stream it did not open.
+    fail("remote-server-not-found", "unexpected <" + name + "/> from the remote server");
+}
+
+void S2sOutSession::on_features(const xml::Element& features) {
+    if (!socket_->ssl()) {
+        if (!offers(features, "starttls", ns_tls))
+            return fail("remote-server-not-found", "the remote server does not offer TLS");
+        return send_text("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+    }
+    if (authenticated_) return ready();
+    if (!offers_external(features))
+        return fail("remote-server-not-found",
+                    "the remote server does not accept our certificate (no SASL EXTERNAL; "
+                    "Server Dialback is not supported yet)");
+    state_ = State::authenticating;
+    // An empty authorization identity: the one our certificate proves (RFC 6120 §6.4.2).
+    send_text("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>=</auth>");
+}
+
+void S2sOutSession::ready() {
+    state_ = State::ready;
+    timer_.cancel();
+    auto limits = parser_->limits();
+    limits.max_elements = server_.config()->limits.stanza_elements;
+    parser_->set_limits(limits);
+    spdlog::info("s2s out {} -> {}: ready ({}), {} stanza(s) queued", local_, remote_,
+                 SSL_get_version(socket_->ssl()), pending_.size());
+    auto pending = std::move(pending_);
+    pending_.clear();
+    pending_bytes_ = 0;
+    for (auto& stanza : pending) out_->push({std::move(stanza), {}});
+    out_->write();
+}
+
+void S2sOutSession::deliver(StanzaPtr stanza) {
+    asio::dispatch(io_, [self = shared_from_this(), stanza = std::move(stanza)]() mutable {
+        self->enqueue(std::move(stanza));
+    });
+}
+
+void S2sOutSession::enqueue(StanzaPtr stanza) {
+    if (state_ == State::closing || state_ == State::closed)
+        return server_.router().bounce(nullptr, *stanza, "cancel", "remote-server-not-found",
+                                       "the stream to " + remote_ + " closed");
+    const std::size_t size = stanza->bytes().size();
+    if (state_ != State::ready) {
+        if (pending_bytes_ + size > limit_)
+            return server_.router().bounce(nullptr, *stanza, "wait", "resource-constraint",
+                                           "too much is waiting for " + remote_);
+        pending_bytes_ += size;
+        pending_.push_back(std::move(stanza));
+        return;
+    }
+    if (out_->over_limit(size))
+        return server_.router().bounce(nullptr, *stanza, "wait", "resource-constraint",
+                                       remote_ + " does not read what it is sent");
+    out_->push({std::move(stanza), {}});
+    out_->write();
+}
+
+void S2sOutSession::send_text(std::string text) {
+    out_->push({nullptr, std::move(text)});
+    out_->write();
+}
+
+void S2sOutSession::on_idle() {
+    if (!close_after_write_) return;
+    socket_->shutdown();
+    finish_close("remote-server-not-found", "the stream to " + remote_ + " closed");
+}
+
+void S2sOutSession::on_read_failed(net::IoStatus) {
+    fail("remote-server-not-found", "the connection was lost");
+}
+
+void S2sOutSession::on_write_failed() {
+    on_read_failed(net::IoStatus::error);
+}
+
+void S2sOutSession::close(std::string_view condition) {
+    asio::dispatch(io_, [self = shared_from_this(), condition = std::string(condition)] {
+        if (self->state_ == State::closed) return;
+        if (!self->out_ || self->state_ == State::closing)
+            return self->fail("remote-server-not-found", "the server is shutting down");
+        self->state_ = State::closing;
+        self->close_after_write_ = true;
+        self->send_text(stream_error_xml(condition, {}));
+    });
+}
+
+void S2sOutSession::fail(std::string_view condition, const std::string& why) {
+    if (state_ == State::closed) return;
+    spdlog::info("s2s out {} -> {}: {}", local_, remote_, why);
+    const std::string type = condition == "remote-server-timeout" ? "wait" : "cancel";
+    const std::string text = remote_ + ": " + why;
+    auto pending = std::move(pending_);
+    pending_.clear();
+    for (const auto& stanza : pending)
+        server_.router().bounce(nullptr, *stanza, type, std::string(condition), text);
+    finish_close(condition, text);
+}
+
+void S2sOutSession::finish_close(std::string_view condition, const std::string& text) {
+    if (state_ == State::closed) return;
+    state_ = State::closed;
+    timer_.cancel();
+    if (socket_) socket_->close();
+    // Written stanzas count as delivered, as on a client stream without XEP-0198; the rest go
+    // back to their senders.
+    if (out_) {
+        const std::string type = condition == "remote-server-timeout" ? "wait" : "cancel";
+        out_->for_each_unwritten([&](WriteQueue::Entry& entry, bool) {
+            if (entry.stanza)
+                server_.router().bounce(nullptr, *entry.stanza, type, std::string(condition), text);
+        });
+        out_->clear();
+    }
+    spdlog::info("s2s out {} -> {}: closed", local_, remote_);
+    if (auto ended = std::move(ended_)) ended();
+}
+
+}  // namespace starling

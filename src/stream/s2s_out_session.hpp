@@ -1,0 +1,101 @@
+#pragma once
+// One outgoing server-to-server stream (RFC 6120, jabber:server) from one of our domains to a
+// remote one: found through DNS (SRV, then the domain itself on 5269) or `s2s.hosts`, STARTTLS
+// (or TLS from the first byte on an _xmpps-server target), the remote certificate checked for
+// the remote domain (RFC 9525), then SASL EXTERNAL with our own certificate. Stanzas queue
+// (bounded) while the stream is set up and are written once it is ready; if it cannot be set
+// up, each goes back to its sender with <remote-server-not-found/> (or <remote-server-timeout/>)
+// and a text saying why, so nothing accepted is lost silently.
+//
+// Lives on one I/O thread (its socket's) for its whole life; other threads reach it only
+// through deliver() and close(). S2sManager keeps one per pair of domains.
+
+#include "core/stanza.hpp"
+#include "net/resolver.hpp"
+#include "net/tcp_tls_socket.hpp"
+#include "stream/stream_reader.hpp"
+#include "stream/write_queue.hpp"
+#include "xml/stream_parser.hpp"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace starling {
+
+class Server;
+
+class S2sOutSession final : public std::enable_shared_from_this<S2sOutSession>,
+                            private StreamReader::Owner,
+                            private WriteQueue::Owner {
+public:
+    /// `ended` runs on the session's thread when it is over, so its manager forgets it.
+    S2sOutSession(Server& server, asio::io_context& io, std::string local, std::string remote,
+                  std::function<void()> ended);
+    ~S2sOutSession();
+
+    /// Connects and sets up the stream, on its thread. Any thread.
+    void start();
+    /// Queues a stanza for the remote domain (written once the stream is ready). Any thread.
+    void deliver(StanzaPtr stanza);
+    /// Ends the stream (shutdown: what is still queued goes back to its senders). Any thread.
+    void close(std::string_view condition);
+
+    const std::string& local() const { return local_; }
+    const std::string& remote() const { return remote_; }
+
+private:
+    enum class State { connecting, opened, authenticating, ready, closing, closed };
+
+    // StreamReader::Owner, WriteQueue::Owner
+    std::shared_ptr<void> keep_alive() override { return shared_from_this(); }
+    bool read_stopped() const override { return state_ == State::closed; }
+    bool read_held() const override { return false; }
+    void on_bytes(std::string_view bytes) override;
+    bool keep_reading() const override { return !handshake_pending_ && state_ != State::closing; }
+    void on_read_failed(net::IoStatus) override;
+    bool write_stopped() const override { return state_ == State::closed; }
+    void on_written() override {}
+    void on_idle() override;
+    void on_write_failed() override;
+
+    void connect();
+    void on_connected(asio::ip::tcp::socket socket, const net::Target& target);
+    void start_stream();
+    void tls_handshake();
+    void on_stream_open(const xml::StreamHeader& header);
+    void on_element(xml::ElementPtr element);
+    void on_features(const xml::Element& features);
+    void enqueue(StanzaPtr stanza);
+    void ready();
+    void send_text(std::string text);
+    /// The stream could not be set up, or broke: what is queued bounces with `condition`.
+    void fail(std::string_view condition, const std::string& why);
+    /// Closes the connection; stanzas not yet written bounce with `condition` and `text`.
+    void finish_close(std::string_view condition, const std::string& text);
+
+    Server& server_;
+    asio::io_context& io_;
+    std::string local_;
+    std::string remote_;
+    std::function<void()> ended_;
+    std::unique_ptr<net::Resolver> resolver_;
+    std::shared_ptr<void> client_context_;  // the SSL_CTX (an asio::ssl::context) for TLS
+    std::unique_ptr<net::TcpTlsSocket> socket_;
+    std::unique_ptr<StreamReader> reader_;
+    std::unique_ptr<WriteQueue> out_;
+    std::unique_ptr<xml::StreamParser> parser_;
+    State state_ = State::connecting;
+    bool restart_pending_ = false;    // reset the parser before the next bytes
+    bool handshake_pending_ = false;  // <proceed/> came: TLS starts before anything else is read
+    bool close_after_write_ = false;
+    bool authenticated_ = false;      // SASL EXTERNAL succeeded (the stream then restarts)
+    std::vector<StanzaPtr> pending_;  // queued before the stream is ready
+    std::size_t pending_bytes_ = 0;
+    std::size_t limit_ = 0;
+    asio::steady_timer timer_;  // set-up deadline
+};
+
+}  // namespace starling

@@ -1,0 +1,206 @@
+// Incoming server-to-server streams on an `s2s` listener, with a scripted peer server on a raw
+// stream: STARTTLS is required, SASL EXTERNAL is offered only to a certificate that a private
+// test CA signed for the domain the peer names, and once authenticated its stanzas reach our
+// users; a stanza from another domain or to a domain not served here ends the stream with the
+// RFC 6120 condition.
+#include "client_steps.hpp"
+#include "free_port.hpp"
+#include "raw_session.hpp"
+#include "stanza_matchers.hpp"
+#include "test_accounts.hpp"
+#include "xmpp_names.hpp"
+
+#include <string>
+
+namespace starling::scenarios {
+namespace {
+
+constexpr const char* remote_domain = "remote.test";
+
+// A server's stream header, from `from` to `to`.
+std::string server_header(const std::string& to, const std::string& from) {
+    return "<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
+           "xmlns:stream='http://etherx.jabber.org/streams' to='" +
+           to + "' from='" + from + "' version='1.0'>";
+}
+
+// The test CA, a certificate it signed for remote.test, and a listener that trusts the CA.
+struct s2s_setup {
+    temp_dir pki;
+    certificate_files ca = make_test_ca(pki.path());
+    certificate_files remote = make_signed_certificate(pki.path(), ca, remote_domain);
+    std::uint16_t port = free_loopback_port();
+
+    explicit s2s_setup(server_fixture& server) {
+        server.extra_listen +=
+            "  - {type: s2s, address: 127.0.0.1, port: " + std::to_string(port) + "}\n";
+        server.extra_config += "s2s: {ca_file: \"" + ca.certificate + "\"}\n";
+        server.write_config();
+    }
+};
+
+// The peer server's side of a stream, one step at a time.
+class scripted_server {
+public:
+    explicit scripted_server(std::uint16_t port) : stream_(port) {}
+
+    raw_stream& stream() { return stream_; }
+
+    /// Sends a header from remote.test to `to`; returns the features that answer it.
+    xml_element open(const std::string& to = main_host) {
+        stream_.send(server_header(to, remote_domain));
+        const auto& header = stream_.expect_header();
+        require(header.attribute("from") == to && header.attribute("to") == remote_domain &&
+                    header.attribute("version") == "1.0" && !header.attribute("id").empty(),
+                "wrong s2s header: " + header.to_string());
+        return stream_.expect_element("features", ns::streams);
+    }
+
+    /// STARTTLS with `own` as the client certificate (none: nullptr); returns the new features.
+    xml_element starttls(const certificate_files* own) {
+        stream_.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+        stream_.expect_element("proceed", ns::tls);
+        stream_.start_tls(main_host, own);
+        stream_.restart_stream();
+        return open();
+    }
+
+    /// SASL EXTERNAL with an empty authorization identity; returns <success/> or <failure/>.
+    xml_element external(const std::string& response = "=") {
+        stream_.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>" +
+                     response + "</auth>");
+        auto answer = stream_.next_element(std::chrono::seconds(5));
+        require(answer && answer->ns == ns::sasl, "no SASL answer to EXTERNAL");
+        return *answer;
+    }
+
+    /// Waits for a stream error and the end of the stream; returns the condition.
+    std::string expect_stream_error() {
+        auto error = stream_.next_element(std::chrono::seconds(5));
+        require(error && error->name == "error" && error->ns == ns::streams,
+                "expected a stream error, got " + (error ? error->to_string() : "nothing"));
+        require(stream_.wait_closed(), "the server did not close the stream after its error");
+        return error_condition(*error);
+    }
+
+private:
+    raw_stream stream_;
+};
+
+bool offers_external(const xml_element& features) {
+    const auto* mechanisms = features.child("mechanisms", ns::sasl);
+    if (!mechanisms) return false;
+    for (const auto& mechanism : mechanisms->children)
+        if (mechanism.text == "EXTERNAL") return true;
+    return false;
+}
+
+}  // namespace
+
+STARLING_SCENARIO(s2s_in_certificate_authenticates_and_delivers) {
+    server_fixture server(options);
+    s2s_setup setup(server);
+    start_with_accounts(server);
+    strophe_client a(std::string(alice.jid) + "/desk", alice.password, server.c2s_port());
+    a.login();
+
+    scripted_server peer(setup.port);
+    const auto plain = peer.open();
+    const auto* starttls = plain.child("starttls", ns::tls);
+    require(starttls && starttls->child("required", ns::tls) && !offers_external(plain),
+            "STARTTLS is not required first: " + plain.to_string());
+    const auto secured = peer.starttls(&setup.remote);
+    require(offers_external(secured), "EXTERNAL not offered to a CA-signed certificate for " +
+                                          std::string(remote_domain) + ": " + secured.to_string());
+    const auto success = peer.external();
+    require(success.name == "success", "EXTERNAL failed: " + success.to_string());
+    peer.stream().restart_stream();
+    const auto ready = peer.open();
+    require(ready.children.empty(), "features after authentication: " + ready.to_string());
+
+    // A stanza from the peer's user reaches ours, from that user.
+    peer.stream().send("<message from='bob@remote.test/phone' to='" + a.bound_jid() +
+                       "' id='s2s-1' type='chat'><body>across domains</body></message>");
+    auto message = a.wait_for(stanza_named("message", "s2s-1"), "the message from remote.test");
+    require(stanza_attribute(message.get(), "from") == "bob@remote.test/phone",
+            "wrong sender: " + stanza_text(message.get()));
+    require(stanza_text(message.get()).find("across domains") != std::string::npos,
+            "the body did not arrive: " + stanza_text(message.get()));
+
+    // A stanza from a domain the stream did not authenticate ends it (RFC 6120 §4.9.3.9).
+    peer.stream().send("<message from='eve@evil.test' to='" + a.bound_jid() +
+                       "' id='s2s-2' type='chat'><body>spoofed</body></message>");
+    require(peer.expect_stream_error() == "invalid-from", "a spoofed 'from' was not refused");
+    require_nothing(a, stanza_named("message", "s2s-2"), "the spoofed message arrived");
+}
+
+STARLING_SCENARIO(s2s_in_refusals_have_the_conditions_of_the_rfc) {
+    server_fixture server(options);
+    s2s_setup setup(server);
+    temp_dir elsewhere;  // the same file names as the CA-signed pair, so not beside it
+    const auto stranger = make_self_signed_certificate(elsewhere.path(), remote_domain);
+    start_with_accounts(server);
+
+    {  // A domain not served here (RFC 6120 §4.9.3.6).
+        raw_stream stream(setup.port);
+        stream.send(server_header("elsewhere.test", remote_domain));
+        stream.expect_header();
+        auto error = stream.next_element(std::chrono::seconds(5));
+        require(error && error_condition(*error) == "host-unknown",
+                "no host-unknown for elsewhere.test: " + (error ? error->to_string() : "nothing"));
+    }
+    {  // No 'from': the certificate could not be checked against anything.
+        raw_stream stream(setup.port);
+        stream.send(
+            "<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
+            "xmlns:stream='http://etherx.jabber.org/streams' to='example.test' "
+            "version='1.0'>");
+        stream.expect_header();
+        auto error = stream.next_element(std::chrono::seconds(5));
+        require(error && error_condition(*error) == "invalid-from",
+                "no invalid-from without 'from': " + (error ? error->to_string() : "nothing"));
+    }
+    {  // Authentication before TLS.
+        scripted_server peer(setup.port);
+        peer.open();
+        peer.stream().send(
+            "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>=</auth>");
+        require(peer.expect_stream_error() == "policy-violation", "SASL before TLS was accepted");
+    }
+    {  // A self-signed certificate: nothing is offered, and EXTERNAL is refused.
+        scripted_server peer(setup.port);
+        peer.open();
+        const auto features = peer.starttls(&stranger);
+        require(!offers_external(features),
+                "EXTERNAL offered to a self-signed certificate: " + features.to_string());
+        const auto failure = peer.external();
+        require(failure.name == "failure" && error_condition(failure) == "not-authorized",
+                "EXTERNAL with a self-signed certificate: " + failure.to_string());
+    }
+    {  // No certificate at all.
+        scripted_server peer(setup.port);
+        peer.open();
+        require(!offers_external(peer.starttls(nullptr)), "EXTERNAL offered without a certificate");
+        // A stanza before authenticating ends the stream.
+        peer.stream().send("<message from='bob@remote.test' to='a@example.test'/>");
+        require(peer.expect_stream_error() == "not-authorized",
+                "a stanza before authentication was not refused");
+    }
+    {  // Another domain as the authorization identity; then a stanza to a domain not served.
+        scripted_server peer(setup.port);
+        peer.open();
+        peer.starttls(&setup.remote);
+        const auto failure = peer.external("b3RoZXIudGVzdA==");  // "other.test"
+        require(failure.name == "failure" && error_condition(failure) == "invalid-authzid",
+                "EXTERNAL for another domain: " + failure.to_string());
+        require(peer.external("cmVtb3RlLnRlc3Q=").name == "success",  // "remote.test"
+                "EXTERNAL naming its own domain failed");
+        peer.stream().restart_stream();
+        peer.open();
+        peer.stream().send("<message from='bob@remote.test' to='x@elsewhere.test'/>");
+        require(peer.expect_stream_error() == "host-unknown",
+                "a stanza for a domain not served here was not refused");
+    }
+}
+
+}  // namespace starling::scenarios

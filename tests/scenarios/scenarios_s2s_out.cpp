@@ -1,0 +1,93 @@
+// Federation between two Starlings on loopback: each serves its own domains with certificates a
+// private test CA signed, finds the other through `s2s.hosts` (no DNS), and they exchange their
+// users' messages both ways over server-to-server streams they open themselves (STARTTLS, the
+// peer's certificate checked, SASL EXTERNAL). A message for a domain whose server cannot be
+// reached comes back to its sender as <remote-server-not-found/> with the reason.
+#include "client_steps.hpp"
+#include "free_port.hpp"
+#include "stanza_matchers.hpp"
+#include "test_accounts.hpp"
+
+#include <string>
+
+namespace starling::scenarios {
+namespace {
+
+constexpr const char* remote_main = "remote.test";
+constexpr const char* remote_other = "other-remote.test";
+constexpr const char* carol_jid = "carol@remote.test";
+constexpr const char* carol_password = "carol-secret-3";
+
+// Gives `server` an s2s listener on `port`, trust in `ca`, and where the other server is.
+void federate(server_fixture& server, std::uint16_t port, const certificate_files& ca,
+              const std::string& extra_hosts) {
+    server.extra_listen +=
+        "  - {type: s2s, address: 127.0.0.1, port: " + std::to_string(port) + "}\n";
+    server.extra_config += "s2s:\n  ca_file: \"" + ca.certificate + "\"\n  hosts:\n" + extra_hosts;
+    server.write_config();
+}
+
+}  // namespace
+
+STARLING_SCENARIO(s2s_two_starlings_chat_both_ways) {
+    temp_dir pki;
+    const auto ca = make_test_ca(pki.path());
+    server_fixture home(options, {main_host, other_host, &ca});
+    server_fixture away(options, {remote_main, remote_other, &ca});
+    const auto home_port = free_loopback_port();
+    auto away_port = free_loopback_port();
+    while (away_port == home_port) away_port = free_loopback_port();
+    auto closed_port = free_loopback_port();  // nobody listens: connections are refused
+    while (closed_port == home_port || closed_port == away_port) closed_port = free_loopback_port();
+    federate(home, home_port, ca,
+             "    remote.test: \"127.0.0.1:" + std::to_string(away_port) +
+                 "\"\n    unreachable.test: \"127.0.0.1:" + std::to_string(closed_port) + "\"\n");
+    federate(away, away_port, ca,
+             "    example.test: \"127.0.0.1:" + std::to_string(home_port) + "\"\n");
+    home.add_account(alice.jid, alice.password);
+    home.start();
+    away.add_account(carol_jid, carol_password);
+    away.start();
+
+    strophe_client a(std::string(alice.jid) + "/desk", alice.password, home.c2s_port());
+    a.login();
+    strophe_client c(std::string(carol_jid) + "/phone", carol_password, away.c2s_port());
+    c.login();
+
+    // example.test -> remote.test: home opens a stream to away.
+    a.send("<message to='" + c.bound_jid() +
+           "' id='fed-1' type='chat'><body>hello from example.test</body></message>");
+    auto first = c.wait_for(stanza_named("message", "fed-1"), "alice's message at carol");
+    require(stanza_attribute(first.get(), "from") == a.bound_jid(),
+            "wrong sender across domains: " + stanza_text(first.get()));
+    require(stanza_text(first.get()).find("hello from example.test") != std::string::npos,
+            "the body did not cross: " + stanza_text(first.get()));
+
+    // remote.test -> example.test: away opens its own stream (streams are one-way).
+    c.send("<message to='" + a.bound_jid() +
+           "' id='fed-2' type='chat'><body>hello back</body></message>");
+    auto reply = a.wait_for(stanza_named("message", "fed-2"), "carol's reply at alice");
+    require(stanza_attribute(reply.get(), "from") == c.bound_jid(),
+            "wrong sender of the reply: " + stanza_text(reply.get()));
+
+    // More on the same streams, in order.
+    for (int i = 0; i < 20; ++i)
+        a.send("<message to='" + c.bound_jid() + "' id='seq-" + std::to_string(i) +
+               "' type='chat'><body>" + std::to_string(i) + "</body></message>");
+    for (int i = 0; i < 20; ++i)
+        c.wait_for(stanza_named("message", "seq-" + std::to_string(i)),
+                   "message " + std::to_string(i) + " of 20");
+
+    // A domain whose server refuses the connection: the sender learns it.
+    a.send(
+        "<message to='someone@unreachable.test' id='fed-3' type='chat'><body>?</body></message>");
+    auto bounce = a.wait_for(stanza_named("message", "fed-3"), "the bounce from unreachable.test",
+                             std::chrono::seconds(15));
+    require(stanza_attribute(bounce.get(), "type") == "error" &&
+                stanza_error_condition(bounce.get()) == "remote-server-not-found",
+            "no remote-server-not-found for an unreachable domain: " + stanza_text(bounce.get()));
+    require(stanza_text(bounce.get()).find("Connection refused") != std::string::npos,
+            "the bounce does not say why: " + stanza_text(bounce.get()));
+}
+
+}  // namespace starling::scenarios
