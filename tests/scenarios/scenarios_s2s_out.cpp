@@ -5,9 +5,11 @@
 // reached comes back to its sender as <remote-server-not-found/> with the reason.
 #include "client_steps.hpp"
 #include "free_port.hpp"
+#include "presence_checks.hpp"
 #include "stanza_matchers.hpp"
 #include "test_accounts.hpp"
 
+#include <memory>
 #include <string>
 
 namespace starling::scenarios {
@@ -18,7 +20,7 @@ constexpr const char* remote_other = "other-remote.test";
 constexpr const char* carol_jid = "carol@remote.test";
 constexpr const char* carol_password = "carol-secret-3";
 
-// Gives `server` an s2s listener on `port`, trust in `ca`, and where the other server is.
+// Gives `server` an s2s listener on `port`, trust in `ca`, and where the other servers are.
 void federate(server_fixture& server, std::uint16_t port, const certificate_files& ca,
               const std::string& extra_hosts) {
     server.extra_listen +=
@@ -27,28 +29,46 @@ void federate(server_fixture& server, std::uint16_t port, const certificate_file
     server.write_config();
 }
 
+// Two federated Starlings, started: home serves example.test (alice), away remote.test (carol);
+// home also knows unreachable.test, where nobody listens.
+struct federation {
+    temp_dir pki;
+    certificate_files ca = make_test_ca(pki.path());
+    server_fixture home;
+    server_fixture away;
+
+    /// `modules`: both servers' module list.
+    explicit federation(const runner_options& options,
+                        const std::string& modules = "[disco, ping, version, time]")
+        : home(options, {main_host, other_host, &ca}),
+          away(options, {remote_main, remote_other, &ca}) {
+        home.modules = modules;
+        away.modules = modules;
+        const auto home_port = free_loopback_port();
+        auto away_port = free_loopback_port();
+        while (away_port == home_port) away_port = free_loopback_port();
+        auto closed_port = free_loopback_port();
+        while (closed_port == home_port || closed_port == away_port)
+            closed_port = free_loopback_port();
+        federate(home, home_port, ca,
+                 "    remote.test: \"127.0.0.1:" + std::to_string(away_port) +
+                     "\"\n    unreachable.test: \"127.0.0.1:" + std::to_string(closed_port) +
+                     "\"\n");
+        federate(away, away_port, ca,
+                 "    example.test: \"127.0.0.1:" + std::to_string(home_port) + "\"\n");
+        home.add_account(alice.jid, alice.password);
+        home.start();
+        away.add_account(carol_jid, carol_password);
+        away.start();
+    }
+};
+
 }  // namespace
 
 STARLING_SCENARIO(s2s_two_starlings_chat_both_ways) {
-    temp_dir pki;
-    const auto ca = make_test_ca(pki.path());
-    server_fixture home(options, {main_host, other_host, &ca});
-    server_fixture away(options, {remote_main, remote_other, &ca});
-    const auto home_port = free_loopback_port();
-    auto away_port = free_loopback_port();
-    while (away_port == home_port) away_port = free_loopback_port();
-    auto closed_port = free_loopback_port();  // nobody listens: connections are refused
-    while (closed_port == home_port || closed_port == away_port) closed_port = free_loopback_port();
-    federate(home, home_port, ca,
-             "    remote.test: \"127.0.0.1:" + std::to_string(away_port) +
-                 "\"\n    unreachable.test: \"127.0.0.1:" + std::to_string(closed_port) + "\"\n");
-    federate(away, away_port, ca,
-             "    example.test: \"127.0.0.1:" + std::to_string(home_port) + "\"\n");
-    home.add_account(alice.jid, alice.password);
-    home.start();
-    away.add_account(carol_jid, carol_password);
-    away.start();
-
+    federation servers(options);
+    auto& home = servers.home;
+    auto& away = servers.away;
     strophe_client a(std::string(alice.jid) + "/desk", alice.password, home.c2s_port());
     a.login();
     strophe_client c(std::string(carol_jid) + "/phone", carol_password, away.c2s_port());
@@ -88,6 +108,43 @@ STARLING_SCENARIO(s2s_two_starlings_chat_both_ways) {
             "no remote-server-not-found for an unreachable domain: " + stanza_text(bounce.get()));
     require(stanza_text(bounce.get()).find("Connection refused") != std::string::npos,
             "the bounce does not say why: " + stanza_text(bounce.get()));
+}
+
+STARLING_SCENARIO(s2s_presence_subscription_and_probes_across_domains) {
+    federation servers(options, "[disco, ping, roster, presence]");
+    const std::string carol_bare = carol_jid;
+    auto a = std::make_unique<strophe_client>(std::string(alice.jid) + "/desk", alice.password,
+                                              servers.home.c2s_port());
+    a->login();
+    go_online(*a);
+    strophe_client c(carol_bare + "/phone", carol_password, servers.away.c2s_port());
+    c.login();
+    go_online(c);
+
+    // RFC 6121 §3: the request crosses to remote.test, the approval comes back, and then
+    // carol's server sends her presence to alice.
+    subscribe(*a, alice.jid, c, carol_bare);
+    a->wait_for(presence_from(c.bound_jid()), "carol's presence after she approved");
+    subscribe(c, carol_bare, *a, alice.jid);
+    c.wait_for(presence_from(a->bound_jid()), "alice's presence after she approved");
+
+    // A change of carol's presence reaches her contact on the other server.
+    c.send("<presence><show>away</show></presence>");
+    auto away_presence = a->wait_for(presence_from(c.bound_jid()), "carol's new presence");
+    require(stanza_text(away_presence.get()).find("<show>away</show>") != std::string::npos,
+            "carol's show did not cross: " + stanza_text(away_presence.get()));
+
+    // Alice comes back: her server probes remote.test, which answers with carol's presence;
+    // carol sees alice leave and return.
+    a.reset();
+    c.wait_for(presence_from(std::string(alice.jid) + "/desk", "unavailable"),
+               "alice's unavailable presence");
+    a = std::make_unique<strophe_client>(std::string(alice.jid) + "/desk", alice.password,
+                                         servers.home.c2s_port());
+    a->login();
+    go_online(*a);
+    a->wait_for(presence_from(c.bound_jid()), "carol's presence answering the probe");
+    c.wait_for(presence_from(a->bound_jid()), "alice's presence when she returns");
 }
 
 }  // namespace starling::scenarios
