@@ -317,7 +317,11 @@ private:
     void read_s2s() {
         const YAML::Node s2s = root_["s2s"];
         if (!s2s.IsDefined() || s2s.IsNull()) return;
-        reader_.expect_map(s2s, "s2s", {"ca_file", "hosts"});
+        reader_.expect_map(s2s, "s2s", {"ca_file", "hosts", "idle_timeout"});
+        if (const YAML::Node idle = s2s["idle_timeout"]; idle.IsDefined()) {
+            config_.s2s.idle_timeout =
+                static_cast<int>(reader_.duration(idle, "s2s.idle_timeout", 1, 86400));
+        }
         if (const YAML::Node ca_file = s2s["ca_file"]; ca_file.IsDefined()) {
             config_.s2s.ca_file = path(ca_file, "s2s.ca_file");
             config_.s2s.ca_file_line = line_of(ca_file);

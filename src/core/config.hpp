@@ -57,6 +57,9 @@ struct S2sConfig {
     /// Where a remote domain's server is, instead of asking DNS: "address:port" (an IP
     /// literal, IPv6 in brackets), for private deployments and tests.
     std::map<std::string, std::pair<std::string, std::uint16_t>> hosts;
+    /// Seconds a server-to-server stream may carry nothing before it is closed (either
+    /// direction; the next stanza opens a new one).
+    int idle_timeout = 600;
 };
 
 struct StorageConfig {

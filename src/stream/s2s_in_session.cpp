@@ -68,6 +68,7 @@ std::string S2sInSession::who() const {
 }
 
 void S2sInSession::on_bytes(std::string_view bytes) {
+    last_activity_ = std::chrono::steady_clock::now();
     if (restart_pending_) {
         restart_pending_ = false;
         parser_->reset();
@@ -209,6 +210,7 @@ void S2sInSession::handle_auth(const xml::Element& element) {
     restart_pending_ = true;
     spdlog::info("s2s in {}: {} authenticated by its certificate ({})", peer_, remote_,
                  SSL_get_version(socket_.ssl()));
+    arm_idle_timer();
     send_text("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
 }
 
@@ -226,6 +228,20 @@ void S2sInSession::handle_stanza(xml::ElementPtr element) {
         return stream_error("host-unknown", domain + " is not served here");
     to_client_namespace(*element, ns_server);
     server_.router().route(nullptr, make_stanza(std::move(element)));
+}
+
+void S2sInSession::arm_idle_timer() {
+    const auto idle = std::chrono::seconds(server_.config()->s2s.idle_timeout);
+    preauth_timer_.expires_at(last_activity_ + idle);
+    preauth_timer_.async_wait([self = shared_from_this(), idle](const error_code& ec) {
+        if (ec || self->state_ != State::authenticated) return;
+        if (std::chrono::steady_clock::now() - self->last_activity_ < idle)
+            return self->arm_idle_timer();
+        spdlog::info("s2s in {}: idle for {} s, closing", self->who(), idle.count());
+        self->state_ = State::closing;
+        self->close_after_write_ = true;
+        self->send_text("</stream:stream>");
+    });
 }
 
 void S2sInSession::send_text(std::string text) {

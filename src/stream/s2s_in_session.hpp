@@ -68,6 +68,8 @@ private:
     void send_text(std::string text);
     void stream_error(std::string_view condition, std::string_view text = {});
     void finish_close();
+    /// Closes the authenticated stream once it carried nothing for s2s.idle_timeout.
+    void arm_idle_timer();
     std::string header_text(bool with_decl) const;
     std::string who() const;
 
@@ -89,6 +91,7 @@ private:
     std::string authenticated_;   // the domain SASL EXTERNAL proved; empty before
     std::string identity_error_;  // why the certificate does not prove remote_; empty if it does
     std::atomic<bool> ended_{false};
+    std::chrono::steady_clock::time_point last_activity_;
     asio::steady_timer preauth_timer_;
     StreamReader reader_{socket_, server_, *this, "s2s.paused"};
     WriteQueue out_{socket_, *this};

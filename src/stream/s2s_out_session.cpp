@@ -4,6 +4,7 @@
 #include "net/connector.hpp"
 #include "net/peer_identity.hpp"
 #include "net/tls_context.hpp"
+#include "stream/s2s_manager.hpp"
 #include "stream/stream_setup.hpp"
 
 #include <spdlog/spdlog.h>
@@ -140,6 +141,7 @@ void S2sOutSession::tls_handshake() {
 }
 
 void S2sOutSession::on_bytes(std::string_view bytes) {
+    last_activity_ = std::chrono::steady_clock::now();
     if (restart_pending_) {
         restart_pending_ = false;
         parser_->reset();
@@ -214,6 +216,8 @@ void S2sOutSession::ready() {
     parser_->set_limits(limits);
     spdlog::info("s2s out {} -> {}: ready ({}), {} stanza(s) queued", local_, remote_,
                  SSL_get_version(socket_->ssl()), pending_.size());
+    last_activity_ = std::chrono::steady_clock::now();
+    arm_idle_timer();
     auto pending = std::move(pending_);
     pending_.clear();
     pending_bytes_ = 0;
@@ -228,6 +232,8 @@ void S2sOutSession::deliver(StanzaPtr stanza) {
 }
 
 void S2sOutSession::enqueue(StanzaPtr stanza) {
+    // Sent to this stream before its manager forgot it for idleness: a new stream takes it.
+    if (idle_closing_) return server_.s2s().send(std::move(stanza));
     if (state_ == State::closing || state_ == State::closed)
         return server_.router().bounce(nullptr, *stanza, "cancel", "remote-server-not-found",
                                        "the stream to " + remote_ + " closed");
@@ -243,8 +249,27 @@ void S2sOutSession::enqueue(StanzaPtr stanza) {
     if (out_->over_limit(size))
         return server_.router().bounce(nullptr, *stanza, "wait", "resource-constraint",
                                        remote_ + " does not read what it is sent");
+    last_activity_ = std::chrono::steady_clock::now();
     out_->push({std::move(stanza), {}});
     out_->write();
+}
+
+void S2sOutSession::arm_idle_timer() {
+    const auto idle = std::chrono::seconds(server_.config()->s2s.idle_timeout);
+    timer_.expires_at(last_activity_ + idle);
+    timer_.async_wait([self = shared_from_this(), idle](const error_code& ec) {
+        if (ec || self->state_ != State::ready) return;
+        if (std::chrono::steady_clock::now() - self->last_activity_ < idle)
+            return self->arm_idle_timer();
+        spdlog::info("s2s out {} -> {}: idle for {} s, closing", self->local_, self->remote_,
+                     idle.count());
+        // Forgotten at once, so the next stanza for the domain opens a new stream.
+        self->idle_closing_ = true;
+        if (auto ended = std::move(self->ended_)) ended();
+        self->state_ = State::closing;
+        self->close_after_write_ = true;
+        self->send_text("</stream:stream>");
+    });
 }
 
 void S2sOutSession::send_text(std::string text) {
@@ -259,6 +284,8 @@ void S2sOutSession::on_idle() {
 }
 
 void S2sOutSession::on_read_failed(net::IoStatus) {
+    if (state_ == State::closing)
+        return finish_close("remote-server-not-found", "the stream to " + remote_ + " closed");
     fail("remote-server-not-found", "the connection was lost");
 }
 

@@ -73,6 +73,9 @@ private:
     void send_text(std::string text);
     /// The stream could not be set up, or broke: what is queued bounces with `condition`.
     void fail(std::string_view condition, const std::string& why);
+    /// Closes a ready stream that carried nothing for s2s.idle_timeout; checked at most once
+    /// per timeout, not per stanza.
+    void arm_idle_timer();
     /// Closes the connection; stanzas not yet written bounce with `condition` and `text`.
     void finish_close(std::string_view condition, const std::string& text);
 
@@ -91,11 +94,13 @@ private:
     bool restart_pending_ = false;    // reset the parser before the next bytes
     bool handshake_pending_ = false;  // <proceed/> came: TLS starts before anything else is read
     bool close_after_write_ = false;
-    bool authenticated_ = false;      // SASL EXTERNAL succeeded (the stream then restarts)
+    bool authenticated_ = false;  // SASL EXTERNAL succeeded (the stream then restarts)
+    bool idle_closing_ = false;   // closed for idleness: stanzas still arriving go anew
+    std::chrono::steady_clock::time_point last_activity_;
     std::vector<StanzaPtr> pending_;  // queued before the stream is ready
     std::size_t pending_bytes_ = 0;
     std::size_t limit_ = 0;
-    asio::steady_timer timer_;  // set-up deadline
+    asio::steady_timer timer_;  // the set-up deadline, then the idle check
 };
 
 }  // namespace starling

@@ -20,12 +20,14 @@ constexpr const char* remote_other = "other-remote.test";
 constexpr const char* carol_jid = "carol@remote.test";
 constexpr const char* carol_password = "carol-secret-3";
 
-// Gives `server` an s2s listener on `port`, trust in `ca`, and where the other servers are.
+// Gives `server` an s2s listener on `port`, trust in `ca`, where the other servers are, and
+// further `settings` of its `s2s` section.
 void federate(server_fixture& server, std::uint16_t port, const certificate_files& ca,
-              const std::string& extra_hosts) {
+              const std::string& extra_hosts, const std::string& settings) {
     server.extra_listen +=
         "  - {type: s2s, address: 127.0.0.1, port: " + std::to_string(port) + "}\n";
-    server.extra_config += "s2s:\n  ca_file: \"" + ca.certificate + "\"\n  hosts:\n" + extra_hosts;
+    server.extra_config +=
+        "s2s:\n" + settings + "  ca_file: \"" + ca.certificate + "\"\n  hosts:\n" + extra_hosts;
     server.write_config();
 }
 
@@ -37,9 +39,10 @@ struct federation {
     server_fixture home;
     server_fixture away;
 
-    /// `modules`: both servers' module list.
+    /// `modules`: both servers' module list; `s2s_settings`: more of both servers' `s2s`.
     explicit federation(const runner_options& options,
-                        const std::string& modules = "[disco, ping, version, time]")
+                        const std::string& modules = "[disco, ping, version, time]",
+                        const std::string& s2s_settings = "")
         : home(options, {main_host, other_host, &ca}),
           away(options, {remote_main, remote_other, &ca}) {
         home.modules = modules;
@@ -53,9 +56,11 @@ struct federation {
         federate(home, home_port, ca,
                  "    remote.test: \"127.0.0.1:" + std::to_string(away_port) +
                      "\"\n    unreachable.test: \"127.0.0.1:" + std::to_string(closed_port) +
-                     "\"\n");
+                     "\"\n",
+                 s2s_settings);
         federate(away, away_port, ca,
-                 "    example.test: \"127.0.0.1:" + std::to_string(home_port) + "\"\n");
+                 "    example.test: \"127.0.0.1:" + std::to_string(home_port) + "\"\n",
+                 s2s_settings);
         home.add_account(alice.jid, alice.password);
         home.start();
         away.add_account(carol_jid, carol_password);
@@ -145,6 +150,26 @@ STARLING_SCENARIO(s2s_presence_subscription_and_probes_across_domains) {
     go_online(*a);
     a->wait_for(presence_from(c.bound_jid()), "carol's presence answering the probe");
     c.wait_for(presence_from(a->bound_jid()), "alice's presence when she returns");
+}
+
+STARLING_SCENARIO(s2s_idle_streams_close_and_the_next_stanza_opens_another) {
+    federation servers(options, "[disco, ping, version, time]", "  idle_timeout: 1s\n");
+    strophe_client a(std::string(alice.jid) + "/desk", alice.password, servers.home.c2s_port());
+    a.login();
+    strophe_client c(std::string(carol_jid) + "/phone", carol_password, servers.away.c2s_port());
+    c.login();
+    const auto home_mark = servers.home.log_mark();
+    a.send("<message to='" + c.bound_jid() + "' id='idle-1' type='chat'><body>1</body></message>");
+    c.wait_for(stanza_named("message", "idle-1"), "the first message");
+    // Nothing more for a second: the stream closes.
+    servers.home.wait_for_log("s2s out example.test -> remote.test: idle for 1 s, closing",
+                              home_mark);
+    servers.home.wait_for_log("s2s out example.test -> remote.test: closed", home_mark);
+    // The next message opens a new stream and arrives.
+    const auto reopen_mark = servers.home.log_mark();
+    a.send("<message to='" + c.bound_jid() + "' id='idle-2' type='chat'><body>2</body></message>");
+    c.wait_for(stanza_named("message", "idle-2"), "the message after the idle close");
+    servers.home.wait_for_log("s2s out example.test -> remote.test: ready", reopen_mark);
 }
 
 }  // namespace starling::scenarios

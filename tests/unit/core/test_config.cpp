@@ -526,7 +526,7 @@ threads: 4
         CPPUNIT_ASSERT_EQUAL(std::string("/srv/starling/peers/ca.pem"), c.s2s.ca_file);
         CPPUNIT_ASSERT_EQUAL(
             std::string("/srv/starling/starling.yml:11: s2s.trust: unknown key; known keys: "
-                        "ca_file, hosts"),
+                        "ca_file, hosts, idle_timeout"),
             error_of(base + "s2s: {trust: x}\n"));
         // Where a remote domain's server is, without DNS.
         const Config hosts = starling::config::parse(
