@@ -12,6 +12,7 @@
 #include "stream/component_session.hpp"
 #include "stream/s2s_in_session.hpp"
 #include "stream/s2s_manager.hpp"
+#include "stream/s2s_out_session.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -615,6 +616,34 @@ bool Server::federates() const {
     return std::any_of(listen.begin(), listen.end(), [](const auto& l) {
         return find_listener_type(l.type)->kind == StreamKind::s2s;
     });
+}
+
+std::vector<std::string> Server::s2s_streams() const {
+    std::vector<std::string> lines;
+    for (const auto& stream : s2s_->streams()) lines.push_back(stream->status().line());
+    std::lock_guard lock(impl_->connections_mutex);
+    for (const auto& weak : impl_->s2s_in)
+        if (auto stream = weak.lock(); stream && !stream->ended())
+            lines.push_back(stream->status().line());
+    return lines;
+}
+
+std::size_t Server::close_s2s(const std::string& domain) {
+    const std::string_view why = "closed by an administrator";
+    std::size_t closed = 0;
+    for (const auto& stream : s2s_->streams()) {
+        if (stream->remote() != domain) continue;
+        stream->close("policy-violation");
+        ++closed;
+    }
+    std::lock_guard lock(impl_->connections_mutex);
+    for (const auto& weak : impl_->s2s_in) {
+        auto stream = weak.lock();
+        if (!stream || stream->ended() || stream->status().remote() != domain) continue;
+        stream->close("policy-violation", why);
+        ++closed;
+    }
+    return closed;
 }
 
 StrandPtr Server::make_strand() {

@@ -21,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace boost::asio {
 class io_context;
@@ -87,6 +88,10 @@ public:
     /// True when the server federates (an s2s listener is configured): stanzas for other
     /// domains go out over s2s streams; otherwise they bounce with remote-server-not-found.
     bool federates() const;
+    /// One line per live server-to-server stream, both directions (starlingctl s2s).
+    std::vector<std::string> s2s_streams() const;
+    /// Closes every stream with `domain`, both directions; returns how many.
+    std::size_t close_s2s(const std::string& domain);
     /// Runs `fn` on the control thread (for work that must not run on an I/O thread).
     void post(std::function<void()> fn);
     /// Runs `fn` once, after `delay`, on the control thread; never once the server stopped.

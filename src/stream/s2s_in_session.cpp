@@ -30,6 +30,7 @@ S2sInSession::S2sInSession(Server& server, asio::ip::tcp::socket socket,
       direct_tls_(direct_tls),
       preauth_timer_(socket_.tcp().get_executor()) {
     peer_ = peer_of(socket_.tcp());
+    status_.set_peer(peer_);
     error_code ec;
     socket_.tcp().set_option(asio::ip::tcp::no_delay(true), ec);
 }
@@ -112,6 +113,10 @@ void S2sInSession::on_stream_open(xml::StreamHeader header) {
     if (!first && from->domain() != remote_)
         return stream_error("invalid-from", "the stream changed domains");
     remote_ = from->domain();
+    status_.set_local(local_);
+    status_.set_remote(remote_);
+    if (socket_.ssl() && authenticated_.empty())
+        status_.set_state("negotiating", SSL_get_version(socket_.ssl()));
     std::string out = header_text(first);
     header_sent_ = true;
     if (state_ == State::connected) state_ = State::opened;
@@ -210,6 +215,7 @@ void S2sInSession::handle_auth(const xml::Element& element) {
     restart_pending_ = true;
     spdlog::info("s2s in {}: {} authenticated by its certificate ({})", peer_, remote_,
                  SSL_get_version(socket_.ssl()));
+    status_.set_state("authenticated", SSL_get_version(socket_.ssl()), "EXTERNAL");
     arm_idle_timer();
     send_text("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
 }
@@ -293,6 +299,7 @@ void S2sInSession::stream_error(std::string_view condition, std::string_view tex
 void S2sInSession::finish_close() {
     if (state_ == State::closed) return;
     state_ = State::closed;
+    status_.set_state("closed");
     preauth_timer_.cancel();
     socket_.close();
     connection_slot_.reset();

@@ -11,6 +11,7 @@
 
 #include "net/tcp_tls_socket.hpp"
 #include "net/tls_context.hpp"
+#include "stream/s2s_status.hpp"
 #include "stream/stream_reader.hpp"
 #include "stream/write_queue.hpp"
 #include "xml/stream_parser.hpp"
@@ -40,6 +41,8 @@ public:
     void close(std::string_view condition, std::string_view text = {});
     /// True once the connection is closed. Any thread.
     bool ended() const { return ended_.load(); }
+    /// For `starlingctl s2s`. Any thread.
+    const S2sStatus& status() const { return status_; }
 
 private:
     // opened: our header is sent and TLS (or authentication) comes next; authenticated: SASL
@@ -91,6 +94,7 @@ private:
     std::string authenticated_;   // the domain SASL EXTERNAL proved; empty before
     std::string identity_error_;  // why the certificate does not prove remote_; empty if it does
     std::atomic<bool> ended_{false};
+    S2sStatus status_{"in", "", ""};
     std::chrono::steady_clock::time_point last_activity_;
     asio::steady_timer preauth_timer_;
     StreamReader reader_{socket_, server_, *this, "s2s.paused"};

@@ -37,9 +37,11 @@ void S2sManager::close_all() {
     for (auto& [key, stream] : streams) stream->close("system-shutdown");
 }
 
-std::size_t S2sManager::count() const {
+std::vector<std::shared_ptr<S2sOutSession>> S2sManager::streams() const {
     std::lock_guard lock(mutex_);
-    return streams_.size();
+    std::vector<std::shared_ptr<S2sOutSession>> out;
+    for (const auto& [key, stream] : streams_) out.push_back(stream);
+    return out;
 }
 
 }  // namespace starling

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace starling {
 
@@ -24,8 +25,8 @@ public:
     void send(StanzaPtr stanza);
     /// Closes every stream (shutdown); what they still queue goes back to its senders.
     void close_all();
-    /// How many outgoing streams there are.
-    std::size_t count() const;
+    /// The outgoing streams.
+    std::vector<std::shared_ptr<S2sOutSession>> streams() const;
 
 private:
     Server& server_;

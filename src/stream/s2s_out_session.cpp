@@ -9,6 +9,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sstream>
+
 namespace starling {
 namespace {
 
@@ -79,6 +81,10 @@ void S2sOutSession::on_connected(asio::ip::tcp::socket socket, const net::Target
     error_code ec;
     socket.set_option(asio::ip::tcp::no_delay(true), ec);
     spdlog::info("s2s out {} -> {}: connected to {}:{}", local_, remote_, target.host, target.port);
+    std::ostringstream peer;
+    peer << socket.remote_endpoint(ec);
+    status_.set_peer(peer.str());
+    status_.set_state("negotiating");
     socket_ = std::make_unique<net::TcpTlsSocket>(std::move(socket));
     // The bases are private: converted here, where they are accessible.
     StreamReader::Owner& reads_for = *this;
@@ -216,6 +222,8 @@ void S2sOutSession::ready() {
     parser_->set_limits(limits);
     spdlog::info("s2s out {} -> {}: ready ({}), {} stanza(s) queued", local_, remote_,
                  SSL_get_version(socket_->ssl()), pending_.size());
+    status_.set_state("ready", SSL_get_version(socket_->ssl()), "EXTERNAL");
+    status_.queued = 0;
     last_activity_ = std::chrono::steady_clock::now();
     arm_idle_timer();
     auto pending = std::move(pending_);
@@ -244,6 +252,7 @@ void S2sOutSession::enqueue(StanzaPtr stanza) {
                                            "too much is waiting for " + remote_);
         pending_bytes_ += size;
         pending_.push_back(std::move(stanza));
+        status_.queued = pending_.size();
         return;
     }
     if (out_->over_limit(size))
@@ -319,6 +328,8 @@ void S2sOutSession::fail(std::string_view condition, const std::string& why) {
 void S2sOutSession::finish_close(std::string_view condition, const std::string& text) {
     if (state_ == State::closed) return;
     state_ = State::closed;
+    status_.set_state("closed");
+    status_.queued = 0;
     timer_.cancel();
     if (socket_) socket_->close();
     // Written stanzas count as delivered, as on a client stream without XEP-0198; the rest go

@@ -13,6 +13,7 @@
 #include "core/stanza.hpp"
 #include "net/resolver.hpp"
 #include "net/tcp_tls_socket.hpp"
+#include "stream/s2s_status.hpp"
 #include "stream/stream_reader.hpp"
 #include "stream/write_queue.hpp"
 #include "xml/stream_parser.hpp"
@@ -45,6 +46,8 @@ public:
 
     const std::string& local() const { return local_; }
     const std::string& remote() const { return remote_; }
+    /// For `starlingctl s2s`. Any thread.
+    const S2sStatus& status() const { return status_; }
 
 private:
     enum class State { connecting, opened, authenticating, ready, closing, closed };
@@ -84,6 +87,7 @@ private:
     std::string local_;
     std::string remote_;
     std::function<void()> ended_;
+    S2sStatus status_{"out", local_, remote_};
     std::unique_ptr<net::Resolver> resolver_;
     std::shared_ptr<void> client_context_;  // the SSL_CTX (an asio::ssl::context) for TLS
     std::unique_ptr<net::TcpTlsSocket> socket_;

@@ -103,6 +103,26 @@ STARLING_SCENARIO(s2s_two_starlings_chat_both_ways) {
         c.wait_for(stanza_named("message", "seq-" + std::to_string(i)),
                    "message " + std::to_string(i) + " of 20");
 
+    // starlingctl s2s shows both directions on each server; closing them is harmless: the
+    // next message opens a new stream.
+    const auto listed = home.ctl({"s2s"});
+    require(listed.exited_with(0), "starlingctl s2s: " + listed.describe());
+    require(
+        listed.out.find("out\texample.test -> remote.test\t127.0.0.1:") != std::string::npos &&
+            listed.out.find("\tready\tEXTERNAL\tTLSv1.") != std::string::npos &&
+            listed.out.find("in\tremote.test -> example.test\t127.0.0.1:") != std::string::npos &&
+            listed.out.find("\tauthenticated\tEXTERNAL\tTLSv1.") != std::string::npos,
+        "starlingctl s2s does not show both streams:\n" + listed.out);
+    const auto closed = home.ctl({"s2s", "close", "remote.test"});
+    require(closed.exited_with(0) && closed.out == "closed 2 stream(s) with remote.test\n",
+            "starlingctl s2s close: " + closed.describe());
+    const auto none = home.ctl({"s2s", "close", "nobody.test"});
+    require(none.exited_with(1) && none.err.find("no stream with nobody.test") != std::string::npos,
+            "closing no stream: " + none.describe());
+    a.send("<message to='" + c.bound_jid() +
+           "' id='fed-again' type='chat'><body>after the close</body></message>");
+    c.wait_for(stanza_named("message", "fed-again"), "a message after the streams were closed");
+
     // A domain whose server refuses the connection: the sender learns it.
     a.send(
         "<message to='someone@unreachable.test' id='fed-3' type='chat'><body>?</body></message>");
