@@ -4,6 +4,7 @@
 #include "core/server.hpp"
 #include "storage/account_store.hpp"
 #include "stream/c2s_session.hpp"
+#include "stream/stream_namespaces.hpp"
 #include "xml/serializer.hpp"
 
 #include <openssl/rand.h>
@@ -12,9 +13,6 @@
 namespace starling {
 namespace {
 
-constexpr std::string_view ns_streams = "http://etherx.jabber.org/streams";
-constexpr std::string_view ns_tls = "urn:ietf:params:xml:ns:xmpp-tls";
-constexpr std::string_view ns_sasl = "urn:ietf:params:xml:ns:xmpp-sasl";
 constexpr std::string_view ns_bind = "urn:ietf:params:xml:ns:xmpp-bind";
 constexpr std::string_view ns_session = "urn:ietf:params:xml:ns:xmpp-session";
 // A client waits for each SASL answer; a few pipelined elements are tolerated, not a flood.

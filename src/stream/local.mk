@@ -7,7 +7,7 @@ libstarling_la_SOURCES += src/stream/c2s_session.cpp src/stream/c2s_negotiation.
 
 # What every stream shares
 libstarling_la_SOURCES += src/stream/write_queue.cpp src/stream/write_queue.hpp \
-	src/stream/stream_reader.cpp src/stream/stream_reader.hpp
+	src/stream/stream_reader.cpp src/stream/stream_reader.hpp src/stream/stream_namespaces.hpp
 tests_unit_run_unit_SOURCES += tests/unit/stream/test_write_queue.cpp \
 	tests/unit/stream/test_stream_reader.cpp
 
@@ -23,7 +23,7 @@ libstarling_la_SOURCES += src/stream/sasl.cpp \
 libstarling_la_SOURCES += src/stream/dialback_key.cpp src/stream/dialback_key.hpp \
 	src/stream/s2s_in_session.cpp src/stream/s2s_in_session.hpp \
 	src/stream/s2s_out_session.cpp src/stream/s2s_out_session.hpp \
-	src/stream/s2s_manager.cpp src/stream/s2s_manager.hpp
+	src/stream/s2s_manager.cpp src/stream/s2s_manager.hpp src/stream/s2s_status.hpp
 tests_unit_run_unit_SOURCES += tests/unit/stream/test_dialback_key.cpp
 tests_unit_run_unit_SOURCES += tests/unit/stream/test_sasl.cpp \
 	tests/unit/stream/test_scram.cpp \

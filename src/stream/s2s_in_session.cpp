@@ -5,6 +5,7 @@
 #include "net/peer_identity.hpp"
 #include "stream/sasl.hpp"
 #include "stream/scram_crypto.hpp"
+#include "stream/stream_namespaces.hpp"
 #include "stream/stream_setup.hpp"
 
 #include <spdlog/spdlog.h>
@@ -12,9 +13,6 @@
 namespace starling {
 namespace {
 
-constexpr std::string_view ns_server = "jabber:server";
-constexpr std::string_view ns_tls = "urn:ietf:params:xml:ns:xmpp-tls";
-constexpr std::string_view ns_sasl = "urn:ietf:params:xml:ns:xmpp-sasl";
 // DESIGN.md, security defaults: a server may relay bigger stanzas than a client may send.
 constexpr std::size_t s2s_stanza_bytes = 512 * 1024;
 

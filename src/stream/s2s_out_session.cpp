@@ -5,6 +5,7 @@
 #include "net/peer_identity.hpp"
 #include "net/tls_context.hpp"
 #include "stream/s2s_manager.hpp"
+#include "stream/stream_namespaces.hpp"
 #include "stream/stream_setup.hpp"
 
 #include <spdlog/spdlog.h>
@@ -14,10 +15,6 @@
 namespace starling {
 namespace {
 
-constexpr std::string_view ns_server = "jabber:server";
-constexpr std::string_view ns_streams = "http://etherx.jabber.org/streams";
-constexpr std::string_view ns_tls = "urn:ietf:params:xml:ns:xmpp-tls";
-constexpr std::string_view ns_sasl = "urn:ietf:params:xml:ns:xmpp-sasl";
 // One connection attempt (each address of each target) before the next is tried.
 constexpr auto attempt_timeout = std::chrono::seconds(10);
 

@@ -1,0 +1,13 @@
+#pragma once
+// The XML namespaces of stream negotiation (RFC 6120), spelled once for every stream kind.
+
+#include <string_view>
+
+namespace starling {
+
+inline constexpr std::string_view ns_streams = "http://etherx.jabber.org/streams";
+inline constexpr std::string_view ns_tls = "urn:ietf:params:xml:ns:xmpp-tls";
+inline constexpr std::string_view ns_sasl = "urn:ietf:params:xml:ns:xmpp-sasl";
+inline constexpr std::string_view ns_server = "jabber:server";
+
+}  // namespace starling
