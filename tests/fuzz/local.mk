@@ -30,6 +30,7 @@ tests_fuzz_libfuzzed_a_SOURCES = \
 	src/stream/scram_mechanism.cpp \
 	src/stream/plain_mechanism.cpp \
 	src/core/config.cpp \
+	src/core/listener_types.cpp \
 	src/core/config_reader.cpp \
 	src/core/options.cpp
 tests_fuzz_libfuzzed_a_CXXFLAGS = $(AM_CXXFLAGS) $(FUZZ_FLAGS)
