@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <utility>
 
 namespace starling::config {
@@ -45,6 +46,21 @@ bool valid_address(const std::string& address) {
     unsigned char buffer[sizeof(in6_addr)];
     return inet_pton(AF_INET, address.c_str(), buffer) == 1 ||
            inet_pton(AF_INET6, address.c_str(), buffer) == 1;
+}
+
+// "address:port" with an IP literal, IPv6 in brackets ("[2001:db8::7]:5269"); nothing if malformed.
+std::optional<std::pair<std::string, std::uint16_t>> parse_endpoint(const std::string& value) {
+    const auto colon = value.rfind(':');
+    if (colon == std::string::npos) return std::nullopt;
+    std::string address = value.substr(0, colon);
+    if (address.size() > 2 && address.front() == '[' && address.back() == ']')
+        address = address.substr(1, address.size() - 2);
+    const std::string port = value.substr(colon + 1);
+    char* end = nullptr;
+    const long number = port.empty() ? 0 : std::strtol(port.c_str(), &end, 10);
+    if (!valid_address(address) || !end || *end != '\0' || number < 1 || number > 65535)
+        return std::nullopt;
+    return std::pair{address, static_cast<std::uint16_t>(number)};
 }
 
 // A list item written either as `name` or as `{name: value}` (value null for a bare name). Built by
@@ -317,7 +333,30 @@ private:
     void read_s2s() {
         const YAML::Node s2s = root_["s2s"];
         if (!s2s.IsDefined() || s2s.IsNull()) return;
-        reader_.expect_map(s2s, "s2s", {"ca_file", "hosts", "idle_timeout"});
+        reader_.expect_map(s2s, "s2s",
+                           {"ca_file", "hosts", "idle_timeout", "require_certificates",
+                            "dialback_domains", "dns_servers"});
+        if (const YAML::Node require = s2s["require_certificates"]; require.IsDefined())
+            config_.s2s.require_certificates = reader_.boolean(require, "s2s.require_certificates");
+        if (const YAML::Node domains = s2s["dialback_domains"]; domains.IsDefined()) {
+            for (const auto& name : reader_.string_list(domains, "s2s.dialback_domains")) {
+                const std::string domain = lowercase(name);
+                if (!valid_domain(domain))
+                    reader_.fail(domains, "s2s.dialback_domains",
+                                 "expected domains, got \"" + name + "\"");
+                config_.s2s.dialback_domains.insert(domain);
+            }
+        }
+        if (const YAML::Node servers = s2s["dns_servers"]; servers.IsDefined()) {
+            for (const auto& server : reader_.string_list(servers, "s2s.dns_servers")) {
+                if (!parse_endpoint(server))
+                    reader_.fail(servers, "s2s.dns_servers",
+                                 "expected \"address:port\" such as \"127.0.0.1:53\" or "
+                                 "\"[::1]:53\", got \"" +
+                                     server + "\"");
+                config_.s2s.dns_servers.push_back(server);
+            }
+        }
         if (const YAML::Node idle = s2s["idle_timeout"]; idle.IsDefined()) {
             config_.s2s.idle_timeout =
                 static_cast<int>(reader_.duration(idle, "s2s.idle_timeout", 1, 86400));
@@ -341,20 +380,13 @@ private:
             if (config_.has_host(domain))
                 reader_.fail(entry.first, key, domain + " is one of hosts, served here");
             const std::string value = reader_.string(entry.second, key);
-            // "address:port", IPv6 as "[address]:port".
-            const auto colon = value.rfind(':');
-            std::string address = colon == std::string::npos ? "" : value.substr(0, colon);
-            if (address.size() > 2 && address.front() == '[' && address.back() == ']')
-                address = address.substr(1, address.size() - 2);
-            const std::string port = colon == std::string::npos ? "" : value.substr(colon + 1);
-            char* end = nullptr;
-            const long number = port.empty() ? 0 : std::strtol(port.c_str(), &end, 10);
-            if (!valid_address(address) || !end || *end != '\0' || number < 1 || number > 65535)
+            const auto endpoint = parse_endpoint(value);
+            if (!endpoint)
                 reader_.fail(entry.second, key,
                              "expected \"address:port\" such as \"192.0.2.7:5269\" or "
                              "\"[2001:db8::7]:5269\", got \"" +
                                  value + "\"");
-            config_.s2s.hosts[domain] = {address, static_cast<std::uint16_t>(number)};
+            config_.s2s.hosts[domain] = *endpoint;
         }
     }
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -60,6 +61,17 @@ struct S2sConfig {
     /// Seconds a server-to-server stream may carry nothing before it is closed (either
     /// direction; the next stanza opens a new one).
     int idle_timeout = 600;
+    /// Refuse Server Dialback (XEP-0220): a peer must prove its domain with a certificate, in
+    /// both directions. Domains in `dialback_domains` may still use it.
+    bool require_certificates = false;
+    std::set<std::string> dialback_domains;
+    /// DNS servers for finding other domains' servers, "address:port"; empty: resolv.conf's.
+    std::vector<std::string> dns_servers;
+
+    /// Whether `domain` may authenticate, or be trusted, by Server Dialback alone.
+    bool dialback_allowed(const std::string& domain) const {
+        return !require_certificates || dialback_domains.count(domain) != 0;
+    }
 };
 
 struct StorageConfig {

@@ -3,6 +3,8 @@
 #include "core/config_reader.hpp"
 #include "core/server.hpp"
 #include "net/peer_identity.hpp"
+#include "stream/dialback_key.hpp"
+#include "stream/s2s_manager.hpp"
 #include "stream/sasl.hpp"
 #include "stream/scram_crypto.hpp"
 #include "stream/stream_namespaces.hpp"
@@ -10,11 +12,19 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace starling {
 namespace {
 
 // DESIGN.md, security defaults: a server may relay bigger stanzas than a client may send.
 constexpr std::size_t s2s_stanza_bytes = 512 * 1024;
+// Dialback requests one stream may have waiting at once, and domains it may carry: a peer
+// cannot make us open and hold connections without bound (XEP-0220 §4, denial of service).
+constexpr std::size_t max_pending_dialback = 8;
+constexpr std::size_t max_authorized_domains = 64;
+// RFC 6120 §6.4.5: a few failed SASL attempts are allowed, then the stream ends.
+constexpr int max_failed_auth = 3;
 
 }  // namespace
 
@@ -83,7 +93,9 @@ bool S2sInSession::keep_reading() const {
 
 std::string S2sInSession::header_text(bool with_decl) const {
     std::string out = with_decl ? "<?xml version='1.0'?>" : "";
-    out += "<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams'";
+    out +=
+        "<stream:stream xmlns='jabber:server' xmlns:db='jabber:server:dialback' "
+        "xmlns:stream='http://etherx.jabber.org/streams'";
     out += " id='" + stream_id_ + "'";
     if (!local_.empty()) out += " from='" + local_ + "'";
     if (!remote_.empty()) out += " to='" + remote_ + "'";
@@ -113,7 +125,7 @@ void S2sInSession::on_stream_open(xml::StreamHeader header) {
     remote_ = from->domain();
     status_.set_local(local_);
     status_.set_remote(remote_);
-    if (socket_.ssl() && authenticated_.empty())
+    if (socket_.ssl() && authorized_.empty())
         status_.set_state("negotiating", SSL_get_version(socket_.ssl()));
     std::string out = header_text(first);
     header_sent_ = true;
@@ -130,11 +142,13 @@ void S2sInSession::send_features() {
         } else {
             const auto identity = net::check_peer_identity(socket_.ssl(), remote_);
             identity_error_ = identity.ok ? "" : identity.reason;
-            // Without a certificate that proves the domain there is nothing to offer (Server
-            // Dialback is not built yet): the peer learns that from an empty list.
+            // Without a certificate that proves the domain, and without dialback, there is
+            // nothing to offer: the peer learns that from an empty list.
             out += "<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>";
             if (identity.ok) out += "<mechanism>EXTERNAL</mechanism>";
             out += "</mechanisms>";
+            if (identity.ok || server_.config()->s2s.dialback_allowed(remote_))
+                out += "<dialback xmlns='urn:xmpp:features:dialback'><errors/></dialback>";
             if (!identity.ok)
                 spdlog::info("s2s in {}: certificate refused for {}: {}", peer_, remote_,
                              identity.reason);
@@ -147,17 +161,20 @@ void S2sInSession::send_features() {
 void S2sInSession::on_element(xml::ElementPtr element) {
     if (state_ == State::closing || state_ == State::closed) return;
     const auto& ns = element->xmlns();
+    const auto& name = element->name();
+    if (!socket_.ssl()) {
+        if (ns == ns_tls && name == "starttls") return handle_starttls();
+        return stream_error("policy-violation", "use STARTTLS first");
+    }
+    // Dialback goes on after authentication: more domain pairs, and verifications.
+    if (ns == ns_dialback && name == "result") return handle_dialback_result(*element);
+    if (ns == ns_dialback && name == "verify") return handle_dialback_verify(*element);
     if (state_ == State::authenticated) {
-        if (ns == ns_server && (element->name() == "message" || element->name() == "presence" ||
-                                element->name() == "iq"))
+        if (ns == ns_server && (name == "message" || name == "presence" || name == "iq"))
             return handle_stanza(std::move(element));
         return stream_error("unsupported-stanza-type");
     }
-    if (!socket_.ssl()) {
-        if (ns == ns_tls && element->name() == "starttls") return handle_starttls();
-        return stream_error("policy-violation", "use STARTTLS first");
-    }
-    if (ns == ns_sasl && element->name() == "auth") return handle_auth(*element);
+    if (ns == ns_sasl && name == "auth") return handle_auth(*element);
     return stream_error("not-authorized", "authenticate first");
 }
 
@@ -187,6 +204,8 @@ void S2sInSession::handle_auth(const xml::Element& element) {
     const auto failure = [this](std::string_view condition) {
         send_text("<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><" + std::string(condition) +
                   "/></failure>");
+        if (++failed_auth_ >= max_failed_auth)
+            stream_error("policy-violation", "too many failed authentication attempts");
     };
     if (element.attr("mechanism") != "EXTERNAL") return failure("invalid-mechanism");
     if (!identity_error_.empty()) {
@@ -201,29 +220,138 @@ void S2sInSession::handle_auth(const xml::Element& element) {
         if (!authzid) return failure("incorrect-encoding");
         if (config::lowercase(*authzid) != remote_) return failure("invalid-authzid");
     }
-    authenticated_ = remote_;
+    authorize(remote_, "EXTERNAL");
+    // The peer restarts the stream after <success/>: the next bytes start a new document.
+    parser_->stop();
+    restart_pending_ = true;
+    send_text("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
+}
+
+void S2sInSession::authorize(const std::string& domain, const char* how) {
+    if (std::find(authorized_.begin(), authorized_.end(), domain) == authorized_.end())
+        authorized_.push_back(domain);
+    spdlog::info("s2s in {}: {} authenticated by {} ({})", peer_, domain, how,
+                 SSL_get_version(socket_.ssl()));
+    if (state_ == State::authenticated) return;
     state_ = State::authenticated;
     preauth_timer_.cancel();
     auto limits = parser_->limits();
     limits.max_stanza_bytes = s2s_stanza_bytes;
     limits.max_elements = server_.config()->limits.stanza_elements;
     parser_->set_limits(limits);
-    // The peer restarts the stream after <success/>: the next bytes start a new document.
-    parser_->stop();
-    restart_pending_ = true;
-    spdlog::info("s2s in {}: {} authenticated by its certificate ({})", peer_, remote_,
-                 SSL_get_version(socket_.ssl()));
-    status_.set_state("authenticated", SSL_get_version(socket_.ssl()), "EXTERNAL");
+    status_.set_state("authenticated", SSL_get_version(socket_.ssl()), how);
     arm_idle_timer();
-    send_text("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
+}
+
+bool S2sInSession::serves(const std::string& domain) const {
+    return server_.host(domain) || server_.services().find(domain) ||
+           server_.components().serves(domain);
+}
+
+void S2sInSession::handle_dialback_result(const xml::Element& element) {
+    // A typed result is an answer, and answers only come on streams we open: one here is
+    // unsolicited (XEP-0220 §4.1), an attempt to pass for a verified domain.
+    if (element.has_attr("type"))
+        return stream_error("policy-violation", "an unsolicited dialback result");
+    const auto from = Jid::parse(element.attr("from"));
+    const auto to = Jid::parse(element.attr("to"));
+    if (!from || !from->is_domain() || !to || !to->is_domain())
+        return stream_error("improper-addressing", "a dialback request names two domains");
+    const std::string& sender = from->domain();
+    const std::string& target = to->domain();
+    const auto answer = [&](dialback::Verdict verdict) {
+        send_text(dialback::result_answer(target, sender, verdict));
+    };
+    if (!serves(target)) return answer(dialback::Verdict::error("item-not-found"));
+    if (serves(sender)) return answer(dialback::Verdict::error("not-acceptable"));
+    if (std::find(authorized_.begin(), authorized_.end(), sender) != authorized_.end())
+        return answer(dialback::Verdict::valid());
+    const std::pair<std::string, std::string> pair{sender, target};
+    if (std::find(dialback_pending_.begin(), dialback_pending_.end(), pair) !=
+        dialback_pending_.end())
+        return;  // already being verified: its answer will come
+    if (dialback_pending_.size() >= max_pending_dialback ||
+        authorized_.size() >= max_authorized_domains)
+        return answer(dialback::Verdict::error("resource-constraint"));
+    // XEP-0344: a certificate that proves the sending domain answers at once.
+    if (net::check_peer_identity(socket_.ssl(), sender).ok) {
+        authorize(sender, "dialback with its certificate");
+        return answer(dialback::Verdict::valid());
+    }
+    if (!server_.config()->s2s.dialback_allowed(sender)) {
+        spdlog::info("s2s in {}: dialback refused for {}: s2s.require_certificates", who(), sender);
+        return answer(dialback::Verdict::error("not-authorized"));
+    }
+    dialback_pending_.push_back(pair);
+    // The answer comes on the outgoing stream's thread; the weak pointer lets this stream end
+    // meanwhile, and on_verified drops an answer nobody waits for any more.
+    server_.s2s().verify(target, sender, stream_id_, element.text(),
+                         [weak = weak_from_this(), sender, target](dialback::Verdict verdict) {
+                             const auto self = weak.lock();
+                             if (!self) return;
+                             asio::dispatch(
+                                 self->socket_.tcp().get_executor(),
+                                 [self, sender, target, verdict = std::move(verdict)]() mutable {
+                                     self->on_verified(sender, target, std::move(verdict));
+                                 });
+                         });
+}
+
+void S2sInSession::on_verified(const std::string& from, const std::string& to,
+                               dialback::Verdict verdict) {
+    if (state_ == State::closing || state_ == State::closed) return;
+    const auto it = std::find(dialback_pending_.begin(), dialback_pending_.end(),
+                              std::pair<std::string, std::string>{from, to});
+    if (it == dialback_pending_.end()) return;
+    dialback_pending_.erase(it);
+    switch (verdict.kind) {
+        case dialback::Verdict::Kind::valid:
+            authorize(from, "dialback");
+            return send_text(dialback::result_answer(to, from, verdict));
+        case dialback::Verdict::Kind::invalid:
+            // XEP-0220 §2.2.1: a spoofing attempt; the stream must close.
+            spdlog::warn("s2s in {}: {}'s server says the dialback key for it is not its own",
+                         who(), from);
+            send_text(dialback::result_answer(to, from, verdict));
+            return stream_error("not-authorized",
+                                "the dialback key for " + from + " was refused by its own server");
+        case dialback::Verdict::Kind::error:
+            spdlog::info("s2s in {}: could not verify {}'s dialback key: {}", who(), from,
+                         verdict.condition);
+            return send_text(dialback::result_answer(to, from, verdict));
+    }
+}
+
+void S2sInSession::handle_dialback_verify(const xml::Element& element) {
+    // Answers to our verify requests come on the stream we opened, never on this one.
+    if (element.has_attr("type"))
+        return stream_error("policy-violation", "an unsolicited dialback verification");
+    const auto from = Jid::parse(element.attr("from"));
+    const auto to = Jid::parse(element.attr("to"));
+    const auto id = element.attr("id");
+    if (!from || !from->is_domain() || !to || !to->is_domain() || id.empty())
+        return stream_error("improper-addressing",
+                            "a dialback verification names two domains and a stream id");
+    // We are the Authoritative Server for `to`: the key is ours if it is the one we would
+    // have made for that Receiving Server's stream.
+    dialback::Verdict verdict = dialback::Verdict::error("item-not-found");
+    if (serves(to->domain()))
+        verdict = dialback::valid(element.text(), server_.s2s().dialback_secret(), from->domain(),
+                                  to->domain(), id)
+                      ? dialback::Verdict::valid()
+                      : dialback::Verdict::invalid();
+    send_text(dialback::verify_answer(to->domain(), from->domain(), id, verdict));
 }
 
 void S2sInSession::handle_stanza(xml::ElementPtr element) {
     // RFC 6120 §8.1.1.2, §8.1.2.2: a server's stanza names both ends; 'from' must be the
     // domain this stream authenticated (§4.9.3.9), 'to' one this server serves (§4.9.3.6).
     const auto from = Jid::parse(element->attr("from"));
-    if (!from || from->domain() != authenticated_)
-        return stream_error("invalid-from", "stanzas must come from " + authenticated_);
+    if (!from ||
+        std::find(authorized_.begin(), authorized_.end(), from->domain()) == authorized_.end())
+        return stream_error("invalid-from",
+                            "stanzas must come from a domain this stream "
+                            "authenticated");
     const auto to = Jid::parse(element->attr("to"));
     if (!to) return stream_error("improper-addressing", "a stanza needs a valid 'to'");
     const auto& domain = to->domain();
@@ -302,7 +430,7 @@ void S2sInSession::finish_close() {
     socket_.close();
     connection_slot_.reset();
     out_.clear();
-    if (!authenticated_.empty()) spdlog::info("s2s in {}: stream closed", who());
+    if (!authorized_.empty()) spdlog::info("s2s in {}: stream closed", who());
     ended_.store(true);
 }
 

@@ -3,14 +3,20 @@
 // it to deliver its users' stanzas to ours. STARTTLS is required (or TLS from the first byte on
 // an s2s_tls listener, XEP-0368); the peer then authenticates with SASL EXTERNAL, which is
 // offered only when its certificate verifies and names the domain in the header's 'from'
-// (RFC 9525, net/peer_identity.hpp). From then on every stanza must come from that domain
-// (<invalid-from/>) and go to one of ours (<host-unknown/>).
+// (RFC 9525, net/peer_identity.hpp), or with Server Dialback (XEP-0220) where s2s policy allows
+// it: each <db:result/> names a domain pair, and the key is checked with that domain's own
+// server over our outgoing stream to it (S2sManager::verify), unless the certificate already
+// proves the domain. Several sending domains may be authorized on one stream this way. From then
+// on every stanza must come from an authorized domain (<invalid-from/>) and go to one of ours
+// (<host-unknown/>). The stream also answers <db:verify/> about the keys our own outgoing
+// streams sent, as the Authoritative Server for our domains.
 //
 // Stanzas only flow in: replies to the peer's users go out on a stream this server opens.
 // Lives on one I/O thread for its whole life; other threads reach it only through close().
 
 #include "net/tcp_tls_socket.hpp"
 #include "net/tls_context.hpp"
+#include "stream/dialback_elements.hpp"
 #include "stream/s2s_status.hpp"
 #include "stream/stream_reader.hpp"
 #include "stream/write_queue.hpp"
@@ -20,6 +26,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace starling {
 
@@ -67,6 +75,14 @@ private:
     void handle_starttls();
     void do_handshake();
     void handle_auth(const xml::Element& element);
+    void handle_dialback_result(const xml::Element& element);
+    void handle_dialback_verify(const xml::Element& element);
+    /// The Authoritative Server's verdict on the key `from` sent for `to`.
+    void on_verified(const std::string& from, const std::string& to, dialback::Verdict verdict);
+    /// Lets stanzas from `domain` in; the first domain also ends the pre-authentication limits.
+    void authorize(const std::string& domain, const char* how);
+    /// Whether `domain` is one this server serves (a host, a service or a component).
+    bool serves(const std::string& domain) const;
     void handle_stanza(xml::ElementPtr element);
     void send_text(std::string text);
     void stream_error(std::string_view condition, std::string_view text = {});
@@ -89,9 +105,12 @@ private:
     bool restart_pending_ = false;   // reset the parser before the next bytes
     bool close_after_write_ = false;
     std::string stream_id_;
-    std::string local_;           // our domain, from the header's 'to'
-    std::string remote_;          // the peer's domain, from the header's 'from'
-    std::string authenticated_;   // the domain SASL EXTERNAL proved; empty before
+    std::string local_;                    // our domain, from the header's 'to'
+    std::string remote_;                   // the peer's domain, from the header's 'from'
+    std::vector<std::string> authorized_;  // domains whose stanzas this stream may carry
+    // Dialback requests waiting for the Authoritative Server, as (from, to).
+    std::vector<std::pair<std::string, std::string>> dialback_pending_;
+    int failed_auth_ = 0;         // refused SASL attempts; too many end the stream
     std::string identity_error_;  // why the certificate does not prove remote_; empty if it does
     std::atomic<bool> ended_{false};
     S2sStatus status_{"in", "", ""};

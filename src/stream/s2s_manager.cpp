@@ -2,29 +2,43 @@
 
 #include "core/server.hpp"
 #include "stream/s2s_out_session.hpp"
+#include "stream/scram_crypto.hpp"
 
 namespace starling {
 
-void S2sManager::send(StanzaPtr stanza) {
-    std::pair<std::string, std::string> key{stanza->from().domain(), stanza->to().domain()};
-    std::shared_ptr<S2sOutSession> stream;
-    bool created = false;
-    {
-        std::lock_guard lock(mutex_);
-        auto& slot = streams_[key];
-        if (!slot) {
-            // A stream lives on one I/O thread, taken in turn; it is forgotten when it ends (a
-            // new one takes the slot only after that).
-            slot = std::make_shared<S2sOutSession>(server_, server_.next_io(), key.first,
-                                                   key.second, [this, key] {
-                                                       std::lock_guard lock(mutex_);
-                                                       streams_.erase(key);
-                                                   });
-            created = true;
-        }
-        stream = slot;
+S2sManager::S2sManager(Server& server)
+    : server_(server), dialback_secret_(sasl::to_hex(sasl::random_bytes(32))) {}
+
+std::shared_ptr<S2sOutSession> S2sManager::stream_for(const std::string& local,
+                                                      const std::string& remote, bool& created) {
+    std::pair<std::string, std::string> key{local, remote};
+    std::lock_guard lock(mutex_);
+    auto& slot = streams_[key];
+    created = !slot;
+    if (created) {
+        // A stream lives on one I/O thread, taken in turn; it is forgotten when it ends (a new
+        // one takes the slot only after that).
+        slot =
+            std::make_shared<S2sOutSession>(server_, server_.next_io(), local, remote, [this, key] {
+                std::lock_guard lock(mutex_);
+                streams_.erase(key);
+            });
     }
+    return slot;
+}
+
+void S2sManager::send(StanzaPtr stanza) {
+    bool created = false;
+    auto stream = stream_for(stanza->from().domain(), stanza->to().domain(), created);
     stream->deliver(std::move(stanza));
+    if (created) stream->start();
+}
+
+void S2sManager::verify(const std::string& local, const std::string& remote, std::string stream_id,
+                        std::string key, std::function<void(dialback::Verdict)> done) {
+    bool created = false;
+    auto stream = stream_for(local, remote, created);
+    stream->verify(std::move(stream_id), std::move(key), std::move(done));
     if (created) stream->start();
 }
 

@@ -4,12 +4,14 @@
 #include "net/connector.hpp"
 #include "net/peer_identity.hpp"
 #include "net/tls_context.hpp"
+#include "stream/dialback_key.hpp"
 #include "stream/s2s_manager.hpp"
 #include "stream/stream_namespaces.hpp"
 #include "stream/stream_setup.hpp"
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <sstream>
 
 namespace starling {
@@ -20,6 +22,10 @@ constexpr auto attempt_timeout = std::chrono::seconds(10);
 
 bool offers(const xml::Element& features, std::string_view name, std::string_view ns) {
     return features.child(name, ns) != nullptr;
+}
+
+bool offers_dialback(const xml::Element& features) {
+    return offers(features, "dialback", ns_dialback_feature);
 }
 
 bool offers_external(const xml::Element& features) {
@@ -61,7 +67,8 @@ void S2sOutSession::connect() {
     if (const auto it = config->s2s.hosts.find(remote_); it != config->s2s.hosts.end())
         targets.push_back({it->second.first, it->second.second, false});
     try {
-        resolver_ = std::make_unique<net::Resolver>(io_);
+        resolver_ = std::make_unique<net::Resolver>(
+            io_, net::Resolver::Options{config->s2s.dns_servers, {}, 0});
     } catch (const std::exception& e) {
         return fail("remote-server-not-found", e.what());
     }
@@ -112,7 +119,8 @@ void S2sOutSession::on_connected(asio::ip::tcp::socket socket, const net::Target
 void S2sOutSession::start_stream() {
     send_text(
         "<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
-        "xmlns:stream='http://etherx.jabber.org/streams' from='" +
+        "xmlns:db='jabber:server:dialback' xmlns:stream='http://etherx.jabber.org/streams' "
+        "from='" +
         local_ + "' to='" + remote_ + "' version='1.0'>");
 }
 
@@ -134,9 +142,15 @@ void S2sOutSession::tls_handshake() {
             if (!error.empty())
                 return self->fail("remote-server-not-found", "TLS handshake failed: " + error);
             const auto identity = net::check_peer_identity(self->socket_->ssl(), self->remote_);
-            if (!identity.ok)
-                return self->fail("remote-server-not-found",
-                                  "the remote certificate was refused: " + identity.reason);
+            if (!identity.ok) {
+                if (!self->server_.config()->s2s.dialback_allowed(self->remote_))
+                    return self->fail("remote-server-not-found",
+                                      "the remote certificate was refused: " + identity.reason);
+                spdlog::info(
+                    "s2s out {} -> {}: the remote certificate does not prove the "
+                    "domain ({}); going on, as s2s policy lets it rely on dialback",
+                    self->local_, self->remote_, identity.reason);
+            }
             self->restart_pending_ = true;
             self->start_stream();
             self->reader_->start();
@@ -157,6 +171,7 @@ void S2sOutSession::on_stream_open(const xml::StreamHeader& header) {
         return fail("remote-server-not-found", "the remote server answered in another namespace");
     if (header.attr("version") != "1.0")
         return fail("remote-server-not-found", "the remote server does not speak XMPP 1.0");
+    stream_id_ = std::string(header.attr("id"));
     if (state_ == State::connecting) state_ = State::opened;
 }
 
@@ -188,9 +203,12 @@ void S2sOutSession::on_element(xml::ElementPtr element) {
         authenticated_ = true;
         return start_stream();
     }
-    if (ns == ns_sasl && name == "failure")
+    if (ns == ns_sasl && name == "failure" && state_ == State::authenticating) {
+        if (dialback_offered_) return send_dialback_key();
         return fail("remote-server-not-found",
                     "the remote server refused our certificate (SASL EXTERNAL)");
+    }
+    if (ns == ns_dialback) return on_dialback(*element);
     // The receiving server sends nothing else on a stream it did not open.
     fail("remote-server-not-found", "unexpected <" + name + "/> from the remote server");
 }
@@ -201,25 +219,101 @@ void S2sOutSession::on_features(const xml::Element& features) {
             return fail("remote-server-not-found", "the remote server does not offer TLS");
         return send_text("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
     }
-    if (authenticated_) return ready();
-    if (!offers_external(features))
+    if (authenticated_) return ready("EXTERNAL");
+    secured_ = true;
+    send_verifies();
+    dialback_offered_ = offers_dialback(features);
+    if (!offers_external(features)) {
+        if (dialback_offered_) return send_dialback_key();
         return fail("remote-server-not-found",
-                    "the remote server does not accept our certificate (no SASL EXTERNAL; "
-                    "Server Dialback is not supported yet)");
+                    "the remote server offers neither SASL EXTERNAL nor Server Dialback");
+    }
     state_ = State::authenticating;
     // An empty authorization identity: the one our certificate proves (RFC 6120 §6.4.2).
     send_text("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>=</auth>");
 }
 
-void S2sOutSession::ready() {
+void S2sOutSession::send_dialback_key() {
+    state_ = State::authenticating;
+    dialback_sent_ = true;
+    // XEP-0185: bound to the Receiving Server's domain, ours, and the id of its stream header.
+    const auto key = dialback::key(server_.s2s().dialback_secret(), remote_, local_, stream_id_);
+    send_text(dialback::result_request(local_, remote_, key));
+}
+
+void S2sOutSession::on_dialback(const xml::Element& element) {
+    const auto from = element.attr("from");
+    const auto to = element.attr("to");
+    const auto verdict = dialback::read_verdict(element);
+    // Only answers to what we asked on this stream count (XEP-0220 §4.1, "unsolicited
+    // dialback"): the right element, between the right domains, for a request outstanding.
+    if (element.name() == "result") {
+        if (!dialback_sent_ || from != remote_ || to != local_ || element.attr("type").empty()) {
+            spdlog::info("s2s out {} -> {}: ignored an unsolicited dialback result", local_,
+                         remote_);
+            return;
+        }
+        dialback_sent_ = false;
+        if (verdict.kind == dialback::Verdict::Kind::valid) return ready("dialback");
+        if (verdict.kind == dialback::Verdict::Kind::invalid)
+            return fail("remote-server-not-found", "the remote server refused our dialback key");
+        // XEP-0220 §2.4: an error leaves the stream up, but what waits for it times out.
+        return fail("remote-server-timeout", "dialback failed: " + verdict.condition);
+    }
+    if (element.name() == "verify") {
+        const auto id = element.attr("id");
+        const auto it = std::find_if(verifies_.begin(), verifies_.end(),
+                                     [&](const auto& v) { return v.sent && v.stream_id == id; });
+        if (it == verifies_.end() || from != remote_ || to != local_ ||
+            element.attr("type").empty()) {
+            spdlog::info("s2s out {} -> {}: ignored an unsolicited dialback verification", local_,
+                         remote_);
+            return;
+        }
+        auto done = std::move(it->done);
+        verifies_.erase(it);
+        return done(verdict);
+    }
+    spdlog::info("s2s out {} -> {}: ignored <db:{}/>", local_, remote_, element.name());
+}
+
+void S2sOutSession::verify(std::string stream_id, std::string key,
+                           std::function<void(dialback::Verdict)> done) {
+    asio::dispatch(io_, [self = shared_from_this(), stream_id = std::move(stream_id),
+                         key = std::move(key), done = std::move(done)]() mutable {
+        self->request_verify(std::move(stream_id), std::move(key), std::move(done));
+    });
+}
+
+void S2sOutSession::request_verify(std::string stream_id, std::string key,
+                                   std::function<void(dialback::Verdict)> done) {
+    // Asked of this stream before its manager forgot it for idleness: a new stream takes it.
+    if (idle_closing_)
+        return server_.s2s().verify(local_, remote_, std::move(stream_id), std::move(key),
+                                    std::move(done));
+    if (state_ == State::closing || state_ == State::closed)
+        return done(dialback::Verdict::error("remote-server-timeout"));
+    verifies_.push_back({std::move(stream_id), std::move(key), std::move(done)});
+    if (secured_) send_verifies();
+}
+
+void S2sOutSession::send_verifies() {
+    for (auto& v : verifies_) {
+        if (v.sent) continue;
+        v.sent = true;
+        send_text(dialback::verify_request(local_, remote_, v.stream_id, v.key));
+    }
+}
+
+void S2sOutSession::ready(const char* how) {
     state_ = State::ready;
     timer_.cancel();
     auto limits = parser_->limits();
     limits.max_elements = server_.config()->limits.stanza_elements;
     parser_->set_limits(limits);
-    spdlog::info("s2s out {} -> {}: ready ({}), {} stanza(s) queued", local_, remote_,
-                 SSL_get_version(socket_->ssl()), pending_.size());
-    status_.set_state("ready", SSL_get_version(socket_->ssl()), "EXTERNAL");
+    spdlog::info("s2s out {} -> {}: ready ({}, {}), {} stanza(s) queued", local_, remote_,
+                 SSL_get_version(socket_->ssl()), how, pending_.size());
+    status_.set_state("ready", SSL_get_version(socket_->ssl()), how);
     status_.queued = 0;
     last_activity_ = std::chrono::steady_clock::now();
     arm_idle_timer();
@@ -339,6 +433,12 @@ void S2sOutSession::finish_close(std::string_view condition, const std::string& 
         });
         out_->clear();
     }
+    // XEP-0220 §2.4: no connection to the Authoritative Server, or it ended without answering.
+    auto verifies = std::move(verifies_);
+    verifies_.clear();
+    for (auto& v : verifies)
+        v.done(dialback::Verdict::error(secured_ ? "remote-server-timeout"
+                                                 : "remote-connection-failed"));
     spdlog::info("s2s out {} -> {}: closed", local_, remote_);
     if (auto ended = std::move(ended_)) ended();
 }

@@ -2,7 +2,11 @@
 // One outgoing server-to-server stream (RFC 6120, jabber:server) from one of our domains to a
 // remote one: found through DNS (SRV, then the domain itself on 5269) or `s2s.hosts`, STARTTLS
 // (or TLS from the first byte on an _xmpps-server target), the remote certificate checked for
-// the remote domain (RFC 9525), then SASL EXTERNAL with our own certificate. Stanzas queue
+// the remote domain (RFC 9525), then SASL EXTERNAL with our own certificate, or Server Dialback
+// (XEP-0220) when the peer does not take our certificate. A remote certificate that does not
+// verify is accepted only where s2s policy lets the domain rely on dialback (then DNS is what
+// says the peer is the domain's server). The stream also carries our <db:verify/> requests
+// (as Receiving Server) to the remote domain, from the moment TLS is up. Stanzas queue
 // (bounded) while the stream is set up and are written once it is ready; if it cannot be set
 // up, each goes back to its sender with <remote-server-not-found/> (or <remote-server-timeout/>)
 // and a text saying why, so nothing accepted is lost silently.
@@ -13,6 +17,7 @@
 #include "core/stanza.hpp"
 #include "net/resolver.hpp"
 #include "net/tcp_tls_socket.hpp"
+#include "stream/dialback_elements.hpp"
 #include "stream/s2s_status.hpp"
 #include "stream/stream_reader.hpp"
 #include "stream/write_queue.hpp"
@@ -41,6 +46,10 @@ public:
     void start();
     /// Queues a stanza for the remote domain (written once the stream is ready). Any thread.
     void deliver(StanzaPtr stanza);
+    /// Sends <db:verify/> for `key` on our incoming stream `stream_id` once TLS is up; `done`
+    /// gets the answer, or an error if the stream ends first. Any thread.
+    void verify(std::string stream_id, std::string key,
+                std::function<void(dialback::Verdict)> done);
     /// Ends the stream (shutdown: what is still queued goes back to its senders). Any thread.
     void close(std::string_view condition);
 
@@ -71,8 +80,16 @@ private:
     void on_stream_open(const xml::StreamHeader& header);
     void on_element(xml::ElementPtr element);
     void on_features(const xml::Element& features);
+    /// Our own authentication by dialback: <db:result/> with our key.
+    void send_dialback_key();
+    void on_dialback(const xml::Element& element);
     void enqueue(StanzaPtr stanza);
-    void ready();
+    void request_verify(std::string stream_id, std::string key,
+                        std::function<void(dialback::Verdict)> done);
+    /// Writes the verify requests not written yet (TLS is up).
+    void send_verifies();
+    /// `how`: EXTERNAL or dialback.
+    void ready(const char* how);
     void send_text(std::string text);
     /// The stream could not be set up, or broke: what is queued bounces with `condition`.
     void fail(std::string_view condition, const std::string& why);
@@ -100,6 +117,19 @@ private:
     bool close_after_write_ = false;
     bool authenticated_ = false;  // SASL EXTERNAL succeeded (the stream then restarts)
     bool idle_closing_ = false;   // closed for idleness: stanzas still arriving go anew
+    bool secured_ = false;        // TLS is up and the peer sent its features: verifies may go
+    bool dialback_offered_ = false;
+    bool dialback_sent_ = false;  // our <db:result/> awaits its answer
+    std::string stream_id_;       // the id of the peer's latest header: our key is bound to it
+    struct PendingVerify {
+        std::string stream_id;
+        std::string key;
+        std::function<void(dialback::Verdict)> done;
+        bool sent = false;
+    };
+    // Answers are matched to these by id, and must come from remote_ to local_ on this stream:
+    // anything else is unsolicited and ignored (XEP-0220 §4.1).
+    std::vector<PendingVerify> verifies_;
     std::chrono::steady_clock::time_point last_activity_;
     std::vector<StanzaPtr> pending_;  // queued before the stream is ready
     std::size_t pending_bytes_ = 0;

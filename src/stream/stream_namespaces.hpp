@@ -9,5 +9,8 @@ inline constexpr std::string_view ns_streams = "http://etherx.jabber.org/streams
 inline constexpr std::string_view ns_tls = "urn:ietf:params:xml:ns:xmpp-tls";
 inline constexpr std::string_view ns_sasl = "urn:ietf:params:xml:ns:xmpp-sasl";
 inline constexpr std::string_view ns_server = "jabber:server";
+// Server Dialback (XEP-0220): its elements, and the stream feature announcing its error handling.
+inline constexpr std::string_view ns_dialback = "jabber:server:dialback";
+inline constexpr std::string_view ns_dialback_feature = "urn:xmpp:features:dialback";
 
 }  // namespace starling

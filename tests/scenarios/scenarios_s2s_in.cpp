@@ -2,7 +2,9 @@
 // stream: STARTTLS is required, SASL EXTERNAL is offered only to a certificate that a private
 // test CA signed for the domain the peer names, and once authenticated its stanzas reach our
 // users; a stanza from another domain or to a domain not served here ends the stream with the
-// RFC 6120 condition.
+// RFC 6120 condition. Server Dialback (XEP-0220) is offered instead where the certificate does
+// not prove the domain: a forged key is refused once the domain's own server disowns it, and
+// answers nobody asked for are refused outright.
 #include "client_steps.hpp"
 #include "free_port.hpp"
 #include "raw_session.hpp"
@@ -20,7 +22,8 @@ constexpr const char* remote_domain = "remote.test";
 // A server's stream header, from `from` to `to`.
 std::string server_header(const std::string& to, const std::string& from) {
     return "<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
-           "xmlns:stream='http://etherx.jabber.org/streams' to='" +
+           "xmlns:db='jabber:server:dialback' xmlns:stream='http://etherx.jabber.org/streams' "
+           "to='" +
            to + "' from='" + from + "' version='1.0'>";
 }
 
@@ -200,6 +203,95 @@ STARLING_SCENARIO(s2s_in_refusals_have_the_conditions_of_the_rfc) {
         peer.stream().send("<message from='bob@remote.test' to='x@elsewhere.test'/>");
         require(peer.expect_stream_error() == "host-unknown",
                 "a stanza for a domain not served here was not refused");
+    }
+}
+
+STARLING_SCENARIO(s2s_in_dialback_refuses_forged_keys_and_unsolicited_answers) {
+    // remote.test's real server (authority), which the server under test asks about keys.
+    temp_dir pki;
+    const auto ca = make_test_ca(pki.path());
+    server_fixture server(options);
+    server_fixture authority(options, {remote_domain, "other-remote.test", &ca});
+    const auto port = free_loopback_port();
+    auto authority_port = free_loopback_port();
+    while (authority_port == port) authority_port = free_loopback_port();
+    server.extra_listen +=
+        "  - {type: s2s, address: 127.0.0.1, port: " + std::to_string(port) + "}\n";
+    server.extra_config +=
+        "s2s:\n  ca_file: \"" + ca.certificate +
+        "\"\n  hosts:\n    remote.test: \"127.0.0.1:" + std::to_string(authority_port) + "\"\n";
+    server.write_config();
+    authority.extra_listen +=
+        "  - {type: s2s, address: 127.0.0.1, port: " + std::to_string(authority_port) + "}\n";
+    authority.write_config();
+    start_with_accounts(server);
+    authority.start();
+    const std::string db = "jabber:server:dialback";
+
+    {  // A "valid" result nobody asked for (XEP-0220 §4.1) does not authenticate anything.
+        scripted_server peer(port);
+        peer.open();
+        const auto features = peer.starttls(nullptr);
+        require(features.child("dialback", "urn:xmpp:features:dialback") != nullptr,
+                "dialback not offered to a peer without a certificate: " + features.to_string());
+        peer.stream().send("<db:result from='remote.test' to='example.test' type='valid'/>");
+        require(peer.expect_stream_error() == "policy-violation",
+                "an unsolicited dialback result was not refused");
+    }
+    {  // Nor does a verification answer on a stream we did not open.
+        scripted_server peer(port);
+        peer.open();
+        peer.starttls(nullptr);
+        peer.stream().send("<db:verify from='remote.test' to='example.test' id='x' type='valid'/>");
+        require(peer.expect_stream_error() == "policy-violation",
+                "an unsolicited dialback verification was not refused");
+    }
+    {  // As the Authoritative Server for example.test: a key it did not make is invalid; a
+       // domain it does not serve, or a result for one, is a dialback error and the stream
+       // goes on (XEP-0220 §2.4).
+        scripted_server peer(port);
+        peer.open();
+        peer.starttls(nullptr);
+        peer.stream().send(
+            "<db:verify from='remote.test' to='example.test' id='abc'>0123abcd</db:verify>");
+        const auto invalid = peer.stream().expect_element("verify", db);
+        require(invalid.attribute("type") == "invalid" &&
+                    invalid.attribute("from") == "example.test" &&
+                    invalid.attribute("to") == "remote.test" && invalid.attribute("id") == "abc",
+                "a key this server never made was not invalid: " + invalid.to_string());
+        peer.stream().send(
+            "<db:verify from='remote.test' to='nowhere.test' id='abc'>0123abcd</db:verify>");
+        const auto unknown = peer.stream().expect_element("verify", db);
+        const auto* error = unknown.child("error", "jabber:server");
+        require(unknown.attribute("type") == "error" && error &&
+                    error_condition(*error) == "item-not-found",
+                "no item-not-found for a domain not served: " + unknown.to_string());
+        peer.stream().send("<db:result from='remote.test' to='nowhere.test'>0123</db:result>");
+        const auto result = peer.stream().expect_element("result", db);
+        const auto* result_error = result.child("error", "jabber:server");
+        require(result.attribute("type") == "error" && result_error &&
+                    error_condition(*result_error) == "item-not-found",
+                "no item-not-found for a result to a domain not served: " + result.to_string());
+    }
+    {  // A forged key for remote.test: its own server disowns it, so the answer is invalid
+       // and the stream ends; nothing from remote.test gets in.
+        strophe_client a(std::string(alice.jid) + "/desk", alice.password, server.c2s_port());
+        a.login();
+        scripted_server peer(port);
+        peer.open();
+        peer.starttls(nullptr);
+        peer.stream().send("<db:result from='remote.test' to='example.test'>" +
+                           std::string(64, 'a') + "</db:result>");
+        const auto result = peer.stream().expect_element("result", db, std::chrono::seconds(15));
+        require(result.attribute("type") == "invalid" &&
+                    result.attribute("from") == "example.test" &&
+                    result.attribute("to") == "remote.test",
+                "a forged dialback key was not refused: " + result.to_string());
+        require(peer.expect_stream_error() == "not-authorized",
+                "the stream with a forged key did not end with not-authorized");
+        peer.stream().try_send("<message from='mallory@remote.test' to='" + a.bound_jid() +
+                               "' id='forged'><body>x</body></message>");
+        require_nothing(a, stanza_named("message", "forged"), "a forged message arrived");
     }
 }
 

@@ -1,8 +1,9 @@
 // Federation between two Starlings on loopback: each serves its own domains with certificates a
 // private test CA signed, finds the other through `s2s.hosts` (no DNS), and they exchange their
 // users' messages both ways over server-to-server streams they open themselves (STARTTLS, the
-// peer's certificate checked, SASL EXTERNAL). A message for a domain whose server cannot be
-// reached comes back to its sender as <remote-server-not-found/> with the reason.
+// peer's certificate checked, SASL EXTERNAL; Server Dialback when the certificates do not
+// verify, as s2s policy allows). A message for a domain whose server cannot be reached comes
+// back to its sender as <remote-server-not-found/> with the reason.
 #include "client_steps.hpp"
 #include "free_port.hpp"
 #include "presence_checks.hpp"
@@ -10,6 +11,7 @@
 #include "test_accounts.hpp"
 
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace starling::scenarios {
@@ -34,17 +36,25 @@ void federate(server_fixture& server, std::uint16_t port, const certificate_file
 // Two federated Starlings, started: home serves example.test (alice), away remote.test (carol);
 // home also knows unreachable.test, where nobody listens.
 struct federation {
+    /// Whether each server trusts the CA that signed the other's certificate.
+    enum class trust { certificates, none };
+
     temp_dir pki;
     certificate_files ca = make_test_ca(pki.path());
+    temp_dir elsewhere;
+    certificate_files stranger_ca = make_test_ca(elsewhere.path());
     server_fixture home;
     server_fixture away;
 
-    /// `modules`: both servers' module list; `s2s_settings`: more of both servers' `s2s`.
+    /// `modules`: both servers' module list; `s2s_settings`: more of both servers' `s2s` (or
+    /// `away_settings` for away's when given).
     explicit federation(const runner_options& options,
                         const std::string& modules = "[disco, ping, version, time]",
-                        const std::string& s2s_settings = "")
+                        const std::string& s2s_settings = "", trust trusted = trust::certificates,
+                        const std::optional<std::string>& away_settings = std::nullopt)
         : home(options, {main_host, other_host, &ca}),
           away(options, {remote_main, remote_other, &ca}) {
+        const auto& trusted_ca = trusted == trust::certificates ? ca : stranger_ca;
         home.modules = modules;
         away.modules = modules;
         const auto home_port = free_loopback_port();
@@ -53,14 +63,14 @@ struct federation {
         auto closed_port = free_loopback_port();
         while (closed_port == home_port || closed_port == away_port)
             closed_port = free_loopback_port();
-        federate(home, home_port, ca,
+        federate(home, home_port, trusted_ca,
                  "    remote.test: \"127.0.0.1:" + std::to_string(away_port) +
                      "\"\n    unreachable.test: \"127.0.0.1:" + std::to_string(closed_port) +
                      "\"\n",
                  s2s_settings);
-        federate(away, away_port, ca,
+        federate(away, away_port, trusted_ca,
                  "    example.test: \"127.0.0.1:" + std::to_string(home_port) + "\"\n",
-                 s2s_settings);
+                 away_settings.value_or(s2s_settings));
         home.add_account(alice.jid, alice.password);
         home.start();
         away.add_account(carol_jid, carol_password);
@@ -190,6 +200,77 @@ STARLING_SCENARIO(s2s_idle_streams_close_and_the_next_stanza_opens_another) {
     a.send("<message to='" + c.bound_jid() + "' id='idle-2' type='chat'><body>2</body></message>");
     c.wait_for(stanza_named("message", "idle-2"), "the message after the idle close");
     servers.home.wait_for_log("s2s out example.test -> remote.test: ready", reopen_mark);
+}
+
+// Exchanges a message each way between alice (home) and carol (away); returns nothing, fails
+// the scenario if either does not arrive from its sender.
+void chat_both_ways(federation& servers, const std::string& tag) {
+    strophe_client a(std::string(alice.jid) + "/desk", alice.password, servers.home.c2s_port());
+    a.login();
+    strophe_client c(std::string(carol_jid) + "/phone", carol_password, servers.away.c2s_port());
+    c.login();
+    a.send("<message to='" + c.bound_jid() + "' id='" + tag +
+           "-1' type='chat'><body>there</body></message>");
+    auto there = c.wait_for(stanza_named("message", tag + "-1"), "alice's message at carol");
+    require(stanza_attribute(there.get(), "from") == a.bound_jid(),
+            "wrong sender: " + stanza_text(there.get()));
+    c.send("<message to='" + a.bound_jid() + "' id='" + tag +
+           "-2' type='chat'><body>back</body></message>");
+    auto back = a.wait_for(stanza_named("message", tag + "-2"), "carol's reply at alice");
+    require(stanza_attribute(back.get(), "from") == c.bound_jid(),
+            "wrong sender of the reply: " + stanza_text(back.get()));
+}
+
+STARLING_SCENARIO(s2s_dialback_when_certificates_do_not_verify) {
+    // Each server trusts a CA that did not sign the other's certificate: EXTERNAL is offered
+    // neither way, and both streams authenticate by Server Dialback (XEP-0220), each key
+    // checked with the other server as the Authoritative Server for its domain.
+    federation servers(options, "[disco, ping]", "", federation::trust::none);
+    chat_both_ways(servers, "db");
+    for (auto* server : {&servers.home, &servers.away}) {
+        const auto listed = server->ctl({"s2s"});
+        require(listed.exited_with(0) &&
+                    listed.out.find("\tready\tdialback\tTLSv1.") != std::string::npos &&
+                    listed.out.find("\tauthenticated\tdialback\tTLSv1.") != std::string::npos,
+                "the streams are not authenticated by dialback:\n" + listed.out);
+    }
+}
+
+STARLING_SCENARIO(s2s_require_certificates_refuses_dialback_unless_the_domain_is_allowed) {
+    {  // home requires certificates: away's does not verify, so nothing is sent to it.
+        federation servers(options, "[disco, ping]", "  require_certificates: true\n",
+                           federation::trust::none, "");
+        strophe_client a(std::string(alice.jid) + "/desk", alice.password, servers.home.c2s_port());
+        a.login();
+        a.send(
+            "<message to='carol@remote.test' id='strict-1' type='chat'><body>?</body></message>");
+        auto bounce =
+            a.wait_for(stanza_named("message", "strict-1"), "the bounce", std::chrono::seconds(15));
+        require(stanza_error_condition(bounce.get()) == "remote-server-not-found" &&
+                    stanza_text(bounce.get()).find("the remote certificate was refused") !=
+                        std::string::npos,
+                "no bounce naming the certificate: " + stanza_text(bounce.get()));
+        // away does not require them, but home offers away neither EXTERNAL nor dialback.
+        strophe_client c(std::string(carol_jid) + "/phone", carol_password,
+                         servers.away.c2s_port());
+        c.login();
+        c.send(
+            "<message to='alice@example.test' id='strict-2' type='chat'><body>?</body></message>");
+        auto refused = c.wait_for(stanza_named("message", "strict-2"), "carol's bounce",
+                                  std::chrono::seconds(15));
+        require(stanza_error_condition(refused.get()) == "remote-server-not-found" &&
+                    stanza_text(refused.get())
+                            .find("offers neither SASL EXTERNAL nor Server "
+                                  "Dialback") != std::string::npos,
+                "carol's message was not bounced for the policy: " + stanza_text(refused.get()));
+    }
+    {  // Both require them, but each lets the other's domain use dialback.
+        federation servers(options, "[disco, ping]",
+                           "  require_certificates: true\n  dialback_domains: [remote.test]\n",
+                           federation::trust::none,
+                           "  require_certificates: true\n  dialback_domains: [example.test]\n");
+        chat_both_ways(servers, "allowed");
+    }
 }
 
 }  // namespace starling::scenarios

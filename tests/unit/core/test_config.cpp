@@ -106,6 +106,7 @@ class ConfigTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(invalid_listen_type);
     CPPUNIT_TEST(missing_listen_type_lists_the_types);
     CPPUNIT_TEST(s2s_ca_file_is_resolved_and_checked);
+    CPPUNIT_TEST(s2s_dialback_policy_and_dns_servers);
     CPPUNIT_TEST(components_read);
     CPPUNIT_TEST(component_mistakes);
     CPPUNIT_TEST(invalid_storage_driver);
@@ -526,7 +527,8 @@ threads: 4
         CPPUNIT_ASSERT_EQUAL(std::string("/srv/starling/peers/ca.pem"), c.s2s.ca_file);
         CPPUNIT_ASSERT_EQUAL(
             std::string("/srv/starling/starling.yml:11: s2s.trust: unknown key; known keys: "
-                        "ca_file, hosts, idle_timeout"),
+                        "ca_file, hosts, idle_timeout, require_certificates, dialback_domains, "
+                        "dns_servers"),
             error_of(base + "s2s: {trust: x}\n"));
         // Where a remote domain's server is, without DNS.
         const Config hosts = starling::config::parse(
@@ -554,6 +556,34 @@ threads: 4
                                  "relative path is resolved against the directory of the "
                                  "configuration file)",
                              load_error(path));
+    }
+
+    void s2s_dialback_policy_and_dns_servers() {
+        // Dialback is allowed unless certificates are required, then only for listed domains.
+        const Config open = starling::config::parse(base, "/srv/starling/starling.yml");
+        CPPUNIT_ASSERT(open.s2s.dialback_allowed("peer.test"));
+        const Config strict = starling::config::parse(
+            base +
+                "s2s:\n  require_certificates: true\n  dialback_domains: [Legacy.Test]\n"
+                "  dns_servers: [\"127.0.0.1:5353\", \"[::1]:53\"]\n",
+            "/srv/starling/starling.yml");
+        CPPUNIT_ASSERT(!strict.s2s.dialback_allowed("peer.test"));
+        CPPUNIT_ASSERT(strict.s2s.dialback_allowed("legacy.test"));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), strict.s2s.dns_servers.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("[::1]:53"), strict.s2s.dns_servers[1]);
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("/srv/starling/starling.yml:12: s2s.dns_servers: expected "
+                        "\"address:port\" such as \"127.0.0.1:53\" or \"[::1]:53\", got "
+                        "\"ns.example\""),
+            error_of(base + "s2s:\n  dns_servers: [ns.example]\n"));
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("/srv/starling/starling.yml:12: s2s.dialback_domains: expected domains, "
+                        "got \"a b\""),
+            error_of(base + "s2s:\n  dialback_domains: [\"a b\"]\n"));
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("/srv/starling/starling.yml:12: s2s.require_certificates: expected true "
+                        "or false, got \"perhaps\""),
+            error_of(base + "s2s:\n  require_certificates: perhaps\n"));
     }
 
     void missing_listen_type_lists_the_types() {
