@@ -24,9 +24,10 @@ void Router::route(const SessionPtr& origin, StanzaPtr stanza) {
         if (server_.components().serves(domain))
             return to_component(domain, origin, std::move(stanza));
         // Another domain: over a server-to-server stream from the sender's domain, when this
-        // server federates and the sender is at one of its hosts (the certificate this server
-        // authenticates with names its hosts, not its services' or components' domains).
-        if (server_.federates() && server_.host(stanza->from().domain()))
+        // server federates and the sender is at a domain served here (a room of our chat
+        // service answers a remote occupant, a component a remote user). Where our
+        // certificate does not name that domain, dialback authenticates it.
+        if (server_.federates() && server_.serves(stanza->from().domain()))
             return server_.s2s().send(std::move(stanza));
         return bounce(origin, *stanza, "cancel", "remote-server-not-found");
     }

@@ -611,6 +611,10 @@ asio::io_context& Server::next_io() {
     return *impl_->io[n % impl_->io.size()];
 }
 
+bool Server::serves(std::string_view domain) {
+    return host(domain) || services_.find(domain) || components().serves(domain);
+}
+
 bool Server::federates() const {
     const auto& listen = config()->listen;
     return std::any_of(listen.begin(), listen.end(), [](const auto& l) {

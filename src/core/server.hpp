@@ -66,6 +66,8 @@ public:
     SessionManager& sessions() { return sessions_; }
     ComponentRegistry& components() { return components_; }
     ServiceRegistry& services() { return services_; }
+    /// Whether `domain` is served here: a host, an in-process service or a component.
+    bool serves(std::string_view domain);
     storage::Database& database() { return *database_; }
     storage::AccountStore& accounts() { return *accounts_; }
     IqTracker& iq_tracker() { return iq_tracker_; }

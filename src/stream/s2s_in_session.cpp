@@ -111,7 +111,7 @@ void S2sInSession::on_stream_open(xml::StreamHeader header) {
     const std::string to = config::lowercase(std::string(header.attr("to")));
     const auto from = Jid::parse(header.attr("from"));
     if (header.default_ns != ns_server) return stream_error("invalid-namespace");
-    if (to.empty() || !server_.host(to))
+    if (to.empty() || !server_.serves(to))
         return stream_error("host-unknown", to.empty() ? "no 'to' domain given" : "");
     if (!first && to != local_) return stream_error("host-unknown", "the stream changed domains");
     local_ = to;
@@ -243,11 +243,6 @@ void S2sInSession::authorize(const std::string& domain, const char* how) {
     arm_idle_timer();
 }
 
-bool S2sInSession::serves(const std::string& domain) const {
-    return server_.host(domain) || server_.services().find(domain) ||
-           server_.components().serves(domain);
-}
-
 void S2sInSession::handle_dialback_result(const xml::Element& element) {
     // A typed result is an answer, and answers only come on streams we open: one here is
     // unsolicited (XEP-0220 §4.1), an attempt to pass for a verified domain.
@@ -262,8 +257,8 @@ void S2sInSession::handle_dialback_result(const xml::Element& element) {
     const auto answer = [&](dialback::Verdict verdict) {
         send_text(dialback::result_answer(target, sender, verdict));
     };
-    if (!serves(target)) return answer(dialback::Verdict::error("item-not-found"));
-    if (serves(sender)) return answer(dialback::Verdict::error("not-acceptable"));
+    if (!server_.serves(target)) return answer(dialback::Verdict::error("item-not-found"));
+    if (server_.serves(sender)) return answer(dialback::Verdict::error("not-acceptable"));
     if (std::find(authorized_.begin(), authorized_.end(), sender) != authorized_.end())
         return answer(dialback::Verdict::valid());
     const std::pair<std::string, std::string> pair{sender, target};
@@ -335,7 +330,7 @@ void S2sInSession::handle_dialback_verify(const xml::Element& element) {
     // We are the Authoritative Server for `to`: the key is ours if it is the one we would
     // have made for that Receiving Server's stream.
     dialback::Verdict verdict = dialback::Verdict::error("item-not-found");
-    if (serves(to->domain()))
+    if (server_.serves(to->domain()))
         verdict = dialback::valid(element.text(), server_.s2s().dialback_secret(), from->domain(),
                                   to->domain(), id)
                       ? dialback::Verdict::valid()
@@ -355,8 +350,7 @@ void S2sInSession::handle_stanza(xml::ElementPtr element) {
     const auto to = Jid::parse(element->attr("to"));
     if (!to) return stream_error("improper-addressing", "a stanza needs a valid 'to'");
     const auto& domain = to->domain();
-    if (!server_.host(domain) && !server_.services().find(domain) &&
-        !server_.components().serves(domain))
+    if (!server_.serves(domain))
         return stream_error("host-unknown", domain + " is not served here");
     to_client_namespace(*element, ns_server);
     server_.router().route(nullptr, make_stanza(std::move(element)));

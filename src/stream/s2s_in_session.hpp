@@ -81,8 +81,6 @@ private:
     void on_verified(const std::string& from, const std::string& to, dialback::Verdict verdict);
     /// Lets stanzas from `domain` in; the first domain also ends the pre-authentication limits.
     void authorize(const std::string& domain, const char* how);
-    /// Whether `domain` is one this server serves (a host, a service or a component).
-    bool serves(const std::string& domain) const;
     void handle_stanza(xml::ElementPtr element);
     void send_text(std::string text);
     void stream_error(std::string_view condition, std::string_view text = {});

@@ -6,6 +6,7 @@
 // back to its sender as <remote-server-not-found/> with the reason.
 #include "client_steps.hpp"
 #include "free_port.hpp"
+#include "muc_steps.hpp"
 #include "presence_checks.hpp"
 #include "stanza_matchers.hpp"
 #include "test_accounts.hpp"
@@ -65,11 +66,14 @@ struct federation {
             closed_port = free_loopback_port();
         federate(home, home_port, trusted_ca,
                  "    remote.test: \"127.0.0.1:" + std::to_string(away_port) +
+                     "\"\n    conference.remote.test: \"127.0.0.1:" + std::to_string(away_port) +
                      "\"\n    unreachable.test: \"127.0.0.1:" + std::to_string(closed_port) +
                      "\"\n",
                  s2s_settings);
         federate(away, away_port, trusted_ca,
-                 "    example.test: \"127.0.0.1:" + std::to_string(home_port) + "\"\n",
+                 "    example.test: \"127.0.0.1:" + std::to_string(home_port) +
+                     "\"\n    conference.example.test: \"127.0.0.1:" + std::to_string(home_port) +
+                     "\"\n",
                  away_settings.value_or(s2s_settings));
         home.add_account(alice.jid, alice.password);
         home.start();
@@ -271,6 +275,49 @@ STARLING_SCENARIO(s2s_require_certificates_refuses_dialback_unless_the_domain_is
                            "  require_certificates: true\n  dialback_domains: [example.test]\n");
         chat_both_ways(servers, "allowed");
     }
+}
+
+STARLING_SCENARIO(s2s_remote_users_in_rooms_both_ways) {
+    // Rooms live on each server's chat service; occupants come from the other domain. The
+    // room's own domain (conference.*) sends over s2s, authenticated by dialback where the
+    // certificate names only the host.
+    federation servers(options, "[disco, ping, muc]");
+    strophe_client a(std::string(alice.jid) + "/desk", alice.password, servers.home.c2s_port());
+    a.login();
+    strophe_client c(std::string(carol_jid) + "/phone", carol_password, servers.away.c2s_port());
+    c.login();
+
+    // carol@remote.test in a room of conference.example.test.
+    muc::create_room(a, "fed", "alice");
+    muc::enter_and_settle(c, "fed", "carol");
+    a.wait_for(muc::presence_from(muc::occupant("fed", "carol")), "carol's presence in the room");
+    c.send("<message to='" + muc::room("fed") +
+           "' type='groupchat' id='g1'><body>hello room</body></message>");
+    a.wait_for(muc::groupchat_from(muc::occupant("fed", "carol")), "carol's message at alice");
+    c.wait_for(muc::groupchat_from(muc::occupant("fed", "carol")), "carol's message reflected");
+    a.send("<message to='" + muc::room("fed") +
+           "' type='groupchat' id='g2'><body>welcome</body></message>");
+    auto welcome =
+        c.wait_for(muc::groupchat_from(muc::occupant("fed", "alice")), "alice's message at carol");
+    require(stanza_text(welcome.get()).find("welcome") != std::string::npos,
+            "alice's message did not cross: " + stanza_text(welcome.get()));
+
+    // alice@example.test in a room of conference.remote.test.
+    const std::string there = "over@conference.remote.test";
+    c.send("<presence to='" + there + "/carol'><x xmlns='" + std::string(muc::ns_muc) +
+           "'/></presence>");
+    c.wait_for(muc::presence_from(there + "/carol", true), "carol's own room");
+    c.send("<iq type='set' id='inst' to='" + there + "'><query xmlns='" +
+           std::string(muc::ns_owner) + "'><x xmlns='jabber:x:data' type='submit'/></query></iq>");
+    c.wait_for(stanza_named("iq", "inst"), "the instant room");
+    a.send("<presence to='" + there + "/alice'><x xmlns='" + std::string(muc::ns_muc) +
+           "'/></presence>");
+    auto self = a.wait_for(muc::presence_from(there + "/alice", true), "alice's self-presence");
+    require(stanza_attribute(self.get(), "type") != "error" && muc::has_code(self.get(), "110"),
+            "alice could not enter the remote room: " + stanza_text(self.get()));
+    c.wait_for(muc::presence_from(there + "/alice"), "alice's presence in carol's room");
+    a.send("<message to='" + there + "' type='groupchat' id='g3'><body>from afar</body></message>");
+    c.wait_for(muc::groupchat_from(there + "/alice"), "alice's message in carol's room");
 }
 
 }  // namespace starling::scenarios

@@ -483,6 +483,9 @@ def main():
     parser.add_argument("--work", help="scratch directory (default: a new one under /tmp, kept)")
     parser.add_argument("--timeout", type=float, default=600, help="overall time limit, seconds")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--strace", action="store_true",
+                        help="run the peer under strace and check that it sent nothing to a DNS "
+                             "port or a non-loopback address (the 'no-dns-leak' check)")
     args = parser.parse_args()
     for path in (args.starlingd, args.starlingctl):
         if not os.access(path, os.X_OK):
@@ -541,16 +544,16 @@ def main():
         starling.s2s_port = starling_s2s
         for user in ("alice", "oscar"):
             starling.add_user(user, PASSWORD.format(user))
-        starling.start(20)
         h.cleanups.append(starling.stop)
+        starling.start(20)
         h.note(f"starlingd PID {starling.process.pid}, c2s {starling.c2s_port}, "
                f"s2s {starling.s2s_port}, log {starling.log}")
         peer.prepare()
         if args.peer == "prosody":
             for user in ("bob", "olivia", "pushsvc"):
                 peer.add_user(user, PASSWORD.format(user))
-        peer.start(90)
         h.cleanups.append(peer.stop)
+        peer.start(90)
         if args.peer == "ejabberd":
             for user in ("bob", "olivia", "pushsvc"):
                 peer.add_user(user, PASSWORD.format(user))
@@ -575,6 +578,12 @@ def main():
                 print(f"cleanup: {type(error).__name__}: {error}", file=sys.stderr)
     if setup_failure:
         h.record("harness", setup_failure)
+    if args.strace and os.path.exists(os.path.join(work, f"{args.peer}.strace")):
+        total, bad = servers.network_report(os.path.join(work, f"{args.peer}.strace"))
+        h.record(f"no-dns-leak-from-{args.peer}",
+                 None if not bad and total else
+                 (f"{len(bad)} of {total} destinations were a DNS port or not loopback: "
+                  + "\n      ".join(bad[:10])) if bad else "strace saw no destinations at all")
     passed = sum(1 for _, f in h.results if f is None)
     failed = len(h.results) - passed
     print(f"(took {time.monotonic() - started:.0f} s; logs under {work})", flush=True)

@@ -40,11 +40,24 @@ def accepts(port):
 
 
 def run(argv, timeout=60, what=None, env=None, cwd=None, check=True):
+    """Runs a command to completion in a session of its own; on a timeout, or if the harness is
+    interrupted meanwhile, the whole process group it made (e.g. ejabberdctl's control node)
+    is killed by its id."""
+    popen = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL, env=env, cwd=cwd, text=True,
+                             start_new_session=True)
     try:
-        result = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                timeout=timeout, env=env, cwd=cwd, text=True)
-    except subprocess.TimeoutExpired:
-        raise SetupError(f"{what or argv[0]} did not finish within {timeout} s")
+        out, _ = popen.communicate(timeout=timeout)
+    except BaseException as error:
+        try:
+            os.killpg(popen.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        popen.wait()
+        if isinstance(error, subprocess.TimeoutExpired):
+            raise SetupError(f"{what or argv[0]} did not finish within {timeout} s")
+        raise
+    result = subprocess.CompletedProcess(argv, popen.returncode, out, None)
     if check and result.returncode != 0:
         raise SetupError(f"{what or argv[0]} failed ({result.returncode}): {result.stdout[-2000:]}")
     return result
@@ -111,6 +124,24 @@ class Process:
         return self.popen.poll() is None
 
     def stop(self, grace=20):
+        # Every descendant now (some, like erl_child_setup, are session leaders of their own, out
+        # of reach of killpg): each one still alive after the stop gets SIGKILL, by its PID.
+        family = _descendants(self.pid)
+        if os.environ.get('FEDTEST_DEBUG_STOP'):
+            print(f'stop {self.name}: pid {self.pid} main {self.main_pid} family {_tree(self.pid)}', flush=True)
+        self._stop(grace)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and any(_pid_alive(p) for p in family):
+            time.sleep(0.1)
+        for p in family:
+            if _pid_alive(p):
+                try:
+                    os.kill(p, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+        return self.popen.returncode
+
+    def _stop(self, grace):
         pids = [self.main_pid]
         if self.main_pid != self.pid:
             pids.append(self.pid)
@@ -268,6 +299,31 @@ s2s:
 
 # --- Prosody ------------------------------------------------------------------------------------
 
+def traced(argv, strace_file):
+    """argv under strace (connect/send* of every thread), when strace_file is given."""
+    if not strace_file:
+        return argv
+    return ["strace", "-f", "-qq", "-e", "trace=connect,sendto,sendmsg,sendmmsg", "-o",
+            strace_file, *argv]
+
+
+def network_report(strace_file):
+    """(count of DNS-port or non-loopback destinations, sample lines) from an strace log."""
+    import re
+    bad = []
+    total = 0
+    for line in read(strace_file).splitlines():
+        if "sin_port" not in line and "sin6_port" not in line:
+            continue
+        total += 1
+        port = re.search(r"sin6?_port=htons\((\d+)\)", line)
+        addr = re.search(r'inet_addr\("([^"]+)"\)|inet_pton\(AF_INET6, "([^"]+)"', line)
+        a = (addr.group(1) or addr.group(2)) if addr else ""
+        if (port and port.group(1) == "53") or (a and not a.startswith("127.") and a != "::1"):
+            bad.append(line.strip())
+    return total, bad
+
+
 class Prosody:
     name = "prosody"
     domain = "prosody.test"
@@ -283,6 +339,7 @@ class Prosody:
         self.c2s_port = free_port()
         self.s2s_port = free_port({self.c2s_port})
         self.dns_port = dns_port
+        self.strace_file = os.path.join(work, "prosody.strace") if args.strace else None
         self.config = os.path.join(self.dir, "prosody.cfg.lua")
         self.log = os.path.join(self.dir, "prosody.log")
         d = self.dir
@@ -360,12 +417,14 @@ Component "{self.muc}" "muc"
         self.prosodyctl("register", user, self.domain, password)
 
     def start(self, timeout):
-        self.process = Process("prosody", ["setpriv", "--reuid=prosody", "--regid=prosody",
-                                           "--init-groups", "prosody", "-F", "--config",
-                                           self.config],
+        self.process = Process("prosody", traced(["setpriv", "--reuid=prosody", "--regid=prosody",
+                                                  "--init-groups", "prosody", "-F", "--config",
+                                                  self.config], self.strace_file),
                                os.path.join(self.dir, "stdout.log"), env=self.env(), cwd=self.dir)
         wait_until(lambda: accepts(self.c2s_port) and accepts(self.s2s_port), timeout,
                    "Prosody's c2s and s2s ports", self.process)
+        if self.strace_file:
+            self.process.main_pid = _descendant(self.process.pid, "lua5.4") or self.process.pid
 
     def stop(self):
         if self.process:
@@ -391,6 +450,7 @@ class Ejabberd:
         self.s2s_port = free_port({self.c2s_port})
         self.dist_port = free_port({self.c2s_port, self.s2s_port})
         self.dns_port = dns_port
+        self.strace_file = os.path.join(work, "ejabberd.strace") if args.strace else None
         self.log = os.path.join(self.dir, "logs", "ejabberd.log")
         d = self.dir
         self.node = f"fedtest{os.getpid()}@localhost"
@@ -468,10 +528,13 @@ modules:
         # The Erlang resolver (inet_res, used for ejabberd's SRV lookups): the stub only.
         with open(os.path.join(d, "inetrc"), "w") as f:
             f.write(f"""%% Generated by tests/interop/federation/federation_test.py: DNS through the stub only.
+%% No /etc/resolv.conf, no /etc/hosts: "localhost" (the node names' host, which ejabberdctl's
+%% control node must resolve) is the one name known without DNS; everything else asks the stub.
 {{resolv_conf, ""}}.
 {{hosts_file, ""}}.
+{{host, {{127,0,0,1}}, ["localhost"]}}.
 {{nameserver, {{127,0,0,1}}, {dns_port}}}.
-{{lookup, [dns]}}.
+{{lookup, [file, dns]}}.
 {{timeout, 2000}}.
 {{retry, 2}}.
 """)
@@ -513,7 +576,7 @@ EJABBERD_BYPASS_WARNINGS=true
         self.ejabberdctl("register", user, self.domain, password)
 
     def start(self, timeout):
-        self.process = Process("ejabberd", self.ctl_argv("foreground"),
+        self.process = Process("ejabberd", traced(self.ctl_argv("foreground"), self.strace_file),
                                os.path.join(self.dir, "stdout.log"), env=self.env(), cwd=self.dir)
         wait_until(lambda: accepts(self.c2s_port) and accepts(self.s2s_port), timeout,
                    "ejabberd's c2s and s2s ports", self.process, interval=0.5)
@@ -532,6 +595,18 @@ EJABBERD_BYPASS_WARNINGS=true
 
 def _descendant(pid, comm):
     """The PID of the first descendant of `pid` whose command name is `comm`."""
+    for child, name in _tree(pid):
+        if name == comm:
+            return child
+    return None
+
+
+def _descendants(pid):
+    return [child for child, _ in _tree(pid)]
+
+
+def _tree(pid):
+    """(pid, command name) of every descendant of `pid`, breadth first."""
     children = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -544,11 +619,11 @@ def _descendant(pid, comm):
         name = stat[stat.index("(") + 1:stat.rindex(")")]
         ppid = int(stat[stat.rindex(")") + 2:].split()[1])
         children.setdefault(ppid, []).append((int(entry), name))
+    found = []
     todo = [pid]
     while todo:
         p = todo.pop(0)
         for child, name in children.get(p, []):
-            if name == comm:
-                return child
+            found.append((child, name))
             todo.append(child)
-    return None
+    return found
