@@ -6,9 +6,12 @@ build_packages=(build-essential autoconf automake libtool pkg-config ccache libe
     libssl-dev libboost1.74-dev libboost-program-options1.74-dev libyaml-cpp-dev libspdlog-dev
     libfmt-dev libpq-dev libsqlite3-dev libidn11-dev libidn2-dev libc-ares-dev libcppunit-dev
     libstrophe-dev libsignal-protocol-c-dev openssl)
-# What running the tests needs on top: a PostgreSQL server, the interop client, and clang with
-# its runtime libraries for the libFuzzer targets (scripts/fuzz.sh).
-test_packages=(postgresql python3-slixmpp clang libclang-rt-14-dev)
+# What running the tests needs on top: a PostgreSQL server, the interop client, clang with its
+# runtime libraries for the libFuzzer targets (scripts/fuzz.sh), and the servers the federation
+# tests federate with (Prosody, with libunbound to resolve through the tests' DNS stub, and
+# ejabberd) with that stub's DNS library.
+test_packages=(postgresql python3-slixmpp clang libclang-rt-14-dev prosody lua-unbound ejabberd
+    python3-dnslib)
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -26,7 +29,16 @@ install_missing() {
     say "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q
-    apt-get install -y -q --no-install-recommends "${missing[@]}"
+    # Installing a server (PostgreSQL, Prosody, ejabberd) must not start its system instance:
+    # the tests start their own, and nothing else should listen or run. policy-rc.d says so to
+    # the packages' scripts, for this install only.
+    local policy=/usr/sbin/policy-rc.d created="" status=0
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && created=1
+    fi
+    apt-get install -y -q --no-install-recommends "${missing[@]}" || status=$?
+    [ -n "$created" ] && rm -f "$policy"
+    return $status
 }
 
 # The compiler command for CXX: COMPILER behind ccache when ccache is installed.

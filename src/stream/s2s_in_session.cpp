@@ -162,6 +162,15 @@ void S2sInSession::on_element(xml::ElementPtr element) {
     if (state_ == State::closing || state_ == State::closed) return;
     const auto& ns = element->xmlns();
     const auto& name = element->name();
+    if (ns == ns_streams && name == "error") {
+        // The peer ends the stream (a shutdown, say): close ours in turn, answering nothing.
+        const auto* condition = element->first_child_element();
+        spdlog::info("s2s in {}: the peer ended the stream: {}", who(),
+                     condition ? condition->name() : "no condition");
+        state_ = State::closing;
+        close_after_write_ = true;
+        return send_text("</stream:stream>");
+    }
     if (!socket_.ssl()) {
         if (ns == ns_tls && name == "starttls") return handle_starttls();
         return stream_error("policy-violation", "use STARTTLS first");

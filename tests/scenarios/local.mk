@@ -55,7 +55,9 @@ tests_scenarios_run_scenarios_CPPFLAGS = $(AM_CPPFLAGS) $(STROPHE_CFLAGS) \
 tests_scenarios_run_scenarios_LDADD = $(STROPHE_LIBS) $(OPENSSL_LIBS) $(EXPAT_LIBS)
 EXTRA_DIST += tests/interop/slixmpp_test.py tests/interop/slixmpp_im_test.py \
 	tests/interop/slixmpp_smacks_test.py tests/interop/interop_steps.py \
-	tests/interop/slixmpp_muc_test.py
+	tests/interop/slixmpp_muc_test.py \
+	tests/interop/federation/federation_test.py tests/interop/federation/servers.py \
+	tests/interop/federation/xmpp_client.py tests/interop/federation/dns_stub.py
 
 # Offline messages, vCards and private XML storage.
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_offline.cpp \
@@ -84,6 +86,7 @@ tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scripted_component.hpp 
 	tests/scenarios/scenarios_component.cpp \
 	tests/scenarios/scenarios_s2s_in.cpp \
 	tests/scenarios/scenarios_s2s_out.cpp \
+	tests/scenarios/scenarios_federation_interop.cpp \
 	tests/scenarios/scenarios_push.cpp
 # PEP, OMEMO and the single-use prekey claim
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/pep_steps.hpp \

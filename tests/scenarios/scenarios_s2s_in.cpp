@@ -238,6 +238,18 @@ STARLING_SCENARIO(s2s_in_dialback_refuses_forged_keys_and_unsolicited_answers) {
         require(peer.expect_stream_error() == "policy-violation",
                 "an unsolicited dialback result was not refused");
     }
+    {  // A peer that ends its stream with an error gets the stream closed, not an error back.
+        scripted_server peer(port);
+        peer.open();
+        peer.starttls(nullptr);
+        peer.stream().send(
+            "<stream:error><system-shutdown "
+            "xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>");
+        auto answer = peer.stream().next_element(std::chrono::seconds(5));
+        require(!answer, "the server answered a peer's stream error: " +
+                             (answer ? answer->to_string() : std::string()));
+        require(peer.stream().wait_closed(), "the server did not close after the peer's error");
+    }
     {  // Nor does a verification answer on a stream we did not open.
         scripted_server peer(port);
         peer.open();

@@ -3,11 +3,15 @@
 
     /usr/bin/python3 tests/interop/federation/federation_test.py \\
         --starlingd PATH --starlingctl PATH --module-path DIR --schemas DIR \\
-        --peer prosody|ejabberd [--work DIR] [--timeout SECONDS] [--verbose]
+        --peer prosody|ejabberd [--auth certificates|dialback] [--work DIR] \\
+        [--timeout SECONDS] [--verbose]
 
 Generates a private CA and a certificate per server, starts a DNS stub (dns_stub.py) through
 which the peer finds Starling (SRV _xmpp-server._tcp), Starling (SQLite, debug log, s2s.hosts
-pointing at the peer), and the peer as its own Debian user from a scratch directory. Creates
+pointing at the peer), and the peer as its own Debian user from a scratch directory. With
+--auth certificates (the default) each server trusts the CA that signed the other's
+certificate, so streams authenticate by SASL EXTERNAL; with --auth dialback neither does, and
+both sides fall back to Server Dialback (XEP-0220). Creates
 accounts on both sides, runs the cross-domain checks with slixmpp clients, prints one
 "PASS name" or "FAIL name: reason" line per check and finally
 "federation-<peer>: N passed, N failed". Exit status 0 only if every check passed. Everything it
@@ -480,6 +484,8 @@ def main():
     parser.add_argument("--module-path", required=True)
     parser.add_argument("--schemas", required=True)
     parser.add_argument("--peer", required=True, choices=["prosody", "ejabberd"])
+    parser.add_argument("--auth", default="certificates", choices=["certificates", "dialback"],
+                        help="how the servers authenticate each other")
     parser.add_argument("--work", help="scratch directory (default: a new one under /tmp, kept)")
     parser.add_argument("--timeout", type=float, default=600, help="overall time limit, seconds")
     parser.add_argument("--verbose", action="store_true")
@@ -487,6 +493,9 @@ def main():
                         help="run the peer under strace and check that it sent nothing to a DNS "
                              "port or a non-loopback address (the 'no-dns-leak' check)")
     args = parser.parse_args()
+    # The generated configs live elsewhere: relative paths would resolve against them.
+    for name in ("starlingd", "starlingctl", "module_path", "schemas"):
+        setattr(args, name, os.path.abspath(getattr(args, name)))
     for path in (args.starlingd, args.starlingctl):
         if not os.access(path, os.X_OK):
             sys.exit(f"{path} is not executable")
@@ -499,7 +508,8 @@ def main():
     os.chmod(work, 0o755)
     h = Harness(args)
     h.logfile = open(os.path.join(work, "harness.log"), "a")
-    print(f"federation-{args.peer}: scratch directory {work}", flush=True)
+    label = f"federation-{args.peer}" + ("-dialback" if args.auth == "dialback" else "")
+    print(f"{label}: scratch directory {work}", flush=True)
 
     class OverallTimeout(Exception):
         pass
@@ -516,6 +526,9 @@ def main():
     setup_failure = None
     try:
         pki = servers.Pki(os.path.join(work, "pki"))
+        if args.auth == "dialback":
+            # Both servers trust only a CA that signed neither certificate.
+            pki.trusted = servers.Pki(os.path.join(work, "stranger")).ca_cert
         peer_cls = servers.Prosody if args.peer == "prosody" else servers.Ejabberd
         # Ports first: the peer's s2s port goes into Starling's s2s.hosts, Starling's into the
         # zone the peer resolves.
@@ -533,15 +546,8 @@ def main():
         dns_port, dns_log = start_dns(h, work, zone)
         h.note(f"DNS stub on 127.0.0.1:{dns_port} (udp+tcp), zone {zone}")
         peer = peer_cls(args, work, pki, dns_port)
-        starling = servers.Starling(args, work, pki, [peer.domain, peer.muc], peer.s2s_port)
-        # Use the s2s port the zone names.
-        with open(starling.config) as f:
-            text = f.read()
-        text = text.replace(f"type: s2s, address: 127.0.0.1, port: {starling.s2s_port}}}",
-                            f"type: s2s, address: 127.0.0.1, port: {starling_s2s}}}")
-        with open(starling.config, "w") as f:
-            f.write(text)
-        starling.s2s_port = starling_s2s
+        starling = servers.Starling(args, work, pki, [peer.domain, peer.muc], peer.s2s_port,
+                                    starling_s2s)
         for user in ("alice", "oscar"):
             starling.add_user(user, PASSWORD.format(user))
         h.cleanups.append(starling.stop)
@@ -587,7 +593,7 @@ def main():
     passed = sum(1 for _, f in h.results if f is None)
     failed = len(h.results) - passed
     print(f"(took {time.monotonic() - started:.0f} s; logs under {work})", flush=True)
-    print(f"federation-{args.peer}: {passed} passed, {failed} failed", flush=True)
+    print(f"{label}: {passed} passed, {failed} failed", flush=True)
     return 0 if failed == 0 and passed > 0 else 1
 
 
