@@ -1,0 +1,223 @@
+// Outgoing server-to-server streams against the network as it is: a domain found only through
+// DNS (an SRV record for direct TLS, XEP-0368, asked of a DNS server on loopback), a server that
+// accepts the connection and never answers, and one that stops reading. What cannot be
+// delivered comes back to its sender with the condition that says why; nothing is lost silently.
+#include "../unit/net/dns_stub.hpp"
+#include "client_steps.hpp"
+#include "free_port.hpp"
+#include "stanza_matchers.hpp"
+#include "test_accounts.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <set>
+#include <string>
+#include <thread>
+
+namespace starling::scenarios {
+namespace {
+
+constexpr const char* carol_jid = "carol@remote.test";
+constexpr const char* carol_password = "carol-secret-3";
+
+// A DNS server on 127.0.0.1 answering from its own thread. Records are added before start();
+// questions() is read after stop().
+class dns_server {
+public:
+    net::test::DnsStub& records() { return stub_; }
+    void start() {
+        thread_ = std::thread([this] { io_.run(); });
+    }
+    const std::vector<std::string>& stop() {
+        io_.stop();
+        if (thread_.joinable()) thread_.join();
+        return stub_.questions();
+    }
+    ~dns_server() { stop(); }
+
+private:
+    boost::asio::io_context io_;
+    net::test::DnsStub stub_{io_};
+    std::thread thread_;
+};
+
+// A TCP listener on loopback that never accepts: connections complete in the kernel's backlog
+// and then hear nothing, as from a server that hangs.
+class silent_listener {
+public:
+    silent_listener() {
+        fd_ = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        require(fd_ >= 0 && bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+                    listen(fd_, 8) == 0,
+                "could not listen on loopback");
+        socklen_t length = sizeof address;
+        getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
+        port_ = ntohs(address.sin_port);
+    }
+    ~silent_listener() { close(fd_); }
+    std::uint16_t port() const { return port_; }
+
+private:
+    int fd_ = -1;
+    std::uint16_t port_ = 0;
+};
+
+std::string s2s_listener(const char* type, std::uint16_t port) {
+    return std::string("  - {type: ") + type +
+           ", address: 127.0.0.1, port: " + std::to_string(port) + "}\n";
+}
+
+}  // namespace
+
+STARLING_SCENARIO(s2s_domains_found_through_dns_with_direct_tls) {
+    temp_dir pki;
+    const auto ca = make_test_ca(pki.path());
+    server_fixture home(options, {main_host, other_host, &ca});
+    server_fixture away(options, {"remote.test", "other-remote.test", &ca});
+    const auto home_port = free_loopback_port();
+    auto away_port = free_loopback_port();
+    while (away_port == home_port) away_port = free_loopback_port();
+
+    // remote.test offers only direct TLS (XEP-0368), example.test only STARTTLS; each SRV
+    // target is a host name with an A record.
+    dns_server dns;
+    dns.records().srv("_xmpps-server._tcp.remote.test", 0, 0, away_port, "xmpp.remote.test");
+    dns.records().exists("_xmpp-server._tcp.remote.test");
+    dns.records().a("xmpp.remote.test", "127.0.0.1");
+    dns.records().srv("_xmpp-server._tcp.example.test", 0, 0, home_port, "xmpp.example.test");
+    dns.records().a("xmpp.example.test", "127.0.0.1");
+    dns.start();
+    const std::string s2s = "s2s:\n  ca_file: \"" + ca.certificate + "\"\n  dns_servers: [\"" +
+                            dns.records().server() + "\"]\n";
+    home.extra_listen += s2s_listener("s2s", home_port);
+    home.extra_config += s2s;
+    home.write_config();
+    away.extra_listen += s2s_listener("s2s_tls", away_port);
+    away.extra_config += s2s;
+    away.write_config();
+    home.add_account(alice.jid, alice.password);
+    home.start();
+    away.add_account(carol_jid, carol_password);
+    away.start();
+
+    strophe_client a(std::string(alice.jid) + "/desk", alice.password, home.c2s_port());
+    a.login();
+    strophe_client c(std::string(carol_jid) + "/phone", carol_password, away.c2s_port());
+    c.login();
+    a.send("<message to='" + c.bound_jid() + "' id='dns-1' type='chat'><body>1</body></message>");
+    c.wait_for(stanza_named("message", "dns-1"), "alice's message, over direct TLS");
+    c.send("<message to='" + a.bound_jid() + "' id='dns-2' type='chat'><body>2</body></message>");
+    a.wait_for(stanza_named("message", "dns-2"), "carol's reply, over STARTTLS");
+
+    const auto listed = home.ctl({"s2s"});
+    require(
+        listed.out.find("out\texample.test -> remote.test\t127.0.0.1:" + std::to_string(away_port) +
+                        "\tready\tEXTERNAL\tTLSv1.") != std::string::npos,
+        "home's stream does not go to the SRV target's port:\n" + listed.out);
+    const auto& asked = dns.stop();
+    const std::set<std::string> questions(asked.begin(), asked.end());
+    for (const char* expected :
+         {"_xmpps-server._tcp.remote.test SRV", "_xmpp-server._tcp.remote.test SRV",
+          "xmpp.remote.test A", "_xmpp-server._tcp.example.test SRV", "xmpp.example.test A"})
+        require(questions.count(expected) != 0,
+                std::string("nobody asked the DNS server for ") + expected);
+}
+
+STARLING_SCENARIO(s2s_a_server_that_never_answers_times_out_and_bounces) {
+    silent_listener silent;
+    server_fixture server(options);
+    server.extra_listen += s2s_listener("s2s", free_loopback_port());
+    server.extra_config +=
+        "limits: {preauth_timeout: 2s}\ns2s:\n  hosts: {silent.test: "
+        "\"127.0.0.1:" +
+        std::to_string(silent.port()) + "\"}\n";
+    server.write_config();
+    start_with_accounts(server);
+    strophe_client a(std::string(alice.jid) + "/desk", alice.password, server.c2s_port());
+    a.login();
+    a.send("<message to='x@silent.test' id='hang' type='chat'><body>?</body></message>");
+    auto bounce = a.wait_for(stanza_named("message", "hang"), "the bounce from silent.test",
+                             std::chrono::seconds(10));
+    require(
+        stanza_attribute(bounce.get(), "type") == "error" &&
+            stanza_error_condition(bounce.get()) == "remote-server-timeout" &&
+            stanza_text(bounce.get()).find("took too long") != std::string::npos,
+        "no remote-server-timeout for a server that never answers: " + stanza_text(bounce.get()));
+}
+
+STARLING_SCENARIO(s2s_a_server_that_stops_reading_bounces_what_does_not_fit) {
+    temp_dir pki;
+    const auto ca = make_test_ca(pki.path());
+    server_fixture home(options, {main_host, other_host, &ca});
+    server_fixture away(options, {"remote.test", "other-remote.test", &ca});
+    const auto home_port = free_loopback_port();
+    auto away_port = free_loopback_port();
+    while (away_port == home_port) away_port = free_loopback_port();
+    home.extra_listen += s2s_listener("s2s", home_port);
+    home.extra_config +=
+        "limits: {outbound_queue_bytes: 262144}\ns2s:\n  ca_file: \"" + ca.certificate +
+        "\"\n  hosts: {remote.test: \"127.0.0.1:" + std::to_string(away_port) + "\"}\n";
+    home.write_config();
+    away.extra_listen += s2s_listener("s2s", away_port);
+    // carol's own stream must not be what overflows when away catches up (her client reads
+    // 12 MB in a burst).
+    away.extra_config +=
+        "limits: {outbound_queue_bytes: 33554432}\ns2s:\n  ca_file: \"" + ca.certificate +
+        "\"\n  hosts: {example.test: \"127.0.0.1:" + std::to_string(home_port) + "\"}\n";
+    away.write_config();
+    home.add_account(alice.jid, alice.password);
+    home.start();
+    away.add_account(carol_jid, carol_password);
+    away.start();
+    strophe_client a(std::string(alice.jid) + "/desk", alice.password, home.c2s_port());
+    a.login();
+    strophe_client c(std::string(carol_jid) + "/phone", carol_password, away.c2s_port());
+    c.login();
+    a.send("<message to='" + c.bound_jid() + "' id='first' type='chat'><body>1</body></message>");
+    c.wait_for(stanza_named("message", "first"), "the first message");
+
+    // away stops reading (stopped, not gone): the kernel's buffers fill, then home's bounded
+    // queue; past it each message comes back to alice.
+    kill(away.pid(), SIGSTOP);
+    const std::string body(60 * 1024, 'x');
+    constexpr int count = 200;
+    for (int i = 0; i < count; ++i)
+        a.send("<message to='" + c.bound_jid() + "' id='big-" + std::to_string(i) +
+               "' type='chat'><body>" + body + "</body></message>");
+    auto bounce = a.wait_for(
+        [](xmpp_stanza_t* s) {
+            return std::string(xmpp_stanza_get_name(s)) == "message" &&
+                   stanza_attribute(s, "type") == "error";
+        },
+        "a bounce once home's queue is full", std::chrono::seconds(30));
+    kill(away.pid(), SIGCONT);
+    require(
+        stanza_error_condition(bounce.get()) == "resource-constraint" &&
+            stanza_text(bounce.get()).find("does not read what it is sent") != std::string::npos,
+        "the bounce does not say the peer stopped reading: " +
+            stanza_text(bounce.get()).substr(0, 600));
+
+    // Every message either reached carol or came back to alice: none is lost.
+    std::set<std::string> settled{stanza_attribute(bounce.get(), "id")};
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (settled.size() < count && std::chrono::steady_clock::now() < deadline) {
+        run_strophe_for(std::chrono::milliseconds(100));
+        for (auto* client : {&a, &c})
+            for (const auto& s : client->take_all([](xmpp_stanza_t* s) {
+                     return std::string(xmpp_stanza_get_name(s)) == "message" &&
+                            stanza_attribute(s, "id").rfind("big-", 0) == 0;
+                 }))
+                settled.insert(stanza_attribute(s.get(), "id"));
+    }
+    require(settled.size() == count, "only " + std::to_string(settled.size()) + " of " +
+                                         std::to_string(count) +
+                                         " messages were delivered or bounced");
+}
+
+}  // namespace starling::scenarios
