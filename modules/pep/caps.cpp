@@ -144,22 +144,20 @@ void CapsCache::forget(const std::string& full_jid) {
     sessions_.erase(full_jid);
 }
 
-bool CapsCache::wait(const std::string& key, const SessionPtr& session) {
+bool CapsCache::wait(const std::string& key, const std::string& full_jid) {
     std::lock_guard lock(mutex_);
     auto& list = waiting_[key];
-    list.push_back(session);
+    list.push_back(full_jid);
     return list.size() == 1;
 }
 
-std::vector<SessionPtr> CapsCache::take_waiting(const std::string& key) {
+std::vector<std::string> CapsCache::take_waiting(const std::string& key) {
     std::lock_guard lock(mutex_);
-    std::vector<SessionPtr> sessions;
     const auto it = waiting_.find(key);
-    if (it == waiting_.end()) return sessions;
-    for (const auto& weak : it->second)
-        if (auto session = weak.lock()) sessions.push_back(std::move(session));
+    if (it == waiting_.end()) return {};
+    auto waiting = std::move(it->second);
     waiting_.erase(it);
-    return sessions;
+    return waiting;
 }
 
 }  // namespace starling::pep

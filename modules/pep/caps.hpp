@@ -3,7 +3,6 @@
 // forms included) and its hash, and the module's cache: features by verified (hash, ver), and
 // which caps each online resource last advertised.
 
-#include "core/session.hpp"
 #include "xml/element.hpp"
 
 #include <deque>
@@ -52,11 +51,12 @@ public:
                      std::shared_ptr<const CapsFeatures> features);
     void forget(const std::string& full_jid);
 
-    /// Adds a resource waiting for the features of `key`; true when it is the first, and so the
-    /// caller asks for them.
-    bool wait(const std::string& key, const SessionPtr& session);
-    /// The resources that waited for `key`, now that its query ended.
-    std::vector<SessionPtr> take_waiting(const std::string& key);
+    /// Adds a resource (a full JID, local or remote) waiting for the features of `key`; true when
+    /// it is the first, and so the caller asks for them.
+    bool wait(const std::string& key, const std::string& full_jid);
+    /// The resources that waited for `key`, now that its query ended. One that went away since
+    /// no longer advertises `key` (session_key), which the caller checks.
+    std::vector<std::string> take_waiting(const std::string& key);
 
 private:
     struct SessionCaps {
@@ -79,7 +79,7 @@ private:
     std::unordered_set<std::string> rejected_;
     std::deque<std::string> rejected_order_;
     std::unordered_map<std::string, SessionCaps> sessions_;
-    std::unordered_map<std::string, std::vector<std::weak_ptr<Session>>> waiting_;
+    std::unordered_map<std::string, std::vector<std::string>> waiting_;
 };
 
 }  // namespace starling::pep

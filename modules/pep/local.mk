@@ -9,6 +9,8 @@ modules_mod_pep_la_SOURCES = \
 	modules/pep/caps.cpp \
 	modules/pep/caps.hpp \
 	modules/pep/caps_hooks.cpp \
+	modules/pep/remote_resources.cpp \
+	modules/pep/remote_resources.hpp \
 	modules/pep/notify.cpp \
 	modules/pep/publish.cpp \
 	modules/pep/subscribe.cpp \

@@ -1,8 +1,9 @@
-// Who hears of a node's changes (XEP-0163 §4.3): the owner's own resources and the resources of
-// contacts with a presence subscription from the owner that the access model lets in, each only
-// when its entity capabilities (XEP-0115) list <node>+notify; the explicit subscriptions
-// (XEP-0060 §6.1) the access model still lets in, each JID once; and the last published item
-// sent to a resource as soon as its capabilities are known (§4.3.4).
+// Who hears of a node's changes (XEP-0163 §4.3): the owner's own resources and the available
+// resources of contacts (here or on other domains) with a presence subscription from the owner
+// that the access model lets in, each only when its entity capabilities (XEP-0115) list
+// <node>+notify; the explicit subscriptions (XEP-0060 §6.1) the access model still lets in, each
+// JID once; and the last published item sent to a resource as soon as its capabilities are known
+// (§4.3.4).
 
 #include "core/server.hpp"
 #include "omemo_bundle.hpp"
@@ -14,21 +15,33 @@ namespace starling::pep {
 
 namespace {
 
-bool wants(const Pep& pep, const Session& session, const std::string& node) {
-    if (!session.available()) return false;
-    const auto features = pep.caps.session_features(session.jid().str());
+bool wants(const Pep& pep, const std::string& full, const std::string& node) {
+    const auto features = pep.caps.session_features(full);
     return features && features->count(node + "+notify") > 0;
 }
 
-// Sends the event to each resource of `bare_jid` whose caps ask for the node, once per JID.
+// The available resources of a local account.
+std::vector<std::string> available_resources(const PepPtr& pep, const Jid& bare) {
+    std::vector<std::string> resources;
+    for (const auto& session : pep->ctx.server().sessions().resources(bare))
+        if (session->available()) resources.push_back(session->jid().str());
+    return resources;
+}
+
+// Sends the event to each available resource of `bare_jid` whose caps ask for the node, once per
+// JID: a local account's sessions, a remote contact's resources that told the owner they are
+// available.
 void deliver_by_caps(const PepPtr& pep, const Owner& owner, const std::string& node,
                      const std::string& bare_jid, const xml::Element& event,
                      std::set<std::string>& notified) {
     const auto jid = Jid::parse(bare_jid);
     if (!jid) return;
-    for (const auto& session : pep->ctx.server().sessions().resources(*jid))
-        if (wants(*pep, *session, node) && notified.insert(session->jid().str()).second)
-            pep->ctx.send(event_message(owner.bare(), session->jid().str(), event));
+    const auto resources = pep->ctx.server().host(jid->domain()) != nullptr
+                               ? available_resources(pep, *jid)
+                               : pep->remote.resources(owner.bare(), jid->bare_str());
+    for (const auto& full : resources)
+        if (wants(*pep, full, node) && notified.insert(full).second)
+            pep->ctx.send(event_message(owner.bare(), full, event));
 }
 
 // Sends the event to an explicit subscription, each JID once: one already notified (through
@@ -73,10 +86,7 @@ std::vector<std::string> subscription_recipients(const PepPtr& pep, const std::s
     if (!jid) return {};
     if (!jid->resource().empty() || pep->ctx.server().host(jid->domain()) == nullptr)
         return {jid->str()};
-    std::vector<std::string> recipients;
-    for (const auto& session : pep->ctx.server().sessions().resources(*jid))
-        if (session->available()) recipients.push_back(session->jid().str());
-    return recipients;
+    return available_resources(pep, *jid);
 }
 
 void broadcast(const PepPtr& pep, const Owner& owner, const std::string& node,
@@ -142,43 +152,43 @@ void send_last_item(const PepPtr& pep, const Owner& owner, const std::string& no
         });
 }
 
-namespace {
-
-// The newest item of each of `owner`'s nodes that the session asks for and may see.
-void send_last_of(const PepPtr& pep, const SessionPtr& session,
-                  std::shared_ptr<const CapsFeatures> features, const Owner& owner) {
-    pep->nodes.nodes(
-        owner.host, owner.user,
-        [pep, session, features, owner](bool ok, std::vector<storage::PubsubNode> nodes) {
-            if (!ok) return;
-            std::vector<storage::PubsubNode> wanted;
-            for (auto& node : nodes)
-                if (features->count(node.node + "+notify")) wanted.push_back(std::move(node));
-            if (wanted.empty()) return;
-            find_viewer(
-                pep, owner, session->jid(), [pep, session, owner, wanted](bool ok, Viewer viewer) {
-                    if (!ok) return;
-                    for (const auto& node : wanted) {
-                        const NodeConfig config = parse_config(node.config);
-                        if (config.send_last_published_item == "never" ||
-                            !config.deliver_notifications ||
-                            access(viewer, node.node, config) != Access::allowed)
-                            continue;
-                        send_last_item(pep, owner, node.node, session->jid().str());
-                    }
-                });
-        });
+void send_owner_last_items(const PepPtr& pep, const Owner& owner, const Jid& full,
+                           std::shared_ptr<const CapsFeatures> features) {
+    pep->nodes.nodes(owner.host, owner.user,
+                     [pep, full, features, owner](bool ok, std::vector<storage::PubsubNode> nodes) {
+                         if (!ok) return;
+                         std::vector<storage::PubsubNode> wanted;
+                         for (auto& node : nodes)
+                             if (features->count(node.node + "+notify"))
+                                 wanted.push_back(std::move(node));
+                         if (wanted.empty()) return;
+                         find_viewer(
+                             pep, owner, full, [pep, full, owner, wanted](bool ok, Viewer viewer) {
+                                 if (!ok) return;
+                                 for (const auto& node : wanted) {
+                                     const NodeConfig config = parse_config(node.config);
+                                     if (config.send_last_published_item == "never" ||
+                                         !config.deliver_notifications ||
+                                         access(viewer, node.node, config) != Access::allowed)
+                                         continue;
+                                     send_last_item(pep, owner, node.node, full.str());
+                                 }
+                             });
+                     });
 }
 
-}  // namespace
-
-void send_last_items(const PepPtr& pep, const SessionPtr& session,
+void send_last_items(const PepPtr& pep, const Jid& full,
                      std::shared_ptr<const CapsFeatures> features) {
-    const Jid& jid = session->jid();
-    send_last_of(pep, session, features, {jid.domain(), jid.local()});
+    if (pep->ctx.server().host(full.domain()) == nullptr) {
+        for (const auto& owner : pep->remote.owners(full.str()))
+            if (const auto jid = Jid::parse(owner))
+                send_owner_last_items(pep, {jid->domain(), jid->local()}, full, features);
+        return;
+    }
+    send_owner_last_items(pep, {full.domain(), full.local()}, full, features);
     pep->roster.items(
-        jid.domain(), jid.local(),
-        [pep, session, features](bool ok, std::vector<storage::RosterItem> items, std::int64_t) {
+        full.domain(), full.local(),
+        [pep, full, features](bool ok, std::vector<storage::RosterItem> items, std::int64_t) {
             if (!ok) return;
             for (const auto& item : items) {
                 if (!item.has_to()) continue;
@@ -186,7 +196,7 @@ void send_last_items(const PepPtr& pep, const SessionPtr& session,
                 if (!contact || contact->local().empty() ||
                     pep->ctx.server().host(contact->domain()) == nullptr)
                     continue;
-                send_last_of(pep, session, features, {contact->domain(), contact->local()});
+                send_owner_last_items(pep, {contact->domain(), contact->local()}, full, features);
             }
         });
 }

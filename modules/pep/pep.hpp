@@ -6,6 +6,7 @@
 #include "claim_limits.hpp"
 #include "core/module.hpp"
 #include "node_config.hpp"
+#include "remote_resources.hpp"
 #include "storage/pep_subscription_store.hpp"
 #include "storage/prekey_store.hpp"
 #include "storage/pubsub_store.hpp"
@@ -55,6 +56,7 @@ struct Pep {
     ClaimLimits claim_limits;
     storage::SubscriptionLimits subscription_limits;
     CapsCache caps;
+    RemoteResources remote;
 };
 using PepPtr = std::shared_ptr<Pep>;
 
@@ -125,10 +127,15 @@ std::vector<std::string> subscription_recipients(const PepPtr& pep, const std::s
 /// Sends the node's newest item, if it has one, to `to` (XEP-0060 §6.1.7, XEP-0163 §4.3.4).
 void send_last_item(const PepPtr& pep, const Owner& owner, const std::string& node,
                     const std::string& to);
-/// Sends the newest item of each of the owners' nodes that `session` asks for to it (XEP-0163
-/// §4.3.4), once its caps are known.
-void send_last_items(const PepPtr& pep, const SessionPtr& session,
+/// Sends the newest item of each node that the resource `full` asks for (`features`) and may see
+/// to it (XEP-0163 §4.3.4), once its caps are known: the nodes of its own account and of its
+/// contacts here for a local resource; those of the accounts it told it is available for a
+/// resource of another domain.
+void send_last_items(const PepPtr& pep, const Jid& full,
                      std::shared_ptr<const CapsFeatures> features);
+/// The same for the nodes of one owner.
+void send_owner_last_items(const PepPtr& pep, const Owner& owner, const Jid& full,
+                           std::shared_ptr<const CapsFeatures> features);
 
 /// A notification message <message from=owner to=jid type=headline><event/></message>.
 StanzaPtr event_message(const std::string& from, const std::string& to, const xml::Element& event);

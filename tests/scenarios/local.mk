@@ -84,6 +84,7 @@ tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_carbons.cpp
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scripted_component.hpp \
 	tests/scenarios/scripted_component.cpp \
 	tests/scenarios/scenarios_component.cpp \
+	tests/scenarios/federation_fixture.hpp \
 	tests/scenarios/scenarios_s2s_in.cpp \
 	tests/scenarios/scenarios_s2s_out.cpp \
 	tests/scenarios/scenarios_federation_interop.cpp \
@@ -95,7 +96,8 @@ tests_scenarios_run_scenarios_SOURCES += tests/scenarios/pep_steps.hpp \
 	tests/scenarios/scenarios_legacy_error_codes.cpp \
 	tests/scenarios/scenarios_pep_subscriptions.cpp \
 	tests/scenarios/scenarios_pep_bookmarks.cpp \
-	tests/scenarios/scenarios_prekeys.cpp
+	tests/scenarios/scenarios_prekeys.cpp \
+	tests/scenarios/scenarios_s2s_pep.cpp
 # XEP-0198 stream management and XEP-0352 client state indication.
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/sm_client.hpp \
 	tests/scenarios/scenarios_smacks.cpp tests/scenarios/scenarios_csi.cpp

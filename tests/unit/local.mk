@@ -29,8 +29,10 @@ tests_unit_run_unit_SOURCES += \
 	bench/report.cpp
 tests_unit_run_unit_CPPFLAGS += -I$(top_srcdir)
 
-# mod_pep's pure logic: XEP-0115 caps hashing, built from the module's source.
-tests_unit_run_unit_SOURCES += tests/unit/modules/test_caps.cpp modules/pep/caps.cpp
+# mod_pep's pure logic: XEP-0115 caps hashing and the table of remote contacts' resources, built
+# from the module's source.
+tests_unit_run_unit_SOURCES += tests/unit/modules/test_caps.cpp modules/pep/caps.cpp \
+	tests/unit/modules/test_remote_resources.cpp modules/pep/remote_resources.cpp
 tests_unit_run_unit_CPPFLAGS += -I$(top_srcdir)/modules/pep
 # Module logic that needs no server: mod_smacks counting, mod_csi urgency.
 tests_unit_run_unit_SOURCES += tests/unit/modules/test_handled_counter.cpp \
