@@ -330,23 +330,40 @@ private:
         return pair;
     }
 
+    // A list of domains, lowercased; empty when not given.
+    std::set<std::string> domain_set(const YAML::Node& node, const std::string& key) const {
+        std::set<std::string> out;
+        if (!node.IsDefined()) return out;
+        for (const auto& name : reader_.string_list(node, key)) {
+            const std::string domain = lowercase(name);
+            if (!valid_domain(domain))
+                reader_.fail(node, key, "expected domains, got \"" + name + "\"");
+            out.insert(domain);
+        }
+        return out;
+    }
+
     void read_s2s() {
         const YAML::Node s2s = root_["s2s"];
         if (!s2s.IsDefined() || s2s.IsNull()) return;
         reader_.expect_map(s2s, "s2s",
                            {"ca_file", "hosts", "idle_timeout", "require_certificates",
-                            "dialback_domains", "dns_servers"});
+                            "dialback_domains", "dns_servers", "allow", "deny", "stanza_rate",
+                            "max_outgoing_streams", "stanza_bytes"});
+        config_.s2s.allow = domain_set(s2s["allow"], "s2s.allow");
+        config_.s2s.deny = domain_set(s2s["deny"], "s2s.deny");
+        if (const YAML::Node rate = s2s["stanza_rate"]; rate.IsDefined())
+            config_.s2s.stanza_rate =
+                static_cast<int>(reader_.integer(rate, "s2s.stanza_rate", 0, 10000000));
+        if (const YAML::Node cap = s2s["max_outgoing_streams"]; cap.IsDefined())
+            config_.s2s.max_outgoing_streams = static_cast<std::size_t>(
+                reader_.integer(cap, "s2s.max_outgoing_streams", 1, 10000000));
+        if (const YAML::Node bytes = s2s["stanza_bytes"]; bytes.IsDefined())
+            config_.s2s.stanza_bytes = static_cast<std::size_t>(
+                reader_.integer(bytes, "s2s.stanza_bytes", 1024, 64 * 1024 * 1024));
         if (const YAML::Node require = s2s["require_certificates"]; require.IsDefined())
             config_.s2s.require_certificates = reader_.boolean(require, "s2s.require_certificates");
-        if (const YAML::Node domains = s2s["dialback_domains"]; domains.IsDefined()) {
-            for (const auto& name : reader_.string_list(domains, "s2s.dialback_domains")) {
-                const std::string domain = lowercase(name);
-                if (!valid_domain(domain))
-                    reader_.fail(domains, "s2s.dialback_domains",
-                                 "expected domains, got \"" + name + "\"");
-                config_.s2s.dialback_domains.insert(domain);
-            }
-        }
+        config_.s2s.dialback_domains = domain_set(s2s["dialback_domains"], "s2s.dialback_domains");
         if (const YAML::Node servers = s2s["dns_servers"]; servers.IsDefined()) {
             for (const auto& server : reader_.string_list(servers, "s2s.dns_servers")) {
                 if (!parse_endpoint(server))
@@ -608,6 +625,19 @@ std::vector<ModuleEntry> Config::modules_for(const std::string& domain) const {
         if (find(modules, added.name) == nullptr) effective.push_back(added);
     }
     return effective;
+}
+
+bool S2sConfig::federates_with(const std::string& domain) const {
+    // The domain or any domain it is under (conference.example.org under example.org).
+    const auto listed = [&domain](const std::set<std::string>& list) {
+        for (std::size_t at = 0; at != std::string::npos;) {
+            if (list.count(domain.substr(at)) != 0) return true;
+            at = domain.find('.', at);
+            if (at != std::string::npos) ++at;
+        }
+        return false;
+    };
+    return !listed(deny) && (allow.empty() || listed(allow));
 }
 
 bool Config::has_host(const std::string& domain) const {

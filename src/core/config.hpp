@@ -67,11 +67,24 @@ struct S2sConfig {
     std::set<std::string> dialback_domains;
     /// DNS servers for finding other domains' servers, "address:port"; empty: resolv.conf's.
     std::vector<std::string> dns_servers;
+    /// Remote domains federated with: when `allow` is not empty only those, never those in
+    /// `deny`; a domain listed covers its subdomains.
+    std::set<std::string> allow;
+    std::set<std::string> deny;
+    /// Stanzas per second one remote domain may send here, over all its streams; past it their
+    /// reading pauses. 0: no limit.
+    int stanza_rate = 10000;
+    /// Outgoing streams at once; past it stanzas for a domain without one bounce.
+    std::size_t max_outgoing_streams = 10000;
+    /// The size of one stanza from another server.
+    std::size_t stanza_bytes = 512 * 1024;
 
     /// Whether `domain` may authenticate, or be trusted, by Server Dialback alone.
     bool dialback_allowed(const std::string& domain) const {
         return !require_certificates || dialback_domains.count(domain) != 0;
     }
+    /// Whether this server federates with `domain` (s2s.allow and s2s.deny).
+    bool federates_with(const std::string& domain) const;
 };
 
 struct StorageConfig {

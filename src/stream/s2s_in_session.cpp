@@ -17,14 +17,14 @@
 namespace starling {
 namespace {
 
-// DESIGN.md, security defaults: a server may relay bigger stanzas than a client may send.
-constexpr std::size_t s2s_stanza_bytes = 512 * 1024;
 // Dialback requests one stream may have waiting at once, and domains it may carry: a peer
 // cannot make us open and hold connections without bound (XEP-0220 §4, denial of service).
 constexpr std::size_t max_pending_dialback = 8;
 constexpr std::size_t max_authorized_domains = 64;
 // RFC 6120 §6.4.5: a few failed SASL attempts are allowed, then the stream ends.
 constexpr int max_failed_auth = 3;
+// How long reading pauses when the peer's domain is over s2s.stanza_rate; checked again after.
+constexpr auto rate_pause = std::chrono::milliseconds(50);
 
 }  // namespace
 
@@ -36,7 +36,8 @@ S2sInSession::S2sInSession(Server& server, asio::ip::tcp::socket socket,
       connection_slot_(std::move(slot)),
       tls_contexts_(std::move(tls)),
       direct_tls_(direct_tls),
-      preauth_timer_(socket_.tcp().get_executor()) {
+      preauth_timer_(socket_.tcp().get_executor()),
+      rate_timer_(socket_.tcp().get_executor()) {
     peer_ = peer_of(socket_.tcp());
     status_.set_peer(peer_);
     error_code ec;
@@ -123,6 +124,8 @@ void S2sInSession::on_stream_open(xml::StreamHeader header) {
     if (!first && from->domain() != remote_)
         return stream_error("invalid-from", "the stream changed domains");
     remote_ = from->domain();
+    if (!server_.config()->s2s.federates_with(remote_))
+        return stream_error("policy-violation", "this server does not federate with " + remote_);
     status_.set_local(local_);
     status_.set_remote(remote_);
     if (socket_.ssl() && authorized_.empty())
@@ -245,7 +248,7 @@ void S2sInSession::authorize(const std::string& domain, const char* how) {
     state_ = State::authenticated;
     preauth_timer_.cancel();
     auto limits = parser_->limits();
-    limits.max_stanza_bytes = s2s_stanza_bytes;
+    limits.max_stanza_bytes = server_.config()->s2s.stanza_bytes;
     limits.max_elements = server_.config()->limits.stanza_elements;
     parser_->set_limits(limits);
     status_.set_state("authenticated", SSL_get_version(socket_.ssl()), how);
@@ -268,6 +271,8 @@ void S2sInSession::handle_dialback_result(const xml::Element& element) {
     };
     if (!server_.serves(target)) return answer(dialback::Verdict::error("item-not-found"));
     if (server_.serves(sender)) return answer(dialback::Verdict::error("not-acceptable"));
+    if (!server_.config()->s2s.federates_with(sender))
+        return answer(dialback::Verdict::error("forbidden"));
     if (std::find(authorized_.begin(), authorized_.end(), sender) != authorized_.end())
         return answer(dialback::Verdict::valid());
     const std::pair<std::string, std::string> pair{sender, target};
@@ -363,6 +368,20 @@ void S2sInSession::handle_stanza(xml::ElementPtr element) {
         return stream_error("host-unknown", domain + " is not served here");
     to_client_namespace(*element, ns_server);
     server_.router().route(nullptr, make_stanza(std::move(element)));
+    // Over its domain's rate, the peer waits: TCP slows it down, and nothing is dropped.
+    if (!rate_held_ && !server_.s2s().take_incoming(from->domain())) hold_for_rate();
+}
+
+void S2sInSession::hold_for_rate() {
+    if (!rate_logged_) spdlog::info("s2s in {}: over s2s.stanza_rate, reading paused", who());
+    rate_logged_ = true;
+    rate_held_ = true;
+    rate_timer_.expires_after(rate_pause);
+    rate_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+        if (ec || self->state_ == State::closed) return;
+        self->rate_held_ = false;
+        self->reader_.resume();
+    });
 }
 
 void S2sInSession::arm_idle_timer() {
@@ -430,6 +449,7 @@ void S2sInSession::finish_close() {
     state_ = State::closed;
     status_.set_state("closed");
     preauth_timer_.cancel();
+    rate_timer_.cancel();
     socket_.close();
     connection_slot_.reset();
     out_.clear();

@@ -60,7 +60,7 @@ private:
     // StreamReader::Owner, WriteQueue::Owner
     std::shared_ptr<void> keep_alive() override { return shared_from_this(); }
     bool read_stopped() const override { return state_ == State::closed; }
-    bool read_held() const override { return false; }
+    bool read_held() const override { return rate_held_; }
     void on_bytes(std::string_view bytes) override;
     bool keep_reading() const override;
     void on_read_failed(net::IoStatus) override { finish_close(); }
@@ -79,6 +79,8 @@ private:
     void handle_dialback_verify(const xml::Element& element);
     /// The Authoritative Server's verdict on the key `from` sent for `to`.
     void on_verified(const std::string& from, const std::string& to, dialback::Verdict verdict);
+    /// Pauses reading for a moment: the peer's domain is over s2s.stanza_rate.
+    void hold_for_rate();
     /// Lets stanzas from `domain` in; the first domain also ends the pre-authentication limits.
     void authorize(const std::string& domain, const char* how);
     void handle_stanza(xml::ElementPtr element);
@@ -114,6 +116,9 @@ private:
     S2sStatus status_{"in", "", ""};
     std::chrono::steady_clock::time_point last_activity_;
     asio::steady_timer preauth_timer_;
+    asio::steady_timer rate_timer_;
+    bool rate_held_ = false;
+    bool rate_logged_ = false;  // said once per stream, not per pause
     StreamReader reader_{socket_, server_, *this, "s2s.paused"};
     WriteQueue out_{socket_, *this};
 };

@@ -12,24 +12,35 @@ S2sManager::S2sManager(Server& server)
 std::shared_ptr<S2sOutSession> S2sManager::stream_for(const std::string& local,
                                                       const std::string& remote, bool& created) {
     std::pair<std::string, std::string> key{local, remote};
+    const auto cap = server_.config()->s2s.max_outgoing_streams;
     std::lock_guard lock(mutex_);
-    auto& slot = streams_[key];
-    created = !slot;
-    if (created) {
-        // A stream lives on one I/O thread, taken in turn; it is forgotten when it ends (a new
-        // one takes the slot only after that).
-        slot =
-            std::make_shared<S2sOutSession>(server_, server_.next_io(), local, remote, [this, key] {
-                std::lock_guard lock(mutex_);
-                streams_.erase(key);
-            });
+    if (const auto it = streams_.find(key); it != streams_.end()) {
+        created = false;
+        return it->second;
     }
-    return slot;
+    if (streams_.size() >= cap) return nullptr;
+    created = true;
+    // A stream lives on one I/O thread, taken in turn; it is forgotten when it ends (a new one
+    // takes the slot only after that).
+    auto stream =
+        std::make_shared<S2sOutSession>(server_, server_.next_io(), local, remote, [this, key] {
+            std::lock_guard lock(mutex_);
+            streams_.erase(key);
+        });
+    streams_.emplace(key, stream);
+    return stream;
 }
 
 void S2sManager::send(StanzaPtr stanza) {
+    const auto& remote = stanza->to().domain();
+    if (!server_.config()->s2s.federates_with(remote))
+        return server_.router().bounce(nullptr, *stanza, "cancel", "policy-violation",
+                                       "this server does not federate with " + remote);
     bool created = false;
-    auto stream = stream_for(stanza->from().domain(), stanza->to().domain(), created);
+    auto stream = stream_for(stanza->from().domain(), remote, created);
+    if (!stream)
+        return server_.router().bounce(nullptr, *stanza, "wait", "resource-constraint",
+                                       "too many server-to-server streams are open");
     stream->deliver(std::move(stanza));
     if (created) stream->start();
 }
@@ -38,8 +49,23 @@ void S2sManager::verify(const std::string& local, const std::string& remote, std
                         std::string key, std::function<void(dialback::Verdict)> done) {
     bool created = false;
     auto stream = stream_for(local, remote, created);
+    if (!stream) return done(dialback::Verdict::error("resource-constraint"));
     stream->verify(std::move(stream_id), std::move(key), std::move(done));
     if (created) stream->start();
+}
+
+bool S2sManager::take_incoming(const std::string& domain) {
+    const int rate = server_.config()->s2s.stanza_rate;
+    if (rate == 0) return true;
+    std::lock_guard lock(rate_mutex_);
+    if (!incoming_rate_ || rate != rate_) {
+        incoming_rate_ = std::make_unique<RateLimit>(rate, std::chrono::seconds(1));
+        rate_ = rate;
+    }
+    const auto now = RateLimit::clock::now();
+    if (!incoming_rate_->allows(domain, now)) return false;
+    incoming_rate_->take(domain, now);
+    return true;
 }
 
 void S2sManager::close_all() {

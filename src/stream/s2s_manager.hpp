@@ -4,6 +4,7 @@
 // when it ends, so that the next one opens a new stream. Any thread may use it; each stream
 // does its work on its own I/O thread. It also holds this process's Server Dialback secret.
 
+#include "core/rate_limit.hpp"
 #include "core/stanza.hpp"
 #include "stream/dialback_elements.hpp"
 
@@ -24,7 +25,9 @@ class S2sManager {
 public:
     explicit S2sManager(Server& server);
 
-    /// Sends a stanza to the domain of its 'to' over the stream from the domain of its 'from'.
+    /// Sends a stanza to the domain of its 'to' over the stream from the domain of its 'from';
+    /// bounces it when s2s policy does not federate with that domain, or when no stream may
+    /// be opened (s2s.max_outgoing_streams).
     void send(StanzaPtr stanza);
     /// Asks `remote`'s server, as its Authoritative Server, whether `key` is the dialback key
     /// it gave for `local` on our stream `stream_id` (XEP-0220 step 2), over the stream from
@@ -39,15 +42,22 @@ public:
     /// The secret this process's dialback keys (XEP-0185) are made with: random per process,
     /// so a key outlives neither the process nor the stream it was made for.
     const std::string& dialback_secret() const { return dialback_secret_; }
+    /// Counts a stanza that `domain` sent here against s2s.stanza_rate (over all of its
+    /// incoming streams); false when it is over the rate, and its stream should pause.
+    bool take_incoming(const std::string& domain);
 
 private:
     /// The stream from `local` to `remote`, created (not started) when there is none; `created`
     /// tells the caller to start it once it has handed it its first work.
+    /// Null when there is none and s2s.max_outgoing_streams are open.
     std::shared_ptr<S2sOutSession> stream_for(const std::string& local, const std::string& remote,
                                               bool& created);
 
     Server& server_;
     const std::string dialback_secret_;
+    std::mutex rate_mutex_;
+    int rate_ = 0;  // the s2s.stanza_rate incoming_rate_ was made for
+    std::unique_ptr<RateLimit> incoming_rate_;
     mutable std::mutex mutex_;
     std::map<std::pair<std::string, std::string>, std::shared_ptr<S2sOutSession>> streams_;
 };

@@ -107,6 +107,7 @@ class ConfigTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(missing_listen_type_lists_the_types);
     CPPUNIT_TEST(s2s_ca_file_is_resolved_and_checked);
     CPPUNIT_TEST(s2s_dialback_policy_and_dns_servers);
+    CPPUNIT_TEST(s2s_allow_deny_and_limits);
     CPPUNIT_TEST(components_read);
     CPPUNIT_TEST(component_mistakes);
     CPPUNIT_TEST(invalid_storage_driver);
@@ -528,7 +529,8 @@ threads: 4
         CPPUNIT_ASSERT_EQUAL(
             std::string("/srv/starling/starling.yml:11: s2s.trust: unknown key; known keys: "
                         "ca_file, hosts, idle_timeout, require_certificates, dialback_domains, "
-                        "dns_servers"),
+                        "dns_servers, allow, deny, stanza_rate, max_outgoing_streams, "
+                        "stanza_bytes"),
             error_of(base + "s2s: {trust: x}\n"));
         // Where a remote domain's server is, without DNS.
         const Config hosts = starling::config::parse(
@@ -584,6 +586,35 @@ threads: 4
             std::string("/srv/starling/starling.yml:12: s2s.require_certificates: expected true "
                         "or false, got \"perhaps\""),
             error_of(base + "s2s:\n  require_certificates: perhaps\n"));
+    }
+
+    void s2s_allow_deny_and_limits() {
+        const Config open = starling::config::parse(base, "/srv/starling/starling.yml");
+        CPPUNIT_ASSERT(open.s2s.federates_with("anyone.test"));
+        CPPUNIT_ASSERT_EQUAL(10000, open.s2s.stanza_rate);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(512 * 1024), open.s2s.stanza_bytes);
+        // A listed domain covers its subdomains, and deny wins over allow.
+        const Config listed = starling::config::parse(
+            base + "s2s:\n  allow: [Partner.Test, friend.test]\n  deny: [bad.partner.test]\n"
+                   "  stanza_rate: 0\n  max_outgoing_streams: 3\n  stanza_bytes: 65536\n",
+            "/srv/starling/starling.yml");
+        CPPUNIT_ASSERT(listed.s2s.federates_with("partner.test"));
+        CPPUNIT_ASSERT(listed.s2s.federates_with("conference.partner.test"));
+        CPPUNIT_ASSERT(!listed.s2s.federates_with("bad.partner.test"));
+        CPPUNIT_ASSERT(!listed.s2s.federates_with("rooms.bad.partner.test"));
+        CPPUNIT_ASSERT(!listed.s2s.federates_with("notpartner.test"));
+        CPPUNIT_ASSERT(!listed.s2s.federates_with("stranger.test"));
+        CPPUNIT_ASSERT_EQUAL(0, listed.s2s.stanza_rate);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), listed.s2s.max_outgoing_streams);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(65536), listed.s2s.stanza_bytes);
+        const Config denied = starling::config::parse(base + "s2s: {deny: [evil.test]}\n",
+                                                      "/srv/starling/starling.yml");
+        CPPUNIT_ASSERT(!denied.s2s.federates_with("evil.test"));
+        CPPUNIT_ASSERT(denied.s2s.federates_with("good.test"));
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("/srv/starling/starling.yml:12: s2s.max_outgoing_streams: expected an "
+                        "integer from 1 to 10000000, got \"0\""),
+            error_of(base + "s2s:\n  max_outgoing_streams: 0\n"));
     }
 
     void missing_listen_type_lists_the_types() {
