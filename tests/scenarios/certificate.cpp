@@ -44,7 +44,7 @@ certificate_files make_test_ca(const std::string& dir) {
 }
 
 certificate_files make_signed_certificate(const std::string& dir, const certificate_files& ca,
-                                          const std::string& domain) {
+                                          const std::string& domain, int days) {
     certificate_files files{dir + "/" + domain + ".crt", dir + "/" + domain + ".key"};
     const std::string request = dir + "/" + domain + ".csr";
     openssl({"req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
@@ -55,9 +55,10 @@ certificate_files make_signed_certificate(const std::string& dir, const certific
     require(file != nullptr, "cannot write " + extensions);
     std::fprintf(file, "subjectAltName=DNS:%s\n", domain.c_str());
     std::fclose(file);
-    openssl({"x509", "-req", "-in", request, "-CA", ca.certificate, "-CAkey", ca.key,
-             "-CAcreateserial", "-days", "2", "-extfile", extensions, "-out", files.certificate},
-            "the certificate of " + domain);
+    openssl(
+        {"x509", "-req", "-in", request, "-CA", ca.certificate, "-CAkey", ca.key, "-CAcreateserial",
+         "-days", std::to_string(days), "-extfile", extensions, "-out", files.certificate},
+        "the certificate of " + domain);
     return files;
 }
 

@@ -16,8 +16,9 @@ certificate_files make_self_signed_certificate(const std::string& dir, const std
 /// Generates a private certificate authority (a self-signed CA certificate) into `dir`.
 certificate_files make_test_ca(const std::string& dir);
 
-/// Generates a certificate for `domain` (subjectAltName DNS:domain) signed by `ca`, into `dir`.
+/// Generates a certificate for `domain` (subjectAltName DNS:domain) signed by `ca`, into `dir`,
+/// valid for `days` from now (-1: it expired a day ago).
 certificate_files make_signed_certificate(const std::string& dir, const certificate_files& ca,
-                                          const std::string& domain);
+                                          const std::string& domain, int days = 2);
 
 }  // namespace starling::scenarios

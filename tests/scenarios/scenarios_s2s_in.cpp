@@ -206,6 +206,47 @@ STARLING_SCENARIO(s2s_in_refusals_have_the_conditions_of_the_rfc) {
     }
 }
 
+STARLING_SCENARIO(s2s_in_expired_and_misnamed_certificates_prove_nothing) {
+    // Both signed by the CA the server trusts: one expired, one for another name.
+    server_fixture server(options);
+    s2s_setup setup(server);
+    temp_dir expired_dir, misnamed_dir;
+    const auto expired = make_signed_certificate(expired_dir.path(), setup.ca, remote_domain, -1);
+    const auto misnamed = make_signed_certificate(misnamed_dir.path(), setup.ca, "other.test");
+    server.extra_config =
+        "s2s:\n  ca_file: \"" + setup.ca.certificate + "\"\n  require_certificates: true\n";
+    server.write_config();
+    start_with_accounts(server);
+    for (const auto* certificate : {&expired, &misnamed}) {
+        const bool is_expired = certificate == &expired;
+        const std::string which = is_expired ? "an expired" : "a misnamed";
+        const auto mark = server.log_mark();
+        scripted_server peer(setup.port);
+        peer.open();
+        const auto features = peer.starttls(certificate);
+        // Neither EXTERNAL nor, with require_certificates, dialback is offered.
+        require(!offers_external(features) &&
+                    features.child("dialback", "urn:xmpp:features:dialback") == nullptr,
+                "something offered to " + which + " certificate: " + features.to_string());
+        const auto failure = peer.external();
+        require(failure.name == "failure" && error_condition(failure) == "not-authorized",
+                "EXTERNAL with " + which + " certificate: " + failure.to_string());
+        peer.stream().send("<db:result from='remote.test' to='example.test'>00</db:result>");
+        const auto refused = peer.stream().expect_element("result", "jabber:server:dialback");
+        const auto* error = refused.child("error", "jabber:server");
+        require(refused.attribute("type") == "error" && error &&
+                    error_condition(*error) == "not-authorized",
+                "dialback under require_certificates with " + which +
+                    " certificate: " + refused.to_string());
+        // The log says why, for the operator.
+        server.wait_for_log(is_expired ? "certificate refused for remote.test: certificate not "
+                                         "trusted: certificate has expired"
+                                       : "certificate refused for remote.test: the certificate "
+                                         "does not name remote.test",
+                            mark);
+    }
+}
+
 STARLING_SCENARIO(s2s_in_dialback_refuses_forged_keys_and_unsolicited_answers) {
     // remote.test's real server (authority), which the server under test asks about keys.
     temp_dir pki;
