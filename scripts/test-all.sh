@@ -117,6 +117,8 @@ sanitizer_env=(
 # exhausts the server's descriptors, and UBSan's vptr check, which probes memory through a pipe,
 # then reports every virtual call as one on an invalid object. The federation interop runs
 # under the sanitizers by dialback only (the path with the most s2s code), to keep the run short.
+# The s2s stops-reading scenario races its client's reads against the server's outbound bound,
+# which the sanitizers' slowness tips over (its client's own stream overflowed in one CI run).
 sanitizer_skips=(
     --skip preauth_hostile_stanza_is_refused_and_holds_no_memory
     --skip preauth_elements_in_one_long_namespace_share_it
@@ -124,6 +126,7 @@ sanitizer_skips=(
     --skip accept_without_descriptors_pauses_instead_of_spinning
     --skip federation_with_prosody
     --skip federation_with_ejabberd
+    --skip s2s_a_server_that_stops_reading_bounces_what_does_not_fit
 )
 if configure_in "$asan_builddir" CXX="$(cached clang++)" \
     CXXFLAGS="-O0 -gline-tables-only -fsanitize=address,undefined -fno-omit-frame-pointer" &&
