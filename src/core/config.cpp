@@ -349,7 +349,7 @@ private:
         reader_.expect_map(s2s, "s2s",
                            {"ca_file", "hosts", "idle_timeout", "require_certificates",
                             "dialback_domains", "dns_servers", "allow", "deny", "stanza_rate",
-                            "max_outgoing_streams", "stanza_bytes"});
+                            "max_outgoing_streams", "stanza_bytes", "bidi"});
         config_.s2s.allow = domain_set(s2s["allow"], "s2s.allow");
         config_.s2s.deny = domain_set(s2s["deny"], "s2s.deny");
         if (const YAML::Node rate = s2s["stanza_rate"]; rate.IsDefined())
@@ -361,6 +361,8 @@ private:
         if (const YAML::Node bytes = s2s["stanza_bytes"]; bytes.IsDefined())
             config_.s2s.stanza_bytes = static_cast<std::size_t>(
                 reader_.integer(bytes, "s2s.stanza_bytes", 1024, 64 * 1024 * 1024));
+        if (const YAML::Node bidi = s2s["bidi"]; bidi.IsDefined())
+            config_.s2s.bidi = reader_.boolean(bidi, "s2s.bidi");
         if (const YAML::Node require = s2s["require_certificates"]; require.IsDefined())
             config_.s2s.require_certificates = reader_.boolean(require, "s2s.require_certificates");
         config_.s2s.dialback_domains = domain_set(s2s["dialback_domains"], "s2s.dialback_domains");

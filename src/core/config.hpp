@@ -78,6 +78,9 @@ struct S2sConfig {
     std::size_t max_outgoing_streams = 10000;
     /// The size of one stanza from another server.
     std::size_t stanza_bytes = 512 * 1024;
+    /// Bidirectional streams (XEP-0288): offered to peers, and asked of peers that offer them,
+    /// so that one TCP connection carries a pair of domains both ways.
+    bool bidi = true;
 
     /// Whether `domain` may authenticate, or be trusted, by Server Dialback alone.
     bool dialback_allowed(const std::string& domain) const {

@@ -23,6 +23,7 @@ libstarling_la_SOURCES += src/stream/sasl.cpp \
 libstarling_la_SOURCES += src/stream/dialback_key.cpp src/stream/dialback_key.hpp \
 	src/stream/dialback_elements.cpp src/stream/dialback_elements.hpp \
 	src/stream/s2s_in_session.cpp src/stream/s2s_in_session.hpp \
+	src/stream/s2s_inbound.cpp src/stream/s2s_inbound.hpp \
 	src/stream/s2s_out_session.cpp src/stream/s2s_out_session.hpp \
 	src/stream/s2s_manager.cpp src/stream/s2s_manager.hpp src/stream/s2s_status.hpp
 tests_unit_run_unit_SOURCES += tests/unit/stream/test_dialback_key.cpp \

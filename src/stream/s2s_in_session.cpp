@@ -23,8 +23,6 @@ constexpr std::size_t max_pending_dialback = 8;
 constexpr std::size_t max_authorized_domains = 64;
 // RFC 6120 §6.4.5: a few failed SASL attempts are allowed, then the stream ends.
 constexpr int max_failed_auth = 3;
-// How long reading pauses when the peer's domain is over s2s.stanza_rate; checked again after.
-constexpr auto rate_pause = std::chrono::milliseconds(50);
 
 }  // namespace
 
@@ -36,8 +34,7 @@ S2sInSession::S2sInSession(Server& server, asio::ip::tcp::socket socket,
       connection_slot_(std::move(slot)),
       tls_contexts_(std::move(tls)),
       direct_tls_(direct_tls),
-      preauth_timer_(socket_.tcp().get_executor()),
-      rate_timer_(socket_.tcp().get_executor()) {
+      preauth_timer_(socket_.tcp().get_executor()) {
     peer_ = peer_of(socket_.tcp());
     status_.set_peer(peer_);
     error_code ec;
@@ -55,7 +52,7 @@ void S2sInSession::start() {
             [this](xml::ElementPtr e) { on_element(std::move(e)); },
             [this] {
                 if (state_ == State::closing || state_ == State::closed) return;
-                state_ = State::closing;
+                begin_closing();
                 close_after_write_ = true;
                 send_text("</stream:stream>");
             },
@@ -152,6 +149,7 @@ void S2sInSession::send_features() {
             out += "</mechanisms>";
             if (identity.ok || server_.config()->s2s.dialback_allowed(remote_))
                 out += "<dialback xmlns='urn:xmpp:features:dialback'><errors/></dialback>";
+            if (server_.config()->s2s.bidi) out += "<bidi xmlns='urn:xmpp:features:bidi'/>";
             if (!identity.ok)
                 spdlog::info("s2s in {}: certificate refused for {}: {}", peer_, remote_,
                              identity.reason);
@@ -170,7 +168,7 @@ void S2sInSession::on_element(xml::ElementPtr element) {
         const auto* condition = element->first_child_element();
         spdlog::info("s2s in {}: the peer ended the stream: {}", who(),
                      condition ? condition->name() : "no condition");
-        state_ = State::closing;
+        begin_closing();
         close_after_write_ = true;
         return send_text("</stream:stream>");
     }
@@ -178,12 +176,16 @@ void S2sInSession::on_element(xml::ElementPtr element) {
         if (ns == ns_tls && name == "starttls") return handle_starttls();
         return stream_error("policy-violation", "use STARTTLS first");
     }
+    if (ns == ns_bidi && name == "bidi") return handle_bidi();
     // Dialback goes on after authentication: more domain pairs, and verifications.
     if (ns == ns_dialback && name == "result") return handle_dialback_result(*element);
     if (ns == ns_dialback && name == "verify") return handle_dialback_verify(*element);
     if (state_ == State::authenticated) {
-        if (ns == ns_server && (name == "message" || name == "presence" || name == "iq"))
-            return handle_stanza(std::move(element));
+        if (ns == ns_server && (name == "message" || name == "presence" || name == "iq")) {
+            if (auto refusal = inbound_.route(std::move(element), authorized_))
+                stream_error(refusal->condition, refusal->text);
+            return;
+        }
         return stream_error("unsupported-stanza-type");
     }
     if (ns == ns_sasl && name == "auth") return handle_auth(*element);
@@ -232,19 +234,23 @@ void S2sInSession::handle_auth(const xml::Element& element) {
         if (!authzid) return failure("incorrect-encoding");
         if (config::lowercase(*authzid) != remote_) return failure("invalid-authzid");
     }
-    authorize(remote_, "EXTERNAL");
+    authorize(remote_, local_, "EXTERNAL");
     // The peer restarts the stream after <success/>: the next bytes start a new document.
     parser_->stop();
     restart_pending_ = true;
     send_text("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
 }
 
-void S2sInSession::authorize(const std::string& domain, const char* how) {
-    if (std::find(authorized_.begin(), authorized_.end(), domain) == authorized_.end())
-        authorized_.push_back(domain);
-    spdlog::info("s2s in {}: {} authenticated by {} ({})", peer_, domain, how,
+void S2sInSession::authorize(const std::string& sender, const std::string& target,
+                             const char* how) {
+    std::pair<std::string, std::string> pair{sender, target};
+    if (std::find(pairs_.begin(), pairs_.end(), pair) != pairs_.end()) return;
+    pairs_.push_back(std::move(pair));
+    if (std::find(authorized_.begin(), authorized_.end(), sender) == authorized_.end())
+        authorized_.push_back(sender);
+    spdlog::info("s2s in {}: {} authenticated for {} by {} ({})", peer_, sender, target, how,
                  SSL_get_version(socket_.ssl()));
-    if (state_ == State::authenticated) return;
+    if (state_ == State::authenticated) return add_routes();
     state_ = State::authenticated;
     preauth_timer_.cancel();
     auto limits = parser_->limits();
@@ -253,6 +259,47 @@ void S2sInSession::authorize(const std::string& domain, const char* how) {
     parser_->set_limits(limits);
     status_.set_state("authenticated", SSL_get_version(socket_.ssl()), how);
     arm_idle_timer();
+    add_routes();
+}
+
+void S2sInSession::handle_bidi() {
+    if (!server_.config()->s2s.bidi)
+        return stream_error("unsupported-stanza-type", "bidirectional streams are not offered");
+    bidi_ = true;
+    status_.set_bidi();
+    add_routes();
+}
+
+void S2sInSession::add_routes() {
+    // XEP-0288 §2.2: nothing goes to the peer before it authenticated, and then only from the
+    // domains it authenticated to, to the domains it authenticated as.
+    if (!bidi_ || state_ != State::authenticated) return;
+    for (const auto& [sender, target] : pairs_)
+        server_.s2s().add_route(target, sender, shared_from_this());
+}
+
+void S2sInSession::deliver(StanzaPtr stanza) {
+    asio::dispatch(socket_.tcp().get_executor(),
+                   [self = shared_from_this(), stanza = std::move(stanza)]() mutable {
+                       self->send_stanza(std::move(stanza));
+                   });
+}
+
+void S2sInSession::send_stanza(StanzaPtr stanza) {
+    // Routed here before the stream began to close: S2sManager has forgotten the stream since
+    // (begin_closing), so it finds another way.
+    if (state_ != State::authenticated) return server_.s2s().send(std::move(stanza));
+    if (out_.over_limit(stanza->bytes().size()))
+        return server_.router().bounce(nullptr, *stanza, "wait", "resource-constraint",
+                                       remote_ + " does not read what it is sent");
+    last_activity_ = std::chrono::steady_clock::now();
+    out_.push({std::move(stanza), {}});
+    out_.write();
+}
+
+void S2sInSession::begin_closing() {
+    state_ = State::closing;
+    if (bidi_) server_.s2s().remove_routes(this);
 }
 
 void S2sInSession::handle_dialback_result(const xml::Element& element) {
@@ -273,8 +320,10 @@ void S2sInSession::handle_dialback_result(const xml::Element& element) {
     if (server_.serves(sender)) return answer(dialback::Verdict::error("not-acceptable"));
     if (!server_.config()->s2s.federates_with(sender))
         return answer(dialback::Verdict::error("forbidden"));
-    if (std::find(authorized_.begin(), authorized_.end(), sender) != authorized_.end())
+    if (std::find(authorized_.begin(), authorized_.end(), sender) != authorized_.end()) {
+        authorize(sender, target, "dialback");
         return answer(dialback::Verdict::valid());
+    }
     const std::pair<std::string, std::string> pair{sender, target};
     if (std::find(dialback_pending_.begin(), dialback_pending_.end(), pair) !=
         dialback_pending_.end())
@@ -284,7 +333,7 @@ void S2sInSession::handle_dialback_result(const xml::Element& element) {
         return answer(dialback::Verdict::error("resource-constraint"));
     // XEP-0344: a certificate that proves the sending domain answers at once.
     if (net::check_peer_identity(socket_.ssl(), sender).ok) {
-        authorize(sender, "dialback with its certificate");
+        authorize(sender, target, "dialback with its certificate");
         return answer(dialback::Verdict::valid());
     }
     if (!server_.config()->s2s.dialback_allowed(sender)) {
@@ -315,7 +364,7 @@ void S2sInSession::on_verified(const std::string& from, const std::string& to,
     dialback_pending_.erase(it);
     switch (verdict.kind) {
         case dialback::Verdict::Kind::valid:
-            authorize(from, "dialback");
+            authorize(from, to, "dialback");
             return send_text(dialback::result_answer(to, from, verdict));
         case dialback::Verdict::Kind::invalid:
             // XEP-0220 §2.2.1: a spoofing attempt; the stream must close.
@@ -352,38 +401,6 @@ void S2sInSession::handle_dialback_verify(const xml::Element& element) {
     send_text(dialback::verify_answer(to->domain(), from->domain(), id, verdict));
 }
 
-void S2sInSession::handle_stanza(xml::ElementPtr element) {
-    // RFC 6120 §8.1.1.2, §8.1.2.2: a server's stanza names both ends; 'from' must be the
-    // domain this stream authenticated (§4.9.3.9), 'to' one this server serves (§4.9.3.6).
-    const auto from = Jid::parse(element->attr("from"));
-    if (!from ||
-        std::find(authorized_.begin(), authorized_.end(), from->domain()) == authorized_.end())
-        return stream_error("invalid-from",
-                            "stanzas must come from a domain this stream "
-                            "authenticated");
-    const auto to = Jid::parse(element->attr("to"));
-    if (!to) return stream_error("improper-addressing", "a stanza needs a valid 'to'");
-    const auto& domain = to->domain();
-    if (!server_.serves(domain))
-        return stream_error("host-unknown", domain + " is not served here");
-    to_client_namespace(*element, ns_server);
-    server_.router().route(nullptr, make_stanza(std::move(element)));
-    // Over its domain's rate, the peer waits: TCP slows it down, and nothing is dropped.
-    if (!rate_held_ && !server_.s2s().take_incoming(from->domain())) hold_for_rate();
-}
-
-void S2sInSession::hold_for_rate() {
-    if (!rate_logged_) spdlog::info("s2s in {}: over s2s.stanza_rate, reading paused", who());
-    rate_logged_ = true;
-    rate_held_ = true;
-    rate_timer_.expires_after(rate_pause);
-    rate_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
-        if (ec || self->state_ == State::closed) return;
-        self->rate_held_ = false;
-        self->reader_.resume();
-    });
-}
-
 void S2sInSession::arm_idle_timer() {
     const auto idle = std::chrono::seconds(server_.config()->s2s.idle_timeout);
     preauth_timer_.expires_at(last_activity_ + idle);
@@ -392,7 +409,7 @@ void S2sInSession::arm_idle_timer() {
         if (std::chrono::steady_clock::now() - self->last_activity_ < idle)
             return self->arm_idle_timer();
         spdlog::info("s2s in {}: idle for {} s, closing", self->who(), idle.count());
-        self->state_ = State::closing;
+        self->begin_closing();
         self->close_after_write_ = true;
         self->send_text("</stream:stream>");
     });
@@ -434,7 +451,7 @@ void S2sInSession::stream_error(std::string_view condition, std::string_view tex
     out += stream_error_xml(condition, text);
     spdlog::info("s2s in {}: stream error {}{}{}", who(), condition, text.empty() ? "" : ": ",
                  text);
-    state_ = State::closing;
+    begin_closing();
     close_after_write_ = true;
     // A peer that stopped reading never lets the last write finish.
     preauth_timer_.expires_after(std::chrono::seconds(5));
@@ -446,13 +463,15 @@ void S2sInSession::stream_error(std::string_view condition, std::string_view tex
 
 void S2sInSession::finish_close() {
     if (state_ == State::closed) return;
+    if (bidi_ && state_ == State::authenticated) server_.s2s().remove_routes(this);
     state_ = State::closed;
     status_.set_state("closed");
     preauth_timer_.cancel();
-    rate_timer_.cancel();
+    inbound_.cancel();
     socket_.close();
     connection_slot_.reset();
-    out_.clear();
+    server_.s2s().bounce_unwritten(out_, "remote-server-not-found",
+                                   "the stream to " + remote_ + " closed");
     if (!authorized_.empty()) spdlog::info("s2s in {}: stream closed", who());
     ended_.store(true);
 }

@@ -11,11 +11,16 @@
 // (<host-unknown/>). The stream also answers <db:verify/> about the keys our own outgoing
 // streams sent, as the Authoritative Server for our domains.
 //
-// Stanzas only flow in: replies to the peer's users go out on a stream this server opens.
-// Lives on one I/O thread for its whole life; other threads reach it only through close().
+// Stanzas only flow in, unless the peer makes the stream bidirectional (XEP-0288, `<bidi/>`
+// after TLS): then it also carries our stanzas for the reverse of each pair it authenticated
+// (S2sManager::add_route), and replies to the peer's users need no stream of our own.
+// Lives on one I/O thread for its whole life; other threads reach it only through deliver()
+// and close().
 
 #include "net/tcp_tls_socket.hpp"
 #include "net/tls_context.hpp"
+#include "core/stanza.hpp"
+#include "stream/s2s_inbound.hpp"
 #include "stream/dialback_elements.hpp"
 #include "stream/s2s_status.hpp"
 #include "stream/stream_reader.hpp"
@@ -35,7 +40,8 @@ class Server;
 
 class S2sInSession final : public std::enable_shared_from_this<S2sInSession>,
                            private StreamReader::Owner,
-                           private WriteQueue::Owner {
+                           private WriteQueue::Owner,
+                           private S2sInbound::Owner {
 public:
     /// `tls` are the s2s contexts (they ask for the peer's certificate); `slot` counts the
     /// connection against limits.connections[_per_ip] until its socket closes.
@@ -45,6 +51,9 @@ public:
     ~S2sInSession();
 
     void start();
+    /// Sends a stanza to the peer, on a bidirectional stream that carries its pair; any other
+    /// stream (or one closing meanwhile) hands it back to S2sManager. Any thread.
+    void deliver(StanzaPtr stanza);
     /// Ends the stream with a stream error (shutdown: system-shutdown). Any thread.
     void close(std::string_view condition, std::string_view text = {});
     /// True once the connection is closed. Any thread.
@@ -57,10 +66,12 @@ private:
     // succeeded and the restarted stream carries stanzas.
     enum class State { connected, opened, authenticated, closing, closed };
 
-    // StreamReader::Owner, WriteQueue::Owner
+    // StreamReader::Owner, WriteQueue::Owner, S2sInbound::Owner
     std::shared_ptr<void> keep_alive() override { return shared_from_this(); }
     bool read_stopped() const override { return state_ == State::closed; }
-    bool read_held() const override { return rate_held_; }
+    bool read_held() const override { return inbound_.held(); }
+    void resume_reading() override { reader_.resume(); }
+    std::string stream_name() const override { return "in " + who(); }
     void on_bytes(std::string_view bytes) override;
     bool keep_reading() const override;
     void on_read_failed(net::IoStatus) override { finish_close(); }
@@ -79,11 +90,16 @@ private:
     void handle_dialback_verify(const xml::Element& element);
     /// The Authoritative Server's verdict on the key `from` sent for `to`.
     void on_verified(const std::string& from, const std::string& to, dialback::Verdict verdict);
-    /// Pauses reading for a moment: the peer's domain is over s2s.stanza_rate.
-    void hold_for_rate();
-    /// Lets stanzas from `domain` in; the first domain also ends the pre-authentication limits.
-    void authorize(const std::string& domain, const char* how);
-    void handle_stanza(xml::ElementPtr element);
+    /// Lets stanzas from `sender` to `target` in (and, on a bidirectional stream, ours from
+    /// `target` to `sender` out); the first pair also ends the pre-authentication limits.
+    void authorize(const std::string& sender, const std::string& target, const char* how);
+    /// XEP-0288: the peer asks for our stanzas on this stream.
+    void handle_bidi();
+    /// Offers the stream as the route for the reverse of each authorized pair.
+    void add_routes();
+    void send_stanza(StanzaPtr stanza);
+    /// The stream stops carrying anything: S2sManager forgets its routes.
+    void begin_closing();
     void send_text(std::string text);
     void stream_error(std::string_view condition, std::string_view text = {});
     void finish_close();
@@ -108,6 +124,9 @@ private:
     std::string local_;                    // our domain, from the header's 'to'
     std::string remote_;                   // the peer's domain, from the header's 'from'
     std::vector<std::string> authorized_;  // domains whose stanzas this stream may carry
+    // The authorized (sender, target) pairs: a bidirectional stream carries their reverse.
+    std::vector<std::pair<std::string, std::string>> pairs_;
+    bool bidi_ = false;
     // Dialback requests waiting for the Authoritative Server, as (from, to).
     std::vector<std::pair<std::string, std::string>> dialback_pending_;
     int failed_auth_ = 0;         // refused SASL attempts; too many end the stream
@@ -116,11 +135,11 @@ private:
     S2sStatus status_{"in", "", ""};
     std::chrono::steady_clock::time_point last_activity_;
     asio::steady_timer preauth_timer_;
-    asio::steady_timer rate_timer_;
-    bool rate_held_ = false;
-    bool rate_logged_ = false;  // said once per stream, not per pause
-    StreamReader reader_{socket_, server_, *this, "s2s.paused"};
-    WriteQueue out_{socket_, *this};
+    // The bases are private: named here, where they are accessible.
+    StreamReader reader_{socket_, server_, static_cast<StreamReader::Owner&>(*this), "s2s.paused"};
+    WriteQueue out_{socket_, static_cast<WriteQueue::Owner&>(*this)};
+    S2sInbound inbound_{server_, socket_.tcp().get_executor(),
+                        static_cast<S2sInbound::Owner&>(*this)};
 };
 
 }  // namespace starling

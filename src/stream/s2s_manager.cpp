@@ -1,8 +1,10 @@
 #include "stream/s2s_manager.hpp"
 
 #include "core/server.hpp"
+#include "stream/s2s_in_session.hpp"
 #include "stream/s2s_out_session.hpp"
 #include "stream/scram_crypto.hpp"
+#include "stream/write_queue.hpp"
 
 namespace starling {
 
@@ -36,13 +38,39 @@ void S2sManager::send(StanzaPtr stanza) {
     if (!server_.config()->s2s.federates_with(remote))
         return server_.router().bounce(nullptr, *stanza, "cancel", "policy-violation",
                                        "this server does not federate with " + remote);
+    const auto& local = stanza->from().domain();
+    if (auto incoming = route_for(local, remote)) return incoming->deliver(std::move(stanza));
     bool created = false;
-    auto stream = stream_for(stanza->from().domain(), remote, created);
+    auto stream = stream_for(local, remote, created);
     if (!stream)
         return server_.router().bounce(nullptr, *stanza, "wait", "resource-constraint",
                                        "too many server-to-server streams are open");
     stream->deliver(std::move(stanza));
     if (created) stream->start();
+}
+
+std::shared_ptr<S2sInSession> S2sManager::route_for(const std::string& local,
+                                                   const std::string& remote) {
+    const std::pair<std::string, std::string> key{local, remote};
+    std::lock_guard lock(mutex_);
+    // An outgoing stream already in use keeps the pair, so that stanzas stay in order.
+    if (streams_.count(key)) return nullptr;
+    const auto it = routes_.find(key);
+    return it == routes_.end() ? nullptr : it->second.lock();
+}
+
+void S2sManager::add_route(const std::string& local, const std::string& remote,
+                           const std::shared_ptr<S2sInSession>& stream) {
+    std::lock_guard lock(mutex_);
+    routes_[{local, remote}] = stream;
+}
+
+void S2sManager::remove_routes(const S2sInSession* stream) {
+    std::lock_guard lock(mutex_);
+    std::erase_if(routes_, [stream](const auto& route) {
+        const auto carrier = route.second.lock();
+        return !carrier || carrier.get() == stream;
+    });
 }
 
 void S2sManager::verify(const std::string& local, const std::string& remote, std::string stream_id,
@@ -52,6 +80,16 @@ void S2sManager::verify(const std::string& local, const std::string& remote, std
     if (!stream) return done(dialback::Verdict::error("resource-constraint"));
     stream->verify(std::move(stream_id), std::move(key), std::move(done));
     if (created) stream->start();
+}
+
+void S2sManager::bounce_unwritten(WriteQueue& out, std::string_view condition,
+                                  const std::string& text) {
+    const std::string type = condition == "remote-server-timeout" ? "wait" : "cancel";
+    out.for_each_unwritten([&](WriteQueue::Entry& entry, bool) {
+        if (entry.stanza)
+            server_.router().bounce(nullptr, *entry.stanza, type, std::string(condition), text);
+    });
+    out.clear();
 }
 
 bool S2sManager::take_incoming(const std::string& domain) {

@@ -1,8 +1,10 @@
 #pragma once
 // The outgoing server-to-server streams: one per pair of domains (ours, theirs), opened by the
 // first stanza for the remote domain (or the first dialback key to verify with it) and forgotten
-// when it ends, so that the next one opens a new stream. Any thread may use it; each stream
-// does its work on its own I/O thread. It also holds this process's Server Dialback secret.
+// when it ends, so that the next one opens a new stream. An incoming stream the peer made
+// bidirectional (XEP-0288) carries our stanzas for the pairs it authenticated instead, while
+// no outgoing stream does. Any thread may use it; each stream does its work on its own I/O
+// thread. It also holds this process's Server Dialback secret.
 
 #include "core/rate_limit.hpp"
 #include "core/stanza.hpp"
@@ -13,11 +15,14 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace starling {
 
+class S2sInSession;
+class WriteQueue;
 class S2sOutSession;
 class Server;
 
@@ -35,6 +40,17 @@ public:
     /// error if the stream cannot be set up or ends first).
     void verify(const std::string& local, const std::string& remote, std::string stream_id,
                 std::string key, std::function<void(dialback::Verdict)> done);
+    /// Lets `stream`, an incoming stream its peer made bidirectional, carry stanzas from `local`
+    /// to `remote` (the reverse of a pair it authenticated) until remove_routes().
+    void add_route(const std::string& local, const std::string& remote,
+                   const std::shared_ptr<S2sInSession>& stream);
+    /// Forgets `stream`'s routes: it is closing.
+    void remove_routes(const S2sInSession* stream);
+    /// A stream ends: each stanza in `out` not written yet goes back to its sender with
+    /// `condition` (remote-server-timeout is a wait error, the rest cancel) and `text`; the
+    /// queue is then cleared. Written stanzas count as delivered, as on a client stream
+    /// without XEP-0198.
+    void bounce_unwritten(WriteQueue& out, std::string_view condition, const std::string& text);
     /// Closes every stream (shutdown); what they still queue goes back to its senders.
     void close_all();
     /// The outgoing streams.
@@ -53,6 +69,10 @@ private:
     std::shared_ptr<S2sOutSession> stream_for(const std::string& local, const std::string& remote,
                                               bool& created);
 
+    /// The incoming stream that carries `local` -> `remote` (XEP-0288), if one does and no
+    /// outgoing stream is open for the pair.
+    std::shared_ptr<S2sInSession> route_for(const std::string& local, const std::string& remote);
+
     Server& server_;
     const std::string dialback_secret_;
     std::mutex rate_mutex_;
@@ -60,6 +80,7 @@ private:
     std::unique_ptr<RateLimit> incoming_rate_;
     mutable std::mutex mutex_;
     std::map<std::pair<std::string, std::string>, std::shared_ptr<S2sOutSession>> streams_;
+    std::map<std::pair<std::string, std::string>, std::weak_ptr<S2sInSession>> routes_;
 };
 
 }  // namespace starling

@@ -209,7 +209,14 @@ void S2sOutSession::on_element(xml::ElementPtr element) {
                     "the remote server refused our certificate (SASL EXTERNAL)");
     }
     if (ns == ns_dialback) return on_dialback(*element);
-    // The receiving server sends nothing else on a stream it did not open.
+    if (bidi_ && state_ == State::ready && ns == ns_server &&
+        (name == "message" || name == "presence" || name == "iq")) {
+        if (auto refusal = inbound_.route(std::move(element), senders_, local_))
+            stream_error(refusal->condition, refusal->text);
+        return;
+    }
+    // The receiving server sends nothing else on a stream it did not open (or before it is
+    // authenticated, XEP-0288 §2.2).
     fail("remote-server-not-found", "unexpected <" + name + "/> from the remote server");
 }
 
@@ -222,6 +229,12 @@ void S2sOutSession::on_features(const xml::Element& features) {
     if (authenticated_) return ready("EXTERNAL");
     secured_ = true;
     send_verifies();
+    // XEP-0288 §2.2: asked for before authentication, which it then covers.
+    if (!bidi_ && server_.config()->s2s.bidi && offers(features, "bidi", ns_bidi_feature)) {
+        bidi_ = true;
+        status_.set_bidi();
+        send_text("<bidi xmlns='urn:xmpp:bidi'/>");
+    }
     dialback_offered_ = offers_dialback(features);
     if (!offers_external(features)) {
         if (dialback_offered_) return send_dialback_key();
@@ -310,6 +323,7 @@ void S2sOutSession::ready(const char* how) {
     timer_.cancel();
     auto limits = parser_->limits();
     limits.max_elements = server_.config()->limits.stanza_elements;
+    if (bidi_) limits.max_stanza_bytes = server_.config()->s2s.stanza_bytes;
     parser_->set_limits(limits);
     spdlog::info("s2s out {} -> {}: ready ({}, {}), {} stanza(s) queued", local_, remote_,
                  SSL_get_version(socket_->ssl()), how, pending_.size());
@@ -398,10 +412,16 @@ void S2sOutSession::close(std::string_view condition) {
         if (self->state_ == State::closed) return;
         if (!self->out_ || self->state_ == State::closing)
             return self->fail("remote-server-not-found", "the server is shutting down");
-        self->state_ = State::closing;
-        self->close_after_write_ = true;
-        self->send_text(stream_error_xml(condition, {}));
+        self->stream_error(condition, {});
     });
+}
+
+void S2sOutSession::stream_error(std::string_view condition, std::string_view text) {
+    spdlog::info("s2s out {} -> {}: stream error {}{}{}", local_, remote_, condition,
+                 text.empty() ? "" : ": ", text);
+    state_ = State::closing;
+    close_after_write_ = true;
+    send_text(stream_error_xml(condition, text));
 }
 
 void S2sOutSession::fail(std::string_view condition, const std::string& why) {
@@ -422,17 +442,9 @@ void S2sOutSession::finish_close(std::string_view condition, const std::string& 
     status_.set_state("closed");
     status_.queued = 0;
     timer_.cancel();
+    inbound_.cancel();
     if (socket_) socket_->close();
-    // Written stanzas count as delivered, as on a client stream without XEP-0198; the rest go
-    // back to their senders.
-    if (out_) {
-        const std::string type = condition == "remote-server-timeout" ? "wait" : "cancel";
-        out_->for_each_unwritten([&](WriteQueue::Entry& entry, bool) {
-            if (entry.stanza)
-                server_.router().bounce(nullptr, *entry.stanza, type, std::string(condition), text);
-        });
-        out_->clear();
-    }
+    if (out_) server_.s2s().bounce_unwritten(*out_, condition, text);
     // XEP-0220 §2.4: no connection to the Authoritative Server, or it ended without answering.
     auto verifies = std::move(verifies_);
     verifies_.clear();

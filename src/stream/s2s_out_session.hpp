@@ -9,7 +9,9 @@
 // (as Receiving Server) to the remote domain, from the moment TLS is up. Stanzas queue
 // (bounded) while the stream is set up and are written once it is ready; if it cannot be set
 // up, each goes back to its sender with <remote-server-not-found/> (or <remote-server-timeout/>)
-// and a text saying why, so nothing accepted is lost silently.
+// and a text saying why, so nothing accepted is lost silently. Where the peer offers it, the
+// stream is made bidirectional (XEP-0288): the peer's stanzas from the remote domain to ours
+// then come back on it, checked as an incoming stream's are (S2sInbound).
 //
 // Lives on one I/O thread (its socket's) for its whole life; other threads reach it only
 // through deliver() and close(). S2sManager keeps one per pair of domains.
@@ -18,6 +20,7 @@
 #include "net/resolver.hpp"
 #include "net/tcp_tls_socket.hpp"
 #include "stream/dialback_elements.hpp"
+#include "stream/s2s_inbound.hpp"
 #include "stream/s2s_status.hpp"
 #include "stream/stream_reader.hpp"
 #include "stream/write_queue.hpp"
@@ -35,7 +38,8 @@ class Server;
 
 class S2sOutSession final : public std::enable_shared_from_this<S2sOutSession>,
                             private StreamReader::Owner,
-                            private WriteQueue::Owner {
+                            private WriteQueue::Owner,
+                            private S2sInbound::Owner {
 public:
     /// `ended` runs on the session's thread when it is over, so its manager forgets it.
     S2sOutSession(Server& server, asio::io_context& io, std::string local, std::string remote,
@@ -61,10 +65,12 @@ public:
 private:
     enum class State { connecting, opened, authenticating, ready, closing, closed };
 
-    // StreamReader::Owner, WriteQueue::Owner
+    // StreamReader::Owner, WriteQueue::Owner, S2sInbound::Owner
     std::shared_ptr<void> keep_alive() override { return shared_from_this(); }
     bool read_stopped() const override { return state_ == State::closed; }
-    bool read_held() const override { return false; }
+    bool read_held() const override { return inbound_.held(); }
+    void resume_reading() override { reader_->resume(); }
+    std::string stream_name() const override { return "out " + local_ + " -> " + remote_; }
     void on_bytes(std::string_view bytes) override;
     bool keep_reading() const override { return !handshake_pending_ && state_ != State::closing; }
     void on_read_failed(net::IoStatus) override;
@@ -91,6 +97,8 @@ private:
     /// `how`: EXTERNAL or dialback.
     void ready(const char* how);
     void send_text(std::string text);
+    /// Ends the stream with a stream error: the peer broke the protocol.
+    void stream_error(std::string_view condition, std::string_view text);
     /// The stream could not be set up, or broke: what is queued bounces with `condition`.
     void fail(std::string_view condition, const std::string& why);
     /// Closes a ready stream that carried nothing for s2s.idle_timeout; checked at most once
@@ -120,6 +128,8 @@ private:
     bool secured_ = false;        // TLS is up and the peer sent its features: verifies may go
     bool dialback_offered_ = false;
     bool dialback_sent_ = false;  // our <db:result/> awaits its answer
+    bool bidi_ = false;           // we asked for the peer's stanzas on this stream (XEP-0288)
+    const std::vector<std::string> senders_{remote_};  // whose stanzas a bidi stream carries
     std::string stream_id_;       // the id of the peer's latest header: our key is bound to it
     struct PendingVerify {
         std::string stream_id;
@@ -135,6 +145,7 @@ private:
     std::size_t pending_bytes_ = 0;
     std::size_t limit_ = 0;
     asio::steady_timer timer_;  // the set-up deadline, then the idle check
+    S2sInbound inbound_{server_, io_.get_executor(), static_cast<S2sInbound::Owner&>(*this)};
 };
 
 }  // namespace starling

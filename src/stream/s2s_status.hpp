@@ -34,6 +34,11 @@ public:
         if (!tls.empty()) tls_ = std::move(tls);
         if (!authentication.empty()) authentication_ = std::move(authentication);
     }
+    /// The stream carries stanzas both ways (XEP-0288).
+    void set_bidi() {
+        std::lock_guard lock(mutex_);
+        bidi_ = true;
+    }
     std::atomic<std::size_t> queued{0};  // stanzas waiting (out: while it is set up)
 
     std::string remote() const {
@@ -41,14 +46,15 @@ public:
         return remote_;
     }
     /// One tab-separated line: direction, "local -> remote" (out) or "remote -> local" (in),
-    /// peer address, state, authentication, TLS version, queued stanzas.
+    /// peer address, state, authentication, TLS version, "bidi" (XEP-0288) or "-", queued
+    /// stanzas.
     std::string line() const {
         std::lock_guard lock(mutex_);
         const bool out = direction_ == "out";
         return direction_ + "\t" + (out ? local_ + " -> " + remote_ : remote_ + " -> " + local_) +
                "\t" + (peer_.empty() ? "-" : peer_) + "\t" + state_ + "\t" +
                (authentication_.empty() ? "-" : authentication_) + "\t" +
-               (tls_.empty() ? "-" : tls_) + "\tqueued " + std::to_string(queued.load()) + "\n";
+ (tls_.empty() ? "-" : tls_) + (bidi_ ? "\tbidi" : "\t-") + "\tqueued " + std::to_string(queued.load()) + "\n";
     }
 
 private:
@@ -60,6 +66,7 @@ private:
     std::string state_ = "connecting";
     std::string tls_;
     std::string authentication_;
+    bool bidi_ = false;
 };
 
 }  // namespace starling

@@ -12,5 +12,8 @@ inline constexpr std::string_view ns_server = "jabber:server";
 // Server Dialback (XEP-0220): its elements, and the stream feature announcing its error handling.
 inline constexpr std::string_view ns_dialback = "jabber:server:dialback";
 inline constexpr std::string_view ns_dialback_feature = "urn:xmpp:features:dialback";
+// Bidirectional server-to-server streams (XEP-0288): the request, and the feature offering it.
+inline constexpr std::string_view ns_bidi = "urn:xmpp:bidi";
+inline constexpr std::string_view ns_bidi_feature = "urn:xmpp:features:bidi";
 
 }  // namespace starling

@@ -87,6 +87,7 @@ tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scripted_component.hpp 
 	tests/scenarios/federation_fixture.hpp \
 	tests/scenarios/scenarios_s2s_in.cpp \
 	tests/scenarios/scenarios_s2s_out.cpp \
+	tests/scenarios/scenarios_s2s_bidi.cpp \
 	tests/scenarios/scenarios_federation_interop.cpp \
 	tests/scenarios/scenarios_s2s_network.cpp \
 	tests/scenarios/scenarios_s2s_policy.cpp \

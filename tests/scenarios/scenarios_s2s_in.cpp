@@ -4,7 +4,8 @@
 // users; a stanza from another domain or to a domain not served here ends the stream with the
 // RFC 6120 condition. Server Dialback (XEP-0220) is offered instead where the certificate does
 // not prove the domain: a forged key is refused once the domain's own server disowns it, and
-// answers nobody asked for are refused outright.
+// answers nobody asked for are refused outright. A peer that asks for a bidirectional stream
+// (XEP-0288) gets our stanzas for its domain on it, with no stream of our own.
 #include "client_steps.hpp"
 #include "free_port.hpp"
 #include "raw_session.hpp"
@@ -34,10 +35,11 @@ struct s2s_setup {
     certificate_files remote = make_signed_certificate(pki.path(), ca, remote_domain);
     std::uint16_t port = free_loopback_port();
 
-    explicit s2s_setup(server_fixture& server) {
+    /// `settings`: more of the `s2s` section, as ", key: value".
+    explicit s2s_setup(server_fixture& server, const std::string& settings = "") {
         server.extra_listen +=
             "  - {type: s2s, address: 127.0.0.1, port: " + std::to_string(port) + "}\n";
-        server.extra_config += "s2s: {ca_file: \"" + ca.certificate + "\"}\n";
+        server.extra_config += "s2s: {ca_file: \"" + ca.certificate + "\"" + settings + "}\n";
         server.write_config();
     }
 };
@@ -135,6 +137,61 @@ STARLING_SCENARIO(s2s_in_certificate_authenticates_and_delivers) {
                        "' id='s2s-2' type='chat'><body>spoofed</body></message>");
     require(peer.expect_stream_error() == "invalid-from", "a spoofed 'from' was not refused");
     require_nothing(a, stanza_named("message", "s2s-2"), "the spoofed message arrived");
+}
+
+STARLING_SCENARIO(s2s_in_bidirectional_stream_carries_our_stanzas_to_the_peer) {
+    server_fixture server(options);
+    // remote.test's server, were it ever asked for, listens nowhere: only the peer's own stream
+    // can carry alice's message.
+    s2s_setup setup(server, ", hosts: {remote.test: \"127.0.0.1:" +
+                                std::to_string(free_loopback_port()) + "\"}");
+    start_with_accounts(server);
+    strophe_client a(std::string(alice.jid) + "/desk", alice.password, server.c2s_port());
+    a.login();
+
+    scripted_server peer(setup.port);
+    const auto plain = peer.open();
+    require(!plain.child("bidi", "urn:xmpp:features:bidi"),
+            "bidi offered before TLS: " + plain.to_string());
+    const auto secured = peer.starttls(&setup.remote);
+    require(secured.child("bidi", "urn:xmpp:features:bidi") != nullptr,
+            "bidi not offered after TLS: " + secured.to_string());
+    // XEP-0288 §2.2: the request comes before authentication.
+    peer.stream().send("<bidi xmlns='urn:xmpp:bidi'/>");
+    const auto success = peer.external();
+    require(success.name == "success", "EXTERNAL failed: " + success.to_string());
+    peer.stream().restart_stream();
+    peer.open();
+
+    a.send("<message to='bob@remote.test/phone' id='bidi-1' type='chat'>"
+           "<body>on your own stream</body></message>");
+    run_strophe_for(std::chrono::milliseconds(100));  // libstrophe writes from its event loop
+    const auto message = peer.stream().expect_element("message", "jabber:server");
+    require(message.attribute("from") == a.bound_jid() &&
+                message.attribute("to") == "bob@remote.test/phone" &&
+                message.attribute("id") == "bidi-1" && message.child("body") &&
+                message.child("body")->text == "on your own stream",
+            "alice's message did not come on the peer's stream as sent: " + message.to_string());
+    // The peer's user answers on the same stream, as on any incoming one.
+    peer.stream().send("<message from='bob@remote.test/phone' to='" + a.bound_jid() +
+                       "' id='bidi-2' type='chat'><body>and back</body></message>");
+    a.wait_for(stanza_named("message", "bidi-2"), "bob's answer");
+    const auto listed = server.ctl({"s2s"});
+    require(listed.out.find("in\tremote.test -> example.test\t127.0.0.1:") != std::string::npos &&
+                listed.out.find("\tbidi\tqueued 0") != std::string::npos &&
+                listed.out.find("out\t") == std::string::npos,
+            "starlingctl s2s does not show one bidirectional stream:\n" + listed.out);
+
+    // Once the peer closes the stream, a message for its domain needs a stream of ours, to a
+    // server that is not there: it comes back to alice, nothing is lost.
+    peer.stream().send("</stream:stream>");
+    require(peer.stream().wait_closed(), "the stream did not close");
+    a.send("<message to='bob@remote.test/phone' id='bidi-3' type='chat'><body>?</body></message>");
+    const auto bounce = a.wait_for(stanza_named("message", "bidi-3"), "the bounce",
+                                   std::chrono::seconds(15));
+    require(stanza_attribute(bounce.get(), "type") == "error" &&
+                stanza_error_condition(bounce.get()) == "remote-server-not-found",
+            "no remote-server-not-found once the stream closed: " + stanza_text(bounce.get()));
 }
 
 STARLING_SCENARIO(s2s_in_refusals_have_the_conditions_of_the_rfc) {

@@ -5,12 +5,10 @@
 #include "../unit/net/dns_stub.hpp"
 #include "client_steps.hpp"
 #include "free_port.hpp"
+#include "raw_stream.hpp"
 #include "stanza_matchers.hpp"
 #include "test_accounts.hpp"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <csignal>
@@ -47,28 +45,6 @@ private:
 
 // A TCP listener on loopback that never accepts: connections complete in the kernel's backlog
 // and then hear nothing, as from a server that hangs.
-class silent_listener {
-public:
-    silent_listener() {
-        fd_ = socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        require(fd_ >= 0 && bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-                    listen(fd_, 8) == 0,
-                "could not listen on loopback");
-        socklen_t length = sizeof address;
-        getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
-        port_ = ntohs(address.sin_port);
-    }
-    ~silent_listener() { close(fd_); }
-    std::uint16_t port() const { return port_; }
-
-private:
-    int fd_ = -1;
-    std::uint16_t port_ = 0;
-};
-
 std::string s2s_listener(const char* type, std::uint16_t port) {
     return std::string("  - {type: ") + type +
            ", address: 127.0.0.1, port: " + std::to_string(port) + "}\n";
@@ -94,8 +70,9 @@ STARLING_SCENARIO(s2s_domains_found_through_dns_with_direct_tls) {
     dns.records().srv("_xmpp-server._tcp.example.test", 0, 0, home_port, "xmpp.example.test");
     dns.records().a("xmpp.example.test", "127.0.0.1");
     dns.start();
-    const std::string s2s = "s2s:\n  ca_file: \"" + ca.certificate + "\"\n  dns_servers: [\"" +
-                            dns.records().server() + "\"]\n";
+    // One-way streams (no XEP-0288), so that each server looks the other up.
+    const std::string s2s = "s2s:\n  bidi: false\n  ca_file: \"" + ca.certificate +
+                            "\"\n  dns_servers: [\"" + dns.records().server() + "\"]\n";
     home.extra_listen += s2s_listener("s2s", home_port);
     home.extra_config += s2s;
     home.write_config();
@@ -131,7 +108,7 @@ STARLING_SCENARIO(s2s_domains_found_through_dns_with_direct_tls) {
 }
 
 STARLING_SCENARIO(s2s_a_server_that_never_answers_times_out_and_bounces) {
-    silent_listener silent;
+    loopback_listener silent;
     server_fixture server(options);
     server.extra_listen += s2s_listener("s2s", free_loopback_port());
     server.extra_config +=

@@ -1,8 +1,8 @@
 // Federation between two Starlings on loopback: each serves its own domains with certificates a
 // private test CA signed, finds the other through `s2s.hosts` (no DNS), and they exchange their
-// users' messages both ways over server-to-server streams they open themselves (STARTTLS, the
-// peer's certificate checked, SASL EXTERNAL; Server Dialback when the certificates do not
-// verify, as s2s policy allows). A message for a domain whose server cannot be reached comes
+// users' messages both ways over server-to-server streams (STARTTLS, the peer's certificate
+// checked, SASL EXTERNAL; Server Dialback when the certificates do not verify, as s2s policy
+// allows): one stream for a pair of domains, made bidirectional (XEP-0288). A message for a domain whose server cannot be reached comes
 // back to its sender as <remote-server-not-found/> with the reason.
 #include "client_steps.hpp"
 #include "federation_fixture.hpp"
@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 namespace starling::scenarios {
 
@@ -35,37 +36,60 @@ STARLING_SCENARIO(s2s_two_starlings_chat_both_ways) {
     require(stanza_text(first.get()).find("hello from example.test") != std::string::npos,
             "the body did not cross: " + stanza_text(first.get()));
 
-    // remote.test -> example.test: away opens its own stream (streams are one-way).
+    // remote.test -> example.test: away makes no stream of its own, home asked for the
+    // stream to be bidirectional (XEP-0288).
     c.send("<message to='" + a.bound_jid() +
            "' id='fed-2' type='chat'><body>hello back</body></message>");
     auto reply = a.wait_for(stanza_named("message", "fed-2"), "carol's reply at alice");
     require(stanza_attribute(reply.get(), "from") == c.bound_jid(),
             "wrong sender of the reply: " + stanza_text(reply.get()));
 
-    // More on the same streams, in order.
-    for (int i = 0; i < 20; ++i)
+    // More on the same stream, in order, both ways.
+    for (int i = 0; i < 20; ++i) {
         a.send("<message to='" + c.bound_jid() + "' id='seq-" + std::to_string(i) +
                "' type='chat'><body>" + std::to_string(i) + "</body></message>");
-    for (int i = 0; i < 20; ++i)
+        c.send("<message to='" + a.bound_jid() + "' id='back-" + std::to_string(i) +
+               "' type='chat'><body>" + std::to_string(i) + "</body></message>");
+    }
+    for (int i = 0; i < 20; ++i) {
         c.wait_for(stanza_named("message", "seq-" + std::to_string(i)),
                    "message " + std::to_string(i) + " of 20");
+        a.wait_for(stanza_named("message", "back-" + std::to_string(i)),
+                   "reply " + std::to_string(i) + " of 20");
+    }
 
-    // starlingctl s2s shows both directions on each server; closing them is harmless: the
-    // next message opens a new stream.
+    // starlingctl s2s shows the one stream on each server, bidirectional; closing it is
+    // harmless: the next message opens a new one.
     const auto listed = home.ctl({"s2s"});
     require(listed.exited_with(0), "starlingctl s2s: " + listed.describe());
-    require(
-        listed.out.find("out\texample.test -> remote.test\t127.0.0.1:") != std::string::npos &&
-            listed.out.find("\tready\tEXTERNAL\tTLSv1.") != std::string::npos &&
-            listed.out.find("in\tremote.test -> example.test\t127.0.0.1:") != std::string::npos &&
-            listed.out.find("\tauthenticated\tEXTERNAL\tTLSv1.") != std::string::npos,
-        "starlingctl s2s does not show both streams:\n" + listed.out);
+    require(listed.out.find("out\texample.test -> remote.test\t127.0.0.1:") != std::string::npos &&
+                listed.out.find("\tready\tEXTERNAL\tTLSv1.") != std::string::npos &&
+                listed.out.find("\tbidi\tqueued 0") != std::string::npos &&
+                listed.out.find("in\t") == std::string::npos,
+            "home does not show one bidirectional stream:\n" + listed.out);
+    const auto theirs = away.ctl({"s2s"});
+    require(theirs.out.find("in\texample.test -> remote.test\t127.0.0.1:") != std::string::npos &&
+                theirs.out.find("\tauthenticated\tEXTERNAL\tTLSv1.") != std::string::npos &&
+                theirs.out.find("\tbidi\tqueued 0") != std::string::npos &&
+                theirs.out.find("out\t") == std::string::npos,
+            "away does not show one bidirectional stream:\n" + theirs.out);
     const auto closed = home.ctl({"s2s", "close", "remote.test"});
-    require(closed.exited_with(0) && closed.out == "closed 2 stream(s) with remote.test\n",
+    require(closed.exited_with(0) && closed.out == "closed 1 stream(s) with remote.test\n",
             "starlingctl s2s close: " + closed.describe());
     const auto none = home.ctl({"s2s", "close", "nobody.test"});
     require(none.exited_with(1) && none.err.find("no stream with nobody.test") != std::string::npos,
             "closing no stream: " + none.describe());
+    // Once the stream is gone at away too, carol's next message makes away open one of its
+    // own. (Until then away could still write to the stream home is closing, which reads no
+    // more: what a stream carried while it closed is what XEP-0198 would account for.)
+    const auto gone_by = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (away.ctl({"s2s"}).out.find("in\t") != std::string::npos) {
+        require(std::chrono::steady_clock::now() < gone_by, "away kept the closed stream");
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    c.send("<message to='" + a.bound_jid() +
+           "' id='back-again' type='chat'><body>after the close</body></message>");
+    a.wait_for(stanza_named("message", "back-again"), "carol's message after the close");
     a.send("<message to='" + c.bound_jid() +
            "' id='fed-again' type='chat'><body>after the close</body></message>");
     c.wait_for(stanza_named("message", "fed-again"), "a message after the streams were closed");

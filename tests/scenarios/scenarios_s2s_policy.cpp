@@ -54,8 +54,10 @@ STARLING_SCENARIO(s2s_allow_and_deny_lists_refuse_both_ways) {
 }
 
 STARLING_SCENARIO(s2s_stanza_rate_pauses_the_stream_and_the_outgoing_cap_bounces) {
-    // home takes 5 stanzas a second from remote.test, and opens one outgoing stream at most.
-    federation servers(options, "[disco, ping]", "  stanza_rate: 5\n  max_outgoing_streams: 1\n",
+    // home takes 5 stanzas a second from remote.test, and opens one outgoing stream at most;
+    // it offers no bidirectional streams, so its messages to remote.test need that one.
+    federation servers(options, "[disco, ping]",
+                       "  stanza_rate: 5\n  max_outgoing_streams: 1\n  bidi: false\n",
                        federation::trust::certificates, "");
     strophe_client a(std::string(alice.jid) + "/desk", alice.password, servers.home.c2s_port());
     a.login();
