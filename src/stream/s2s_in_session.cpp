@@ -57,7 +57,7 @@ void S2sInSession::start() {
                 if (state_ == State::closing || state_ == State::closed) return;
                 state_ = State::closing;
                 close_after_write_ = true;
-                send_text("</stream:stream>");
+                send_text(final_ack() + "</stream:stream>");
             },
             [this](xml::ParseError e, const std::string& d) {
                 stream_error(xml::to_condition(e), d);
@@ -150,12 +150,18 @@ void S2sInSession::send_features() {
             out += "<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>";
             if (identity.ok) out += "<mechanism>EXTERNAL</mechanism>";
             out += "</mechanisms>";
-            if (identity.ok || server_.config()->s2s.dialback_allowed(remote_))
+            if (identity.ok || server_.config()->s2s.dialback_allowed(remote_)) {
                 out += "<dialback xmlns='urn:xmpp:features:dialback'><errors/></dialback>";
+                // Dialback has no restart, so this is the last list the peer sees: <enable/>
+                // is still refused until it authenticated.
+                out += "<sm xmlns='urn:xmpp:sm:3'/>";
+            }
             if (!identity.ok)
                 spdlog::info("s2s in {}: certificate refused for {}: {}", peer_, remote_,
                              identity.reason);
         }
+    } else if (state_ == State::authenticated) {
+        out += "<sm xmlns='urn:xmpp:sm:3'/>";
     }
     out += "</stream:features>";
     send_text(std::move(out));
@@ -181,6 +187,7 @@ void S2sInSession::on_element(xml::ElementPtr element) {
     // Dialback goes on after authentication: more domain pairs, and verifications.
     if (ns == ns_dialback && name == "result") return handle_dialback_result(*element);
     if (ns == ns_dialback && name == "verify") return handle_dialback_verify(*element);
+    if (ns == ns_sm) return on_stream_management(*element);
     if (state_ == State::authenticated) {
         if (ns == ns_server && (name == "message" || name == "presence" || name == "iq"))
             return handle_stanza(std::move(element));
@@ -367,6 +374,8 @@ void S2sInSession::handle_stanza(xml::ElementPtr element) {
     if (!server_.serves(domain))
         return stream_error("host-unknown", domain + " is not served here");
     to_client_namespace(*element, ns_server);
+    // With XEP-0198 the stanza counts in `h` once every copy of its receipt is released.
+    ReceiptScope receipt(stanza_receipt());
     server_.router().route(nullptr, make_stanza(std::move(element)));
     // Over its domain's rate, the peer waits: TCP slows it down, and nothing is dropped.
     if (!rate_held_ && !server_.s2s().take_incoming(from->domain())) hold_for_rate();
@@ -394,7 +403,7 @@ void S2sInSession::arm_idle_timer() {
         spdlog::info("s2s in {}: idle for {} s, closing", self->who(), idle.count());
         self->state_ = State::closing;
         self->close_after_write_ = true;
-        self->send_text("</stream:stream>");
+        self->send_text(self->final_ack() + "</stream:stream>");
     });
 }
 

@@ -9,7 +9,8 @@
 // proves the domain. Several sending domains may be authorized on one stream this way. From then
 // on every stanza must come from an authorized domain (<invalid-from/>) and go to one of ours
 // (<host-unknown/>). The stream also answers <db:verify/> about the keys our own outgoing
-// streams sent, as the Authoritative Server for our domains.
+// streams sent, as the Authoritative Server for our domains, and takes XEP-0198 Stream
+// Management once authenticated (s2s_stream_management.cpp).
 //
 // Stanzas only flow in: replies to the peer's users go out on a stream this server opens.
 // Lives on one I/O thread for its whole life; other threads reach it only through close().
@@ -17,6 +18,7 @@
 #include "net/tcp_tls_socket.hpp"
 #include "net/tls_context.hpp"
 #include "stream/dialback_elements.hpp"
+#include "stream/incoming_acks.hpp"
 #include "stream/s2s_status.hpp"
 #include "stream/stream_reader.hpp"
 #include "stream/write_queue.hpp"
@@ -60,7 +62,7 @@ private:
     // StreamReader::Owner, WriteQueue::Owner
     std::shared_ptr<void> keep_alive() override { return shared_from_this(); }
     bool read_stopped() const override { return state_ == State::closed; }
-    bool read_held() const override { return rate_held_; }
+    bool read_held() const override { return rate_held_ || (acks_ && acks_->backlogged()); }
     void on_bytes(std::string_view bytes) override;
     bool keep_reading() const override;
     void on_read_failed(net::IoStatus) override { finish_close(); }
@@ -92,6 +94,15 @@ private:
     std::string header_text(bool with_decl) const;
     std::string who() const;
 
+    // XEP-0198 (s2s_stream_management.cpp): <enable/>, <r/> and <a/> from the peer.
+    void on_stream_management(const xml::Element& element);
+    /// On this stream's thread, when acks_ has work: an <a/> to write, reading to resume.
+    void on_acks_woken();
+    /// The receipt of the stanza the peer just sent: null without stream management.
+    Receipt stanza_receipt();
+    /// The last <a/>, written before our closing tag; empty without stream management.
+    std::string final_ack() const;
+
     Server& server_;
     net::TcpTlsSocket socket_;
     std::shared_ptr<void> connection_slot_;
@@ -119,6 +130,7 @@ private:
     asio::steady_timer rate_timer_;
     bool rate_held_ = false;
     bool rate_logged_ = false;  // said once per stream, not per pause
+    std::shared_ptr<IncomingAcks> acks_;  // once the peer enabled stream management
     StreamReader reader_{socket_, server_, *this, "s2s.paused"};
     WriteQueue out_{socket_, *this};
 };

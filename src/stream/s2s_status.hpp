@@ -35,20 +35,23 @@ public:
         if (!authentication.empty()) authentication_ = std::move(authentication);
     }
     std::atomic<std::size_t> queued{0};  // stanzas waiting (out: while it is set up)
+    std::atomic<bool> sm{false};           // XEP-0198 enabled on the stream
 
     std::string remote() const {
         std::lock_guard lock(mutex_);
         return remote_;
     }
     /// One tab-separated line: direction, "local -> remote" (out) or "remote -> local" (in),
-    /// peer address, state, authentication, TLS version, queued stanzas.
+    /// peer address, state, authentication, TLS version, queued stanzas, and "sm on" once
+    /// stream management (XEP-0198) is enabled.
     std::string line() const {
         std::lock_guard lock(mutex_);
         const bool out = direction_ == "out";
         return direction_ + "\t" + (out ? local_ + " -> " + remote_ : remote_ + " -> " + local_) +
                "\t" + (peer_.empty() ? "-" : peer_) + "\t" + state_ + "\t" +
                (authentication_.empty() ? "-" : authentication_) + "\t" +
-               (tls_.empty() ? "-" : tls_) + "\tqueued " + std::to_string(queued.load()) + "\n";
+               (tls_.empty() ? "-" : tls_) + "\tqueued " + std::to_string(queued.load()) +
+               (sm.load() ? "\tsm on\n" : "\tsm off\n");
     }
 
 private:

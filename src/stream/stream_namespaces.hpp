@@ -12,5 +12,7 @@ inline constexpr std::string_view ns_server = "jabber:server";
 // Server Dialback (XEP-0220): its elements, and the stream feature announcing its error handling.
 inline constexpr std::string_view ns_dialback = "jabber:server:dialback";
 inline constexpr std::string_view ns_dialback_feature = "urn:xmpp:features:dialback";
+// Stream Management (XEP-0198), on client streams (mod_smacks) and server-to-server streams.
+inline constexpr std::string_view ns_sm = "urn:xmpp:sm:3";
 
 }  // namespace starling
