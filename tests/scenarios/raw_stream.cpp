@@ -43,6 +43,14 @@ raw_stream::raw_stream(std::uint16_t port, int receive_buffer) {
     setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &bound, sizeof bound);
 }
 
+raw_stream::raw_stream(accepted connection) : fd_(connection.fd) {
+    int one = 1;
+    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    timeval bound{5, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof bound);
+    setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &bound, sizeof bound);
+}
+
 raw_stream::~raw_stream() {
     if (ssl_) SSL_free(ssl_);
     if (tls_context_) SSL_CTX_free(tls_context_);
@@ -82,6 +90,22 @@ void raw_stream::start_tls(const std::string& server_name, const certificate_fil
         char reason[256];
         ERR_error_string_n(ERR_get_error(), reason, sizeof reason);
         throw scenario_failure("TLS handshake with SNI " + server_name + " failed: " + reason);
+    }
+}
+
+void raw_stream::accept_tls(const certificate_files& own) {
+    require(ssl_ == nullptr, "TLS already started");
+    tls_context_ = SSL_CTX_new(TLS_server_method());
+    SSL_CTX_set_min_proto_version(tls_context_, TLS1_2_VERSION);
+    require(SSL_CTX_use_certificate_chain_file(tls_context_, own.certificate.c_str()) == 1 &&
+                SSL_CTX_use_PrivateKey_file(tls_context_, own.key.c_str(), SSL_FILETYPE_PEM) == 1,
+            "cannot load the server certificate " + own.certificate);
+    ssl_ = SSL_new(tls_context_);
+    SSL_set_fd(ssl_, fd_);
+    if (SSL_accept(ssl_) != 1) {
+        char reason[256];
+        ERR_error_string_n(ERR_get_error(), reason, sizeof reason);
+        throw scenario_failure(std::string("TLS handshake as the server failed: ") + reason);
     }
 }
 

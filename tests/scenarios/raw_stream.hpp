@@ -20,6 +20,11 @@ public:
     /// `receive_buffer` > 0 sets SO_RCVBUF before connecting, so that a scenario's client that
     /// stops reading makes the server's writes block after a few KB rather than megabytes.
     explicit raw_stream(std::uint16_t port, int receive_buffer = 0);
+    /// A connection a scenario's listener accepted: the scenario plays the server's side.
+    struct accepted {
+        int fd;
+    };
+    explicit raw_stream(accepted connection);
     ~raw_stream();
     raw_stream(const raw_stream&) = delete;
     raw_stream& operator=(const raw_stream&) = delete;
@@ -32,6 +37,10 @@ public:
     /// certificate, as a server connecting to another does. The peer's certificate is not
     /// verified here: scenarios inspect `peer_certificate` themselves.
     void start_tls(const std::string& server_name, const certificate_files* own = nullptr);
+
+    /// TLS handshake as the server side, presenting `own` (a peer server that STARTTLS was
+    /// asked of). The client's certificate is neither asked for nor checked.
+    void accept_tls(const certificate_files& own);
 
     /// Waits for the next complete top-level element; nothing on timeout or end of stream.
     std::optional<xml_element> next_element(std::chrono::milliseconds timeout);

@@ -5,12 +5,9 @@
 #include "../unit/net/dns_stub.hpp"
 #include "client_steps.hpp"
 #include "free_port.hpp"
+#include "loopback_listener.hpp"
 #include "stanza_matchers.hpp"
 #include "test_accounts.hpp"
-
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <csignal>
@@ -43,30 +40,6 @@ private:
     boost::asio::io_context io_;
     net::test::DnsStub stub_{io_};
     std::thread thread_;
-};
-
-// A TCP listener on loopback that never accepts: connections complete in the kernel's backlog
-// and then hear nothing, as from a server that hangs.
-class silent_listener {
-public:
-    silent_listener() {
-        fd_ = socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        require(fd_ >= 0 && bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-                    listen(fd_, 8) == 0,
-                "could not listen on loopback");
-        socklen_t length = sizeof address;
-        getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
-        port_ = ntohs(address.sin_port);
-    }
-    ~silent_listener() { close(fd_); }
-    std::uint16_t port() const { return port_; }
-
-private:
-    int fd_ = -1;
-    std::uint16_t port_ = 0;
 };
 
 std::string s2s_listener(const char* type, std::uint16_t port) {
@@ -131,7 +104,7 @@ STARLING_SCENARIO(s2s_domains_found_through_dns_with_direct_tls) {
 }
 
 STARLING_SCENARIO(s2s_a_server_that_never_answers_times_out_and_bounces) {
-    silent_listener silent;
+    loopback_listener silent;  // never accepts
     server_fixture server(options);
     server.extra_listen += s2s_listener("s2s", free_loopback_port());
     server.extra_config +=
