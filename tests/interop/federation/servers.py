@@ -375,6 +375,10 @@ modules_enabled = {{
 	"tls"; "saslauth"; "disco"; "roster"; "private"; "vcard"; "lastactivity";
 	"pep"; "mam"; "carbons"; "ping"; "time"; "version"; "uptime";
 	"stanza_debug"; {'"dialback";' if dialback else ''}
+	-- XEP-0198 on s2s too (smacks_enabled_s2s defaults to true): Prosody enables it on a
+	-- stream authenticated by SASL EXTERNAL, so Starling's s2s stream management meets a real
+	-- peer both ways. Over dialback Prosody neither offers nor asks for it.
+	"smacks";
 	-- s2s, s2s_auth_certs, presence, message, iq, offline and c2s load automatically.
 	-- With certificates, no dialback: a federated stream proves EXTERNAL works both ways.
 }}
