@@ -6,6 +6,7 @@
 #include "core/router.hpp"
 #include "core/server.hpp"
 #include "stream/scram_crypto.hpp"
+#include "stream/sm_elements.hpp"
 #include "xml/serializer.hpp"
 
 
@@ -15,21 +16,7 @@
 namespace starling::smacks {
 namespace {
 
-constexpr const char* ns_stanzas = "urn:ietf:params:xml:ns:xmpp-stanzas";
-
 std::string random_id() { return sasl::to_hex(sasl::random_bytes(18)); }
-
-// An unsigned 32-bit attribute, or nullopt when it is missing or not a number.
-std::optional<std::uint32_t> parse_h(std::string_view text) {
-    if (text.empty() || text.size() > 10) return std::nullopt;
-    std::uint64_t value = 0;
-    for (char c : text) {
-        if (c < '0' || c > '9') return std::nullopt;
-        value = value * 10 + static_cast<std::uint64_t>(c - '0');
-    }
-    if (value > 0xffffffffULL) return std::nullopt;
-    return static_cast<std::uint32_t>(value);
-}
 
 // Released wherever the stanza ends (delivered to a session's queue, committed to storage,
 // bounced): the stanza then counts as handled. Made in place and never copied: a copy's
@@ -119,14 +106,7 @@ void SmStream::failed(ClientStream& stream, std::string_view condition, bool wit
 
 void SmStream::failed(ClientStream& stream, std::string_view condition,
                       std::optional<std::uint32_t> h) {
-    std::string out = "<failed xmlns='urn:xmpp:sm:3'";
-    if (h) out += " h='" + std::to_string(*h) + "'";
-    out += "><";
-    out += condition;
-    out += " xmlns='";
-    out += ns_stanzas;
-    out += "'/></failed>";
-    stream.send_nonza(std::move(out));
+    stream.send_nonza(sm::failed(condition, h));
 }
 
 void SmStream::enable(ClientStream& stream, const xml::Element& element) {
@@ -192,10 +172,9 @@ void SmStream::complete_resume(ClientStream& stream, std::uint32_t h) {
     request_outstanding_ = false;
     module_->registry.set_session(id_, stream.session());
     if (!take_acknowledged(h)) {
-        return stream.stream_error("undefined-condition", "",
-                                   "<handled-count-too-high xmlns='urn:xmpp:sm:3' h='" +
-                                       std::to_string(h) + "' send-count='" +
-                                       std::to_string(static_cast<std::uint32_t>(sent_)) + "'/>");
+        return stream.stream_error(
+            "undefined-condition", "",
+            sm::handled_count_too_high(h, static_cast<std::uint32_t>(sent_)));
     }
     std::uint32_t handled;
     {
@@ -275,7 +254,7 @@ void SmStream::send_ack(ClientStream& stream) {
         std::lock_guard lock(mutex_);
         h = counter_.h();
     }
-    stream.send_nonza("<a xmlns='urn:xmpp:sm:3' h='" + std::to_string(h) + "'/>");
+    stream.send_nonza(sm::ack(h));
 }
 
 bool SmStream::take_acknowledged(std::uint32_t h) {
@@ -296,8 +275,7 @@ void SmStream::acknowledged(ClientStream& stream, const xml::Element& element) {
         enabled_ = false;
         return stream.stream_error(
             "undefined-condition", "client acknowledged more stanzas than were sent",
-            "<handled-count-too-high xmlns='urn:xmpp:sm:3' h='" + std::to_string(*h) +
-                "' send-count='" + std::to_string(static_cast<std::uint32_t>(sent_)) + "'/>");
+            sm::handled_count_too_high(*h, static_cast<std::uint32_t>(sent_)));
     }
     request_outstanding_ = false;
     ack_timer_.reset();
@@ -322,7 +300,7 @@ void SmStream::schedule_request(ClientStream& stream) {
             self->hibernated_)
             return;
         self->request_outstanding_ = true;
-        s.send_nonza("<r xmlns='urn:xmpp:sm:3'/>");
+        s.send_nonza(sm::request());
         if (self->module_->settings.ack_timeout <= 0) return;
         std::weak_ptr<SmStream> weak = self;
         self->ack_timer_ = s.after(std::chrono::seconds(self->module_->settings.ack_timeout), [weak,

@@ -5,7 +5,8 @@
 
 #include "core/client_stream.hpp"
 #include "core/host.hpp"
-#include "handled_counter.hpp"
+#include "stream/handled_counter.hpp"
+#include "stream/stream_namespaces.hpp"
 
 #include <cstdint>
 #include <deque>
@@ -20,8 +21,6 @@ class Server;
 }
 
 namespace starling::smacks {
-
-inline constexpr const char* ns_sm = "urn:xmpp:sm:3";
 
 struct Settings {
     std::int64_t resume_timeout;  // seconds

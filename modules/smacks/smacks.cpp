@@ -34,10 +34,10 @@ void load(ModuleContext& ctx) {
                          static_cast<std::size_t>(opts.get_int("max_unacked"))},
         smacks::Registry{}});
     ctx.own(module);
-    ctx.add_stream_feature(*xml::make_element("sm", smacks::ns_sm));
+    ctx.add_stream_feature(*xml::make_element("sm", std::string(ns_sm)));
     // Last in the chain: it counts what is actually written to the client, after client state
     // indication (order 100) held back what it holds.
-    ctx.add_stream_extension(smacks::ns_sm, 1000, [module](ClientStream& stream) {
+    ctx.add_stream_extension(std::string(ns_sm), 1000, [module](ClientStream& stream) {
         return std::make_shared<smacks::SmStream>(module, stream);
     });
 }

@@ -229,7 +229,7 @@ void add_core_commands(CommandRegistry& registry, std::vector<Registration>& kee
         {"s2s",
          {},
          "list the server-to-server streams (direction, domains, peer, state, "
-         "authentication, TLS, queued stanzas)",
+         "authentication, TLS, queued stanzas, stream management)",
          true,
          s2s},
         {"s2s close",

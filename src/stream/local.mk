@@ -26,6 +26,15 @@ libstarling_la_SOURCES += src/stream/dialback_key.cpp src/stream/dialback_key.hp
 	src/stream/s2s_inbound.cpp src/stream/s2s_inbound.hpp \
 	src/stream/s2s_out_session.cpp src/stream/s2s_out_session.hpp \
 	src/stream/s2s_manager.cpp src/stream/s2s_manager.hpp src/stream/s2s_status.hpp
+
+# XEP-0198 counting and the unacknowledged queue (mod_smacks uses the counter too), and stream
+# management on s2s streams
+libstarling_la_SOURCES += src/stream/handled_counter.hpp src/stream/sm_elements.hpp \
+	src/stream/incoming_acks.cpp src/stream/incoming_acks.hpp \
+	src/stream/outgoing_acks.cpp src/stream/outgoing_acks.hpp \
+	src/stream/s2s_stream_management.cpp
+tests_unit_run_unit_SOURCES += tests/unit/stream/test_handled_counter.cpp \
+	tests/unit/stream/test_incoming_acks.cpp tests/unit/stream/test_outgoing_acks.cpp
 tests_unit_run_unit_SOURCES += tests/unit/stream/test_dialback_key.cpp \
 	tests/unit/stream/test_dialback_elements.cpp
 tests_unit_run_unit_SOURCES += tests/unit/stream/test_sasl.cpp \

@@ -54,7 +54,7 @@ void S2sInSession::start() {
                 if (state_ == State::closing || state_ == State::closed) return;
                 begin_closing();
                 close_after_write_ = true;
-                send_text("</stream:stream>");
+                send_text(final_ack() + "</stream:stream>");
             },
             [this](xml::ParseError e, const std::string& d) {
                 stream_error(xml::to_condition(e), d);
@@ -147,13 +147,19 @@ void S2sInSession::send_features() {
             out += "<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>";
             if (identity.ok) out += "<mechanism>EXTERNAL</mechanism>";
             out += "</mechanisms>";
-            if (identity.ok || server_.config()->s2s.dialback_allowed(remote_))
+            if (identity.ok || server_.config()->s2s.dialback_allowed(remote_)) {
                 out += "<dialback xmlns='urn:xmpp:features:dialback'><errors/></dialback>";
+                // Dialback has no restart, so this is the last list the peer sees: <enable/>
+                // is still refused until it authenticated.
+                out += "<sm xmlns='urn:xmpp:sm:3'/>";
+            }
             if (server_.config()->s2s.bidi) out += "<bidi xmlns='urn:xmpp:features:bidi'/>";
             if (!identity.ok)
                 spdlog::info("s2s in {}: certificate refused for {}: {}", peer_, remote_,
                              identity.reason);
         }
+    } else if (state_ == State::authenticated) {
+        out += "<sm xmlns='urn:xmpp:sm:3'/>";
     }
     out += "</stream:features>";
     send_text(std::move(out));
@@ -180,9 +186,10 @@ void S2sInSession::on_element(xml::ElementPtr element) {
     // Dialback goes on after authentication: more domain pairs, and verifications.
     if (ns == ns_dialback && name == "result") return handle_dialback_result(*element);
     if (ns == ns_dialback && name == "verify") return handle_dialback_verify(*element);
+    if (ns == ns_sm) return on_stream_management(*element);
     if (state_ == State::authenticated) {
         if (ns == ns_server && (name == "message" || name == "presence" || name == "iq")) {
-            if (auto refusal = inbound_.route(std::move(element), authorized_))
+            if (auto refusal = inbound_.route(std::move(element), stanza_receipt(), authorized_))
                 stream_error(refusal->condition, refusal->text);
             return;
         }
@@ -289,11 +296,11 @@ void S2sInSession::send_stanza(StanzaPtr stanza) {
     // Routed here before the stream began to close: S2sManager has forgotten the stream since
     // (begin_closing), so it finds another way.
     if (state_ != State::authenticated) return server_.s2s().send(std::move(stanza));
-    if (out_.over_limit(stanza->bytes().size()))
+    if (over_bound(stanza->bytes().size()))
         return server_.router().bounce(nullptr, *stanza, "wait", "resource-constraint",
                                        remote_ + " does not read what it is sent");
     last_activity_ = std::chrono::steady_clock::now();
-    out_.push({std::move(stanza), {}});
+    write_stanza(std::move(stanza));
     out_.write();
 }
 
@@ -411,7 +418,7 @@ void S2sInSession::arm_idle_timer() {
         spdlog::info("s2s in {}: idle for {} s, closing", self->who(), idle.count());
         self->begin_closing();
         self->close_after_write_ = true;
-        self->send_text("</stream:stream>");
+        self->send_text(self->final_ack() + "</stream:stream>");
     });
 }
 
@@ -432,7 +439,7 @@ void S2sInSession::on_idle() {
             self->do_handshake();
         });
     }
-    if (!close_after_write_) return;
+    if (!close_after_write_) return request_ack();
     socket_.shutdown();
     finish_close();
 }
@@ -443,12 +450,13 @@ void S2sInSession::close(std::string_view condition, std::string_view text) {
                     text = std::string(text)] { self->stream_error(condition, text); });
 }
 
-void S2sInSession::stream_error(std::string_view condition, std::string_view text) {
+void S2sInSession::stream_error(std::string_view condition, std::string_view text,
+                                std::string_view app) {
     if (state_ == State::closing || state_ == State::closed) return;
     // RFC 6120 §4.9.1.2: an error about the header still comes inside our header.
     std::string out = header_sent_ ? "" : header_text(true);
     header_sent_ = true;
-    out += stream_error_xml(condition, text);
+    out += stream_error_xml(condition, text, app);
     spdlog::info("s2s in {}: stream error {}{}{}", who(), condition, text.empty() ? "" : ": ",
                  text);
     begin_closing();
@@ -470,8 +478,9 @@ void S2sInSession::finish_close() {
     inbound_.cancel();
     socket_.close();
     connection_slot_.reset();
-    server_.s2s().bounce_unwritten(out_, "remote-server-not-found",
-                                   "the stream to " + remote_ + " closed");
+    const std::string why = "the stream to " + remote_ + " closed";
+    bounce_unacked("remote-server-not-found", why);
+    server_.s2s().bounce_unwritten(out_, "remote-server-not-found", why);
     if (!authorized_.empty()) spdlog::info("s2s in {}: stream closed", who());
     ended_.store(true);
 }

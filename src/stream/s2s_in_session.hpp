@@ -9,7 +9,8 @@
 // proves the domain. Several sending domains may be authorized on one stream this way. From then
 // on every stanza must come from an authorized domain (<invalid-from/>) and go to one of ours
 // (<host-unknown/>). The stream also answers <db:verify/> about the keys our own outgoing
-// streams sent, as the Authoritative Server for our domains.
+// streams sent, as the Authoritative Server for our domains, and takes XEP-0198 Stream
+// Management once authenticated (s2s_stream_management.cpp).
 //
 // Stanzas only flow in, unless the peer makes the stream bidirectional (XEP-0288, `<bidi/>`
 // after TLS): then it also carries our stanzas for the reverse of each pair it authenticated
@@ -22,6 +23,8 @@
 #include "core/stanza.hpp"
 #include "stream/s2s_inbound.hpp"
 #include "stream/dialback_elements.hpp"
+#include "stream/incoming_acks.hpp"
+#include "stream/outgoing_acks.hpp"
 #include "stream/s2s_status.hpp"
 #include "stream/stream_reader.hpp"
 #include "stream/write_queue.hpp"
@@ -69,7 +72,9 @@ private:
     // StreamReader::Owner, WriteQueue::Owner, S2sInbound::Owner
     std::shared_ptr<void> keep_alive() override { return shared_from_this(); }
     bool read_stopped() const override { return state_ == State::closed; }
-    bool read_held() const override { return inbound_.held(); }
+    bool read_held() const override {
+        return inbound_.held() || (inbound_acks_ && inbound_acks_->backlogged());
+    }
     void resume_reading() override { reader_.resume(); }
     std::string stream_name() const override { return "in " + who(); }
     void on_bytes(std::string_view bytes) override;
@@ -101,12 +106,32 @@ private:
     /// The stream stops carrying anything: S2sManager forgets its routes.
     void begin_closing();
     void send_text(std::string text);
-    void stream_error(std::string_view condition, std::string_view text = {});
+    /// `app`: an application condition element after the text (RFC 6120 §4.9.4).
+    void stream_error(std::string_view condition, std::string_view text = {},
+                      std::string_view app = {});
     void finish_close();
     /// Closes the authenticated stream once it carried nothing for s2s.idle_timeout.
     void arm_idle_timer();
     std::string header_text(bool with_decl) const;
     std::string who() const;
+
+    // XEP-0198 (s2s_stream_management.cpp): <enable/>, <r/> and <a/> from the peer.
+    void on_stream_management(const xml::Element& element);
+    /// On this stream's thread, when inbound_acks_ has work: an <a/> to write, reading to resume.
+    void on_acks_woken();
+    /// The receipt of the stanza the peer just sent: null without stream management.
+    Receipt stanza_receipt();
+    /// The last <a/>, written before our closing tag; empty without stream management.
+    std::string final_ack() const;
+    /// Queues a stanza for the peer; kept until acknowledged once stream management is on.
+    void write_stanza(StanzaPtr stanza);
+    /// True when `more` bytes would take what the stream holds for the peer past its bound:
+    /// what is not written yet, and what is not acknowledged.
+    bool over_bound(std::size_t more) const;
+    /// Writes <r/> when stanzas this bidirectional stream sent wait for one.
+    void request_ack();
+    /// Bounces every stanza the peer has not acknowledged.
+    void bounce_unacked(std::string_view condition, const std::string& text);
 
     Server& server_;
     net::TcpTlsSocket socket_;
@@ -135,6 +160,8 @@ private:
     S2sStatus status_{"in", "", ""};
     std::chrono::steady_clock::time_point last_activity_;
     asio::steady_timer preauth_timer_;
+    std::shared_ptr<IncomingAcks> inbound_acks_;  // once the peer enabled stream management
+    OutgoingAcks outbound_acks_;  // what a bidirectional stream sent since <enabled/>
     // The bases are private: named here, where they are accessible.
     StreamReader reader_{socket_, server_, static_cast<StreamReader::Owner&>(*this), "s2s.paused"};
     WriteQueue out_{socket_, static_cast<WriteQueue::Owner&>(*this)};

@@ -20,7 +20,7 @@ constexpr auto rate_pause = std::chrono::milliseconds(50);
 S2sInbound::S2sInbound(Server& server, asio::any_io_executor executor, Owner& owner)
     : server_(server), owner_(owner), timer_(std::move(executor)) {}
 
-std::optional<S2sInbound::Refusal> S2sInbound::route(xml::ElementPtr element,
+std::optional<S2sInbound::Refusal> S2sInbound::route(xml::ElementPtr element, Receipt receipt,
                                                      const std::vector<std::string>& senders,
                                                      const std::string& target) {
     // RFC 6120 §8.1.1.2, §8.1.2.2: a server's stanza names both ends.
@@ -33,6 +33,8 @@ std::optional<S2sInbound::Refusal> S2sInbound::route(xml::ElementPtr element,
     if (!server_.serves(domain) || (!target.empty() && domain != target))
         return Refusal{"host-unknown", domain + " is not served on this stream"};
     to_client_namespace(*element, ns_server);
+    // With XEP-0198 the stanza counts in `h` once every copy of its receipt is released.
+    ReceiptScope scope(std::move(receipt));
     server_.router().route(nullptr, make_stanza(std::move(element)));
     if (!held_ && !server_.s2s().take_incoming(from->domain())) hold(from->domain());
     return std::nullopt;

@@ -7,6 +7,7 @@
 // reading for a moment, so TCP slows the sender and nothing is dropped. One per stream, on the
 // stream's thread.
 
+#include "core/events.hpp"
 #include "net/asio.hpp"
 #include "xml/element.hpp"
 
@@ -42,7 +43,9 @@ public:
 
     /// Routes `element`, which the peer sent from one of `senders` (the domains the stream
     /// authenticated) to a domain served here, or to `target` alone when it is not empty.
-    std::optional<Refusal> route(xml::ElementPtr element, const std::vector<std::string>& senders,
+    /// `receipt` (XEP-0198, null without it) goes with the stanza until it is handled.
+    std::optional<Refusal> route(xml::ElementPtr element, Receipt receipt,
+                                 const std::vector<std::string>& senders,
                                  const std::string& target = {});
     /// Whether reading waits for the rate.
     bool held() const { return held_; }

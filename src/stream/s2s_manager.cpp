@@ -86,7 +86,7 @@ void S2sManager::bounce_unwritten(WriteQueue& out, std::string_view condition,
                                   const std::string& text) {
     const std::string type = condition == "remote-server-timeout" ? "wait" : "cancel";
     out.for_each_unwritten([&](WriteQueue::Entry& entry, bool) {
-        if (entry.stanza)
+        if (entry.stanza && !entry.owned)
             server_.router().bounce(nullptr, *entry.stanza, type, std::string(condition), text);
     });
     out.clear();

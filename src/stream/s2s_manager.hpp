@@ -49,7 +49,7 @@ public:
     /// A stream ends: each stanza in `out` not written yet goes back to its sender with
     /// `condition` (remote-server-timeout is a wait error, the rest cancel) and `text`; the
     /// queue is then cleared. Written stanzas count as delivered, as on a client stream
-    /// without XEP-0198.
+    /// without XEP-0198; those the stream's XEP-0198 bookkeeping owns are its to bounce.
     void bounce_unwritten(WriteQueue& out, std::string_view condition, const std::string& text);
     /// Closes every stream (shutdown); what they still queue goes back to its senders.
     void close_all();

@@ -6,6 +6,7 @@
 #include "net/tls_context.hpp"
 #include "stream/dialback_key.hpp"
 #include "stream/s2s_manager.hpp"
+#include "stream/sm_elements.hpp"
 #include "stream/stream_namespaces.hpp"
 #include "stream/stream_setup.hpp"
 
@@ -104,7 +105,7 @@ void S2sOutSession::on_connected(asio::ip::tcp::socket socket, const net::Target
                 if (state_ == State::closing || state_ == State::closed) return;
                 state_ = State::closing;
                 close_after_write_ = true;
-                send_text("</stream:stream>");
+                send_text(final_ack() + "</stream:stream>");
             },
             [this](xml::ParseError, const std::string& d) {
                 fail("remote-server-not-found", "the remote server sent bad XML: " + d);
@@ -209,9 +210,12 @@ void S2sOutSession::on_element(xml::ElementPtr element) {
                     "the remote server refused our certificate (SASL EXTERNAL)");
     }
     if (ns == ns_dialback) return on_dialback(*element);
+    if (ns == ns_sm && state_ == State::ready) return on_stream_management(*element);
     if (bidi_ && state_ == State::ready && ns == ns_server &&
         (name == "message" || name == "presence" || name == "iq")) {
-        if (auto refusal = inbound_.route(std::move(element), senders_, local_))
+        if (auto refusal = inbound_.route(std::move(element),
+                                           inbound_acks_ ? inbound_acks_->arrived() : nullptr,
+                                           senders_, local_))
             stream_error(refusal->condition, refusal->text);
         return;
     }
@@ -226,6 +230,8 @@ void S2sOutSession::on_features(const xml::Element& features) {
             return fail("remote-server-not-found", "the remote server does not offer TLS");
         return send_text("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
     }
+    // After SASL the new features say it; with dialback, those after TLS do.
+    sm_offered_ = offers(features, "sm", ns_sm);
     if (authenticated_) return ready("EXTERNAL");
     secured_ = true;
     send_verifies();
@@ -331,10 +337,11 @@ void S2sOutSession::ready(const char* how) {
     status_.queued = 0;
     last_activity_ = std::chrono::steady_clock::now();
     arm_idle_timer();
+    enable_stream_management();
     auto pending = std::move(pending_);
     pending_.clear();
     pending_bytes_ = 0;
-    for (auto& stanza : pending) out_->push({std::move(stanza), {}});
+    for (auto& stanza : pending) write_stanza(std::move(stanza));
     out_->write();
 }
 
@@ -360,11 +367,11 @@ void S2sOutSession::enqueue(StanzaPtr stanza) {
         status_.queued = pending_.size();
         return;
     }
-    if (out_->over_limit(size))
+    if (over_bound(size))
         return server_.router().bounce(nullptr, *stanza, "wait", "resource-constraint",
                                        remote_ + " does not read what it is sent");
     last_activity_ = std::chrono::steady_clock::now();
-    out_->push({std::move(stanza), {}});
+    write_stanza(std::move(stanza));
     out_->write();
 }
 
@@ -373,17 +380,26 @@ void S2sOutSession::arm_idle_timer() {
     timer_.expires_at(last_activity_ + idle);
     timer_.async_wait([self = shared_from_this(), idle](const error_code& ec) {
         if (ec || self->state_ != State::ready) return;
+        if (self->ack_overdue(idle))
+            return self->fail("remote-server-timeout",
+                              "no acknowledgement (XEP-0198) for " + std::to_string(idle.count()) +
+                                  " s");
         if (std::chrono::steady_clock::now() - self->last_activity_ < idle)
             return self->arm_idle_timer();
+        if (self->wait_for_final_ack()) return self->arm_idle_timer();
         spdlog::info("s2s out {} -> {}: idle for {} s, closing", self->local_, self->remote_,
                      idle.count());
-        // Forgotten at once, so the next stanza for the domain opens a new stream.
-        self->idle_closing_ = true;
-        if (auto ended = std::move(self->ended_)) ended();
-        self->state_ = State::closing;
-        self->close_after_write_ = true;
-        self->send_text("</stream:stream>");
+        self->close_idle();
     });
+}
+
+void S2sOutSession::close_idle() {
+    // Forgotten at once, so the next stanza for the domain opens a new stream.
+    idle_closing_ = true;
+    if (auto ended = std::move(ended_)) ended();
+    state_ = State::closing;
+    close_after_write_ = true;
+    send_text(final_ack() + "</stream:stream>");
 }
 
 void S2sOutSession::send_text(std::string text) {
@@ -392,7 +408,7 @@ void S2sOutSession::send_text(std::string text) {
 }
 
 void S2sOutSession::on_idle() {
-    if (!close_after_write_) return;
+    if (!close_after_write_) return request_ack();
     socket_->shutdown();
     finish_close("remote-server-not-found", "the stream to " + remote_ + " closed");
 }
@@ -444,6 +460,9 @@ void S2sOutSession::finish_close(std::string_view condition, const std::string& 
     timer_.cancel();
     inbound_.cancel();
     if (socket_) socket_->close();
+    // Without XEP-0198, written stanzas count as delivered, as on a client stream; with it, only
+    // what the peer acknowledged does. The rest go back to their senders, oldest first.
+    bounce_unacked(condition == "remote-server-timeout" ? "wait" : "cancel", condition, text);
     if (out_) server_.s2s().bounce_unwritten(*out_, condition, text);
     // XEP-0220 §2.4: no connection to the Authoritative Server, or it ended without answering.
     auto verifies = std::move(verifies_);

@@ -9,7 +9,9 @@
 // (as Receiving Server) to the remote domain, from the moment TLS is up. Stanzas queue
 // (bounded) while the stream is set up and are written once it is ready; if it cannot be set
 // up, each goes back to its sender with <remote-server-not-found/> (or <remote-server-timeout/>)
-// and a text saying why, so nothing accepted is lost silently. Where the peer offers it, the
+// and a text saying why, so nothing accepted is lost silently. With a peer that offers XEP-0198
+// Stream Management, what was written is kept until the peer acknowledges it, and bounced the
+// same way if the stream ends first (s2s_stream_management.cpp). Where the peer offers it, the
 // stream is made bidirectional (XEP-0288): the peer's stanzas from the remote domain to ours
 // then come back on it, checked as an incoming stream's are (S2sInbound).
 //
@@ -21,6 +23,8 @@
 #include "net/tcp_tls_socket.hpp"
 #include "stream/dialback_elements.hpp"
 #include "stream/s2s_inbound.hpp"
+#include "stream/incoming_acks.hpp"
+#include "stream/outgoing_acks.hpp"
 #include "stream/s2s_status.hpp"
 #include "stream/stream_reader.hpp"
 #include "stream/write_queue.hpp"
@@ -68,7 +72,9 @@ private:
     // StreamReader::Owner, WriteQueue::Owner, S2sInbound::Owner
     std::shared_ptr<void> keep_alive() override { return shared_from_this(); }
     bool read_stopped() const override { return state_ == State::closed; }
-    bool read_held() const override { return inbound_.held(); }
+    bool read_held() const override {
+        return inbound_.held() || (inbound_acks_ && inbound_acks_->backlogged());
+    }
     void resume_reading() override { reader_->resume(); }
     std::string stream_name() const override { return "out " + local_ + " -> " + remote_; }
     void on_bytes(std::string_view bytes) override;
@@ -106,6 +112,36 @@ private:
     void arm_idle_timer();
     /// Closes the connection; stanzas not yet written bounce with `condition` and `text`.
     void finish_close(std::string_view condition, const std::string& text);
+    /// Closes the stream for idleness; the manager forgets it at once.
+    void close_idle();
+
+    // XEP-0198 (s2s_stream_management.cpp).
+    /// After authentication, before the first stanza: <enable/>, if the peer offered <sm/>.
+    void enable_stream_management();
+    void on_stream_management(const xml::Element& element);
+    /// On this stream's thread, when inbound_acks_ has work: an <a/> to write, reading to resume.
+    void on_acks_woken();
+    /// The last <a/> for the peer's stanzas, before our closing tag; empty if none are counted.
+    std::string final_ack() const;
+    /// Queues a stanza behind the others (the caller writes); kept until acknowledged.
+    void write_stanza(StanzaPtr stanza);
+    /// True when `more` bytes would take what the stream holds for the peer past its bound:
+    /// what is not written yet, and what is not acknowledged.
+    bool over_bound(std::size_t more) const;
+    /// Writes <r/> if stanzas went out since the last one and none waits for its answer;
+    /// `force`: whenever stanzas are unacknowledged and none waits.
+    void request_ack(bool force = false);
+    /// An <r/> has waited `within` for its answer: the peer is gone, whatever TCP says.
+    bool ack_overdue(std::chrono::seconds within) const;
+    /// On an idle close with stanzas unacknowledged: asks for the last <a/> and closes when it
+    /// comes (true), instead of bouncing what the peer may have handled.
+    bool wait_for_final_ack();
+    /// Ends the stream for a peer's protocol error; what it did not acknowledge bounces.
+    void sm_stream_error(std::string_view condition, const std::string& text,
+                         std::string_view app);
+    /// Bounces every stanza the peer has not acknowledged.
+    void bounce_unacked(std::string_view type, std::string_view condition,
+                        const std::string& text);
 
     Server& server_;
     asio::io_context& io_;
@@ -130,6 +166,11 @@ private:
     bool dialback_sent_ = false;  // our <db:result/> awaits its answer
     bool bidi_ = false;           // we asked for the peer's stanzas on this stream (XEP-0288)
     const std::vector<std::string> senders_{remote_};  // whose stanzas a bidi stream carries
+    bool sm_offered_ = false;      // the peer's features after TLS (or SASL) offer <sm/>
+    bool close_when_acked_ = false;  // idle, waiting for the last <a/> to close
+    OutgoingAcks outbound_acks_;
+    // Once the peer enabled stream management on a bidirectional stream: counts its stanzas.
+    std::shared_ptr<IncomingAcks> inbound_acks_;
     std::string stream_id_;       // the id of the peer's latest header: our key is bound to it
     struct PendingVerify {
         std::string stream_id;

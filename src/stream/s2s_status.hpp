@@ -40,21 +40,24 @@ public:
         bidi_ = true;
     }
     std::atomic<std::size_t> queued{0};  // stanzas waiting (out: while it is set up)
+    std::atomic<bool> sm{false};           // XEP-0198 enabled on the stream
 
     std::string remote() const {
         std::lock_guard lock(mutex_);
         return remote_;
     }
     /// One tab-separated line: direction, "local -> remote" (out) or "remote -> local" (in),
-    /// peer address, state, authentication, TLS version, "bidi" (XEP-0288) or "-", queued
-    /// stanzas.
+    /// peer address, state, authentication, TLS version, queued stanzas, "sm on" once stream
+    /// management (XEP-0198) is enabled (else "sm off"), and "bidi" when the stream carries
+    /// stanzas both ways (XEP-0288; else "one-way").
     std::string line() const {
         std::lock_guard lock(mutex_);
         const bool out = direction_ == "out";
         return direction_ + "\t" + (out ? local_ + " -> " + remote_ : remote_ + " -> " + local_) +
                "\t" + (peer_.empty() ? "-" : peer_) + "\t" + state_ + "\t" +
                (authentication_.empty() ? "-" : authentication_) + "\t" +
- (tls_.empty() ? "-" : tls_) + (bidi_ ? "\tbidi" : "\t-") + "\tqueued " + std::to_string(queued.load()) + "\n";
+               (tls_.empty() ? "-" : tls_) + "\tqueued " + std::to_string(queued.load()) +
+               (sm.load() ? "\tsm on" : "\tsm off") + (bidi_ ? "\tbidi\n" : "\tone-way\n");
     }
 
 private:

@@ -15,5 +15,7 @@ inline constexpr std::string_view ns_dialback_feature = "urn:xmpp:features:dialb
 // Bidirectional server-to-server streams (XEP-0288): the request, and the feature offering it.
 inline constexpr std::string_view ns_bidi = "urn:xmpp:bidi";
 inline constexpr std::string_view ns_bidi_feature = "urn:xmpp:features:bidi";
+// Stream Management (XEP-0198), on client streams (mod_smacks) and server-to-server streams.
+inline constexpr std::string_view ns_sm = "urn:xmpp:sm:3";
 
 }  // namespace starling

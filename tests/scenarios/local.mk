@@ -91,6 +91,8 @@ tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scripted_component.hpp 
 	tests/scenarios/scenarios_federation_interop.cpp \
 	tests/scenarios/scenarios_s2s_network.cpp \
 	tests/scenarios/scenarios_s2s_policy.cpp \
+	tests/scenarios/loopback_listener.hpp tests/scenarios/scripted_s2s_peer.hpp \
+	tests/scenarios/scenarios_s2s_sm.cpp \
 	tests/scenarios/scenarios_push.cpp
 # PEP, OMEMO and the single-use prekey claim
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/pep_steps.hpp \

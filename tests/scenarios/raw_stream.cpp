@@ -24,37 +24,6 @@ std::chrono::milliseconds remaining(clock::time_point deadline) {
 
 }  // namespace
 
-loopback_listener::loopback_listener() {
-    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    require(fd_ >= 0 && bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-                listen(fd_, 8) == 0,
-            std::string("could not listen on loopback: ") + std::strerror(errno));
-    socklen_t length = sizeof address;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
-}
-
-loopback_listener::~loopback_listener() {
-    close(fd_);
-}
-
-int loopback_listener::accept(std::chrono::milliseconds timeout) {
-    pollfd waiting{fd_, POLLIN, 0};
-    require(poll(&waiting, 1, static_cast<int>(timeout.count())) == 1,
-            "nobody connected to port " + std::to_string(port_) + " in time");
-    const int fd = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    require(fd >= 0, std::string("accept failed: ") + std::strerror(errno));
-    return fd;
-}
-
-raw_stream::raw_stream(loopback_listener& listener, std::chrono::milliseconds timeout) {
-    fd_ = listener.accept(timeout);
-    set_socket_options();
-}
-
 raw_stream::raw_stream(std::uint16_t port, int receive_buffer) {
     fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     require(fd_ >= 0, std::string("socket failed: ") + std::strerror(errno));
@@ -66,13 +35,17 @@ raw_stream::raw_stream(std::uint16_t port, int receive_buffer) {
     address.sin_port = htons(port);
     require(connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0,
             "cannot connect to 127.0.0.1:" + std::to_string(port) + ": " + std::strerror(errno));
-    set_socket_options();
-}
-
-void raw_stream::set_socket_options() {
     int one = 1;
     setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     // A TLS record that never completes must not hang a scenario: bound every blocking read.
+    timeval bound{5, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof bound);
+    setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &bound, sizeof bound);
+}
+
+raw_stream::raw_stream(accepted connection) : fd_(connection.fd) {
+    int one = 1;
+    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     timeval bound{5, 0};
     setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof bound);
     setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &bound, sizeof bound);
@@ -112,25 +85,28 @@ void raw_stream::start_tls(const std::string& server_name, const certificate_fil
     ssl_ = SSL_new(tls_context_);
     SSL_set_fd(ssl_, fd_);
     SSL_set_tlsext_host_name(ssl_, server_name.c_str());
-    handshake(SSL_connect(ssl_), "TLS handshake with SNI " + server_name);
+    int rc = SSL_connect(ssl_);
+    if (rc != 1) {
+        char reason[256];
+        ERR_error_string_n(ERR_get_error(), reason, sizeof reason);
+        throw scenario_failure("TLS handshake with SNI " + server_name + " failed: " + reason);
+    }
 }
 
 void raw_stream::accept_tls(const certificate_files& own) {
     require(ssl_ == nullptr, "TLS already started");
     tls_context_ = SSL_CTX_new(TLS_server_method());
+    SSL_CTX_set_min_proto_version(tls_context_, TLS1_2_VERSION);
     require(SSL_CTX_use_certificate_chain_file(tls_context_, own.certificate.c_str()) == 1 &&
                 SSL_CTX_use_PrivateKey_file(tls_context_, own.key.c_str(), SSL_FILETYPE_PEM) == 1,
             "cannot load the server certificate " + own.certificate);
     ssl_ = SSL_new(tls_context_);
     SSL_set_fd(ssl_, fd_);
-    handshake(SSL_accept(ssl_), "TLS handshake as the server");
-}
-
-void raw_stream::handshake(int rc, const std::string& what) {
-    if (rc == 1) return;
-    char reason[256];
-    ERR_error_string_n(ERR_get_error(), reason, sizeof reason);
-    throw scenario_failure(what + " failed: " + reason);
+    if (SSL_accept(ssl_) != 1) {
+        char reason[256];
+        ERR_error_string_n(ERR_get_error(), reason, sizeof reason);
+        throw scenario_failure(std::string("TLS handshake as the server failed: ") + reason);
+    }
 }
 
 X509* raw_stream::peer_certificate() const {

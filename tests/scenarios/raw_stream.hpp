@@ -12,24 +12,6 @@
 
 namespace starling::scenarios {
 
-/// A socket listening on 127.0.0.1 (8 connections may wait), for scenarios where the server
-/// connects to a scripted peer, or to one that never answers.
-class loopback_listener {
-public:
-    loopback_listener();
-    ~loopback_listener();
-    loopback_listener(const loopback_listener&) = delete;
-    loopback_listener& operator=(const loopback_listener&) = delete;
-    std::uint16_t port() const { return port_; }
-    /// Waits up to `timeout` for a connection and returns its descriptor; fails the scenario
-    /// when none comes.
-    int accept(std::chrono::milliseconds timeout);
-
-private:
-    int fd_ = -1;
-    std::uint16_t port_ = 0;
-};
-
 /// A byte-level client connection to 127.0.0.1: plain TCP that can switch to TLS (OpenSSL, with
 /// SNI) at any point, for scenarios that must send what no well-behaved client library would.
 /// Everything the server sends goes through an xml_stream_reader.
@@ -38,8 +20,11 @@ public:
     /// `receive_buffer` > 0 sets SO_RCVBUF before connecting, so that a scenario's client that
     /// stops reading makes the server's writes block after a few KB rather than megabytes.
     explicit raw_stream(std::uint16_t port, int receive_buffer = 0);
-    /// The peer's side of a connection the server makes to `listener`, within `timeout`.
-    raw_stream(loopback_listener& listener, std::chrono::milliseconds timeout);
+    /// A connection a scenario's listener accepted: the scenario plays the server's side.
+    struct accepted {
+        int fd;
+    };
+    explicit raw_stream(accepted connection);
     ~raw_stream();
     raw_stream(const raw_stream&) = delete;
     raw_stream& operator=(const raw_stream&) = delete;
@@ -52,7 +37,9 @@ public:
     /// certificate, as a server connecting to another does. The peer's certificate is not
     /// verified here: scenarios inspect `peer_certificate` themselves.
     void start_tls(const std::string& server_name, const certificate_files* own = nullptr);
-    /// TLS handshake as the server, presenting `own`; the client's certificate is not asked for.
+
+    /// TLS handshake as the server side, presenting `own` (a peer server that STARTTLS was
+    /// asked of). The client's certificate is neither asked for nor checked.
     void accept_tls(const certificate_files& own);
 
     /// Waits for the next complete top-level element; nothing on timeout or end of stream.
@@ -89,9 +76,6 @@ public:
 private:
     /// Reads once, waiting at most `timeout`; false on timeout, end of connection or error.
     bool read_some(std::chrono::milliseconds timeout);
-    /// TCP_NODELAY, and bounds on every blocking read and write.
-    void set_socket_options();
-    void handshake(int rc, const std::string& what);
 
     int fd_ = -1;
     SSL_CTX* tls_context_ = nullptr;

@@ -9,6 +9,7 @@
 #include "client_steps.hpp"
 #include "free_port.hpp"
 #include "raw_session.hpp"
+#include "scripted_s2s_peer.hpp"
 #include "stanza_matchers.hpp"
 #include "test_accounts.hpp"
 #include "xmpp_names.hpp"
@@ -16,91 +17,6 @@
 #include <string>
 
 namespace starling::scenarios {
-namespace {
-
-constexpr const char* remote_domain = "remote.test";
-
-// A server's stream header, from `from` to `to`.
-std::string server_header(const std::string& to, const std::string& from) {
-    return "<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
-           "xmlns:db='jabber:server:dialback' xmlns:stream='http://etherx.jabber.org/streams' "
-           "to='" +
-           to + "' from='" + from + "' version='1.0'>";
-}
-
-// The test CA, a certificate it signed for remote.test, and a listener that trusts the CA.
-struct s2s_setup {
-    temp_dir pki;
-    certificate_files ca = make_test_ca(pki.path());
-    certificate_files remote = make_signed_certificate(pki.path(), ca, remote_domain);
-    std::uint16_t port = free_loopback_port();
-
-    /// `settings`: more of the `s2s` section, as ", key: value".
-    explicit s2s_setup(server_fixture& server, const std::string& settings = "") {
-        server.extra_listen +=
-            "  - {type: s2s, address: 127.0.0.1, port: " + std::to_string(port) + "}\n";
-        server.extra_config += "s2s: {ca_file: \"" + ca.certificate + "\"" + settings + "}\n";
-        server.write_config();
-    }
-};
-
-// The peer server's side of a stream, one step at a time.
-class scripted_server {
-public:
-    explicit scripted_server(std::uint16_t port) : stream_(port) {}
-
-    raw_stream& stream() { return stream_; }
-
-    /// Sends a header from remote.test to `to`; returns the features that answer it.
-    xml_element open(const std::string& to = main_host) {
-        stream_.send(server_header(to, remote_domain));
-        const auto& header = stream_.expect_header();
-        require(header.attribute("from") == to && header.attribute("to") == remote_domain &&
-                    header.attribute("version") == "1.0" && !header.attribute("id").empty(),
-                "wrong s2s header: " + header.to_string());
-        return stream_.expect_element("features", ns::streams);
-    }
-
-    /// STARTTLS with `own` as the client certificate (none: nullptr); returns the new features.
-    xml_element starttls(const certificate_files* own) {
-        stream_.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
-        stream_.expect_element("proceed", ns::tls);
-        stream_.start_tls(main_host, own);
-        stream_.restart_stream();
-        return open();
-    }
-
-    /// SASL EXTERNAL with an empty authorization identity; returns <success/> or <failure/>.
-    xml_element external(const std::string& response = "=") {
-        stream_.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>" +
-                     response + "</auth>");
-        auto answer = stream_.next_element(std::chrono::seconds(5));
-        require(answer && answer->ns == ns::sasl, "no SASL answer to EXTERNAL");
-        return *answer;
-    }
-
-    /// Waits for a stream error and the end of the stream; returns the condition.
-    std::string expect_stream_error() {
-        auto error = stream_.next_element(std::chrono::seconds(5));
-        require(error && error->name == "error" && error->ns == ns::streams,
-                "expected a stream error, got " + (error ? error->to_string() : "nothing"));
-        require(stream_.wait_closed(), "the server did not close the stream after its error");
-        return error_condition(*error);
-    }
-
-private:
-    raw_stream stream_;
-};
-
-bool offers_external(const xml_element& features) {
-    const auto* mechanisms = features.child("mechanisms", ns::sasl);
-    if (!mechanisms) return false;
-    for (const auto& mechanism : mechanisms->children)
-        if (mechanism.text == "EXTERNAL") return true;
-    return false;
-}
-
-}  // namespace
 
 STARLING_SCENARIO(s2s_in_certificate_authenticates_and_delivers) {
     server_fixture server(options);
@@ -121,7 +37,8 @@ STARLING_SCENARIO(s2s_in_certificate_authenticates_and_delivers) {
     require(success.name == "success", "EXTERNAL failed: " + success.to_string());
     peer.stream().restart_stream();
     const auto ready = peer.open();
-    require(ready.children.empty(), "features after authentication: " + ready.to_string());
+    require(ready.children.size() == 1 && ready.child("sm", "urn:xmpp:sm:3"),
+            "features after authentication, other than stream management: " + ready.to_string());
 
     // A stanza from the peer's user reaches ours, from that user.
     peer.stream().send("<message from='bob@remote.test/phone' to='" + a.bound_jid() +
@@ -178,7 +95,7 @@ STARLING_SCENARIO(s2s_in_bidirectional_stream_carries_our_stanzas_to_the_peer) {
     a.wait_for(stanza_named("message", "bidi-2"), "bob's answer");
     const auto listed = server.ctl({"s2s"});
     require(listed.out.find("in\tremote.test -> example.test\t127.0.0.1:") != std::string::npos &&
-                listed.out.find("\tbidi\tqueued 0") != std::string::npos &&
+                listed.out.find("\tqueued 0\tsm off\tbidi") != std::string::npos &&
                 listed.out.find("out\t") == std::string::npos,
             "starlingctl s2s does not show one bidirectional stream:\n" + listed.out);
 

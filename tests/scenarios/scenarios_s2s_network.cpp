@@ -5,10 +5,9 @@
 #include "../unit/net/dns_stub.hpp"
 #include "client_steps.hpp"
 #include "free_port.hpp"
-#include "raw_stream.hpp"
+#include "loopback_listener.hpp"
 #include "stanza_matchers.hpp"
 #include "test_accounts.hpp"
-
 
 #include <algorithm>
 #include <csignal>
@@ -43,8 +42,6 @@ private:
     std::thread thread_;
 };
 
-// A TCP listener on loopback that never accepts: connections complete in the kernel's backlog
-// and then hear nothing, as from a server that hangs.
 std::string s2s_listener(const char* type, std::uint16_t port) {
     return std::string("  - {type: ") + type +
            ", address: 127.0.0.1, port: " + std::to_string(port) + "}\n";
@@ -108,7 +105,7 @@ STARLING_SCENARIO(s2s_domains_found_through_dns_with_direct_tls) {
 }
 
 STARLING_SCENARIO(s2s_a_server_that_never_answers_times_out_and_bounces) {
-    loopback_listener silent;
+    loopback_listener silent;  // never accepts
     server_fixture server(options);
     server.extra_listen += s2s_listener("s2s", free_loopback_port());
     server.extra_config +=

@@ -34,6 +34,5 @@ tests_unit_run_unit_CPPFLAGS += -I$(top_srcdir)
 tests_unit_run_unit_SOURCES += tests/unit/modules/test_caps.cpp modules/pep/caps.cpp \
 	tests/unit/modules/test_remote_resources.cpp modules/pep/remote_resources.cpp
 tests_unit_run_unit_CPPFLAGS += -I$(top_srcdir)/modules/pep
-# Module logic that needs no server: mod_smacks counting, mod_csi urgency.
-tests_unit_run_unit_SOURCES += tests/unit/modules/test_handled_counter.cpp \
-	tests/unit/modules/test_csi_urgency.cpp
+# Module logic that needs no server: mod_csi urgency.
+tests_unit_run_unit_SOURCES += tests/unit/modules/test_csi_urgency.cpp

@@ -377,6 +377,25 @@ async def push_notification(h, alice, bob, app, pwd, port):
         raise CheckFailed(f"the push publish came from {iq['from']}: {text}")
 
 
+async def stream_management(starling, peer, expected, bidi):
+    """XEP-0198 on the s2s streams between Starling and the peer, as `starlingctl s2s` shows
+    them: on every stream when `expected`, on none otherwise. With `bidi` the peer and Starling
+    share streams both ways (XEP-0288): at least one stream, each bidirectional; without it,
+    one stream each way."""
+    lines = [line for line in starling.ctl("s2s").stdout.splitlines() if peer.domain in line]
+    directions = {line.split("\t")[0] for line in lines}
+    shapes = {line.split("\t")[-1] for line in lines}
+    if bidi and (not lines or shapes != {"bidi"}):
+        raise CheckFailed("not bidirectional streams with " + peer.domain + ":\n"
+                          + "\n".join(lines))
+    if not bidi and (directions != {"in", "out"} or shapes != {"one-way"}):
+        raise CheckFailed("not one stream each way with " + peer.domain + ":\n" + "\n".join(lines))
+    wrong = [line for line in lines if (line.split("\t")[-2] == "sm on") != expected]
+    if wrong:
+        raise CheckFailed(f"stream management {'off' if expected else 'on'} on:\n"
+                          + "\n".join(wrong))
+
+
 async def run_checks(h, starling, peer):
     P = peer.name
     sd, pd = starling.domain, peer.domain
@@ -390,6 +409,12 @@ async def run_checks(h, starling, peer):
     # 1. Chat both ways, with receipts.
     await check(h, f"chat-starling-to-{P}-with-receipt", chat_with_receipt(alice, bob, "s2p"))
     await check(h, f"chat-{P}-to-starling-with-receipt", chat_with_receipt(bob, alice, "p2s"))
+    # Prosody enables stream management on streams authenticated by SASL EXTERNAL, both ways;
+    # ejabberd has none on s2s, and over dialback nobody offers it.
+    # Prosody loads mod_s2s_bidi (XEP-0288), ejabberd has no bidirectional streams.
+    sm_expected = P == "prosody" and h.args.auth != "dialback"
+    await check(h, f"s2s-stream-management-{'on' if sm_expected else 'off'}-with-{P}",
+                stream_management(starling, peer, sm_expected, bidi=P == "prosody"))
 
     # 2. Subscriptions, broadcast, probes.
     await check(h, f"subscribe-starling-user-to-{P}-user", subscribe(alice, bob, "s2p"))

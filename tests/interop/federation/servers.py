@@ -375,10 +375,16 @@ modules_enabled = {{
 	"tls"; "saslauth"; "disco"; "roster"; "private"; "vcard"; "lastactivity";
 	"pep"; "mam"; "carbons"; "ping"; "time"; "version"; "uptime";
 	"stanza_debug"; {'"dialback";' if dialback else ''}
+	-- XEP-0198 on s2s too (smacks_enabled_s2s defaults to true): Prosody enables it on a
+	-- stream authenticated by SASL EXTERNAL, so Starling's s2s stream management meets a real
+	-- peer both ways. Over dialback Prosody neither offers nor asks for it.
+	"smacks";
+	-- XEP-0288: one stream carries both directions, whichever server opens it.
+	"s2s_bidi";
 	-- s2s, s2s_auth_certs, presence, message, iq, offline and c2s load automatically.
 	-- With certificates, no dialback: a federated stream proves EXTERNAL works both ways.
 }}
-modules_disabled = {{ {'"s2s_bidi"' if dialback else '"dialback"; "s2s_bidi"'} }}
+modules_disabled = {{ {'' if dialback else '"dialback"'} }}
 
 authentication = "internal_hashed"
 storage = "internal"

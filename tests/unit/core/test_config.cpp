@@ -530,7 +530,7 @@ threads: 4
             std::string("/srv/starling/starling.yml:11: s2s.trust: unknown key; known keys: "
                         "ca_file, hosts, idle_timeout, require_certificates, dialback_domains, "
                         "dns_servers, allow, deny, stanza_rate, max_outgoing_streams, "
-                        "stanza_bytes"),
+                        "stanza_bytes, bidi"),
             error_of(base + "s2s: {trust: x}\n"));
         // Where a remote domain's server is, without DNS.
         const Config hosts = starling::config::parse(
@@ -593,11 +593,14 @@ threads: 4
         CPPUNIT_ASSERT(open.s2s.federates_with("anyone.test"));
         CPPUNIT_ASSERT_EQUAL(10000, open.s2s.stanza_rate);
         CPPUNIT_ASSERT_EQUAL(std::size_t(512 * 1024), open.s2s.stanza_bytes);
+        CPPUNIT_ASSERT(open.s2s.bidi);
         // A listed domain covers its subdomains, and deny wins over allow.
         const Config listed = starling::config::parse(
             base + "s2s:\n  allow: [Partner.Test, friend.test]\n  deny: [bad.partner.test]\n"
-                   "  stanza_rate: 0\n  max_outgoing_streams: 3\n  stanza_bytes: 65536\n",
+                   "  stanza_rate: 0\n  max_outgoing_streams: 3\n  stanza_bytes: 65536\n"
+                   "  bidi: false\n",
             "/srv/starling/starling.yml");
+        CPPUNIT_ASSERT(!listed.s2s.bidi);
         CPPUNIT_ASSERT(listed.s2s.federates_with("partner.test"));
         CPPUNIT_ASSERT(listed.s2s.federates_with("conference.partner.test"));
         CPPUNIT_ASSERT(!listed.s2s.federates_with("bad.partner.test"));

@@ -1,6 +1,6 @@
 #pragma once
-// XEP-0198 `h` for stanzas a client sent: a count, so it may only cover a contiguous prefix of
-// them. Stanzas finish out of order (one is stored offline, asynchronously, while the next is
+// XEP-0198 `h` for stanzas a peer sent (a client, or another server on an incoming s2s stream):
+// a count, so it may only cover a contiguous prefix of them. Stanzas finish out of order (one is stored offline, asynchronously, while the next is
 // delivered at once); each is numbered when it arrives, and `handled()` advances only over the
 // ones whose every predecessor has finished too.
 
@@ -8,14 +8,15 @@
 #include <cstdint>
 #include <optional>
 #include <set>
+#include <string_view>
 
-namespace starling::smacks {
+namespace starling {
 
 class HandledCounter {
 public:
     /// Starts counting at `start` (0 for a stream; tests start near 2^32 to see the wrap).
     explicit HandledCounter(std::uint64_t start = 0) : received_(start), handled_(start) {}
-    /// Numbers the next stanza the client sent.
+    /// Numbers the next stanza the peer sent.
     std::uint64_t arrived() { return received_++; }
     /// Marks stanza `seq` finished (delivered, stored or bounced).
     void finished(std::uint64_t seq) {
@@ -30,6 +31,9 @@ public:
         }
     }
     std::uint64_t received() const { return received_; }
+    /// Stanzas that arrived and have not all finished: the most `early_` can hold, so a stream
+    /// that bounds this (by pausing its reads) bounds the counter's memory too.
+    std::uint64_t unhandled() const { return received_ - handled_; }
     /// How many stanzas, from the first, have all finished.
     std::uint64_t handled() const { return handled_; }
     /// The value of `h` on the wire: the count modulo 2^32 (XEP-0198 §4).
@@ -51,4 +55,17 @@ inline std::optional<std::size_t> newly_acknowledged(std::uint32_t h, std::uint3
     return newly;
 }
 
-}  // namespace starling::smacks
+/// The 'h' of an <a/> or <resumed/>: an unsigned 32-bit number, or nullopt when it is missing
+/// or not one.
+inline std::optional<std::uint32_t> parse_h(std::string_view text) {
+    if (text.empty() || text.size() > 10) return std::nullopt;
+    std::uint64_t value = 0;
+    for (char c : text) {
+        if (c < '0' || c > '9') return std::nullopt;
+        value = value * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    if (value > 0xffffffffULL) return std::nullopt;
+    return static_cast<std::uint32_t>(value);
+}
+
+}  // namespace starling

@@ -1,12 +1,12 @@
-// mod_smacks counting (modules/smacks/handled_counter.hpp): h covers only the contiguous prefix
+// XEP-0198 counting (stream/handled_counter.hpp), shared by mod_smacks and s2s streams: h covers only the contiguous prefix
 // of handled stanzas however they finish, wraps at 2^32, and an acknowledgement is checked
 // against what was sent modulo 2^32.
-#include "modules/smacks/handled_counter.hpp"
+#include "stream/handled_counter.hpp"
 
 #include <cppunit/extensions/HelperMacros.h>
 
-using starling::smacks::HandledCounter;
-using starling::smacks::newly_acknowledged;
+using starling::HandledCounter;
+using starling::newly_acknowledged;
 
 class HandledCounterTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(HandledCounterTest);
