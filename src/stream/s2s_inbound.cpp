@@ -22,7 +22,7 @@ S2sInbound::S2sInbound(Server& server, asio::any_io_executor executor, Owner& ow
 
 std::optional<S2sInbound::Refusal> S2sInbound::route(xml::ElementPtr element, Receipt receipt,
                                                      const std::vector<std::string>& senders,
-                                                     const std::string& target) {
+                                                     const std::vector<std::string>* targets) {
     // RFC 6120 §8.1.1.2, §8.1.2.2: a server's stanza names both ends.
     const auto from = Jid::parse(element->attr("from"));
     if (!from || std::find(senders.begin(), senders.end(), from->domain()) == senders.end())
@@ -30,7 +30,8 @@ std::optional<S2sInbound::Refusal> S2sInbound::route(xml::ElementPtr element, Re
     const auto to = Jid::parse(element->attr("to"));
     if (!to) return Refusal{"improper-addressing", "a stanza needs a valid 'to'"};
     const auto& domain = to->domain();
-    if (!server_.serves(domain) || (!target.empty() && domain != target))
+    if (!server_.serves(domain) ||
+        (targets && std::find(targets->begin(), targets->end(), domain) == targets->end()))
         return Refusal{"host-unknown", domain + " is not served on this stream"};
     to_client_namespace(*element, ns_server);
     // With XEP-0198 the stanza counts in `h` once every copy of its receipt is released.

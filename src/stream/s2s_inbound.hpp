@@ -42,11 +42,11 @@ public:
     S2sInbound(Server& server, asio::any_io_executor executor, Owner& owner);
 
     /// Routes `element`, which the peer sent from one of `senders` (the domains the stream
-    /// authenticated) to a domain served here, or to `target` alone when it is not empty.
+    /// authenticated) to a domain served here, or to one of `targets` when given.
     /// `receipt` (XEP-0198, null without it) goes with the stanza until it is handled.
     std::optional<Refusal> route(xml::ElementPtr element, Receipt receipt,
                                  const std::vector<std::string>& senders,
-                                 const std::string& target = {});
+                                 const std::vector<std::string>* targets = nullptr);
     /// Whether reading waits for the rate.
     bool held() const { return held_; }
     /// The stream ends: no more resuming.

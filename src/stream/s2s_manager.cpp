@@ -6,6 +6,8 @@
 #include "stream/scram_crypto.hpp"
 #include "stream/write_queue.hpp"
 
+#include <set>
+
 namespace starling {
 
 S2sManager::S2sManager(Server& server)
@@ -20,15 +22,25 @@ std::shared_ptr<S2sOutSession> S2sManager::stream_for(const std::string& local,
         created = false;
         return it->second;
     }
+    // XEP-0220 §8.3: a stream from another of our domains to `remote` may carry this one too,
+    // where the peer takes dialback; looked for once per pair, not per stanza.
+    for (const auto& [pair, stream] : streams_)
+        if (pair.second == remote && stream->carries_sender(local)) {
+            created = false;
+            streams_.emplace(key, stream);
+            return stream;
+        }
     if (streams_.size() >= cap) return nullptr;
     created = true;
     // A stream lives on one I/O thread, taken in turn; it is forgotten when it ends (a new one
-    // takes the slot only after that).
+    // takes the slot only after that), under each pair it carries.
+    auto self = std::make_shared<const S2sOutSession*>(nullptr);
     auto stream =
-        std::make_shared<S2sOutSession>(server_, server_.next_io(), local, remote, [this, key] {
+        std::make_shared<S2sOutSession>(server_, server_.next_io(), local, remote, [this, self] {
             std::lock_guard lock(mutex_);
-            streams_.erase(key);
+            std::erase_if(streams_, [&](const auto& entry) { return entry.second.get() == *self; });
         });
+    *self = stream.get();
     streams_.emplace(key, stream);
     return stream;
 }
@@ -47,6 +59,14 @@ void S2sManager::send(StanzaPtr stanza) {
                                        "too many server-to-server streams are open");
     stream->deliver(std::move(stanza));
     if (created) stream->start();
+}
+
+void S2sManager::forget(const std::string& local, const std::string& remote,
+                        const S2sOutSession* stream) {
+    std::lock_guard lock(mutex_);
+    if (const auto it = streams_.find({local, remote});
+        it != streams_.end() && it->second.get() == stream)
+        streams_.erase(it);
 }
 
 std::shared_ptr<S2sInSession> S2sManager::route_for(const std::string& local,
@@ -78,7 +98,7 @@ void S2sManager::verify(const std::string& local, const std::string& remote, std
     bool created = false;
     auto stream = stream_for(local, remote, created);
     if (!stream) return done(dialback::Verdict::error("resource-constraint"));
-    stream->verify(std::move(stream_id), std::move(key), std::move(done));
+    stream->verify(local, std::move(stream_id), std::move(key), std::move(done));
     if (created) stream->start();
 }
 
@@ -107,18 +127,16 @@ bool S2sManager::take_incoming(const std::string& domain) {
 }
 
 void S2sManager::close_all() {
-    std::map<std::pair<std::string, std::string>, std::shared_ptr<S2sOutSession>> streams;
-    {
-        std::lock_guard lock(mutex_);
-        streams = streams_;
-    }
-    for (auto& [key, stream] : streams) stream->close("system-shutdown");
+    for (const auto& stream : streams()) stream->close("system-shutdown");
 }
 
 std::vector<std::shared_ptr<S2sOutSession>> S2sManager::streams() const {
     std::lock_guard lock(mutex_);
+    // A stream that carries several pairs is listed once.
+    std::set<const S2sOutSession*> seen;
     std::vector<std::shared_ptr<S2sOutSession>> out;
-    for (const auto& [key, stream] : streams_) out.push_back(stream);
+    for (const auto& [key, stream] : streams_)
+        if (seen.insert(stream.get()).second) out.push_back(stream);
     return out;
 }
 

@@ -40,6 +40,8 @@ public:
     /// error if the stream cannot be set up or ends first).
     void verify(const std::string& local, const std::string& remote, std::string stream_id,
                 std::string key, std::function<void(dialback::Verdict)> done);
+    /// `stream` no longer carries `local` -> `remote` (its peer refused `local` on it).
+    void forget(const std::string& local, const std::string& remote, const S2sOutSession* stream);
     /// Lets `stream`, an incoming stream its peer made bidirectional, carry stanzas from `local`
     /// to `remote` (the reverse of a pair it authenticated) until remove_routes().
     void add_route(const std::string& local, const std::string& remote,
@@ -53,7 +55,7 @@ public:
     void bounce_unwritten(WriteQueue& out, std::string_view condition, const std::string& text);
     /// Closes every stream (shutdown); what they still queue goes back to its senders.
     void close_all();
-    /// The outgoing streams.
+    /// The outgoing streams, each once.
     std::vector<std::shared_ptr<S2sOutSession>> streams() const;
     /// The secret this process's dialback keys (XEP-0185) are made with: random per process,
     /// so a key outlives neither the process nor the stream it was made for.

@@ -104,6 +104,7 @@ void S2sOutSession::on_connected(asio::ip::tcp::socket socket, const net::Target
             [this] {
                 if (state_ == State::closing || state_ == State::closed) return;
                 state_ = State::closing;
+                multiplexing_ = false;
                 close_after_write_ = true;
                 send_text(final_ack() + "</stream:stream>");
             },
@@ -215,7 +216,7 @@ void S2sOutSession::on_element(xml::ElementPtr element) {
         (name == "message" || name == "presence" || name == "iq")) {
         if (auto refusal = inbound_.route(std::move(element),
                                            inbound_acks_ ? inbound_acks_->arrived() : nullptr,
-                                           senders_, local_))
+                                           remote_senders_, &targets_))
             stream_error(refusal->condition, refusal->text);
         return;
     }
@@ -267,6 +268,11 @@ void S2sOutSession::on_dialback(const xml::Element& element) {
     // Only answers to what we asked on this stream count (XEP-0220 §4.1, "unsolicited
     // dialback"): the right element, between the right domains, for a request outstanding.
     if (element.name() == "result") {
+        if (from == remote_ && to != local_ && !element.attr("type").empty()) {
+            if (const auto it = senders_.find(std::string(to));
+                it != senders_.end() && !it->second.accepted)
+                return on_sender_verdict(it->first, verdict);
+        }
         if (!dialback_sent_ || from != remote_ || to != local_ || element.attr("type").empty()) {
             spdlog::info("s2s out {} -> {}: ignored an unsolicited dialback result", local_,
                          remote_);
@@ -281,10 +287,10 @@ void S2sOutSession::on_dialback(const xml::Element& element) {
     }
     if (element.name() == "verify") {
         const auto id = element.attr("id");
-        const auto it = std::find_if(verifies_.begin(), verifies_.end(),
-                                     [&](const auto& v) { return v.sent && v.stream_id == id; });
-        if (it == verifies_.end() || from != remote_ || to != local_ ||
-            element.attr("type").empty()) {
+        const auto it = std::find_if(verifies_.begin(), verifies_.end(), [&](const auto& v) {
+            return v.sent && v.stream_id == id && v.local == to;
+        });
+        if (it == verifies_.end() || from != remote_ || element.attr("type").empty()) {
             spdlog::info("s2s out {} -> {}: ignored an unsolicited dialback verification", local_,
                          remote_);
             return;
@@ -296,23 +302,25 @@ void S2sOutSession::on_dialback(const xml::Element& element) {
     spdlog::info("s2s out {} -> {}: ignored <db:{}/>", local_, remote_, element.name());
 }
 
-void S2sOutSession::verify(std::string stream_id, std::string key,
+void S2sOutSession::verify(std::string local, std::string stream_id, std::string key,
                            std::function<void(dialback::Verdict)> done) {
-    asio::dispatch(io_, [self = shared_from_this(), stream_id = std::move(stream_id),
-                         key = std::move(key), done = std::move(done)]() mutable {
-        self->request_verify(std::move(stream_id), std::move(key), std::move(done));
+    asio::dispatch(io_, [self = shared_from_this(), local = std::move(local),
+                         stream_id = std::move(stream_id), key = std::move(key),
+                         done = std::move(done)]() mutable {
+        self->request_verify(std::move(local), std::move(stream_id), std::move(key),
+                             std::move(done));
     });
 }
 
-void S2sOutSession::request_verify(std::string stream_id, std::string key,
+void S2sOutSession::request_verify(std::string local, std::string stream_id, std::string key,
                                    std::function<void(dialback::Verdict)> done) {
     // Asked of this stream before its manager forgot it for idleness: a new stream takes it.
     if (idle_closing_)
-        return server_.s2s().verify(local_, remote_, std::move(stream_id), std::move(key),
+        return server_.s2s().verify(local, remote_, std::move(stream_id), std::move(key),
                                     std::move(done));
     if (state_ == State::closing || state_ == State::closed)
         return done(dialback::Verdict::error("remote-server-timeout"));
-    verifies_.push_back({std::move(stream_id), std::move(key), std::move(done)});
+    verifies_.push_back({std::move(local), std::move(stream_id), std::move(key), std::move(done)});
     if (secured_) send_verifies();
 }
 
@@ -320,7 +328,7 @@ void S2sOutSession::send_verifies() {
     for (auto& v : verifies_) {
         if (v.sent) continue;
         v.sent = true;
-        send_text(dialback::verify_request(local_, remote_, v.stream_id, v.key));
+        send_text(dialback::verify_request(v.local, remote_, v.stream_id, v.key));
     }
 }
 
@@ -336,6 +344,7 @@ void S2sOutSession::ready(const char* how) {
     status_.set_state("ready", SSL_get_version(socket_->ssl()), how);
     status_.queued = 0;
     last_activity_ = std::chrono::steady_clock::now();
+    multiplexing_ = dialback_offered_;
     arm_idle_timer();
     enable_stream_management();
     auto pending = std::move(pending_);
@@ -358,6 +367,8 @@ void S2sOutSession::enqueue(StanzaPtr stanza) {
         return server_.router().bounce(nullptr, *stanza, "cancel", "remote-server-not-found",
                                        "the stream to " + remote_ + " closed");
     const std::size_t size = stanza->bytes().size();
+    if (const auto& sender = stanza->from().domain(); sender != local_ && state_ == State::ready)
+        return enqueue_for_sender(sender, std::move(stanza));
     if (state_ != State::ready) {
         if (pending_bytes_ + size > limit_)
             return server_.router().bounce(nullptr, *stanza, "wait", "resource-constraint",
@@ -373,6 +384,69 @@ void S2sOutSession::enqueue(StanzaPtr stanza) {
     last_activity_ = std::chrono::steady_clock::now();
     write_stanza(std::move(stanza));
     out_->write();
+}
+
+bool S2sOutSession::carries_sender(const std::string& sender) const {
+    if (!multiplexing_.load()) return false;
+    std::lock_guard lock(refused_mutex_);
+    return refused_.count(sender) == 0;
+}
+
+void S2sOutSession::enqueue_for_sender(const std::string& sender, StanzaPtr stanza) {
+    auto [it, first] = senders_.try_emplace(sender);
+    auto& state = it->second;
+    if (state.accepted) {
+        if (over_bound(stanza->bytes().size()))
+            return server_.router().bounce(nullptr, *stanza, "wait", "resource-constraint",
+                                           remote_ + " does not read what it is sent");
+        last_activity_ = std::chrono::steady_clock::now();
+        write_stanza(std::move(stanza));
+        return out_->write();
+    }
+    if (state.bytes + stanza->bytes().size() > limit_)
+        return server_.router().bounce(nullptr, *stanza, "wait", "resource-constraint",
+                                       "too much is waiting for " + remote_);
+    state.bytes += stanza->bytes().size();
+    state.waiting.push_back(std::move(stanza));
+    if (!first) return;
+    // XEP-0220 §8.3: a Sender Domain added to the stream, its key bound to this stream's id
+    // as our own is.
+    spdlog::info("s2s out {} -> {}: asking the peer to take {} on this stream", local_, remote_,
+                 sender);
+    send_text(dialback::result_request(
+        sender, remote_, dialback::key(server_.s2s().dialback_secret(), remote_, sender, stream_id_)));
+}
+
+void S2sOutSession::on_sender_verdict(const std::string& sender,
+                                      const dialback::Verdict& verdict) {
+    auto node = senders_.extract(sender);
+    auto& state = node.mapped();
+    if (verdict.kind == dialback::Verdict::Kind::valid) {
+        spdlog::info("s2s out {} -> {}: {} shares the stream", local_, remote_, sender);
+        state.accepted = true;
+        state.bytes = 0;
+        targets_.push_back(sender);
+        std::string senders = local_;
+        for (const auto& target : targets_)
+            if (target != local_) senders += "," + target;
+        status_.set_local(senders);
+        auto waiting = std::move(state.waiting);
+        state.waiting.clear();
+        senders_.insert(std::move(node));
+        for (auto& stanza : waiting) write_stanza(std::move(stanza));
+        return out_->write();
+    }
+    // Refused here, perhaps only for want of a certificate naming it: a stream of its own,
+    // with its own certificate, may still succeed.
+    spdlog::info("s2s out {} -> {}: the peer refused {} on this stream ({}); it gets its own",
+                 local_, remote_, sender,
+                 verdict.condition.empty() ? "invalid" : verdict.condition);
+    {
+        std::lock_guard lock(refused_mutex_);
+        refused_.insert(sender);
+    }
+    server_.s2s().forget(sender, remote_, this);
+    for (auto& stanza : state.waiting) server_.s2s().send(std::move(stanza));
 }
 
 void S2sOutSession::arm_idle_timer() {
@@ -398,6 +472,7 @@ void S2sOutSession::close_idle() {
     idle_closing_ = true;
     if (auto ended = std::move(ended_)) ended();
     state_ = State::closing;
+    multiplexing_ = false;
     close_after_write_ = true;
     send_text(final_ack() + "</stream:stream>");
 }
@@ -436,6 +511,7 @@ void S2sOutSession::stream_error(std::string_view condition, std::string_view te
     spdlog::info("s2s out {} -> {}: stream error {}{}{}", local_, remote_, condition,
                  text.empty() ? "" : ": ", text);
     state_ = State::closing;
+    multiplexing_ = false;
     close_after_write_ = true;
     send_text(stream_error_xml(condition, text));
 }
@@ -459,7 +535,13 @@ void S2sOutSession::finish_close(std::string_view condition, const std::string& 
     status_.queued = 0;
     timer_.cancel();
     inbound_.cancel();
+    multiplexing_ = false;
     if (socket_) socket_->close();
+    for (auto& [sender, state] : senders_)
+        for (const auto& stanza : state.waiting)
+            server_.router().bounce(nullptr, *stanza, "cancel", "remote-server-not-found",
+                                    "the stream to " + remote_ + " closed");
+    senders_.clear();
     // Without XEP-0198, written stanzas count as delivered, as on a client stream; with it, only
     // what the peer acknowledged does. The rest go back to their senders, oldest first.
     bounce_unacked(condition == "remote-server-timeout" ? "wait" : "cancel", condition, text);

@@ -15,8 +15,14 @@
 // stream is made bidirectional (XEP-0288): the peer's stanzas from the remote domain to ours
 // then come back on it, checked as an incoming stream's are (S2sInbound).
 //
+// Once ready, the stream can carry stanzas from our other domains too (XEP-0220 §8.3, sender
+// multiplexing) when the peer takes dialback: the first stanza from such a domain sends a
+// <db:result/> for it, and its stanzas wait for the verdict; one the peer refuses goes on a
+// stream of its own (S2sManager), and this stream is not offered that domain again.
+//
 // Lives on one I/O thread (its socket's) for its whole life; other threads reach it only
-// through deliver() and close(). S2sManager keeps one per pair of domains.
+// through deliver(), verify(), close() and carries_sender(). S2sManager keeps one per pair of
+// domains, and maps the pairs of the domains it multiplexes to it as well.
 
 #include "core/stanza.hpp"
 #include "net/resolver.hpp"
@@ -30,7 +36,11 @@
 #include "stream/write_queue.hpp"
 #include "xml/stream_parser.hpp"
 
+#include <atomic>
 #include <functional>
+#include <map>
+#include <mutex>
+#include <set>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -54,9 +64,13 @@ public:
     void start();
     /// Queues a stanza for the remote domain (written once the stream is ready). Any thread.
     void deliver(StanzaPtr stanza);
-    /// Sends <db:verify/> for `key` on our incoming stream `stream_id` once TLS is up; `done`
+    /// Whether stanzas from `sender`, another of our domains, may share this stream: it is
+    /// ready, the peer takes dialback, and has not refused `sender`. Any thread.
+    bool carries_sender(const std::string& sender) const;
+    /// Sends <db:verify/> from `local` (ours) for `key` on our incoming stream `stream_id`
+    /// once TLS is up; `done`
     /// gets the answer, or an error if the stream ends first. Any thread.
-    void verify(std::string stream_id, std::string key,
+    void verify(std::string local, std::string stream_id, std::string key,
                 std::function<void(dialback::Verdict)> done);
     /// Ends the stream (shutdown: what is still queued goes back to its senders). Any thread.
     void close(std::string_view condition);
@@ -96,7 +110,12 @@ private:
     void send_dialback_key();
     void on_dialback(const xml::Element& element);
     void enqueue(StanzaPtr stanza);
-    void request_verify(std::string stream_id, std::string key,
+    /// A stanza from `sender`, one of our other domains (sender multiplexing): written once
+    /// the peer accepted `sender`, until then kept; the first one asks for it.
+    void enqueue_for_sender(const std::string& sender, StanzaPtr stanza);
+    /// The peer's verdict on `sender`'s <db:result/>.
+    void on_sender_verdict(const std::string& sender, const dialback::Verdict& verdict);
+    void request_verify(std::string local, std::string stream_id, std::string key,
                         std::function<void(dialback::Verdict)> done);
     /// Writes the verify requests not written yet (TLS is up).
     void send_verifies();
@@ -165,7 +184,17 @@ private:
     bool dialback_offered_ = false;
     bool dialback_sent_ = false;  // our <db:result/> awaits its answer
     bool bidi_ = false;           // we asked for the peer's stanzas on this stream (XEP-0288)
-    const std::vector<std::string> senders_{remote_};  // whose stanzas a bidi stream carries
+    const std::vector<std::string> remote_senders_{remote_};  // whose stanzas a bidi stream carries
+    std::vector<std::string> targets_{local_};  // and to whom: our domains the peer accepted
+    struct Sender {
+        std::vector<StanzaPtr> waiting;  // until the peer's verdict
+        std::size_t bytes = 0;
+        bool accepted = false;
+    };
+    std::map<std::string, Sender> senders_;  // our other domains on this stream
+    std::atomic<bool> multiplexing_{false};  // ready, and the peer takes dialback
+    mutable std::mutex refused_mutex_;
+    std::set<std::string> refused_;  // our domains the peer refused: they get their own stream
     bool sm_offered_ = false;      // the peer's features after TLS (or SASL) offer <sm/>
     bool close_when_acked_ = false;  // idle, waiting for the last <a/> to close
     OutgoingAcks outbound_acks_;
@@ -173,6 +202,7 @@ private:
     std::shared_ptr<IncomingAcks> inbound_acks_;
     std::string stream_id_;       // the id of the peer's latest header: our key is bound to it
     struct PendingVerify {
+        std::string local;
         std::string stream_id;
         std::string key;
         std::function<void(dialback::Verdict)> done;

@@ -240,6 +240,7 @@ void S2sOutSession::sm_stream_error(std::string_view condition, const std::strin
     starling::bounce_unacked(server_, outbound_acks_, "cancel", "remote-server-not-found",
                              remote_ + ": the remote server " + text);
     state_ = State::closing;
+    multiplexing_ = false;
     close_after_write_ = true;
     send_text(stream_error_xml(condition, text, app));
 }

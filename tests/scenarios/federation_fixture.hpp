@@ -66,7 +66,7 @@ struct federation {
         federate(away, away_port, trusted_ca,
                  "    example.test: \"127.0.0.1:" + std::to_string(home_port) +
                      "\"\n    conference.example.test: \"127.0.0.1:" + std::to_string(home_port) +
-                     "\"\n",
+                     "\"\n    other.test: \"127.0.0.1:" + std::to_string(home_port) + "\"\n",
                  away_settings.value_or(s2s_settings));
         home.add_account(alice.jid, alice.password);
         home.start();

@@ -282,3 +282,67 @@ STARLING_SCENARIO(s2s_remote_users_in_rooms_both_ways) {
 }
 
 }  // namespace starling::scenarios
+
+namespace starling::scenarios {
+namespace {
+
+constexpr const char* dave_jid = "dave@other.test";
+constexpr const char* dave_password = "dave-secret-4";
+
+// alice (example.test) writes to carol first, which opens home's stream to remote.test; then
+// dave (other.test, home's second host) writes to her as well. Returns home's s2s listing.
+std::string alice_then_dave(federation& servers) {
+    servers.home.add_account(dave_jid, dave_password);
+    strophe_client a(std::string(alice.jid) + "/desk", alice.password, servers.home.c2s_port());
+    a.login();
+    strophe_client d(std::string(dave_jid) + "/desk", dave_password, servers.home.c2s_port());
+    d.login();
+    strophe_client c(std::string(carol_jid) + "/phone", carol_password, servers.away.c2s_port());
+    c.login();
+    a.send("<message to='" + c.bound_jid() + "' id='mux-a' type='chat'><body>a</body></message>");
+    c.wait_for(stanza_named("message", "mux-a"), "alice's message");
+    d.send("<message to='" + c.bound_jid() + "' id='mux-d' type='chat'><body>d</body></message>");
+    const auto from_dave = c.wait_for(stanza_named("message", "mux-d"), "dave's message");
+    require(stanza_attribute(from_dave.get(), "from") == d.bound_jid(),
+            "wrong sender: " + stanza_text(from_dave.get()));
+    // carol answers both, on whatever carries the pairs back.
+    c.send("<message to='" + d.bound_jid() + "' id='mux-back' type='chat'><body>b</body></message>");
+    d.wait_for(stanza_named("message", "mux-back"), "carol's answer to dave");
+    return servers.home.ctl({"s2s"}).out;
+}
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (std::size_t at = 0; (at = text.find(what, at)) != std::string::npos; at += what.size())
+        ++n;
+    return n;
+}
+
+}  // namespace
+
+// XEP-0220 §8.3: once home's stream to remote.test is up, its other domain other.test is added
+// to it by dialback (away checks the key with other.test's server, home), rather than opening
+// a second stream.
+STARLING_SCENARIO(s2s_another_of_our_domains_shares_the_stream) {
+    federation servers(options);
+    const auto listed = alice_then_dave(servers);
+    require(count_of(listed, "out\t") == 1 &&
+                listed.find("out\texample.test,other.test -> remote.test\t") != std::string::npos,
+            "other.test does not share example.test's stream:\n" + listed);
+}
+
+// Where the peer refuses the added domain (it requires certificates, and example.test's does
+// not name other.test), the domain gets a stream of its own, with its own certificate: dave's
+// message still arrives.
+STARLING_SCENARIO(s2s_a_domain_refused_on_a_shared_stream_gets_its_own) {
+    federation servers(options, "[disco, ping, version, time]", "",
+                       federation::trust::certificates, "  require_certificates: true\n");
+    const auto listed = alice_then_dave(servers);
+    require(count_of(listed, "out\t") == 2 &&
+                listed.find("out\texample.test -> remote.test\t") != std::string::npos &&
+                listed.find("out\tother.test -> remote.test\t") != std::string::npos,
+            "other.test did not get a stream of its own:\n" + listed);
+    servers.home.wait_for_log("the peer refused other.test on this stream (not-authorized)", 0);
+}
+
+}  // namespace starling::scenarios
