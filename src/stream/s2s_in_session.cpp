@@ -76,10 +76,6 @@ std::string S2sInSession::who() const {
 
 void S2sInSession::on_bytes(std::string_view bytes) {
     last_activity_ = std::chrono::steady_clock::now();
-    if (restart_pending_) {
-        restart_pending_ = false;
-        parser_->reset();
-    }
     parser_->feed(bytes);
 }
 
@@ -200,10 +196,9 @@ void S2sInSession::on_element(xml::ElementPtr element) {
 }
 
 void S2sInSession::handle_starttls() {
-    // Nothing after <starttls/> in this read is processed: the parser stops here and the next
-    // bytes it sees come through TLS, into a fresh parser.
-    parser_->stop();
-    restart_pending_ = true;
+    // Nothing after <starttls/> in this read is processed: reset() from a handler stops the
+    // parser here, and the next bytes it sees come through TLS, into a fresh document.
+    parser_->reset();
     starttls_pending_ = true;
     send_text("<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
 }
@@ -243,8 +238,7 @@ void S2sInSession::handle_auth(const xml::Element& element) {
     }
     authorize(remote_, local_, "EXTERNAL");
     // The peer restarts the stream after <success/>: the next bytes start a new document.
-    parser_->stop();
-    restart_pending_ = true;
+    parser_->reset();
     send_text("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
 }
 

@@ -143,7 +143,6 @@ private:
     State state_ = State::connected;
     bool header_sent_ = false;
     bool starttls_pending_ = false;  // <proceed/> is being written; the handshake follows
-    bool restart_pending_ = false;   // reset the parser before the next bytes
     bool close_after_write_ = false;
     std::string stream_id_;
     std::string local_;                    // our domain, from the header's 'to'

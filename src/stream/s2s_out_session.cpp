@@ -153,7 +153,7 @@ void S2sOutSession::tls_handshake() {
                     "domain ({}); going on, as s2s policy lets it rely on dialback",
                     self->local_, self->remote_, identity.reason);
             }
-            self->restart_pending_ = true;
+            self->parser_->reset();  // the stream inside TLS is a new document
             self->start_stream();
             self->reader_->start();
         });
@@ -161,10 +161,6 @@ void S2sOutSession::tls_handshake() {
 
 void S2sOutSession::on_bytes(std::string_view bytes) {
     last_activity_ = std::chrono::steady_clock::now();
-    if (restart_pending_) {
-        restart_pending_ = false;
-        parser_->reset();
-    }
     parser_->feed(bytes);
 }
 
@@ -199,9 +195,9 @@ void S2sOutSession::on_element(xml::ElementPtr element) {
         });
     }
     if (ns == ns_sasl && name == "success" && state_ == State::authenticating) {
-        // A new stream follows <success/> (RFC 6120 §6.4.6).
-        parser_->stop();
-        restart_pending_ = true;
+        // A new stream follows <success/> (RFC 6120 §6.4.6): the rest of this read, if any,
+        // is dropped with the old document.
+        parser_->reset();
         authenticated_ = true;
         return start_stream();
     }

@@ -175,7 +175,6 @@ private:
     std::unique_ptr<WriteQueue> out_;
     std::unique_ptr<xml::StreamParser> parser_;
     State state_ = State::connecting;
-    bool restart_pending_ = false;    // reset the parser before the next bytes
     bool handshake_pending_ = false;  // <proceed/> came: TLS starts before anything else is read
     bool close_after_write_ = false;
     bool authenticated_ = false;  // SASL EXTERNAL succeeded (the stream then restarts)
