@@ -41,11 +41,13 @@ struct federation {
     server_fixture away;
 
     /// `modules`: both servers' module list; `s2s_settings`: more of both servers' `s2s` (or
-    /// `away_settings` for away's when given).
+    /// `away_settings` for away's when given); `away_config`: more of away's configuration,
+    /// outside `s2s`.
     explicit federation(const runner_options& options,
                         const std::string& modules = "[disco, ping, version, time]",
                         const std::string& s2s_settings = "", trust trusted = trust::certificates,
-                        const std::optional<std::string>& away_settings = std::nullopt)
+                        const std::optional<std::string>& away_settings = std::nullopt,
+                        const std::string& away_config = "")
         : home(options, {main_host, other_host, &ca}),
           away(options, {remote_main, remote_other, &ca}) {
         const auto& trusted_ca = trusted == trust::certificates ? ca : stranger_ca;
@@ -63,6 +65,7 @@ struct federation {
                      "\"\n    unreachable.test: \"127.0.0.1:" + std::to_string(closed_port) +
                      "\"\n",
                  s2s_settings);
+        away.extra_config += away_config;
         federate(away, away_port, trusted_ca,
                  "    example.test: \"127.0.0.1:" + std::to_string(home_port) +
                      "\"\n    conference.example.test: \"127.0.0.1:" + std::to_string(home_port) +

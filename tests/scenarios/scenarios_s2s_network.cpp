@@ -4,6 +4,7 @@
 // delivered comes back to its sender with the condition that says why; nothing is lost silently.
 #include "../unit/net/dns_stub.hpp"
 #include "client_steps.hpp"
+#include "federation_fixture.hpp"
 #include "free_port.hpp"
 #include "loopback_listener.hpp"
 #include "stanza_matchers.hpp"
@@ -17,9 +18,6 @@
 
 namespace starling::scenarios {
 namespace {
-
-constexpr const char* carol_jid = "carol@remote.test";
-constexpr const char* carol_password = "carol-secret-3";
 
 // A DNS server on 127.0.0.1 answering from its own thread. Records are added before start();
 // questions() is read after stop().
@@ -127,29 +125,13 @@ STARLING_SCENARIO(s2s_a_server_that_never_answers_times_out_and_bounces) {
 }
 
 STARLING_SCENARIO(s2s_a_server_that_stops_reading_bounces_what_does_not_fit) {
-    temp_dir pki;
-    const auto ca = make_test_ca(pki.path());
-    server_fixture home(options, {main_host, other_host, &ca});
-    server_fixture away(options, {"remote.test", "other-remote.test", &ca});
-    const auto home_port = free_loopback_port();
-    auto away_port = free_loopback_port();
-    while (away_port == home_port) away_port = free_loopback_port();
-    home.extra_listen += s2s_listener("s2s", home_port);
-    home.extra_config += "s2s:\n  ca_file: \"" + ca.certificate +
-                         "\"\n  hosts: {remote.test: \"127.0.0.1:" + std::to_string(away_port) +
-                         "\"}\n";
-    home.write_config();
-    away.extra_listen += s2s_listener("s2s", away_port);
     // carol's own stream must not be what overflows when away catches up (her client reads
     // some 10 MB in a burst).
-    away.extra_config +=
-        "limits: {outbound_queue_bytes: 33554432}\ns2s:\n  ca_file: \"" + ca.certificate +
-        "\"\n  hosts: {example.test: \"127.0.0.1:" + std::to_string(home_port) + "\"}\n";
-    away.write_config();
-    home.add_account(alice.jid, alice.password);
-    home.start();
-    away.add_account(carol_jid, carol_password);
-    away.start();
+    federation servers(options, "[disco, ping, version, time]", "",
+                       federation::trust::certificates, std::nullopt,
+                       "limits: {outbound_queue_bytes: 33554432}\n");
+    auto& home = servers.home;
+    auto& away = servers.away;
     strophe_client a(std::string(alice.jid) + "/desk", alice.password, home.c2s_port());
     a.login();
     strophe_client c(std::string(carol_jid) + "/phone", carol_password, away.c2s_port());
