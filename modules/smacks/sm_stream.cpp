@@ -18,25 +18,6 @@ namespace {
 
 std::string random_id() { return sasl::to_hex(sasl::random_bytes(18)); }
 
-// Released wherever the stanza ends (delivered to a session's queue, committed to storage,
-// bounced): the stanza then counts as handled. Made in place and never copied: a copy's
-// destructor would count the stanza as handled while the original still travels (a temporary
-// passed to make_shared did exactly that, and `h` ran ahead of every commit).
-class Mark {
-public:
-    Mark(std::weak_ptr<SmStream> stream, std::uint64_t seq)
-        : stream_(std::move(stream)), seq_(seq) {}
-    Mark(const Mark&) = delete;
-    Mark& operator=(const Mark&) = delete;
-    ~Mark() {
-        if (auto s = stream_.lock()) s->finished(seq_);
-    }
-
-private:
-    std::weak_ptr<SmStream> stream_;
-    std::uint64_t seq_;
-};
-
 }  // namespace
 
 void Registry::put(const std::string& id, Entry entry) {
@@ -197,7 +178,7 @@ std::shared_ptr<const void> SmStream::on_inbound(ClientStream&, const xml::Eleme
         std::lock_guard lock(mutex_);
         seq = counter_.arrived();
     }
-    return std::make_shared<const Mark>(weak_from_this(), seq);
+    return std::make_shared<const HandledMark<SmStream>>(weak_from_this(), seq);
 }
 
 void SmStream::finished(std::uint64_t seq) {

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string_view>
@@ -67,5 +68,26 @@ inline std::optional<std::uint32_t> parse_h(std::string_view text) {
     if (value > 0xffffffffULL) return std::nullopt;
     return static_cast<std::uint32_t>(value);
 }
+
+/// A stream's XEP-0198 receipt (core/events.hpp) for its stanza `seq`: released wherever the
+/// stanza ends (delivered to a session's queue, committed to storage, bounced), it tells the
+/// counting `Owner` (finished(seq), from any thread) that the stanza is handled. Made in place
+/// with make_shared and never copied: a copy's destructor would count the stanza as handled
+/// while the original still travels (a temporary passed to make_shared did exactly that, and
+/// `h` ran ahead of every commit).
+template <class Owner>
+class HandledMark {
+public:
+    HandledMark(std::weak_ptr<Owner> owner, std::uint64_t seq) : owner_(std::move(owner)), seq_(seq) {}
+    HandledMark(const HandledMark&) = delete;
+    HandledMark& operator=(const HandledMark&) = delete;
+    ~HandledMark() {
+        if (auto owner = owner_.lock()) owner->finished(seq_);
+    }
+
+private:
+    std::weak_ptr<Owner> owner_;
+    std::uint64_t seq_;
+};
 
 }  // namespace starling

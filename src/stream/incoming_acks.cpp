@@ -4,23 +4,6 @@
 
 namespace starling {
 
-// Released wherever the stanza ends: the stanza then counts as handled. Made in place and never
-// copied, as mod_smacks' receipt: a copy's destructor would count the stanza while the original
-// still travels.
-class IncomingAcks::Mark {
-public:
-    Mark(std::weak_ptr<IncomingAcks> acks, std::uint64_t seq) : acks_(std::move(acks)), seq_(seq) {}
-    Mark(const Mark&) = delete;
-    Mark& operator=(const Mark&) = delete;
-    ~Mark() {
-        if (auto acks = acks_.lock()) acks->finished(seq_);
-    }
-
-private:
-    std::weak_ptr<IncomingAcks> acks_;
-    std::uint64_t seq_;
-};
-
 IncomingAcks::IncomingAcks(std::size_t max_unhandled, std::function<void()> wake)
     : max_unhandled_(max_unhandled), wake_(std::move(wake)) {}
 
@@ -31,7 +14,7 @@ Receipt IncomingAcks::arrived() {
         seq = counter_.arrived();
         if (counter_.unhandled() >= max_unhandled_) held_ = true;
     }
-    return std::make_shared<const Mark>(weak_from_this(), seq);
+    return std::make_shared<const HandledMark<IncomingAcks>>(weak_from_this(), seq);
 }
 
 void IncomingAcks::finished(std::uint64_t seq) {

@@ -48,7 +48,7 @@ private:
     /// Under mutex_: whether `wake` must be called now (and notes that it was).
     bool take_wake();
 
-    class Mark;
+    friend class HandledMark<IncomingAcks>;
 
     const std::size_t max_unhandled_;
     const std::function<void()> wake_;

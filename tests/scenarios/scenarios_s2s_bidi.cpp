@@ -3,7 +3,6 @@
 // and from then on the peer's users' stanzas come back on our stream, checked as an incoming
 // stream's are: one from a domain the stream did not authenticate ends it with <invalid-from/>.
 #include "client_steps.hpp"
-#include "free_port.hpp"
 #include "scripted_s2s_peer.hpp"
 #include "stanza_matchers.hpp"
 #include "test_accounts.hpp"
@@ -14,20 +13,10 @@
 namespace starling::scenarios {
 
 STARLING_SCENARIO(s2s_out_bidirectional_stream_takes_the_peers_stanzas) {
-    temp_dir pki;
-    const auto ca = make_test_ca(pki.path());
-    scripted_receiving_server remote(make_signed_certificate(pki.path(), ca, remote_domain));
-    server_fixture home(options, {main_host, other_host, &ca});
-    home.extra_listen +=
-        "  - {type: s2s, address: 127.0.0.1, port: " + std::to_string(free_loopback_port()) + "}\n";
-    home.extra_config += "s2s:\n  ca_file: \"" + ca.certificate +
-                         "\"\n  hosts: {remote.test: \"127.0.0.1:" +
-                         std::to_string(remote.port()) + "\"}\n";
-    home.write_config();
-    home.add_account(alice.jid, alice.password);
-    home.start();
-    strophe_client a(std::string(alice.jid) + "/desk", alice.password, home.c2s_port());
-    a.login();
+    home_with_scripted_remote setup(options);
+    auto& remote = setup.peer;
+    auto& home = setup.home;
+    auto& a = *setup.alice_client;
 
     a.send("<message to='bob@remote.test' id='out-1' type='chat'><body>first</body></message>");
     run_strophe_for(std::chrono::milliseconds(100));  // libstrophe writes from its event loop

@@ -64,17 +64,6 @@ void require_bounce(strophe_client& a, int i, const std::string& condition) {
             "the bounce does not carry the original body: " + text);
 }
 
-// A server under test whose stream to remote.test goes to `peer`.
-void send_remote_test_to(server_fixture& home, const scripted_receiving_server& peer,
-                         const certificate_files& ca) {
-    home.extra_listen +=
-        "  - {type: s2s, address: 127.0.0.1, port: " + std::to_string(free_loopback_port()) +
-        "}\n";
-    home.extra_config += "s2s:\n  ca_file: \"" + ca.certificate +
-                         "\"\n  hosts:\n    remote.test: \"127.0.0.1:" +
-                         std::to_string(peer.port()) + "\"\n";
-    home.write_config();
-}
 
 }  // namespace
 
@@ -190,14 +179,10 @@ STARLING_SCENARIO(s2s_sm_enable_before_authentication_fails_and_requests_are_bou
 }
 
 STARLING_SCENARIO(s2s_sm_unacknowledged_stanzas_bounce_when_the_peer_drops) {
-    temp_dir pki;
-    const auto ca = make_test_ca(pki.path());
-    scripted_receiving_server peer(make_signed_certificate(pki.path(), ca, remote_domain));
-    server_fixture home(options);
-    send_remote_test_to(home, peer, ca);
-    start_with_accounts(home);
-    strophe_client a(std::string(alice.jid) + "/desk", alice.password, home.c2s_port());
-    a.login();
+    home_with_scripted_remote setup(options);
+    auto& peer = setup.peer;
+    auto& home = setup.home;
+    auto& a = *setup.alice_client;
     send_to_carol(a, 0, 5);
     peer.accept(true);
     peer.stream().expect_element("enable", ns_sm);
@@ -285,14 +270,9 @@ STARLING_SCENARIO(s2s_sm_counts_both_ways_on_a_bidirectional_incoming_stream) {
 // The same on an outgoing stream the receiving server made bidirectional: its stanzas are
 // counted from <enabled/>.
 STARLING_SCENARIO(s2s_sm_counts_the_peers_stanzas_on_a_bidirectional_outgoing_stream) {
-    temp_dir pki;
-    const auto ca = make_test_ca(pki.path());
-    scripted_receiving_server peer(make_signed_certificate(pki.path(), ca, remote_domain));
-    server_fixture home(options);
-    send_remote_test_to(home, peer, ca);
-    start_with_accounts(home);
-    strophe_client a(std::string(alice.jid) + "/desk", alice.password, home.c2s_port());
-    a.login();
+    home_with_scripted_remote setup(options);
+    auto& peer = setup.peer;
+    auto& a = *setup.alice_client;
     send_to_carol(a, 0, 1);
     peer.accept(true, true);
     peer.stream().expect_element("enable", ns_sm);

@@ -9,6 +9,8 @@
 #include "raw_session.hpp"
 #include "raw_stream.hpp"
 #include "server_fixture.hpp"
+#include "strophe_client.hpp"
+#include "test_accounts.hpp"
 #include "xmpp_names.hpp"
 
 #include <chrono>
@@ -152,6 +154,29 @@ private:
     certificate_files own_;
     std::unique_ptr<raw_stream> stream_;
     int streams_ = 0;
+};
+
+// The server under test (example.test, with alice's and bob's accounts, started) whose stream
+// to remote.test goes to a scripted receiving server, and alice logged in to it.
+struct home_with_scripted_remote {
+    temp_dir pki;
+    certificate_files ca = make_test_ca(pki.path());
+    scripted_receiving_server peer{make_signed_certificate(pki.path(), ca, remote_domain)};
+    server_fixture home;
+    std::unique_ptr<strophe_client> alice_client;
+
+    explicit home_with_scripted_remote(const runner_options& options) : home(options) {
+        home.extra_listen += "  - {type: s2s, address: 127.0.0.1, port: " +
+                             std::to_string(free_loopback_port()) + "}\n";
+        home.extra_config += "s2s:\n  ca_file: \"" + ca.certificate +
+                             "\"\n  hosts:\n    remote.test: \"127.0.0.1:" +
+                             std::to_string(peer.port()) + "\"\n";
+        home.write_config();
+        start_with_accounts(home);
+        alice_client = std::make_unique<strophe_client>(std::string(alice.jid) + "/desk",
+                                                        alice.password, home.c2s_port());
+        alice_client->login();
+    }
 };
 
 }  // namespace starling::scenarios
