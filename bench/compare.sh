@@ -551,8 +551,7 @@ run_scenarios() {
 # --- s2s pairs ----------------------------------------------------------------------------------
 # Two instances of the current server kind, a.example.test and b.example.test, each with its own
 # certificate from one private test CA (made as tests/interop/federation/servers.py makes it), so
-# that each authenticates the other by SASL EXTERNAL. Ports: the kind's base port + 10 (side a)
-# or + 20 (side b) for STARTTLS c2s, + 1 for direct TLS, + 2 for s2s.
+# that each authenticates the other by SASL EXTERNAL.
 declare -A side_launcher side_main
 pair_ca=""
 dns_pid=""
@@ -579,18 +578,22 @@ make_pair_pki() {
     pair_ca="$pki/ca.crt"
 }
 
+# pair_port SIDE: side a's or b's STARTTLS c2s port; direct TLS is the next, s2s the one after.
+pair_port() {
+    echo $(($(port_of "$current") + $([ "$1" = a ] && echo 10 || echo 20)))
+}
+
 # select_side a|b: points the variables that start_*, render and run_bench use (domain, ports,
 # scratch directory, certificate, ejabberd's node, the PIDs) at one side of the pair.
 select_side() {
-    local side=$1 other base
+    local side=$1 other
     [ "$side" = a ] && other=b || other=a
-    base=$(port_of "$current")
     domain=$side.example.test
     peer_domain=$other.example.test
-    port=$((base + $([ "$side" = a ] && echo 10 || echo 20)))
+    port=$(pair_port "$side")
     tls_port=$((port + 1))
     s2s_port=$((port + 2))
-    peer_s2s_port=$((base + $([ "$side" = a ] && echo 20 || echo 10) + 2))
+    peer_s2s_port=$(($(pair_port "$other") + 2))
     server_dir="$work/$current-s2s-$side"
     cert="$server_dir/certs/$domain.crt"
     key="$server_dir/certs/$domain.key"
@@ -604,13 +607,12 @@ select_side() {
 # both domains (and their A records, for Prosody, which resolves the SRV target through the stub
 # too; ejabberd's target is localhost, from /etc/hosts). It picks a free port and writes it down.
 start_dns_stub() {
-    local base i target_a=a.example.test target_b=b.example.test
-    base=$(port_of "$current")
+    local i target_a=a.example.test target_b=b.example.test
     [ "$current" = ejabberd ] && { target_a=localhost; target_b=localhost; }
     cat >"$work/$current-dns-zone.json" <<EOF
 {"a": {"a.example.test": "127.0.0.1", "b.example.test": "127.0.0.1"},
- "srv": {"_xmpp-server._tcp.a.example.test": [[0, 5, $((base + 12)), "$target_a"]],
-         "_xmpp-server._tcp.b.example.test": [[0, 5, $((base + 22)), "$target_b"]]}}
+ "srv": {"_xmpp-server._tcp.a.example.test": [[0, 5, $(($(pair_port a) + 2)), "$target_a"]],
+         "_xmpp-server._tcp.b.example.test": [[0, 5, $(($(pair_port b) + 2)), "$target_b"]]}}
 EOF
     rm -f "$work/$current-dns-port"
     /usr/bin/python3 "$dns_stub" --zone "$work/$current-dns-zone.json" \
