@@ -6,7 +6,12 @@
 
 namespace bench {
 
-client_pool::client_pool(const options& opts) : opts_(opts), tls_(asio::ssl::context::tls_client) {
+client_pool::client_pool(const options& opts) : client_pool(opts, nullptr) {}
+
+client_pool::client_pool(const options& opts, client_pool& home) : client_pool(opts, &home) {}
+
+client_pool::client_pool(const options& opts, client_pool* home)
+    : opts_(opts), tls_(asio::ssl::context::tls_client) {
     // Loopback benchmarks use self-signed certificates: nothing is verified.
     tls_.set_verify_mode(asio::ssl::verify_none);
     setup_.opts = &opts_;
@@ -21,13 +26,19 @@ client_pool::client_pool(const options& opts) : opts_(opts), tls_(asio::ssl::con
         if (ec) throw bench_error("--sources: '" + source + "' is not an IP address");
         setup_.sources.push_back(source_address);
     }
-    for (unsigned i = 0; i < std::max(opts.threads, 1u); ++i)
-        workers_.push_back(std::make_unique<worker>(i));
+    if (home) {
+        workers_ = home->workers_;
+        return;
+    }
+    for (unsigned i = 0; i < std::max(opts.threads, 1u); ++i) {
+        own_workers_.push_back(std::make_unique<worker>(i));
+        workers_.push_back(own_workers_.back().get());
+    }
 }
 
 client_pool::~client_pool() {
     close_all();
-    for (auto& w : workers_) w->finish(std::chrono::seconds(2));
+    for (auto& w : own_workers_) w->finish(std::chrono::seconds(2));
 }
 
 connection* client_pool::connection_of(std::uint32_t account) {
@@ -48,8 +59,8 @@ login_results client_pool::connect(std::uint32_t first, std::uint32_t count,
     const auto per_worker =
         std::max<std::uint32_t>(1, opts_.concurrency / static_cast<std::uint32_t>(workers_.size()));
     std::latch finished(static_cast<std::ptrdiff_t>(workers_.size()));
-    for (auto& w : workers_) {
-        asio::post(w->io(), [&, wp = w.get()] {
+    for (auto* w : workers_) {
+        asio::post(w->io(), [&, wp = w] {
             wp->run_logins(std::move(batches[wp->number()]), goal, per_worker,
                            [&finished] { finished.count_down(); });
         });
@@ -62,7 +73,7 @@ login_results client_pool::connect(std::uint32_t first, std::uint32_t count,
 
 void client_pool::on_each_worker(const std::function<void(worker&)>& step) {
     // One worker at a time, so `step` may touch state shared by the caller without a lock.
-    for (auto& w : workers_) {
+    for (auto* w : workers_) {
         std::latch ran(1);
         asio::post(w->io(), [&] {
             step(*w);

@@ -18,6 +18,10 @@ public:
     /// Resolves the server and the source addresses (throws bench_error on bad ones) and starts
     /// the worker threads.
     explicit client_pool(const options& opts);
+    /// Connections to another server (`opts`, e.g. options::peer_side) on the worker threads of
+    /// `home`, so that one message handler per worker sees both pools' messages: an account
+    /// lives on the same worker in both. Destroy it before `home`.
+    client_pool(const options& opts, client_pool& home);
     ~client_pool();
 
     const options& opts() const { return opts_; }
@@ -40,17 +44,20 @@ public:
     /// How many salted passwords the generator has computed (cache misses) so far.
     std::uint64_t pbkdf2_runs() const { return cache_.computed(); }
 
+    /// Counted per worker: a pool sharing its workers counts the other pool's connections too.
     std::uint64_t dropped();
     std::optional<std::string> first_drop();
 
 private:
+    client_pool(const options& opts, client_pool* home);
     std::size_t slot(std::uint32_t account) const { return account - opts_.first; }
 
     const options& opts_;
     asio::ssl::context tls_;
     salted_password_cache cache_;
     connection_setup setup_;
-    std::vector<std::unique_ptr<worker>> workers_;
+    std::vector<std::unique_ptr<worker>> own_workers_;  // empty when sharing another pool's
+    std::vector<worker*> workers_;
     std::vector<std::shared_ptr<connection>> connections_;  // by slot
 };
 

@@ -8,6 +8,9 @@
 # self-signed certificate, no shaper or rate limit), start the server in the foreground as a child
 # of this script, wait until its c2s port accepts, create the accounts by in-band registration,
 # run the scenarios, stop the server by PID (SIGTERM, then SIGKILL), and move on to the next.
+# The s2s scenarios then start a pair of the same server (a.example.test and b.example.test, each
+# with a certificate from one private test CA, finding each other through a loopback DNS stub or,
+# for Starling, s2s.hosts), register the accounts on both, and send from one to the other.
 #
 # Run it as root (Prosody and ejabberd run as their Debian users, through setpriv), from a build
 # tree where `make` has built src/starlingd, the modules and bench/xmpp-bench.
@@ -36,9 +39,18 @@ usage: bench/compare.sh [--builddir DIR] [--users N] [--repeat R] [--quick] [--p
                    run, the report counts each server's archived messages.
   --servers LIST   which servers, in this order (default starling,prosody,ejabberd)
   --scenarios LIST which scenarios, of idle, idle_plain, login, chat_fixed, chat_fixed_plain,
-                   chat_max, offline, muc (default all); the accounts are always registered
-                   first. muc loads each server's MUC service (the lines marked @MUC@ in
-                   bench/servers/*.in) on conference.example.test, for that run only.
+                   chat_max, offline, muc, chat_s2s, chat_s2s_max (default all); the accounts
+                   are always registered first. muc loads each server's MUC service (the lines
+                   marked @MUC@ in bench/servers/*.in) on conference.example.test, for that run
+                   only. chat_s2s and chat_s2s_max run on a pair of the same server,
+                   a.example.test and b.example.test (the lines marked @S2S@), federating over
+                   loopback with certificates from one private test CA (SASL EXTERNAL, no
+                   dialback): the chat clients of a.example.test send to as many accounts of
+                   b.example.test over one s2s stream, at the chat rate (chat_s2s) and as fast
+                   as they are delivered (chat_s2s_max). Each chat_s2s run starts on a freshly
+                   started pair, so its first message also times the s2s set-up. Prosody and
+                   ejabberd find their peer through DNS: a stub on loopback
+                   (tests/interop/federation/dns_stub.py, python3-dnslib) is their only resolver.
   --muc-big-room N occupants of muc's big room (default 1000; 50 with --quick); 0: none
   --muc-rooms N    rooms in muc, the big one included (default 10; 3 with --quick)
   --muc-occupants N  occupants of each other room (default 20; 10 with --quick)
@@ -61,7 +73,7 @@ repeat=""
 quick=0
 profile=base
 servers="starling,prosody,ejabberd"
-all_scenarios="idle,idle_plain,login,chat_fixed,chat_fixed_plain,chat_max,offline,muc"
+all_scenarios="idle,idle_plain,login,chat_fixed,chat_fixed_plain,chat_max,offline,muc,chat_s2s,chat_s2s_max"
 scenarios=$all_scenarios
 out=""
 work=""
@@ -124,6 +136,13 @@ for s in "${scenario_list[@]}"; do
     [[ ,$all_scenarios, == *,$s,* ]] || die "unknown scenario \"$s\" in --scenarios (use $all_scenarios)"
 done
 wanted() { [[ ,$scenarios, == *,$1,* ]]; }
+# Whether any scenario runs on one server (then the accounts are registered there first), and
+# whether any runs on an s2s pair.
+single_wanted=0
+s2s_wanted=0
+for s in "${scenario_list[@]}"; do
+    case $s in chat_s2s|chat_s2s_max) s2s_wanted=1 ;; *) single_wanted=1 ;; esac
+done
 for n in "$muc_big_room" "$muc_rooms" "$muc_occupants"; do
     [[ $n =~ ^[0-9]+$ ]] || die "--muc-big-room, --muc-rooms and --muc-occupants take numbers, got $n"
 done
@@ -180,6 +199,17 @@ done
 for t in openssl jq setpriv timeout ss; do
     command -v $t >/dev/null || die "$t is needed"
 done
+dns_stub="$srcdir/tests/interop/federation/dns_stub.py"
+if [ "$s2s_wanted" = 1 ]; then
+    [ -f "$dns_stub" ] || die "the s2s scenarios need $dns_stub"
+    /usr/bin/python3 -c 'import dnslib' 2>/dev/null ||
+        die "the s2s scenarios need python3-dnslib for the DNS stub (apt-get install python3-dnslib)"
+    # Without lua-unbound Prosody would ignore its resolver settings and ask /etc/resolv.conf's.
+    if [[ ,$servers, == *,prosody,* ]]; then
+        dpkg-query -W -f '${Status}' lua-unbound 2>/dev/null | grep -q 'ok installed' ||
+            die "Prosody's s2s pair needs lua-unbound (apt-get install lua-unbound)"
+    fi
+fi
 
 # Every server and the generator get the hard open-files limit (the servers inherit it).
 ulimit -n "$(ulimit -Hn)" || die "cannot raise the open-files limit"
@@ -207,6 +237,11 @@ launcher_pid=""  # the child this script started (setpriv/ejabberdctl/starlingd)
 main_pid=""      # the server process we signal and measure
 server_dir=""
 current=""
+domain=example.test
+cert=""
+key=""
+s2s=0            # 1 while an s2s pair runs: render keeps the @S2S@ lines
+ejabberd_node=starlingbench
 
 # Below the kernel's ephemeral range (32768 and up): with 19,000 client connections a port
 # there may be some socket's local port, and ejabberd's distribution listener then fails with
@@ -223,15 +258,26 @@ ejabberd_dist_port=27270
 # with @MOBILE@ belongs to the mobile profile: kept without the marker there, dropped in base, so
 # that base renders exactly the configs of the issue-4 figures. A line that starts with @MUC@ is
 # the MUC service, kept only while the muc scenario runs (muc_service=1), so that the other
-# scenarios measure the servers without it.
+# scenarios measure the servers without it. Lines that start with @S2S@ are kept only in an s2s
+# pair (s2s=1), those with @NO_S2S@ only outside one.
 render() {
-    local profile_sed muc_sed
+    local profile_sed muc_sed s2s_sed no_s2s_sed
     if [ "$profile" = mobile ]; then profile_sed='s|^@MOBILE@||'; else profile_sed='/^@MOBILE@/d'; fi
     if [ "${muc_service:-0}" = 1 ]; then muc_sed='s|^@MUC@||'; else muc_sed='/^@MUC@/d'; fi
-    sed -e "$profile_sed" -e "$muc_sed" \
+    if [ "$s2s" = 1 ]; then
+        s2s_sed='s|^@S2S@||'
+        no_s2s_sed='/^@NO_S2S@/d'
+    else
+        s2s_sed='/^@S2S@/d'
+        no_s2s_sed='s|^@NO_S2S@||'
+    fi
+    sed -e "$profile_sed" -e "$muc_sed" -e "$s2s_sed" -e "$no_s2s_sed" \
+        -e "s|@DOMAIN@|$domain|g" \
         -e "s|@DIR@|$server_dir|g" -e "s|@PORT@|$port|g" -e "s|@TLS_PORT@|$tls_port|g" \
-        -e "s|@CERT@|$server_dir/certs/example.test.crt|g" \
-        -e "s|@KEY@|$server_dir/certs/example.test.key|g" -e "s|@ADDRESS@|$address|g" \
+        -e "s|@CERT@|$cert|g" -e "s|@KEY@|$key|g" -e "s|@ADDRESS@|$address|g" \
+        -e "s|@S2S_PORT@|${s2s_port:-}|g" -e "s|@PEER_DOMAIN@|${peer_domain:-}|g" \
+        -e "s|@PEER_S2S_PORT@|${peer_s2s_port:-}|g" -e "s|@CA@|${pair_ca:-}|g" \
+        -e "s|@DNS_PORT@|${dns_port:-}|g" \
         -e "s|@MODULE_PATH@|$builddir/modules/.libs|g" -e "s|@SCHEMA_PATH@|$srcdir/schemas|g" \
         "$1" >"$2" || die "cannot render $1"
     grep -q '@[A-Z_]*@' "$2" && die "$2 still has a placeholder: $(grep -o '@[A-Z_]*@' "$2" | head -1)"
@@ -299,12 +345,27 @@ start_prosody() {
 start_ejabberd() {
     render "$here/servers/ejabberd.yml.in" "$server_dir/ejabberd.yml"
     mkdir -p "$server_dir/spool" "$server_dir/logs"
-    cp /etc/ejabberd/inetrc "$server_dir/inetrc" 2>/dev/null || : >"$server_dir/inetrc"
+    if [ "$s2s" = 1 ]; then
+        # As tests/interop/federation/servers.py: the Erlang resolver (inet_res, which looks up
+        # the peer's SRV record) asks the stub only. The SRV target is "localhost", which
+        # ejabberd resolves with libc (getaddrinfo) from /etc/hosts, without a DNS query.
+        cat >"$server_dir/inetrc" <<EOF
+{resolv_conf, ""}.
+{hosts_file, ""}.
+{host, {127,0,0,1}, ["localhost"]}.
+{nameserver, {127,0,0,1}, $dns_port}.
+{lookup, [file, dns]}.
+{timeout, 2000}.
+{retry, 2}.
+EOF
+    else
+        cp /etc/ejabberd/inetrc "$server_dir/inetrc" 2>/dev/null || : >"$server_dir/inetrc"
+    fi
     # ejabberdctl sources this file after its command line, so it must name our config, or the
     # system's /etc/ejabberd/ejabberd.yml wins. ERL_DIST_PORT makes the node listen on a fixed
     # distribution port without epmd, so nothing is shared with a system instance.
     cat >"$server_dir/ejabberdctl.cfg" <<EOF
-ERLANG_NODE=starlingbench@localhost
+ERLANG_NODE=$ejabberd_node@localhost
 ERL_DIST_PORT=$ejabberd_dist_port
 INET_DIST_INTERFACE=127.0.0.1
 ERL_MAX_PORTS=$((fd_limit + 1000))
@@ -365,6 +426,7 @@ stop_server() {
 
 on_exit() {
     stop_server
+    [ "$s2s" = 1 ] && stop_pair
     [ -n "$work" ] && echo "compare.sh: configs, logs and raw results are in $work" >&2
 }
 trap on_exit EXIT
@@ -376,7 +438,7 @@ run_bench() {
     local tag=$1 limit=$2
     shift 2
     local res="$work/results/$current"
-    local cmd=("$xmpp_bench" "$@" --host "$address" --port "$port" --domain example.test
+    local cmd=("$xmpp_bench" "$@" --host "$address" --port "$port" --domain "$domain"
                --user-prefix bench --password "$password" --sources "$sources"
                --server-pid "$main_pid" --output json)
     echo "${cmd[*]}" >>"$commands"
@@ -486,6 +548,171 @@ run_scenarios() {
     return 0
 }
 
+# --- s2s pairs ----------------------------------------------------------------------------------
+# Two instances of the current server kind, a.example.test and b.example.test, each with its own
+# certificate from one private test CA (made as tests/interop/federation/servers.py makes it), so
+# that each authenticates the other by SASL EXTERNAL.
+declare -A side_launcher side_main
+pair_ca=""
+dns_pid=""
+dns_port=""
+
+# make_pair_pki: the CA and the two domains' certificates, once per run.
+make_pair_pki() {
+    local pki="$work/pki" d
+    [ -n "$pair_ca" ] && return 0
+    mkdir -p "$pki" && chmod 755 "$pki"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
+        -subj "/CN=Starling benchmark s2s CA" -addext basicConstraints=critical,CA:TRUE \
+        -addext keyUsage=critical,keyCertSign,cRLSign \
+        -keyout "$pki/ca.key" -out "$pki/ca.crt" >/dev/null 2>&1 || die "openssl could not make the CA"
+    for d in a.example.test b.example.test; do
+        openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$d" \
+            -keyout "$pki/$d.key" -out "$pki/$d.csr" >/dev/null 2>&1 &&
+            printf 'subjectAltName=DNS:%s\nextendedKeyUsage=serverAuth,clientAuth\n' "$d" >"$pki/$d.ext" &&
+            openssl x509 -req -in "$pki/$d.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" \
+                -CAcreateserial -days 30 -extfile "$pki/$d.ext" -out "$pki/$d.crt" >/dev/null 2>&1 ||
+            die "openssl could not make the certificate of $d"
+    done
+    chmod 644 "$pki/ca.crt"
+    pair_ca="$pki/ca.crt"
+}
+
+# pair_port SIDE: side a's or b's STARTTLS c2s port; direct TLS is the next, s2s the one after.
+pair_port() {
+    echo $(($(port_of "$current") + $([ "$1" = a ] && echo 10 || echo 20)))
+}
+
+# select_side a|b: points the variables that start_*, render and run_bench use (domain, ports,
+# scratch directory, certificate, ejabberd's node, the PIDs) at one side of the pair.
+select_side() {
+    local side=$1 other
+    [ "$side" = a ] && other=b || other=a
+    domain=$side.example.test
+    peer_domain=$other.example.test
+    port=$(pair_port "$side")
+    tls_port=$((port + 1))
+    s2s_port=$((port + 2))
+    peer_s2s_port=$(($(pair_port "$other") + 2))
+    server_dir="$work/$current-s2s-$side"
+    cert="$server_dir/certs/$domain.crt"
+    key="$server_dir/certs/$domain.key"
+    ejabberd_node=starlingbench_$side
+    ejabberd_dist_port=$([ "$side" = a ] && echo 27271 || echo 27272)
+    launcher_pid=${side_launcher[$side]:-}
+    main_pid=${side_main[$side]:-}
+}
+
+# start_dns_stub: the loopback DNS stub of the federation interop test, with the SRV records of
+# both domains (and their A records, for Prosody, which resolves the SRV target through the stub
+# too; ejabberd's target is localhost, from /etc/hosts). It picks a free port and writes it down.
+start_dns_stub() {
+    local i target_a=a.example.test target_b=b.example.test
+    [ "$current" = ejabberd ] && { target_a=localhost; target_b=localhost; }
+    cat >"$work/$current-dns-zone.json" <<EOF
+{"a": {"a.example.test": "127.0.0.1", "b.example.test": "127.0.0.1"},
+ "srv": {"_xmpp-server._tcp.a.example.test": [[0, 5, $(($(pair_port a) + 2)), "$target_a"]],
+         "_xmpp-server._tcp.b.example.test": [[0, 5, $(($(pair_port b) + 2)), "$target_b"]]}}
+EOF
+    rm -f "$work/$current-dns-port"
+    /usr/bin/python3 "$dns_stub" --zone "$work/$current-dns-zone.json" \
+        --log "$work/$current-dns-queries.log" --port-file "$work/$current-dns-port" \
+        >"$work/$current-dns-stub.out" 2>&1 &
+    dns_pid=$!
+    for i in $(seq 1 50); do
+        [ -s "$work/$current-dns-port" ] && { dns_port=$(cat "$work/$current-dns-port"); return 0; }
+        kill -0 "$dns_pid" 2>/dev/null || break
+        sleep 0.2
+    done
+    log "the DNS stub did not start: $(tail -c 300 "$work/$current-dns-stub.out")"
+    return 1
+}
+
+stop_dns_stub() {
+    [ -n "$dns_pid" ] || return 0
+    kill -TERM "$dns_pid" 2>/dev/null
+    wait "$dns_pid" 2>/dev/null
+    dns_pid=""
+}
+
+# start_pair: the DNS stub, then side a and side b of the current server kind.
+start_pair() {
+    local side p
+    s2s=1
+    make_pair_pki
+    start_dns_stub || return 1
+    for side in a b; do
+        select_side "$side"
+        mkdir -p "$server_dir/certs"
+        cp "$work/pki/$domain.crt" "$work/pki/$domain.key" "$server_dir/certs/"
+        for p in "$port" "$tls_port" "$s2s_port" $([ "$current" = ejabberd ] && echo "$ejabberd_dist_port"); do
+            port_busy "$p" && { log "port $p is already in use"; return 1; }
+        done
+        "start_$current"
+        side_launcher[$side]=$launcher_pid
+        side_main[$side]=$main_pid
+        if [ -z "$main_pid" ] || ! wait_for_port "$s2s_port"; then
+            log "$current ($domain) did not start; its log:"
+            tail -n 30 "$server_dir"/*.log "$server_dir"/logs/*.log >&2 2>/dev/null
+            return 1
+        fi
+        log "$current ($domain) is up, PID $main_pid, c2s $port, s2s $s2s_port"
+    done
+}
+
+# stop_pair: both sides by PID, then the stub.
+stop_pair() {
+    local side
+    for side in b a; do
+        select_side "$side"
+        stop_server
+        side_launcher[$side]=""
+        side_main[$side]=""
+    done
+    stop_dns_stub
+    s2s=0
+}
+
+# run_s2s_scenarios: on a pair of the current server kind, register chat_clients accounts on each
+# side, then chat from a to b. Every chat_s2s run gets a freshly started pair, so that the first
+# message of each sets the s2s stream up (s2s_setup_ms); chat_s2s_max runs on the last pair, over
+# the stream already open.
+run_s2s_scenarios() {
+    local r side slow=600 b_port b_pid
+    for r in $(seq 1 "$repeat"); do
+        if [ "$r" = 1 ] || wanted chat_s2s; then
+            [ "$r" = 1 ] || stop_pair
+            start_pair || { stop_pair; return 1; }
+        fi
+        if [ "$r" = 1 ]; then
+            for side in a b; do
+                select_side "$side"
+                record_version
+                run_bench "s2s_register_$side" "$slow" --scenario register --users "$chat_clients" \
+                    --first 1 --concurrency "$concurrency"
+            done
+        fi
+        select_side b
+        b_port=$port
+        b_pid=$main_pid
+        select_side a
+        wanted chat_s2s && run_bench "chat_s2s.$r" $((chat_duration + chat_grace + slow)) \
+            --scenario chat --users "$chat_clients" --first 1 --concurrency "$concurrency" \
+            --peer-domain b.example.test --peer-port "$b_port" --server-pid "$b_pid" \
+            --rate "$chat_rate" --window "$chat_window" --duration "$chat_duration" \
+            --grace "$chat_grace"
+    done
+    for r in $(seq 1 "$repeat"); do
+        wanted chat_s2s_max && run_bench "chat_s2s_max.$r" $((chat_duration + chat_grace + slow)) \
+            --scenario chat --users "$chat_clients" --first 1 --concurrency "$concurrency" \
+            --peer-domain b.example.test --peer-port "$b_port" --server-pid "$b_pid" \
+            --rate 0 --window "$chat_window" --duration "$chat_duration" --grace "$chat_grace" \
+            --threads "$generator_threads"
+    done
+    stop_pair
+    return 0
+}
+
 # count_archive: after the server stopped, how many messages its archive holds (one line of
 # archive.txt). In the mobile profile every server should archive each chat message twice (the
 # sender's copy and the recipient's), so a count far below that means a module did nothing and
@@ -526,12 +753,33 @@ meta="$work/meta.txt"
 versions="$work/versions.txt"
 : >"$versions"
 
-# --- run ---------------------------------------------------------------------------------------
-for current in "${server_list[@]}"; do
+# record_version: one line per server kind in versions.txt, from the server just started.
+record_version() {
+    local label
+    case $current in starling) label=Starling ;; prosody) label=Prosody ;; ejabberd) label=ejabberd ;; esac
+    grep -q "^$label:" "$versions" 2>/dev/null && return 0
+    case $current in
+        starling) echo "Starling: $("$starlingd" --version 2>&1 | head -1)" >>"$versions" ;;
+        prosody) echo "Prosody: $(dpkg-query -W -f '${Version}' prosody) (Debian package)," \
+            "$(dpkg-query -W -f 'lua5.4 ${Version}' lua5.4 2>/dev/null)," \
+            "network backend epoll" >>"$versions" ;;
+        ejabberd) echo "ejabberd: $(dpkg-query -W -f '${Version}' ejabberd) (Debian package)," \
+            "Erlang/OTP $(dpkg-query -W -f '${Version}' erlang-base 2>/dev/null);" \
+            "$(tr '\n' ' ' <"$server_dir/status.txt" 2>/dev/null)" >>"$versions" ;;
+    esac
+}
+
+# run_single_server: the current server kind alone on example.test, and its scenarios.
+run_single_server() {
+    domain=example.test
     port=$(port_of "$current")
     tls_port=$(tls_port_of "$current")
     server_dir="$work/$current"
-    mkdir -p "$server_dir/certs" "$work/results/$current"
+    cert="$server_dir/certs/example.test.crt"
+    key="$server_dir/certs/example.test.key"
+    ejabberd_node=starlingbench
+    ejabberd_dist_port=27270
+    mkdir -p "$server_dir/certs"
     cp "$work/example.test.crt" "$work/example.test.key" "$server_dir/certs/"
     for p in "$port" "$tls_port" $([ "$current" = ejabberd ] && echo $ejabberd_dist_port); do
         port_busy "$p" && die "port $p is already in use; stop whatever listens there"
@@ -541,24 +789,27 @@ for current in "${server_list[@]}"; do
         log "$current did not start; its log:"
         tail -n 30 "$server_dir"/*.log >&2 2>/dev/null
         stop_server
-        continue
+        return 1
     fi
     log "$current is up, PID $main_pid"
-    case $current in
-        starling) echo "Starling: $("$starlingd" --version 2>&1 | head -1)" >>"$versions" ;;
-        prosody) echo "Prosody: $(dpkg-query -W -f '${Version}' prosody) (Debian package)," \
-            "$(dpkg-query -W -f 'lua5.4 ${Version}' lua5.4 2>/dev/null)," \
-            "network backend epoll" >>"$versions" ;;
-        ejabberd) echo "ejabberd: $(dpkg-query -W -f '${Version}' ejabberd) (Debian package)," \
-            "Erlang/OTP $(dpkg-query -W -f '${Version}' erlang-base 2>/dev/null);" \
-            "$(tr '\n' ' ' <"$server_dir/status.txt")" >>"$versions" ;;
-    esac
+    record_version
     run_scenarios
     rss=$(awk '/^VmHWM/ {print $2}' "/proc/$main_pid/status" 2>/dev/null)
     echo "$current peak RSS: ${rss:-?} kB" >>"$meta"
     stop_server
     log "$current stopped"
     [ "$profile" = mobile ] && count_archive
+    return 0
+}
+
+# --- run ---------------------------------------------------------------------------------------
+for current in "${server_list[@]}"; do
+    mkdir -p "$work/results/$current"
+    [ "$single_wanted" = 1 ] && run_single_server
+    if [ "$s2s_wanted" = 1 ]; then
+        log "$current: s2s pair"
+        run_s2s_scenarios || log "$current: the s2s pair did not run"
+    fi
 done
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$meta"
 
@@ -664,6 +915,28 @@ rows = [
     ("chat max: lost", "chat_max", "lost", "lower", None),
     ("chat max: dropped connections", "chat_max", "dropped_connections", "lower", None),
     ("chat max: generator CPU, s", "chat_max", "generator_cpu_s", "lower", None),
+    (f"chat over s2s at {chat_rate}/s, {chat_clients} senders on a.example.test to "
+     f"{chat_clients} accounts on b.example.test, {duration} s: delivered per s ({R})",
+     "chat_s2s", "delivered_per_s", "higher", None),
+    ("chat over s2s, fixed rate: latency p50, ms", "chat_s2s", "latency_ms.p50", "lower", None),
+    ("chat over s2s, fixed rate: latency p90, ms", "chat_s2s", "latency_ms.p90", "lower", None),
+    ("chat over s2s, fixed rate: latency p99, ms", "chat_s2s", "latency_ms.p99", "lower", None),
+    ("chat over s2s, fixed rate: latency p99.9, ms", "chat_s2s", "latency_ms.p999", "lower", None),
+    ("chat over s2s, fixed rate: latency max, ms", "chat_s2s", "latency_ms.max", "lower", None),
+    ("chat over s2s, fixed rate: CPU of both servers, ms per 1k messages", "chat_s2s",
+     "server_cpu_ms_per_1k_msgs", "lower", None),
+    ("chat over s2s, fixed rate: lost", "chat_s2s", "lost", "lower", None),
+    ("chat over s2s, fixed rate: bounced", "chat_s2s", "bounced", "lower", None),
+    (f"s2s set-up on a fresh pair (first message, TLS + EXTERNAL), ms ({R})", "chat_s2s",
+     "s2s_setup_ms", "lower", None),
+    (f"chat over s2s as fast as possible, {chat_clients} senders: delivered per s ({R})",
+     "chat_s2s_max", "delivered_per_s", "higher", None),
+    ("chat over s2s max: latency p50, ms", "chat_s2s_max", "latency_ms.p50", "lower", None),
+    ("chat over s2s max: latency p99, ms", "chat_s2s_max", "latency_ms.p99", "lower", None),
+    ("chat over s2s max: CPU of both servers, ms per 1k messages", "chat_s2s_max",
+     "server_cpu_ms_per_1k_msgs", "lower", None),
+    ("chat over s2s max: lost", "chat_s2s_max", "lost", "lower", None),
+    ("chat over s2s max: generator CPU, s", "chat_s2s_max", "generator_cpu_s", "lower", None),
     (f"offline: drain of {offline_messages} messages, s ({R})", "offline", "drain_seconds",
      "lower", None),
     ("offline: delivered", "offline", "delivered", "higher", None),
@@ -782,6 +1055,17 @@ if any(runs(s, "muc") for s in servers):
   the server's CPU over the traffic phase divided by the room copies and 1:1 messages delivered
   in it. Prosody is single-threaded: a room load above one core's worth queues, and its
   latencies are then mostly queueing.""")
+if any(runs(s, "chat_s2s") or runs(s, "chat_s2s_max") for s in servers):
+    print("""- chat over s2s: two instances of the same server, a.example.test and b.example.test, on
+  loopback, with the base profile plus s2s; each has a certificate from one private test CA and
+  trusts it, and none allows dialback, so the one stream from a to b is authenticated by SASL
+  EXTERNAL. Starling finds its peer through s2s.hosts, Prosody (lua-unbound) and ejabberd
+  (inet_res) through SRV records in a DNS stub on loopback. The generator's senders are logged
+  in to a, its receivers to b; the latency is from writing a message to a's c2s socket to
+  reading it from b's. The two servers and the generator share the machine's cores. The set-up
+  figure is the first message of a run on a freshly started pair, sent alone: the sending
+  server's lookup, TCP connect, TLS and SASL EXTERNAL (and the receiver's certificate check),
+  plus one delivery.""")
 
 failures = []
 for s in servers:

@@ -84,6 +84,13 @@ bench::options parse(int argc, char** argv, bool& help) {
          "muc: room entries sent and not yet answered at once, over all rooms (0: all at once)")
         ("muc-domain", po::value(&o.muc_domain),
          "muc: the chat service's domain (default conference.<domain>)")
+        ("peer-domain", po::value(&o.peer_domain),
+         "chat: the receivers are accounts of this domain on a second server, so every message "
+         "crosses one s2s stream from --domain to it")
+        ("peer-host", po::value(&o.peer_host), "chat: the peer server's IP address (default --host)")
+        ("peer-port", po::value(&o.peer_port), "chat: the peer server's c2s port")
+        ("peer-user-prefix", po::value(&o.peer_user_prefix),
+         "chat: the peer's accounts are <prefix><i>@<peer-domain> (default --user-prefix)")
         ("messages", po::value(&o.messages)->default_value(o.messages),
          "offline: messages queued for the offline account")
         ("output", po::value(&output)->default_value(output), "json | text");
@@ -143,6 +150,14 @@ bench::options parse(int argc, char** argv, bool& help) {
         if (o.muc_domain.empty()) o.muc_domain = "conference." + o.domain;
     }
     if (o.users == 0) throw usage_error("--users: must be at least 1");
+    if (vm.count("peer-domain") || vm.count("peer-host") || vm.count("peer-port") ||
+        vm.count("peer-user-prefix")) {
+        if (o.scenario != "chat") throw usage_error("--peer-*: only the chat scenario has a peer");
+        if (o.peer_domain.empty()) throw usage_error("--peer-domain: give the peer's domain");
+        if (o.peer_domain == o.domain)
+            throw usage_error("--peer-domain: must differ from --domain, or no s2s stream is used");
+        if (o.peer_port == 0) throw usage_error("--peer-port: give the peer's c2s port");
+    }
     if (o.scenario == "offline" && o.users < 2)
         throw usage_error("--users: offline needs 2 accounts (first sends to first+1)");
     if (o.scenario == "chat" && o.rate == 0 && o.window == 0)
@@ -171,8 +186,10 @@ int main(int argc, char** argv) {
     // A server that resets a connection must not kill the generator mid-write.
     std::signal(SIGPIPE, SIG_IGN);
     const auto limit = bench::raise_file_limit();
-    if (limit < opts.users + 64) {
-        std::cerr << "xmpp-bench: only " << limit << " file descriptors for " << opts.users
+    // Chat across servers holds each account's connection on both of them.
+    const std::uint64_t connections = std::uint64_t{opts.users} * (opts.s2s() ? 2 : 1);
+    if (limit < connections + 64) {
+        std::cerr << "xmpp-bench: only " << limit << " file descriptors for " << connections
                   << " connections; raise the hard limit (ulimit -Hn)\n";
         return 1;
     }

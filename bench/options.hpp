@@ -41,11 +41,33 @@ struct options {
     double chat_rate = 0;          ///< 1:1 chat messages/s sent beside the room traffic
     std::uint32_t join_window = 50;  ///< room entries unanswered at once; 0: all at once
     std::string muc_domain;        ///< empty: conference.<domain>
+    // chat across two servers: the receivers are accounts of a peer server, so every message
+    // crosses the s2s stream from `domain` to `peer_domain` (see bench/README.md).
+    std::string peer_domain;       ///< empty: chat on one server
+    std::string peer_host;         ///< empty: `host`
+    std::uint16_t peer_port = 0;
+    std::string peer_user_prefix;  ///< empty: `user_prefix`
     bool json = false;
 
     /// The name of account `i` (first <= i < first + users), without the domain.
     std::string username(std::uint32_t i) const { return user_prefix + std::to_string(i); }
     std::string jid(std::uint32_t i) const { return username(i) + "@" + domain; }
+    /// chat: whether the receivers are on a peer server (--peer-domain).
+    bool s2s() const { return !peer_domain.empty(); }
+    /// The options the peer server's clients log in with: the same account numbers and
+    /// password, the peer's address, domain and prefix; nothing of chat across servers left.
+    options peer_side() const {
+        options peer = *this;
+        peer.host = peer_host.empty() ? host : peer_host;
+        peer.port = peer_port;
+        peer.domain = peer_domain;
+        peer.user_prefix = peer_user_prefix.empty() ? user_prefix : peer_user_prefix;
+        peer.peer_domain.clear();
+        peer.peer_host.clear();
+        peer.peer_port = 0;
+        peer.peer_user_prefix.clear();
+        return peer;
+    }
     /// muc: the size of room `r` (0-based); room 0 is the big one if there is one.
     std::uint32_t room_size(std::uint32_t r) const {
         return r == 0 && big_room > 0 ? big_room : occupants;

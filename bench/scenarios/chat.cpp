@@ -2,7 +2,9 @@
 // rate (spread over the workers, paced by one timer per worker) or as fast as the server takes
 // them with a window of outstanding messages per client. Each body carries the sender, a
 // sequence number and the send time; after a grace period the deliveries give the loss,
-// duplicate and latency figures.
+// duplicate and latency figures. With --peer-domain the receivers are the same accounts on a
+// second server, logged in on the same workers, so every message crosses one s2s stream and its
+// latency is still read off one steady clock.
 #include "bench/bench_error.hpp"
 #include "bench/client_pool.hpp"
 #include "bench/delivery_ledger.hpp"
@@ -10,6 +12,7 @@
 #include "bench/scenarios/scenarios.hpp"
 
 #include <atomic>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -92,17 +95,20 @@ private:
     void send_one(connection& c) {
         if (!c.online()) return;
         const auto& opts = pool_.opts();
-        std::uint32_t peer = opts.first;
-        if (opts.users > 1) {
+        std::uint32_t to = 0;
+        if (opts.s2s()) {
+            // Every account of the peer server is someone else.
+            to = static_cast<std::uint32_t>(random_() % jids_.size());
+        } else if (opts.users > 1) {
             // A random other account: draw from the users - 1 others and skip over oneself.
-            peer = opts.first + static_cast<std::uint32_t>(random_() % (opts.users - 1));
-            if (peer >= c.account()) ++peer;
+            to = static_cast<std::uint32_t>(random_() % (opts.users - 1));
+            if (to >= c.account() - opts.first) ++to;
         }
         const message_body body{run_, c.account(), c.next_seq++, now_ns()};
         ledger_.record_sent(body.sender, body.seq);
         ++c.outstanding;
         sent_.fetch_add(1, std::memory_order_relaxed);
-        c.send_chat(jids_[peer - opts.first], body);
+        c.send_chat(jids_[to], body);
     }
 
     void schedule_tick() {
@@ -136,18 +142,82 @@ private:
     bool sending_ = false;
 };
 
+// Waits on the delivery of one message with its own run id; nothing else counts.
+class first_delivery final : public message_handler {
+public:
+    explicit first_delivery(std::uint32_t run) : run_(run) {}
+
+    void on_message(connection&, const stanza& message) override {
+        const auto body = decode_body(message.body);
+        if (!body || body->run != run_) return;
+        if (message.type == "error") {
+            bounced_.store(true);
+        } else {
+            delivered_ns_.store(now_ns());
+        }
+    }
+
+    std::atomic<std::uint64_t> sent_ns_{0};
+    std::atomic<std::uint64_t> delivered_ns_{0};
+    std::atomic<bool> bounced_{false};
+
+private:
+    std::uint32_t run_;
+};
+
+// The first message from --domain to --peer-domain makes the sending server open its s2s
+// stream (find the peer, TCP, TLS, authenticate) before it can pass the message on; it is sent
+// alone, before the traffic, so the set-up time is neither hidden in nor added to the
+// traffic's latency. Milliseconds from writing it to its delivery.
+double time_first_delivery(client_pool& pool, const std::string& to, std::uint32_t run,
+                           double timeout_seconds) {
+    const auto& opts = pool.opts();
+    first_delivery probe(run);
+    pool.on_each_worker([&probe](worker& w) { w.set_message_handler(&probe); });
+    asio::post(pool.worker_of(opts.first).io(), [&] {
+        const auto sent = now_ns();
+        probe.sent_ns_.store(sent);
+        pool.connection_of(opts.first)->send_chat(to, message_body{run, opts.first, 0, sent});
+    });
+    const auto deadline = now_ns() + static_cast<std::uint64_t>(timeout_seconds * 1e9);
+    while (now_ns() < deadline && !probe.delivered_ns_.load() && !probe.bounced_.load())
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+    pool.on_each_worker([](worker& w) { w.set_message_handler(nullptr); });
+    if (probe.bounced_.load())
+        throw bench_error("the first message from " + opts.jid(opts.first) + " to " + to +
+                          " came back as an error: the servers could not set up s2s (see their "
+                          "logs)");
+    if (!probe.delivered_ns_.load())
+        throw bench_error("the first message from " + opts.jid(opts.first) + " to " + to +
+                          " was not delivered within " + std::to_string(int(timeout_seconds)) +
+                          " s: no s2s stream (see the servers' logs)");
+    return double(probe.delivered_ns_.load() - probe.sent_ns_.load()) / 1e6;
+}
+
 }  // namespace
 
 report run_chat(const options& opts) {
     const process_set server{opts.server_pids};
+    // Declared in this order so that the peer's pool, which borrows the home pool's workers, is
+    // destroyed first.
+    const options peer_opts = opts.peer_side();
     client_pool pool(opts);
+    std::optional<client_pool> peer;
     auto logins = pool.connect(opts.first, opts.users, connection::goal::login);
     require_all_online(logins, opts.users);
+    if (opts.s2s()) {
+        peer.emplace(peer_opts, pool);
+        require_all_online(peer->connect(opts.first, opts.users, connection::goal::login),
+                           opts.users);
+    }
 
+    const auto& receivers = opts.s2s() ? peer_opts : opts;
     std::vector<std::string> jids;
     for (std::uint32_t a = opts.first; a < opts.first + opts.users; ++a)
-        jids.push_back(opts.jid(a));
+        jids.push_back(receivers.jid(a));
     const auto run = static_cast<std::uint32_t>(std::random_device{}());
+    // The probe's run id differs from the traffic's, so neither is counted as the other.
+    const double s2s_setup_ms = opts.s2s() ? time_first_delivery(pool, jids[0], run + 1, 30) : 0;
     std::vector<std::unique_ptr<chat_traffic>> traffic;
     std::vector<chat_traffic*> by_worker;
     pool.on_each_worker([&](worker& w) {
@@ -196,8 +266,12 @@ report run_chat(const options& opts) {
     const double seconds = double(std::max(last_delivery, stopped) - started) / 1e9;
 
     report r;
-    r.add("scenario", "chat");
+    r.add("scenario", opts.s2s() ? "chat_s2s" : "chat");
     r.add("clients", opts.users);
+    if (opts.s2s()) {
+        r.add("peer_domain", opts.peer_domain);
+        r.add("s2s_setup_ms", s2s_setup_ms);
+    }
     r.add("sent", totals.sent);
     r.add("delivered", totals.unique);
     r.add("lost", totals.lost);

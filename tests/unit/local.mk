@@ -21,6 +21,7 @@ tests_unit_run_unit_SOURCES += \
 	tests/unit/bench/test_scram_client.cpp \
 	tests/unit/bench/test_latency_stats.cpp \
 	tests/unit/bench/test_message_body.cpp \
+	tests/unit/bench/test_options.cpp \
 	bench/stanza_reader.cpp \
 	bench/message_body.cpp \
 	bench/scram_client.cpp \
