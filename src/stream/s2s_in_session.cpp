@@ -266,6 +266,9 @@ void S2sInSession::authorize(const std::string& sender, const std::string& targe
 void S2sInSession::handle_bidi() {
     if (!server_.config()->s2s.bidi)
         return stream_error("unsupported-stanza-type", "bidirectional streams are not offered");
+    // Once is enough: a peer repeating it (Prosody asks on every list of features it sees
+    // before authenticating) makes no more work.
+    if (bidi_) return;
     bidi_ = true;
     status_.set_bidi();
     add_routes();
