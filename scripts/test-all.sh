@@ -117,9 +117,6 @@ sanitizer_env=(
 # exhausts the server's descriptors, and UBSan's vptr check, which probes memory through a pipe,
 # then reports every virtual call as one on an invalid object. The federation interop runs
 # under the sanitizers by dialback only (the path with the most s2s code), to keep the run short.
-# The s2s stops-reading scenario raced its client's reads against the server's outbound bound,
-# which the sanitizers' slowness tipped over in one CI run; it now stops sending at the first
-# bounce, and passed 5 of 5 under the sanitizers, but stays here until a CI run has shown it.
 sanitizer_skips=(
     --skip preauth_hostile_stanza_is_refused_and_holds_no_memory
     --skip preauth_elements_in_one_long_namespace_share_it
@@ -127,7 +124,6 @@ sanitizer_skips=(
     --skip accept_without_descriptors_pauses_instead_of_spinning
     --skip federation_with_prosody
     --skip federation_with_ejabberd
-    --skip s2s_a_server_that_stops_reading_bounces_what_does_not_fit
 )
 if configure_in "$asan_builddir" CXX="$(cached clang++)" \
     CXXFLAGS="-O0 -gline-tables-only -fsanitize=address,undefined -fno-omit-frame-pointer" &&
