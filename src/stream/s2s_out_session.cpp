@@ -533,14 +533,15 @@ void S2sOutSession::finish_close(std::string_view condition, const std::string& 
     inbound_.cancel();
     multiplexing_ = false;
     if (socket_) socket_->close();
+    const std::string_view type = condition == "remote-server-timeout" ? "wait" : "cancel";
+    // What waited for the peer to take another of our domains goes back as if never written.
     for (auto& [sender, state] : senders_)
         for (const auto& stanza : state.waiting)
-            server_.router().bounce(nullptr, *stanza, "cancel", "remote-server-not-found",
-                                    "the stream to " + remote_ + " closed");
+            server_.router().bounce(nullptr, *stanza, type, condition, text);
     senders_.clear();
     // Without XEP-0198, written stanzas count as delivered, as on a client stream; with it, only
     // what the peer acknowledged does. The rest go back to their senders, oldest first.
-    bounce_unacked(condition == "remote-server-timeout" ? "wait" : "cancel", condition, text);
+    bounce_unacked(type, condition, text);
     if (out_) server_.s2s().bounce_unwritten(*out_, condition, text);
     // XEP-0220 §2.4: no connection to the Authoritative Server, or it ended without answering.
     auto verifies = std::move(verifies_);
