@@ -94,7 +94,8 @@ public:
             reader_.expect_map(
                 root_, "",
                 {"hosts", "listen", "components", "tls", "s2s", "storage", "module_path",
-                 "schema_path", "modules", "admins", "log", "limits", "control_socket", "threads"});
+                 "schema_path", "modules", "admins", "log", "limits", "http", "control_socket",
+                 "threads"});
         }
         read_hosts();
         read_listen();
@@ -110,6 +111,7 @@ public:
         read_admins();
         read_log();
         read_limits();
+        read_http();
         config_.control_socket =
             path_or(root_["control_socket"], "control_socket", "starling.sock");
         if (const YAML::Node threads = root_["threads"]; threads.IsDefined()) {
@@ -552,6 +554,27 @@ private:
                              std::to_string(out.stanza_elements) +
                              "); the limit before authentication must not exceed the one after");
         }
+    }
+
+    void read_http() {
+        const YAML::Node http = root_["http"];
+        if (!http.IsDefined()) return;
+        reader_.expect_map(http, "http",
+                           {"header_bytes", "body_bytes", "request_timeout", "idle_timeout"});
+        HttpConfig& out = config_.http;
+        constexpr std::int64_t mib = 1024 * 1024;
+        if (const YAML::Node value = http["header_bytes"]; value.IsDefined())
+            out.header_bytes =
+                static_cast<std::size_t>(reader_.integer(value, "http.header_bytes", 1024, mib));
+        if (const YAML::Node value = http["body_bytes"]; value.IsDefined())
+            out.body_bytes = static_cast<std::size_t>(
+                reader_.integer(value, "http.body_bytes", 1024, 64 * mib));
+        if (const YAML::Node value = http["request_timeout"]; value.IsDefined())
+            out.request_timeout =
+                static_cast<int>(reader_.duration(value, "http.request_timeout", 1, 3600));
+        if (const YAML::Node value = http["idle_timeout"]; value.IsDefined())
+            out.idle_timeout =
+                static_cast<int>(reader_.duration(value, "http.idle_timeout", 1, 86400));
     }
 
     NodeReader reader_;

@@ -117,6 +117,15 @@ struct Limits {
     std::size_t connections_per_ip = 100;  // from one IPv4 address or IPv6 /64; 0: no limit
 };
 
+/// The embedded HTTP server's limits (http, https and metrics listeners). Anyone can connect, so
+/// every request is bounded in size and in time before anything of it is trusted.
+struct HttpConfig {
+    std::size_t header_bytes = 8 * 1024;  // request line and headers
+    std::size_t body_bytes = 1024 * 1024; // a request body read whole (not a streamed upload)
+    int request_timeout = 10;             // seconds from a request's first byte to its last
+    int idle_timeout = 60;                // seconds a kept-alive connection may wait for the next
+};
+
 /// A module named in `modules`, with its options (a null node when given as a bare name).
 struct ModuleEntry {
     std::string name;
@@ -143,6 +152,7 @@ struct Config {
     std::vector<std::string> admins;  // bare JIDs allowed to run admin commands
     LogConfig log;
     Limits limits;
+    HttpConfig http;
     std::string control_socket;
     int threads = 0;  // I/O threads; 0: one per core
 

@@ -11,6 +11,9 @@ const std::vector<ListenerType>& listener_types() {
         {"component", StreamKind::component, false, "XEP-0114"},
         {"s2s", StreamKind::s2s, false, "other servers, STARTTLS"},
         {"s2s_tls", StreamKind::s2s, true, "other servers, direct TLS"},
+        {"http", StreamKind::http, false, "plain HTTP"},
+        {"https", StreamKind::http, true, "HTTP over TLS"},
+        {"metrics", StreamKind::metrics, false, "Prometheus /metrics, plain HTTP"},
     };
     return types;
 }

@@ -14,6 +14,8 @@ enum class StreamKind {
     c2s,        ///< RFC 6120 client streams (jabber:client)
     component,  ///< XEP-0114 external components (jabber:component:accept)
     s2s,        ///< RFC 6120 server-to-server streams from other domains (jabber:server)
+    http,       ///< HTTP/1.1: the paths modules register (core/http_routes.hpp)
+    metrics,    ///< HTTP/1.1 serving only /metrics (Prometheus), for a listener of its own
 };
 
 struct ListenerType {

@@ -16,7 +16,8 @@ libstarling_la_SOURCES += \
 	src/core/command_registry.cpp src/core/command_registry.hpp src/core/core_commands.cpp \
 	src/core/control_socket.cpp src/core/control_socket.hpp \
 	src/core/logging.cpp src/core/logging.hpp \
-	src/core/server.cpp src/core/server.hpp src/core/listener_types.cpp src/core/listener_types.hpp
+	src/core/server.cpp src/core/server.hpp src/core/listener_types.cpp src/core/listener_types.hpp \
+	src/core/http_routes.cpp src/core/http_routes.hpp
 
 # Config: the YAML configuration, its validation, and module options declared as data.
 libstarling_la_SOURCES += \
@@ -26,7 +27,7 @@ libstarling_la_SOURCES += \
 tests_unit_run_unit_SOURCES += tests/unit/core/test_config.cpp tests/unit/core/test_options.cpp \
 	tests/unit/core/test_stanza.cpp
 tests_unit_run_unit_SOURCES += tests/unit/core/test_active_instance.cpp tests/unit/core/test_ingress_gate.cpp \
-	tests/unit/core/test_rate_limit.cpp
+	tests/unit/core/test_rate_limit.cpp tests/unit/core/test_http_routes.cpp
 
 # External components (XEP-0114): the configured domains and their connected streams.
 libstarling_la_SOURCES += src/core/component_registry.cpp src/core/component_registry.hpp

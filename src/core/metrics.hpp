@@ -35,6 +35,19 @@ public:
         return out;
     }
 
+    /// Every counter in the Prometheus text format.
+    std::string prometheus() const {
+        std::string out;
+        for (const auto& [key, value] : snapshot()) {
+            std::string name = key;
+            for (auto& c : name)
+                if (c == '.' || c == '-') c = '_';
+            out += "# TYPE starling_" + name + "_total counter\nstarling_" + name + "_total " +
+                   std::to_string(value) + "\n";
+        }
+        return out;
+    }
+
 private:
     mutable std::mutex mutex_;
     std::map<std::string, std::unique_ptr<Counter>> counters_;

@@ -6,6 +6,7 @@
 #include "core/module_loader.hpp"
 #include "net/asio.hpp"
 #include "net/connection_limits.hpp"
+#include "net/http_session.hpp"
 #include "net/tls_context.hpp"
 #include "storage/account_store.hpp"
 #include "stream/c2s_session.hpp"
@@ -112,8 +113,21 @@ struct Server::Impl {
                 }
                 return session->start();
             }
+            case StreamKind::http:
+                return std::make_shared<net::HttpSession>(
+                           std::move(socket), server.http_routes(), server.config()->http,
+                           type.direct_tls ? tls_contexts().c2s : nullptr, std::move(slot))
+                    ->start();
+            case StreamKind::metrics:
+                return std::make_shared<net::HttpSession>(std::move(socket), metrics_routes,
+                                                          server.config()->http, nullptr,
+                                                          std::move(slot))
+                    ->start();
         }
     }
+    /// What a metrics listener serves: /metrics and nothing else.
+    HttpRoutes metrics_routes;
+    Registration metrics_route;
 
     std::vector<Registration> core_commands;
     std::atomic<bool> stopping{false};
@@ -160,16 +174,21 @@ std::size_t connection_limit(std::size_t configured) {
 }
 
 // Tells a refused client why, where it can read it: on a plain listener the connection gets a
-// stream header and <policy-violation/> (RFC 6120 §4.9.3.14) written at once; a direct TLS one
-// is just closed, since nothing can be said before the handshake.
-void refuse(asio::ip::tcp::socket& socket, bool plain, const std::string& why) {
-    if (!plain) return;
+// stream header and <policy-violation/> (RFC 6120 §4.9.3.14), or on an HTTP one a 503, written
+// at once; a direct TLS one is just closed, since nothing can be said before the handshake.
+void refuse(asio::ip::tcp::socket& socket, const ListenerType& type, const std::string& why) {
+    if (type.direct_tls) return;
+    const bool http = type.kind == StreamKind::http || type.kind == StreamKind::metrics;
+    const std::string body = "too many connections: " + why + "\n";
     const std::string text =
-        "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
-        "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'><stream:error>"
-        "<policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
-        "<text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>too many connections: " +
-        why + "</text></stream:error></stream:stream>";
+        http ? "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+               "Content-Length: " +
+                   std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body
+             : "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+               "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'><stream:error>"
+               "<policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+               "<text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>too many connections: " +
+                   why + "</text></stream:error></stream:stream>";
     error_code ec;
     // A new connection's send buffer is empty: the write cannot block, and if it fails the
     // client learns from the close alone.
@@ -179,7 +198,7 @@ void refuse(asio::ip::tcp::socket& socket, bool plain, const std::string& why) {
 
 // The new connection's slot, or null when a limit refuses it (and it is closed).
 std::shared_ptr<void> admit(net::ConnectionLimits& limits, Metrics& metrics,
-                            asio::ip::tcp::socket& socket, bool plain) {
+                            asio::ip::tcp::socket& socket, const ListenerType& type) {
     error_code ec;
     const auto endpoint = socket.remote_endpoint(ec);
     const std::string address = ec ? std::string() : endpoint.address().to_string();
@@ -188,7 +207,7 @@ std::shared_ptr<void> admit(net::ConnectionLimits& limits, Metrics& metrics,
     // Counted and logged at debug only: a flood of refusals must not flood the log as well.
     metrics.counter("c2s.refused").add();
     spdlog::debug("refused a connection from {}: {}", address, refused);
-    refuse(socket, plain, refused);
+    refuse(socket, type, refused);
     socket.close(ec);
     return nullptr;
 }
@@ -297,6 +316,18 @@ void Server::start() {
         spdlog::info("listening for {} on {}:{}", lc.type, lc.address, listener.port);
         impl_->listeners.push_back(std::move(listener));
     }
+    impl_->metrics_route = impl_->metrics_routes.add("/metrics", [this](HttpRequest& request,
+                                                                        HttpRespond respond) {
+        if (request.method != "GET" && request.method != "HEAD") {
+            auto refused = HttpResponse::text(405, "only GET and HEAD are served at /metrics");
+            refused.headers.emplace_back("Allow", "GET, HEAD");
+            return respond(std::move(refused));
+        }
+        HttpResponse response;
+        response.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+        response.body = metrics_.prometheus();
+        respond(std::move(response));
+    });
     impl_->limits.set_limits(connection_limit(config->limits.connections),
                              config->limits.connections_per_ip);
     for (auto& listener : impl_->listeners) {
@@ -323,7 +354,7 @@ void Server::start() {
                             if (!wait_ec) (*accept)();
                         });
                     }
-                    if (auto slot = admit(impl_->limits, metrics_, socket, !type->direct_tls))
+                    if (auto slot = admit(impl_->limits, metrics_, socket, *type))
                         impl_->start_stream(*this, *type, std::move(socket), std::move(slot));
                     (*accept)();
                 });

@@ -6,6 +6,7 @@
 #include "core/component_registry.hpp"
 #include "core/config.hpp"
 #include "core/host.hpp"
+#include "core/http_routes.hpp"
 #include "core/ingress_gate.hpp"
 #include "core/iq_tracker.hpp"
 #include "core/metrics.hpp"
@@ -66,6 +67,8 @@ public:
     SessionManager& sessions() { return sessions_; }
     ComponentRegistry& components() { return components_; }
     ServiceRegistry& services() { return services_; }
+    /// The paths the http and https listeners serve.
+    HttpRoutes& http_routes() { return http_routes_; }
     /// Whether `domain` is served here: a host, an in-process service or a component.
     bool serves(std::string_view domain);
     storage::Database& database() { return *database_; }
@@ -118,6 +121,7 @@ private:
     SessionManager sessions_;
     ComponentRegistry components_;
     ServiceRegistry services_;
+    HttpRoutes http_routes_;
     Router router_;
     IqTracker iq_tracker_;
     CommandRegistry commands_;

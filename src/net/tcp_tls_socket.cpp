@@ -133,13 +133,22 @@ void TcpTlsSocket::async_wait(IoStatus status, std::function<void(const error_co
                        std::move(then));
 }
 
+void TcpTlsSocket::notify_close() {
+    if (!ssl_) return;
+    SSL_shutdown(ssl_.get());
+    ERR_clear_error();
+}
+
 void TcpTlsSocket::shutdown() {
-    if (ssl_) {
-        SSL_shutdown(ssl_.get());
-        ERR_clear_error();
-    }
+    notify_close();
     error_code ec;
     socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+}
+
+void TcpTlsSocket::shutdown_sending() {
+    notify_close();
+    error_code ec;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
 }
 
 void TcpTlsSocket::close() {

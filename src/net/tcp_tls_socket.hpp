@@ -55,6 +55,9 @@ public:
 
     /// A TLS close_notify (best effort), then the TCP shutdown.
     void shutdown();
+    /// A TLS close_notify (best effort), then the TCP shutdown of the sending side only: the
+    /// peer sees the end while what it still sends can be read.
+    void shutdown_sending();
     void close();
 
 private:
@@ -62,6 +65,7 @@ private:
         void operator()(SSL* ssl) const { SSL_free(ssl); }
     };
     IoStatus ssl_status(int result) const;
+    void notify_close();
     static long on_bio(BIO* bio, int operation, const char* data, std::size_t size, int argi,
                        long argl, int result, std::size_t* processed);
     bool begin_tls(SSL_CTX* context);

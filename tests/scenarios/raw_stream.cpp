@@ -113,11 +113,11 @@ X509* raw_stream::peer_certificate() const {
     return ssl_ ? SSL_get0_peer_certificate(ssl_) : nullptr;
 }
 
-bool raw_stream::read_some(std::chrono::milliseconds timeout) {
-    if (eof_) return false;
+std::optional<std::string> raw_stream::read_bytes(std::chrono::milliseconds timeout) {
+    if (eof_) return std::nullopt;
     if (!(ssl_ && SSL_pending(ssl_) > 0)) {
         pollfd waiting{fd_, POLLIN, 0};
-        if (poll(&waiting, 1, static_cast<int>(timeout.count())) <= 0) return false;
+        if (poll(&waiting, 1, static_cast<int>(timeout.count())) <= 0) return std::nullopt;
     }
     char buffer[16384];
     ssize_t got =
@@ -125,7 +125,7 @@ bool raw_stream::read_some(std::chrono::milliseconds timeout) {
     if (got <= 0) {
         // A TLS read can consume a record that carries no application data.
         const int tls_error = ssl_ ? SSL_get_error(ssl_, static_cast<int>(got)) : SSL_ERROR_NONE;
-        if (tls_error == SSL_ERROR_WANT_READ) return true;
+        if (tls_error == SSL_ERROR_WANT_READ) return std::string();
         if (ssl_ && tls_error != SSL_ERROR_ZERO_RETURN && tls_error != SSL_ERROR_SYSCALL) {
             char reason[256];
             ERR_error_string_n(ERR_get_error(), reason, sizeof reason);
@@ -134,11 +134,16 @@ bool raw_stream::read_some(std::chrono::milliseconds timeout) {
             read_error_ = std::string("read error: ") + std::strerror(errno);
         }
         eof_ = true;
-        return false;
+        return std::nullopt;
     }
-    require(reader_.feed(std::string_view(buffer, static_cast<std::size_t>(got))),
-            "the server sent malformed XML (" + reader_.error() +
-                "): " + std::string(buffer, static_cast<std::size_t>(got)));
+    return std::string(buffer, static_cast<std::size_t>(got));
+}
+
+bool raw_stream::read_some(std::chrono::milliseconds timeout) {
+    const auto bytes = read_bytes(timeout);
+    if (!bytes) return false;
+    require(reader_.feed(*bytes),
+            "the server sent malformed XML (" + reader_.error() + "): " + *bytes);
     return true;
 }
 

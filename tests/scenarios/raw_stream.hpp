@@ -68,6 +68,11 @@ public:
     /// Forgets the current stream so the next bytes start a new one.
     void restart_stream() { reader_.reset(); }
 
+    /// Reads once, waiting at most `timeout`, bypassing the XML reader (for other protocols
+    /// on the socket, such as HTTP): the bytes ("" when TLS read a record without data), or
+    /// nothing on timeout, end of connection or error.
+    std::optional<std::string> read_bytes(std::chrono::milliseconds timeout);
+
     SSL* ssl() const { return ssl_; }
     /// The certificate the server presented, nullptr before TLS.
     X509* peer_certificate() const;

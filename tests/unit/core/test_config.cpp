@@ -106,6 +106,7 @@ class ConfigTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(invalid_listen_type);
     CPPUNIT_TEST(missing_listen_type_lists_the_types);
     CPPUNIT_TEST(s2s_ca_file_is_resolved_and_checked);
+    CPPUNIT_TEST(http_limits_read_and_checked);
     CPPUNIT_TEST(s2s_dialback_policy_and_dns_servers);
     CPPUNIT_TEST(s2s_allow_deny_and_limits);
     CPPUNIT_TEST(components_read);
@@ -329,7 +330,7 @@ threads: 4
         CPPUNIT_ASSERT_EQUAL(
             std::string("/srv/starling/starling.yml:11: listeners: unknown key; known keys: "
                         "hosts, listen, components, tls, s2s, storage, module_path, "
-                        "schema_path, modules, admins, log, limits, control_socket, threads"),
+                        "schema_path, modules, admins, log, limits, http, control_socket, threads"),
             error_of(base + "listeners: []\n"));
     }
 
@@ -518,8 +519,37 @@ threads: 4
     void invalid_listen_type() {
         CPPUNIT_ASSERT_EQUAL(
             std::string("/srv/starling/starling.yml:4: listen[0].type: expected "
-                        "one of c2s, c2s_tls, component, s2s, s2s_tls, got \"bosh\""),
+                        "one of c2s, c2s_tls, component, s2s, s2s_tls, http, https, metrics, got "
+                        "\"bosh\""),
             error_of(replace(base, "type: c2s", "type: bosh")));
+    }
+
+    void http_limits_read_and_checked() {
+        const Config defaults = starling::config::parse(base, file);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(8192), defaults.http.header_bytes);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1024 * 1024), defaults.http.body_bytes);
+        CPPUNIT_ASSERT_EQUAL(10, defaults.http.request_timeout);
+        CPPUNIT_ASSERT_EQUAL(60, defaults.http.idle_timeout);
+        const Config c = starling::config::parse(
+            replace(base, "port: 5222}\n",
+                    "port: 5222}\n  - {type: https, port: 5443}\n  - {type: metrics, port: 0}\n") +
+                "http: {header_bytes: 4096, body_bytes: 2048, request_timeout: 2m, "
+                "idle_timeout: 5s}\n",
+            file);
+        CPPUNIT_ASSERT_EQUAL(std::string("https"), c.listen[1].type);
+        CPPUNIT_ASSERT_EQUAL(std::string("metrics"), c.listen[2].type);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(4096), c.http.header_bytes);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2048), c.http.body_bytes);
+        CPPUNIT_ASSERT_EQUAL(120, c.http.request_timeout);
+        CPPUNIT_ASSERT_EQUAL(5, c.http.idle_timeout);
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("/srv/starling/starling.yml:11: http.header_bytes: expected an integer "
+                        "from 1024 to 1048576, got \"100\""),
+            error_of(base + "http: {header_bytes: 100}\n"));
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("/srv/starling/starling.yml:11: http.keepalive: unknown key; known keys: "
+                        "header_bytes, body_bytes, request_timeout, idle_timeout"),
+            error_of(base + "http: {keepalive: 5}\n"));
     }
 
     void s2s_ca_file_is_resolved_and_checked() {
@@ -624,7 +654,8 @@ threads: 4
         CPPUNIT_ASSERT_EQUAL(
             std::string("/srv/starling/starling.yml:4: listen[0].type: missing required key; use "
                         "c2s (STARTTLS), c2s_tls (direct TLS, XEP-0368), component (XEP-0114), s2s "
-                        "(other servers, STARTTLS) or s2s_tls (other servers, direct TLS)"),
+                        "(other servers, STARTTLS), s2s_tls (other servers, direct TLS), http (plain "
+                        "HTTP), https (HTTP over TLS) or metrics (Prometheus /metrics, plain HTTP)"),
             error_of(replace(base, "{type: c2s, ", "{")));
     }
 

@@ -1,0 +1,85 @@
+#pragma once
+// One HTTP/1.1 connection of an http, https or metrics listener (Boost.Beast over TcpTlsSocket):
+// requests one after another on a kept-alive connection, each looked up in an HttpRoutes and
+// answered by its handler. Lives on one I/O thread; a handler may answer from any thread.
+//
+// Anyone can connect, so every stage is bounded: the request line and headers by
+// http.header_bytes (431), a body by http.body_bytes (413), a request from its first byte to its
+// last by http.request_timeout (408), a handler's answer and the writing of it by the same time,
+// and the wait for the next request on a kept-alive connection by http.idle_timeout.
+
+#include "core/config.hpp"
+#include "core/http_routes.hpp"
+#include "net/asio.hpp"
+#include "net/tcp_tls_socket.hpp"
+#include "net/tls_async_stream.hpp"
+#include "net/tls_context.hpp"
+
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace starling::net {
+
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+public:
+    /// `tls` null: plain HTTP. `slot` counts the connection against the connection limits
+    /// until it closes.
+    HttpSession(asio::ip::tcp::socket socket, const HttpRoutes& routes, config::HttpConfig limits,
+                std::shared_ptr<TlsContexts> tls, std::shared_ptr<void> slot);
+
+    void start();
+
+private:
+    enum class State { handshake, idle, reading, handling, writing, lingering, closed };
+    using Response = boost::beast::http::response<boost::beast::http::string_body>;
+
+    void read_next();
+    void read_request();
+    void on_request(const error_code& ec);
+    void dispatch();
+    void answer(HttpResponse response, std::uint64_t request);
+    /// Answers `status` with `text` and closes the connection once it is written.
+    void refuse(int status, std::string_view text);
+    void write(bool close_after);
+    void arm(std::chrono::seconds timeout);
+    void on_timeout();
+    /// Ends the connection after the last response without losing it: the sending side is
+    /// shut first and what the client still sends is read and dropped for a while, since
+    /// closing with unread bytes makes the kernel reset the connection, and a reset can reach
+    /// the client before the response it has not read yet.
+    void linger();
+    void drain();
+    void close();
+
+    TcpTlsSocket socket_;
+    TlsAsyncStream stream_{socket_};
+    const HttpRoutes& routes_;
+    const config::HttpConfig limits_;
+    std::shared_ptr<TlsContexts> tls_;
+    std::shared_ptr<void> slot_;
+    std::string peer_;
+    asio::steady_timer timer_;
+    std::uint64_t timer_generation_ = 0;
+    State state_ = State::idle;
+    bool timed_out_ = false;
+
+    boost::beast::flat_buffer buffer_;
+    std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+    std::uint64_t request_number_ = 0;  // an answer for an earlier request is dropped
+    HttpRequest request_;
+    bool keep_alive_ = false;
+    bool head_ = false;
+    std::chrono::steady_clock::time_point request_started_;
+    std::optional<Response> response_;
+    std::size_t lingered_ = 0;  // bytes read and dropped while lingering
+};
+
+}  // namespace starling::net

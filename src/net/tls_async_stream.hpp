@@ -1,0 +1,122 @@
+#pragma once
+// A TcpTlsSocket seen as an Asio AsyncReadStream and AsyncWriteStream, so that Beast's HTTP
+// and WebSocket code runs over the same TLS as the XMPP streams (the same contexts, SNI and
+// pooled record buffers) instead of asio::ssl::stream's second copy of it. Every operation
+// first tries the socket at once and waits for readiness only when it must.
+
+#include "net/asio.hpp"
+#include "net/tcp_tls_socket.hpp"
+
+#include <boost/beast/core/bind_handler.hpp>
+
+#include <algorithm>
+#include <string>
+
+namespace starling::net {
+
+class TlsAsyncStream {
+public:
+    using executor_type = asio::ip::tcp::socket::executor_type;
+
+    explicit TlsAsyncStream(TcpTlsSocket& socket) : socket_(socket) {}
+
+    executor_type get_executor() { return socket_.tcp().get_executor(); }
+    TcpTlsSocket& socket() { return socket_; }
+
+    template <class MutableBuffers, class Token>
+    auto async_read_some(const MutableBuffers& buffers, Token&& token) {
+        return asio::async_initiate<Token, void(error_code, std::size_t)>(
+            [this](auto handler, const MutableBuffers& buffers) {
+                read_some(std::move(handler), first_of<asio::mutable_buffer>(buffers));
+            },
+            token, buffers);
+    }
+
+    template <class ConstBuffers, class Token>
+    auto async_write_some(const ConstBuffers& buffers, Token&& token) {
+        return asio::async_initiate<Token, void(error_code, std::size_t)>(
+            [this](auto handler, const ConstBuffers& buffers) {
+                write_some(std::move(handler), gather(buffers));
+            },
+            token, buffers);
+    }
+
+private:
+    // Beast hands a response over as several buffers (status line, headers, body): written one
+    // by one, each would be a TLS record and a system call of its own. Up to a record's worth
+    // is copied together first.
+    static constexpr std::size_t gather_limit = 16 * 1024;
+
+    template <class Buffer, class Buffers>
+    static Buffer first_of(const Buffers& buffers) {
+        for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers);
+             ++it) {
+            Buffer b(*it);
+            if (b.size() > 0) return b;
+        }
+        return Buffer();
+    }
+
+    template <class ConstBuffers>
+    asio::const_buffer gather(const ConstBuffers& buffers) {
+        const auto first = first_of<asio::const_buffer>(buffers);
+        const std::size_t total = asio::buffer_size(buffers);
+        if (first.size() == total || first.size() >= gather_limit) return first;
+        gathered_.resize(std::min(total, gather_limit));
+        asio::buffer_copy(asio::buffer(gathered_), buffers);
+        return asio::buffer(gathered_);
+    }
+
+    template <class Handler>
+    void complete(Handler handler, error_code ec, std::size_t n) {
+        // Never from inside the initiating call: Asio's rule, which composed operations rely on.
+        asio::post(get_executor(), boost::beast::bind_front_handler(std::move(handler), ec, n));
+    }
+
+    static error_code error_of(IoStatus status) {
+        return status == IoStatus::eof ? error_code(asio::error::eof)
+                                       : error_code(asio::error::connection_reset);
+    }
+
+    template <class Handler>
+    void read_some(Handler handler, asio::mutable_buffer buffer) {
+        if (buffer.size() == 0) return complete(std::move(handler), {}, 0);
+        IoStatus status;
+        const auto n = socket_.read(static_cast<char*>(buffer.data()), buffer.size(), status);
+        if (status == IoStatus::ok) return complete(std::move(handler), {}, n);
+        if (status != IoStatus::want_read && status != IoStatus::want_write)
+            return complete(std::move(handler), error_of(status), 0);
+        socket_.tcp().async_wait(
+            status == IoStatus::want_write ? asio::socket_base::wait_write
+                                           : asio::socket_base::wait_read,
+            [this, handler = std::move(handler), buffer](const error_code& ec) mutable {
+                if (ec) return complete(std::move(handler), ec, 0);
+                read_some(std::move(handler), buffer);
+            });
+    }
+
+    template <class Handler>
+    void write_some(Handler handler, asio::const_buffer buffer) {
+        if (buffer.size() == 0) return complete(std::move(handler), {}, 0);
+        IoStatus status;
+        const auto n =
+            socket_.write(static_cast<const char*>(buffer.data()), buffer.size(), status);
+        if (status == IoStatus::ok) return complete(std::move(handler), {}, n);
+        if (status != IoStatus::want_read && status != IoStatus::want_write)
+            return complete(std::move(handler), error_of(status), 0);
+        // TLS must be given the same bytes again: `buffer` (possibly gathered_, which stays
+        // as it is until this write completes) is what is retried.
+        socket_.tcp().async_wait(
+            status == IoStatus::want_read ? asio::socket_base::wait_read
+                                          : asio::socket_base::wait_write,
+            [this, handler = std::move(handler), buffer](const error_code& ec) mutable {
+                if (ec) return complete(std::move(handler), ec, 0);
+                write_some(std::move(handler), buffer);
+            });
+    }
+
+    TcpTlsSocket& socket_;
+    std::string gathered_;
+};
+
+}  // namespace starling::net
