@@ -137,6 +137,11 @@ constexpr auto idle_release_every = std::chrono::seconds(2);
 // How long accepting pauses after accept() failed (no descriptor or memory left).
 constexpr auto accept_pause = std::chrono::milliseconds(200);
 
+// The storage latency histogram's bounds, in seconds: an fsync'd SQLite commit takes ~5 ms, a
+// group of jobs some tens, and a job past a few seconds waits behind an outage.
+const std::vector<double> storage_job_buckets{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                              0.25,  0.5,    1,     2.5,  5,     10};
+
 // Descriptors kept back from limits.connections' automatic value: the database, the log, the
 // listeners, the control socket and starlingctl's connections need theirs.
 constexpr rlim_t reserved_descriptors = 256;
@@ -198,6 +203,8 @@ std::shared_ptr<void> admit(net::ConnectionLimits& limits, Metrics& metrics,
 Server::Server(config::Config config)
     : config_(std::make_shared<const config::Config>(std::move(config))),
       router_(*this),
+      ingress_(metrics_.counter("ingress.closures", {},
+                                "Times the ingress gate closed, pausing client reads.")),
       started_at_(std::chrono::steady_clock::now()),
       impl_(std::make_unique<Impl>()),
       s2s_(std::make_unique<S2sManager>(*this)) {
@@ -236,8 +243,10 @@ void Server::start() {
     const auto config = this->config();
     auth_throttle_.set_limit(config->limits.auth_failures, std::chrono::seconds(60));
 
-    storage::DatabaseConfig db{config->storage.driver, config->storage.path,
-                               config->storage.conninfo};
+    storage::DatabaseConfig db{
+        config->storage.driver, config->storage.path, config->storage.conninfo,
+        &metrics_.histogram("storage.job_seconds", storage_job_buckets,
+                            "Seconds from a database job being queued to its result.")};
     database_ = storage::open_database(db);
     const int applied = storage::migrate(*database_, config->schema_path);
     if (applied > 0) spdlog::info("storage: applied {} migration(s)", applied);
@@ -363,6 +372,19 @@ void Server::start() {
     };
     (*tick)();
     impl_->control_guard.emplace(impl_->control.get_executor());
+
+    s2s_streams_gauge_ = metrics_.gauge_callback(
+        "s2s.streams",
+        [this] {
+            std::map<Labels, double> streams;
+            for_each_s2s_status([&streams](const S2sStatus& status) {
+                ++streams[{{"direction", status.direction()}, {"peer", status.remote()}}];
+            });
+            std::vector<Sample> samples;
+            for (auto& [labels, count] : streams) samples.push_back({labels, count});
+            return samples;
+        },
+        "Live server-to-server streams, by direction and peer domain.");
 }
 
 void Server::wait_for_signal() {
@@ -624,12 +646,15 @@ bool Server::federates() const {
 
 std::vector<std::string> Server::s2s_streams() const {
     std::vector<std::string> lines;
-    for (const auto& stream : s2s_->streams()) lines.push_back(stream->status().line());
+    for_each_s2s_status([&lines](const S2sStatus& status) { lines.push_back(status.line()); });
+    return lines;
+}
+
+void Server::for_each_s2s_status(const std::function<void(const S2sStatus&)>& fn) const {
+    for (const auto& stream : s2s_->streams()) fn(stream->status());
     std::lock_guard lock(impl_->connections_mutex);
     for (const auto& weak : impl_->s2s_in)
-        if (auto stream = weak.lock(); stream && !stream->ended())
-            lines.push_back(stream->status().line());
-    return lines;
+        if (auto stream = weak.lock(); stream && !stream->ended()) fn(stream->status());
 }
 
 std::size_t Server::close_s2s(const std::string& domain) {

@@ -36,6 +36,7 @@ class AccountStore;
 
 class C2sSession;
 class S2sManager;
+class S2sStatus;
 
 class Server {
 public:
@@ -105,6 +106,10 @@ public:
 private:
     struct Impl;
 
+    /// Calls `fn` for each live server-to-server stream, both directions, under the lock of
+    /// the incoming ones (so `fn` must be quick).
+    void for_each_s2s_status(const std::function<void(const S2sStatus&)>& fn) const;
+
     /// Waits for the next SIGHUP (reload, then wait again), SIGTERM or SIGINT (stop).
     void wait_for_signal();
 
@@ -114,6 +119,9 @@ private:
 
     mutable std::mutex config_mutex_;
     std::shared_ptr<const config::Config> config_;
+    // Before the parts that take their counters from it as they are made (the router, the
+    // ingress gate), and so destroyed after everything that counts.
+    Metrics metrics_;
     std::map<std::string, std::unique_ptr<Host>, std::less<>> hosts_;
     SessionManager sessions_;
     ComponentRegistry components_;
@@ -121,7 +129,6 @@ private:
     Router router_;
     IqTracker iq_tracker_;
     CommandRegistry commands_;
-    Metrics metrics_;
     Throttle auth_throttle_;
     IngressGate ingress_;
     std::unique_ptr<storage::Database> database_;
@@ -130,6 +137,8 @@ private:
     std::unique_ptr<Impl> impl_;
     // After impl_, so destroyed before it: the streams' sockets belong to its I/O loops.
     std::unique_ptr<S2sManager> s2s_;
+    // After s2s_, so gone before the streams it counts.
+    Registration s2s_streams_gauge_;
 };
 
 }  // namespace starling
