@@ -82,6 +82,11 @@ void ArchiveWriter::after_pending(std::function<void()> fn) {
     fn();
 }
 
+std::uint64_t ArchiveWriter::queued() {
+    std::lock_guard lock(mutex_);
+    return added_ - done_;
+}
+
 std::shared_ptr<ArchiveWriter::Batch> ArchiveWriter::take() {
     if (pending_.empty()) return nullptr;
     auto batch = std::make_shared<Batch>();

@@ -55,6 +55,9 @@ public:
     /// once when none is waiting, else on the database thread. A query goes through here, so a
     /// client that got a message finds it in its archive. Any thread.
     void after_pending(std::function<void()> fn);
+    /// Messages reserved and not yet written (or failed): the depth of the queue, waiting or
+    /// with the database. Any thread; takes the writer's lock briefly.
+    std::uint64_t queued();
 
 private:
     using Batch = std::vector<storage::ArchivedMessage>;

@@ -96,6 +96,9 @@ public:
         if (mode != "always" && mode != "never" && mode != "roster")
             throw std::runtime_error("default must be always, never or roster, not '" + mode + "'");
         if (limits_.default_page > limits_.max_page) limits_.default_page = limits_.max_page;
+        ctx.gauge(
+            "archive_queue", [writer = writer_] { return double(writer->queued()); },
+            "Messages waiting to be written to the archive, by host.");
     }
 
     // A client's message, on the sender's host: the sender's copy.

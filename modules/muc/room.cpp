@@ -140,7 +140,9 @@ void Room::send(StanzaPtr stanza) {
 
 void Room::bounce(const StanzaPtr& stanza, std::string_view type, std::string_view condition,
                   std::string_view text) {
-    if (may_answer_with_error(*stanza)) send(make_error_reply(*stanza, type, condition, text));
+    if (!may_answer_with_error(*stanza)) return;
+    service_->link.server().router().count_bounce(condition);
+    send(make_error_reply(*stanza, type, condition, text));
 }
 
 void Room::fan_out(const StanzaPtr& base) {

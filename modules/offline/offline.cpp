@@ -157,9 +157,8 @@ void expire(const std::shared_ptr<Offline>& offline) {
                                   if (!element) continue;
                                   const auto original = make_stanza(std::move(element));
                                   if (original->from().str().empty()) continue;
-                                  offline->server.router().route(
-                                      nullptr,
-                                      make_error_reply(*original, "wait", "recipient-unavailable"));
+                                  offline->server.router().bounce(nullptr, *original, "wait",
+                                                                  "recipient-unavailable");
                               }
                           });
 }

@@ -164,6 +164,7 @@ void SmStream::complete_resume(ClientStream& stream, std::uint32_t h) {
     }
     stream.send_nonza("<resumed xmlns='urn:xmpp:sm:3' h='" + std::to_string(handled) +
                       "' previd='" + id_ + "'/>");
+    module_->resumed.add();
     spdlog::info("smacks: {} resumed, {} stanzas resent", stream.jid().str(), unacked_.size());
     // XEP-0198 §5: everything not acknowledged is sent again, in order. Still ours (owned):
     // the core writes it and never bounces it.

@@ -5,6 +5,7 @@
 
 #include "core/client_stream.hpp"
 #include "core/host.hpp"
+#include "core/metrics.hpp"
 #include "stream/handled_counter.hpp"
 #include "stream/stream_namespaces.hpp"
 
@@ -62,6 +63,7 @@ struct Module {
     Server& server;
     Host& host;
     Settings settings;
+    Counter& resumed;  // sessions resumed (<resumed/> sent)
     Registry registry;
 };
 

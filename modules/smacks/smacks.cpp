@@ -32,6 +32,7 @@ void load(ModuleContext& ctx) {
         ctx.server(), ctx.host(),
         smacks::Settings{opts.get_int("resume_timeout"), opts.get_int("ack_timeout"),
                          static_cast<std::size_t>(opts.get_int("max_unacked"))},
+        ctx.metric("resumed", "Sessions resumed with XEP-0198 stream management."),
         smacks::Registry{}});
     ctx.own(module);
     ctx.add_stream_feature(*xml::make_element("sm", std::string(ns_sm)));

@@ -5,6 +5,8 @@
 // again. Only reading pauses: what is already in flight is still routed and delivered, which
 // is what lets the queue drain.
 
+#include "core/metrics.hpp"
+
 #include <atomic>
 #include <functional>
 #include <mutex>
@@ -15,10 +17,14 @@ namespace starling {
 
 class IngressGate {
 public:
+    IngressGate() = default;
+    /// `closures` counts the times an open gate closes (a nested close() is not one).
+    explicit IngressGate(Counter& closures) : closures_(&closures) {}
+
     /// Closures nest: the gate opens when each close() has had its open(). Any thread.
     void close() {
         std::lock_guard lock(mutex_);
-        ++closers_;
+        if (closers_++ == 0 && closures_) closures_->add();
         closed_.store(true, std::memory_order_relaxed);
     }
     /// Runs the callbacks that waited, on this thread. Any thread.
@@ -45,6 +51,7 @@ public:
     }
 
 private:
+    Counter* closures_ = nullptr;
     std::mutex mutex_;
     int closers_ = 0;
     std::atomic<bool> closed_{false};

@@ -10,7 +10,7 @@ libstarling_la_SOURCES += \
 	src/core/host.cpp src/core/host.hpp \
 	src/core/iq_tracker.cpp src/core/iq_tracker.hpp src/core/datetime.hpp \
 	src/core/archive_query.cpp src/core/archive_query.hpp \
-	src/core/metrics.hpp src/core/throttle.hpp src/core/rate_limit.hpp src/core/ingress_gate.hpp \
+	src/core/metrics.cpp src/core/metrics.hpp src/core/throttle.hpp src/core/rate_limit.hpp src/core/ingress_gate.hpp \
 	src/core/module.hpp src/core/module_context.cpp \
 	src/core/module_loader.cpp src/core/module_loader.hpp \
 	src/core/command_registry.cpp src/core/command_registry.hpp src/core/core_commands.cpp \
@@ -27,7 +27,8 @@ libstarling_la_SOURCES += \
 tests_unit_run_unit_SOURCES += tests/unit/core/test_config.cpp tests/unit/core/test_options.cpp \
 	tests/unit/core/test_stanza.cpp
 tests_unit_run_unit_SOURCES += tests/unit/core/test_active_instance.cpp tests/unit/core/test_ingress_gate.cpp \
-	tests/unit/core/test_rate_limit.cpp tests/unit/core/test_http_routes.cpp
+	tests/unit/core/test_rate_limit.cpp tests/unit/core/test_http_routes.cpp \
+	tests/unit/core/test_metrics.cpp
 
 # External components (XEP-0114): the configured domains and their connected streams.
 libstarling_la_SOURCES += src/core/component_registry.cpp src/core/component_registry.hpp

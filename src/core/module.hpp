@@ -93,7 +93,13 @@ public:
         return own(std::make_shared<Store>(database()));
     }
     spdlog::logger& log() { return *logger_; }
-    Counter& metric(const std::string& name);
+    /// The counter "<module>.<name>", one for all the hosts that load the module; `help` is
+    /// its Prometheus HELP text.
+    Counter& metric(const std::string& name, const std::string& help = {});
+    /// The gauge "<module>.<name>" for this host (label host="<domain>"), whose value `read`
+    /// computes when the metrics are read, until the module unloads. `read` runs on the reading
+    /// thread: it may read atomics or take a short lock (Metrics::SampleSource).
+    void gauge(const std::string& name, std::function<double()> read, const std::string& help = {});
 
     /// Keeps module state alive as long as the module is loaded.
     template <typename T>

@@ -119,8 +119,18 @@ void ModuleContext::send_iq(xml::ElementPtr iq, std::chrono::milliseconds timeou
 storage::Database& ModuleContext::database() { return server().database(); }
 storage::AccountStore& ModuleContext::accounts() { return server().accounts(); }
 
-Counter& ModuleContext::metric(const std::string& name) {
-    return server().metrics().counter(name_ + "." + name);
+Counter& ModuleContext::metric(const std::string& name, const std::string& help) {
+    return server().metrics().counter(name_ + "." + name, {}, help);
+}
+
+void ModuleContext::gauge(const std::string& name, std::function<double()> read,
+                          const std::string& help) {
+    registrations_.push_back(server().metrics().gauge_callback(
+        name_ + "." + name,
+        [read = std::move(read), host = domain()] {
+            return std::vector<Sample>{{{{"host", host}}, read()}};
+        },
+        help));
 }
 
 ModuleLink::ModuleLink(ModuleContext& context)

@@ -9,9 +9,57 @@
 
 namespace starling {
 
+namespace {
+
+const std::string routed_help = "Stanzas the router took in, by kind; bounces not included.";
+const std::string bounced_help = "Stanza errors sent back for stanzas, by condition.";
+
+Counter& routed(Server& server, const char* kind) {
+    return server.metrics().counter("router.routed", {{"kind", kind}}, routed_help);
+}
+
+Counter& bounced(Server& server, std::string_view condition) {
+    return server.metrics().counter("router.bounced", {{"condition", std::string(condition)}},
+                                    bounced_help);
+}
+
+}  // namespace
+
+Router::Router(Server& server)
+    : server_(server),
+      routed_messages_(routed(server, "message")),
+      routed_presences_(routed(server, "presence")),
+      routed_iqs_(routed(server, "iq")),
+      delivered_(
+          server.metrics().counter("router.delivered", {}, "Stanzas handed to local sessions.")),
+      bounced_other_(bounced(server, "other")) {
+    // Every condition up front, so a bounce finds its counter without the registry's lock.
+    for (const auto& condition : stanza_error_conditions())
+        bounced_.push_back(&bounced(server, condition.name));
+}
+
 // The rules below follow RFC 6121 §8 (and RFC 6120 §10); docs/routing.md says them in prose.
 
 void Router::route(const SessionPtr& origin, StanzaPtr stanza) {
+    count_routed(*stanza);
+    to_destination(origin, std::move(stanza));
+}
+
+void Router::count_routed(const Stanza& stanza) {
+    if (stanza.is_message())
+        routed_messages_.add();
+    else if (stanza.is_presence())
+        routed_presences_.add();
+    else
+        routed_iqs_.add();
+}
+
+void Router::deliver(const SessionPtr& session, StanzaPtr stanza) {
+    delivered_.add();
+    session->deliver(std::move(stanza));
+}
+
+void Router::to_destination(const SessionPtr& origin, StanzaPtr stanza) {
     const Jid& to = stanza->to();
     if (stanza->bad_to()) return bounce(origin, *stanza, "modify", "jid-malformed");
 
@@ -49,30 +97,46 @@ void Router::to_component(std::string_view domain, const SessionPtr& origin, Sta
 }
 
 void Router::route_from_client(Host& host, const SessionPtr& origin, StanzaPtr stanza) {
-    StanzaEvent event{host, origin, stanza};
-    if (host.stanza_hooks().fire(events::stanza_out, event) != Verdict::pass) return;
-    route(origin, std::move(event.stanza));
+    count_routed(*stanza);
+    from_client(host, origin, std::move(stanza));
 }
 
+void Router::from_client(Host& host, const SessionPtr& origin, StanzaPtr stanza) {
+    StanzaEvent event{host, origin, stanza};
+    if (host.stanza_hooks().fire(events::stanza_out, event) != Verdict::pass) return;
+    to_destination(origin, std::move(event.stanza));
+}
+
+// A held stanza was counted when the router first took it.
 void Router::route_held_from_client(const StanzaEvent& held) {
     ReceiptScope scope(held.receipt);
-    route_from_client(held.host, held.origin, held.stanza);
+    from_client(held.host, held.origin, held.stanza);
 }
 
 void Router::route_held(const StanzaEvent& held) {
     ReceiptScope scope(held.receipt);
-    route(held.origin, held.stanza);
+    to_destination(held.origin, held.stanza);
 }
 
 void Router::bounce(const SessionPtr& origin, const Stanza& stanza, std::string_view type,
                     std::string_view condition, std::string_view text) {
     if (!may_answer_with_error(stanza)) return;
+    count_bounce(condition);
     deliver_to_origin_or_route(origin, make_error_reply(stanza, type, condition, text));
 }
 
+void Router::count_bounce(std::string_view condition) {
+    const auto conditions = stanza_error_conditions();
+    const auto known = std::lower_bound(
+        conditions.begin(), conditions.end(), condition,
+        [](const StanzaErrorCondition& c, std::string_view name) { return c.name < name; });
+    if (known == conditions.end() || known->name != condition) return bounced_other_.add();
+    bounced_[known - conditions.begin()]->add();
+}
+
 void Router::deliver_to_origin_or_route(const SessionPtr& origin, StanzaPtr stanza) {
-    if (origin && stanza->to() == origin->jid()) return origin->deliver(std::move(stanza));
-    route(nullptr, std::move(stanza));
+    if (origin && stanza->to() == origin->jid()) return deliver(origin, std::move(stanza));
+    to_destination(nullptr, std::move(stanza));
 }
 
 void Router::to_host(Host& host, const SessionPtr& origin, StanzaPtr stanza) {
@@ -109,7 +173,7 @@ void Router::to_account(Host& host, const SessionPtr& origin, StanzaPtr stanza) 
         // available resources (RFC 6121 §4.2.2), which keeps multi-device clients in step.
         const auto from = stanza->from();
         for (const auto& session : server_.sessions().resources(from.bare()))
-            if (session->available() && session->jid() != from) session->deliver(stanza);
+            if (session->available() && session->jid() != from) deliver(session, stanza);
         return;
     }
     // A message with no 'to' is for the sender's bare JID (RFC 6121 §8.5.2 via §10.3).
@@ -162,7 +226,7 @@ void Router::to_bare(Host& host, const SessionPtr& origin, StanzaPtr stanza) {
     bool delivered = false;
     for (const auto& session : server_.sessions().resources(stanza->to())) {
         if (!session->available()) continue;
-        session->deliver(stanza);
+        deliver(session, stanza);
         delivered = true;
     }
     if (!delivered && stanza->type().empty()) return;  // RFC 6121 §8.5.2.2.2: silently ignore
@@ -183,7 +247,7 @@ void Router::message_to_bare(Host& host, const SessionPtr& origin, StanzaPtr sta
         return no_session(host, origin, std::move(stanza));
     }
     if (type == "headline") {
-        for (const auto& s : sessions) s->deliver(stanza);
+        for (const auto& s : sessions) deliver(s, stanza);
         return;
     }
     if (type == "groupchat") return bounce(origin, *stanza, "cancel", "service-unavailable");
@@ -192,7 +256,7 @@ void Router::message_to_bare(Host& host, const SessionPtr& origin, StanzaPtr sta
                         return a->priority() < b->priority();
                     }))->priority();
     for (const auto& s : sessions)
-        if (s->priority() == top) s->deliver(stanza);
+        if (s->priority() == top) deliver(s, stanza);
 }
 
 void Router::to_full(Host& host, const SessionPtr& origin, StanzaPtr stanza) {
@@ -202,7 +266,7 @@ void Router::to_full(Host& host, const SessionPtr& origin, StanzaPtr stanza) {
         return;
     }
     if (!full_hooks_pass(host, origin, stanza)) return;
-    if (session) return session->deliver(std::move(stanza));
+    if (session) return deliver(session, std::move(stanza));
 
     // No session with that resource (RFC 6121 §8.5.3.2).
     if (stanza->is_message()) {
@@ -234,6 +298,7 @@ bool Router::full_hooks_pass(Host& host, const SessionPtr& origin, StanzaPtr& st
 }
 
 void Router::to_session(Host& host, const SessionPtr& session, StanzaPtr stanza) {
+    count_routed(*stanza);
     // What route() does for a full JID with a session, without looking the session up again.
     // A room's message to 1,000 comes here 1,000 times: no event is made for hooks nobody has.
     auto& hooks = host.stanza_hooks();
@@ -244,7 +309,7 @@ void Router::to_session(Host& host, const SessionPtr& session, StanzaPtr stanza)
     const bool full_hooked = (stanza->is_message() && hooks.has(events::message_full)) ||
                              (stanza->is_presence() && hooks.has(events::presence_full));
     if (full_hooked && !full_hooks_pass(host, nullptr, stanza)) return;
-    session->deliver(std::move(stanza));
+    deliver(session, std::move(stanza));
 }
 
 void Router::no_session(Host& host, const SessionPtr& origin, StanzaPtr stanza) {

@@ -4,9 +4,11 @@
 
 #include "core/events.hpp"
 #include "core/host.hpp"
+#include "core/metrics.hpp"
 
 #include <atomic>
 #include <cstdint>
+#include <vector>
 
 namespace starling {
 
@@ -14,7 +16,8 @@ class Server;
 
 class Router {
 public:
-    explicit Router(Server& server) : server_(server) {}
+    /// Takes its counters from `server.metrics()`, which must exist already.
+    explicit Router(Server& server);
 
     /// Routes a stanza whose `from` is already trusted (stamped on c2s, or made by the server).
     /// `origin` is the sending session, or null. Callable from any thread.
@@ -41,6 +44,9 @@ public:
     /// Sends an error reply for `stanza` back to its sender, unless it is itself an error.
     void bounce(const SessionPtr& origin, const Stanza& stanza, std::string_view type,
                 std::string_view condition, std::string_view text = {});
+    /// Counts a bounce with `condition` sent some other way than bounce() (a room sends its
+    /// errors in order behind its fan-outs).
+    void count_bounce(std::string_view condition);
 
     /// Disposes of a stanza a session was given but could not deliver (it ended, or its
     /// stream-management queue was closed): RFC 6121 §8.5.3.2 as if the session had never been
@@ -55,6 +61,13 @@ public:
     std::uint64_t stored_at_shutdown() const { return stored_at_shutdown_.load(); }
 
 private:
+    /// route() and route_from_client() once the stanza is counted (bounces and held stanzas
+    /// come here, as they were counted already or are counted as bounces).
+    void to_destination(const SessionPtr& origin, StanzaPtr stanza);
+    void from_client(Host& host, const SessionPtr& origin, StanzaPtr stanza);
+    /// The one place a stanza is handed to a local session.
+    void deliver(const SessionPtr& session, StanzaPtr stanza);
+    void count_routed(const Stanza& stanza);
     void to_component(std::string_view domain, const SessionPtr& origin, StanzaPtr stanza);
     void to_host(Host& host, const SessionPtr& origin, StanzaPtr stanza);
     void to_account(Host& host, const SessionPtr& origin, StanzaPtr stanza);
@@ -71,6 +84,12 @@ private:
 
     Server& server_;
     std::atomic<std::uint64_t> stored_at_shutdown_{0};
+    Counter& routed_messages_;
+    Counter& routed_presences_;
+    Counter& routed_iqs_;
+    Counter& delivered_;
+    std::vector<Counter*> bounced_;  // by the index of the condition in stanza_error_conditions()
+    Counter& bounced_other_;         // with a condition outside that list
 };
 
 }  // namespace starling

@@ -151,6 +151,11 @@ constexpr auto idle_release_every = std::chrono::seconds(2);
 // How long accepting pauses after accept() failed (no descriptor or memory left).
 constexpr auto accept_pause = std::chrono::milliseconds(200);
 
+// The storage latency histogram's bounds, in seconds: an fsync'd SQLite commit takes ~5 ms, a
+// group of jobs some tens, and a job past a few seconds waits behind an outage.
+const std::vector<double> storage_job_buckets{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                              0.25,  0.5,    1,     2.5,  5,     10};
+
 // Descriptors kept back from limits.connections' automatic value: the database, the log, the
 // listeners, the control socket and starlingctl's connections need theirs.
 constexpr rlim_t reserved_descriptors = 256;
@@ -212,11 +217,25 @@ std::shared_ptr<void> admit(net::ConnectionLimits& limits, Metrics& metrics,
     return nullptr;
 }
 
+// A connection's slot that also counts it in `open` for as long as it is held (the stream
+// holds its slot until its socket closes).
+std::shared_ptr<void> counted(std::shared_ptr<void> slot, Gauge& open) {
+    struct Counted {
+        std::shared_ptr<void> slot;
+        Gauge& open;
+        ~Counted() { open.sub(); }
+    };
+    open.add();
+    return std::shared_ptr<Counted>(new Counted{std::move(slot), open});
+}
+
 }  // namespace
 
 Server::Server(config::Config config)
     : config_(std::make_shared<const config::Config>(std::move(config))),
       router_(*this),
+      ingress_(metrics_.counter("ingress.closures", {},
+                                "Times the ingress gate closed, pausing client reads.")),
       started_at_(std::chrono::steady_clock::now()),
       impl_(std::make_unique<Impl>()),
       s2s_(std::make_unique<S2sManager>(*this)) {
@@ -255,8 +274,10 @@ void Server::start() {
     const auto config = this->config();
     auth_throttle_.set_limit(config->limits.auth_failures, std::chrono::seconds(60));
 
-    storage::DatabaseConfig db{config->storage.driver, config->storage.path,
-                               config->storage.conninfo};
+    storage::DatabaseConfig db{
+        config->storage.driver, config->storage.path, config->storage.conninfo,
+        &metrics_.histogram("storage.job_seconds", storage_job_buckets,
+                            "Seconds from a database job being queued to its result.")};
     database_ = storage::open_database(db);
     const int applied = storage::migrate(*database_, config->schema_path);
     if (applied > 0) spdlog::info("storage: applied {} migration(s)", applied);
@@ -333,14 +354,16 @@ void Server::start() {
     for (auto& listener : impl_->listeners) {
         // The configuration accepted only known types.
         const ListenerType* type = find_listener_type(listener.config.type);
+        Gauge* open = &metrics_.gauge("connections", {{"type", std::string(type->name)}},
+                                      "Open connections, by the type of listener that took them");
         for (auto& acceptor : listener.acceptors) {
             auto* raw = acceptor.get();
             auto pause = std::make_shared<asio::steady_timer>(raw->get_executor());
             // The pending accept (or pause) owns the loop; the loop refers to itself weakly,
             // since a function holding its own shared_ptr is a cycle that outlives the server.
             auto accept = std::make_shared<std::function<void()>>();
-            *accept = [this, raw, pause, type, next = std::weak_ptr(accept)] {
-                raw->async_accept([this, raw, pause, type, accept = next.lock()](
+            *accept = [this, raw, pause, type, open, next = std::weak_ptr(accept)] {
+                raw->async_accept([this, raw, pause, type, open, accept = next.lock()](
                                       const error_code& ec, Impl::tcp::socket socket) {
                     if (ec == asio::error::operation_aborted || impl_->stopping) return;
                     if (ec) {
@@ -355,7 +378,8 @@ void Server::start() {
                         });
                     }
                     if (auto slot = admit(impl_->limits, metrics_, socket, *type))
-                        impl_->start_stream(*this, *type, std::move(socket), std::move(slot));
+                        impl_->start_stream(*this, *type, std::move(socket),
+                                            counted(std::move(slot), *open));
                     (*accept)();
                 });
             };
@@ -394,6 +418,19 @@ void Server::start() {
     };
     (*tick)();
     impl_->control_guard.emplace(impl_->control.get_executor());
+
+    s2s_streams_gauge_ = metrics_.gauge_callback(
+        "s2s.streams",
+        [this] {
+            std::map<Labels, double> streams;
+            for_each_s2s_status([&streams](const S2sStatus& status) {
+                ++streams[{{"direction", status.direction()}, {"peer", status.remote()}}];
+            });
+            std::vector<Sample> samples;
+            for (auto& [labels, count] : streams) samples.push_back({labels, count});
+            return samples;
+        },
+        "Live server-to-server streams, by direction and peer domain.");
 }
 
 void Server::wait_for_signal() {
@@ -655,12 +692,15 @@ bool Server::federates() const {
 
 std::vector<std::string> Server::s2s_streams() const {
     std::vector<std::string> lines;
-    for (const auto& stream : s2s_->streams()) lines.push_back(stream->status().line());
+    for_each_s2s_status([&lines](const S2sStatus& status) { lines.push_back(status.line()); });
+    return lines;
+}
+
+void Server::for_each_s2s_status(const std::function<void(const S2sStatus&)>& fn) const {
+    for (const auto& stream : s2s_->streams()) fn(stream->status());
     std::lock_guard lock(impl_->connections_mutex);
     for (const auto& weak : impl_->s2s_in)
-        if (auto stream = weak.lock(); stream && !stream->ended())
-            lines.push_back(stream->status().line());
-    return lines;
+        if (auto stream = weak.lock(); stream && !stream->ended()) fn(stream->status());
 }
 
 std::size_t Server::close_s2s(const std::string& domain) {

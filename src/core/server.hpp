@@ -37,6 +37,7 @@ class AccountStore;
 
 class C2sSession;
 class S2sManager;
+class S2sStatus;
 
 class Server {
 public:
@@ -108,6 +109,10 @@ public:
 private:
     struct Impl;
 
+    /// Calls `fn` for each live server-to-server stream, both directions, under the lock of
+    /// the incoming ones (so `fn` must be quick).
+    void for_each_s2s_status(const std::function<void(const S2sStatus&)>& fn) const;
+
     /// Waits for the next SIGHUP (reload, then wait again), SIGTERM or SIGINT (stop).
     void wait_for_signal();
 
@@ -117,6 +122,9 @@ private:
 
     mutable std::mutex config_mutex_;
     std::shared_ptr<const config::Config> config_;
+    // Before the parts that take their counters from it as they are made (the router, the
+    // ingress gate), and so destroyed after everything that counts.
+    Metrics metrics_;
     std::map<std::string, std::unique_ptr<Host>, std::less<>> hosts_;
     SessionManager sessions_;
     ComponentRegistry components_;
@@ -125,7 +133,6 @@ private:
     Router router_;
     IqTracker iq_tracker_;
     CommandRegistry commands_;
-    Metrics metrics_;
     Throttle auth_throttle_;
     IngressGate ingress_;
     std::unique_ptr<storage::Database> database_;
@@ -134,6 +141,8 @@ private:
     std::unique_ptr<Impl> impl_;
     // After impl_, so destroyed before it: the streams' sockets belong to its I/O loops.
     std::unique_ptr<S2sManager> s2s_;
+    // After s2s_, so gone before the streams it counts.
+    Registration s2s_streams_gauge_;
 };
 
 }  // namespace starling

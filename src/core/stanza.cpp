@@ -73,10 +73,10 @@ const std::string& Stanza::bytes() const {
 
 StanzaPtr make_stanza(xml::ElementPtr element) { return std::make_shared<const Stanza>(std::move(element)); }
 
-std::string_view legacy_error_code(std::string_view condition) {
+std::span<const StanzaErrorCondition> stanza_error_conditions() {
     // XEP-0086 §3, "Error codes to add to XMPP-style errors". <policy-violation/> came later
     // (RFC 6120) and has no code there; ejabberd sends 403, as for <forbidden/>.
-    static constexpr std::pair<std::string_view, std::string_view> codes[] = {
+    static constexpr StanzaErrorCondition conditions[] = {
         {"bad-request", "400"},
         {"conflict", "409"},
         {"feature-not-implemented", "501"},
@@ -101,7 +101,11 @@ std::string_view legacy_error_code(std::string_view condition) {
         {"undefined-condition", "500"},
         {"unexpected-request", "400"},
     };
-    for (const auto& [name, code] : codes)
+    return conditions;
+}
+
+std::string_view legacy_error_code(std::string_view condition) {
+    for (const auto& [name, code] : stanza_error_conditions())
         if (name == condition) return code;
     return "500";
 }

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -69,6 +70,13 @@ private:
 
 StanzaPtr make_stanza(xml::ElementPtr element);
 
+/// A stanza error condition (RFC 6120 §8.3.3) and its legacy numeric code (XEP-0086 §3).
+struct StanzaErrorCondition {
+    std::string_view name;
+    std::string_view legacy_code;
+};
+/// Every defined stanza error condition, sorted by name.
+std::span<const StanzaErrorCondition> stanza_error_conditions();
 /// The legacy numeric code of a stanza error condition (XEP-0086 §3, and 403 for
 /// <policy-violation/> as ejabberd sends it); 500, undefined-condition's, for any other.
 std::string_view legacy_error_code(std::string_view condition);

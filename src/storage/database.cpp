@@ -39,14 +39,19 @@ Result Database::execute_script_sync(std::string script, std::vector<Statement> 
 }
 
 std::unique_ptr<Database> open_database(const DatabaseConfig& config) {
+    std::unique_ptr<GroupedDatabase> database;
     if (config.driver == "sqlite") {
         if (config.path.empty())
             throw StorageError("storage: the sqlite driver needs a database file (storage.path)");
-        return std::make_unique<SqliteDatabase>(config.path);
+        database = std::make_unique<SqliteDatabase>(config.path);
+    } else if (config.driver == "postgres") {
+        database = std::make_unique<PostgresDatabase>(config.conninfo);
+    } else {
+        throw StorageError("storage: unknown driver '" + config.driver +
+                           "' (storage.driver must be sqlite or postgres)");
     }
-    if (config.driver == "postgres") return std::make_unique<PostgresDatabase>(config.conninfo);
-    throw StorageError("storage: unknown driver '" + config.driver +
-                       "' (storage.driver must be sqlite or postgres)");
+    if (config.job_seconds) database->time_jobs(*config.job_seconds);
+    return database;
 }
 
 }  // namespace starling::storage

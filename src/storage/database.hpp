@@ -14,6 +14,10 @@
 #include <variant>
 #include <vector>
 
+namespace starling {
+class Histogram;
+}  // namespace starling
+
 namespace starling::storage {
 
 /// A bound parameter. Text is bound as text, Blob as binary (bytea / BLOB).
@@ -56,6 +60,9 @@ struct DatabaseConfig {
     std::string driver;    // "sqlite" or "postgres"
     std::string path;      // sqlite: file path
     std::string conninfo;  // postgres: libpq connection string
+    /// When set, each job's seconds from being queued to its result (its callback not
+    /// included) are observed here.
+    Histogram* job_seconds = nullptr;
 };
 
 /// Thrown at start-up (open, migrate) with a message an operator can act on.

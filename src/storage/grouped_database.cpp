@@ -31,6 +31,7 @@ void GroupedDatabase::execute_script(std::string script, std::vector<Statement> 
 }
 
 void GroupedDatabase::enqueue(Job job) {
+    if (job_seconds_) job.queued_at = std::chrono::steady_clock::now();
     bool post = false;
     outstanding_.fetch_add(1);
     {
@@ -51,6 +52,12 @@ void GroupedDatabase::run_queued() {
     for (std::size_t first = 0; first < jobs.size(); first += max_group) {
         const std::size_t last = std::min(jobs.size(), first + max_group);
         std::vector<Result> results = run_range(jobs, first, last);
+        if (job_seconds_) {
+            const auto now = std::chrono::steady_clock::now();
+            for (std::size_t i = first; i < last; ++i)
+                job_seconds_->observe(
+                    std::chrono::duration<double>(now - jobs[i].queued_at).count());
+        }
         // Each callback on its own: one that throws must not keep the others from being called.
         for (std::size_t i = first; i < last; ++i)
             run_logging_exceptions(

@@ -7,11 +7,13 @@
 // once, by itself, as before. A job that fails rolls back to its savepoint and no further.
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "core/metrics.hpp"
 #include "storage/database.hpp"
 #include "storage/worker_thread.hpp"
 
@@ -23,6 +25,9 @@ public:
     void transaction(std::vector<Statement> statements, Callback done) final;
     void execute_script(std::string script, std::vector<Statement> statements, Callback done) final;
     bool idle() const final { return outstanding_.load() == 0; }
+    /// Observes each job's seconds from enqueue to result into `latency` from now on; call it
+    /// before the first job.
+    void time_jobs(Histogram& latency) { job_seconds_ = &latency; }
 
 protected:
     struct Job {
@@ -30,6 +35,7 @@ protected:
         std::vector<Statement> statements;
         bool atomic = true;  // false for execute(): one statement, no transaction of its own
         Callback done;
+        std::chrono::steady_clock::time_point queued_at{};
     };
 
     /// Runs what is queued, then stops the thread: a driver's destructor calls it before it
@@ -66,6 +72,7 @@ private:
     std::vector<Result> lost(std::vector<Job>& jobs, std::vector<Result> results,
                              std::size_t failed, std::size_t last, Result why);
 
+    Histogram* job_seconds_ = nullptr;
     std::mutex queue_mutex_;
     std::vector<Job> queued_;
     bool run_posted_ = false;

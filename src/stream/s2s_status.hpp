@@ -42,6 +42,8 @@ public:
     std::atomic<std::size_t> queued{0};  // stanzas waiting (out: while it is set up)
     std::atomic<bool> sm{false};           // XEP-0198 enabled on the stream
 
+    /// "in" or "out"; fixed, so read without the lock.
+    const std::string& direction() const { return direction_; }
     std::string remote() const {
         std::lock_guard lock(mutex_);
         return remote_;

@@ -1,5 +1,6 @@
 // The ingress gate: closures nest, a waiter runs once when the last closer opens (or at once
-// when the gate is open), and an unmatched open() does not open a gate someone else closed.
+// when the gate is open), an unmatched open() does not open a gate someone else closed, and only
+// closing an open gate counts as a closure.
 #include <cppunit/extensions/HelperMacros.h>
 
 #include "core/ingress_gate.hpp"
@@ -10,6 +11,7 @@ class IngressGateTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(IngressGateTest);
     CPPUNIT_TEST(test_open_gate_runs_at_once);
     CPPUNIT_TEST(test_closures_nest);
+    CPPUNIT_TEST(test_counts_closing_an_open_gate);
     CPPUNIT_TEST_SUITE_END();
 
     void test_open_gate_runs_at_once() {
@@ -41,6 +43,17 @@ class IngressGateTest : public CppUnit::TestFixture {
         gate.close();
         gate.open();
         CPPUNIT_ASSERT_EQUAL(11, ran);
+    }
+
+    void test_counts_closing_an_open_gate() {
+        Counter closures;
+        IngressGate gate(closures);
+        gate.close();
+        gate.close();  // nested: the gate was closed already
+        gate.open();
+        gate.open();
+        gate.close();
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{2}, closures.value());
     }
 };
 

@@ -18,6 +18,7 @@
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <array>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -134,6 +135,7 @@ class RouterTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(offline_hook_takes_message_for_offline_account);
     CPPUNIT_TEST(only_negative_priority_resources_count_as_offline);
     CPPUNIT_TEST(headline_to_offline_account_is_ignored);
+    CPPUNIT_TEST(counts_routed_delivered_and_bounced);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -145,6 +147,30 @@ public:
     }
 
     void tearDown() override { server_.reset(); }
+
+    // Each stanza the router takes is counted once by kind, each hand-over to a session once,
+    // and a bounce by its condition (and not again as routed).
+    void counts_routed_delivered_and_bounced() {
+        auto phone = online("alice@example.test/phone", 5);
+        auto& metrics = server_->metrics();
+        auto& messages = metrics.counter("router.routed", {{"kind", "message"}});
+        auto& iqs = metrics.counter("router.routed", {{"kind", "iq"}});
+        auto& delivered = metrics.counter("router.delivered");
+        auto& unavailable =
+            metrics.counter("router.bounced", {{"condition", "service-unavailable"}});
+        const auto before =
+            std::array{messages.value(), iqs.value(), delivered.value(), unavailable.value()};
+        route(bob_,
+              "<message from='bob@example.test/phone' to='alice@example.test' "
+              "type='chat'><body>hi</body></message>");
+        route(bob_,
+              "<message from='bob@example.test/phone' to='alice@example.test' "
+              "type='groupchat'/>");
+        CPPUNIT_ASSERT_EQUAL(before[0] + 2, messages.value());
+        CPPUNIT_ASSERT_EQUAL(before[1], iqs.value());
+        CPPUNIT_ASSERT_EQUAL(before[2] + 2, delivered.value());  // the chat and the error
+        CPPUNIT_ASSERT_EQUAL(before[3] + 1, unavailable.value());
+    }
 
     void bare_message_goes_to_highest_priority_resources_only() {
         auto phone = online("alice@example.test/phone", 5);

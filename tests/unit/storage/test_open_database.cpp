@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "core/metrics.hpp"
 #include "storage/database.hpp"
 #include "temp_dir.hpp"
 
@@ -34,6 +35,7 @@ class OpenDatabaseTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(test_sqlite_in_missing_directory);
     CPPUNIT_TEST(test_sqlite_file_that_is_not_a_database);
     CPPUNIT_TEST(test_sqlite_creates_the_file);
+    CPPUNIT_TEST(test_jobs_are_timed);
     CPPUNIT_TEST(test_postgres_unreachable_hides_password);
     CPPUNIT_TEST(test_missing_migrations_directory);
     CPPUNIT_TEST_SUITE_END();
@@ -75,6 +77,17 @@ class OpenDatabaseTest : public CppUnit::TestFixture {
         auto db = open_database({"sqlite", path.string(), ""});
         CPPUNIT_ASSERT_EQUAL(std::string("sqlite"), std::string(db->driver()));
         CPPUNIT_ASSERT(std::filesystem::exists(path));
+    }
+
+    void test_jobs_are_timed() {
+        Histogram latency({60});
+        DatabaseConfig config{"sqlite", (dir_.path() / "timed.db").string(), ""};
+        config.job_seconds = &latency;
+        auto db = open_database(config);
+        CPPUNIT_ASSERT(db->execute_sync({"SELECT 1", {}}).ok);
+        CPPUNIT_ASSERT(db->transaction_sync({{"SELECT 1", {}}, {"SELECT 2", {}}}).ok);
+        // One observation a job (not a statement), each well under a minute.
+        CPPUNIT_ASSERT(latency.counts() == (std::vector<std::uint64_t>{2, 0}));
     }
 
     void test_postgres_unreachable_hides_password() {
