@@ -80,38 +80,36 @@ private:
 
     template <class Handler>
     void read_some(Handler handler, asio::mutable_buffer buffer) {
+        attempt(std::move(handler), buffer, [this](asio::mutable_buffer b, IoStatus& status) {
+            return socket_.read(static_cast<char*>(b.data()), b.size(), status);
+        });
+    }
+
+    template <class Handler>
+    void write_some(Handler handler, asio::const_buffer buffer) {
+        // TLS must be given the same bytes again after it would block: `buffer` (possibly
+        // gathered_, which stays as it is until this write completes) is what is retried.
+        attempt(std::move(handler), buffer, [this](asio::const_buffer b, IoStatus& status) {
+            return socket_.write(static_cast<const char*>(b.data()), b.size(), status);
+        });
+    }
+
+    // Tries `io` on `buffer` now, and again each time the socket is ready for what TLS or the
+    // kernel said it needs (a TLS read may need to write, and a write to read).
+    template <class Handler, class Buffer, class Io>
+    void attempt(Handler handler, Buffer buffer, Io io) {
         if (buffer.size() == 0) return complete(std::move(handler), {}, 0);
         IoStatus status;
-        const auto n = socket_.read(static_cast<char*>(buffer.data()), buffer.size(), status);
+        const auto n = io(buffer, status);
         if (status == IoStatus::ok) return complete(std::move(handler), {}, n);
         if (status != IoStatus::want_read && status != IoStatus::want_write)
             return complete(std::move(handler), error_of(status), 0);
         socket_.tcp().async_wait(
             status == IoStatus::want_write ? asio::socket_base::wait_write
                                            : asio::socket_base::wait_read,
-            [this, handler = std::move(handler), buffer](const error_code& ec) mutable {
+            [this, handler = std::move(handler), buffer, io](const error_code& ec) mutable {
                 if (ec) return complete(std::move(handler), ec, 0);
-                read_some(std::move(handler), buffer);
-            });
-    }
-
-    template <class Handler>
-    void write_some(Handler handler, asio::const_buffer buffer) {
-        if (buffer.size() == 0) return complete(std::move(handler), {}, 0);
-        IoStatus status;
-        const auto n =
-            socket_.write(static_cast<const char*>(buffer.data()), buffer.size(), status);
-        if (status == IoStatus::ok) return complete(std::move(handler), {}, n);
-        if (status != IoStatus::want_read && status != IoStatus::want_write)
-            return complete(std::move(handler), error_of(status), 0);
-        // TLS must be given the same bytes again: `buffer` (possibly gathered_, which stays
-        // as it is until this write completes) is what is retried.
-        socket_.tcp().async_wait(
-            status == IoStatus::want_read ? asio::socket_base::wait_read
-                                          : asio::socket_base::wait_write,
-            [this, handler = std::move(handler), buffer](const error_code& ec) mutable {
-                if (ec) return complete(std::move(handler), ec, 0);
-                write_some(std::move(handler), buffer);
+                attempt(std::move(handler), buffer, io);
             });
     }
 

@@ -21,6 +21,18 @@ void require_status(const http_reply& reply, int status, const std::string& body
                 "\", got " + reply.to_string());
 }
 
+// Sends `request` on a new connection; it must get `status` with `body_part`, then the close.
+void require_refused(std::uint16_t port, const std::string& request, int status,
+                     const std::string& body_part, const std::string& what) {
+    http_client client(port);
+    client.send(request);
+    auto reply = client.next_reply(std::chrono::seconds(5));
+    require(reply.has_value(), what + ": no answer");
+    require_status(*reply, status, body_part, what);
+    require(client.wait_closed(std::chrono::seconds(5)),
+            what + ": the connection stayed open after " + std::to_string(status));
+}
+
 }  // namespace
 
 STARLING_SCENARIO(http_unknown_path_is_404_on_a_kept_alive_connection) {
@@ -82,29 +94,15 @@ STARLING_SCENARIO(http_limits_answer_431_413_400_and_408) {
     server.write_config();
     server.start();
 
-    {
-        http_client client(port);
-        auto reply = client.request("GET", "/", {{"X-Padding", std::string(2000, 'p')}});
-        require_status(reply, 431, "exceed http.header_bytes (1024 bytes)", "a 2,000-byte header");
-        require(client.wait_closed(std::chrono::seconds(5)), "open after 431");
-    }
-    {
-        // Refused from its Content-Length, before the body is sent.
-        http_client client(port);
-        client.send("POST /x HTTP/1.1\r\nHost: example.test\r\nContent-Length: 4096\r\n\r\n");
-        auto reply = client.next_reply(std::chrono::seconds(5));
-        require(reply.has_value(), "no answer to a 4,096-byte body");
-        require_status(*reply, 413, "exceeds http.body_bytes (2048 bytes)", "a 4,096-byte body");
-        require(client.wait_closed(std::chrono::seconds(5)), "open after 413");
-    }
-    {
-        http_client client(port);
-        client.send("NOT HTTP AT ALL\r\n\r\n");
-        auto reply = client.next_reply(std::chrono::seconds(5));
-        require(reply.has_value(), "no answer to a malformed request");
-        require_status(*reply, 400, "malformed request", "a malformed request line");
-        require(client.wait_closed(std::chrono::seconds(5)), "open after 400");
-    }
+    require_refused(port,
+                    "GET / HTTP/1.1\r\nHost: example.test\r\nX-Padding: " +
+                        std::string(2000, 'p') + "\r\n\r\n",
+                    431, "exceed http.header_bytes (1024 bytes)", "a 2,000-byte header");
+    // Refused from its Content-Length, before the body is sent.
+    require_refused(port, "POST /x HTTP/1.1\r\nHost: example.test\r\nContent-Length: 4096\r\n\r\n",
+                    413, "exceeds http.body_bytes (2048 bytes)", "a 4,096-byte body");
+    require_refused(port, "NOT HTTP AT ALL\r\n\r\n", 400, "malformed request",
+                    "a malformed request line");
     {
         // A request that stops half-way: 408 after http.request_timeout, then the close.
         http_client client(port);
