@@ -132,34 +132,28 @@ void HttpSession::dispatch() {
 
 void HttpSession::answer(HttpResponse response, std::uint64_t request) {
     if (state_ != State::handling || request != request_number_) return;
+    spdlog::debug("http {} {} {} -> {} ({} bytes of body, {} ms)", peer_, request_.method,
+                  request_.target, response.status, response.body.size(),
+                  std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - request_started_)
+                      .count());
+    write(std::move(response), !keep_alive_);
+}
+
+void HttpSession::refuse(int status, std::string_view text) {
+    spdlog::debug("http {}: {} {}", peer_, status, text);
+    head_ = false;
+    write(HttpResponse::text(status, text), true);
+}
+
+void HttpSession::write(HttpResponse response, bool close_after) {
     response_.emplace(static_cast<http::status>(response.status), 11);
     for (auto& [name, value] : response.headers) response_->set(name, value);
     response_->body() = std::move(response.body);
     response_->prepare_payload();
     // HEAD: the same headers, Content-Length included, and no body.
     if (head_) response_->body().clear();
-    response_->keep_alive(keep_alive_);
-    spdlog::debug("http {} {} {} -> {} ({} bytes of body, {} ms)", peer_, request_.method,
-                  request_.target, response.status,
-                  response_->body().size(),
-                  std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::steady_clock::now() - request_started_)
-                      .count());
-    write(!keep_alive_);
-}
-
-void HttpSession::refuse(int status, std::string_view text) {
-    spdlog::debug("http {}: {} {}", peer_, status, text);
-    auto response = HttpResponse::text(status, text);
-    response_.emplace(static_cast<http::status>(status), 11);
-    for (auto& [name, value] : response.headers) response_->set(name, value);
-    response_->body() = std::move(response.body);
-    response_->prepare_payload();
-    response_->keep_alive(false);
-    write(true);
-}
-
-void HttpSession::write(bool close_after) {
+    response_->keep_alive(!close_after);
     state_ = State::writing;
     timed_out_ = false;
     arm(std::chrono::seconds(limits_.request_timeout));

@@ -48,7 +48,8 @@ private:
     void answer(HttpResponse response, std::uint64_t request);
     /// Answers `status` with `text` and closes the connection once it is written.
     void refuse(int status, std::string_view text);
-    void write(bool close_after);
+    /// Writes `response` (without its body for HEAD); then the next request, or the close.
+    void write(HttpResponse response, bool close_after);
     void arm(std::chrono::seconds timeout);
     void on_timeout();
     /// Ends the connection after the last response without losing it: the sending side is
