@@ -19,9 +19,17 @@ HttpResponse HttpResponse::text(int status, std::string_view text) {
 }
 
 Registration HttpRoutes::add(std::string path, HttpHandler handler) {
+    return add_route(std::move(path), HttpRoute{std::move(handler), nullptr});
+}
+
+Registration HttpRoutes::add_streamed(std::string path, HttpStreamHandler handler) {
+    return add_route(std::move(path), HttpRoute{nullptr, std::move(handler)});
+}
+
+Registration HttpRoutes::add_route(std::string path, HttpRoute route) {
     std::lock_guard lock(mutex_);
     const auto id = next_id_++;
-    routes_[path].push_back({id, std::make_shared<const HttpHandler>(std::move(handler))});
+    routes_[path].push_back({id, std::make_shared<const HttpRoute>(std::move(route))});
     return Registration([this, path = std::move(path), id] {
         std::lock_guard lock(mutex_);
         auto it = routes_.find(path);
@@ -31,14 +39,14 @@ Registration HttpRoutes::add(std::string path, HttpHandler handler) {
     });
 }
 
-std::shared_ptr<const HttpHandler> HttpRoutes::find(std::string_view path) const {
+std::shared_ptr<const HttpRoute> HttpRoutes::find(std::string_view path) const {
     std::lock_guard lock(mutex_);
-    if (auto it = routes_.find(path); it != routes_.end()) return it->second.back().handler;
+    if (auto it = routes_.find(path); it != routes_.end()) return it->second.back().route;
     // The longest registered prefix ending in '/': try each '/' of the path from the right.
     for (auto slash = path.rfind('/'); slash != std::string_view::npos;
          slash = slash == 0 ? std::string_view::npos : path.rfind('/', slash - 1)) {
         if (auto it = routes_.find(path.substr(0, slash + 1)); it != routes_.end())
-            return it->second.back().handler;
+            return it->second.back().route;
     }
     return nullptr;
 }

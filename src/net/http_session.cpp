@@ -3,11 +3,14 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/core/string.hpp>
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cctype>
+#include <limits>
+#include <utility>
 
 namespace starling::net {
 
@@ -21,6 +24,9 @@ std::string lowercase(boost::beast::string_view text) {
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return out;
 }
+
+// No limit: not boost::none, which Beast 1.81 compares as smaller than any Content-Length.
+constexpr std::uint64_t no_body_limit = std::numeric_limits<std::uint64_t>::max();
 
 }  // namespace
 
@@ -57,9 +63,11 @@ void HttpSession::start() {
 
 void HttpSession::read_next() {
     state_ = State::idle;
-    parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(limits_.header_bytes));
-    parser_->body_limit(limits_.body_bytes);
+    header_parser_.emplace();
+    header_parser_->header_limit(static_cast<std::uint32_t>(limits_.header_bytes));
+    // The body's size is judged once the route is known (http.body_bytes, or a streamed
+    // route's handler), not by the parser's default.
+    header_parser_->body_limit(no_body_limit);
     // Pipelined bytes, or a record TLS has already read, announce no readiness of their own.
     if (buffer_.size() > 0 || socket_.has_buffered_input()) return read_request();
     arm(std::chrono::seconds(limits_.idle_timeout));
@@ -74,32 +82,36 @@ void HttpSession::read_request() {
     state_ = State::reading;
     request_started_ = std::chrono::steady_clock::now();
     arm(std::chrono::seconds(limits_.request_timeout));
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](const error_code& ec, std::size_t) {
-                         self->on_request(ec);
-                     });
+    http::async_read_header(stream_, buffer_, *header_parser_,
+                            [self = shared_from_this()](const error_code& ec, std::size_t) {
+                                self->on_header(ec);
+                            });
 }
 
-void HttpSession::on_request(const error_code& ec) {
-    if (state_ == State::closed) return;
-    if (timed_out_)
-        return refuse(408, "the request did not arrive within http.request_timeout (" +
-                               std::to_string(limits_.request_timeout) + " s)");
+bool HttpSession::refuse_failed_read(const error_code& ec) {
+    if (timed_out_) {
+        refuse(408, "the request did not arrive within http.request_timeout (" +
+                        std::to_string(limits_.request_timeout) + " s)");
+        return true;
+    }
+    if (!ec) return false;
     if (ec == http::error::header_limit)
-        return refuse(431, "the request line and headers exceed http.header_bytes (" +
-                               std::to_string(limits_.header_bytes) + " bytes)");
-    if (ec == http::error::body_limit)
-        return refuse(413, "the body exceeds http.body_bytes (" +
-                               std::to_string(limits_.body_bytes) + " bytes)");
-    if (ec == http::error::end_of_stream || ec == asio::error::eof) return close();
-    if (ec && ec.category() == http::make_error_code(http::error::bad_target).category())
-        return refuse(400, "malformed request: " + ec.message());
-    if (ec) return close();
-    dispatch();
+        refuse(431, "the request line and headers exceed http.header_bytes (" +
+                        std::to_string(limits_.header_bytes) + " bytes)");
+    else if (ec == http::error::body_limit)
+        refuse(413, "the body exceeds http.body_bytes (" + std::to_string(limits_.body_bytes) +
+                        " bytes)");
+    else if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
+             ec != http::error::end_of_stream)
+        refuse(400, "malformed request: " + ec.message());
+    else
+        close();
+    return true;
 }
 
-void HttpSession::dispatch() {
-    auto& message = parser_->get();
+void HttpSession::on_header(const error_code& ec) {
+    if (state_ == State::closed || refuse_failed_read(ec)) return;
+    const auto& message = header_parser_->get();
     request_ = HttpRequest{};
     request_.method = std::string(message.method_string().data(), message.method_string().size());
     request_.target = std::string(message.target().data(), message.target().size());
@@ -109,35 +121,152 @@ void HttpSession::dispatch() {
     for (const auto& field : message)
         request_.headers.emplace_back(lowercase(field.name_string()),
                                       std::string(field.value().data(), field.value().size()));
-    request_.body = std::move(message.body());
+    if (const auto length = header_parser_->content_length()) request_.content_length = *length;
     request_.peer = peer_;
     request_.secure = socket_.ssl() != nullptr;
     keep_alive_ = message.keep_alive();
     head_ = message.method() == http::verb::head;
+    body_unread_ = !header_parser_->is_done();
 
+    const auto route = routes_.find(request_.path);
+    if (route && route->streamed) return dispatch_streamed(*route);
+    read_body(std::move(route));
+}
+
+void HttpSession::read_body(std::shared_ptr<const HttpRoute> route) {
+    parser_.emplace(std::move(*header_parser_));
+    header_parser_.reset();
+    if (request_.content_length && *request_.content_length > limits_.body_bytes) {
+        refuse_failed_read(http::error::body_limit);
+        return;
+    }
+    parser_->body_limit(limits_.body_bytes);
+    if (parser_->is_done()) return dispatch(route);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this(), route = std::move(route)](const error_code& ec,
+                                                                           std::size_t) {
+                         if (self->state_ == State::closed || self->refuse_failed_read(ec)) return;
+                         self->dispatch(route);
+                     });
+}
+
+void HttpSession::dispatch(const std::shared_ptr<const HttpRoute>& route) {
+    request_.body = std::move(parser_->get().body());
+    parser_.reset();
+    body_unread_ = false;
     state_ = State::handling;
     const auto number = ++request_number_;
-    const auto handler = routes_.find(request_.path);
-    if (!handler) return answer(HttpResponse::text(404, "nothing is served at this path"), number);
+    if (!route) return answer(HttpResponse::text(404, "nothing is served at this path"), number);
+    route->handler(request_, responder(number));
+}
+
+void HttpSession::dispatch_streamed(const HttpRoute& route) {
+    state_ = State::handling;
+    const auto number = ++request_number_;
+    auto executor = socket_.tcp().get_executor();
+    route.streamed(request_, responder(number),
+                   [self = shared_from_this(), executor, number](std::shared_ptr<HttpBodySink> sink) {
+                       asio::post(executor, [self, number, sink = std::move(sink)]() mutable {
+                           self->stream_body(std::move(sink), number);
+                       });
+                   });
+}
+
+HttpRespond HttpSession::responder(std::uint64_t request) {
     // The answer may come from any thread, and after the connection closed: it goes to this
     // connection's thread, and only while this request is still the one waiting. Until then it
     // is what keeps the connection alive.
     auto executor = socket_.tcp().get_executor();
-    (*handler)(request_, [self = shared_from_this(), executor, number](HttpResponse response) {
-        asio::post(executor, [self, number, response = std::move(response)]() mutable {
-            self->answer(std::move(response), number);
+    return [self = shared_from_this(), executor, request](HttpResponse response) {
+        asio::post(executor, [self, request, response = std::move(response)]() mutable {
+            self->answer(std::move(response), request);
         });
-    });
+    };
 }
 
 void HttpSession::answer(HttpResponse response, std::uint64_t request) {
     if (state_ != State::handling || request != request_number_) return;
     spdlog::debug("http {} {} {} -> {} ({} bytes of body, {} ms)", peer_, request_.method,
-                  request_.target, response.status, response.body.size(),
+                  request_.target, response.status,
+                  response.source ? response.source->size() : response.body.size(),
                   std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::steady_clock::now() - request_started_)
                       .count());
-    write(std::move(response), !keep_alive_);
+    // A body left unread cannot be skipped safely: the connection ends after the answer.
+    write(std::move(response), !keep_alive_ || body_unread_);
+}
+
+void HttpSession::stream_body(std::shared_ptr<HttpBodySink> sink, std::uint64_t request) {
+    if (state_ != State::handling || request != request_number_) return sink->abort();
+    sink_ = std::move(sink);
+    chunk_parser_.emplace(std::move(*header_parser_));
+    header_parser_.reset();
+    chunk_parser_->body_limit(no_body_limit);  // the handler judged the size; conversion resets it
+    // RFC 9110 §10.1.1: a client waiting for 100 Continue sends the body only after it.
+    if (!chunk_parser_->is_done() &&
+        boost::beast::iequals(chunk_parser_->get()[http::field::expect], "100-continue")) {
+        static constexpr std::string_view interim = "HTTP/1.1 100 Continue\r\n\r\n";
+        state_ = State::streaming;
+        arm(std::chrono::seconds(limits_.request_timeout));
+        return asio::async_write(stream_, asio::buffer(interim.data(), interim.size()),
+                                 [self = shared_from_this()](const error_code& ec, std::size_t) {
+                                     if (self->state_ == State::closed) return;
+                                     if (ec) return self->close();
+                                     self->read_chunk();
+                                 });
+    }
+    read_chunk();
+}
+
+// Bytes of a streamed body read and handed over at a time.
+constexpr std::size_t chunk_bytes = 64 * 1024;
+
+void HttpSession::read_chunk() {
+    if (chunk_parser_->is_done()) {
+        body_unread_ = false;
+        chunk_parser_.reset();
+        chunk_.clear();
+        chunk_.shrink_to_fit();
+        state_ = State::handling;
+        arm(std::chrono::seconds(limits_.request_timeout));
+        auto sink = std::move(sink_);
+        return sink->finish(responder(request_number_));
+    }
+    state_ = State::streaming;
+    timed_out_ = false;  // a timer that fired as the last chunk arrived has been answered
+    chunk_.resize(chunk_bytes);
+    auto& body = chunk_parser_->get().body();
+    body.data = chunk_.data();
+    body.size = chunk_.size();
+    arm(std::chrono::seconds(limits_.request_timeout));
+    http::async_read(stream_, buffer_, *chunk_parser_,
+                     [self = shared_from_this()](const error_code& ec, std::size_t) {
+                         self->on_chunk(ec);
+                     });
+}
+
+void HttpSession::on_chunk(const error_code& ec) {
+    if (state_ == State::closed) return;
+    if (ec != http::error::need_buffer && (timed_out_ || ec)) {
+        sink_->abort();
+        sink_.reset();
+        refuse_failed_read(ec ? ec : make_error_code(asio::error::timed_out));
+        return;
+    }
+    const auto n = chunk_.size() - chunk_parser_->get().body().size;
+    if (n == 0) return read_chunk();
+    state_ = State::storing;
+    arm(std::chrono::seconds(limits_.request_timeout));
+    auto executor = socket_.tcp().get_executor();
+    sink_->write(std::string_view(chunk_.data(), n),
+                 [self = shared_from_this(), executor](std::optional<HttpResponse> failure) {
+                     asio::post(executor, [self, failure = std::move(failure)]() mutable {
+                         if (self->state_ != State::storing) return;
+                         if (!failure) return self->read_chunk();
+                         self->sink_.reset();
+                         self->write(std::move(*failure), true);
+                     });
+                 });
 }
 
 void HttpSession::refuse(int status, std::string_view text) {
@@ -147,6 +276,10 @@ void HttpSession::refuse(int status, std::string_view text) {
 }
 
 void HttpSession::write(HttpResponse response, bool close_after) {
+    state_ = State::writing;
+    timed_out_ = false;
+    arm(std::chrono::seconds(limits_.request_timeout));
+    if (response.source) return write_streamed(std::move(response), close_after);
     response_.emplace(static_cast<http::status>(response.status), 11);
     for (auto& [name, value] : response.headers) response_->set(name, value);
     response_->body() = std::move(response.body);
@@ -154,17 +287,68 @@ void HttpSession::write(HttpResponse response, bool close_after) {
     // HEAD: the same headers, Content-Length included, and no body.
     if (head_) response_->body().clear();
     response_->keep_alive(!close_after);
-    state_ = State::writing;
-    timed_out_ = false;
-    arm(std::chrono::seconds(limits_.request_timeout));
     http::async_write(stream_, *response_,
                       [self = shared_from_this(), close_after](const error_code& ec, std::size_t) {
-                          if (self->state_ == State::closed) return;
-                          self->response_.reset();
-                          if (ec) return self->close();
-                          if (close_after) return self->linger();
-                          self->read_next();
+                          self->finish_write(ec, close_after);
                       });
+}
+
+void HttpSession::write_streamed(HttpResponse response, bool close_after) {
+    header_response_.emplace(static_cast<http::status>(response.status), 11);
+    for (auto& [name, value] : response.headers) header_response_->set(name, value);
+    const auto size = response.source->size();
+    header_response_->content_length(size);
+    header_response_->keep_alive(!close_after);
+    header_serializer_.emplace(*header_response_);
+    http::async_write_header(
+        stream_, *header_serializer_,
+        [self = shared_from_this(), source = std::move(response.source), size,
+         close_after](const error_code& ec, std::size_t) mutable {
+            if (self->state_ == State::closed) return;
+            if (ec || self->head_ || size == 0) return self->finish_write(ec, close_after);
+            self->send_chunk(std::move(source), size, close_after);
+        });
+}
+
+void HttpSession::send_chunk(std::shared_ptr<HttpBodySource> source, std::uint64_t remaining,
+                             bool close_after) {
+    arm(std::chrono::seconds(limits_.request_timeout));
+    auto executor = socket_.tcp().get_executor();
+    auto* reader = source.get();
+    reader->read(
+        static_cast<std::size_t>(std::min<std::uint64_t>(remaining, chunk_bytes)),
+        [self = shared_from_this(), executor, source = std::move(source), remaining,
+         close_after](bool ok, std::string_view bytes) mutable {
+            // `bytes` stays valid until the source's next read, which only this chain asks for.
+            asio::post(executor, [self, source = std::move(source), remaining, close_after, ok,
+                                  bytes]() mutable {
+                if (self->state_ != State::writing) return;
+                if (!ok || bytes.empty() || bytes.size() > remaining) {
+                    // The header promised more than there is: only a close can say so.
+                    spdlog::warn("http {} {}: the response body ended early", self->peer_,
+                                 self->request_.target);
+                    return self->close();
+                }
+                asio::async_write(
+                    self->stream_, asio::buffer(bytes.data(), bytes.size()),
+                    [self, source = std::move(source), remaining, close_after](
+                        const error_code& ec, std::size_t n) mutable {
+                        if (self->state_ == State::closed) return;
+                        if (ec || n == remaining) return self->finish_write(ec, close_after);
+                        self->send_chunk(std::move(source), remaining - n, close_after);
+                    });
+            });
+        });
+}
+
+void HttpSession::finish_write(const error_code& ec, bool close_after) {
+    if (state_ == State::closed) return;
+    response_.reset();
+    header_serializer_.reset();
+    header_response_.reset();
+    if (ec) return close();
+    if (close_after) return linger();
+    read_next();
 }
 
 void HttpSession::arm(std::chrono::seconds timeout) {
@@ -186,8 +370,19 @@ void HttpSession::on_timeout() {
             socket_.tcp().cancel(ec);
             return;
         }
+        case State::streaming: {
+            // As for reading: on_chunk sees the read fail and answers 408.
+            timed_out_ = true;
+            error_code ec;
+            socket_.tcp().cancel(ec);
+            return;
+        }
         case State::handling:
             return refuse(503, "the server did not answer within http.request_timeout");
+        case State::storing:
+            sink_->abort();
+            sink_.reset();
+            return refuse(503, "the body could not be stored within http.request_timeout");
         case State::handshake:
         case State::idle:
         case State::writing:
@@ -231,6 +426,7 @@ void HttpSession::close() {
     state_ = State::closed;
     socket_.close();
     slot_.reset();
+    if (sink_) std::exchange(sink_, nullptr)->abort();
 }
 
 }  // namespace starling::net

@@ -24,11 +24,11 @@ class HttpRoutesTest : public CppUnit::TestFixture {
     }
 
     static std::string answer_of(const HttpRoutes& routes, const std::string& path) {
-        const auto handler = routes.find(path);
-        if (!handler) return "404";
+        const auto route = routes.find(path);
+        if (!route) return "404";
         std::string body;
         HttpRequest request;
-        (*handler)(request, [&body](HttpResponse response) { body = response.body; });
+        route->handler(request, [&body](HttpResponse response) { body = response.body; });
         return body.substr(0, body.size() - 1);  // without the newline text() adds
     }
 
