@@ -34,3 +34,4 @@ include $(srcdir)/modules/pep/local.mk
 include $(srcdir)/modules/smacks/local.mk
 include $(srcdir)/modules/csi/local.mk
 include $(srcdir)/modules/muc/local.mk
+include $(srcdir)/modules/http_upload/local.mk

@@ -38,4 +38,6 @@ nobase_dist_pkgdata_DATA = \
 	schemas/sqlite/017_muc.sql \
 	schemas/postgres/017_muc.sql \
 	schemas/sqlite/018_muc_archive.sql \
-	schemas/postgres/018_muc_archive.sql
+	schemas/postgres/018_muc_archive.sql \
+	schemas/sqlite/019_uploads.sql \
+	schemas/postgres/019_uploads.sql

@@ -8,11 +8,13 @@ Registration CommandRegistry::add(CommandSpec spec) {
     const auto id = ++next_id_;
     // A reload registers the new module's command before the old one is removed: the old
     // registration must then leave the newer command in place.
-    commands_[name] = {id, std::move(spec)};
+    commands_[name].emplace_back(id, std::move(spec));
     return Registration([this, name, id] {
         std::lock_guard lock(mutex_);
         auto it = commands_.find(name);
-        if (it != commands_.end() && it->second.first == id) commands_.erase(it);
+        if (it == commands_.end()) return;
+        std::erase_if(it->second, [id](const auto& entry) { return entry.first == id; });
+        if (it->second.empty()) commands_.erase(it);
     });
 }
 
@@ -20,13 +22,13 @@ std::optional<CommandSpec> CommandRegistry::find(const std::string& name) const 
     std::lock_guard lock(mutex_);
     auto it = commands_.find(name);
     if (it == commands_.end()) return std::nullopt;
-    return it->second.second;
+    return it->second.back().second;
 }
 
 std::vector<CommandSpec> CommandRegistry::all() const {
     std::lock_guard lock(mutex_);
     std::vector<CommandSpec> out;
-    for (const auto& [name, entry] : commands_) out.push_back(entry.second);
+    for (const auto& [name, entries] : commands_) out.push_back(entries.back().second);
     return out;
 }
 

@@ -79,7 +79,9 @@ public:
 
 private:
     mutable std::mutex mutex_;
-    std::map<std::string, std::pair<std::uint64_t, CommandSpec>> commands_;
+    // Per name, the registrations in force, newest last; the newest is the command. Each host
+    // that loads a module registers its commands: dropping one leaves the others'.
+    std::map<std::string, std::vector<std::pair<std::uint64_t, CommandSpec>>> commands_;
     std::uint64_t next_id_ = 0;
 };
 

@@ -106,12 +106,12 @@ public:
     /// headers first, and a body it accepts is handed over as it arrives, bounded by the
     /// handler's judgement (it sees Content-Length) instead of http.body_bytes.
     Registration add_streamed(std::string path, HttpStreamHandler handler);
+    /// Either of the above, as `route` holds a handler or a streamed one.
+    Registration add_route(std::string path, HttpRoute route);
     /// The route for `path`, or null (a 404).
     std::shared_ptr<const HttpRoute> find(std::string_view path) const;
 
 private:
-    Registration add_route(std::string path, HttpRoute route);
-
     struct Entry {
         std::uint64_t id;
         std::shared_ptr<const HttpRoute> route;

@@ -27,7 +27,7 @@ libstarling_la_SOURCES += \
 tests_unit_run_unit_SOURCES += tests/unit/core/test_config.cpp tests/unit/core/test_options.cpp \
 	tests/unit/core/test_stanza.cpp
 tests_unit_run_unit_SOURCES += tests/unit/core/test_active_instance.cpp tests/unit/core/test_ingress_gate.cpp \
-	tests/unit/core/test_rate_limit.cpp tests/unit/core/test_http_routes.cpp \
+	tests/unit/core/test_rate_limit.cpp tests/unit/core/test_http_routes.cpp tests/unit/core/test_command_registry.cpp \
 	tests/unit/core/test_metrics.cpp
 
 # External components (XEP-0114): the configured domains and their connected streams.

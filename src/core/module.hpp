@@ -16,6 +16,7 @@
 #include "core/command_registry.hpp"
 #include "core/events.hpp"
 #include "core/host.hpp"
+#include "core/http_routes.hpp"
 #include "core/metrics.hpp"
 #include "core/options.hpp"
 #include "core/registration.hpp"
@@ -32,7 +33,7 @@
 namespace starling {
 
 /// Bumped whenever the descriptor, ModuleContext or any type they expose changes layout.
-inline constexpr int module_abi_version = 6;
+inline constexpr int module_abi_version = 7;
 
 namespace storage {
 class AccountStore;
@@ -65,6 +66,9 @@ public:
     /// disco#items (core/service_registry.hpp). Throws when the domain is a host, a component or
     /// another module's service.
     void add_service(const std::string& domain, ServiceRegistry::Handler handler);
+    /// Serves HTTP requests for `path` (exact, or everything under it when it ends in '/') on
+    /// the http and https listeners (core/http_routes.hpp).
+    void add_http_route(std::string path, HttpRoute route);
     /// Offers `feature` in the stream features that come with resource binding.
     void add_stream_feature(const xml::Element& feature);
     /// Takes part in client streams that send nonzas in `xmlns` (core/client_stream.hpp):

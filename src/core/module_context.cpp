@@ -96,6 +96,10 @@ void ModuleContext::add_stream_extension(std::string xmlns, int order,
         host_.add_stream_extension({std::move(xmlns), order, std::move(factory)}));
 }
 
+void ModuleContext::add_http_route(std::string path, HttpRoute route) {
+    registrations_.push_back(server().http_routes().add_route(std::move(path), std::move(route)));
+}
+
 void ModuleContext::add_timer(std::chrono::milliseconds interval, std::function<void()> fn) {
     registrations_.push_back(server().add_timer(interval, std::move(fn)));
 }

@@ -95,3 +95,14 @@ libstarling_la_SOURCES += \
 	src/storage/muc_store.hpp
 
 tests_unit_run_unit_SOURCES += tests/unit/storage/test_muc_store.cpp
+
+# HTTP File Upload: the slots' store and the blob store of mod_http_upload.
+libstarling_la_SOURCES += \
+	src/storage/upload_store.cpp \
+	src/storage/upload_store.hpp \
+	src/storage/blob_store.hpp \
+	src/storage/file_blob_store.cpp \
+	src/storage/file_blob_store.hpp
+
+tests_unit_run_unit_SOURCES += tests/unit/storage/test_upload_store.cpp \
+	tests/unit/storage/test_file_blob_store.cpp
