@@ -65,8 +65,15 @@ void ControlSocket::do_accept() {
         auto words = split(line);
         CommandResult result{exit_status::usage, "empty request\n"};
         if (!words.empty() && !words.front().empty()) {
-            const auto name = words.front();
+            auto name = words.front();
             words.erase(words.begin());
+            // Two-word commands ("upload usage"): starlingctl joins only those it knows itself,
+            // and a module's are known here alone.
+            if (!words.empty() && !server_.commands().find(name) &&
+                server_.commands().find(name + " " + words.front())) {
+                name += " " + words.front();
+                words.erase(words.begin());
+            }
             const auto config = server_.config();
             CommandContext context{*config, server_.database(), &server_};
             try {
