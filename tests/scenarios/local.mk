@@ -119,7 +119,8 @@ tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_outbound_boun
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/http_client.hpp \
 	tests/scenarios/http_client.cpp tests/scenarios/scenarios_http.cpp \
 	tests/scenarios/scenarios_metrics.cpp \
-	tests/scenarios/scenarios_upload.cpp tests/scenarios/upload_steps.hpp
+	tests/scenarios/scenarios_upload.cpp tests/scenarios/upload_steps.hpp \
+	tests/scenarios/aes_gcm.hpp
 # The runner's own checks: a crashed server or a dead stream fails the scenario
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_runner_checks.cpp
 

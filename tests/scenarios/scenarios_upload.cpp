@@ -1,9 +1,11 @@
 // HTTP File Upload (XEP-0363, mod_http_upload) over a real https listener: discovery, a slot
 // asked for over XMPP, the PUT (with 100 Continue) and the GET of the same bytes, Range, HEAD,
 // caching and CORS headers, the repeated PUT, a kill -9 right after the 201, every refusal with
-// its status or stanza error, the quota, expiry with a moved clock, and the files of a deleted
-// or purged account.
+// its status or stanza error, the quota, expiry with a moved clock, the files of a deleted or
+// purged account, and end-to-end encrypted media (XEP-0454) that the server only ever holds as
+// ciphertext.
 #include "scenario.hpp"
+#include "aes_gcm.hpp"
 #include "stanza_matchers.hpp"
 #include "upload_steps.hpp"
 
@@ -326,6 +328,79 @@ STARLING_SCENARIO(upload_files_expire_and_go_with_their_account) {
             "the expired file is still on disk");
     const auto usage = server.ctl({"upload", "usage", "example.test"});
     require(usage.exited_with(0) && usage.out.empty(), "usage after expiry: " + usage.describe());
+}
+
+// OMEMO media sharing (XEP-0454): alice encrypts a file with a fresh AES-256-GCM key, uploads
+// the ciphertext, and sends its aesgcm:// URL (IV and key in the fragment, which never reaches
+// the server) inside an OMEMO-shaped message; bob decrypts the message, downloads the file and
+// decrypts it. The message's key element is encrypted here with a secret the two clients share,
+// standing in for their Signal session: the server routes the envelope either way. What the
+// server stores and serves is the ciphertext, never the plaintext.
+STARLING_SCENARIO(upload_omemo_media_is_stored_and_served_as_ciphertext) {
+    server_fixture server(options);
+    const auto port = start_upload_server(server);
+    strophe_client a(alice.jid, alice.password, server.c2s_port());
+    strophe_client b(std::string(bob.jid) + "/phone", bob.password, server.c2s_port());
+    a.login();
+    b.login();
+    b.send("<presence/>");
+    b.request("<iq type='get' id='sync'><ping xmlns='urn:xmpp:ping'/></iq>", "sync");
+
+    std::string plaintext;
+    while (plaintext.size() < 200 * 1024) plaintext += "PLAINTEXT-PHOTO-BYTES " + std::to_string(plaintext.size());
+    const auto file_key = random_string(32), file_iv = random_string(12);
+    const auto ciphertext = *aes_256_gcm(true, file_key, file_iv, plaintext);
+    auto slot = request_slot(a, "photo.jpg", ciphertext.size(), "application/octet-stream", port);
+    require_reply(put(port, slot, ciphertext, "application/octet-stream"), 201, "stored", "the PUT");
+    const std::string aesgcm_url =
+        "aesgcm://" + slot.get_url.substr(std::string("https://").size()) + "#" + hex(file_iv) + hex(file_key);
+
+    // The OMEMO envelope: the URL encrypted with a message key, the message key encrypted for
+    // bob's device.
+    const auto device_secret = random_string(32);
+    const auto message_key = random_string(32), message_iv = random_string(12), key_iv = random_string(12);
+    const auto payload = *aes_256_gcm(true, message_key, message_iv, aesgcm_url);
+    const auto wrapped_key = key_iv + *aes_256_gcm(true, device_secret, key_iv, message_key);
+    a.send("<message to='" + std::string(bob.jid) + "' type='chat' id='media'>"
+           "<encrypted xmlns='eu.siacs.conversations.axolotl'><header sid='1001'>"
+           "<key rid='2002'>" + base64(wrapped_key) + "</key><iv>" + base64(message_iv) +
+           "</iv></header><payload>" + base64(payload) + "</payload></encrypted>"
+           "<store xmlns='urn:xmpp:hints'/></message>");
+
+    auto received = b.wait_for(stanza_named("message", "media"), "alice's encrypted message");
+    auto* encrypted = stanza_child(received.get(), "encrypted", "eu.siacs.conversations.axolotl");
+    auto* header = stanza_child(encrypted, "header", nullptr);
+    const auto their_wrapped = unbase64(stanza_content(stanza_child(header, "key", nullptr)));
+    require(their_wrapped.size() > 12, "no key for bob's device: " + stanza_text(received.get()));
+    const auto their_key = aes_256_gcm(false, device_secret, their_wrapped.substr(0, 12),
+                                       their_wrapped.substr(12));
+    require(their_key.has_value(), "bob cannot unwrap the message key");
+    const auto url = aes_256_gcm(false, *their_key,
+                                 unbase64(stanza_content(stanza_child(header, "iv", nullptr))),
+                                 unbase64(stanza_content(stanza_child(encrypted, "payload", nullptr))));
+    require(url && *url == aesgcm_url, "bob cannot decrypt the payload, or it changed on the way");
+
+    // Bob's client turns aesgcm:// into https://, keeps the fragment to itself, downloads, decrypts.
+    const auto hash = url->find('#');
+    const auto fragment = url->substr(hash + 1);
+    require(fragment.size() == 88, "the fragment is not a 12-byte IV and a 32-byte key in hex: " + fragment);
+    const auto authority_end = url->find('/', std::string("aesgcm://").size());
+    const auto download = get(port, url->substr(authority_end, hash - authority_end));
+    require(download.status == 200 && download.body == ciphertext,
+            "the download is not the uploaded ciphertext: " + download.to_string().substr(0, 300));
+    require(download.body.find("PLAINTEXT-PHOTO") == std::string::npos,
+            "the server served plaintext");
+    const auto decrypted = aes_256_gcm(false, unhex(fragment.substr(24)), unhex(fragment.substr(0, 24)),
+                                       download.body);
+    require(decrypted && *decrypted == plaintext, "bob's decryption does not give alice's file back");
+
+    const auto stored = stored_files(server);
+    require(stored.size() == 1, "one blob should be stored");
+    const auto blob = read_file(stored.front());
+    require(blob == ciphertext && blob.find("PLAINTEXT-PHOTO") == std::string::npos,
+            "the stored blob is not exactly the ciphertext");
+    require(server.log_text().find(hex(file_key)) == std::string::npos,
+            "the file key reached the server's log");
 }
 
 }  // namespace starling::scenarios
