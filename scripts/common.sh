@@ -10,7 +10,7 @@ build_packages=(build-essential autoconf automake libtool pkg-config ccache libe
 # runtime libraries for the libFuzzer targets (scripts/fuzz.sh), and the servers the federation
 # tests federate with (Prosody, with libunbound to resolve through the tests' DNS stub, and
 # ejabberd) with that stub's DNS library.
-test_packages=(postgresql python3-slixmpp clang libclang-rt-14-dev prosody lua-unbound ejabberd
+test_packages=(postgresql python3-slixmpp python3-aiohttp clang libclang-rt-14-dev prosody lua-unbound ejabberd
     python3-dnslib)
 
 say() { printf '==> %s\n' "$*" >&2; }

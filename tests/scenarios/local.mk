@@ -56,6 +56,7 @@ tests_scenarios_run_scenarios_LDADD = $(STROPHE_LIBS) $(OPENSSL_LIBS) $(EXPAT_LI
 EXTRA_DIST += tests/interop/slixmpp_test.py tests/interop/slixmpp_im_test.py \
 	tests/interop/slixmpp_smacks_test.py tests/interop/interop_steps.py \
 	tests/interop/slixmpp_muc_test.py \
+	tests/interop/slixmpp_upload_test.py \
 	tests/interop/federation/federation_test.py tests/interop/federation/servers.py \
 	tests/interop/federation/xmpp_client.py tests/interop/federation/dns_stub.py
 

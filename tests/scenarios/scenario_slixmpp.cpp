@@ -1,6 +1,7 @@
 // Interoperability with an independent client stack: slixmpp (Python) and libstrophe exchange a
 // message through the server, slixmpp logged in with SCRAM-SHA-256 over STARTTLS; and two slixmpp
 // accounts use the IM modules (subscriptions, presence, receipts, offline messages) end to end.
+#include "free_port.hpp"
 #include "process.hpp"
 #include "stanza_matchers.hpp"
 #include "strophe_client.hpp"
@@ -180,6 +181,42 @@ STARLING_SCENARIO(slixmpp_muc) {
           "ok: bob joined and each sees the other",
           "ok: groupchat messages both ways, reflected to the sender",
           "ok: bob changed his nick to robert", "ok: bob left the room", "ok: all steps passed"}) {
+        require(text.find(step) != std::string::npos,
+                std::string("slixmpp did not report '") + step + "': " + text);
+    }
+}
+
+// XEP-0363 with slixmpp's xep_0363 plugin and aiohttp (tests/interop/slixmpp_upload_test.py):
+// alice's client finds the upload service by disco, reads max-file-size from its form (and
+// refuses a larger file itself), uploads; bob downloads the URL alice sends him.
+STARLING_SCENARIO(slixmpp_upload) {
+    server_fixture server(options);
+    const auto http_port = free_loopback_port();
+    server.extra_listen += "  - {type: http, address: 127.0.0.1, port: " + std::to_string(http_port) + "}\n";
+    server.modules = "[disco, ping, {http_upload: {max_file_size: 200000, url: 'http://127.0.0.1:" +
+                     std::to_string(http_port) + "'}}]";
+    server.write_config();
+    start_with_accounts(server);
+
+    temp_dir output_dir;
+    const std::string output = output_dir.file("slixmpp_upload.out");
+    std::vector<std::string> command = {
+        options.python,     options.srcdir + "/tests/interop/slixmpp_upload_test.py",
+        "--port",           std::to_string(server.c2s_port()),
+        "--alice-jid",      alice.jid,
+        "--alice-password", alice.password,
+        "--bob-jid",        bob.jid,
+        "--bob-password",   bob.password,
+        "--timeout",        "10"};
+    if (options.verbose) command.push_back("--verbose");
+    pid_t python = spawn_process(command, output);
+
+    require_clean_exit(python, output, std::chrono::seconds(40));
+    const std::string text = read_all(output);
+    for (const char* step : {"ok: both logged in", "ok: alice found the upload service upload.example.test",
+                             "ok: alice uploaded a file",
+                             "ok: slixmpp refused a file over max-file-size itself",
+                             "ok: bob downloaded the same bytes", "ok: all steps passed"}) {
         require(text.find(step) != std::string::npos,
                 std::string("slixmpp did not report '") + step + "': " + text);
     }
