@@ -31,6 +31,7 @@ hosts: [localhost]
 listen:
   - {type: c2s, address: 127.0.0.1, port: 5222}
   - {type: c2s_tls, address: 127.0.0.1, port: 5223}
+  - {type: https, address: 127.0.0.1, port: 5443}
 tls:
   certificate: $dev/localhost.crt
   key: $dev/localhost.key
@@ -40,7 +41,7 @@ storage:
 module_path: $root/build/modules/.libs
 schema_path: $root/schemas
 modules: [disco, ping, version, time, roster, presence, last, offline, vcard, private, blocking,
-          smacks, csi, carbons, mam, pep, muc]
+          smacks, csi, carbons, mam, pep, muc, {http_upload: {directory: $dev/uploads}}]
 log: {level: info, file: ""}
 control_socket: $dev/starling.sock
 YAML
