@@ -75,6 +75,8 @@ Starling is starting for the domain localhost. Log in with any XMPP client
     server:    127.0.0.1, port 5222 (STARTTLS) or 5223 (direct TLS)
 
 The certificate is self-signed (var/dev/localhost.crt): accept it when the client asks.
+Files sent with the client's upload (XEP-0363) go through https://localhost:5443, with the
+same certificate.
 More accounts:  ${starlingctl[*]} adduser USER@localhost
 Stop with Ctrl-C.
 
