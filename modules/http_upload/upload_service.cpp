@@ -2,13 +2,13 @@
 
 #include "core/disco.hpp"
 #include "core/server.hpp"
+#include "storage/await_values.hpp"
 #include "storage/file_blob_store.hpp"
 #include "storage/quota_guard.hpp"
 #include "stream/scram_crypto.hpp"
 #include "xml/data_form.hpp"
 
 #include <chrono>
-#include <future>
 
 namespace starling::http_upload {
 
@@ -228,21 +228,8 @@ void UploadService::remove_files(std::vector<std::string> slots,
         });
 }
 
-namespace {
-
-// Waits for a store call made from a command (the control thread may block).
-template <typename T, typename Call>
-T await(Call call) {
-    std::promise<T> promise;
-    auto future = promise.get_future();
-    call([&promise](auto... values) { promise.set_value(T{std::move(values)...}); });
-    return future.get();
-}
-
-}  // namespace
-
 std::string UploadService::usage_report(const std::string& username, bool& ok) {
-    auto [done_ok, usage] = await<std::pair<bool, std::vector<storage::UploadUsage>>>(
+    auto [done_ok, usage] = storage::await_values<std::pair<bool, std::vector<storage::UploadUsage>>>(
         [&](auto done) { store_.usage(settings_.domain, link_.domain(), username, done); });
     ok = done_ok;
     if (!ok) return "upload usage: storage error\n";
@@ -254,19 +241,16 @@ std::string UploadService::usage_report(const std::string& username, bool& ok) {
 }
 
 std::string UploadService::purge(const std::string& username, bool& ok) {
-    auto [listed_ok, slots] = await<std::pair<bool, std::vector<std::string>>>([&](auto done) {
+    auto [listed_ok, slots] = storage::await_values<std::pair<bool, std::vector<std::string>>>([&](auto done) {
         store_.slots_of(settings_.domain, link_.domain(), username, done);
     });
     ok = listed_ok;
     if (!ok) return "upload purge: storage error\n";
     const auto count = slots.size();
-    std::promise<std::size_t> promise;
-    auto future = promise.get_future();
-    if (slots.empty())
-        promise.set_value(0);
-    else
-        remove_files(std::move(slots), [&promise](std::size_t removed) { promise.set_value(removed); });
-    const auto removed = future.get();
+    const auto removed = slots.empty() ? 0
+                                       : storage::await_values<std::size_t>([&](auto done) {
+                                             remove_files(std::move(slots), done);
+                                         });
     ok = removed == count;
     return "purged " + std::to_string(removed) + " of " + std::to_string(count) + " files of " +
            username + "@" + link_.domain() + "\n";

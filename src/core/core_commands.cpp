@@ -6,11 +6,11 @@
 #include "core/stanza.hpp"
 #include "jid/jid.hpp"
 #include "storage/account_store.hpp"
+#include "storage/await_values.hpp"
 #include "stream/sasl.hpp"
 
 #include <fmt/format.h>
 
-#include <future>
 
 namespace starling {
 namespace {
@@ -38,13 +38,6 @@ std::optional<Jid> account_jid(const CommandContext& ctx, const std::string& tex
     return jid;
 }
 
-storage::Result wait(const std::function<void(storage::Callback)>& start) {
-    std::promise<storage::Result> promise;
-    auto future = promise.get_future();
-    start([&promise](storage::Result r) { promise.set_value(std::move(r)); });
-    return future.get();
-}
-
 std::optional<std::vector<sasl::ScramSecret>> secrets_for(const std::string& password,
                                                           std::string& error) {
     auto prepared = sasl::saslprep(password);
@@ -62,7 +55,7 @@ CommandResult adduser(CommandContext& ctx, const std::vector<std::string>& args)
     auto secrets = secrets_for(args.at(1), error);
     if (!secrets) return {exit_status::usage, "adduser: " + error + "\n"};
     storage::AccountStore accounts(ctx.database);
-    auto r = wait(
+    auto r = storage::await_values<storage::Result>(
         [&](storage::Callback cb) { accounts.create(jid->domain(), jid->local(), *secrets, cb); });
     if (!r.ok)
         return fail(r.error == "exists" ? "adduser: " + jid->str() + " exists"
@@ -77,7 +70,7 @@ CommandResult passwd(CommandContext& ctx, const std::vector<std::string>& args) 
     auto secrets = secrets_for(args.at(1), error);
     if (!secrets) return {exit_status::usage, "passwd: " + error + "\n"};
     storage::AccountStore accounts(ctx.database);
-    auto r = wait([&](storage::Callback cb) {
+    auto r = storage::await_values<storage::Result>([&](storage::Callback cb) {
         accounts.set_secrets(jid->domain(), jid->local(), *secrets, cb);
     });
     if (!r.ok)
@@ -91,7 +84,7 @@ CommandResult deluser(CommandContext& ctx, const std::vector<std::string>& args)
     auto jid = account_jid(ctx, args[0], error);
     if (!jid) return {exit_status::usage, "deluser: " + error + "\n"};
     storage::AccountStore accounts(ctx.database);
-    auto r = wait([&](storage::Callback cb) { accounts.remove(jid->domain(), jid->local(), cb); });
+    auto r = storage::await_values<storage::Result>([&](storage::Callback cb) { accounts.remove(jid->domain(), jid->local(), cb); });
     if (!r.ok)
         return fail(r.error == "not-found" ? "deluser: no such account " + jid->str()
                                            : "deluser: " + r.error);
@@ -107,12 +100,8 @@ CommandResult users(CommandContext& ctx, const std::vector<std::string>& args) {
     if (!ctx.config.has_host(host))
         return {exit_status::usage, "users: '" + host + "' is not a host of this server\n"};
     storage::AccountStore accounts(ctx.database);
-    std::promise<std::pair<bool, std::vector<std::string>>> promise;
-    auto future = promise.get_future();
-    accounts.list(host, [&](bool ok, std::vector<std::string> names) {
-        promise.set_value({ok, std::move(names)});
-    });
-    auto [success, names] = future.get();
+    auto [success, names] = storage::await_values<std::pair<bool, std::vector<std::string>>>(
+        [&](auto done) { accounts.list(host, done); });
     if (!success) return fail("users: storage error");
     std::string out;
     for (const auto& n : names) out += n + "@" + host + "\n";

@@ -100,6 +100,7 @@ tests_unit_run_unit_SOURCES += tests/unit/storage/test_muc_store.cpp
 libstarling_la_SOURCES += \
 	src/storage/upload_store.cpp \
 	src/storage/upload_store.hpp \
+	src/storage/await_values.hpp \
 	src/storage/blob_store.hpp \
 	src/storage/file_blob_store.cpp \
 	src/storage/file_blob_store.hpp

@@ -1,5 +1,5 @@
-"""What the two-user slixmpp interop scripts share: the failure type their steps raise, and the
-command line and run loop around a script's Steps class."""
+"""What the two-user slixmpp interop scripts share: the failure type their steps raise, the base
+of their Steps classes, and the command line and run loop around them."""
 
 import argparse
 import asyncio
@@ -9,6 +9,31 @@ import sys
 
 class StepFailed(Exception):
     pass
+
+
+class TwoAccountSteps:
+    """Alice and bob (set by the script's run()), waits bounded by --timeout, and dropping both
+    connections when a step fails."""
+
+    def __init__(self, args):
+        self.args = args
+        self.alice = None
+        self.bob = None
+
+    async def wait_until(self, condition, what):
+        """Polls `condition` until it is true; fails the step after --timeout seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.args.timeout
+        while not condition():
+            if loop.time() >= deadline:
+                raise StepFailed(f"timed out after {self.args.timeout} s waiting for {what}")
+            await asyncio.sleep(0.02)
+
+    async def abandon(self):
+        for account in (self.alice, self.bob):
+            if account is not None and account.transport:
+                account.abort()
+        await asyncio.sleep(0.1)
 
 
 async def _run(name, steps):

@@ -19,7 +19,7 @@ import slixmpp
 from slixmpp.exceptions import IqError, IqTimeout
 from slixmpp.plugins import xep_0082
 
-from interop_steps import StepFailed, main
+from interop_steps import StepFailed, TwoAccountSteps, main
 
 # XEP-0082 DateTime: CCYY-MM-DDThh:mm:ss[.sss]TZD.
 DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
@@ -98,21 +98,7 @@ class Account(slixmpp.ClientXMPP):
         message.send()
 
 
-class Steps:
-    def __init__(self, args):
-        self.args = args
-        self.alice = None
-        self.bob = None
-
-    async def wait_until(self, condition, what):
-        """Polls `condition` until it is true; fails the step after --timeout seconds."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.args.timeout
-        while not condition():
-            if loop.time() >= deadline:
-                raise StepFailed(f"timed out after {self.args.timeout} s waiting for {what}")
-            await asyncio.sleep(0.02)
-
+class Steps(TwoAccountSteps):
     async def log_in(self, name, jid, password):
         account = Account(name, jid, password)
         account.connect(address=("127.0.0.1", self.args.port), force_starttls=True)
@@ -268,12 +254,6 @@ class Steps:
         await self.offline_message()
         await self.log_out(self.bob)
         await self.log_out(self.alice)
-
-    async def abandon(self):
-        for account in (self.alice, self.bob):
-            if account is not None and not account.gone:
-                account.abort()
-        await asyncio.sleep(0.1)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import sys
 import slixmpp
 from slixmpp.exceptions import IqError, IqTimeout, PresenceError
 
-from interop_steps import StepFailed, main
+from interop_steps import StepFailed, TwoAccountSteps, main
 
 ROOM = "slix@conference.example.test"
 
@@ -42,20 +42,7 @@ class Account(slixmpp.ClientXMPP):
             self.groupchat.append((message["mucnick"], message["body"]))
 
 
-class Steps:
-    def __init__(self, args):
-        self.args = args
-        self.alice = None
-        self.bob = None
-
-    async def wait_until(self, condition, what):
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.args.timeout
-        while not condition():
-            if loop.time() >= deadline:
-                raise StepFailed(f"timed out after {self.args.timeout} s waiting for {what}")
-            await asyncio.sleep(0.02)
-
+class Steps(TwoAccountSteps):
     async def log_in(self, name, jid, password):
         account = Account(name, jid, password)
         account.connect(address=("127.0.0.1", self.args.port), force_starttls=True)
@@ -138,11 +125,6 @@ class Steps:
         await self.leave()
         for account in (self.alice, self.bob):
             await account.disconnect(wait=self.args.timeout)
-
-    async def abandon(self):
-        for account in (self.alice, self.bob):
-            if account is not None and not account.gone:
-                account.abort()
 
 
 if __name__ == "__main__":

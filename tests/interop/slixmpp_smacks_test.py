@@ -16,7 +16,7 @@ import sys
 
 import slixmpp
 
-from interop_steps import StepFailed, main
+from interop_steps import StepFailed, TwoAccountSteps, main
 
 
 class Account(slixmpp.ClientXMPP):
@@ -48,20 +48,7 @@ class Account(slixmpp.ClientXMPP):
             self.bodies.append(message["body"])
 
 
-class Steps:
-    def __init__(self, args):
-        self.args = args
-        self.alice = None
-        self.bob = None
-
-    async def wait_until(self, condition, what):
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.args.timeout
-        while not condition():
-            if loop.time() >= deadline:
-                raise StepFailed(f"timed out after {self.args.timeout} s waiting for {what}")
-            await asyncio.sleep(0.02)
-
+class Steps(TwoAccountSteps):
     async def log_in(self, name, jid, password, stream_management):
         account = Account(name, jid, password, stream_management)
         account.connect(address=("127.0.0.1", self.args.port), force_starttls=True)
@@ -112,12 +99,6 @@ class Steps:
         print("ok: bob received exactly the 3 messages, in order", flush=True)
         await self.alice.disconnect(wait=args.timeout)
         await self.bob.disconnect(wait=args.timeout)
-
-    async def abandon(self):
-        for account in (self.alice, self.bob):
-            if account is not None and account.transport:
-                account.abort()
-        await asyncio.sleep(0.1)
 
 
 if __name__ == "__main__":

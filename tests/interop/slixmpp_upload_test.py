@@ -25,7 +25,7 @@ import aiohttp
 import slixmpp
 from slixmpp.plugins.xep_0363.http_upload import FileTooBig
 
-from interop_steps import StepFailed, main
+from interop_steps import StepFailed, TwoAccountSteps, main
 
 MAX_FILE_SIZE = 200000
 
@@ -57,20 +57,7 @@ class Account(slixmpp.ClientXMPP):
             self.messages.append(message["body"])
 
 
-class Steps:
-    def __init__(self, args):
-        self.args = args
-        self.alice = None
-        self.bob = None
-
-    async def wait_until(self, condition, what):
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.args.timeout
-        while not condition():
-            if loop.time() >= deadline:
-                raise StepFailed(f"timed out after {self.args.timeout} s waiting for {what}")
-            await asyncio.sleep(0.02)
-
+class Steps(TwoAccountSteps):
     async def log_in(self, name, jid, password):
         account = Account(name, jid, password)
         account.connect(address=("127.0.0.1", self.args.port), force_starttls=True)
@@ -145,11 +132,6 @@ class Steps:
         await self.share(url, content)
         for account in (self.alice, self.bob):
             await account.disconnect(wait=self.args.timeout)
-
-    async def abandon(self):
-        for account in (self.alice, self.bob):
-            if account is not None and not account.gone:
-                account.abort()
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@
 namespace starling::mam::test {
 
 using storage::test::add_account;
-using storage::test::await_values;
+using storage::await_values;
 using storage::test::open_migrated;
 
 // A database whose first `failures` transactions fail as a lost connection does.

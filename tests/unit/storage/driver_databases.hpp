@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "storage/await_values.hpp"
 #include "storage/database.hpp"
 #include "temp_dir.hpp"
 
@@ -42,15 +43,6 @@ inline void add_account(Database& db, const std::string& host, const std::string
     const Result result = db.execute_sync(
         {"INSERT INTO accounts (host, username, created_at) VALUES ($1, $2, 0)", {host, user}});
     CPPUNIT_ASSERT_MESSAGE(result.error, result.ok);
-}
-
-/// Turns a store's callback into a value the test can assert on.
-template <typename T, typename Start>
-T await_values(Start start) {
-    std::promise<T> promise;
-    auto future = promise.get_future();
-    start([&promise](auto... values) { promise.set_value(T{std::move(values)...}); });
-    return future.get();
 }
 
 }  // namespace starling::storage::test
