@@ -94,8 +94,7 @@ def run_curl(config, parallel, expected_status, expected_size):
     `expected_status` with `expected_size` bytes (uploaded or downloaded)."""
     started = time.monotonic()
     result = subprocess.run(
-        ["curl", "--parallel", "--parallel-max", str(parallel), "-s", "-k", "-K", config,
-         "-w", "%{http_code} %{size_upload} %{size_download}\n"],
+        ["curl", "--parallel", "--parallel-max", str(parallel), "-K", config],
         capture_output=True, text=True)
     elapsed = time.monotonic() - started
     lines = result.stdout.split()
@@ -103,7 +102,7 @@ def run_curl(config, parallel, expected_status, expected_size):
     for code, up, down in answers:
         moved = int(float(up)) if expected_status == "201" else int(float(down))
         if code != expected_status or moved != expected_size:
-            sys.exit(f"a transfer answered {code} with {moved} bytes (curl: {result.stderr})")
+            sys.exit(f"a transfer answered {code} with {moved} bytes (all: {answers}; curl: {result.stderr})")
     return elapsed, len(answers)
 
 
@@ -161,15 +160,18 @@ control_socket: {work}/ctl.sock
             while left > 0:
                 out.write(chunk[:min(left, len(chunk))])
                 left -= len(chunk)
+        # Each transfer's options end with `next`: curl otherwise adds them all to every one.
+        each = 'insecure\nsilent\nwrite-out = "%{http_code} %{size_upload} %{size_download}\\n"\n'
         with open(f"{work}/put.cfg", "w") as cfg:
-            for put_url, authorization, _ in slots:
-                cfg.write(f'url = "{put_url}"\nupload-file = "{body}"\n'
-                          f'header = "Authorization: {authorization}"\n'
-                          f'header = "Content-Type: application/octet-stream"\n'
-                          f'header = "Expect:"\noutput = "/dev/null"\n')
+            cfg.write("next\n".join(
+                f'{each}url = "{put_url}"\nupload-file = "{body}"\n'
+                f'header = "Authorization: {authorization}"\n'
+                f'header = "Content-Type: application/octet-stream"\n'
+                f'header = "Expect:"\noutput = "/dev/null"\n'
+                for put_url, authorization, _ in slots))
         with open(f"{work}/get.cfg", "w") as cfg:
-            for _, _, get_url in slots:
-                cfg.write(f'url = "{get_url}"\noutput = "/dev/null"\n')
+            cfg.write("next\n".join(f'{each}url = "{get_url}"\noutput = "/dev/null"\n'
+                                    for _, _, get_url in slots))
 
         before = rss_kib(server.pid)
         sampler = PeakSampler(server.pid)

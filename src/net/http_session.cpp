@@ -25,6 +25,9 @@ std::string lowercase(boost::beast::string_view text) {
     return out;
 }
 
+// Bytes of a streamed body read and handed over at a time, and of a streamed response sent.
+constexpr std::size_t chunk_bytes = 64 * 1024;
+
 // No limit: not boost::none, which Beast 1.81 compares as smaller than any Content-Length.
 constexpr std::uint64_t no_body_limit = std::numeric_limits<std::uint64_t>::max();
 
@@ -199,6 +202,9 @@ void HttpSession::answer(HttpResponse response, std::uint64_t request) {
 void HttpSession::stream_body(std::shared_ptr<HttpBodySink> sink, std::uint64_t request) {
     if (state_ != State::handling || request != request_number_) return sink->abort();
     sink_ = std::move(sink);
+    // Beast reads as much as the buffer has room for (at least 512 bytes): the room the
+    // headers left would make a body a thousand small reads.
+    buffer_.reserve(chunk_bytes);
     chunk_parser_.emplace(std::move(*header_parser_));
     header_parser_.reset();
     chunk_parser_->body_limit(no_body_limit);  // the handler judged the size; conversion resets it
@@ -218,15 +224,13 @@ void HttpSession::stream_body(std::shared_ptr<HttpBodySink> sink, std::uint64_t 
     read_chunk();
 }
 
-// Bytes of a streamed body read and handed over at a time.
-constexpr std::size_t chunk_bytes = 64 * 1024;
-
 void HttpSession::read_chunk() {
     if (chunk_parser_->is_done()) {
         body_unread_ = false;
         chunk_parser_.reset();
         chunk_.clear();
         chunk_.shrink_to_fit();
+        buffer_.shrink_to_fit();
         state_ = State::handling;
         arm(std::chrono::seconds(limits_.request_timeout));
         auto sink = std::move(sink_);
