@@ -39,5 +39,5 @@ bench_xmpp_bench_LDADD = $(BOOST_PO_LIBS) $(OPENSSL_LIBS) $(EXPAT_LIBS) -lpthrea
 EXTRA_DIST += bench/README.md
 # The side-by-side comparison with Prosody and ejabberd, its server configs, and the
 # instruction count per routed message (docs/benchmarks.md).
-EXTRA_DIST += bench/compare.sh bench/callgrind.sh \
+EXTRA_DIST += bench/compare.sh bench/callgrind.sh bench/upload_bench.py \
 	bench/servers/starling.yml.in bench/servers/prosody.cfg.lua.in bench/servers/ejabberd.yml.in
