@@ -48,9 +48,10 @@ public:
 
     void write(std::string_view bytes,
                std::function<void(std::optional<HttpResponse>)> done) override {
-        writer_->write(bytes, [this, done = std::move(done)](std::string error) {
+        // After a failure the session drops the sink, and the writer with it: the partial file
+        // goes.
+        writer_->write(bytes, [done = std::move(done)](std::string error) {
             if (error.empty()) return done(std::nullopt);
-            writer_.reset();  // the partial file goes
             done(text(507, "the file could not be stored: " + error));
         });
     }

@@ -254,7 +254,7 @@ void HttpSession::on_chunk(const error_code& ec) {
     if (ec != http::error::need_buffer && (timed_out_ || ec)) {
         sink_->abort();
         sink_.reset();
-        refuse_failed_read(ec ? ec : make_error_code(asio::error::timed_out));
+        refuse_failed_read(ec);
         return;
     }
     const auto n = chunk_.size() - chunk_parser_->get().body().size;
@@ -367,15 +367,9 @@ void HttpSession::arm(std::chrono::seconds timeout) {
 
 void HttpSession::on_timeout() {
     switch (state_) {
-        case State::reading: {
-            // The read completes with an error; on_request answers 408.
-            timed_out_ = true;
-            error_code ec;
-            socket_.tcp().cancel(ec);
-            return;
-        }
+        case State::reading:
         case State::streaming: {
-            // As for reading: on_chunk sees the read fail and answers 408.
+            // The read completes with an error, and refuse_failed_read answers 408.
             timed_out_ = true;
             error_code ec;
             socket_.tcp().cancel(ec);
