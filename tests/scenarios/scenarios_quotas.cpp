@@ -1,7 +1,8 @@
-// Quotas raced by pipelining (issue 14, items 5 and 7): each scenario writes far more requests
-// than a limit allows in one write, over a real socket, before the server has stored the first,
-// and asserts exactly how many got in and the exact error every other one got. Before, each
-// request counted what was stored, then wrote: all of them found room.
+// Quotas raced by pipelining (issue 14, items 5 and 7; upload slots, issue 17): each scenario
+// writes far more requests than a limit allows in one write, over a real socket, before the
+// server has stored the first, and asserts exactly how many got in and the exact error every
+// other one got. Before, each request counted what was stored, then wrote: all of them found
+// room.
 #include "pipelined_requests.hpp"
 #include "raw_session.hpp"
 #include "scenario.hpp"
@@ -196,6 +197,21 @@ STARLING_SCENARIO(blocks_pipelined_past_max_items_stop_at_the_limit) {
     const auto* blocklist = list.child("blocklist", "urn:xmpp:blocking");
     require(blocklist && blocklist->children.size() == 5,
             "the blocklist holds " + std::to_string(blocklist ? blocklist->children.size() : 0));
+}
+
+// XEP-0363 slots count against the upload quota from the moment they are given: 600 slot
+// requests of one byte each in one write, with a quota of 500 bytes, give exactly 500 slots.
+STARLING_SCENARIO(upload_slots_pipelined_past_the_quota_stop_at_the_quota) {
+    server_fixture server(options);
+    auto session = start_and_log_in_alice(
+        server, "[disco, ping, {http_upload: {quota: 500, url: 'https://files.example.test'}}]");
+    const auto outcome = send_pipelined(session->stream(), 600, "u", [](int i) {
+        return "<iq type='get' to='upload.example.test' id='u" + std::to_string(i) +
+               "'><request xmlns='urn:xmpp:http:upload:0' filename='f" + std::to_string(i) +
+               ".txt' size='1'/></iq>";
+    });
+    require_outcome(outcome, 500, "resource-constraint", 100, "600 pipelined slot requests");
+    require_each_error(outcome, "wait");
 }
 
 }  // namespace starling::scenarios
