@@ -241,16 +241,16 @@ std::string UploadService::usage_report(const std::string& username, bool& ok) {
 }
 
 std::string UploadService::purge(const std::string& username, bool& ok) {
-    auto [listed_ok, slots] = storage::await_values<std::pair<bool, std::vector<std::string>>>([&](auto done) {
-        store_.slots_of(settings_.domain, link_.domain(), username, done);
-    });
-    ok = listed_ok;
+    // Not a structured binding: clang 14 (the sanitizer build) cannot capture one.
+    auto listed = storage::await_values<std::pair<bool, std::vector<std::string>>>(
+        [&](auto done) { store_.slots_of(settings_.domain, link_.domain(), username, done); });
+    ok = listed.first;
     if (!ok) return "upload purge: storage error\n";
-    const auto count = slots.size();
-    const auto removed = slots.empty() ? 0
-                                       : storage::await_values<std::size_t>([&](auto done) {
-                                             remove_files(std::move(slots), done);
-                                         });
+    const auto count = listed.second.size();
+    const auto removed = count == 0 ? 0
+                                    : storage::await_values<std::size_t>([&](auto done) {
+                                          remove_files(std::move(listed.second), done);
+                                      });
     ok = removed == count;
     return "purged " + std::to_string(removed) + " of " + std::to_string(count) + " files of " +
            username + "@" + link_.domain() + "\n";

@@ -141,9 +141,10 @@ private:
         CPPUNIT_ASSERT(!find("bobs")->owner_exists);
         CPPUNIT_ASSERT((std::vector<std::string>{"old", "bobs"}) == sweep(40 * day));
 
-        auto [listed_ok, alices] = await_values<std::pair<bool, std::vector<std::string>>>(
+        const auto [listed_ok, listed] = await_values<std::pair<bool, std::vector<std::string>>>(
             [&](auto done) { store_->slots_of(service, host, "alice", done); });
-        CPPUNIT_ASSERT(listed_ok && alices.size() == 3);
+        CPPUNIT_ASSERT(listed_ok && listed.size() == 3);
+        const std::vector<std::string> alices = listed;  // a lambda cannot capture a binding
         ok(await_values<Result>([&](auto done) { store_->remove(service, alices, done); }));
         CPPUNIT_ASSERT(!find("kept") && find("bobs"));
     }
