@@ -9,12 +9,12 @@
 #include "test_accounts.hpp"
 #include "xmpp_names.hpp"
 
+#include <sys/wait.h>
 #include <chrono>
 #include <csignal>
 #include <fstream>
 #include <optional>
 #include <sstream>
-#include <sys/wait.h>
 
 namespace starling::scenarios {
 namespace {
@@ -46,6 +46,35 @@ void require_clean_exit(pid_t python, const std::string& output,
             "slixmpp failed (" + describe_status(*status) + "): " + read_all(output));
 }
 
+// Runs tests/interop/<script> for alice and bob against `server` (interop_steps.py's command
+// line, `wait_timeout` seconds per wait), requires it to exit 0 within `run_timeout`, and
+// requires every "ok:" line of `steps` and the final "ok: all steps passed" in its output.
+void run_two_account_script(const runner_options& options, server_fixture& server,
+                            const std::string& script, int wait_timeout,
+                            std::chrono::seconds run_timeout,
+                            const std::vector<std::string>& steps) {
+    temp_dir output_dir;
+    const std::string output = output_dir.file(script + ".out");
+    std::vector<std::string> command = {
+        options.python,     options.srcdir + "/tests/interop/" + script,
+        "--port",           std::to_string(server.c2s_port()),
+        "--alice-jid",      alice.jid,
+        "--alice-password", alice.password,
+        "--bob-jid",        bob.jid,
+        "--bob-password",   bob.password,
+        "--timeout",        std::to_string(wait_timeout)};
+    if (options.verbose) command.push_back("--verbose");
+    pid_t python = spawn_process(command, output);
+
+    require_clean_exit(python, output, run_timeout);
+    const std::string text = read_all(output);
+    for (const auto& step : steps)
+        require(text.find("ok: " + step) != std::string::npos,
+                "slixmpp did not report 'ok: " + step + "': " + text);
+    require(text.find("ok: all steps passed") != std::string::npos,
+            "slixmpp did not report 'ok: all steps passed': " + text);
+}
+
 }  // namespace
 
 STARLING_SCENARIO(slixmpp_interop) {
@@ -59,15 +88,19 @@ STARLING_SCENARIO(slixmpp_interop) {
     const std::string output = output_dir.file("slixmpp.out");
     std::vector<std::string> command = {
         options.python, options.srcdir + "/tests/interop/slixmpp_test.py",
-        "--port", std::to_string(server.c2s_port()), "--jid", alice.jid,
-        "--password", alice.password, "--peer", peer,
-        "--send", "hello from slixmpp \xe2\x9c\x93", "--expect", "hello from libstrophe",
-        "--mechanism", "SCRAM-SHA-256", "--timeout", "20"};
+        "--port",       std::to_string(server.c2s_port()),
+        "--jid",        alice.jid,
+        "--password",   alice.password,
+        "--peer",       peer,
+        "--send",       "hello from slixmpp \xe2\x9c\x93",
+        "--expect",     "hello from libstrophe",
+        "--mechanism",  "SCRAM-SHA-256",
+        "--timeout",    "20"};
     if (options.verbose) command.push_back("--verbose");
     pid_t python = spawn_process(command, output);
 
-    auto message = b.wait_for(stanza_named("message"), "slixmpp's message",
-                              std::chrono::seconds(25));
+    auto message =
+        b.wait_for(stanza_named("message"), "slixmpp's message", std::chrono::seconds(25));
     xmpp_stanza_t* body = stanza_child(message.get(), "body", ns::client);
     std::string from = stanza_attribute(message.get(), "from");
     if (body == nullptr || stanza_content(body) != "hello from slixmpp \xe2\x9c\x93" ||
@@ -92,31 +125,13 @@ STARLING_SCENARIO(slixmpp_im) {
     server.write_config();
     start_with_accounts(server);
 
-    temp_dir output_dir;
-    const std::string output = output_dir.file("slixmpp_im.out");
-    std::vector<std::string> command = {
-        options.python,     options.srcdir + "/tests/interop/slixmpp_im_test.py",
-        "--port",           std::to_string(server.c2s_port()),
-        "--alice-jid",      alice.jid,
-        "--alice-password", alice.password,
-        "--bob-jid",        bob.jid,
-        "--bob-password",   bob.password,
-        "--timeout",        "5"};
-    if (options.verbose) command.push_back("--verbose");
-    pid_t python = spawn_process(command, output);
-
-    require_clean_exit(python, output, std::chrono::seconds(25));
-    const std::string text = read_all(output);
-    for (const char* step : {"ok: both logged in", "ok: subscribed both ways",
-                             "ok: each sees the other's available presence",
-                             "ok: alice -> bob message delivered and receipt returned",
-                             "ok: bob -> alice message delivered and receipt returned",
-                             "ok: alice sees bob go offline", "ok: alice sees bob come back online",
-                             "ok: bob receives the offline message with delay from example.test",
-                             "ok: all steps passed"}) {
-        require(text.find(step) != std::string::npos,
-                std::string("slixmpp did not report '") + step + "': " + text);
-    }
+    run_two_account_script(
+        options, server, "slixmpp_im_test.py", 5, std::chrono::seconds(25),
+        {"both logged in", "subscribed both ways", "each sees the other's available presence",
+         "alice -> bob message delivered and receipt returned",
+         "bob -> alice message delivered and receipt returned", "alice sees bob go offline",
+         "alice sees bob come back online",
+         "bob receives the offline message with delay from example.test"});
 }
 
 // XEP-0198 with slixmpp's xep_0198 plugin (tests/interop/slixmpp_smacks_test.py): it enables
@@ -128,28 +143,10 @@ STARLING_SCENARIO(slixmpp_smacks_resume) {
     server.write_config();
     start_with_accounts(server);
 
-    temp_dir output_dir;
-    const std::string output = output_dir.file("slixmpp_smacks.out");
-    std::vector<std::string> command = {
-        options.python,     options.srcdir + "/tests/interop/slixmpp_smacks_test.py",
-        "--port",           std::to_string(server.c2s_port()),
-        "--alice-jid",      alice.jid,
-        "--alice-password", alice.password,
-        "--bob-jid",        bob.jid,
-        "--bob-password",   bob.password,
-        "--timeout",        "8"};
-    if (options.verbose) command.push_back("--verbose");
-    pid_t python = spawn_process(command, output);
-
-    require_clean_exit(python, output, std::chrono::seconds(40));
-    const std::string text = read_all(output);
-    for (const char* step :
-         {"ok: bob enabled stream management with resumption", "ok: bob's connection cut",
-          "ok: alice sent 3 messages meanwhile", "ok: bob resumed the session",
-          "ok: bob received exactly the 3 messages, in order", "ok: all steps passed"}) {
-        require(text.find(step) != std::string::npos,
-                std::string("slixmpp did not report '") + step + "': " + text);
-    }
+    run_two_account_script(options, server, "slixmpp_smacks_test.py", 8, std::chrono::seconds(40),
+                           {"bob enabled stream management with resumption", "bob's connection cut",
+                            "alice sent 3 messages meanwhile", "bob resumed the session",
+                            "bob received exactly the 3 messages, in order"});
 }
 
 // XEP-0045 with slixmpp's xep_0045 plugin (tests/interop/slixmpp_muc_test.py): alice creates an
@@ -161,29 +158,11 @@ STARLING_SCENARIO(slixmpp_muc) {
     server.write_config();
     start_with_accounts(server);
 
-    temp_dir output_dir;
-    const std::string output = output_dir.file("slixmpp_muc.out");
-    std::vector<std::string> command = {
-        options.python,     options.srcdir + "/tests/interop/slixmpp_muc_test.py",
-        "--port",           std::to_string(server.c2s_port()),
-        "--alice-jid",      alice.jid,
-        "--alice-password", alice.password,
-        "--bob-jid",        bob.jid,
-        "--bob-password",   bob.password,
-        "--timeout",        "5"};
-    if (options.verbose) command.push_back("--verbose");
-    pid_t python = spawn_process(command, output);
-
-    require_clean_exit(python, output, std::chrono::seconds(40));
-    const std::string text = read_all(output);
-    for (const char* step :
-         {"ok: both logged in", "ok: alice created an instant room (status 201)",
-          "ok: bob joined and each sees the other",
-          "ok: groupchat messages both ways, reflected to the sender",
-          "ok: bob changed his nick to robert", "ok: bob left the room", "ok: all steps passed"}) {
-        require(text.find(step) != std::string::npos,
-                std::string("slixmpp did not report '") + step + "': " + text);
-    }
+    run_two_account_script(options, server, "slixmpp_muc_test.py", 5, std::chrono::seconds(40),
+                           {"both logged in", "alice created an instant room (status 201)",
+                            "bob joined and each sees the other",
+                            "groupchat messages both ways, reflected to the sender",
+                            "bob changed his nick to robert", "bob left the room"});
 }
 
 // XEP-0363 with slixmpp's xep_0363 plugin and aiohttp (tests/interop/slixmpp_upload_test.py):
@@ -192,34 +171,18 @@ STARLING_SCENARIO(slixmpp_muc) {
 STARLING_SCENARIO(slixmpp_upload) {
     server_fixture server(options);
     const auto http_port = free_loopback_port();
-    server.extra_listen += "  - {type: http, address: 127.0.0.1, port: " + std::to_string(http_port) + "}\n";
+    server.extra_listen +=
+        "  - {type: http, address: 127.0.0.1, port: " + std::to_string(http_port) + "}\n";
     server.modules = "[disco, ping, {http_upload: {max_file_size: 200000, url: 'http://127.0.0.1:" +
                      std::to_string(http_port) + "'}}]";
     server.write_config();
     start_with_accounts(server);
 
-    temp_dir output_dir;
-    const std::string output = output_dir.file("slixmpp_upload.out");
-    std::vector<std::string> command = {
-        options.python,     options.srcdir + "/tests/interop/slixmpp_upload_test.py",
-        "--port",           std::to_string(server.c2s_port()),
-        "--alice-jid",      alice.jid,
-        "--alice-password", alice.password,
-        "--bob-jid",        bob.jid,
-        "--bob-password",   bob.password,
-        "--timeout",        "10"};
-    if (options.verbose) command.push_back("--verbose");
-    pid_t python = spawn_process(command, output);
-
-    require_clean_exit(python, output, std::chrono::seconds(40));
-    const std::string text = read_all(output);
-    for (const char* step : {"ok: both logged in", "ok: alice found the upload service upload.example.test",
-                             "ok: alice uploaded a file",
-                             "ok: slixmpp refused a file over max-file-size itself",
-                             "ok: bob downloaded the same bytes", "ok: all steps passed"}) {
-        require(text.find(step) != std::string::npos,
-                std::string("slixmpp did not report '") + step + "': " + text);
-    }
+    run_two_account_script(
+        options, server, "slixmpp_upload_test.py", 10, std::chrono::seconds(40),
+        {"both logged in", "alice found the upload service upload.example.test",
+         "alice uploaded a file", "slixmpp refused a file over max-file-size itself",
+         "bob downloaded the same bytes"});
 }
 
 }  // namespace starling::scenarios
