@@ -186,7 +186,8 @@ void load(ModuleContext& ctx) {
                        HttpRoute{nullptr, [service](HttpRequest& request, HttpRespond respond,
                                                     HttpAccept accept) {
                                      service->serve(request, std::move(respond), std::move(accept));
-                                 }});
+                                 },
+                                 nullptr, {}});
     ctx.add_timer(std::chrono::seconds(opts.get_int("expire_check")),
                   [service] { service->sweep(); });
     add_commands(ctx);

@@ -560,7 +560,8 @@ private:
         const YAML::Node http = root_["http"];
         if (!http.IsDefined()) return;
         reader_.expect_map(http, "http",
-                           {"header_bytes", "body_bytes", "request_timeout", "idle_timeout"});
+                           {"header_bytes", "body_bytes", "request_timeout", "idle_timeout",
+                            "websocket_path"});
         HttpConfig& out = config_.http;
         constexpr std::int64_t mib = 1024 * 1024;
         if (const YAML::Node value = http["header_bytes"]; value.IsDefined())
@@ -575,6 +576,17 @@ private:
         if (const YAML::Node value = http["idle_timeout"]; value.IsDefined())
             out.idle_timeout =
                 static_cast<int>(reader_.duration(value, "http.idle_timeout", 1, 86400));
+        if (const YAML::Node value = http["websocket_path"]; value.IsDefined())
+            out.websocket_path = http_path(value, "http.websocket_path");
+    }
+
+    // A path the HTTP server serves: empty (none), or absolute.
+    std::string http_path(const YAML::Node& node, const std::string& key) const {
+        std::string value = reader_.string(node, key);
+        if (!value.empty() && value.front() != '/')
+            reader_.fail(node, key,
+                         "'" + value + "' must start with '/' (or be \"\" to serve nothing)");
+        return value;
     }
 
     NodeReader reader_;

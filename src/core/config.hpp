@@ -124,6 +124,8 @@ struct HttpConfig {
     std::size_t body_bytes = 1024 * 1024; // a request body read whole (not a streamed upload)
     int request_timeout = 10;             // seconds from a request's first byte to its last
     int idle_timeout = 60;                // seconds a kept-alive connection may wait for the next
+                                          // request; a quiet WebSocket is pinged at half of it
+    std::string websocket_path = "/xmpp-websocket";  // RFC 7395 endpoint; "" serves none
 };
 
 /// A module named in `modules`, with its options (a null node when given as a bare name).

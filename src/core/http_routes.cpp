@@ -19,11 +19,17 @@ HttpResponse HttpResponse::text(int status, std::string_view text) {
 }
 
 Registration HttpRoutes::add(std::string path, HttpHandler handler) {
-    return add_route(std::move(path), HttpRoute{std::move(handler), nullptr});
+    return add_route(std::move(path), HttpRoute{std::move(handler), nullptr, nullptr, {}});
 }
 
 Registration HttpRoutes::add_streamed(std::string path, HttpStreamHandler handler) {
-    return add_route(std::move(path), HttpRoute{nullptr, std::move(handler)});
+    return add_route(std::move(path), HttpRoute{nullptr, std::move(handler), nullptr, {}});
+}
+
+Registration HttpRoutes::add_websocket(std::string path, std::string protocol,
+                                       HttpWebSocketHandler handler) {
+    return add_route(std::move(path),
+                     HttpRoute{nullptr, nullptr, std::move(handler), std::move(protocol)});
 }
 
 Registration HttpRoutes::add_route(std::string path, HttpRoute route) {

@@ -16,6 +16,10 @@
 #include <utility>
 #include <vector>
 
+namespace starling::net {
+class WebSocketStream;
+}
+
 namespace starling {
 
 class HttpBodySource;
@@ -90,10 +94,20 @@ using HttpAccept = std::function<void(std::shared_ptr<HttpBodySink> sink)>;
 using HttpStreamHandler =
     std::function<void(HttpRequest& request, HttpRespond respond, HttpAccept accept)>;
 
-/// What serves a path: a handler of whole requests, or of streamed ones.
+/// Takes over a connection that became a WebSocket (RFC 6455) with the route's subprotocol:
+/// `stream` is open, and `slot` counts the connection against the connection limits until
+/// released. Runs on the connection's thread.
+using HttpWebSocketHandler = std::function<void(
+    HttpRequest& request, std::shared_ptr<net::WebSocketStream> stream, std::shared_ptr<void> slot)>;
+
+/// What serves a path: a handler of whole requests, or of streamed ones; or a WebSocket
+/// endpoint, whose requests must ask to upgrade with `websocket_protocol` among their
+/// subprotocols.
 struct HttpRoute {
     HttpHandler handler;
     HttpStreamHandler streamed;
+    HttpWebSocketHandler websocket;
+    std::string websocket_protocol;
 };
 
 class HttpRoutes {
@@ -106,7 +120,11 @@ public:
     /// headers first, and a body it accepts is handed over as it arrives, bounded by the
     /// handler's judgement (it sees Content-Length) instead of http.body_bytes.
     Registration add_streamed(std::string path, HttpStreamHandler handler);
-    /// Either of the above, as `route` holds a handler or a streamed one.
+    /// A WebSocket endpoint speaking `protocol` (RFC 6455 subprotocol); other requests to the
+    /// path get 426.
+    Registration add_websocket(std::string path, std::string protocol,
+                               HttpWebSocketHandler handler);
+    /// Any of the above, as `route` holds a handler, a streamed one or a WebSocket one.
     Registration add_route(std::string path, HttpRoute route);
     /// The route for `path`, or null (a 404).
     std::shared_ptr<const HttpRoute> find(std::string_view path) const;

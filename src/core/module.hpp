@@ -33,7 +33,7 @@
 namespace starling {
 
 /// Bumped whenever the descriptor, ModuleContext or any type they expose changes layout.
-inline constexpr int module_abi_version = 7;
+inline constexpr int module_abi_version = 8;
 
 namespace storage {
 class AccountStore;

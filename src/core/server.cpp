@@ -7,6 +7,7 @@
 #include "net/asio.hpp"
 #include "net/connection_limits.hpp"
 #include "net/http_session.hpp"
+#include "net/websocket_stream.hpp"
 #include "net/tls_context.hpp"
 #include "storage/account_store.hpp"
 #include "stream/c2s_session.hpp"
@@ -14,6 +15,7 @@
 #include "stream/s2s_in_session.hpp"
 #include "stream/s2s_manager.hpp"
 #include "stream/s2s_out_session.hpp"
+#include "stream/websocket_framing.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -78,20 +80,23 @@ struct Server::Impl {
     std::vector<std::weak_ptr<ComponentSession>> components;  // every component stream
     std::vector<std::weak_ptr<S2sInSession>> s2s_in;          // every incoming s2s stream
 
+    /// Starts a client's stream, over TCP or a WebSocket.
+    void start_c2s(std::shared_ptr<C2sSession> session) {
+        {
+            std::lock_guard lock(connections_mutex);
+            connections.push_back(session);
+        }
+        session->start();
+    }
+
     /// Starts the stream a connection accepted on a listener of `type` speaks.
     void start_stream(Server& server, const ListenerType& type, asio::ip::tcp::socket socket,
                       std::shared_ptr<void> slot) {
         switch (type.kind) {
-            case StreamKind::c2s: {
-                auto session =
-                    std::make_shared<C2sSession>(server, std::move(socket), tls_contexts().c2s,
-                                                 type.direct_tls, std::move(slot));
-                {
-                    std::lock_guard lock(connections_mutex);
-                    connections.push_back(session);
-                }
-                return session->start();
-            }
+            case StreamKind::c2s:
+                return start_c2s(std::make_shared<C2sSession>(server, std::move(socket),
+                                                              tls_contexts().c2s,
+                                                              type.direct_tls, std::move(slot)));
             case StreamKind::component: {
                 auto session =
                     std::make_shared<ComponentSession>(server, std::move(socket), std::move(slot));
@@ -128,6 +133,7 @@ struct Server::Impl {
     /// What a metrics listener serves: /metrics and nothing else.
     HttpRoutes metrics_routes;
     Registration metrics_route;
+    Registration websocket_route;
 
     std::vector<Registration> core_commands;
     std::atomic<bool> stopping{false};
@@ -349,6 +355,18 @@ void Server::start() {
         response.body = metrics_.prometheus();
         respond(std::move(response));
     });
+    if (!config->http.websocket_path.empty()) {
+        // RFC 7395: a client's stream over a WebSocket of an http or https listener.
+        impl_->websocket_route = http_routes_.add_websocket(
+            config->http.websocket_path, "xmpp",
+            [this](HttpRequest&, std::shared_ptr<net::WebSocketStream> stream,
+                   std::shared_ptr<void> slot) {
+                stream->set_framing({websocket_framing::inbound, websocket_framing::outbound});
+                stream->set_message_limit(this->config()->limits.stanza_bytes);
+                impl_->start_c2s(
+                    std::make_shared<C2sSession>(*this, std::move(stream), std::move(slot)));
+            });
+    }
     impl_->limits.set_limits(connection_limit(config->limits.connections),
                              config->limits.connections_per_ip);
     for (auto& listener : impl_->listeners) {

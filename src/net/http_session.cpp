@@ -1,9 +1,12 @@
 #include "net/http_session.hpp"
 
+#include "net/websocket_stream.hpp"
+
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/core/string.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include <spdlog/spdlog.h>
 
@@ -17,6 +20,20 @@ namespace starling::net {
 namespace http = boost::beast::http;
 
 namespace {
+
+// True when the comma-separated list `offered` names `protocol` (RFC 6455 §4.1).
+bool offers_protocol(std::string_view offered, std::string_view protocol) {
+    while (!offered.empty()) {
+        const auto comma = offered.find(',');
+        auto item = offered.substr(0, comma);
+        while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+        while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+        if (item == protocol) return true;
+        if (comma == std::string_view::npos) break;
+        offered.remove_prefix(comma + 1);
+    }
+    return false;
+}
 
 std::string lowercase(boost::beast::string_view text) {
     std::string out(text.data(), text.size());
@@ -36,14 +53,14 @@ constexpr std::uint64_t no_body_limit = std::numeric_limits<std::uint64_t>::max(
 HttpSession::HttpSession(asio::ip::tcp::socket socket, const HttpRoutes& routes,
                          config::HttpConfig limits, std::shared_ptr<TlsContexts> tls,
                          std::shared_ptr<void> slot)
-    : socket_(std::move(socket)),
+    : socket_(std::make_unique<TcpTlsSocket>(std::move(socket))),
       routes_(routes),
       limits_(limits),
       tls_(std::move(tls)),
       slot_(std::move(slot)),
-      timer_(socket_.tcp().get_executor()) {
+      timer_(socket_->tcp().get_executor()) {
     error_code ec;
-    const auto endpoint = socket_.tcp().remote_endpoint(ec);
+    const auto endpoint = socket_->tcp().remote_endpoint(ec);
     if (!ec) peer_ = endpoint.address().to_string();
 }
 
@@ -51,7 +68,7 @@ void HttpSession::start() {
     if (!tls_) return read_next();
     state_ = State::handshake;
     arm(std::chrono::seconds(limits_.request_timeout));
-    socket_.async_handshake(
+    socket_->async_handshake(
         tls_->default_context().native_handle(),
         [self = shared_from_this()](const std::string& error) {
             if (self->state_ == State::closed) return;
@@ -72,9 +89,9 @@ void HttpSession::read_next() {
     // route's handler), not by the parser's default.
     header_parser_->body_limit(no_body_limit);
     // Pipelined bytes, or a record TLS has already read, announce no readiness of their own.
-    if (buffer_.size() > 0 || socket_.has_buffered_input()) return read_request();
+    if (buffer_.size() > 0 || socket_->has_buffered_input()) return read_request();
     arm(std::chrono::seconds(limits_.idle_timeout));
-    socket_.tcp().async_wait(asio::socket_base::wait_read,
+    socket_->tcp().async_wait(asio::socket_base::wait_read,
                              [self = shared_from_this()](const error_code& ec) {
                                  if (ec || self->state_ != State::idle) return self->close();
                                  self->read_request();
@@ -126,12 +143,13 @@ void HttpSession::on_header(const error_code& ec) {
                                       std::string(field.value().data(), field.value().size()));
     if (const auto length = header_parser_->content_length()) request_.content_length = *length;
     request_.peer = peer_;
-    request_.secure = socket_.ssl() != nullptr;
+    request_.secure = socket_->ssl() != nullptr;
     keep_alive_ = message.keep_alive();
     head_ = message.method() == http::verb::head;
     body_unread_ = !header_parser_->is_done();
 
     const auto route = routes_.find(request_.path);
+    if (route && route->websocket) return upgrade(route);
     if (route && route->streamed) return dispatch_streamed(*route);
     read_body(std::move(route));
 }
@@ -166,7 +184,7 @@ void HttpSession::dispatch(const std::shared_ptr<const HttpRoute>& route) {
 void HttpSession::dispatch_streamed(const HttpRoute& route) {
     state_ = State::handling;
     const auto number = ++request_number_;
-    auto executor = socket_.tcp().get_executor();
+    auto executor = socket_->tcp().get_executor();
     route.streamed(request_, responder(number),
                    [self = shared_from_this(), executor, number](std::shared_ptr<HttpBodySink> sink) {
                        asio::post(executor, [self, number, sink = std::move(sink)]() mutable {
@@ -175,11 +193,45 @@ void HttpSession::dispatch_streamed(const HttpRoute& route) {
                    });
 }
 
+void HttpSession::upgrade(std::shared_ptr<const HttpRoute> route) {
+    const auto& protocol = route->websocket_protocol;
+    if (!boost::beast::websocket::is_upgrade(header_parser_->get())) {
+        head_ = false;
+        return write(HttpResponse{426,
+                                  {{"Upgrade", "websocket"}, {"Content-Type", "text/plain"}},
+                                  "this is a WebSocket endpoint (RFC 6455), subprotocol '" +
+                                      protocol + "'\n",
+                                  nullptr},
+                     true);
+    }
+    if (!offers_protocol(request_.header("sec-websocket-protocol"), protocol))
+        return refuse(400, "the WebSocket subprotocol '" + protocol +
+                               "' is required (Sec-WebSocket-Protocol)");
+    // The connection is the WebSocket's from here: this session lets go of it.
+    spdlog::debug("http {} {} {} -> WebSocket", peer_, request_.method, request_.target);
+    ++timer_generation_;
+    timer_.cancel();
+    state_ = State::closed;
+    auto stream = std::make_shared<WebSocketStream>(
+        std::move(socket_), protocol,
+        WebSocketStream::Settings{std::chrono::seconds(limits_.request_timeout),
+                                  std::chrono::seconds(limits_.idle_timeout)});
+    stream->async_accept(header_parser_->release(),
+                         [stream, route = std::move(route), request = std::move(request_),
+                          slot = std::move(slot_), peer = peer_](const std::string& error) mutable {
+                             if (!error.empty())
+                                 return spdlog::debug("http {}: WebSocket handshake failed: {}",
+                                                      peer, error);
+                             route->websocket(request, std::move(stream), std::move(slot));
+                         });
+    header_parser_.reset();
+}
+
 HttpRespond HttpSession::responder(std::uint64_t request) {
     // The answer may come from any thread, and after the connection closed: it goes to this
     // connection's thread, and only while this request is still the one waiting. Until then it
     // is what keeps the connection alive.
-    auto executor = socket_.tcp().get_executor();
+    auto executor = socket_->tcp().get_executor();
     return [self = shared_from_this(), executor, request](HttpResponse response) {
         asio::post(executor, [self, request, response = std::move(response)]() mutable {
             self->answer(std::move(response), request);
@@ -261,7 +313,7 @@ void HttpSession::on_chunk(const error_code& ec) {
     if (n == 0) return read_chunk();
     state_ = State::storing;
     arm(std::chrono::seconds(limits_.request_timeout));
-    auto executor = socket_.tcp().get_executor();
+    auto executor = socket_->tcp().get_executor();
     sink_->write(std::string_view(chunk_.data(), n),
                  [self = shared_from_this(), executor](std::optional<HttpResponse> failure) {
                      asio::post(executor, [self, failure = std::move(failure)]() mutable {
@@ -317,7 +369,7 @@ void HttpSession::write_streamed(HttpResponse response, bool close_after) {
 void HttpSession::send_chunk(std::shared_ptr<HttpBodySource> source, std::uint64_t remaining,
                              bool close_after) {
     arm(std::chrono::seconds(limits_.request_timeout));
-    auto executor = socket_.tcp().get_executor();
+    auto executor = socket_->tcp().get_executor();
     auto* reader = source.get();
     reader->read(
         static_cast<std::size_t>(std::min<std::uint64_t>(remaining, chunk_bytes)),
@@ -372,7 +424,7 @@ void HttpSession::on_timeout() {
             // The read completes with an error, and refuse_failed_read answers 408.
             timed_out_ = true;
             error_code ec;
-            socket_.tcp().cancel(ec);
+            socket_->tcp().cancel(ec);
             return;
         }
         case State::handling:
@@ -397,18 +449,18 @@ constexpr std::size_t linger_bytes = 256 * 1024;
 
 void HttpSession::linger() {
     state_ = State::lingering;
-    socket_.shutdown_sending();
+    socket_->shutdown_sending();
     arm(std::chrono::duration_cast<std::chrono::seconds>(linger_time));
     drain();
 }
 
 void HttpSession::drain() {
-    socket_.tcp().async_wait(asio::socket_base::wait_read, [self = shared_from_this()](
+    socket_->tcp().async_wait(asio::socket_base::wait_read, [self = shared_from_this()](
                                                                const error_code& ec) {
         if (ec || self->state_ != State::lingering) return self->close();
         char scrap[16 * 1024];
         error_code read_ec;
-        const auto n = self->socket_.tcp().read_some(asio::buffer(scrap), read_ec);
+        const auto n = self->socket_->tcp().read_some(asio::buffer(scrap), read_ec);
         self->lingered_ += n;
         if ((read_ec && read_ec != asio::error::would_block) || self->lingered_ > linger_bytes)
             return self->close();
@@ -420,9 +472,9 @@ void HttpSession::close() {
     if (state_ == State::closed) return;
     ++timer_generation_;
     timer_.cancel();
-    if (state_ != State::lingering) socket_.shutdown();
+    if (state_ != State::lingering) socket_->shutdown();
     state_ = State::closed;
-    socket_.close();
+    socket_->close();
     slot_.reset();
     if (sink_) std::exchange(sink_, nullptr)->abort();
 }

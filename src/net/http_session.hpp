@@ -58,6 +58,8 @@ private:
     void read_body(std::shared_ptr<const HttpRoute> route);
     void dispatch(const std::shared_ptr<const HttpRoute>& route);
     void dispatch_streamed(const HttpRoute& route);
+    /// Hands the connection to a WebSocket route once the handshake is answered.
+    void upgrade(std::shared_ptr<const HttpRoute> route);
     HttpRespond responder(std::uint64_t request);
     void answer(HttpResponse response, std::uint64_t request);
     // A streamed request body: handed to `sink` a chunk at a time.
@@ -83,8 +85,9 @@ private:
     void drain();
     void close();
 
-    TcpTlsSocket socket_;
-    TlsAsyncStream stream_{socket_};
+    // On the heap, so that a WebSocket can take it over where it is (TLS points at it).
+    std::unique_ptr<TcpTlsSocket> socket_;
+    TlsAsyncStream stream_{*socket_};
     const HttpRoutes& routes_;
     const config::HttpConfig limits_;
     std::shared_ptr<TlsContexts> tls_;

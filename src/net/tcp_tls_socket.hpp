@@ -5,6 +5,7 @@
 // its own record buffers while idle (SSL_MODE_RELEASE_BUFFERS on the contexts).
 
 #include "net/asio.hpp"
+#include "net/byte_stream.hpp"
 
 #include <openssl/ssl.h>
 
@@ -15,19 +16,15 @@
 
 namespace starling::net {
 
-/// What a read or write needs before it can go on.
-enum class IoStatus { ok, want_read, want_write, eof, error };
-
-class TcpTlsSocket {
+// Final, so that the streams holding one by its own type (s2s, components) call it directly.
+// TLS keeps a pointer to the object (to see its reads), so it stays where it was made.
+class TcpTlsSocket final : public ByteStream {
 public:
     explicit TcpTlsSocket(asio::ip::tcp::socket socket);
-    // TLS keeps a pointer to this object (to see its reads), so it stays where it was made.
-    TcpTlsSocket(const TcpTlsSocket&) = delete;
-    TcpTlsSocket& operator=(const TcpTlsSocket&) = delete;
 
-    asio::ip::tcp::socket& tcp() { return socket_; }
+    asio::ip::tcp::socket& tcp() override { return socket_; }
     /// The TLS connection once a handshake began, else null.
-    SSL* ssl() const { return ssl_.get(); }
+    SSL* ssl() const override { return ssl_.get(); }
 
     /// The server side of a TLS handshake with `context` (its SNI callback may switch it);
     /// `done` gets "" on success or what went wrong.
@@ -39,26 +36,26 @@ public:
                                 std::function<void(std::string error)> done);
 
     /// Reads up to `size` bytes: how many (status ok), or 0 and why not.
-    std::size_t read(char* data, std::size_t size, IoStatus& status);
+    std::size_t read(char* data, std::size_t size, IoStatus& status) override;
     /// Writes up to `size` bytes: how many (status ok), or 0 and why not.
-    std::size_t write(const char* data, std::size_t size, IoStatus& status);
+    std::size_t write(const char* data, std::size_t size, IoStatus& status) override;
     /// True when TLS holds bytes read ahead from the socket, which no readiness event will
     /// announce. (A partial record counts too: one read then says it needs more.)
-    bool has_buffered_input() const { return ssl_ && SSL_has_pending(ssl_.get()) == 1; }
+    bool has_buffered_input() const override { return ssl_ && SSL_has_pending(ssl_.get()) == 1; }
     /// True when the last read from the socket took less than it asked for (so the kernel had
     /// nothing more at that moment) and TLS holds nothing either: another read would only find
     /// nothing, and a new arrival will raise a readiness event of its own.
-    bool drained() const { return socket_drained_ && !has_buffered_input(); }
+    bool drained() const override { return socket_drained_ && !has_buffered_input(); }
 
     /// Calls `then(ec)` once the socket can go on after `status` (want_read or want_write).
-    void async_wait(IoStatus status, std::function<void(const error_code&)> then);
+    void async_wait(IoStatus status, std::function<void(const error_code&)> then) override;
 
     /// A TLS close_notify (best effort), then the TCP shutdown.
-    void shutdown();
+    void shutdown() override;
     /// A TLS close_notify (best effort), then the TCP shutdown of the sending side only: the
     /// peer sees the end while what it still sends can be read.
     void shutdown_sending();
-    void close();
+    void close() override;
 
 private:
     struct SslFree {

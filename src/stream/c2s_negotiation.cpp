@@ -40,12 +40,20 @@ std::string sasl_element(std::string_view name, std::string_view raw) {
 }  // namespace
 
 std::string C2sSession::header_text(bool with_decl) const {
-    std::string out = with_decl ? "<?xml version='1.0'?>" : "";
-    out += "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'";
+    // RFC 7395 §3.3.2: a framed stream opens with <open/>, a document of its own.
+    std::string out = framed_    ? "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing'"
+                      : with_decl ? "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+                                    "xmlns:stream='http://etherx.jabber.org/streams'"
+                                  : "<stream:stream xmlns='jabber:client' "
+                                    "xmlns:stream='http://etherx.jabber.org/streams'";
     out += " id='" + stream_id_ + "'";
     if (host_) out += " from='" + host_->domain() + "'";
-    out += " version='1.0' xml:lang='en'>";
+    out += framed_ ? " version='1.0' xml:lang='en'/>" : " version='1.0' xml:lang='en'>";
     return out;
+}
+
+std::string_view C2sSession::close_text() const {
+    return framed_ ? "<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>" : "</stream:stream>";
 }
 
 void C2sSession::on_stream_open(xml::StreamHeader header) {
@@ -68,7 +76,7 @@ void C2sSession::on_stream_open(xml::StreamHeader header) {
 
 sasl::ChannelBindings C2sSession::channel_bindings() const {
     sasl::ChannelBindings bindings;
-    SSL* ssl = socket_.ssl();
+    SSL* ssl = socket_->ssl();
     if (!ssl) return bindings;
     if (auto e = net::tls_exporter(ssl); !e.empty()) bindings.data["tls-exporter"] = e;
     if (auto e = net::tls_server_end_point(ssl); !e.empty())
@@ -82,17 +90,19 @@ sasl::ChannelBindings C2sSession::channel_bindings() const {
 }
 
 void C2sSession::send_features() {
-    std::string out = "<stream:features>";
+    std::string out = framed_ ? "<stream:features xmlns:stream='http://etherx.jabber.org/streams'>"
+                              : "<stream:features>";
     const auto config = server_.config();
     if (state_ == State::connected) {
-        if (!socket_.ssl()) {
+        // RFC 7395 §3.7: no STARTTLS over WebSocket (TLS is the connection's, wss:).
+        if (!socket_->ssl() && tcp_tls_) {
             out += "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'>";
             out += config->tls.required ? "<required/></starttls>" : "</starttls>";
         }
-        if (socket_.ssl() || !config->tls.required) {
+        if (socket_->ssl() || !config->tls.required) {
             const auto bindings = channel_bindings();
             out += "<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>";
-            for (const auto& name : sasl::mechanism_names(socket_.ssl() != nullptr, bindings))
+            for (const auto& name : sasl::mechanism_names(socket_->ssl() != nullptr, bindings))
                 out += "<mechanism>" + name + "</mechanism>";
             out += "</mechanisms>";
             if (host_->find_iq_handler(IqTarget::unauthenticated, "set", "jabber:iq:register"))
@@ -155,7 +165,10 @@ void C2sSession::on_element(xml::ElementPtr element) {
 }
 
 void C2sSession::handle_starttls(const xml::Element&) {
-    if (socket_.ssl()) return stream_error("policy-violation", "TLS is already in use");
+    if (socket_->ssl()) return stream_error("policy-violation", "TLS is already in use");
+    if (!tcp_tls_)
+        return stream_error("unsupported-feature",
+                            "no STARTTLS over WebSocket: connect with wss: (RFC 7395 §3.7)");
     // Nothing after <starttls/> in this read is processed: the parser stops here and the next
     // bytes it sees come through TLS, into a fresh parser.
     parser_->stop();
@@ -166,13 +179,13 @@ void C2sSession::handle_starttls(const xml::Element&) {
 
 void C2sSession::handle_auth(const xml::Element& element) {
     const auto config = server_.config();
-    if (!socket_.ssl() && config->tls.required) return sasl_failure("encryption-required");
+    if (!socket_->ssl() && config->tls.required) return sasl_failure("encryption-required");
     if (mechanism_) return sasl_failure("malformed-request", "an exchange is already in progress");
     if (server_.auth_throttle().blocked(peer_ip_))
         return sasl_failure("temporary-auth-failure", "too many failed attempts; try again later");
     const auto bindings = channel_bindings();
     const auto name = element.attr("mechanism");
-    mechanism_ = sasl::make_mechanism(name, host_->domain(), socket_.ssl() != nullptr, bindings);
+    mechanism_ = sasl::make_mechanism(name, host_->domain(), socket_->ssl() != nullptr, bindings);
     ++sasl_exchange_;
     if (!mechanism_) return sasl_failure("invalid-mechanism");
     mechanism_name_ = name;
@@ -233,7 +246,7 @@ void C2sSession::look_up_secret() {
                               [self = self(), exchange = sasl_exchange_](
                                   bool ok, std::optional<sasl::ScramSecret> secret) {
                                   asio::post(
-                                      self->socket_.tcp().get_executor(),
+                                      self->socket_->tcp().get_executor(),
                                       [self, exchange, ok, secret = std::move(secret)]() mutable {
                                           self->on_secret(exchange, ok, std::move(secret));
                                       });
@@ -300,7 +313,7 @@ void C2sSession::handle_unauthenticated_iq(xml::ElementPtr element) {
     auto handler = payload ? host_->find_iq_handler(IqTarget::unauthenticated,
                                                     element->attr("type"), payload->xmlns())
                            : nullptr;
-    if (!handler || (!socket_.ssl() && server_.config()->tls.required))
+    if (!handler || (!socket_->ssl() && server_.config()->tls.required))
         return stream_error("not-authorized", "authenticate first");
     // No 'from' to stamp yet: replies come back to this stream through event.origin.
     element->remove_attr("from");

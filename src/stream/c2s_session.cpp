@@ -21,18 +21,26 @@ std::int64_t now_ticks() {
 C2sSession::C2sSession(Server& server, asio::ip::tcp::socket socket,
                        std::shared_ptr<net::TlsContexts> tls, bool direct_tls,
                        std::shared_ptr<void> slot)
-    : server_(server),
-      socket_(std::move(socket)),
-      io_(&static_cast<asio::io_context&>(
-          asio::query(socket_.tcp().get_executor(), asio::execution::context))),
-      connection_slot_(std::move(slot)),
-      tls_contexts_(std::move(tls)),
-      direct_tls_(direct_tls),
-      last_activity_(now_ticks()),
-      preauth_timer_(socket_.tcp().get_executor()) {
-    peer_ = peer_of(socket_.tcp(), &peer_ip_);
+    : C2sSession(server, std::make_shared<net::TcpTlsSocket>(std::move(socket)), std::move(slot)) {
+    tcp_tls_ = static_cast<net::TcpTlsSocket*>(socket_.get());
+    tls_contexts_ = std::move(tls);
+    direct_tls_ = direct_tls;
     error_code ec;
-    socket_.tcp().set_option(asio::ip::tcp::no_delay(true), ec);
+    socket_->tcp().set_option(asio::ip::tcp::no_delay(true), ec);
+}
+
+C2sSession::C2sSession(Server& server, std::shared_ptr<net::ByteStream> stream,
+                       std::shared_ptr<void> slot)
+    : server_(server),
+      socket_(std::move(stream)),
+      framed_(socket_->framed()),
+      io_(&static_cast<asio::io_context&>(
+          asio::query(socket_->tcp().get_executor(), asio::execution::context))),
+      connection_slot_(std::move(slot)),
+      direct_tls_(false),
+      last_activity_(now_ticks()),
+      preauth_timer_(socket_->tcp().get_executor()) {
+    peer_ = peer_of(socket_->tcp(), &peer_ip_);
 }
 
 C2sSession::~C2sSession() = default;
@@ -52,7 +60,7 @@ void C2sSession::start() {
                 arm_close_timer();
                 // Set first: the write may finish before send_text returns.
                 close_after_write_ = true;
-                send_text("</stream:stream>");
+                send_text(std::string(close_text()));
             },
             [this](xml::ParseError e, std::string d) { on_parse_error(e, d); },
         },
@@ -75,7 +83,7 @@ void C2sSession::start_preauth_timer() {
 }
 
 void C2sSession::do_handshake() {
-    socket_.async_handshake(tls_contexts_->default_context().native_handle(),
+    tcp_tls_->async_handshake(tls_contexts_->default_context().native_handle(),
                             [self = self()](std::string error) { self->on_handshake(error); });
 }
 
@@ -98,6 +106,12 @@ void C2sSession::on_bytes(std::string_view bytes) {
         parser_->reset();
     }
     parser_->feed(bytes);
+    // A framed stream's transport holds one message at a time: once it holds nothing, the
+    // message is read, and it must have held whole elements (RFC 7395 §3.3.3).
+    if (framed_ && !socket_->has_buffered_input() && parser_->inside_element() && !dead() &&
+        state_ != State::closing)
+        stream_error("not-well-formed",
+                     "a WebSocket message must hold complete elements (RFC 7395 §3.3.3)");
 }
 
 bool C2sSession::keep_reading() const {
@@ -123,7 +137,7 @@ void C2sSession::send_text(std::string text) {
 void C2sSession::deliver(StanzaPtr stanza) {
     // Already on the session's thread (a fan-out's pump): no handler to wrap and run.
     if (io_->get_executor().running_in_this_thread()) return enqueue(std::move(stanza));
-    asio::dispatch(socket_.tcp().get_executor(),
+    asio::dispatch(socket_->tcp().get_executor(),
                    [self = self(), stanza = std::move(stanza)]() mutable {
                        self->enqueue(std::move(stanza));
                    });
@@ -136,7 +150,7 @@ void C2sSession::enqueue(StanzaPtr stanza) {
 void C2sSession::deliver_paced(std::vector<StanzaPtr> stanzas,
                                std::function<void(std::size_t)> done) {
     // Posted, never run inline: a `done` may deliver more, while pump_paced() walks the list.
-    asio::post(socket_.tcp().get_executor(),
+    asio::post(socket_->tcp().get_executor(),
                [self = self(), stanzas = std::move(stanzas), done = std::move(done)]() mutable {
                    if (self->state_ != State::bound) return done(0);
                    self->paced_.push_back(Paced{std::move(stanzas), 0, std::move(done)});
@@ -247,7 +261,7 @@ void C2sSession::on_idle() {
     if (starttls_pending_) {
         // <proceed/> and everything before it is on the wire: the TLS handshake comes next,
         // once the read that carried <starttls/> has returned (it stops on the flag).
-        return asio::post(socket_.tcp().get_executor(), [self = self()] {
+        return asio::post(socket_->tcp().get_executor(), [self = self()] {
             self->starttls_pending_ = false;
             self->do_handshake();
         });
@@ -256,7 +270,7 @@ void C2sSession::on_idle() {
 }
 
 void C2sSession::close(std::string_view condition, std::string_view text) {
-    asio::dispatch(socket_.tcp().get_executor(),
+    asio::dispatch(socket_->tcp().get_executor(),
                    [self = self(), condition = std::string(condition), text = std::string(text)] {
                        self->stream_error(condition, text);
                    });
@@ -269,16 +283,21 @@ void C2sSession::stream_error(std::string_view condition, std::string_view text,
     if (state_ == State::closing || state_ == State::closed) return;
     // A hibernated session has no stream to write to: it just ends.
     if (state_ == State::hibernated) return end_session(condition);
-    std::string out;
     // RFC 6120 §4.9.1.2: even an error before the client's header is sent inside our header.
-    if (!header_sent_) out += header_text(true);
-    out += stream_error_xml(condition, text, app_xml);
+    // Three entries, which a framed stream sends as three messages (RFC 7395 §3.6.1).
+    std::string header = header_sent_ ? std::string() : header_text(true);
+    std::string error = stream_error_xml(condition, text, app_xml, framed_);
     spdlog::info("c2s {}{}: stream error {}{}{}", peer_, jid_.empty() ? "" : " " + jid_.str(),
                  condition, text.empty() ? "" : ": ", text);
     state_ = State::closing;
     close_after_write_ = true;
     arm_close_timer();
-    send_text(std::move(out));
+    // Queued together, then written: a write that finishes at once must not find the queue
+    // empty (and close) before the rest is in it.
+    if (!header.empty()) out_.push({nullptr, std::move(header)});
+    out_.push({nullptr, std::move(error)});
+    out_.push({nullptr, std::string(close_text())});
+    out_.write();
 }
 
 void C2sSession::arm_close_timer() {
@@ -293,7 +312,7 @@ void C2sSession::arm_close_timer() {
 }
 
 void C2sSession::shutdown_socket() {
-    socket_.shutdown();
+    socket_->shutdown();
     finish_close();
 }
 
@@ -315,7 +334,7 @@ void C2sSession::end_bound_session(std::string_view reason) {
     state_ = State::closed;
     available_.store(false);
     preauth_timer_.cancel();
-    socket_.close();
+    socket_->close();
     connection_slot_.reset();
     end_paced();
     if (handed_over_) {
@@ -356,7 +375,7 @@ void C2sSession::end_bound_session(std::string_view reason) {
 
 void C2sSession::release_idle_memory() {
     if (parser_released_.load(std::memory_order_relaxed)) return;
-    asio::post(socket_.tcp().get_executor(), [self = self()] {
+    asio::post(socket_->tcp().get_executor(), [self = self()] {
         if (self->state_ != State::bound || !self->parser_->release()) return;
         self->parser_released_.store(true, std::memory_order_relaxed);
     });
@@ -368,8 +387,11 @@ std::chrono::steady_clock::time_point C2sSession::last_activity() const {
 }
 
 std::string C2sSession::security() const {
-    SSL* ssl = socket_.ssl();
-    std::string out = !ssl ? "plain" : direct_tls_ ? "TLS" : "STARTTLS";
+    SSL* ssl = socket_->ssl();
+    std::string out = framed_ ? (ssl ? "WebSocket TLS" : "WebSocket plain")
+                      : !ssl  ? "plain"
+                      : direct_tls_ ? "TLS"
+                                    : "STARTTLS";
     if (ssl) out += std::string(" ") + SSL_get_version(ssl);
     if (!mechanism_name_.empty()) out += " " + mechanism_name_;
     return out;

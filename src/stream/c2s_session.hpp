@@ -31,6 +31,9 @@ public:
     /// `slot` counts the connection against limits.connections[_per_ip] until its socket closes.
     C2sSession(Server& server, asio::ip::tcp::socket socket, std::shared_ptr<net::TlsContexts> tls,
                bool direct_tls, std::shared_ptr<void> slot);
+    /// A stream over a connection another listener accepted and set up (a WebSocket, whose
+    /// TLS, if any, is done): no STARTTLS.
+    C2sSession(Server& server, std::shared_ptr<net::ByteStream> stream, std::shared_ptr<void> slot);
     ~C2sSession() override;
 
     void start();
@@ -136,6 +139,8 @@ private:
     void route_client_stanza(xml::ElementPtr element);
     void start_preauth_timer();
     std::string header_text(bool with_decl) const;
+    /// The stream's end tag, or a framed stream's <close/>.
+    std::string_view close_text() const;
 
     // Extensions (c2s_session_extensions.cpp)
     void handle_nonza(xml::ElementPtr element);
@@ -148,11 +153,14 @@ private:
                std::function<void(bool)> done);
 
     Server& server_;
-    net::TcpTlsSocket socket_;
+    // Shared: a WebSocket's close handshake may outlive the session.
+    std::shared_ptr<net::ByteStream> socket_;
+    net::TcpTlsSocket* tcp_tls_ = nullptr;  // socket_ when it is one: STARTTLS and direct TLS
+    bool framed_ = false;                   // socket_->framed(): RFC 7395 framing
     asio::io_context* io_;                   // the socket's: the I/O thread this session lives on
     std::shared_ptr<void> connection_slot_;  // released with the socket, not with the session
     std::shared_ptr<net::TlsContexts> tls_contexts_;
-    bool direct_tls_;
+    bool direct_tls_ = false;
     std::string peer_;
     std::string peer_ip_;
 
@@ -184,8 +192,8 @@ private:
     std::atomic<bool> parser_released_{false};
     asio::steady_timer preauth_timer_;
 
-    StreamReader reader_{socket_, server_, *this, "c2s.paused"};
-    WriteQueue out_{socket_, *this};
+    StreamReader reader_{*socket_, server_, *this, "c2s.paused"};
+    WriteQueue out_{*socket_, *this};
     bool close_after_write_ = false;
     bool store_undelivered_ = false;  // closed for not reading: what is queued is stored
 

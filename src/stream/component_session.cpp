@@ -212,7 +212,7 @@ void ComponentSession::stream_error(std::string_view condition, std::string_view
     // XEP-0114 §3 (RFC 6120 §4.9.1.2): an error about the header still comes inside our header.
     std::string out = header_sent_ ? "" : header_text();
     header_sent_ = true;
-    out += stream_error_xml(condition, text);
+    out += stream_error_xml(condition, text) + "</stream:stream>";
     spdlog::info("component {}{}: stream error {}{}{}", peer_, domain_.empty() ? "" : " " + domain_,
                  condition, text.empty() ? "" : ": ", text);
     state_ = State::closing;

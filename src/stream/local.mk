@@ -7,9 +7,10 @@ libstarling_la_SOURCES += src/stream/c2s_session.cpp src/stream/c2s_negotiation.
 
 # What every stream shares
 libstarling_la_SOURCES += src/stream/write_queue.cpp src/stream/write_queue.hpp \
-	src/stream/stream_reader.cpp src/stream/stream_reader.hpp src/stream/stream_namespaces.hpp
+	src/stream/stream_reader.cpp src/stream/stream_reader.hpp src/stream/stream_namespaces.hpp \
+	src/stream/websocket_framing.cpp src/stream/websocket_framing.hpp
 tests_unit_run_unit_SOURCES += tests/unit/stream/test_write_queue.cpp \
-	tests/unit/stream/test_stream_reader.cpp
+	tests/unit/stream/test_stream_reader.cpp tests/unit/stream/test_websocket_framing.cpp
 
 # SASL
 libstarling_la_SOURCES += src/stream/sasl.cpp \

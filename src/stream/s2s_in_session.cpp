@@ -453,7 +453,7 @@ void S2sInSession::stream_error(std::string_view condition, std::string_view tex
     // RFC 6120 §4.9.1.2: an error about the header still comes inside our header.
     std::string out = header_sent_ ? "" : header_text(true);
     header_sent_ = true;
-    out += stream_error_xml(condition, text, app);
+    out += stream_error_xml(condition, text, app) + "</stream:stream>";
     spdlog::info("s2s in {}: stream error {}{}{}", who(), condition, text.empty() ? "" : ": ",
                  text);
     begin_closing();

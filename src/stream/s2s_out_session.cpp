@@ -509,7 +509,7 @@ void S2sOutSession::stream_error(std::string_view condition, std::string_view te
     state_ = State::closing;
     multiplexing_ = false;
     close_after_write_ = true;
-    send_text(stream_error_xml(condition, text));
+    send_text(stream_error_xml(condition, text) + "</stream:stream>");
 }
 
 void S2sOutSession::fail(std::string_view condition, const std::string& why) {

@@ -242,7 +242,7 @@ void S2sOutSession::sm_stream_error(std::string_view condition, const std::strin
     state_ = State::closing;
     multiplexing_ = false;
     close_after_write_ = true;
-    send_text(stream_error_xml(condition, text, app));
+    send_text(stream_error_xml(condition, text, app) + "</stream:stream>");
 }
 
 void S2sOutSession::bounce_unacked(std::string_view type, std::string_view condition,

@@ -7,7 +7,7 @@
 //
 // Touched only on its stream's thread.
 
-#include "net/tcp_tls_socket.hpp"
+#include "net/byte_stream.hpp"
 
 #include <memory>
 #include <string>
@@ -43,7 +43,7 @@ public:
 
     /// `paused_counter` counts the reads the ingress gate held back ("c2s.paused"); empty for
     /// a stream the gate does not pause (a component: the server's own service).
-    StreamReader(net::TcpTlsSocket& socket, Server& server, Owner& owner,
+    StreamReader(net::ByteStream& socket, Server& server, Owner& owner,
                  std::string paused_counter)
         : socket_(socket),
           server_(server),
@@ -59,7 +59,7 @@ private:
     void wait_readable();
     void on_readable(const boost::system::error_code& ec);
 
-    net::TcpTlsSocket& socket_;
+    net::ByteStream& socket_;
     Server& server_;
     Owner& owner_;
     std::string paused_counter_;

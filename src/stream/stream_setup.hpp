@@ -50,11 +50,15 @@ inline void to_client_namespace(xml::Element& element, std::string_view stream_n
 }
 
 /// `<stream:error>` with the defined `condition`, a `text` when given, and an application
-/// condition element (RFC 6120 §4.9.4) after them, then the stream's end tag.
+/// condition element (RFC 6120 §4.9.4) after them; the stream's end tag is the caller's.
+/// `declare_prefix` declares the stream prefix on it, for a framed stream whose every message is
+/// a document of its own (RFC 7395 §3.6.1).
 inline std::string stream_error_xml(std::string_view condition, std::string_view text,
-                                    std::string_view app_xml = {}) {
+                                    std::string_view app_xml = {}, bool declare_prefix = false) {
     constexpr std::string_view ns = "urn:ietf:params:xml:ns:xmpp-streams";
-    std::string out = "<stream:error><";
+    std::string out = declare_prefix
+                          ? "<stream:error xmlns:stream='http://etherx.jabber.org/streams'><"
+                          : "<stream:error><";
     out += condition;
     out += " xmlns='";
     out += ns;
@@ -65,7 +69,7 @@ inline std::string stream_error_xml(std::string_view condition, std::string_view
         out += xml::to_string(*element, "");
     }
     out += app_xml;
-    out += "</stream:error></stream:stream>";
+    out += "</stream:error>";
     return out;
 }
 

@@ -6,8 +6,14 @@ void WriteQueue::write() {
     if (writing_ || queue_.empty() || owner_.write_stopped()) return;
     writing_ = true;
     ++writes_;
-    in_flight_.swap(queue_);
-    queue_.clear();
+    if (socket_.framed()) {
+        // One element per message (RFC 7395): the entries go out one by one.
+        in_flight_.push_back(std::move(queue_.front()));
+        queue_.erase(queue_.begin());
+    } else {
+        in_flight_.swap(queue_);
+        queue_.clear();
+    }
     if (in_flight_.size() == 1) {
         writing_bytes_ = in_flight_.front().bytes();
     } else {

@@ -1,6 +1,7 @@
 #pragma once
 // The bounded write queue every stream (c2s, component, later s2s) writes through. What is queued
-// since the last write goes out in one write: one TLS record, one system call. The queue keeps
+// since the last write goes out in one write: one TLS record, one system call (on a framed
+// stream, a WebSocket, one message per entry instead). The queue keeps
 // each entry until its bytes are on the wire, so that a stream that dies knows what its peer never
 // got and can dispose of it (bounce it, store it, hand it to a resumed stream).
 //
@@ -8,7 +9,7 @@
 // that does not read is closed, a component's stanza is bounced): the queue only counts.
 
 #include "core/stanza.hpp"
-#include "net/tcp_tls_socket.hpp"
+#include "net/byte_stream.hpp"
 
 #include <algorithm>
 #include <cstddef>
@@ -49,7 +50,7 @@ public:
         ~Owner() = default;
     };
 
-    WriteQueue(net::TcpTlsSocket& socket, Owner& owner) : socket_(socket), owner_(owner) {}
+    WriteQueue(net::ByteStream& socket, Owner& owner) : socket_(socket), owner_(owner) {}
 
     /// The bound (limits.outbound_queue_bytes), read once when the stream starts.
     void set_limit(std::size_t bytes) { limit_ = bytes; }
@@ -106,7 +107,7 @@ private:
     void write_pending();
     void written();
 
-    net::TcpTlsSocket& socket_;
+    net::ByteStream& socket_;
     Owner& owner_;
     // Vectors, not deques: an empty vector holds no memory, and most streams are idle.
     std::vector<Entry> queue_;

@@ -514,6 +514,10 @@ void StreamParser::set_limits(ParserLimits limits) {
     impl_->limits = limits;
 }
 
+bool StreamParser::inside_element() const {
+    return impl_->depth > 1;
+}
+
 const ParserLimits& StreamParser::limits() const {
     return impl_->limits;
 }

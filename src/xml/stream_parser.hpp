@@ -75,6 +75,8 @@ public:
     /// second on_stream_open. False (and nothing freed) at any other moment.
     bool release();
     void reset();
+    /// True while a top-level element has begun and not ended (its start tag parsed).
+    bool inside_element() const;
     void set_limits(ParserLimits limits);
     const ParserLimits& limits() const;
 

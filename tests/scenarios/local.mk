@@ -49,7 +49,9 @@ tests_scenarios_run_scenarios_SOURCES = \
 	tests/scenarios/scenarios_register.cpp \
 	tests/scenarios/scenarios_account_access.cpp \
 	tests/scenarios/pipelined_requests.hpp \
-	tests/scenarios/scenarios_quotas.cpp
+	tests/scenarios/scenarios_quotas.cpp \
+	tests/scenarios/websocket_client.cpp tests/scenarios/websocket_client.hpp \
+	tests/scenarios/scenarios_websocket.cpp
 tests_scenarios_run_scenarios_CPPFLAGS = $(AM_CPPFLAGS) $(STROPHE_CFLAGS) \
 	-DSTARLING_SRCDIR='"$(abs_top_srcdir)"'
 tests_scenarios_run_scenarios_LDADD = $(STROPHE_LIBS) $(OPENSSL_LIBS) $(EXPAT_LIBS)

@@ -548,8 +548,17 @@ threads: 4
             error_of(base + "http: {header_bytes: 100}\n"));
         CPPUNIT_ASSERT_EQUAL(
             std::string("/srv/starling/starling.yml:11: http.keepalive: unknown key; known keys: "
-                        "header_bytes, body_bytes, request_timeout, idle_timeout"),
+                        "header_bytes, body_bytes, request_timeout, idle_timeout, websocket_path"),
             error_of(base + "http: {keepalive: 5}\n"));
+        CPPUNIT_ASSERT_EQUAL(std::string("/xmpp-websocket"), c.http.websocket_path);
+        CPPUNIT_ASSERT_EQUAL(std::string(),
+                             starling::config::parse(base + "http: {websocket_path: \"\"}\n",
+                                                     "/srv/starling/starling.yml")
+                                 .http.websocket_path);
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("/srv/starling/starling.yml:11: http.websocket_path: 'ws' must start "
+                        "with '/' (or be \"\" to serve nothing)"),
+            error_of(base + "http: {websocket_path: ws}\n"));
     }
 
     void s2s_ca_file_is_resolved_and_checked() {

@@ -5,6 +5,8 @@
 // leaves the rest of the connection unread, and the peer's close is reported as eof.
 #include "stream/stream_reader.hpp"
 
+#include "net/tcp_tls_socket.hpp"
+
 #include "core/config.hpp"
 #include "core/server.hpp"
 

@@ -3,6 +3,8 @@
 // and a write started from on_written() is the one that finishes the work (no early on_idle).
 #include "stream/write_queue.hpp"
 
+#include "net/tcp_tls_socket.hpp"
+
 #include "tests/unit/stanza_text.hpp"
 
 #include <cppunit/extensions/HelperMacros.h>

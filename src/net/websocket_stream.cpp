@@ -1,0 +1,166 @@
+#include "net/websocket_stream.hpp"
+
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/websocket/error.hpp>
+
+#include <cstring>
+
+namespace starling::net {
+
+namespace websocket = boost::beast::websocket;
+
+void teardown(boost::beast::role_type, TlsAsyncStream& stream, error_code& ec) {
+    ec = {};
+    stream.socket().shutdown();
+}
+
+void beast_close_socket(TlsAsyncStream& stream) {
+    stream.socket().close();
+}
+
+WebSocketStream::WebSocketStream(std::unique_ptr<TcpTlsSocket> socket, std::string protocol,
+                                 Settings settings)
+    : socket_(std::move(socket)),
+      ws_(*socket_),
+      protocol_(std::move(protocol)),
+      settings_(settings) {
+    // One frame per message: a message is one stanza, and clients expect it whole.
+    ws_.auto_fragment(false);
+    ws_.text(true);
+    ws_.set_option(websocket::stream_base::timeout{settings_.handshake, settings_.idle, true});
+}
+
+void WebSocketStream::async_accept(Request request, std::function<void(std::string)> done) {
+    ws_.set_option(websocket::stream_base::decorator(
+        [protocol = protocol_](websocket::response_type& response) {
+            response.set(boost::beast::http::field::sec_websocket_protocol, protocol);
+            response.set(boost::beast::http::field::server, "Starling");
+        }));
+    auto held = std::make_shared<Request>(std::move(request));
+    ws_.async_accept(*held, [self = shared_from_this(), held, done = std::move(done)](
+                                const error_code& ec) {
+        if (ec) {
+            self->close_now();
+            return done(ec.message());
+        }
+        done("");
+    });
+}
+
+std::size_t WebSocketStream::read(char* data, std::size_t size, IoStatus& status) {
+    if (!has_buffered_input()) {
+        status = failure_ != IoStatus::ok ? failure_ : closed_ ? IoStatus::error : IoStatus::want_read;
+        return 0;
+    }
+    const std::size_t n = std::min(size, input_.size() - input_pos_);
+    std::memcpy(data, input_.data() + input_pos_, n);
+    input_pos_ += n;
+    if (input_pos_ == input_.size()) {
+        // An idle connection holds no message.
+        std::string().swap(input_);
+        input_pos_ = 0;
+    }
+    status = IoStatus::ok;
+    return n;
+}
+
+std::size_t WebSocketStream::write(const char* data, std::size_t size, IoStatus& status) {
+    if (closed_) {
+        status = IoStatus::error;
+        return 0;
+    }
+    if (writing_) {
+        status = IoStatus::want_write;
+        return 0;
+    }
+    const std::string_view element(data, size);
+    output_ = framing_.outbound ? framing_.outbound(element) : std::string(element);
+    writing_ = true;
+    ws_.async_write(asio::buffer(output_),
+                    [self = shared_from_this()](const error_code& ec, std::size_t) {
+                        self->on_written(ec);
+                    });
+    status = IoStatus::ok;
+    return size;
+}
+
+void WebSocketStream::async_wait(IoStatus status, std::function<void(const error_code&)> then) {
+    const bool ready = status == IoStatus::want_write
+                           ? !writing_
+                           : has_buffered_input() || failure_ != IoStatus::ok || closed_;
+    if (ready || closed_) {
+        return asio::post(tcp().get_executor(), [then = std::move(then), closed = closed_] {
+            then(closed ? error_code(asio::error::operation_aborted) : error_code());
+        });
+    }
+    if (status == IoStatus::want_write) {
+        write_waiter_ = std::move(then);
+        return;
+    }
+    read_waiter_ = std::move(then);
+    if (!reading_) read_message();
+}
+
+void WebSocketStream::read_message() {
+    reading_ = true;
+    ws_.async_read(message_, [self = shared_from_this()](const error_code& ec, std::size_t) {
+        self->on_message(ec);
+    });
+}
+
+void WebSocketStream::on_message(const error_code& ec) {
+    reading_ = false;
+    if (ec) {
+        // The peer's close frame, or its end of the connection, is the stream's end of file.
+        failure_ = ec == websocket::error::closed || ec == asio::error::eof ? IoStatus::eof
+                                                                          : IoStatus::error;
+    } else {
+        const auto bytes = message_.cdata();
+        const std::string_view text(static_cast<const char*>(bytes.data()), bytes.size());
+        input_ = framing_.inbound ? framing_.inbound(text) : std::string(text);
+        input_pos_ = 0;
+    }
+    message_.clear();
+    message_.shrink_to_fit();
+    if (auto waiter = std::exchange(read_waiter_, nullptr)) waiter(error_code());
+}
+
+void WebSocketStream::on_written(const error_code& ec) {
+    writing_ = false;
+    std::string().swap(output_);
+    if (ec) close_now();
+    if (auto waiter = std::exchange(write_waiter_, nullptr)) waiter(ec);
+    if (closing_ && !closed_) close_handshake();
+}
+
+void WebSocketStream::shutdown() {
+    if (closing_ || closed_) return;
+    closing_ = true;
+    if (!writing_) close_handshake();
+}
+
+void WebSocketStream::close_handshake() {
+    if (close_started_) return;
+    close_started_ = true;
+    // RFC 6455 §7.1.2: a close frame, the peer's in answer, then the connection ends; Beast
+    // bounds the wait by the handshake timeout.
+    ws_.async_close(websocket::close_code::normal,
+                    [self = shared_from_this()](const error_code&) { self->close_now(); });
+}
+
+void WebSocketStream::close() {
+    if (closed_) return;
+    if (!closing_) return close_now();
+    // A polite end is under way (the last messages, then the close handshake): it may finish,
+    // within the handshake bound, whatever else it waits for.
+    auto timer = std::make_shared<asio::steady_timer>(tcp().get_executor(), settings_.handshake);
+    timer->async_wait([self = shared_from_this(), timer](const error_code&) { self->close_now(); });
+}
+
+void WebSocketStream::close_now() {
+    if (closed_) return;
+    closed_ = true;
+    socket_->close();
+}
+
+}  // namespace starling::net
