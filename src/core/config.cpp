@@ -561,7 +561,7 @@ private:
         if (!http.IsDefined()) return;
         reader_.expect_map(http, "http",
                            {"header_bytes", "body_bytes", "request_timeout", "idle_timeout",
-                            "websocket_path"});
+                            "websocket_path", "external_url"});
         HttpConfig& out = config_.http;
         constexpr std::int64_t mib = 1024 * 1024;
         if (const YAML::Node value = http["header_bytes"]; value.IsDefined())
@@ -578,6 +578,19 @@ private:
                 static_cast<int>(reader_.duration(value, "http.idle_timeout", 1, 86400));
         if (const YAML::Node value = http["websocket_path"]; value.IsDefined())
             out.websocket_path = http_path(value, "http.websocket_path");
+        if (const YAML::Node value = http["external_url"]; value.IsDefined()) {
+            out.external_url = reader_.string(value, "http.external_url");
+            while (!out.external_url.empty() && out.external_url.back() == '/')
+                out.external_url.pop_back();
+            const auto scheme_end = out.external_url.find("://");
+            const auto scheme = out.external_url.substr(0, scheme_end);
+            if (scheme_end == std::string::npos || (scheme != "http" && scheme != "https") ||
+                scheme_end + 3 == out.external_url.size())
+                reader_.fail(value, "http.external_url",
+                             "'" + out.external_url +
+                                 "' is not an http:// or https:// URL such as "
+                                 "\"https://chat.example.org\"");
+        }
     }
 
     // A path the HTTP server serves: empty (none), or absolute.

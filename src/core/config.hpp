@@ -126,6 +126,9 @@ struct HttpConfig {
     int idle_timeout = 60;                // seconds a kept-alive connection may wait for the next
                                           // request; a quiet WebSocket is pinged at half of it
     std::string websocket_path = "/xmpp-websocket";  // RFC 7395 endpoint; "" serves none
+    // Where clients reach the HTTP listeners, e.g. "https://chat.example.org" behind a proxy:
+    // what XEP-0156 host-meta advertises. Empty: each request's own scheme and Host.
+    std::string external_url;
 };
 
 /// A module named in `modules`, with its options (a null node when given as a bare name).

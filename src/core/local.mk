@@ -17,7 +17,7 @@ libstarling_la_SOURCES += \
 	src/core/control_socket.cpp src/core/control_socket.hpp \
 	src/core/logging.cpp src/core/logging.hpp \
 	src/core/server.cpp src/core/server.hpp src/core/listener_types.cpp src/core/listener_types.hpp \
-	src/core/http_routes.cpp src/core/http_routes.hpp
+	src/core/http_routes.cpp src/core/http_routes.hpp src/core/host_meta.cpp src/core/host_meta.hpp
 
 # Config: the YAML configuration, its validation, and module options declared as data.
 libstarling_la_SOURCES += \
@@ -25,6 +25,7 @@ libstarling_la_SOURCES += \
 	src/core/config_reader.cpp src/core/config_reader.hpp \
 	src/core/options.cpp src/core/options.hpp
 tests_unit_run_unit_SOURCES += tests/unit/core/test_config.cpp tests/unit/core/test_options.cpp \
+	tests/unit/core/test_host_meta.cpp \
 	tests/unit/core/test_stanza.cpp
 tests_unit_run_unit_SOURCES += tests/unit/core/test_active_instance.cpp tests/unit/core/test_ingress_gate.cpp \
 	tests/unit/core/test_rate_limit.cpp tests/unit/core/test_http_routes.cpp tests/unit/core/test_command_registry.cpp \

@@ -1,6 +1,7 @@
 #include "core/server.hpp"
 
 #include "core/control_socket.hpp"
+#include "core/host_meta.hpp"
 #include "core/listener_types.hpp"
 #include "core/logging.hpp"
 #include "core/module_loader.hpp"
@@ -134,6 +135,7 @@ struct Server::Impl {
     HttpRoutes metrics_routes;
     Registration metrics_route;
     Registration websocket_route;
+    std::vector<Registration> host_meta_routes;
 
     std::vector<Registration> core_commands;
     std::atomic<bool> stopping{false};
@@ -366,6 +368,15 @@ void Server::start() {
                 impl_->start_c2s(
                     std::make_shared<C2sSession>(*this, std::move(stream), std::move(slot)));
             });
+    }
+    if (!config->http.websocket_path.empty()) {
+        // XEP-0156: where web clients find the endpoints above.
+        for (const bool json : {false, true})
+            impl_->host_meta_routes.push_back(http_routes_.add(
+                json ? "/.well-known/host-meta.json" : "/.well-known/host-meta",
+                [this, json](HttpRequest& request, HttpRespond respond) {
+                    host_meta::answer(request, std::move(respond), this->config()->http, json);
+                }));
     }
     impl_->limits.set_limits(connection_limit(config->limits.connections),
                              config->limits.connections_per_ip);

@@ -257,3 +257,46 @@ STARLING_SCENARIO(websocket_quiet_connection_is_pinged_and_a_silent_one_closed) 
 }
 
 }  // namespace starling::scenarios
+
+namespace starling::scenarios {
+
+STARLING_SCENARIO(websocket_endpoint_is_advertised_by_host_meta) {
+    server_fixture server(options);
+    const auto port = free_loopback_port();
+    server.extra_listen += listener("https", port);
+    server.write_config();
+    server.start();
+
+    http_client client(port);
+    client.start_tls("example.test");
+    // XEP-0156 §3: the endpoint under the scheme and Host the client came with.
+    auto xrd = client.request("GET", "/.well-known/host-meta");
+    require(xrd.status == 200 &&
+                xrd.header("content-type") == "application/xrd+xml; charset=utf-8" &&
+                xrd.header("access-control-allow-origin") == "*" &&
+                xrd.body.find("<XRD xmlns='http://docs.oasis-open.org/ns/xri/xrd-1.0'>") !=
+                    std::string::npos &&
+                xrd.body.find("<Link rel='urn:xmpp:alt-connections:websocket' "
+                              "href='wss://example.test/xmpp-websocket'/>") != std::string::npos,
+            "host-meta: " + xrd.to_string());
+    auto jrd = client.request("GET", "/.well-known/host-meta.json");
+    require(jrd.status == 200 && jrd.header("content-type") == "application/json" &&
+                jrd.body == "{\"links\":[{\"rel\":\"urn:xmpp:alt-connections:websocket\","
+                            "\"href\":\"wss://example.test/xmpp-websocket\"}]}\n",
+            "host-meta.json: " + jrd.to_string());
+    auto preflight = client.request("OPTIONS", "/.well-known/host-meta.json",
+                                    {{"Origin", "https://web.example"},
+                                     {"Access-Control-Request-Method", "GET"}});
+    require(preflight.status == 204 && preflight.header("access-control-allow-origin") == "*",
+            "a CORS preflight: " + preflight.to_string());
+    // A Host that is not a host and port is not written into the document.
+    http_client hostile(port);
+    hostile.start_tls("example.test");
+    hostile.send("GET /.well-known/host-meta HTTP/1.1\r\nHost: evil'/><x\r\n\r\n");
+    auto refused = hostile.next_reply(std::chrono::seconds(5));
+    require(refused && refused->status == 400 &&
+                refused->body.find("the Host header must be") != std::string::npos,
+            "a hostile Host header: " + (refused ? refused->to_string() : "no answer"));
+}
+
+}  // namespace starling::scenarios

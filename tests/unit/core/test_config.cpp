@@ -548,7 +548,8 @@ threads: 4
             error_of(base + "http: {header_bytes: 100}\n"));
         CPPUNIT_ASSERT_EQUAL(
             std::string("/srv/starling/starling.yml:11: http.keepalive: unknown key; known keys: "
-                        "header_bytes, body_bytes, request_timeout, idle_timeout, websocket_path"),
+                        "header_bytes, body_bytes, request_timeout, idle_timeout, websocket_path, "
+                        "external_url"),
             error_of(base + "http: {keepalive: 5}\n"));
         CPPUNIT_ASSERT_EQUAL(std::string("/xmpp-websocket"), c.http.websocket_path);
         CPPUNIT_ASSERT_EQUAL(std::string(),
@@ -559,6 +560,15 @@ threads: 4
             std::string("/srv/starling/starling.yml:11: http.websocket_path: 'ws' must start "
                         "with '/' (or be \"\" to serve nothing)"),
             error_of(base + "http: {websocket_path: ws}\n"));
+        CPPUNIT_ASSERT_EQUAL(std::string("https://chat.example.test"),
+                             starling::config::parse(
+                                 base + "http: {external_url: \"https://chat.example.test/\"}\n",
+                                 "/srv/starling/starling.yml")
+                                 .http.external_url);
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("/srv/starling/starling.yml:11: http.external_url: 'chat.example.test' is "
+                        "not an http:// or https:// URL such as \"https://chat.example.org\""),
+            error_of(base + "http: {external_url: chat.example.test}\n"));
     }
 
     void s2s_ca_file_is_resolved_and_checked() {
