@@ -5,6 +5,11 @@
 // for the reply.  Prints `STEP ...` lines as it goes; `FAIL <reason>` and exit
 // status 1 on any failure or on the overall timeout.
 //
+// Setup: (cd tests/browser && npm ci) -- converse.js is served from
+// node_modules/converse.js/dist; Chromium is Debian's (--chromium PATH).
+// The contact must be a mutual (subscription=both) contact and online, and
+// reply with the --expect text to the --send message (the peer is not here).
+//
 // Example:
 //   node converse_test.mjs --transport websocket \
 //     --url ws://127.0.0.1:15280/xmpp-websocket \
