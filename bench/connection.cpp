@@ -7,6 +7,18 @@ namespace {
 
 constexpr std::string_view ns_tls = "urn:ietf:params:xml:ns:xmpp-tls";
 constexpr std::string_view ns_sasl = "urn:ietf:params:xml:ns:xmpp-sasl";
+constexpr std::string_view ns_framing = "urn:ietf:params:xml:ns:xmpp-framing";
+// What the reader is fed for the server's <open/>: a stream header it knows.
+constexpr std::string_view framed_header =
+    "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>";
+
+namespace websocket = boost::beast::websocket;
+
+bool starts_with_tag(std::string_view text, std::string_view name) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\n')) text.remove_prefix(1);
+    return text.size() > name.size() + 1 && text[0] == '<' && text.substr(1, name.size()) == name &&
+           (text[name.size() + 1] == ' ' || text[name.size() + 1] == '/');
+}
 
 // The five XML escapes, for the names and passwords the generator writes into its stanzas.
 std::string escape(std::string_view text) {
@@ -91,8 +103,31 @@ void connection::on_connect(const error_code& ec) {
     }
     socket_.set_option(tcp::no_delay(true));
     if (setup_.opts->tls == tls_mode::direct) return do_handshake();
+    if (!setup_.opts->websocket.empty()) return do_ws_handshake();
     do_open_stream();
     do_read();
+}
+
+void connection::do_ws_handshake() {
+    state_ = state::handshaking;
+    if (tls_)
+        wss_ = std::make_unique<websocket::stream<asio::ssl::stream<tcp::socket>&>>(*tls_);
+    else
+        ws_ = std::make_unique<websocket::stream<tcp::socket&>>(socket_);
+    with_websocket([this](auto& ws) {
+        ws.set_option(websocket::stream_base::decorator([](websocket::request_type& request) {
+            request.set(boost::beast::http::field::sec_websocket_protocol, "xmpp");
+        }));
+        ws.text(true);
+        ws.auto_fragment(false);
+        ws.async_handshake(setup_.opts->domain, setup_.opts->websocket,
+                           [self = shared_from_this()](const error_code& ec) {
+                               if (self->state_ == state::closed) return;
+                               if (ec) return self->fail("WebSocket handshake failed: " + ec.message());
+                               self->do_open_stream();
+                               self->do_read();
+                           });
+    });
 }
 
 void connection::do_handshake() {
@@ -108,12 +143,16 @@ void connection::on_handshake(const error_code& ec) {
     if (state_ == state::closed) return;
     if (ec) return fail("TLS handshake failed: " + ec.message());
     reader_.reset();
+    if (!setup_.opts->websocket.empty()) return do_ws_handshake();
     do_open_stream();
     do_read();
 }
 
 void connection::do_open_stream() {
     state_ = state::features;
+    if (websocket())
+        return send("<open xmlns='" + std::string(ns_framing) + "' to='" +
+                    escape(setup_.opts->domain) + "' version='1.0'/>");
     std::string header = "<?xml version='1.0'?><stream:stream to='";
     header += escape(setup_.opts->domain);
     header +=
@@ -122,6 +161,13 @@ void connection::do_open_stream() {
 }
 
 void connection::do_read() {
+    if (websocket()) {
+        return with_websocket([this](auto& ws) {
+            ws.async_read(message_, [self = shared_from_this()](const error_code& ec, std::size_t) {
+                self->on_ws_message(ec);
+            });
+        });
+    }
     auto handler = [self = shared_from_this()](const error_code& ec, std::size_t size) {
         self->on_read(ec, size);
     };
@@ -138,7 +184,32 @@ void connection::on_read(const error_code& ec, std::size_t size) {
         return fail(ec == asio::error::eof ? "the server closed the connection"
                                            : "read failed: " + ec.message());
     }
-    if (!reader_.feed(buffer_.data(), size)) return fail("malformed XML: " + reader_.error());
+    received(buffer_.data(), size);
+}
+
+void connection::on_ws_message(const error_code& ec) {
+    if (state_ == state::closed) return;
+    if (ec) {
+        if (closing_) return shut_socket();
+        return fail("WebSocket read failed: " + ec.message());
+    }
+    // Taken out first: received() starts the next read into message_.
+    const auto data = message_.cdata();
+    std::string text(static_cast<const char*>(data.data()), data.size());
+    message_.clear();
+    // RFC 7395: the server's <open/> and <close/> stand for the stream's header and end.
+    if (starts_with_tag(text, "open")) {
+        reader_.reset();
+        received(framed_header.data(), framed_header.size());
+    } else if (starts_with_tag(text, "close")) {
+        received("</stream:stream>", 16);
+    } else {
+        received(text.data(), text.size());
+    }
+}
+
+void connection::received(const char* data, std::size_t size) {
+    if (!reader_.feed(data, size)) return fail("malformed XML: " + reader_.error());
     if (state_ == state::closed) return;
     if (state_ == state::starting_tls) {
         // The socket moves into the TLS stream once the <starttls/> write is done.
@@ -153,29 +224,54 @@ void connection::on_read(const error_code& ec, std::size_t size) {
     do_read();
 }
 
-void connection::send(std::string_view data) {
-    pending_ += data;
+std::string& connection::next_stanza() {
+    return websocket() ? messages_.emplace_back() : pending_;
+}
+
+void connection::flush() {
     if (!write_in_flight_) do_write();
+}
+
+void connection::send(std::string_view data) {
+    auto& out = next_stanza();
+    out += data;
+    // Over a WebSocket every message is a document of its own (RFC 7395 §3.3.3): a stanza
+    // names its namespace, which over TCP it inherits from the stream.
+    if (websocket()) {
+        for (const std::string_view name : {"iq", "presence", "message"}) {
+            if (out.size() > name.size() + 1 && out[0] == '<' &&
+                std::string_view(out).substr(1, name.size()) == name &&
+                (out[name.size() + 1] == ' ' || out[name.size() + 1] == '/') &&
+                std::string_view(out).substr(name.size() + 1, 7) != " xmlns=")
+                out.insert(name.size() + 1, " xmlns='jabber:client'");
+        }
+    }
+    flush();
 }
 
 void connection::send_chat(const std::string& to, const message_body& body) {
     if (state_ != state::online || closing_) return;
-    pending_ += "<message type='chat' to='";
-    pending_ += to;
-    pending_ += "'><body>";
-    append_body(pending_, body);
-    pending_ += "</body></message>";
-    if (!write_in_flight_) do_write();
+    auto& out = next_stanza();
+    // Over a WebSocket every message is a document of its own (RFC 7395 §3.3.3).
+    out += websocket() ? "<message xmlns='jabber:client' type='chat' to='"
+                       : "<message type='chat' to='";
+    out += to;
+    out += "'><body>";
+    append_body(out, body);
+    out += "</body></message>";
+    flush();
 }
 
 void connection::send_groupchat(const std::string& room, const message_body& body) {
     if (state_ != state::online || closing_) return;
-    pending_ += "<message type='groupchat' to='";
-    pending_ += room;
-    pending_ += "'><body>";
-    append_body(pending_, body);
-    pending_ += "</body></message>";
-    if (!write_in_flight_) do_write();
+    auto& out = next_stanza();
+    out += websocket() ? "<message xmlns='jabber:client' type='groupchat' to='"
+                       : "<message type='groupchat' to='";
+    out += room;
+    out += "'><body>";
+    append_body(out, body);
+    out += "</body></message>";
+    flush();
 }
 
 void connection::send_stanza(std::string_view xml) {
@@ -190,12 +286,19 @@ void connection::ping() {
 }
 
 void connection::do_write() {
-    writing_.swap(pending_);
-    pending_.clear();
-    write_in_flight_ = true;
     auto handler = [self = shared_from_this()](const error_code& ec, std::size_t) {
         self->on_write(ec);
     };
+    if (websocket()) {
+        if (messages_.empty()) return;
+        writing_ = std::move(messages_.front());
+        messages_.pop_front();
+        write_in_flight_ = true;
+        return with_websocket([&](auto& ws) { ws.async_write(asio::buffer(writing_), std::move(handler)); });
+    }
+    writing_.swap(pending_);
+    pending_.clear();
+    write_in_flight_ = true;
     if (tls_)
         asio::async_write(*tls_, asio::buffer(writing_), std::move(handler));
     else
@@ -210,7 +313,8 @@ void connection::on_write(const error_code& ec) {
         if (closing_) return shut_socket();
         return fail("write failed: " + ec.message());
     }
-    if (!pending_.empty()) return do_write();
+    if (!pending_.empty() || !messages_.empty()) return do_write();
+    if (closing_ && websocket()) return;  // the server's <close/> ends it
     if (closing_) {
         // Half-close and read on until the server ends its stream: closing with unread bytes
         // would send a reset, and the server could lose stanzas it had not read yet.
@@ -226,7 +330,7 @@ void connection::close() {
     closing_ = true;
     if (state_ == state::idle || state_ == state::connecting || state_ == state::handshaking)
         return shut_socket();
-    send("</stream:stream>");
+    send(websocket() ? "<close xmlns='" + std::string(ns_framing) + "'/>" : "</stream:stream>");
 }
 
 void connection::shut_socket() {
@@ -439,7 +543,9 @@ void connection::after_bind() {
 
 void connection::do_presence() {
     state_ = state::barrier;
-    send("<presence/><iq type='get' id='ping' to='" + escape(setup_.opts->domain) +
+    // Two stanzas, so two messages over a WebSocket.
+    send("<presence/>");
+    send("<iq type='get' id='ping' to='" + escape(setup_.opts->domain) +
          "'><ping xmlns='urn:xmpp:ping'/></iq>");
 }
 

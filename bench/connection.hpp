@@ -1,6 +1,7 @@
 #pragma once
-// One XMPP client connection of the load generator: TCP (plain, STARTTLS or direct TLS), SASL
-// (SCRAM or PLAIN), bind, optional roster get and initial presence; or XEP-0077 registration.
+// One XMPP client connection of the load generator: TCP (plain, STARTTLS or direct TLS) or a
+// WebSocket (RFC 7395, ws or wss), SASL (SCRAM or PLAIN), bind, optional roster get and initial
+// presence; or XEP-0077 registration.
 // Every step is a named do_x/on_x pair on the connection's own io_context thread. A connection
 // holds a 2 KiB read buffer, an expat parser and its write queue, nothing more while idle.
 
@@ -10,7 +11,12 @@
 #include "bench/stanza_reader.hpp"
 #include "net/asio.hpp"
 
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
 #include <array>
+#include <deque>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -120,6 +126,21 @@ private:
     void do_write();
     void on_write(const error_code& ec);
     void send(std::string_view data);
+    /// Where the next stanza is written: the pending bytes, or a message of its own.
+    std::string& next_stanza();
+    void flush();
+    void do_ws_handshake();
+    void on_ws_message(const error_code& ec);
+    /// Feeds what arrived, then goes on with the step it completes.
+    void received(const char* data, std::size_t size);
+    template <class Fn>
+    void with_websocket(Fn&& fn) {
+        if (wss_)
+            fn(*wss_);
+        else
+            fn(*ws_);
+    }
+    bool websocket() const { return wss_ || ws_; }
 
     void on_stream_start(std::string_view stream_id) override;
     void on_stanza(const stanza& s) override;
@@ -143,6 +164,11 @@ private:
     connection_events& events_;
     tcp::socket socket_;
     std::unique_ptr<asio::ssl::stream<tcp::socket>> tls_;
+    // With --websocket: over tls_ (wss) or socket_ (ws). Every stanza is a message of its own.
+    std::unique_ptr<boost::beast::websocket::stream<asio::ssl::stream<tcp::socket>&>> wss_;
+    std::unique_ptr<boost::beast::websocket::stream<tcp::socket&>> ws_;
+    boost::beast::flat_buffer message_;
+    std::deque<std::string> messages_;  // to send, one stanza each
     stanza_reader reader_;
     std::unique_ptr<scram_client> scram_;
     std::string pending_;

@@ -49,6 +49,9 @@ bench::options parse(int argc, char** argv, bool& help) {
         ("first", po::value(&o.first)->default_value(o.first), "i runs from first to first+N-1")
         ("password", po::value(&o.password)->default_value(o.password), "password of every account")
         ("tls", po::value(&tls)->default_value(tls), "none | starttls | direct (not verified)")
+        ("websocket", po::value(&o.websocket),
+         "XMPP over WebSocket (RFC 7395) at this path of --port, e.g. /xmpp-websocket: wss with "
+         "--tls direct, ws with --tls none")
         ("mechanism", po::value(&mechanism)->default_value(mechanism),
          "SCRAM-SHA-256 | SCRAM-SHA-1 | PLAIN")
         ("sources", po::value(&sources)->default_value(sources),
@@ -117,6 +120,11 @@ bench::options parse(int argc, char** argv, bool& help) {
         o.tls = bench::tls_mode::direct;
     else
         throw usage_error("--tls: '" + tls + "' is not one of none, starttls, direct");
+    if (!o.websocket.empty() && o.tls == bench::tls_mode::starttls)
+        throw usage_error("--websocket: there is no STARTTLS over WebSocket; give --tls direct "
+                          "(wss) or --tls none (ws)");
+    if (!o.websocket.empty() && o.websocket.front() != '/')
+        throw usage_error("--websocket: the path must start with '/'");
     if (mechanism == "SCRAM-SHA-256")
         o.sasl = bench::mechanism::scram_sha256;
     else if (mechanism == "SCRAM-SHA-1")

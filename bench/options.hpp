@@ -21,6 +21,7 @@ struct options {
     std::uint32_t first = 1;
     std::string password = "bench";
     tls_mode tls = tls_mode::starttls;
+    std::string websocket;  ///< non-empty: RFC 7395 over a WebSocket at this path of `port`
     mechanism sasl = mechanism::scram_sha256;
     std::vector<std::string> sources{"127.0.0.1"};
     std::vector<pid_t> server_pids;

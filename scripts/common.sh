@@ -9,9 +9,10 @@ build_packages=(build-essential autoconf automake libtool pkg-config ccache libe
 # What running the tests needs on top: a PostgreSQL server, the interop client, clang with its
 # runtime libraries for the libFuzzer targets (scripts/fuzz.sh), and the servers the federation
 # tests federate with (Prosody, with libunbound to resolve through the tests' DNS stub, and
-# ejabberd) with that stub's DNS library.
+# ejabberd) with that stub's DNS library; and for the browser test (converse.js from npm),
+# Chromium and node with npm.
 test_packages=(postgresql python3-slixmpp python3-aiohttp clang libclang-rt-14-dev prosody lua-unbound ejabberd
-    python3-dnslib)
+    python3-dnslib chromium nodejs npm)
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -7,6 +7,8 @@
 #   - an AddressSanitizer + UndefinedBehaviorSanitizer build (build-asan/): the unit tests and
 #     every scenario on SQLite;
 #   - each libFuzzer target over its corpus, then fuzzing for a bounded time (scripts/fuzz.sh).
+# The browser scenarios (converse.js in Chromium) run in both scenario runs; their screenshots
+# are kept in test-artefacts/.
 # It stops what it started and ends with the line "N passed, N failed". Exits non-zero if
 # anything failed. docs/testing.md says how to run one part.
 set -uo pipefail
@@ -90,6 +92,21 @@ start_postgres() {
 }
 
 install_missing "${build_packages[@]}" "${test_packages[@]}" || { total_failed=1; finish; }
+# The browser test's modules (converse.js, playwright-core; tests/browser/package-lock.json),
+# installed beside a copy of its script outside the source tree, which distcheck makes
+# read-only. The scenarios find it through STARLING_BROWSER_DIR and keep the screenshots in
+# test-artefacts/.
+browser_dir="$work/browser"
+mkdir -p "$browser_dir"
+cp tests/browser/package.json tests/browser/package-lock.json tests/browser/converse_test.mjs \
+    "$browser_dir"/
+if ! (cd "$browser_dir" && npm ci --no-audit --no-fund --loglevel=error >"$work/npm.log" 2>&1); then
+    cat "$work/npm.log" >&2
+    say "npm ci failed in $browser_dir: the browser scenarios will fail"
+fi
+export STARLING_BROWSER_DIR="$browser_dir"
+export STARLING_TEST_ARTEFACTS="$PWD/test-artefacts"
+mkdir -p "$STARLING_TEST_ARTEFACTS"
 if ! start_postgres; then
     say "PostgreSQL did not start; the PostgreSQL parts cannot run"
     total_failed=$((total_failed + 1))

@@ -25,8 +25,6 @@ C2sSession::C2sSession(Server& server, asio::ip::tcp::socket socket,
     tcp_tls_ = static_cast<net::TcpTlsSocket*>(socket_.get());
     tls_contexts_ = std::move(tls);
     direct_tls_ = direct_tls;
-    error_code ec;
-    socket_->tcp().set_option(asio::ip::tcp::no_delay(true), ec);
 }
 
 C2sSession::C2sSession(Server& server, std::shared_ptr<net::ByteStream> stream,
@@ -41,6 +39,10 @@ C2sSession::C2sSession(Server& server, std::shared_ptr<net::ByteStream> stream,
       last_activity_(now_ticks()),
       preauth_timer_(socket_->tcp().get_executor()) {
     peer_ = peer_of(socket_->tcp(), &peer_ip_);
+    // A stanza is written as soon as it is queued: Nagle would hold a small one back until
+    // the previous write is acknowledged (40 ms with delayed ACKs).
+    error_code ec;
+    socket_->tcp().set_option(asio::ip::tcp::no_delay(true), ec);
 }
 
 C2sSession::~C2sSession() = default;

@@ -51,7 +51,8 @@ tests_scenarios_run_scenarios_SOURCES = \
 	tests/scenarios/pipelined_requests.hpp \
 	tests/scenarios/scenarios_quotas.cpp \
 	tests/scenarios/websocket_client.cpp tests/scenarios/websocket_client.hpp \
-	tests/scenarios/scenarios_websocket.cpp
+	tests/scenarios/scenarios_websocket.cpp \
+	tests/scenarios/peer_process.hpp tests/scenarios/scenarios_browser.cpp
 tests_scenarios_run_scenarios_CPPFLAGS = $(AM_CPPFLAGS) $(STROPHE_CFLAGS) \
 	-DSTARLING_SRCDIR='"$(abs_top_srcdir)"'
 tests_scenarios_run_scenarios_LDADD = $(STROPHE_LIBS) $(OPENSSL_LIBS) $(EXPAT_LIBS)
@@ -60,7 +61,8 @@ EXTRA_DIST += tests/interop/slixmpp_test.py tests/interop/slixmpp_im_test.py \
 	tests/interop/slixmpp_muc_test.py \
 	tests/interop/slixmpp_upload_test.py \
 	tests/interop/federation/federation_test.py tests/interop/federation/servers.py \
-	tests/interop/federation/xmpp_client.py tests/interop/federation/dns_stub.py
+	tests/interop/federation/xmpp_client.py tests/interop/federation/dns_stub.py \
+	tests/browser/package.json tests/browser/package-lock.json tests/browser/converse_test.mjs
 
 # Offline messages, vCards and private XML storage.
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_offline.cpp \

@@ -2,49 +2,18 @@
 // message through the server, slixmpp logged in with SCRAM-SHA-256 over STARTTLS; and two slixmpp
 // accounts use the IM modules (subscriptions, presence, receipts, offline messages) end to end.
 #include "free_port.hpp"
-#include "process.hpp"
+#include "peer_process.hpp"
 #include "stanza_matchers.hpp"
 #include "strophe_client.hpp"
 #include "temp_dir.hpp"
 #include "test_accounts.hpp"
 #include "xmpp_names.hpp"
 
-#include <sys/wait.h>
 #include <chrono>
 #include <csignal>
-#include <fstream>
-#include <optional>
-#include <sstream>
 
 namespace starling::scenarios {
 namespace {
-
-std::string read_all(const std::string& path) {
-    std::ifstream in(path);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-// Waits up to `timeout` for the spawned `python` to exit, running libstrophe's event loop
-// meanwhile so a strophe peer keeps answering; kills it and fails the scenario if it does not
-// finish, and otherwise fails unless it exited 0.
-void require_clean_exit(pid_t python, const std::string& output,
-                        std::chrono::milliseconds timeout) {
-    std::optional<int> status;
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!status && std::chrono::steady_clock::now() < deadline) {
-        run_strophe_for(std::chrono::milliseconds(50));
-        status = wait_process(python, std::chrono::milliseconds(0));
-    }
-    if (!status) {
-        kill(python, SIGKILL);
-        wait_process(python, std::chrono::seconds(5));
-        throw scenario_failure("slixmpp did not finish: " + read_all(output));
-    }
-    require(WIFEXITED(*status) && WEXITSTATUS(*status) == 0,
-            "slixmpp failed (" + describe_status(*status) + "): " + read_all(output));
-}
 
 // Runs tests/interop/<script> for alice and bob against `server` (interop_steps.py's command
 // line, `wait_timeout` seconds per wait), requires it to exit 0 within `run_timeout`, and
@@ -66,7 +35,7 @@ void run_two_account_script(const runner_options& options, server_fixture& serve
     if (options.verbose) command.push_back("--verbose");
     pid_t python = spawn_process(command, output);
 
-    require_clean_exit(python, output, run_timeout);
+    require_clean_exit(python, "slixmpp", output, run_timeout);
     const std::string text = read_all(output);
     for (const auto& step : steps)
         require(text.find("ok: " + step) != std::string::npos,
@@ -111,7 +80,7 @@ STARLING_SCENARIO(slixmpp_interop) {
     b.send("<message type='chat' to='" + from + "' id='reply-1'><body>hello from libstrophe" +
            "</body></message>");
 
-    require_clean_exit(python, output, std::chrono::seconds(20));
+    require_clean_exit(python, "slixmpp", output, std::chrono::seconds(20));
     require(read_all(output).find("with SCRAM-SHA-256") != std::string::npos,
             "slixmpp did not report its SCRAM-SHA-256 login: " + read_all(output));
 }
