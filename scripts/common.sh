@@ -9,10 +9,11 @@ build_packages=(build-essential autoconf automake libtool pkg-config ccache libe
 # What running the tests needs on top: a PostgreSQL server, the interop client, clang with its
 # runtime libraries for the libFuzzer targets (scripts/fuzz.sh), and the servers the federation
 # tests federate with (Prosody, with libunbound to resolve through the tests' DNS stub, and
-# ejabberd) with that stub's DNS library; and for the browser test (converse.js from npm),
-# Chromium and node with npm.
+# ejabberd) with that stub's DNS library; and Chromium for the browser test, whose converse.js
+# and playwright-core come from npm with the machine's Node.js (20 or later: Debian 12's own
+# nodejs is 18, which playwright-core refuses, and its npm package conflicts with NodeSource's).
 test_packages=(postgresql python3-slixmpp python3-aiohttp clang libclang-rt-14-dev prosody lua-unbound ejabberd
-    python3-dnslib chromium nodejs npm)
+    python3-dnslib chromium)
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -98,6 +98,7 @@ install_missing "${build_packages[@]}" "${test_packages[@]}" || { total_failed=1
 # test-artefacts/.
 browser_dir="$work/browser"
 mkdir -p "$browser_dir"
+command -v npm >/dev/null || say "npm is missing: the browser scenarios will fail (they need Node.js 20 or later with npm)"
 cp tests/browser/package.json tests/browser/package-lock.json tests/browser/converse_test.mjs \
     "$browser_dir"/
 if ! (cd "$browser_dir" && npm ci --no-audit --no-fund --loglevel=error >"$work/npm.log" 2>&1); then

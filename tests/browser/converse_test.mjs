@@ -212,6 +212,7 @@ async function run(origin) {
         args: [
             '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
             '--disable-background-networking', '--disable-component-update', '--no-first-run',
+            '--disable-quic', '--disable-sync',
             // The server's certificate is self-signed (for wss:// and https BOSH).
             '--ignore-certificate-errors',
             // Never resolve anything: the XMPP domain must not reach DNS.
