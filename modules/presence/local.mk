@@ -1,5 +1,6 @@
 # mod_presence: RFC 6121 §3 and §4 presence; needs mod_roster.
 module_LTLIBRARIES += modules/mod_presence.la
-modules_mod_presence_la_SOURCES = modules/presence/presence.cpp modules/presence/presence_state.hpp
+modules_mod_presence_la_SOURCES = modules/presence/presence.cpp modules/presence/presence_state.hpp \
+	modules/presence/item_turns.hpp
 modules_mod_presence_la_LDFLAGS = $(MODULE_LDFLAGS)
 modules_mod_presence_la_LIBADD = libstarling.la

@@ -6,6 +6,7 @@
 #include "core/module.hpp"
 #include "core/server.hpp"
 #include "core/session_manager.hpp"
+#include "item_turns.hpp"
 #include "presence_state.hpp"
 
 #include <set>
@@ -13,7 +14,9 @@
 namespace {
 
 using namespace starling;
+using presence::ItemTurns;
 using presence::PresenceState;
+using Turn = ItemTurns::Turn;
 using storage::RosterItem;
 using storage::RosterStore;
 
@@ -183,11 +186,12 @@ private:
     // `push`: the change shows in the item's XML (a pending-in flag does not, RFC 6121 §3.1.3).
     // `full` runs instead of `then` when the item would be listed past the roster's size limit,
     // which the write itself checks (admit() only spares the database the obvious cases).
-    void save(const Jid& owner, RosterItem item, std::function<void()> then = {}, bool push = true,
-              std::function<void()> full = {}) {
+    // `turn` (with_item's) lasts until the write is done.
+    void save(const Jid& owner, RosterItem item, Turn turn, std::function<void()> then = {},
+              bool push = true, std::function<void()> full = {}) {
         store_.put(owner.domain(), owner.local(), item, roster_limit(owner),
-                   [this, owner, item, then = std::move(then), push, full = std::move(full)](
-                       bool ok, bool refused, std::int64_t version) {
+                   [this, owner, item, turn = std::move(turn), then = std::move(then), push,
+                    full = std::move(full)](bool ok, bool refused, std::int64_t version) {
                        if (refused && full) return full();
                        if (!ok) return ctx_.log().warn("roster of {}: not saved", owner.str());
                        Host* host = ctx_.server().host(owner.domain());
@@ -201,11 +205,19 @@ private:
         return !jid.local().empty() && ctx_.server().host(jid.domain()) != nullptr;
     }
 
+    // Reads the item `owner` keeps for `contact` and calls `then` with it in the item's turn:
+    // changes to one item run one at a time, each from its read to the end of its write (the
+    // turn `then` passes to save()), so that two subscription stanzas for the same item (a user
+    // and a contact asking each other at once) cannot both start from the same old item and
+    // overwrite each other's change.
     void with_item(const Jid& owner, const Jid& contact,
-                   std::function<void(std::optional<RosterItem>)> then) {
-        store_.item(owner.domain(), owner.local(), contact.str(),
-                    [owner, then = std::move(then)](bool ok, std::optional<RosterItem> item) {
-                        if (ok) then(std::move(item));
+                   std::function<void(std::optional<RosterItem>, Turn)> then) {
+        turns_.take(owner.str() + '/' + contact.str(),
+                    [this, owner, contact, then = std::move(then)](Turn turn) {
+                        store_.item(owner.domain(), owner.local(), contact.str(),
+                                    [then, turn](bool ok, std::optional<RosterItem> item) {
+                                        if (ok) then(std::move(item), turn);
+                                    });
                     });
     }
 
@@ -253,7 +265,7 @@ private:
         if (!is_local(user)) return forward();
         with_item(
             user, contact,
-            [this, user, contact, type, forward](std::optional<RosterItem> existing) {
+            [this, user, contact, type, forward](std::optional<RosterItem> existing, Turn turn) {
                 RosterItem item = existing.value_or(RosterItem{});
                 item.contact = contact.str();
                 const auto refused = [this, user, contact, type] {
@@ -265,9 +277,9 @@ private:
                     if (existing && *existing == item) return forward();
                     return admit(
                         user, existing,
-                        [this, user, item, forward, refused] {
+                        [this, user, item, forward, refused, turn] {
                             save(
-                                user, item, [forward] { forward(); }, true, refused);
+                                user, item, turn, [forward] { forward(); }, true, refused);
                         },
                         refused);
                 }
@@ -279,9 +291,9 @@ private:
                         item.listed = true;
                         return admit(
                             user, existing,
-                            [this, user, contact, item, forward, refused] {
+                            [this, user, contact, item, forward, refused, turn] {
                                 save(
-                                    user, item,
+                                    user, item, turn,
                                     [this, user, contact, forward] {
                                         // The new subscriber learns the user's presence (§3.1.5),
                                         // after the approval and its roster push.
@@ -300,14 +312,16 @@ private:
                     item.listed = true;
                     return admit(
                         user, existing,
-                        [this, user, item, refused] { save(user, item, {}, true, refused); },
+                        [this, user, item, refused, turn] {
+                            save(user, item, turn, {}, true, refused);
+                        },
                         refused);
                 }
                 if (type == "unsubscribe") {
                     if (!existing || (!item.has_to() && !item.ask)) return forward();
                     item.subscription = without_to(item.subscription);
                     item.ask = false;
-                    return save(user, item, [forward] { forward(); });
+                    return save(user, item, turn, [forward] { forward(); });
                 }
                 // unsubscribed: cancels the contact's subscription, request or pre-approval.
                 if (!existing || (!item.has_from() && !item.pending_in && !item.approved))
@@ -317,7 +331,7 @@ private:
                 item.pending_in = false;
                 item.pending_status.clear();
                 item.approved = false;
-                save(user, item, [this, user, contact, forward, had_from] {
+                save(user, item, turn, [this, user, contact, forward, had_from] {
                     forward();
                     if (!had_from) return;
                     for (const auto& last : state().available(user.str()))
@@ -345,7 +359,8 @@ private:
         const auto notice = make_presence(contact.str(), user.str(), type, status);
         with_item(
             user, contact,
-            [this, user, contact, type, status, notice, then](std::optional<RosterItem> existing) {
+            [this, user, contact, type, status, notice, then](std::optional<RosterItem> existing,
+                                                              Turn turn) {
                 RosterItem item = existing.value_or(RosterItem{});
                 item.contact = contact.str();
                 if (type == "subscribe") {
@@ -354,7 +369,7 @@ private:
                     if (item.approved) {
                         item.subscription = with_from(item.subscription);
                         item.approved = false;
-                        return save(user, item, [this, user, contact] {
+                        return save(user, item, turn, [this, user, contact] {
                             inbound_subscription(
                                 contact, user, "subscribed", {}, [this, user, contact] {
                                     for (const auto& last : state().available(user.str()))
@@ -369,9 +384,9 @@ private:
                     // room for the item that approving it would add.
                     return admit(
                         user, existing,
-                        [this, user, item, notice] {
+                        [this, user, item, notice, turn] {
                             save(
-                                user, item,
+                                user, item, turn,
                                 [this, user, notice] { deliver_to_available(user, notice); },
                                 false);
                         },
@@ -381,7 +396,7 @@ private:
                     if (!existing || !item.ask) return then();
                     item.subscription = with_to(item.subscription);
                     item.ask = false;
-                    return save(user, item, [this, user, notice, then] {
+                    return save(user, item, turn, [this, user, notice, then] {
                         deliver_to_available(user, notice);
                         then();
                     });
@@ -392,7 +407,7 @@ private:
                     item.subscription = without_from(item.subscription);
                     item.pending_in = false;
                     item.pending_status.clear();
-                    return save(user, item, [this, user, contact, notice, had_from] {
+                    return save(user, item, turn, [this, user, contact, notice, had_from] {
                         deliver_to_available(user, notice);
                         if (!had_from) return;
                         for (const auto& last : state().available(user.str()))
@@ -403,12 +418,14 @@ private:
                 if (!existing || (!item.has_to() && !item.ask)) return;
                 item.subscription = without_to(item.subscription);
                 item.ask = false;
-                save(user, item, [this, user, notice] { deliver_to_available(user, notice); });
+                save(user, item, turn,
+                     [this, user, notice] { deliver_to_available(user, notice); });
             });
     }
 
     ModuleContext& ctx_;
     RosterStore& store_;
+    ItemTurns turns_;
 };
 
 const char* const depends[] = {"roster", nullptr};

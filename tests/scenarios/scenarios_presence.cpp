@@ -271,3 +271,51 @@ STARLING_SCENARIO(presence_subscription_to_a_remote_domain) {
 }
 
 }  // namespace starling::scenarios
+
+namespace starling::scenarios {
+
+// Users who ask each other at once and approve at once (clients that approve on their own, as
+// converse.js and slixmpp can) change each roster item twice, from two streams, with the
+// database in between: neither change may be lost.
+STARLING_SCENARIO(presence_mutual_subscriptions_at_once_end_both) {
+    server_fixture server(options);
+    server.modules = im_modules;
+    server.write_config();
+    constexpr int pairs = 5;
+    for (int i = 0; i < 2 * pairs; ++i)
+        server.add_account("u" + std::to_string(i) + "@example.test", "secret-" + std::to_string(i));
+    server.start();
+    std::vector<std::unique_ptr<strophe_client>> clients;
+    for (int i = 0; i < 2 * pairs; ++i) {
+        clients.push_back(std::make_unique<strophe_client>("u" + std::to_string(i) + "@example.test",
+                                                           "secret-" + std::to_string(i),
+                                                           server.c2s_port()));
+        clients.back()->login();
+        go_online(*clients.back());
+    }
+    const auto bare = [](int i) { return "u" + std::to_string(i) + "@example.test"; };
+    const auto partner = [](int i) { return i ^ 1; };
+    for (int i = 0; i < 2 * pairs; ++i)
+        clients[i]->send("<presence to='" + bare(partner(i)) + "' type='subscribe'/>");
+    for (int i = 0; i < 2 * pairs; ++i)
+        clients[i]->wait_for(presence_from(bare(partner(i)), "subscribe"), "the partner's request");
+    for (int i = 0; i < 2 * pairs; ++i)
+        clients[i]->send("<presence to='" + bare(partner(i)) + "' type='subscribed'/>");
+    for (int i = 0; i < 2 * pairs; ++i)
+        clients[i]->wait_for(presence_from(clients[partner(i)]->bound_jid()),
+                             "the partner's presence once subscribed");
+    for (int i = 0; i < 2 * pairs; ++i) {
+        auto roster = clients[i]->request(
+            "<iq type='get' id='roster2'><query xmlns='jabber:iq:roster'/></iq>", "roster2");
+        xmpp_stanza_t* item = xmpp_stanza_get_children(
+            stanza_child(roster.get(), "query", "jabber:iq:roster"));
+        while (item && stanza_attribute(item, "jid") != bare(partner(i)))
+            item = xmpp_stanza_get_next(item);
+        require(item && stanza_attribute(item, "subscription") == "both" &&
+                    stanza_attribute(item, "ask").empty(),
+                bare(i) + " should have " + bare(partner(i)) +
+                    " with subscription both and no pending ask: " + stanza_text(roster.get()));
+    }
+}
+
+}  // namespace starling::scenarios
