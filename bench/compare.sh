@@ -39,7 +39,7 @@ usage: bench/compare.sh [--builddir DIR] [--users N] [--repeat R] [--quick] [--p
                    run, the report counts each server's archived messages.
   --servers LIST   which servers, in this order (default starling,prosody,ejabberd)
   --scenarios LIST which scenarios, of idle, idle_plain, login, chat_fixed, chat_fixed_plain,
-                   chat_max, offline, muc, chat_s2s, chat_s2s_max (default all); the accounts
+                   chat_ws, chat_max, offline, muc, chat_s2s, chat_s2s_max (default all); the accounts
                    are always registered first. muc loads each server's MUC service (the lines
                    marked @MUC@ in bench/servers/*.in) on conference.example.test, for that run
                    only. chat_s2s and chat_s2s_max run on a pair of the same server,
@@ -73,7 +73,7 @@ repeat=""
 quick=0
 profile=base
 servers="starling,prosody,ejabberd"
-all_scenarios="idle,idle_plain,login,chat_fixed,chat_fixed_plain,chat_max,offline,muc,chat_s2s,chat_s2s_max"
+all_scenarios="idle,idle_plain,login,chat_fixed,chat_fixed_plain,chat_ws,chat_max,offline,muc,chat_s2s,chat_s2s_max"
 scenarios=$all_scenarios
 out=""
 work=""
@@ -252,6 +252,10 @@ port_of() {
 tls_port_of() {
     case $1 in starling) echo 15223 ;; prosody) echo 25223 ;; ejabberd) echo 27223 ;; esac
 }
+# Each server's https listener, whose /xmpp-websocket chat_ws uses (RFC 7395 over TLS).
+https_port_of() {
+    case $1 in starling) echo 15443 ;; prosody) echo 25443 ;; ejabberd) echo 27443 ;; esac
+}
 ejabberd_dist_port=27270
 
 # render TEMPLATE OUTPUT: substitutes the placeholders of bench/servers/*.in. A line that starts
@@ -274,6 +278,7 @@ render() {
     sed -e "$profile_sed" -e "$muc_sed" -e "$s2s_sed" -e "$no_s2s_sed" \
         -e "s|@DOMAIN@|$domain|g" \
         -e "s|@DIR@|$server_dir|g" -e "s|@PORT@|$port|g" -e "s|@TLS_PORT@|$tls_port|g" \
+        -e "s|@HTTPS_PORT@|${https_port:-}|g" \
         -e "s|@CERT@|$cert|g" -e "s|@KEY@|$key|g" -e "s|@ADDRESS@|$address|g" \
         -e "s|@S2S_PORT@|${s2s_port:-}|g" -e "s|@PEER_DOMAIN@|${peer_domain:-}|g" \
         -e "s|@PEER_S2S_PORT@|${peer_s2s_port:-}|g" -e "s|@CA@|${pair_ca:-}|g" \
@@ -438,7 +443,7 @@ run_bench() {
     local tag=$1 limit=$2
     shift 2
     local res="$work/results/$current"
-    local cmd=("$xmpp_bench" "$@" --host "$address" --port "$port" --domain "$domain"
+    local cmd=("$xmpp_bench" "$@" --host "$address" --port "${bench_port:-$port}" --domain "$domain"
                --user-prefix bench --password "$password" --sources "$sources"
                --server-pid "$main_pid" --output json)
     echo "${cmd[*]}" >>"$commands"
@@ -518,6 +523,12 @@ run_scenarios() {
             $((chat_duration + chat_grace + slow)) --scenario chat --tls none \
             --users "$chat_clients" --first 1 --concurrency "$concurrency" --rate "$chat_rate" \
             --window "$chat_window" --duration "$chat_duration" --grace "$chat_grace"
+        # The same chat over wss on each server's https listener, one stanza per message.
+        wanted chat_ws && bench_port=$https_port run_bench "chat_ws.$r" \
+            $((chat_duration + chat_grace + slow)) --scenario chat --tls direct \
+            --websocket /xmpp-websocket --users "$chat_clients" --first 1 \
+            --concurrency "$concurrency" --rate "$chat_rate" --window "$chat_window" \
+            --duration "$chat_duration" --grace "$chat_grace"
     done
     for r in $(seq 1 "$repeat"); do
         wanted chat_max && run_bench "chat_max.$r" $((chat_duration + chat_grace + slow)) \
@@ -774,6 +785,7 @@ run_single_server() {
     domain=example.test
     port=$(port_of "$current")
     tls_port=$(tls_port_of "$current")
+    https_port=$(https_port_of "$current")
     server_dir="$work/$current"
     cert="$server_dir/certs/example.test.crt"
     key="$server_dir/certs/example.test.key"
@@ -906,6 +918,14 @@ rows = [
     ("chat fixed rate, plain TCP: server CPU ms per 1k messages", "chat_fixed_plain",
      "server_cpu_ms_per_1k_msgs", "lower", None),
     ("chat fixed rate, plain TCP: lost", "chat_fixed_plain", "lost", "lower", None),
+    (f"chat at {chat_rate}/s over WebSocket (wss): delivered per s ({R})", "chat_ws",
+     "delivered_per_s", "higher", None),
+    ("chat fixed rate, WebSocket: latency p50, ms", "chat_ws", "latency_ms.p50", "lower", None),
+    ("chat fixed rate, WebSocket: latency p99, ms", "chat_ws", "latency_ms.p99", "lower", None),
+    ("chat fixed rate, WebSocket: latency max, ms", "chat_ws", "latency_ms.max", "lower", None),
+    ("chat fixed rate, WebSocket: server CPU ms per 1k messages", "chat_ws",
+     "server_cpu_ms_per_1k_msgs", "lower", None),
+    ("chat fixed rate, WebSocket: lost", "chat_ws", "lost", "lower", None),
     (f"chat as fast as possible, {chat_clients} clients, {duration} s: delivered per s ({R})",
      "chat_max", "delivered_per_s", "higher", None),
     ("chat max: latency p50, ms", "chat_max", "latency_ms.p50", "lower", None),
@@ -1088,7 +1108,7 @@ if profile == "mobile":
     print("\n## Archived messages (counted in each store after the server stopped)\n")
     for s in servers:
         sent = delivered = 0
-        for tag in ("chat_fixed", "chat_fixed_plain", "chat_max", "offline"):
+        for tag in ("chat_fixed", "chat_fixed_plain", "chat_ws", "chat_max", "offline"):
             for doc in runs(s, tag):
                 sent += get(doc, "sent" if tag != "offline" else "delivered") or 0
                 delivered += get(doc, "delivered") or 0

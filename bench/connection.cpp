@@ -250,24 +250,22 @@ void connection::send(std::string_view data) {
 }
 
 void connection::send_chat(const std::string& to, const message_body& body) {
-    if (state_ != state::online || closing_) return;
-    auto& out = next_stanza();
-    // Over a WebSocket every message is a document of its own (RFC 7395 §3.3.3).
-    out += websocket() ? "<message xmlns='jabber:client' type='chat' to='"
-                       : "<message type='chat' to='";
-    out += to;
-    out += "'><body>";
-    append_body(out, body);
-    out += "</body></message>";
-    flush();
+    send_message("chat", to, body);
 }
 
 void connection::send_groupchat(const std::string& room, const message_body& body) {
+    send_message("groupchat", room, body);
+}
+
+void connection::send_message(std::string_view type, const std::string& to,
+                              const message_body& body) {
     if (state_ != state::online || closing_) return;
     auto& out = next_stanza();
-    out += websocket() ? "<message xmlns='jabber:client' type='groupchat' to='"
-                       : "<message type='groupchat' to='";
-    out += room;
+    // Over a WebSocket every message is a document of its own (RFC 7395 §3.3.3).
+    out += websocket() ? "<message xmlns='jabber:client' type='" : "<message type='";
+    out += type;
+    out += "' to='";
+    out += to;
     out += "'><body>";
     append_body(out, body);
     out += "</body></message>";

@@ -126,6 +126,7 @@ private:
     void do_write();
     void on_write(const error_code& ec);
     void send(std::string_view data);
+    void send_message(std::string_view type, const std::string& to, const message_body& body);
     /// Where the next stanza is written: the pending bytes, or a message of its own.
     std::string& next_stanza();
     void flush();

@@ -20,8 +20,7 @@ inline constexpr const char* carol_password = "carol-secret-3";
 // further `settings` of its `s2s` section.
 inline void federate(server_fixture& server, std::uint16_t port, const certificate_files& ca,
                      const std::string& extra_hosts, const std::string& settings) {
-    server.extra_listen +=
-        "  - {type: s2s, address: 127.0.0.1, port: " + std::to_string(port) + "}\n";
+    server.extra_listen += listen_entry("s2s", port);
     server.extra_config +=
         "s2s:\n" + settings + "  ca_file: \"" + ca.certificate + "\"\n  hosts:\n" + extra_hosts;
     server.write_config();

@@ -140,8 +140,7 @@ STARLING_SCENARIO(slixmpp_muc) {
 STARLING_SCENARIO(slixmpp_upload) {
     server_fixture server(options);
     const auto http_port = free_loopback_port();
-    server.extra_listen +=
-        "  - {type: http, address: 127.0.0.1, port: " + std::to_string(http_port) + "}\n";
+    server.extra_listen += listen_entry("http", http_port);
     server.modules = "[disco, ping, {http_upload: {max_file_size: 200000, url: 'http://127.0.0.1:" +
                      std::to_string(http_port) + "'}}]";
     server.write_config();

@@ -94,8 +94,7 @@ void converse_chats_with_libstrophe(const runner_options& options, server_fixtur
 STARLING_SCENARIO(browser_converse_chats_over_websocket) {
     server_fixture server(options);
     const auto port = free_loopback_port();
-    server.extra_listen +=
-        "  - {type: https, address: 127.0.0.1, port: " + std::to_string(port) + "}\n";
+    server.extra_listen += listen_entry("https", port);
     // What a deployment loads: converse.js asks for most of it at login.
     server.modules =
         "[disco, ping, version, time, roster, presence, last, offline, vcard, private, blocking, "

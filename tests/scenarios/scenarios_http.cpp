@@ -10,10 +10,6 @@
 namespace starling::scenarios {
 namespace {
 
-std::string listener(const std::string& type, std::uint16_t port) {
-    return "  - {type: " + type + ", address: 127.0.0.1, port: " + std::to_string(port) + "}\n";
-}
-
 void require_status(const http_reply& reply, int status, const std::string& body_part,
                     const std::string& what) {
     require(reply.status == status && reply.body.find(body_part) != std::string::npos,
@@ -38,7 +34,7 @@ void require_refused(std::uint16_t port, const std::string& request, int status,
 STARLING_SCENARIO(http_unknown_path_is_404_on_a_kept_alive_connection) {
     server_fixture server(options);
     const auto port = free_loopback_port();
-    server.extra_listen += listener("http", port);
+    server.extra_listen += listen_entry("http", port);
     server.write_config();
     server.start();
 
@@ -66,7 +62,7 @@ STARLING_SCENARIO(http_unknown_path_is_404_on_a_kept_alive_connection) {
 STARLING_SCENARIO(https_listener_presents_each_host_its_certificate) {
     server_fixture server(options);
     const auto port = free_loopback_port();
-    server.extra_listen += listener("https", port);
+    server.extra_listen += listen_entry("https", port);
     server.write_config();
     server.start();
 
@@ -88,7 +84,7 @@ STARLING_SCENARIO(https_listener_presents_each_host_its_certificate) {
 STARLING_SCENARIO(http_limits_answer_431_413_400_and_408) {
     server_fixture server(options);
     const auto port = free_loopback_port();
-    server.extra_listen += listener("http", port);
+    server.extra_listen += listen_entry("http", port);
     server.extra_config +=
         "http: {header_bytes: 1024, body_bytes: 2048, request_timeout: 1, idle_timeout: 2}\n";
     server.write_config();
@@ -134,7 +130,7 @@ STARLING_SCENARIO(http_limits_answer_431_413_400_and_408) {
 STARLING_SCENARIO(http_pipelined_requests_are_answered_in_order) {
     server_fixture server(options);
     const auto port = free_loopback_port();
-    server.extra_listen += listener("metrics", port);
+    server.extra_listen += listen_entry("metrics", port);
     server.write_config();
     server.start();
 
@@ -162,7 +158,7 @@ STARLING_SCENARIO(http_pipelined_requests_are_answered_in_order) {
 STARLING_SCENARIO(http_connection_past_the_per_ip_limit_gets_503) {
     server_fixture server(options);
     const auto port = free_loopback_port();
-    server.extra_listen += listener("http", port);
+    server.extra_listen += listen_entry("http", port);
     server.extra_config = "limits: {connections_per_ip: 2}\n";
     server.write_config();
     server.start();

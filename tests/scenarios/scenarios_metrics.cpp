@@ -58,8 +58,7 @@ STARLING_SCENARIO(metrics_endpoint_counts_known_traffic) {
     server_fixture server(options);
     const auto port = free_loopback_port();
     server.modules = "[disco, ping, offline]";
-    server.extra_listen += "  - {type: metrics, address: 127.0.0.1, port: " +
-                           std::to_string(port) + "}\n";
+    server.extra_listen += listen_entry("metrics", port);
     server.write_config();
     server.add_account("c@example.test", "carol-secret-3");
     start_with_accounts(server);

@@ -230,14 +230,12 @@ STARLING_SCENARIO(s2s_in_dialback_refuses_forged_keys_and_unsolicited_answers) {
     const auto port = free_loopback_port();
     auto authority_port = free_loopback_port();
     while (authority_port == port) authority_port = free_loopback_port();
-    server.extra_listen +=
-        "  - {type: s2s, address: 127.0.0.1, port: " + std::to_string(port) + "}\n";
+    server.extra_listen += listen_entry("s2s", port);
     server.extra_config +=
         "s2s:\n  ca_file: \"" + ca.certificate +
         "\"\n  hosts:\n    remote.test: \"127.0.0.1:" + std::to_string(authority_port) + "\"\n";
     server.write_config();
-    authority.extra_listen +=
-        "  - {type: s2s, address: 127.0.0.1, port: " + std::to_string(authority_port) + "}\n";
+    authority.extra_listen += listen_entry("s2s", authority_port);
     authority.write_config();
     start_with_accounts(server);
     authority.start();

@@ -40,11 +40,6 @@ private:
     std::thread thread_;
 };
 
-std::string s2s_listener(const char* type, std::uint16_t port) {
-    return std::string("  - {type: ") + type +
-           ", address: 127.0.0.1, port: " + std::to_string(port) + "}\n";
-}
-
 }  // namespace
 
 STARLING_SCENARIO(s2s_domains_found_through_dns_with_direct_tls) {
@@ -68,10 +63,10 @@ STARLING_SCENARIO(s2s_domains_found_through_dns_with_direct_tls) {
     // One-way streams (no XEP-0288), so that each server looks the other up.
     const std::string s2s = "s2s:\n  bidi: false\n  ca_file: \"" + ca.certificate +
                             "\"\n  dns_servers: [\"" + dns.records().server() + "\"]\n";
-    home.extra_listen += s2s_listener("s2s", home_port);
+    home.extra_listen += listen_entry("s2s", home_port);
     home.extra_config += s2s;
     home.write_config();
-    away.extra_listen += s2s_listener("s2s_tls", away_port);
+    away.extra_listen += listen_entry("s2s_tls", away_port);
     away.extra_config += s2s;
     away.write_config();
     home.add_account(alice.jid, alice.password);
@@ -105,7 +100,7 @@ STARLING_SCENARIO(s2s_domains_found_through_dns_with_direct_tls) {
 STARLING_SCENARIO(s2s_a_server_that_never_answers_times_out_and_bounces) {
     loopback_listener silent;  // never accepts
     server_fixture server(options);
-    server.extra_listen += s2s_listener("s2s", free_loopback_port());
+    server.extra_listen += listen_entry("s2s", free_loopback_port());
     server.extra_config +=
         "limits: {preauth_timeout: 2s}\ns2s:\n  hosts: {silent.test: "
         "\"127.0.0.1:" +

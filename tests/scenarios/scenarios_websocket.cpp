@@ -23,10 +23,6 @@ constexpr const char* ns_stream_errors = "urn:ietf:params:xml:ns:xmpp-streams";
 const std::string open_text = std::string("<open xmlns='") + ns_framing +
                               "' to='example.test' version='1.0'/>";
 
-std::string listener(const std::string& type, std::uint16_t port) {
-    return "  - {type: " + type + ", address: 127.0.0.1, port: " + std::to_string(port) + "}\n";
-}
-
 // Requires the stream error `condition`, then <close/>, then the end of the WebSocket.
 void require_stream_error(websocket_client& ws, const std::string& condition,
                           const std::string& what) {
@@ -56,7 +52,7 @@ void require_message(const xml_element& message, const std::string& from, const 
 STARLING_SCENARIO(websocket_login_chat_and_close_over_wss) {
     server_fixture server(options);
     const auto port = free_loopback_port();
-    server.extra_listen += listener("https", port);
+    server.extra_listen += listen_entry("https", port);
     server.modules = "[disco, ping, roster, presence]";
     server.write_config();
     start_with_accounts(server);
@@ -108,7 +104,7 @@ STARLING_SCENARIO(websocket_refusals_and_limits_name_what_is_wrong) {
     server_fixture server(options);
     const auto http_port = free_loopback_port();
     const auto https_port = free_loopback_port();
-    server.extra_listen += listener("http", http_port) + listener("https", https_port);
+    server.extra_listen += listen_entry("http", http_port) + listen_entry("https", https_port);
     server.write_config();
     start_with_accounts(server);
 
@@ -188,7 +184,7 @@ STARLING_SCENARIO(websocket_refusals_and_limits_name_what_is_wrong) {
 STARLING_SCENARIO(websocket_session_resumes_after_the_connection_drops) {
     server_fixture server(options);
     const auto port = free_loopback_port();
-    server.extra_listen += listener("https", port);
+    server.extra_listen += listen_entry("https", port);
     server.modules = "[disco, ping, smacks]";
     server.write_config();
     start_with_accounts(server);
@@ -231,7 +227,7 @@ STARLING_SCENARIO(websocket_session_resumes_after_the_connection_drops) {
 STARLING_SCENARIO(websocket_quiet_connection_is_pinged_and_a_silent_one_closed) {
     server_fixture server(options);
     const auto port = free_loopback_port();
-    server.extra_listen += listener("https", port);
+    server.extra_listen += listen_entry("https", port);
     server.extra_config += "http: {idle_timeout: 2s}\n";
     server.write_config();
     start_with_accounts(server);
@@ -256,14 +252,10 @@ STARLING_SCENARIO(websocket_quiet_connection_is_pinged_and_a_silent_one_closed) 
             "a connection that answers no ping should be closed after http.idle_timeout");
 }
 
-}  // namespace starling::scenarios
-
-namespace starling::scenarios {
-
 STARLING_SCENARIO(websocket_endpoint_is_advertised_by_host_meta) {
     server_fixture server(options);
     const auto port = free_loopback_port();
-    server.extra_listen += listener("https", port);
+    server.extra_listen += listen_entry("https", port);
     server.write_config();
     server.start();
 

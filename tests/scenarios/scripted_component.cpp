@@ -13,8 +13,7 @@ namespace starling::scenarios {
 std::uint16_t add_component_listener(server_fixture& server, const std::string& domain,
                                      const std::string& secret) {
     const std::uint16_t port = free_loopback_port();
-    server.extra_listen +=
-        "  - {type: component, address: 127.0.0.1, port: " + std::to_string(port) + "}\n";
+    server.extra_listen += listen_entry("component", port);
     server.extra_config += "components:\n  " + domain + ":\n    secret: \"" + secret + "\"\n";
     server.write_config();
     return port;

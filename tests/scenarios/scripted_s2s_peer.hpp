@@ -38,8 +38,7 @@ struct s2s_setup {
 
     /// `settings`: more of the `s2s` section, as ", key: value".
     explicit s2s_setup(server_fixture& server, const std::string& settings = "") {
-        server.extra_listen +=
-            "  - {type: s2s, address: 127.0.0.1, port: " + std::to_string(port) + "}\n";
+        server.extra_listen += listen_entry("s2s", port);
         server.extra_config += "s2s: {ca_file: \"" + ca.certificate + "\"" + settings + "}\n";
         server.write_config();
     }
@@ -166,8 +165,7 @@ struct home_with_scripted_remote {
     std::unique_ptr<strophe_client> alice_client;
 
     explicit home_with_scripted_remote(const runner_options& options) : home(options) {
-        home.extra_listen += "  - {type: s2s, address: 127.0.0.1, port: " +
-                             std::to_string(free_loopback_port()) + "}\n";
+        home.extra_listen += listen_entry("s2s", free_loopback_port());
         home.extra_config += "s2s:\n  ca_file: \"" + ca.certificate +
                              "\"\n  hosts:\n    remote.test: \"127.0.0.1:" +
                              std::to_string(peer.port()) + "\"\n";

@@ -17,6 +17,11 @@
 
 namespace starling::scenarios {
 
+/// A `listen:` entry for server_fixture::extra_listen: a listener of `type` on 127.0.0.1:`port`.
+inline std::string listen_entry(const std::string& type, std::uint16_t port) {
+    return "  - {type: " + type + ", address: 127.0.0.1, port: " + std::to_string(port) + "}\n";
+}
+
 /// The virtual hosts every fixture serves; certificates are made for both (other.test via SNI).
 inline constexpr const char* main_host = "example.test";
 inline constexpr const char* other_host = "other.test";

@@ -20,7 +20,7 @@ inline constexpr const char* upload_service = "upload.example.test";
 inline std::uint16_t start_upload_server(server_fixture& server, const std::string& options = "",
                                          const std::string& other_modules = "") {
     const auto port = free_loopback_port();
-    server.extra_listen += "  - {type: https, address: 127.0.0.1, port: " + std::to_string(port) + "}\n";
+    server.extra_listen += listen_entry("https", port);
     server.modules = "[disco, ping, " + other_modules + "{http_upload: {" + options + "}}]";
     server.write_config();
     start_with_accounts(server);
