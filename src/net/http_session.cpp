@@ -207,7 +207,8 @@ void HttpSession::upgrade(std::shared_ptr<const HttpRoute> route) {
     if (!offers_protocol(request_.header("sec-websocket-protocol"), protocol))
         return refuse(400, "the WebSocket subprotocol '" + protocol +
                                "' is required (Sec-WebSocket-Protocol)");
-    // The connection is the WebSocket's from here: this session lets go of it.
+    // The connection is the WebSocket's from here: this session lets go of it. (Bytes the
+    // client sent after the request are not frames: RFC 6455 §4.1 has it wait for the 101.)
     spdlog::debug("http {} {} {} -> WebSocket", peer_, request_.method, request_.target);
     ++timer_generation_;
     timer_.cancel();
