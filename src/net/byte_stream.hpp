@@ -34,7 +34,8 @@ public:
     /// Reads up to `size` bytes: how many (status ok), or 0 and why not.
     virtual std::size_t read(char* data, std::size_t size, IoStatus& status) = 0;
     /// Writes up to `size` bytes: how many (status ok), or 0 and why not. A framed stream takes
-    /// all of them or none.
+    /// all of them or none: want_write while its message is on the way, then, asked again with
+    /// the same bytes, all of them.
     virtual std::size_t write(const char* data, std::size_t size, IoStatus& status) = 0;
     /// True when bytes were read ahead (by TLS, or a whole message) that no readiness event
     /// will announce.

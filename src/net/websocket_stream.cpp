@@ -73,15 +73,27 @@ std::size_t WebSocketStream::write(const char* data, std::size_t size, IoStatus&
         status = IoStatus::want_write;
         return 0;
     }
+    // The element whose message is on the wire, asked again after the wait: done. Until then
+    // the writer holds it as unwritten, as a TCP write's bytes in flight, so that a connection
+    // that fails meanwhile leaves it to be bounced, stored or resent, never counted delivered.
+    if (written_ == data && written_size_ == size) {
+        written_ = nullptr;
+        status = IoStatus::ok;
+        return size;
+    }
     const std::string_view element(data, size);
     output_ = framing_.outbound ? framing_.outbound(element) : std::string(element);
     writing_ = true;
     ws_.async_write(asio::buffer(output_),
-                    [self = shared_from_this()](const error_code& ec, std::size_t) {
+                    [self = shared_from_this(), data, size](const error_code& ec, std::size_t) {
+                        if (!ec) {
+                            self->written_ = data;
+                            self->written_size_ = size;
+                        }
                         self->on_written(ec);
                     });
-    status = IoStatus::ok;
-    return size;
+    status = IoStatus::want_write;
+    return 0;
 }
 
 void WebSocketStream::async_wait(IoStatus status, std::function<void(const error_code&)> then) {

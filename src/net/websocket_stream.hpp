@@ -91,6 +91,9 @@ private:
     std::string input_;                  // the last message, translated, for read()
     std::size_t input_pos_ = 0;
     std::string output_;  // the message being written
+    // The element whose message was written last, until the writer asks for it again.
+    const char* written_ = nullptr;
+    std::size_t written_size_ = 0;
     std::function<void(const error_code&)> read_waiter_;
     std::function<void(const error_code&)> write_waiter_;
     bool reading_ = false;

@@ -292,3 +292,68 @@ STARLING_SCENARIO(websocket_endpoint_is_advertised_by_host_meta) {
 }
 
 }  // namespace starling::scenarios
+
+namespace starling::scenarios {
+
+// As messages_for_a_client_that_does_not_read_are_stored_when_it_is_closed, over a WebSocket:
+// past limits.outbound_queue_bytes the stream is closed, and every message either reached the
+// WebSocket or is stored, including the one whose message was on its way when it closed.
+STARLING_SCENARIO(websocket_messages_for_a_client_that_does_not_read_are_stored) {
+    server_fixture server(options);
+    const auto port = free_loopback_port();
+    server.extra_listen += listen_entry("https", port);
+    server.modules =
+        "[disco, ping, roster, presence, {offline: {max_messages: 5000, max_from_strangers: "
+        "5000}}]";
+    server.extra_config = "limits: {outbound_queue_bytes: 65536}\n";
+    server.write_config();
+    start_with_accounts(server);
+    const auto mark = server.log_mark();
+    websocket_client stalled(port, {.receive_buffer = 4096});
+    const std::string stalled_jid = stalled.login(bob.jid, bob.password, "stalled");
+    stalled.send("<presence xmlns='jabber:client'/>");
+    strophe_client a(std::string(alice.jid) + "/desk", alice.password, server.c2s_port());
+    a.login();
+    constexpr int count = 1500;
+    const std::string filler(8000, 'x');
+    for (int i = 0; i < count; ++i) {
+        a.send("<message type='chat' to='" + stalled_jid + "' id='s" + std::to_string(i) +
+               "'><body>" + std::to_string(i) + " " + filler + "</body></message>");
+        if (i % 100 == 99) run_strophe_for(std::chrono::milliseconds(20));
+    }
+    auto settled = a.request("<iq type='get' id='settle'><ping xmlns='urn:xmpp:ping'/></iq>",
+                             "settle", std::chrono::seconds(60));
+    require(stanza_attribute(settled.get(), "type") == "result" &&
+                a.take_all([](xmpp_stanza_t* s) { return stanza_attribute(s, "type") == "error"; })
+                    .empty(),
+            "alice's messages should all be taken, none bounced");
+    server.wait_for_log("stream error policy-violation: the client does not read what the "
+                        "server sends",
+                        mark);
+    server.wait_for_log(stalled_jid + " logged out", mark);
+    // What did reach the stalled WebSocket, read now.
+    int last_received = -1;
+    while (auto message = stalled.next_message(std::chrono::seconds(2))) {
+        const auto at = message->find(" id='s");
+        if (message->rfind("<message", 0) == 0 && at != std::string::npos)
+            last_received = std::stoi(message->substr(at + 6));
+    }
+    strophe_client again(std::string(bob.jid) + "/desk", bob.password, server.c2s_port());
+    again.login();
+    again.send("<presence/>");
+    auto first = again.wait_for(stanza_named("message"), "a stored message",
+                                std::chrono::seconds(10));
+    const int expected = std::stoi(stanza_attribute(first.get(), "id").substr(1));
+    require(expected <= last_received + 1,
+            "messages s" + std::to_string(last_received + 1) + " to s" +
+                std::to_string(expected - 1) +
+                " neither reached the WebSocket nor were stored");
+    for (int i = expected + 1; i < count; ++i) {
+        auto next = again.wait_for(stanza_named("message"), "stored message s" + std::to_string(i),
+                                   std::chrono::seconds(10));
+        require(stanza_attribute(next.get(), "id") == "s" + std::to_string(i),
+                "expected s" + std::to_string(i) + ", got " + stanza_text(next.get()));
+    }
+}
+
+}  // namespace starling::scenarios

@@ -49,6 +49,9 @@ websocket_client::websocket_client(std::uint16_t port, settings how)
     : impl_(std::make_unique<impl>()) {
     impl_->tls.set_verify_mode(asio::ssl::verify_none);
     tcp::socket socket(impl_->io);
+    socket.open(tcp::v4());
+    if (how.receive_buffer > 0)
+        socket.set_option(asio::socket_base::receive_buffer_size(how.receive_buffer));
     socket.connect({asio::ip::make_address("127.0.0.1"), port});
     if (how.tls) {
         auto stream = std::make_unique<websocket::stream<asio::ssl::stream<tcp::socket>>>(

@@ -22,6 +22,9 @@ public:
         std::string path = "/xmpp-websocket";
         std::string protocol = "xmpp";  // offered in Sec-WebSocket-Protocol; "" offers none
         std::string server_name = "example.test";
+        /// > 0: SO_RCVBUF before connecting, so that a client that stops reading makes the
+        /// server's writes block after a few KB.
+        int receive_buffer = 0;
     };
 
     /// Connects and completes the opening handshake; fails the scenario otherwise.
