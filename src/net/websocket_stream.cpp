@@ -164,9 +164,12 @@ void WebSocketStream::close() {
     if (closed_) return;
     if (!closing_) return close_now();
     // A polite end is under way (the last messages, then the close handshake): it may finish,
-    // within the handshake bound, whatever else it waits for.
+    // within the handshake bound, whatever else it waits for. The operations under way keep
+    // the stream; the timer does not, so that a stream whose end came in time goes at once.
     auto timer = std::make_shared<asio::steady_timer>(tcp().get_executor(), settings_.handshake);
-    timer->async_wait([self = shared_from_this(), timer](const error_code&) { self->close_now(); });
+    timer->async_wait([weak = weak_from_this(), timer](const error_code&) {
+        if (auto self = weak.lock()) self->close_now();
+    });
 }
 
 void WebSocketStream::close_now() {
