@@ -4,3 +4,4 @@ modules_mod_presence_la_SOURCES = modules/presence/presence.cpp modules/presence
 	modules/presence/item_turns.hpp
 modules_mod_presence_la_LDFLAGS = $(MODULE_LDFLAGS)
 modules_mod_presence_la_LIBADD = libstarling.la
+tests_unit_run_unit_SOURCES += tests/unit/modules/test_item_turns.cpp
