@@ -561,7 +561,8 @@ private:
         if (!http.IsDefined()) return;
         reader_.expect_map(http, "http",
                            {"header_bytes", "body_bytes", "request_timeout", "idle_timeout",
-                            "websocket_path", "external_url"});
+                            "websocket_path", "bosh_path", "bosh_max_wait", "bosh_inactivity",
+                            "external_url"});
         HttpConfig& out = config_.http;
         constexpr std::int64_t mib = 1024 * 1024;
         if (const YAML::Node value = http["header_bytes"]; value.IsDefined())
@@ -578,6 +579,20 @@ private:
                 static_cast<int>(reader_.duration(value, "http.idle_timeout", 1, 86400));
         if (const YAML::Node value = http["websocket_path"]; value.IsDefined())
             out.websocket_path = http_path(value, "http.websocket_path");
+        if (const YAML::Node value = http["bosh_path"]; value.IsDefined())
+            out.bosh_path = http_path(value, "http.bosh_path");
+        if (!out.bosh_path.empty() && out.bosh_path == out.websocket_path)
+            reader_.fail(http["bosh_path"].IsDefined() ? http["bosh_path"] : http["websocket_path"],
+                         "http.bosh_path",
+                         "'" + out.bosh_path +
+                             "' is http.websocket_path as well: give BOSH and WebSocket "
+                             "paths of their own");
+        if (const YAML::Node value = http["bosh_max_wait"]; value.IsDefined())
+            out.bosh_max_wait =
+                static_cast<int>(reader_.duration(value, "http.bosh_max_wait", 1, 3600));
+        if (const YAML::Node value = http["bosh_inactivity"]; value.IsDefined())
+            out.bosh_inactivity =
+                static_cast<int>(reader_.duration(value, "http.bosh_inactivity", 1, 3600));
         if (const YAML::Node value = http["external_url"]; value.IsDefined()) {
             out.external_url = reader_.string(value, "http.external_url");
             while (!out.external_url.empty() && out.external_url.back() == '/')

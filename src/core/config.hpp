@@ -126,6 +126,9 @@ struct HttpConfig {
     int idle_timeout = 60;                // seconds a kept-alive connection may wait for the next
                                           // request; a quiet WebSocket is pinged at half of it
     std::string websocket_path = "/xmpp-websocket";  // RFC 7395 endpoint; "" serves none
+    std::string bosh_path = "/http-bind";  // XEP-0124/0206 endpoint; "" serves none
+    int bosh_max_wait = 60;     // seconds a BOSH request is held at most (the client may ask less)
+    int bosh_inactivity = 60;   // seconds a BOSH client may go without a request: then it has gone
     // Where clients reach the HTTP listeners, e.g. "https://chat.example.org" behind a proxy:
     // what XEP-0156 host-meta advertises. Empty: each request's own scheme and Host.
     std::string external_url;

@@ -9,6 +9,7 @@ namespace starling::host_meta {
 namespace {
 
 constexpr std::string_view rel_websocket = "urn:xmpp:alt-connections:websocket";
+constexpr std::string_view rel_bosh = "urn:xmpp:alt-connections:xbosh";
 
 // A Host header is only ever a name or address and a port: anything else (a path, a quote, a
 // space) would be written into the document as it is and is refused instead.
@@ -57,6 +58,9 @@ std::vector<Link> links_for(const HttpRequest& request, const config::HttpConfig
     if (!http.websocket_path.empty())
         links.push_back({std::string(rel_websocket),
                          (secure ? "wss://" : "ws://") + base + http.websocket_path});
+    if (!http.bosh_path.empty())
+        links.push_back(
+            {std::string(rel_bosh), (secure ? "https://" : "http://") + base + http.bosh_path});
     return links;
 }
 
@@ -104,7 +108,8 @@ void answer(HttpRequest& request, HttpRespond respond, const config::HttpConfig&
         return respond(std::move(refused));
     }
     const auto links = links_for(request, http);
-    if (links.empty() && http.external_url.empty() && !http.websocket_path.empty())
+    if (links.empty() && http.external_url.empty() &&
+        (!http.websocket_path.empty() || !http.bosh_path.empty()))
         return respond(readable_anywhere(
             HttpResponse::text(400, "the Host header must be a host name or address and a port")));
     HttpResponse response;

@@ -5,6 +5,7 @@
 
 #include "core/registration.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -108,6 +109,9 @@ struct HttpRoute {
     HttpStreamHandler streamed;
     HttpWebSocketHandler websocket;
     std::string websocket_protocol;
+    /// How long `handler` may take to answer, once the request is read, when longer than
+    /// http.request_timeout: a long-polling handler (BOSH) holds requests on purpose.
+    std::chrono::seconds answer_within{0};
 };
 
 class HttpRoutes {

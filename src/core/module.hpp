@@ -33,7 +33,7 @@
 namespace starling {
 
 /// Bumped whenever the descriptor, ModuleContext or any type they expose changes layout.
-inline constexpr int module_abi_version = 8;
+inline constexpr int module_abi_version = 9;
 
 namespace storage {
 class AccountStore;

@@ -16,6 +16,7 @@
 #include "stream/s2s_in_session.hpp"
 #include "stream/s2s_manager.hpp"
 #include "stream/s2s_out_session.hpp"
+#include "stream/bosh_endpoint.hpp"
 #include "stream/websocket_framing.hpp"
 
 #include <spdlog/spdlog.h>
@@ -135,6 +136,8 @@ struct Server::Impl {
     HttpRoutes metrics_routes;
     Registration metrics_route;
     Registration websocket_route;
+    std::shared_ptr<BoshEndpoint> bosh;
+    Registration bosh_route;
     std::vector<Registration> host_meta_routes;
 
     std::vector<Registration> core_commands;
@@ -369,7 +372,37 @@ void Server::start() {
                     std::make_shared<C2sSession>(*this, std::move(stream), std::move(slot)));
             });
     }
-    if (!config->http.websocket_path.empty()) {
+    if (!config->http.bosh_path.empty()) {
+        // XEP-0124/0206: a client's stream over BOSH sessions of an http or https listener.
+        Gauge* open = &metrics_.gauge("connections", {{"type", "bosh"}},
+                                      "Open connections, by the type of listener that took them");
+        impl_->bosh = std::make_shared<BoshEndpoint>(BoshEndpoint::Hooks{
+            [this] {
+                const auto http = this->config()->http;
+                return BoshEndpoint::Limits{static_cast<unsigned>(http.bosh_max_wait),
+                                            static_cast<unsigned>(http.bosh_inactivity)};
+            },
+            [this](std::string_view domain) { return host(domain) != nullptr; },
+            [this, open](const std::string& address, std::string& refused) {
+                auto slot = impl_->limits.admit(address, refused);
+                if (!slot) metrics_.counter("c2s.refused").add();
+                return slot ? counted(std::move(slot), *open) : nullptr;
+            },
+            [this] { return asio::any_io_executor(next_io().get_executor()); },
+            [this](std::shared_ptr<BoshStream> stream, std::shared_ptr<void> slot) {
+                impl_->start_c2s(
+                    std::make_shared<C2sSession>(*this, std::move(stream), std::move(slot)));
+            }});
+        HttpRoute route;
+        route.handler = [bosh = impl_->bosh](HttpRequest& request, HttpRespond respond) {
+            bosh->handle(request, std::move(respond));
+        };
+        // A request is held for up to the session's 'wait', then answered in time.
+        route.answer_within =
+            std::chrono::seconds(config->http.bosh_max_wait + config->http.request_timeout);
+        impl_->bosh_route = http_routes_.add_route(config->http.bosh_path, std::move(route));
+    }
+    if (!config->http.websocket_path.empty() || !config->http.bosh_path.empty()) {
         // XEP-0156: where web clients find the endpoints above.
         for (const bool json : {false, true})
             impl_->host_meta_routes.push_back(http_routes_.add(

@@ -1,8 +1,9 @@
 #pragma once
 // What an XMPP stream reads and writes through: a TCP connection with or without TLS
-// (TcpTlsSocket), or a WebSocket connection (WebSocketStream, RFC 7395). StreamReader and
-// WriteQueue see only this, so that a client's stream over WebSocket is the same C2sSession, with
-// the same limits, stream management and everything else, as one over TCP.
+// (TcpTlsSocket), a WebSocket connection (WebSocketStream, RFC 7395), or a BOSH session's HTTP
+// requests (BoshStream, XEP-0206). StreamReader and WriteQueue see only this, so that a client's
+// stream over WebSocket or BOSH is the same C2sSession, with the same limits, stream management
+// and everything else, as one over TCP.
 //
 // Reads and writes never block: they do what they can at once, and say what must happen before
 // they can go on (IoStatus), which async_wait waits for.
@@ -13,6 +14,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <string>
 
 namespace starling::net {
 
@@ -23,10 +25,19 @@ class ByteStream {
 public:
     virtual ~ByteStream() = default;
 
-    /// The TCP connection underneath: its executor is the stream's thread.
-    virtual asio::ip::tcp::socket& tcp() = 0;
-    /// The TLS connection carrying the stream, else null.
+    /// The stream's thread: every call below is made on it, and every wait ends on it.
+    virtual asio::any_io_executor get_executor() = 0;
+    /// "address:port" of the peer, for the log ("?" when unknown); `ip` gets the address alone,
+    /// which the connection limits and the authentication throttle count by.
+    virtual std::string peer(std::string* ip = nullptr) = 0;
+    /// True when what the stream carries is encrypted on the way (TLS, or HTTPS requests).
+    virtual bool confidential() const = 0;
+    /// The one TLS connection carrying the whole stream, whose channel a SASL mechanism may bind
+    /// to; null without TLS, and for a stream spread over several connections (BOSH).
     virtual SSL* ssl() const = 0;
+    /// How the stream reaches the client, for `starlingctl` and the log: "WebSocket", "BOSH";
+    /// empty for plain TCP.
+    virtual const char* transport() const { return ""; }
     /// True when every write is one message of the transport (a WebSocket message) and must
     /// hold one complete element: the writer hands over one element at a time.
     virtual bool framed() const { return false; }

@@ -178,6 +178,7 @@ void HttpSession::dispatch(const std::shared_ptr<const HttpRoute>& route) {
     state_ = State::handling;
     const auto number = ++request_number_;
     if (!route) return answer(HttpResponse::text(404, "nothing is served at this path"), number);
+    if (route->answer_within.count() > 0) arm(route->answer_within);
     route->handler(request_, responder(number));
 }
 

@@ -20,6 +20,14 @@ TcpTlsSocket::TcpTlsSocket(asio::ip::tcp::socket socket) : socket_(std::move(soc
     socket_.non_blocking(true, ec);
 }
 
+std::string TcpTlsSocket::peer(std::string* ip) {
+    error_code ec;
+    const auto endpoint = socket_.remote_endpoint(ec);
+    const std::string address = ec ? "?" : endpoint.address().to_string();
+    if (ip) *ip = address;
+    return ec ? "?" : address + ":" + std::to_string(endpoint.port());
+}
+
 bool TcpTlsSocket::begin_tls(SSL_CTX* context) {
     ssl_.reset(SSL_new(context));
     if (!ssl_ || SSL_set_fd(ssl_.get(), socket_.native_handle()) != 1) return false;

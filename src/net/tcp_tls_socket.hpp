@@ -22,7 +22,10 @@ class TcpTlsSocket final : public ByteStream {
 public:
     explicit TcpTlsSocket(asio::ip::tcp::socket socket);
 
-    asio::ip::tcp::socket& tcp() override { return socket_; }
+    asio::ip::tcp::socket& tcp() { return socket_; }
+    asio::any_io_executor get_executor() override { return socket_.get_executor(); }
+    std::string peer(std::string* ip = nullptr) override;
+    bool confidential() const override { return ssl_ != nullptr; }
     /// The TLS connection once a handshake began, else null.
     SSL* ssl() const override { return ssl_.get(); }
 

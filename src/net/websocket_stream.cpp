@@ -28,6 +28,10 @@ WebSocketStream::WebSocketStream(std::unique_ptr<TcpTlsSocket> socket, std::stri
     ws_.auto_fragment(false);
     ws_.text(true);
     ws_.set_option(websocket::stream_base::timeout{settings_.handshake, settings_.idle, true});
+    // A stanza is a message of its own, written as soon as it is queued: Nagle would hold a
+    // small one back until the previous one is acknowledged (40 ms with delayed ACKs).
+    error_code ec;
+    socket_->tcp().set_option(asio::ip::tcp::no_delay(true), ec);
 }
 
 void WebSocketStream::async_accept(Request request, std::function<void(std::string)> done) {
@@ -101,7 +105,7 @@ void WebSocketStream::async_wait(IoStatus status, std::function<void(const error
                            ? !writing_
                            : has_buffered_input() || failure_ != IoStatus::ok || closed_;
     if (ready || closed_) {
-        return asio::post(tcp().get_executor(), [then = std::move(then), closed = closed_] {
+        return asio::post(get_executor(), [then = std::move(then), closed = closed_] {
             then(closed ? error_code(asio::error::operation_aborted) : error_code());
         });
     }
@@ -166,7 +170,7 @@ void WebSocketStream::close() {
     // A polite end is under way (the last messages, then the close handshake): it may finish,
     // within the handshake bound, whatever else it waits for. The operations under way keep
     // the stream; the timer does not, so that a stream whose end came in time goes at once.
-    auto timer = std::make_shared<asio::steady_timer>(tcp().get_executor(), settings_.handshake);
+    auto timer = std::make_shared<asio::steady_timer>(get_executor(), settings_.handshake);
     timer->async_wait([weak = weak_from_this(), timer](const error_code&) {
         if (auto self = weak.lock()) self->close_now();
     });

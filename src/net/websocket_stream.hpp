@@ -64,8 +64,11 @@ public:
     void set_message_limit(std::size_t bytes) { ws_.read_message_max(bytes); }
 
     // ByteStream
-    asio::ip::tcp::socket& tcp() override { return socket_->tcp(); }
+    asio::any_io_executor get_executor() override { return socket_->get_executor(); }
+    std::string peer(std::string* ip = nullptr) override { return socket_->peer(ip); }
+    bool confidential() const override { return socket_->confidential(); }
     SSL* ssl() const override { return socket_->ssl(); }
+    const char* transport() const override { return "WebSocket"; }
     bool framed() const override { return true; }
     std::size_t read(char* data, std::size_t size, IoStatus& status) override;
     std::size_t write(const char* data, std::size_t size, IoStatus& status) override;

@@ -95,14 +95,14 @@ void C2sSession::send_features() {
     const auto config = server_.config();
     if (state_ == State::connected) {
         // RFC 7395 §3.7: no STARTTLS over WebSocket (TLS is the connection's, wss:).
-        if (!socket_->ssl() && tcp_tls_) {
+        if (!socket_->confidential() && tcp_tls_) {
             out += "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'>";
             out += config->tls.required ? "<required/></starttls>" : "</starttls>";
         }
-        if (socket_->ssl() || !config->tls.required) {
+        if (socket_->confidential() || !config->tls.required) {
             const auto bindings = channel_bindings();
             out += "<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>";
-            for (const auto& name : sasl::mechanism_names(socket_->ssl() != nullptr, bindings))
+            for (const auto& name : sasl::mechanism_names(socket_->confidential(), bindings))
                 out += "<mechanism>" + name + "</mechanism>";
             out += "</mechanisms>";
             if (host_->find_iq_handler(IqTarget::unauthenticated, "set", "jabber:iq:register"))
@@ -165,10 +165,12 @@ void C2sSession::on_element(xml::ElementPtr element) {
 }
 
 void C2sSession::handle_starttls(const xml::Element&) {
-    if (socket_->ssl()) return stream_error("policy-violation", "TLS is already in use");
+    // RFC 7395 §3.7 and XEP-0206: TLS over the web is the HTTP connection's (wss:, https:).
     if (!tcp_tls_)
-        return stream_error("unsupported-feature",
-                            "no STARTTLS over WebSocket: connect with wss: (RFC 7395 §3.7)");
+        return stream_error("unsupported-feature", std::string("no STARTTLS over ") +
+                                                       socket_->transport() +
+                                                       ": connect over TLS (wss:, https:)");
+    if (socket_->confidential()) return stream_error("policy-violation", "TLS is already in use");
     // Nothing after <starttls/> in this read is processed: the parser stops here and the next
     // bytes it sees come through TLS, into a fresh parser.
     parser_->stop();
@@ -179,13 +181,13 @@ void C2sSession::handle_starttls(const xml::Element&) {
 
 void C2sSession::handle_auth(const xml::Element& element) {
     const auto config = server_.config();
-    if (!socket_->ssl() && config->tls.required) return sasl_failure("encryption-required");
+    if (!socket_->confidential() && config->tls.required) return sasl_failure("encryption-required");
     if (mechanism_) return sasl_failure("malformed-request", "an exchange is already in progress");
     if (server_.auth_throttle().blocked(peer_ip_))
         return sasl_failure("temporary-auth-failure", "too many failed attempts; try again later");
     const auto bindings = channel_bindings();
     const auto name = element.attr("mechanism");
-    mechanism_ = sasl::make_mechanism(name, host_->domain(), socket_->ssl() != nullptr, bindings);
+    mechanism_ = sasl::make_mechanism(name, host_->domain(), socket_->confidential(), bindings);
     ++sasl_exchange_;
     if (!mechanism_) return sasl_failure("invalid-mechanism");
     mechanism_name_ = name;
@@ -246,7 +248,7 @@ void C2sSession::look_up_secret() {
                               [self = self(), exchange = sasl_exchange_](
                                   bool ok, std::optional<sasl::ScramSecret> secret) {
                                   asio::post(
-                                      self->socket_->tcp().get_executor(),
+                                      self->socket_->get_executor(),
                                       [self, exchange, ok, secret = std::move(secret)]() mutable {
                                           self->on_secret(exchange, ok, std::move(secret));
                                       });
@@ -313,7 +315,7 @@ void C2sSession::handle_unauthenticated_iq(xml::ElementPtr element) {
     auto handler = payload ? host_->find_iq_handler(IqTarget::unauthenticated,
                                                     element->attr("type"), payload->xmlns())
                            : nullptr;
-    if (!handler || (!socket_->ssl() && server_.config()->tls.required))
+    if (!handler || (!socket_->confidential() && server_.config()->tls.required))
         return stream_error("not-authorized", "authenticate first");
     // No 'from' to stamp yet: replies come back to this stream through event.origin.
     element->remove_attr("from");

@@ -25,6 +25,10 @@ C2sSession::C2sSession(Server& server, asio::ip::tcp::socket socket,
     tcp_tls_ = static_cast<net::TcpTlsSocket*>(socket_.get());
     tls_contexts_ = std::move(tls);
     direct_tls_ = direct_tls;
+    // A stanza is written as soon as it is queued: Nagle would hold a small one back until
+    // the previous write is acknowledged (40 ms with delayed ACKs).
+    error_code ec;
+    tcp_tls_->tcp().set_option(asio::ip::tcp::no_delay(true), ec);
 }
 
 C2sSession::C2sSession(Server& server, std::shared_ptr<net::ByteStream> stream,
@@ -33,16 +37,12 @@ C2sSession::C2sSession(Server& server, std::shared_ptr<net::ByteStream> stream,
       socket_(std::move(stream)),
       framed_(socket_->framed()),
       io_(&static_cast<asio::io_context&>(
-          asio::query(socket_->tcp().get_executor(), asio::execution::context))),
+          asio::query(socket_->get_executor(), asio::execution::context))),
       connection_slot_(std::move(slot)),
       direct_tls_(false),
       last_activity_(now_ticks()),
-      preauth_timer_(socket_->tcp().get_executor()) {
-    peer_ = peer_of(socket_->tcp(), &peer_ip_);
-    // A stanza is written as soon as it is queued: Nagle would hold a small one back until
-    // the previous write is acknowledged (40 ms with delayed ACKs).
-    error_code ec;
-    socket_->tcp().set_option(asio::ip::tcp::no_delay(true), ec);
+      preauth_timer_(socket_->get_executor()) {
+    peer_ = socket_->peer(&peer_ip_);
 }
 
 C2sSession::~C2sSession() = default;
@@ -139,7 +139,7 @@ void C2sSession::send_text(std::string text) {
 void C2sSession::deliver(StanzaPtr stanza) {
     // Already on the session's thread (a fan-out's pump): no handler to wrap and run.
     if (io_->get_executor().running_in_this_thread()) return enqueue(std::move(stanza));
-    asio::dispatch(socket_->tcp().get_executor(),
+    asio::dispatch(socket_->get_executor(),
                    [self = self(), stanza = std::move(stanza)]() mutable {
                        self->enqueue(std::move(stanza));
                    });
@@ -152,7 +152,7 @@ void C2sSession::enqueue(StanzaPtr stanza) {
 void C2sSession::deliver_paced(std::vector<StanzaPtr> stanzas,
                                std::function<void(std::size_t)> done) {
     // Posted, never run inline: a `done` may deliver more, while pump_paced() walks the list.
-    asio::post(socket_->tcp().get_executor(),
+    asio::post(socket_->get_executor(),
                [self = self(), stanzas = std::move(stanzas), done = std::move(done)]() mutable {
                    if (self->state_ != State::bound) return done(0);
                    self->paced_.push_back(Paced{std::move(stanzas), 0, std::move(done)});
@@ -263,7 +263,7 @@ void C2sSession::on_idle() {
     if (starttls_pending_) {
         // <proceed/> and everything before it is on the wire: the TLS handshake comes next,
         // once the read that carried <starttls/> has returned (it stops on the flag).
-        return asio::post(socket_->tcp().get_executor(), [self = self()] {
+        return asio::post(socket_->get_executor(), [self = self()] {
             self->starttls_pending_ = false;
             self->do_handshake();
         });
@@ -272,7 +272,7 @@ void C2sSession::on_idle() {
 }
 
 void C2sSession::close(std::string_view condition, std::string_view text) {
-    asio::dispatch(socket_->tcp().get_executor(),
+    asio::dispatch(socket_->get_executor(),
                    [self = self(), condition = std::string(condition), text = std::string(text)] {
                        self->stream_error(condition, text);
                    });
@@ -377,7 +377,7 @@ void C2sSession::end_bound_session(std::string_view reason) {
 
 void C2sSession::release_idle_memory() {
     if (parser_released_.load(std::memory_order_relaxed)) return;
-    asio::post(socket_->tcp().get_executor(), [self = self()] {
+    asio::post(socket_->get_executor(), [self = self()] {
         if (self->state_ != State::bound || !self->parser_->release()) return;
         self->parser_released_.store(true, std::memory_order_relaxed);
     });
@@ -390,10 +390,12 @@ std::chrono::steady_clock::time_point C2sSession::last_activity() const {
 
 std::string C2sSession::security() const {
     SSL* ssl = socket_->ssl();
-    std::string out = framed_ ? (ssl ? "WebSocket TLS" : "WebSocket plain")
-                      : !ssl  ? "plain"
-                      : direct_tls_ ? "TLS"
-                                    : "STARTTLS";
+    const bool confidential = socket_->confidential();
+    std::string out = !tcp_tls_      ? std::string(socket_->transport()) +
+                                      (confidential ? " TLS" : " plain")
+                      : !confidential ? "plain"
+                      : direct_tls_   ? "TLS"
+                                      : "STARTTLS";
     if (ssl) out += std::string(" ") + SSL_get_version(ssl);
     if (!mechanism_name_.empty()) out += " " + mechanism_name_;
     return out;

@@ -105,12 +105,12 @@ void C2sSession::end_session(std::string_view reason) {
 }
 
 void C2sSession::post(std::function<void()> fn) {
-    asio::post(socket_->tcp().get_executor(), [self = self(), fn = std::move(fn)] { fn(); });
+    asio::post(socket_->get_executor(), [self = self(), fn = std::move(fn)] { fn(); });
 }
 
 std::shared_ptr<void> C2sSession::after(std::chrono::milliseconds delay, std::function<void()> fn) {
     // Destroying the last handle destroys the timer, which cancels the wait.
-    auto timer = std::make_shared<asio::steady_timer>(socket_->tcp().get_executor());
+    auto timer = std::make_shared<asio::steady_timer>(socket_->get_executor());
     timer->expires_after(delay);
     timer->async_wait([fn = std::move(fn)](const error_code& ec) {
         if (!ec) fn();
@@ -121,7 +121,7 @@ std::shared_ptr<void> C2sSession::after(std::chrono::milliseconds delay, std::fu
 void C2sSession::take_over(const SessionPtr& old_session, std::function<void(bool)> done) {
     auto old = std::dynamic_pointer_cast<C2sSession>(old_session);
     if (!old || old.get() == this || state_ != State::authenticated) return done(false);
-    asio::post(old->socket_->tcp().get_executor(),
+    asio::post(old->socket_->get_executor(),
                [old, self = self(), done = std::move(done)]() mutable {
                    old->hand_over(std::move(self), std::move(done));
                });
@@ -130,7 +130,7 @@ void C2sSession::take_over(const SessionPtr& old_session, std::function<void(boo
 // On the old stream's thread.
 void C2sSession::hand_over(std::shared_ptr<C2sSession> to, std::function<void(bool)> done) {
     if (handed_over_ || (state_ != State::bound && state_ != State::hibernated)) {
-        return asio::post(to->socket_->tcp().get_executor(),
+        return asio::post(to->socket_->get_executor(),
                           [to, done = std::move(done)] { done(false); });
     }
     end_paced();
@@ -158,7 +158,7 @@ void C2sSession::hand_over(std::shared_ptr<C2sSession> to, std::function<void(bo
         end_bound_session("resumed");
     }
     // Posted before anything forwarded from here, so the new stream is bound first.
-    asio::post(to->socket_->tcp().get_executor(),
+    asio::post(to->socket_->get_executor(),
                [to, old = self(), adopted, done = std::move(done)]() mutable {
                    to->adopt(std::move(old), std::move(adopted), std::move(done));
                });

@@ -40,7 +40,7 @@ ComponentSession::ComponentSession(Server& server, asio::ip::tcp::socket socket,
       connection_slot_(std::move(slot)),
       last_activity_(now_ticks()),
       preauth_timer_(socket_.tcp().get_executor()) {
-    peer_ = peer_of(socket_.tcp());
+    peer_ = socket_.peer();
     error_code ec;
     socket_.tcp().set_option(asio::ip::tcp::no_delay(true), ec);
 }

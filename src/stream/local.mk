@@ -9,8 +9,14 @@ libstarling_la_SOURCES += src/stream/c2s_session.cpp src/stream/c2s_negotiation.
 libstarling_la_SOURCES += src/stream/write_queue.cpp src/stream/write_queue.hpp \
 	src/stream/stream_reader.cpp src/stream/stream_reader.hpp src/stream/stream_namespaces.hpp \
 	src/stream/websocket_framing.cpp src/stream/websocket_framing.hpp
+
+# c2s streams over BOSH (XEP-0124/0206)
+libstarling_la_SOURCES += src/stream/bosh_body.cpp src/stream/bosh_body.hpp \
+	src/stream/bosh_stream.cpp src/stream/bosh_stream.hpp \
+	src/stream/bosh_endpoint.cpp src/stream/bosh_endpoint.hpp
 tests_unit_run_unit_SOURCES += tests/unit/stream/test_write_queue.cpp \
-	tests/unit/stream/test_stream_reader.cpp tests/unit/stream/test_websocket_framing.cpp
+	tests/unit/stream/test_stream_reader.cpp tests/unit/stream/test_websocket_framing.cpp \
+	tests/unit/stream/test_bosh_body.cpp
 
 # SASL
 libstarling_la_SOURCES += src/stream/sasl.cpp \

@@ -35,7 +35,7 @@ S2sInSession::S2sInSession(Server& server, asio::ip::tcp::socket socket,
       tls_contexts_(std::move(tls)),
       direct_tls_(direct_tls),
       preauth_timer_(socket_.tcp().get_executor()) {
-    peer_ = peer_of(socket_.tcp());
+    peer_ = socket_.peer();
     status_.set_peer(peer_);
     error_code ec;
     socket_.tcp().set_option(asio::ip::tcp::no_delay(true), ec);

@@ -22,7 +22,7 @@ void StreamReader::start() {
     if (owner_.read_stopped()) return;
     // Bytes TLS already decrypted raise no readiness event: go on at once.
     if (socket_.has_buffered_input())
-        return asio::post(socket_.tcp().get_executor(),
+        return asio::post(socket_.get_executor(),
                           [this, keep = owner_.keep_alive()] { on_readable(error_code()); });
     wait_readable();
 }
@@ -49,7 +49,7 @@ void StreamReader::on_readable(const error_code& ec) {
     if (!paused_counter_.empty() && server_.ingress().closed()) {
         server_.metrics().counter(paused_counter_).add();
         return server_.ingress().when_open([this, keep = owner_.keep_alive()] {
-            asio::post(socket_.tcp().get_executor(), [this, keep] { on_readable(error_code()); });
+            asio::post(socket_.get_executor(), [this, keep] { on_readable(error_code()); });
         });
     }
     char* buffer = thread_read_buffer();
@@ -74,7 +74,7 @@ void StreamReader::on_readable(const error_code& ec) {
         // Saves the read that would only say "nothing more": one system call per message.
         if (socket_.drained()) return wait_readable();
     }
-    asio::post(socket_.tcp().get_executor(),
+    asio::post(socket_.get_executor(),
                [this, keep = owner_.keep_alive()] { on_readable(error_code()); });
 }
 

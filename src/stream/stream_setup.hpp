@@ -15,16 +15,6 @@
 
 namespace starling {
 
-/// "address:port" of the connection's peer, "?" when the socket cannot say; `ip`, when given,
-/// gets the address alone.
-inline std::string peer_of(asio::ip::tcp::socket& socket, std::string* ip = nullptr) {
-    error_code ec;
-    const auto endpoint = socket.remote_endpoint(ec);
-    const std::string address = ec ? "?" : endpoint.address().to_string();
-    if (ip) *ip = address;
-    return ec ? "?" : address + ":" + std::to_string(endpoint.port());
-}
-
 /// The parser limits of a stream that has not authenticated yet (DESIGN.md, security defaults);
 /// the stream raises max_stanza_bytes and max_elements to limits.stanza_bytes and
 /// limits.stanza_elements once it has.

@@ -16,11 +16,6 @@ namespace {
 constexpr std::size_t max_framing_element = 4096;
 constexpr char separator = '\x01';
 
-struct FramingElement {
-    std::string name;  // "open" or "close" in the framing namespace, else empty
-    std::vector<std::pair<std::string, std::string>> attributes;  // xml:lang as "xml:lang"
-};
-
 bool is_space(char c) {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
@@ -38,9 +33,9 @@ bool starts_with_tag(std::string_view text, std::string_view name) {
     return is_space(next) || next == '/' || next == '>';
 }
 
-// The message as one element with expat (never by hand): nullopt unless it is a well-formed
-// document whose root is open or close in the framing namespace.
-std::optional<FramingElement> parse_framing(std::string_view message) {
+}  // namespace
+
+std::optional<FramingElement> read_framing(std::string_view message) {
     struct Parse {
         FramingElement element;
         int roots = 0;
@@ -83,14 +78,12 @@ std::optional<FramingElement> parse_framing(std::string_view message) {
     return std::move(parse.element);
 }
 
-}  // namespace
-
 std::string inbound(std::string_view message) {
     const std::string_view text = trimmed(message);
     if (text.size() > max_framing_element ||
         !(starts_with_tag(text, "open") || starts_with_tag(text, "close")))
         return std::string(message);
-    const auto element = parse_framing(text);
+    const auto element = read_framing(text);
     if (!element) return std::string(message);
     if (element->name == "close") return "</stream:stream>";
     if (element->name != "open") return std::string(message);

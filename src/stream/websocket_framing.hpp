@@ -5,12 +5,26 @@
 // message that is a document of its own, so a stanza written without a namespace (it inherits
 // jabber:client on a TCP stream) gets it declared.
 
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace starling::websocket_framing {
 
 constexpr std::string_view ns_framing = "urn:ietf:params:xml:ns:xmpp-framing";
+
+/// <open/> or <close/> in the framing namespace, read with expat.
+struct FramingElement {
+    std::string name;  // "open" or "close"
+    std::vector<std::pair<std::string, std::string>> attributes;  // xml:lang as "xml:lang"
+};
+
+/// `text` as a framing element: nullopt unless it is a well-formed document of one empty
+/// <open/> or <close/> in the framing namespace. (BOSH reads the <open/> the stream writes
+/// with it, to carry its attributes in a <body/> instead.)
+std::optional<FramingElement> read_framing(std::string_view text);
 
 /// The bytes the stream's parser reads for a message from the client. <open/> and <close/> in
 /// the framing namespace are translated; anything else passes unchanged, to be judged by the

@@ -1,5 +1,5 @@
 // A real browser: converse.js in Debian's headless Chromium (driven by playwright-core,
-// tests/browser/converse_test.mjs) logs in over WebSocket, sees its contact, a libstrophe client,
+// tests/browser/converse_test.mjs) logs in over WebSocket, and again over BOSH, sees its contact, a libstrophe client,
 // come online, sends it a message through the chat window and sees the reply. The screenshot
 // is kept in $STARLING_TEST_ARTEFACTS (default BUILDDIR/test-artefacts). The script runs from
 // $STARLING_BROWSER_DIR (default SRCDIR/tests/browser), where `npm ci` must have installed its
@@ -103,6 +103,24 @@ STARLING_SCENARIO(browser_converse_chats_over_websocket) {
     start_with_accounts(server);
     converse_chats_with_libstrophe(options, server, "websocket",
                                    "wss://127.0.0.1:" + std::to_string(port) + "/xmpp-websocket");
+}
+
+}  // namespace starling::scenarios
+
+namespace starling::scenarios {
+
+STARLING_SCENARIO(browser_converse_chats_over_bosh) {
+    server_fixture server(options);
+    const auto port = free_loopback_port();
+    server.extra_listen += listen_entry("https", port);
+    server.modules =
+        "[disco, ping, version, time, roster, presence, last, offline, vcard, private, blocking, "
+        "smacks, csi, carbons, mam, pep]";
+    server.write_config();
+    start_with_accounts(server);
+    // The page is on another origin: every POST is preceded by a CORS preflight.
+    converse_chats_with_libstrophe(options, server, "bosh",
+                                   "https://127.0.0.1:" + std::to_string(port) + "/http-bind");
 }
 
 }  // namespace starling::scenarios

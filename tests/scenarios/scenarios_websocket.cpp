@@ -269,12 +269,16 @@ STARLING_SCENARIO(websocket_endpoint_is_advertised_by_host_meta) {
                 xrd.body.find("<XRD xmlns='http://docs.oasis-open.org/ns/xri/xrd-1.0'>") !=
                     std::string::npos &&
                 xrd.body.find("<Link rel='urn:xmpp:alt-connections:websocket' "
-                              "href='wss://example.test/xmpp-websocket'/>") != std::string::npos,
+                              "href='wss://example.test/xmpp-websocket'/>") != std::string::npos &&
+                xrd.body.find("<Link rel='urn:xmpp:alt-connections:xbosh' "
+                              "href='https://example.test/http-bind'/>") != std::string::npos,
             "host-meta: " + xrd.to_string());
     auto jrd = client.request("GET", "/.well-known/host-meta.json");
     require(jrd.status == 200 && jrd.header("content-type") == "application/json" &&
                 jrd.body == "{\"links\":[{\"rel\":\"urn:xmpp:alt-connections:websocket\","
-                            "\"href\":\"wss://example.test/xmpp-websocket\"}]}\n",
+                            "\"href\":\"wss://example.test/xmpp-websocket\"},"
+                            "{\"rel\":\"urn:xmpp:alt-connections:xbosh\","
+                            "\"href\":\"https://example.test/http-bind\"}]}\n",
             "host-meta.json: " + jrd.to_string());
     auto preflight = client.request("OPTIONS", "/.well-known/host-meta.json",
                                     {{"Origin", "https://web.example"},

@@ -549,7 +549,7 @@ threads: 4
         CPPUNIT_ASSERT_EQUAL(
             std::string("/srv/starling/starling.yml:11: http.keepalive: unknown key; known keys: "
                         "header_bytes, body_bytes, request_timeout, idle_timeout, websocket_path, "
-                        "external_url"),
+                        "bosh_path, bosh_max_wait, bosh_inactivity, external_url"),
             error_of(base + "http: {keepalive: 5}\n"));
         CPPUNIT_ASSERT_EQUAL(std::string("/xmpp-websocket"), c.http.websocket_path);
         CPPUNIT_ASSERT_EQUAL(std::string(),
@@ -569,6 +569,17 @@ threads: 4
             std::string("/srv/starling/starling.yml:11: http.external_url: 'chat.example.test' is "
                         "not an http:// or https:// URL such as \"https://chat.example.org\""),
             error_of(base + "http: {external_url: chat.example.test}\n"));
+        const Config bosh = starling::config::parse(
+            base + "http: {bosh_path: /bosh, bosh_max_wait: 30s, bosh_inactivity: 2m}\n",
+            "/srv/starling/starling.yml");
+        CPPUNIT_ASSERT_EQUAL(std::string("/bosh"), bosh.http.bosh_path);
+        CPPUNIT_ASSERT_EQUAL(30, bosh.http.bosh_max_wait);
+        CPPUNIT_ASSERT_EQUAL(120, bosh.http.bosh_inactivity);
+        CPPUNIT_ASSERT_EQUAL(std::string("/http-bind"), c.http.bosh_path);
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("/srv/starling/starling.yml:11: http.bosh_path: '/xmpp-websocket' is "
+                        "http.websocket_path as well: give BOSH and WebSocket paths of their own"),
+            error_of(base + "http: {bosh_path: /xmpp-websocket}\n"));
     }
 
     void s2s_ca_file_is_resolved_and_checked() {

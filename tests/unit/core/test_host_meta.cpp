@@ -25,20 +25,31 @@ public:
     void links_follow_the_request_or_the_external_url() {
         HttpConfig http;
         auto links = host_meta::links_for(request("chat.example.test:5443", true), http);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), links.size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), links.size());
         CPPUNIT_ASSERT_EQUAL(std::string("urn:xmpp:alt-connections:websocket"), links[0].rel);
         CPPUNIT_ASSERT_EQUAL(std::string("wss://chat.example.test:5443/xmpp-websocket"),
                              links[0].href);
+        CPPUNIT_ASSERT_EQUAL(std::string("urn:xmpp:alt-connections:xbosh"), links[1].rel);
+        CPPUNIT_ASSERT_EQUAL(std::string("https://chat.example.test:5443/http-bind"),
+                             links[1].href);
         CPPUNIT_ASSERT_EQUAL(std::string("ws://[::1]:5280/xmpp-websocket"),
                              host_meta::links_for(request("[::1]:5280", false), http)[0].href);
+        CPPUNIT_ASSERT_EQUAL(std::string("http://[::1]:5280/http-bind"),
+                             host_meta::links_for(request("[::1]:5280", false), http)[1].href);
         CPPUNIT_ASSERT(host_meta::links_for(request("a b", true), http).empty());
         CPPUNIT_ASSERT(host_meta::links_for(request("", true), http).empty());
         // Behind a proxy that terminates TLS the request is plain, the advertised URL is not.
         http.external_url = "https://chat.example.test";
         http.websocket_path = "/ws";
-        CPPUNIT_ASSERT_EQUAL(std::string("wss://chat.example.test/ws"),
-                             host_meta::links_for(request("internal:5280", false), http)[0].href);
+        http.bosh_path = "/bosh";
+        links = host_meta::links_for(request("internal:5280", false), http);
+        CPPUNIT_ASSERT_EQUAL(std::string("wss://chat.example.test/ws"), links.at(0).href);
+        CPPUNIT_ASSERT_EQUAL(std::string("https://chat.example.test/bosh"), links.at(1).href);
         http.websocket_path = "";
+        links = host_meta::links_for(request("internal:5280", false), http);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), links.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("urn:xmpp:alt-connections:xbosh"), links[0].rel);
+        http.bosh_path = "";
         CPPUNIT_ASSERT(host_meta::links_for(request("internal:5280", false), http).empty());
     }
 
