@@ -23,11 +23,16 @@ WebSocketStream::WebSocketStream(std::unique_ptr<TcpTlsSocket> socket, std::stri
     : socket_(std::move(socket)),
       ws_(*socket_),
       protocol_(std::move(protocol)),
-      settings_(settings) {
+      settings_(settings),
+      keep_alive_(socket_->get_executor()) {
     // One frame per message: a message is one stanza, and clients expect it whole.
     ws_.auto_fragment(false);
     ws_.text(true);
-    ws_.set_option(websocket::stream_base::timeout{settings_.handshake, settings_.idle, true});
+    // The handshakes are Beast's to bound. Idleness is this stream's own (keep_alive_tick):
+    // Beast's idle timeout resets its timer for every message read, which costs a timer
+    // cancellation and the wake-up of its handler per message.
+    ws_.set_option(websocket::stream_base::timeout{settings_.handshake,
+                                                   websocket::stream_base::none(), false});
     // A stanza is a message of its own, written as soon as it is queued: Nagle would hold a
     // small one back until the previous one is acknowledged (40 ms with delayed ACKs).
     error_code ec;
@@ -47,6 +52,12 @@ void WebSocketStream::async_accept(Request request, std::function<void(std::stri
             self->close_now();
             return done(ec.message());
         }
+        // A ping, a pong or a close from the client is a sign of life too.
+        self->ws_.control_callback(
+            [raw = self.get()](websocket::frame_type, boost::beast::string_view) {
+                raw->heard_ = true;
+            });
+        self->keep_alive_tick();
         done("");
     });
 }
@@ -124,8 +135,31 @@ void WebSocketStream::read_message() {
     });
 }
 
+void WebSocketStream::keep_alive_tick() {
+    if (closed_) return;
+    if (heard_) {
+        heard_ = false;
+        pinged_ = false;
+    } else if (pinged_) {
+        // Nothing at all for idle_timeout, not even a pong.
+        return close_now();
+    } else if (!pinging_ && !close_started_) {
+        // Quiet for half of it: a ping, which browsers answer.
+        pinged_ = true;
+        pinging_ = true;
+        ws_.async_ping({}, [self = shared_from_this()](const error_code&) {
+            self->pinging_ = false;
+        });
+    }
+    keep_alive_.expires_after(std::chrono::duration_cast<std::chrono::milliseconds>(settings_.idle) / 2);
+    keep_alive_.async_wait([weak = weak_from_this()](const error_code& ec) {
+        if (auto self = weak.lock(); self && !ec) self->keep_alive_tick();
+    });
+}
+
 void WebSocketStream::on_message(const error_code& ec) {
     reading_ = false;
+    heard_ = true;
     if (ec) {
         // The peer's close frame, or its end of the connection, is the stream's end of file.
         failure_ = ec == websocket::error::closed || ec == asio::error::eof ? IoStatus::eof
@@ -179,6 +213,7 @@ void WebSocketStream::close() {
 void WebSocketStream::close_now() {
     if (closed_) return;
     closed_ = true;
+    keep_alive_.cancel();
     socket_->close();
 }
 

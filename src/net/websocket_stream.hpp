@@ -5,8 +5,9 @@
 // into one message. One message is read at a time, and only when the stream asks for more, so
 // a stream that stops reading (the ingress gate, a storage lookup) stops the client, as over TCP.
 //
-// Beast answers pings and sends its own when the connection is quiet (idle_timeout), closing a
-// connection whose peer answers nothing. Touched only on its connection's thread.
+// Beast answers pings; the stream sends its own when the connection is quiet (half of
+// idle_timeout), and closes a connection whose peer answers nothing. Touched only on its
+// connection's thread.
 
 #include "net/byte_stream.hpp"
 #include "net/tcp_tls_socket.hpp"
@@ -84,6 +85,9 @@ private:
     void on_written(const error_code& ec);
     void close_handshake();
     void close_now();
+    /// Every half of the idle time: a ping when nothing was heard, the end when nothing was
+    /// heard since the last ping either.
+    void keep_alive_tick();
 
     std::unique_ptr<TcpTlsSocket> socket_;  // on the heap: TLS points at it, and it moved here
     boost::beast::websocket::stream<TlsAsyncStream> ws_;
@@ -105,6 +109,11 @@ private:
     bool close_started_ = false;
     bool closed_ = false;
     IoStatus failure_ = IoStatus::ok;  // eof or error once reading ended
+    asio::steady_timer keep_alive_;
+    bool heard_ = false;    // a message or control frame arrived since the last tick
+    bool pinged_ = false;   // a ping went out, and nothing was heard since
+    bool pinging_ = false;  // Beast's one ping at a time
+
 };
 
 }  // namespace starling::net
