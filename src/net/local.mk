@@ -7,7 +7,8 @@ libstarling_la_SOURCES += src/net/asio.hpp src/net/tls_context.cpp src/net/tls_c
 	src/net/resolver.cpp src/net/resolver.hpp \
 	src/net/connector.cpp src/net/connector.hpp \
 	src/net/tls_async_stream.hpp src/net/http_session.cpp src/net/http_session.hpp \
-	src/net/byte_stream.hpp src/net/websocket_stream.cpp src/net/websocket_stream.hpp
+	src/net/byte_stream.hpp src/net/input_buffer.hpp \
+	src/net/websocket_stream.cpp src/net/websocket_stream.hpp
 tests_unit_run_unit_SOURCES += tests/unit/net/test_connection_limits.cpp \
 	tests/unit/net/test_peer_identity.cpp \
 	tests/unit/net/test_resolver.cpp \

@@ -3,7 +3,6 @@
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/websocket/error.hpp>
 
-#include <cstring>
 
 namespace starling::net {
 
@@ -67,16 +66,8 @@ std::size_t WebSocketStream::read(char* data, std::size_t size, IoStatus& status
         status = failure_ != IoStatus::ok ? failure_ : closed_ ? IoStatus::error : IoStatus::want_read;
         return 0;
     }
-    const std::size_t n = std::min(size, input_.size() - input_pos_);
-    std::memcpy(data, input_.data() + input_pos_, n);
-    input_pos_ += n;
-    if (input_pos_ == input_.size()) {
-        // An idle connection holds no message.
-        std::string().swap(input_);
-        input_pos_ = 0;
-    }
     status = IoStatus::ok;
-    return n;
+    return input_.take(data, size);
 }
 
 std::size_t WebSocketStream::write(const char* data, std::size_t size, IoStatus& status) {
@@ -167,8 +158,7 @@ void WebSocketStream::on_message(const error_code& ec) {
     } else {
         const auto bytes = message_.cdata();
         const std::string_view text(static_cast<const char*>(bytes.data()), bytes.size());
-        input_ = framing_.inbound ? framing_.inbound(text) : std::string(text);
-        input_pos_ = 0;
+        input_.append(framing_.inbound ? framing_.inbound(text) : text);
     }
     message_.clear();
     message_.shrink_to_fit();

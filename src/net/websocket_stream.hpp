@@ -10,6 +10,7 @@
 // connection's thread.
 
 #include "net/byte_stream.hpp"
+#include "net/input_buffer.hpp"
 #include "net/tcp_tls_socket.hpp"
 #include "net/tls_async_stream.hpp"
 
@@ -73,7 +74,7 @@ public:
     bool framed() const override { return true; }
     std::size_t read(char* data, std::size_t size, IoStatus& status) override;
     std::size_t write(const char* data, std::size_t size, IoStatus& status) override;
-    bool has_buffered_input() const override { return input_pos_ < input_.size(); }
+    bool has_buffered_input() const override { return !input_.empty(); }
     bool drained() const override { return !has_buffered_input(); }
     void async_wait(IoStatus status, std::function<void(const error_code&)> then) override;
     void shutdown() override;
@@ -95,8 +96,7 @@ private:
     Settings settings_;
     MessageFraming framing_;
     boost::beast::flat_buffer message_;  // the message being read; freed once translated
-    std::string input_;                  // the last message, translated, for read()
-    std::size_t input_pos_ = 0;
+    InputBuffer input_;                  // the last message, translated, for read()
     std::string output_;  // the message being written
     // The element whose message was written last, until the writer asks for it again.
     const char* written_ = nullptr;

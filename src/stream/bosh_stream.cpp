@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstring>
 #include <utility>
 
 namespace starling {
@@ -126,16 +125,16 @@ void BoshStream::take(bosh::Request request, HttpRespond respond) {
     ++next_rid_;
     if (request.restart) {
         // XEP-0206 §5: a restart is a new stream header, as over TCP.
-        input_ += "<stream:stream xmlns='jabber:client' "
-                  "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'";
-        attribute(input_, "to", request.to.empty() ? to_ : request.to);
+        std::string header = "<stream:stream xmlns='jabber:client' "
+                             "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'";
+        attribute(header, "to", request.to.empty() ? to_ : request.to);
         if (const auto& lang = request.lang.empty() ? lang_ : request.lang; !lang.empty())
-            attribute(input_, "xml:lang", lang);
-        input_ += '>';
+            attribute(header, "xml:lang", lang);
+        input_.append(header + '>');
     }
-    input_ += request.payload;
+    input_.append(request.payload);
     // XEP-0124 §12: the payloads of a terminating request are read, then the stream ends.
-    if (request.terminate) input_ += "</stream:stream>";
+    if (request.terminate) input_.append("</stream:stream>");
     held_.push_back(Held{request.rid, std::move(respond),
                          Clock::now() + std::chrono::seconds(settings_.wait)});
     if (has_buffered_input()) wake(read_waiter_, error_code());
@@ -240,15 +239,9 @@ std::size_t BoshStream::read(char* data, std::size_t size, net::IoStatus& status
                                                : net::IoStatus::want_read;
         return 0;
     }
-    const std::size_t n = std::min(size, input_.size() - input_pos_);
-    std::memcpy(data, input_.data() + input_pos_, n);
-    input_pos_ += n;
-    if (input_pos_ == input_.size()) {
-        std::string().swap(input_);
-        input_pos_ = 0;
-        // The next request's turn.
-        if (!queued_.empty()) schedule_pump();
-    }
+    const std::size_t n = input_.take(data, size);
+    // All read: the next request's turn.
+    if (input_.empty() && !queued_.empty()) schedule_pump();
     status = net::IoStatus::ok;
     return n;
 }

@@ -18,6 +18,7 @@
 #include "core/http_routes.hpp"
 #include "net/asio.hpp"
 #include "net/byte_stream.hpp"
+#include "net/input_buffer.hpp"
 #include "stream/bosh_body.hpp"
 
 #include <chrono>
@@ -61,7 +62,7 @@ public:
     bool framed() const override { return true; }
     std::size_t read(char* data, std::size_t size, net::IoStatus& status) override;
     std::size_t write(const char* data, std::size_t size, net::IoStatus& status) override;
-    bool has_buffered_input() const override { return input_pos_ < input_.size(); }
+    bool has_buffered_input() const override { return !input_.empty(); }
     bool drained() const override { return !has_buffered_input(); }
     void async_wait(net::IoStatus status, std::function<void(const error_code&)> then) override;
     void shutdown() override;
@@ -111,8 +112,7 @@ private:
     std::map<std::uint64_t, std::string> answered_;  // the last answers, for a repeated rid
     Clock::time_point idle_since_;
 
-    std::string input_;  // payloads taken, for read()
-    std::size_t input_pos_ = 0;
+    net::InputBuffer input_;  // payloads taken, for read()
     std::string pending_;  // what the stream wrote, for the next answer
     // From the stream's <open/>: what the creation answer carries of the stream header.
     std::string stream_from_;

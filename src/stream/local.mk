@@ -16,7 +16,7 @@ libstarling_la_SOURCES += src/stream/bosh_body.cpp src/stream/bosh_body.hpp \
 	src/stream/bosh_endpoint.cpp src/stream/bosh_endpoint.hpp
 tests_unit_run_unit_SOURCES += tests/unit/stream/test_write_queue.cpp \
 	tests/unit/stream/test_stream_reader.cpp tests/unit/stream/test_websocket_framing.cpp \
-	tests/unit/stream/test_bosh_body.cpp
+	tests/unit/stream/test_bosh_body.cpp tests/unit/stream/test_bosh_stream.cpp
 
 # SASL
 libstarling_la_SOURCES += src/stream/sasl.cpp \

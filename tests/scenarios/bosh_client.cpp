@@ -1,7 +1,7 @@
 #include "bosh_client.hpp"
 
-#include "aes_gcm.hpp"
 #include "scenario.hpp"
+#include "web_login_steps.hpp"
 #include "xml_stream_reader.hpp"
 
 #include <algorithm>
@@ -151,34 +151,22 @@ xml_element bosh_client::expect(const std::string& name, const std::string& ns,
 }
 
 void bosh_client::authenticate(const std::string& jid, const std::string& password) {
-    const auto at = jid.find('@');
-    const std::string local = jid.substr(0, at);
     create();
     auto features = expect("features", ns_streams);
     require(features.child("mechanisms", ns_sasl) != nullptr,
             "no SASL mechanisms offered over BOSH: " + features.to_string());
-    send("<auth xmlns='" + std::string(ns_sasl) + "' mechanism='PLAIN'>" +
-         base64(std::string(1, '\0') + local + std::string(1, '\0') + password) + "</auth>");
+    send(plain_auth(jid, password));
     expect("success", ns_sasl);
     // XEP-0206 §5: the stream restarts with a request of its own.
     send("", " to='" + how_.to + "' xml:lang='en' xmpp:restart='true'");
-    features = expect("features", ns_streams);
-    require(features.child("bind", "urn:ietf:params:xml:ns:xmpp-bind") != nullptr,
-            "no resource binding offered after SASL: " + features.to_string());
+    require_bind_offered(expect("features", ns_streams));
 }
 
 std::string bosh_client::login(const std::string& jid, const std::string& password,
                                const std::string& resource) {
     authenticate(jid, password);
-    send("<iq xmlns='jabber:client' type='set' id='bind1'><bind "
-         "xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>" +
-         resource + "</resource></bind></iq>");
-    auto bound = expect("iq", "jabber:client");
-    const auto* bind = bound.child("bind", "urn:ietf:params:xml:ns:xmpp-bind");
-    const auto* full = bind ? bind->child("jid") : nullptr;
-    require(bound.attribute("type") == "result" && full != nullptr,
-            "binding failed: " + bound.to_string());
-    return full->text;
+    send(bind_request(resource));
+    return bound_jid(expect("iq", "jabber:client"));
 }
 
 }  // namespace starling::scenarios

@@ -57,4 +57,15 @@ inline void require_nothing(strophe_client& client,
                                     client.end_reason() + "), so it proves nothing");
 }
 
+/// The session bound to `full_jid` has ended: a ping to it from `asker` gets an error, where a
+/// live session would answer.
+inline void require_session_gone(strophe_client& asker, const std::string& full_jid,
+                                 const std::string& what) {
+    auto reply = asker.request(
+        "<iq type='get' id='gone' to='" + full_jid + "'><ping xmlns='urn:xmpp:ping'/></iq>",
+        "gone");
+    require(stanza_attribute(reply.get(), "type") == "error",
+            what + ": " + full_jid + " should not answer: " + stanza_text(reply.get()));
+}
+
 }  // namespace starling::scenarios

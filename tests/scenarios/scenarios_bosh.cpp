@@ -4,6 +4,7 @@
 // connection dropped, the terminal binding errors, the limits of a TCP stream, the connection
 // limits counting sessions, and stream management across a session whose client went away.
 #include "bosh_client.hpp"
+#include "client_steps.hpp"
 #include "free_port.hpp"
 #include "http_client.hpp"
 #include "server_fixture.hpp"
@@ -126,11 +127,7 @@ STARLING_SCENARIO(bosh_login_chat_and_terminate_over_https) {
     b.wait_for(stanza_named("message", "bye"), "the message in alice's terminating request");
     // The session is over: its sid is unknown now (XEP-0124 §17.2), its JID answers no more.
     require_terminated(a.answer(a.send("")), "item-not-found", "a request after the end");
-    auto gone = b.request("<iq type='get' id='gone' to='" + alice_jid +
-                              "'><ping xmlns='urn:xmpp:ping'/></iq>",
-                          "gone");
-    require(stanza_attribute(gone.get(), "type") == "error",
-            "alice's ended session should not answer: " + stanza_text(gone.get()));
+    require_session_gone(b, alice_jid, "after the terminate request");
 }
 
 STARLING_SCENARIO(bosh_requests_follow_their_rids_and_bad_ones_end_the_session) {
@@ -222,11 +219,7 @@ STARLING_SCENARIO(bosh_requests_follow_their_rids_and_bad_ones_end_the_session) 
     require_terminated(a.answer(a.send_rid(a.next_rid() + 10, "")), "item-not-found",
                        "a rid far ahead");
     require_terminated(a.answer(a.send("")), "item-not-found", "a request after that");
-    auto ping = b.request("<iq type='get' id='gone' to='" + alice_jid +
-                              "'><ping xmlns='urn:xmpp:ping'/></iq>",
-                          "gone");
-    require(stanza_attribute(ping.get(), "type") == "error",
-            "alice's ended session should not answer: " + stanza_text(ping.get()));
+    require_session_gone(b, alice_jid, "after a rid out of the window");
 }
 
 STARLING_SCENARIO(bosh_held_requests_wait_and_survive_a_dropped_connection) {

@@ -89,38 +89,31 @@ void converse_chats_with_libstrophe(const runner_options& options, server_fixtur
     require(exists(screenshot), "no screenshot at " + screenshot);
 }
 
+// A server with what a deployment loads (converse.js asks for most of it at login) and an https
+// listener, whose endpoint at `path` converse.js uses over `transport`.
+void converse_on_https(const runner_options& options, const std::string& transport,
+                       const std::string& scheme, const std::string& path) {
+    server_fixture server(options);
+    const auto port = free_loopback_port();
+    server.extra_listen += listen_entry("https", port);
+    server.modules =
+        "[disco, ping, version, time, roster, presence, last, offline, vcard, private, blocking, "
+        "smacks, csi, carbons, mam, pep]";
+    server.write_config();
+    start_with_accounts(server);
+    converse_chats_with_libstrophe(options, server, transport,
+                                   scheme + "://127.0.0.1:" + std::to_string(port) + path);
+}
+
 }  // namespace
 
 STARLING_SCENARIO(browser_converse_chats_over_websocket) {
-    server_fixture server(options);
-    const auto port = free_loopback_port();
-    server.extra_listen += listen_entry("https", port);
-    // What a deployment loads: converse.js asks for most of it at login.
-    server.modules =
-        "[disco, ping, version, time, roster, presence, last, offline, vcard, private, blocking, "
-        "smacks, csi, carbons, mam, pep]";
-    server.write_config();
-    start_with_accounts(server);
-    converse_chats_with_libstrophe(options, server, "websocket",
-                                   "wss://127.0.0.1:" + std::to_string(port) + "/xmpp-websocket");
+    converse_on_https(options, "websocket", "wss", "/xmpp-websocket");
 }
 
-}  // namespace starling::scenarios
-
-namespace starling::scenarios {
-
+// The page is on another origin: every POST is preceded by a CORS preflight.
 STARLING_SCENARIO(browser_converse_chats_over_bosh) {
-    server_fixture server(options);
-    const auto port = free_loopback_port();
-    server.extra_listen += listen_entry("https", port);
-    server.modules =
-        "[disco, ping, version, time, roster, presence, last, offline, vcard, private, blocking, "
-        "smacks, csi, carbons, mam, pep]";
-    server.write_config();
-    start_with_accounts(server);
-    // The page is on another origin: every POST is preceded by a CORS preflight.
-    converse_chats_with_libstrophe(options, server, "bosh",
-                                   "https://127.0.0.1:" + std::to_string(port) + "/http-bind");
+    converse_on_https(options, "bosh", "https", "/http-bind");
 }
 
 }  // namespace starling::scenarios

@@ -2,6 +2,7 @@
 // handshake and its refusals, <open/>/<close/> framing with every message a document of its own,
 // login and chat with a TCP client, the TCP stream's limits, stream management across a dropped
 // connection, and pings on a quiet connection.
+#include "client_steps.hpp"
 #include "free_port.hpp"
 #include "http_client.hpp"
 #include "server_fixture.hpp"
@@ -93,11 +94,7 @@ STARLING_SCENARIO(websocket_login_chat_and_close_over_wss) {
     require(ws.close_code() == 1000, "the close code should be 1000 (normal), got " +
                                          std::to_string(ws.close_code()));
     // The session ended with it: its full JID answers no more.
-    auto gone = b.request("<iq type='get' id='gone' to='" + alice_jid +
-                              "'><ping xmlns='urn:xmpp:ping'/></iq>",
-                          "gone");
-    require(stanza_attribute(gone.get(), "type") == "error",
-            "alice's closed session should not answer: " + stanza_text(gone.get()));
+    require_session_gone(b, alice_jid, "after <close/>");
 }
 
 STARLING_SCENARIO(websocket_refusals_and_limits_name_what_is_wrong) {

@@ -1,7 +1,7 @@
 #include "websocket_client.hpp"
 
-#include "aes_gcm.hpp"
 #include "scenario.hpp"
+#include "web_login_steps.hpp"
 #include "xml_stream_reader.hpp"
 
 #include <boost/asio/connect.hpp>
@@ -164,8 +164,7 @@ void websocket_client::drop() {
 
 std::string websocket_client::login(const std::string& jid, const std::string& password,
                                     const std::string& resource) {
-    const auto at = jid.find('@');
-    const std::string local = jid.substr(0, at), domain = jid.substr(at + 1);
+    const std::string domain = jid.substr(jid.find('@') + 1);
     const std::string open = "<open xmlns='" + std::string(ns_framing) + "' to='" + domain +
                              "' version='1.0'/>";
     send(open);
@@ -173,23 +172,13 @@ std::string websocket_client::login(const std::string& jid, const std::string& p
     auto features = expect("features", "http://etherx.jabber.org/streams");
     require(features.child("mechanisms", ns_sasl) != nullptr,
             "no SASL mechanisms offered over the WebSocket: " + features.to_string());
-    send("<auth xmlns='" + std::string(ns_sasl) + "' mechanism='PLAIN'>" +
-         base64(std::string(1, '\0') + local + std::string(1, '\0') + password) + "</auth>");
+    send(plain_auth(jid, password));
     expect("success", ns_sasl);
     send(open);
     expect("open", ns_framing);
-    features = expect("features", "http://etherx.jabber.org/streams");
-    require(features.child("bind", "urn:ietf:params:xml:ns:xmpp-bind") != nullptr,
-            "no resource binding offered after SASL: " + features.to_string());
-    send("<iq xmlns='jabber:client' type='set' id='bind1'><bind "
-         "xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>" +
-         resource + "</resource></bind></iq>");
-    auto bound = expect("iq", "jabber:client");
-    const auto* bind = bound.child("bind", "urn:ietf:params:xml:ns:xmpp-bind");
-    const auto* full = bind ? bind->child("jid") : nullptr;
-    require(bound.attribute("type") == "result" && full != nullptr,
-            "binding failed: " + bound.to_string());
-    return full->text;
+    require_bind_offered(expect("features", "http://etherx.jabber.org/streams"));
+    send(bind_request(resource));
+    return bound_jid(expect("iq", "jabber:client"));
 }
 
 }  // namespace starling::scenarios
