@@ -54,7 +54,7 @@ tests_scenarios_run_scenarios_SOURCES = \
 	tests/scenarios/scenarios_websocket.cpp \
 	tests/scenarios/peer_process.hpp tests/scenarios/scenarios_browser.cpp \
 	tests/scenarios/bosh_client.cpp tests/scenarios/bosh_client.hpp \
-	tests/scenarios/web_login_steps.hpp \
+	tests/scenarios/web_client_steps.hpp \
 	tests/scenarios/scenarios_bosh.cpp
 tests_scenarios_run_scenarios_CPPFLAGS = $(AM_CPPFLAGS) $(STROPHE_CFLAGS) \
 	-DSTARLING_SRCDIR='"$(abs_top_srcdir)"'

@@ -12,6 +12,7 @@
 #include "stanza_matchers.hpp"
 #include "strophe_client.hpp"
 #include "test_accounts.hpp"
+#include "web_client_steps.hpp"
 
 #include <thread>
 
@@ -22,20 +23,6 @@ constexpr const char* ns_streams = "http://etherx.jabber.org/streams";
 constexpr const char* ns_stream_errors = "urn:ietf:params:xml:ns:xmpp-streams";
 using std::chrono::milliseconds;
 using clock = std::chrono::steady_clock;
-
-// Sends `xml` as `client` and lets libstrophe write it (it writes only while its loop runs).
-void send_now(strophe_client& client, const std::string& xml) {
-    client.send(xml);
-    run_strophe_for(milliseconds(100));
-}
-
-// A message with `body` from `from` (bare JID), in jabber:client.
-void require_message(const xml_element& message, const std::string& from, const std::string& body,
-                     const std::string& what) {
-    require(message.name == "message" && message.ns == "jabber:client" &&
-                message.attribute("from").rfind(from + "/", 0) == 0 && body_of(message) == body,
-            what + ": got " + message.to_string());
-}
 
 void require_terminated(const bosh_reply& reply, const std::string& condition,
                         const std::string& what) {

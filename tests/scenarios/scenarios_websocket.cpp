@@ -10,6 +10,7 @@
 #include "stanza_matchers.hpp"
 #include "strophe_client.hpp"
 #include "test_accounts.hpp"
+#include "web_client_steps.hpp"
 #include "websocket_client.hpp"
 
 #include <thread>
@@ -32,20 +33,6 @@ void require_stream_error(websocket_client& ws, const std::string& condition,
             what + ": expected <" + condition + "/>, got " + error.to_string());
     ws.expect("close", ns_framing);
     require(ws.wait_closed(), what + ": the WebSocket stayed open after the stream error");
-}
-
-// Sends `xml` as `client` and lets libstrophe write it (it writes only while its loop runs).
-void send_now(strophe_client& client, const std::string& xml) {
-    client.send(xml);
-    run_strophe_for(std::chrono::milliseconds(100));
-}
-
-// A message with `body` from `from` (bare JID), in jabber:client.
-void require_message(const xml_element& message, const std::string& from, const std::string& body,
-                     const std::string& what) {
-    require(message.name == "message" && message.ns == "jabber:client" &&
-                message.attribute("from").rfind(from + "/", 0) == 0 && body_of(message) == body,
-            what + ": got " + message.to_string());
 }
 
 }  // namespace

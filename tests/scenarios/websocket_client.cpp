@@ -1,7 +1,7 @@
 #include "websocket_client.hpp"
 
 #include "scenario.hpp"
-#include "web_login_steps.hpp"
+#include "web_client_steps.hpp"
 #include "xml_stream_reader.hpp"
 
 #include <boost/asio/connect.hpp>

@@ -1,10 +1,15 @@
 #pragma once
-// The XMPP elements a web transport's test client (WebSocket, BOSH) sends to log in, and the
-// check of what binding answers: the same over every transport, only the framing differs.
+// What the scenarios of the web transports (WebSocket, BOSH) share: the elements their test
+// clients send to log in and the check of what binding answers (the same over every transport,
+// only the framing differs), and the steps with the libstrophe client they chat with.
 
 #include "aes_gcm.hpp"
 #include "scenario.hpp"
+#include "sm_client.hpp"
+#include "strophe_client.hpp"
 #include "xml_element.hpp"
+
+#include <chrono>
 
 #include <string>
 
@@ -37,6 +42,20 @@ inline std::string bound_jid(const xml_element& bound) {
     require(bound.name == "iq" && bound.attribute("type") == "result" && full != nullptr,
             "binding failed: " + bound.to_string());
     return full->text;
+}
+
+/// Sends `xml` as `client` and lets libstrophe write it (it writes only while its loop runs).
+inline void send_now(strophe_client& client, const std::string& xml) {
+    client.send(xml);
+    run_strophe_for(std::chrono::milliseconds(100));
+}
+
+/// A message with `body` from `from` (bare JID), in jabber:client.
+inline void require_message(const xml_element& message, const std::string& from,
+                            const std::string& body, const std::string& what) {
+    require(message.name == "message" && message.ns == "jabber:client" &&
+                message.attribute("from").rfind(from + "/", 0) == 0 && body_of(message) == body,
+            what + ": got " + message.to_string());
 }
 
 }  // namespace starling::scenarios
