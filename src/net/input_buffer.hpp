@@ -6,14 +6,21 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
-#include <string_view>
 
 namespace starling::net {
 
 class InputBuffer {
 public:
     bool empty() const { return pos_ == bytes_.size(); }
-    void append(std::string_view bytes) { bytes_.append(bytes); }
+    /// Adds `bytes`, taken over when nothing is held (a translated message, without a copy).
+    void append(std::string bytes) {
+        if (empty()) {
+            bytes_ = std::move(bytes);
+            pos_ = 0;
+        } else {
+            bytes_ += bytes;
+        }
+    }
 
     /// Copies up to `size` bytes out; returns how many.
     std::size_t take(char* data, std::size_t size) {

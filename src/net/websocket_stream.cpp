@@ -8,6 +8,9 @@ namespace starling::net {
 
 namespace websocket = boost::beast::websocket;
 
+// What Beast first prepares for a message (its tcp_frame_size) and a little more.
+constexpr std::size_t kept_message_capacity = 4096;
+
 void teardown(boost::beast::role_type, TlsAsyncStream& stream, error_code& ec) {
     ec = {};
     stream.socket().shutdown();
@@ -158,10 +161,15 @@ void WebSocketStream::on_message(const error_code& ec) {
     } else {
         const auto bytes = message_.cdata();
         const std::string_view text(static_cast<const char*>(bytes.data()), bytes.size());
-        input_.append(framing_.inbound ? framing_.inbound(text) : text);
+        if (framing_.inbound)
+            input_.append(framing_.inbound(text));
+        else
+            input_.append(std::string(text));
     }
+    // Beast prepares room for the next message before it waits for it, so the buffer is kept
+    // (freeing it cost a free and a malloc per message); one a large message grew is freed.
     message_.clear();
-    message_.shrink_to_fit();
+    if (message_.capacity() > kept_message_capacity) message_.shrink_to_fit();
     if (auto waiter = std::exchange(read_waiter_, nullptr)) waiter(error_code());
 }
 

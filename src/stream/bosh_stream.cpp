@@ -132,7 +132,7 @@ void BoshStream::take(bosh::Request request, HttpRespond respond) {
             attribute(header, "xml:lang", lang);
         input_.append(header + '>');
     }
-    input_.append(request.payload);
+    input_.append(std::move(request.payload));
     // XEP-0124 §12: the payloads of a terminating request are read, then the stream ends.
     if (request.terminate) input_.append("</stream:stream>");
     held_.push_back(Held{request.rid, std::move(respond),
