@@ -76,7 +76,8 @@ Starling is starting for the domain localhost. Log in with any XMPP client
 
 The certificate is self-signed (var/dev/localhost.crt): accept it when the client asks.
 Files sent with the client's upload (XEP-0363) go through https://localhost:5443, with the
-same certificate.
+same certificate. Browser clients (converse.js) connect to wss://localhost:5443/xmpp-websocket
+or, over BOSH, https://localhost:5443/http-bind.
 More accounts:  ${starlingctl[*]} adduser USER@localhost
 Stop with Ctrl-C.
 
