@@ -2,7 +2,8 @@
 // creation and its attributes, login and chat with a TCP client, held requests answered as soon
 // as there is something to say, rids taken in order and repeats answered again, a request whose
 // connection dropped, the terminal binding errors, the limits of a TCP stream, the connection
-// limits counting sessions, and stream management across a session whose client went away.
+// limits counting sessions, stream management across a session whose client went away, and
+// acknowledgements that survive kill -9.
 #include "bosh_client.hpp"
 #include "client_steps.hpp"
 #include "free_port.hpp"
@@ -14,6 +15,7 @@
 #include "test_accounts.hpp"
 #include "web_client_steps.hpp"
 
+#include <set>
 #include <thread>
 
 namespace starling::scenarios {
@@ -372,6 +374,52 @@ STARLING_SCENARIO(bosh_streams_keep_the_tcp_limits_and_sessions_count_as_connect
         require(!again.terminated() && !again.body.attribute("sid").empty(),
                 "a session once the first ended: " + again.http.to_string());
     }
+}
+
+}  // namespace starling::scenarios
+
+namespace starling::scenarios {
+
+// An acknowledgement is a promise over BOSH too: the messages counted in the <a/> a request's
+// answer carried survive kill -9 of starlingd the moment the client reads it.
+STARLING_SCENARIO(bosh_acked_messages_survive_kill_9) {
+    server_fixture server(options);
+    const auto port = free_loopback_port();
+    server.extra_listen += listen_entry("https", port);
+    server.modules = "[disco, ping, roster, presence, {offline: {max_from_strangers: 1000}}, smacks]";
+    server.write_config();
+    start_with_accounts(server);
+    constexpr int count = 50;
+    {
+        bosh_client a(port, {});
+        a.login(alice.jid, alice.password);
+        a.send(std::string("<enable xmlns='") + ns_sm + "'/>");
+        a.expect("enabled", ns_sm);
+        std::string burst;
+        for (int i = 0; i < count; ++i)
+            burst += chat(bob.jid, "m" + std::to_string(i), "durable " + std::to_string(i));
+        a.send(burst + "<r xmlns='" + ns_sm + "'/>");
+        auto ack = a.next();
+        while (ack.name == "r" && ack.ns == ns_sm) ack = a.next();  // the server asking its own
+        require(ack.name == "a" && ack.ns == ns_sm && ack.attribute("h") == std::to_string(count),
+                "the answer to " + std::to_string(count) + " messages and <r/>: " + ack.to_string());
+        // No pause: the promise must already hold when the client reads it.
+        server.kill();
+    }
+    server.start();
+    strophe_client b(std::string(bob.jid) + "/desk", bob.password, server.c2s_port());
+    b.login();
+    b.send("<presence/>");
+    std::set<std::string> seen;
+    for (int i = 0; i < count; ++i) {
+        auto message = b.wait_for(stanza_named("message"),
+                                  "acknowledged message " + std::to_string(i) + " of " +
+                                      std::to_string(count),
+                                  std::chrono::seconds(10));
+        seen.insert(stanza_attribute(message.get(), "id"));
+    }
+    require(seen.size() == count,
+            "duplicates among the stored messages: " + std::to_string(seen.size()) + " distinct");
 }
 
 }  // namespace starling::scenarios
