@@ -106,9 +106,4 @@ void BoshEndpoint::create(bosh::Request body, const HttpRequest& request, HttpRe
                });
 }
 
-std::size_t BoshEndpoint::sessions() const {
-    std::lock_guard lock(mutex_);
-    return streams_.size();
-}
-
 }  // namespace starling

@@ -45,14 +45,12 @@ public:
 
     /// The HTTP handler of the endpoint's path.
     void handle(HttpRequest& request, HttpRespond respond);
-    /// Sessions open now.
-    std::size_t sessions() const;
 
 private:
     void create(bosh::Request body, const HttpRequest& request, HttpRespond respond);
 
     Hooks hooks_;
-    mutable std::mutex mutex_;
+    std::mutex mutex_;
     std::unordered_map<std::string, std::weak_ptr<BoshStream>> streams_;  // by sid
 };
 

@@ -44,7 +44,6 @@ public:
     BoshStream(asio::any_io_executor executor, std::string sid, std::string peer, bool secure,
                Settings settings, std::function<void()> on_end);
 
-    const std::string& sid() const { return sid_; }
     /// Opened over HTTPS: its requests must all come that way.
     bool secure() const { return secure_; }
 
