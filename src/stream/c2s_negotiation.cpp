@@ -94,7 +94,8 @@ void C2sSession::send_features() {
                               : "<stream:features>";
     const auto config = server_.config();
     if (state_ == State::connected) {
-        // RFC 7395 §3.7: no STARTTLS over WebSocket (TLS is the connection's, wss:).
+        // RFC 7395 §3.7, XEP-0206: no STARTTLS over WebSocket or BOSH (TLS is the HTTP
+        // connection's: wss:, https:).
         if (!socket_->confidential() && tcp_tls_) {
             out += "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'>";
             out += config->tls.required ? "<required/></starttls>" : "</starttls>";
