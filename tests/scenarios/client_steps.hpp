@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstring>
 #include <functional>
+#include <set>
 #include <string>
 
 namespace starling::scenarios {
@@ -66,6 +67,22 @@ inline void require_session_gone(strophe_client& asker, const std::string& full_
         "gone");
     require(stanza_attribute(reply.get(), "type") == "error",
             what + ": " + full_jid + " should not answer: " + stanza_text(reply.get()));
+}
+
+/// Waits for `count` messages at `client`, each within 10 s, and requires them all distinct (by
+/// id): what a restarted server delivers of what it acknowledged before a kill -9.
+inline void require_distinct_messages(strophe_client& client, std::size_t count) {
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < count; ++i) {
+        auto message = client.wait_for(any_message,
+                                       "acknowledged message " + std::to_string(i) + " of " +
+                                           std::to_string(count) + " (have " +
+                                           std::to_string(seen.size()) + ")",
+                                       std::chrono::seconds(10));
+        seen.insert(stanza_attribute(message.get(), "id"));
+    }
+    require(seen.size() == count,
+            "duplicates among the stored messages: " + std::to_string(seen.size()) + " distinct");
 }
 
 }  // namespace starling::scenarios

@@ -15,7 +15,6 @@
 #include "test_accounts.hpp"
 #include "web_client_steps.hpp"
 
-#include <set>
 #include <thread>
 
 namespace starling::scenarios {
@@ -410,16 +409,7 @@ STARLING_SCENARIO(bosh_acked_messages_survive_kill_9) {
     strophe_client b(std::string(bob.jid) + "/desk", bob.password, server.c2s_port());
     b.login();
     b.send("<presence/>");
-    std::set<std::string> seen;
-    for (int i = 0; i < count; ++i) {
-        auto message = b.wait_for(stanza_named("message"),
-                                  "acknowledged message " + std::to_string(i) + " of " +
-                                      std::to_string(count),
-                                  std::chrono::seconds(10));
-        seen.insert(stanza_attribute(message.get(), "id"));
-    }
-    require(seen.size() == count,
-            "duplicates among the stored messages: " + std::to_string(seen.size()) + " distinct");
+    require_distinct_messages(b, count);
 }
 
 }  // namespace starling::scenarios

@@ -9,11 +9,8 @@
 #include "xmpp_names.hpp"
 
 #include <chrono>
-#include <set>
 
 namespace starling::scenarios {
-
-using std::chrono::seconds;
 
 STARLING_SCENARIO(acked_offline_messages_survive_kill_9) {
     server_fixture server(options);
@@ -50,17 +47,7 @@ STARLING_SCENARIO(acked_offline_messages_survive_kill_9) {
     strophe_client b(std::string(bob.jid) + "/desk", bob.password, server.c2s_port());
     b.login();
     b.send("<presence/>");
-    std::set<std::string> seen;
-    for (int i = 0; i < count; ++i) {
-        auto message =
-            b.wait_for(any_message,
-                       "acknowledged message " + std::to_string(i) + " of " +
-                           std::to_string(count) + " (have " + std::to_string(seen.size()) + ")",
-                       seconds(10));
-        seen.insert(stanza_attribute(message.get(), "id"));
-    }
-    require(seen.size() == count,
-            "duplicates among the stored messages: " + std::to_string(seen.size()) + " distinct");
+    require_distinct_messages(b, count);
 }
 
 }  // namespace starling::scenarios
