@@ -5,6 +5,7 @@
 
 #include "scenario.hpp"
 #include "strophe_client.hpp"
+#include "test_accounts.hpp"
 
 #include <chrono>
 #include <cstring>
@@ -70,7 +71,7 @@ inline void require_session_gone(strophe_client& asker, const std::string& full_
 }
 
 /// Waits for `count` messages at `client`, each within 10 s, and requires them all distinct (by
-/// id): what a restarted server delivers of what it acknowledged before a kill -9.
+/// id).
 inline void require_distinct_messages(strophe_client& client, std::size_t count) {
     std::set<std::string> seen;
     for (std::size_t i = 0; i < count; ++i) {
@@ -83,6 +84,17 @@ inline void require_distinct_messages(strophe_client& client, std::size_t count)
     }
     require(seen.size() == count,
             "duplicates among the stored messages: " + std::to_string(seen.size()) + " distinct");
+}
+
+/// Starts `server` again after a kill -9 and requires that `to`, logging in, gets the `count`
+/// distinct messages the server acknowledged before it: the delivery guarantee's promise.
+inline void require_delivered_after_restart(server_fixture& server, const test_account& to,
+                                            std::size_t count) {
+    server.start();
+    strophe_client client(std::string(to.jid) + "/desk", to.password, server.c2s_port());
+    client.login();
+    client.send("<presence/>");
+    require_distinct_messages(client, count);
 }
 
 }  // namespace starling::scenarios

@@ -405,11 +405,7 @@ STARLING_SCENARIO(bosh_acked_messages_survive_kill_9) {
         // No pause: the promise must already hold when the client reads it.
         server.kill();
     }
-    server.start();
-    strophe_client b(std::string(bob.jid) + "/desk", bob.password, server.c2s_port());
-    b.login();
-    b.send("<presence/>");
-    require_distinct_messages(b, count);
+    require_delivered_after_restart(server, bob, count);
 }
 
 }  // namespace starling::scenarios

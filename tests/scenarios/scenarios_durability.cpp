@@ -43,11 +43,7 @@ STARLING_SCENARIO(acked_offline_messages_survive_kill_9) {
                                                 std::to_string(count) + " (" +
                                                 describe_status(status) + ")");
     }
-    server.start();
-    strophe_client b(std::string(bob.jid) + "/desk", bob.password, server.c2s_port());
-    b.login();
-    b.send("<presence/>");
-    require_distinct_messages(b, count);
+    require_delivered_after_restart(server, bob, count);
 }
 
 }  // namespace starling::scenarios
