@@ -1,24 +1,22 @@
 #pragma once
 // The archiving preferences (XEP-0441) of the users the server is dealing with, in memory, so
 // that deciding whether to archive a message never waits for the database once they are loaded:
-// the stored prefs (or the configured default), and for default='roster' the user's contacts.
-// Sharded by bare JID so that no single mutex sits on the path of every message.
+// the stored prefs (or the configured default), and for default='roster' the user's contacts
+// (core/user_cache.hpp keeps them, and keeps held messages in order).
 //
 // A load can still be in flight when the module is unloaded (a reload), so the cache lives in a
 // shared_ptr that the loads capture, and it shares the stores it reads.
 
 #include "core/stanza.hpp"
+#include "core/user_cache.hpp"
 #include "storage/archive_store.hpp"
 #include "storage/roster_store.hpp"
 
-#include <array>
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace starling::mam {
@@ -56,144 +54,86 @@ public:
 
     /// Whether `user` (a bare JID) archives a message with `peer`; unknown until loaded.
     Decision decide(const Jid& user, const Jid& peer) {
-        auto& shard = shard_of(user.str());
-        std::lock_guard lock(shard.mutex);
-        auto found = shard.users.find(user.str());
-        if (found == shard.users.end() || !found->second.loaded) return Decision::unknown;
-        found->second.used = Clock::now();
-        return mam::decide(found->second.prefs, found->second.roster, peer);
+        return users_
+            .read(user.str(),
+                  [&peer](const Loaded& loaded) {
+                      return mam::decide(loaded.prefs, loaded.roster, peer);
+                  })
+            .value_or(Decision::unknown);
     }
 
     /// True while messages of `user` wait for the prefs to load: a message that needs no
     /// decision must wait behind them too, or it would overtake them.
-    bool loading(const Jid& user) {
-        auto& shard = shard_of(user.str());
-        std::lock_guard lock(shard.mutex);
-        auto found = shard.users.find(user.str());
-        return found != shard.users.end() && !found->second.loaded;
-    }
+    bool loading(const Jid& user) { return users_.waiting(user.str()); }
 
     /// The user's effective prefs, once loaded.
     storage::ArchivePrefs prefs(const Jid& user) {
-        auto& shard = shard_of(user.str());
-        std::lock_guard lock(shard.mutex);
-        auto found = shard.users.find(user.str());
-        if (found == shard.users.end()) return {default_mode_, {}, {}};
-        return found->second.prefs;
+        return users_.read(user.str(), [](const Loaded& loaded) { return loaded.prefs; })
+            .value_or(storage::ArchivePrefs{default_mode_, {}, {}});
     }
 
     /// Runs `then(true)` once the user's prefs (and roster, when they need it) are loaded, at
     /// once when they are; `then(false)` when the database could not say. One load serves any
     /// number of waiters.
     void when_loaded(const Jid& user, std::function<void(bool ok)> then) {
-        const std::string key = user.str();
-        bool loaded = false;
-        {
-            auto& shard = shard_of(key);
-            std::lock_guard lock(shard.mutex);
-            auto& entry = shard.users[key];
-            entry.used = Clock::now();
-            loaded = entry.loaded;
-            if (!loaded) {
-                entry.waiting.push_back(std::move(then));
-                if (entry.waiting.size() > 1) return;  // a load is already on its way
-            }
-        }
-        if (loaded) return then(true);
-        archive_->prefs(
-            user.domain(), user.local(),
-            [self = shared_from_this(), user, key](bool ok,
-                                                   std::optional<storage::ArchivePrefs> stored) {
-                if (!ok) return self->finish(key, false, {}, {});
-                auto prefs = stored.value_or(storage::ArchivePrefs{self->default_mode_, {}, {}});
-                if (prefs.default_mode != "roster") return self->finish(key, true, prefs, {});
-                self->load_roster(user, key, std::move(prefs));
-            });
+        users_.when_loaded(
+            user.str(),
+            [self = shared_from_this(), user](std::function<void(bool, Loaded)> done) {
+                self->archive_->prefs(
+                    user.domain(), user.local(),
+                    [self, user, done = std::move(done)](
+                        bool ok, std::optional<storage::ArchivePrefs> stored) mutable {
+                        if (!ok) return done(false, {});
+                        auto prefs =
+                            stored.value_or(storage::ArchivePrefs{self->default_mode_, {}, {}});
+                        if (prefs.default_mode != "roster") return done(true, {prefs, {}});
+                        self->load_roster(user, std::move(prefs), std::move(done));
+                    });
+            },
+            std::move(then));
     }
 
     /// Forgets the user's prefs (after they changed) so that the next message reloads them.
-    void forget(const Jid& user) {
-        auto& shard = shard_of(user.str());
-        std::lock_guard lock(shard.mutex);
-        auto found = shard.users.find(user.str());
-        if (found != shard.users.end() && found->second.waiting.empty()) shard.users.erase(found);
-    }
+    void forget(const Jid& user) { users_.forget(user.str()); }
 
     /// A committed roster change (the roster_push event): `contact` joined or left the roster.
     void roster_changed(const Jid& user, const std::string& contact, bool removed) {
-        auto& shard = shard_of(user.str());
-        std::lock_guard lock(shard.mutex);
-        auto found = shard.users.find(user.str());
-        if (found == shard.users.end() || !found->second.loaded) return;
-        if (removed)
-            found->second.roster.erase(contact);
-        else
-            found->second.roster.insert(contact);
+        users_.update(user.str(), [&](Loaded& loaded) {
+            if (removed)
+                loaded.roster.erase(contact);
+            else
+                loaded.roster.insert(contact);
+        });
     }
 
     /// Forgets users unused since `before` for whom `keep` says no (those with no session).
     void sweep(Clock::time_point before, const std::function<bool(const std::string&)>& keep) {
-        for (auto& shard : shards_) {
-            std::lock_guard lock(shard.mutex);
-            std::erase_if(shard.users, [&](const auto& pair) {
-                const auto& entry = pair.second;
-                return entry.loaded && entry.used < before && !keep(pair.first);
-            });
-        }
+        users_.sweep(before, keep);
     }
 
 private:
-    struct Entry {
-        bool loaded = false;
+    struct Loaded {
         storage::ArchivePrefs prefs;
         std::set<std::string> roster;  // contacts' bare JIDs, kept for default='roster' only
-        Clock::time_point used;
-        std::vector<std::function<void(bool)>> waiting;
-    };
-    struct Shard {
-        std::mutex mutex;
-        std::unordered_map<std::string, Entry> users;
     };
 
-    Shard& shard_of(const std::string& key) {
-        return shards_[std::hash<std::string>{}(key) % shards_.size()];
-    }
-
-    void load_roster(const Jid& user, const std::string& key, storage::ArchivePrefs prefs) {
+    void load_roster(const Jid& user, storage::ArchivePrefs prefs,
+                     std::function<void(bool, Loaded)> done) {
+        // `self`: the load keeps the cache alive (a reload may let go of it meanwhile).
         roster_->items(user.domain(), user.local(),
-                       [self = shared_from_this(), key, prefs = std::move(prefs)](
+                       [self = shared_from_this(), prefs = std::move(prefs), done = std::move(done)](
                            bool ok, std::vector<storage::RosterItem> items, std::int64_t) {
                            std::set<std::string> contacts;
                            for (const auto& item : items)
                                if (item.listed) contacts.insert(item.contact);
-                           self->finish(key, ok, prefs, std::move(contacts));
+                           done(ok, {prefs, std::move(contacts)});
                        });
-    }
-
-    void finish(const std::string& key, bool ok, storage::ArchivePrefs prefs,
-                std::set<std::string> roster) {
-        std::vector<std::function<void(bool)>> waiting;
-        {
-            auto& shard = shard_of(key);
-            std::lock_guard lock(shard.mutex);
-            auto& entry = shard.users[key];
-            waiting.swap(entry.waiting);
-            if (ok) {
-                entry.loaded = true;
-                entry.prefs = std::move(prefs);
-                entry.roster = std::move(roster);
-                entry.used = Clock::now();
-            } else {
-                shard.users.erase(key);
-            }
-        }
-        for (auto& then : waiting) then(ok);
     }
 
     std::shared_ptr<storage::ArchiveStore> archive_;
     std::shared_ptr<storage::RosterStore> roster_;
     std::string default_mode_;
-    std::array<Shard, 16> shards_;
+    UserCache<Loaded> users_;
 };
 
 }  // namespace starling::mam

@@ -112,15 +112,21 @@ void on_message(const std::shared_ptr<Offline>& offline, StanzaEvent& ev) {
         });
 }
 
-void deliver_stored(const std::shared_ptr<Offline>& offline, const SessionPtr& session) {
+// `hold` keeps what is delivered live to the session behind the stored messages; released
+// once they are handed to the session (or turned out to be none), it lets the live ones follow.
+void deliver_stored(const std::shared_ptr<Offline>& offline, const SessionPtr& session,
+                    const std::shared_ptr<void>& hold) {
     const std::string host = session->jid().domain();
     const std::string user = session->jid().local();
     offline->store.take_pruned(
-        host, user, [offline, session, host, user](bool, storage::OfflinePruned pruned) {
-            if (pruned.dropped > 0) session->deliver(pruning_notice(*offline, *session, pruned));
+        host, user, [offline, session, host, user, hold](bool, storage::OfflinePruned pruned) {
+            if (pruned.dropped > 0)
+                session->deliver_paced({pruning_notice(*offline, *session, pruned)},
+                                       [](std::size_t) {});
             offline->store.fetch(
                 host, user,
-                [offline, session, host, user](bool ok, std::vector<storage::OfflineMessage> rows) {
+                [offline, session, host, user, hold](bool ok,
+                                                     std::vector<storage::OfflineMessage> rows) {
                     if (!ok || rows.empty()) return;
                     std::vector<StanzaPtr> stanzas;
                     std::vector<std::int64_t> ids;  // of stanzas[i]
@@ -183,7 +189,13 @@ void load(ModuleContext& ctx) {
     });
     ctx.hook_session(events::session_available, [offline](SessionEvent& ev) {
         // XEP-0160 §3: a resource with negative priority does not get offline messages.
-        if (ev.session->priority() >= 0) deliver_stored(offline, ev.session);
+        if (ev.session->priority() < 0) return Verdict::pass;
+        // Nothing sent to the session from now on may overtake the stored messages, and the
+        // fetch waits for those still on their way to storage (docs/routing.md, "Order").
+        auto hold = ev.session->hold_live();
+        offline->server.router().when_offline_settled(
+            ev.session->jid().bare(),
+            [offline, session = ev.session, hold] { deliver_stored(offline, session, hold); });
         return Verdict::pass;
     });
     ctx.add_timer(std::chrono::seconds(opts.get_int("expire_check")),

@@ -238,13 +238,16 @@ void Router::message_to_bare(Host& host, const SessionPtr& origin, StanzaPtr sta
         // An error to a bare JID goes nowhere useful; RFC 6121 §8.5.2.1.1 says ignore it.
         return;
     }
-    auto sessions = server_.sessions().resources(stanza->to());
-    std::erase_if(sessions,
-                  [](const SessionPtr& s) { return !s->available() || s->priority() < 0; });
+    auto sessions = taking_sessions(*stanza);
     if (sessions.empty()) {
         if (type == "groupchat") return bounce(origin, *stanza, "cancel", "service-unavailable");
         if (type == "headline") return;  // RFC 6121 §8.5.2.2.1: silently ignored
-        return no_session(host, origin, std::move(stanza));
+        // Counted on its way to storage first, then looked for again: a session that became
+        // available in between either waits for this message before it fetches the stored
+        // ones, or is found now and takes it live, behind them (docs/routing.md, "Order").
+        auto on_its_way = offline_flows_->enter(stanza->to().bare_str());
+        sessions = taking_sessions(*stanza);
+        if (sessions.empty()) return no_session(host, origin, std::move(stanza), on_its_way);
     }
     if (type == "headline") {
         for (const auto& s : sessions) deliver(s, stanza);
@@ -312,15 +315,26 @@ void Router::to_session(Host& host, const SessionPtr& session, StanzaPtr stanza)
     deliver(session, std::move(stanza));
 }
 
-void Router::no_session(Host& host, const SessionPtr& origin, StanzaPtr stanza) {
+std::vector<SessionPtr> Router::taking_sessions(const Stanza& stanza) {
+    auto sessions = server_.sessions().resources(stanza.to());
+    std::erase_if(sessions,
+                  [](const SessionPtr& s) { return !s->available() || s->priority() < 0; });
+    return sessions;
+}
+
+void Router::no_session(Host& host, const SessionPtr& origin, StanzaPtr stanza,
+                        std::shared_ptr<const void> on_its_way) {
+    if (!on_its_way) on_its_way = offline_flows_->enter(stanza->to().bare_str());
     // Whether the account exists decides between "offline" and "no such user"; only this path,
     // never an online-to-online message, asks the database.
     const std::string domain = stanza->to().domain();
     const std::string user = stanza->to().local();
-    // The sender's receipt (XEP-0198) is held until the stanza is stored or bounced.
+    // The sender's receipt (XEP-0198) is held until the stanza is stored or bounced, and with
+    // it the count of messages on their way to storage: the handlers keep it that long.
+    Receipt receipt = std::make_shared<std::pair<Receipt, std::shared_ptr<const void>>>(
+        current_receipt, std::move(on_its_way));
     server_.accounts().exists(
-        domain, user,
-        [this, &host, origin, stanza, receipt = current_receipt](bool ok, bool exists) {
+        domain, user, [this, &host, origin, stanza, receipt](bool ok, bool exists) {
             ReceiptScope scope(receipt);
             if (!ok) return bounce(origin, *stanza, "wait", "internal-server-error");
             if (!exists) return bounce(origin, *stanza, "cancel", "service-unavailable");

@@ -5,9 +5,12 @@
 #include "core/events.hpp"
 #include "core/host.hpp"
 #include "core/metrics.hpp"
+#include "core/offline_flows.hpp"
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <vector>
 
 namespace starling {
@@ -57,6 +60,13 @@ public:
     /// rather than bounced (docs/routing.md, "Shutdown").
     void undeliverable(Host& host, StanzaPtr stanza);
 
+    /// Runs `then` once no message is on its way to `bare`'s offline storage (any thread): a
+    /// session that has just become available fetches its stored messages then, and finds
+    /// all that were sent before it was available (docs/routing.md, "Order").
+    void when_offline_settled(const Jid& bare, std::function<void()> then) {
+        offline_flows_->when_settled(bare.str(), std::move(then));
+    }
+
     /// Messages taken by `message/offline` since shutdown began, for the shutdown log line.
     std::uint64_t stored_at_shutdown() const { return stored_at_shutdown_.load(); }
 
@@ -77,12 +87,18 @@ private:
     /// replace it.
     bool full_hooks_pass(Host& host, const SessionPtr& origin, StanzaPtr& stanza);
     void message_to_bare(Host& host, const SessionPtr& origin, StanzaPtr stanza);
-    void no_session(Host& host, const SessionPtr& origin, StanzaPtr stanza);
+    /// The available resources of the message's bare JID that take it (priority >= 0).
+    std::vector<SessionPtr> taking_sessions(const Stanza& stanza);
+    /// `on_its_way`: the message counted in offline_flows_ (enter()) before the router last
+    /// looked for a session; no_session() counts it otherwise.
+    void no_session(Host& host, const SessionPtr& origin, StanzaPtr stanza,
+                    std::shared_ptr<const void> on_its_way = nullptr);
     void iq_to_handler(Host& host, IqTarget target, const SessionPtr& origin, StanzaPtr stanza,
                        bool fall_back_to_host);
     void deliver_to_origin_or_route(const SessionPtr& origin, StanzaPtr stanza);
 
     Server& server_;
+    std::shared_ptr<OfflineFlows> offline_flows_ = std::make_shared<OfflineFlows>();
     std::atomic<std::uint64_t> stored_at_shutdown_{0};
     Counter& routed_messages_;
     Counter& routed_presences_;

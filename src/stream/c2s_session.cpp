@@ -145,57 +145,6 @@ void C2sSession::deliver(StanzaPtr stanza) {
                    });
 }
 
-void C2sSession::enqueue(StanzaPtr stanza) {
-    send_through(std::move(stanza), 0, false);
-}
-
-void C2sSession::deliver_paced(std::vector<StanzaPtr> stanzas,
-                               std::function<void(std::size_t)> done) {
-    // Posted, never run inline: a `done` may deliver more, while pump_paced() walks the list.
-    asio::post(socket_->get_executor(),
-               [self = self(), stanzas = std::move(stanzas), done = std::move(done)]() mutable {
-                   if (self->state_ != State::bound) return done(0);
-                   self->paced_.push_back(Paced{std::move(stanzas), 0, std::move(done)});
-                   self->pump_paced();
-               });
-}
-
-void C2sSession::pump_paced() {
-    const auto extensions_have_room = [this] {
-        return std::all_of(extensions_.begin(), extensions_.end(),
-                           [this](const Extension& e) { return e.extension->has_room(*this); });
-    };
-    // A write that completes at once calls back in here (on_written): the outer call goes on.
-    if (pumping_) return;
-    pumping_ = true;
-    struct Done {
-        bool& flag;
-        ~Done() { flag = false; }
-    } done_pumping{pumping_};
-    while (!paced_.empty() && state_ == State::bound) {
-        auto& paced = paced_.front();
-        while (paced.next < paced.stanzas.size()) {
-            // Half the bound, so live stanzas keep the other half; an empty queue takes one
-            // stanza of any size, or a big one would never go.
-            const std::size_t size = paced.stanzas[paced.next]->bytes().size();
-            if (out_.queued_bytes() != 0 && out_.queued_bytes() + size > out_.limit() / 2) return;
-            if (!extensions_have_room()) return;
-            enqueue(std::move(paced.stanzas[paced.next++]));
-            if (state_ != State::bound) return;  // end_paced() tells the rest
-        }
-        auto done = std::move(paced.done);
-        const std::size_t queued = paced.next;
-        paced_.erase(paced_.begin());
-        done(queued);
-    }
-}
-
-void C2sSession::end_paced() {
-    auto paced = std::move(paced_);
-    paced_.clear();
-    for (auto& each : paced) each.done(each.next);
-}
-
 void C2sSession::send_through(StanzaPtr stanza, std::size_t first, bool owned) {
     // Resumed on another stream: what still arrives here belongs there.
     if (forward_to_) return owned ? void() : forward_to_->deliver(std::move(stanza));
@@ -255,6 +204,7 @@ void C2sSession::outbound_overflow() {
             server_.router().undeliverable(*host_, out.stanza);
             return true;
         });
+        for (auto& stanza : take_held_live()) server_.router().undeliverable(*host_, stanza);
     }
     stream_error("policy-violation", "the client does not read what the server sends");
 }
@@ -372,6 +322,14 @@ void C2sSession::end_bound_session(std::string_view reason) {
     extensions_.clear();
     for (auto it = extensions.rbegin(); it != extensions.rend(); ++it)
         it->extension->on_session_end(*this);
+    // Live stanzas held behind a backlog are newer than all of the above: last, by the same rule.
+    for (auto& stanza : take_held_live()) {
+        if (store || !extensions.empty()) {
+            server_.router().undeliverable(*host_, std::move(stanza));
+            continue;
+        }
+        server_.router().bounce(nullptr, *stanza, "cancel", "recipient-unavailable");
+    }
     ended_.store(true);
 }
 

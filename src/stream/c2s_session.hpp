@@ -45,6 +45,7 @@ public:
     void deliver(StanzaPtr stanza) override;
     void deliver_paced(std::vector<StanzaPtr> stanzas,
                        std::function<void(std::size_t)> done) override;
+    std::shared_ptr<void> hold_live() override;
     asio::io_context* io() const override { return io_; }
     void close(std::string_view condition, std::string_view text = {}) override;
     std::chrono::steady_clock::time_point last_activity() const override;
@@ -99,11 +100,16 @@ private:
     void on_read_failed(net::IoStatus status) override;
     void send_text(std::string text);
     void outbound_overflow();
+    // Backlogs and held live stanzas (c2s_session_backlog.cpp)
     void enqueue(StanzaPtr stanza);
     /// Queues what is delivered paced while the queue and the extensions have room.
     void pump_paced();
     /// The session ends or moves: each paced delivery learns how much of it was queued.
     void end_paced();
+    void release_live_hold();
+    /// The live stanzas held behind a backlog, oldest first, given up by the session: for a
+    /// session that ends or moves, to dispose of after everything older than them.
+    std::vector<StanzaPtr> take_held_live();
     // WriteQueue::Owner
     std::shared_ptr<void> keep_alive() override { return shared_from_this(); }
     bool write_stopped() const override { return dead(); }
@@ -197,7 +203,8 @@ private:
     bool close_after_write_ = false;
     bool store_undelivered_ = false;  // closed for not reading: what is queued is stored
 
-    // Backlogs being delivered paced, oldest first.
+    // Backlogs being delivered paced, oldest first. An entry with no `done` stands for the
+    // held live stanzas: they go out, paced too, once the backlogs before it are queued.
     struct Paced {
         std::vector<StanzaPtr> stanzas;
         std::size_t next = 0;  // stanzas[next..] are not queued yet
@@ -205,6 +212,13 @@ private:
     };
     std::vector<Paced> paced_;
     bool pumping_ = false;  // pump_paced() is on the stack
+    // Live stanzas waiting behind a backlog: while a hold_live() handle is out, or until the
+    // backlog given before its release is queued (live_paced_: its entry is in paced_).
+    int live_holds_ = 0;
+    bool live_paced_ = false;
+    std::vector<StanzaPtr> held_live_;
+    std::size_t held_live_next_ = 0;  // held_live_[held_live_next_..] are not queued yet
+    std::size_t held_live_bytes_ = 0;
 
     // In order; empty for a stream that sent no nonza, which then pays for none of this.
     std::vector<Extension> extensions_;

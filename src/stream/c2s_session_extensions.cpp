@@ -91,6 +91,8 @@ void C2sSession::hibernate() {
         if (out.stanza && !out.owned) server_.router().undeliverable(*host_, out.stanza);
     });
     out_.clear();
+    // Held live stanzas come after all that: the extensions queue them for the resumption.
+    for (auto& stanza : take_held_live()) send_through(std::move(stanza), 0, false);
     close_after_write_ = false;
     spdlog::info("c2s {}: {} hibernated (connection lost)", peer_, jid_.str());
     SessionEvent event{*host_, shared_from_this(), "hibernated"};
@@ -147,6 +149,7 @@ void C2sSession::hand_over(std::shared_ptr<C2sSession> to, std::function<void(bo
         if (out.stanza && !out.owned) adopted->untracked.push_back(out.stanza);
     });
     out_.drop_queued([](WriteQueue::Entry&) { return true; });
+    for (auto& stanza : take_held_live()) adopted->untracked.push_back(std::move(stanza));
     handed_over_ = true;
     forward_to_ = to;
     const bool was_connected = state_ == State::bound;

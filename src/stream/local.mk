@@ -2,7 +2,7 @@
 
 # c2s streams
 libstarling_la_SOURCES += src/stream/c2s_session.cpp src/stream/c2s_negotiation.cpp \
-	src/stream/c2s_session_extensions.cpp \
+	src/stream/c2s_session_extensions.cpp src/stream/c2s_session_backlog.cpp \
 	src/stream/c2s_session.hpp
 
 # What every stream shares

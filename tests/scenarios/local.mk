@@ -117,6 +117,9 @@ tests_scenarios_run_scenarios_SOURCES += tests/scenarios/sm_client.hpp \
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_shutdown.cpp
 # Acknowledged means durable: kill -9 right after an XEP-0198 <a/> loses nothing
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_durability.cpp
+# One sender's messages arrive in the order sent: coming online, resumption, receipts
+tests_scenarios_run_scenarios_SOURCES += tests/scenarios/sequence_steps.hpp \
+	tests/scenarios/scenarios_ordering.cpp
 # A pending stored-secret lookup completes only the SASL exchange that started it
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_sasl_exchange.cpp
 # What an unauthenticated connection may hold; connection limits; the bind deadline

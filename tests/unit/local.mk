@@ -10,7 +10,7 @@ tests_unit_run_unit_LDADD = libstarling.la $(CPPUNIT_LIBS) $(STARLING_DEP_LIBS)
 tests_unit_run_unit_SOURCES += \
 	tests/unit/core/fake_session.hpp tests/unit/core/in_process_config.hpp tests/unit/core/test_router.cpp tests/unit/core/test_fan_out.cpp \
 	tests/unit/core/test_requester.cpp \
-	tests/unit/core/test_throttle.cpp \
+	tests/unit/core/test_throttle.cpp tests/unit/core/test_user_cache.cpp \
 	tests/unit/core/test_session_manager.cpp \
 	tests/unit/core/test_hooks.cpp
 
