@@ -27,6 +27,7 @@ include $(srcdir)/modules/roster/local.mk
 include $(srcdir)/modules/presence/local.mk
 include $(srcdir)/modules/last/local.mk
 include $(srcdir)/modules/blocking/local.mk
+include $(srcdir)/modules/spam_limits/local.mk
 include $(srcdir)/modules/mam/local.mk
 include $(srcdir)/modules/carbons/local.mk
 include $(srcdir)/modules/push/local.mk

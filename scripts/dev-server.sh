@@ -41,7 +41,7 @@ storage:
 module_path: $root/build/modules/.libs
 schema_path: $root/schemas
 modules: [disco, ping, version, time, roster, presence, last, offline, vcard, private, blocking,
-          smacks, csi, carbons, mam, pep, muc, {http_upload: {directory: $dev/uploads}}]
+          spam_limits, smacks, csi, carbons, mam, pep, muc, {http_upload: {directory: $dev/uploads}}]
 log: {level: info, file: ""}
 control_socket: $dev/starling.sock
 YAML

@@ -91,11 +91,10 @@ public:
                          "expected a map of settings at the top level, got " + describe(root_));
         }
         if (root_.IsMap()) {
-            reader_.expect_map(
-                root_, "",
-                {"hosts", "listen", "components", "tls", "s2s", "storage", "module_path",
-                 "schema_path", "modules", "admins", "log", "limits", "http", "control_socket",
-                 "threads"});
+            reader_.expect_map(root_, "",
+                               {"hosts", "listen", "components", "tls", "s2s", "storage",
+                                "module_path", "schema_path", "modules", "admins", "log", "limits",
+                                "rate_limits", "http", "control_socket", "threads"});
         }
         read_hosts();
         read_listen();
@@ -111,6 +110,7 @@ public:
         read_admins();
         read_log();
         read_limits();
+        read_rate_limits();
         read_http();
         config_.control_socket =
             path_or(root_["control_socket"], "control_socket", "starling.sock");
@@ -182,9 +182,15 @@ private:
 
     void read_host_settings(const YAML::Node& settings, const std::string& key, HostConfig& host) {
         if (settings.IsNull()) return;  // "- example.test:" with nothing under it
-        reader_.expect_map(settings, key, {"modules"});
+        reader_.expect_map(settings, key, {"modules", "rate_limits"});
         if (const YAML::Node modules = settings["modules"]; modules.IsDefined()) {
             host.modules = read_modules(modules, key + ".modules");
+        }
+        if (const YAML::Node rates = settings["rate_limits"]; rates.IsDefined()) {
+            reader_.expect_map(rates, key + ".rate_limits", {"c2s"});
+            // Read once the global rates are: what the host does not set, it takes from them.
+            if (const YAML::Node c2s = rates["c2s"]; c2s.IsDefined())
+                host_rates_.push_back({config_.hosts.size(), c2s, key + ".rate_limits.c2s"});
         }
     }
 
@@ -556,21 +562,72 @@ private:
         }
     }
 
+    StreamRate read_stream_rate(const YAML::Node& node, const std::string& key,
+                                StreamRate rate) const {
+        reader_.expect_map(node, key, {"bytes", "stanzas"});
+        if (const YAML::Node bytes = node["bytes"]; bytes.IsDefined())
+            rate.bytes = static_cast<std::uint32_t>(
+                reader_.integer(bytes, key + ".bytes", 0, 1024LL * 1024 * 1024));
+        if (const YAML::Node stanzas = node["stanzas"]; stanzas.IsDefined())
+            rate.stanzas =
+                static_cast<std::uint32_t>(reader_.integer(stanzas, key + ".stanzas", 0, 10000000));
+        return rate;
+    }
+
+    void read_rate_limits() {
+        read_global_rate_limits();
+        for (const auto& host : host_rates_)
+            config_.hosts[host.index].c2s_rate =
+                read_stream_rate(host.node, host.key, config_.rate_limits.c2s);
+    }
+
+    void read_global_rate_limits() {
+        const YAML::Node rates = root_["rate_limits"];
+        if (!rates.IsDefined()) return;
+        reader_.expect_map(rates, "rate_limits",
+                           {"c2s", "preauth", "component", "s2s", "burst", "hard_after"});
+        RateLimits& out = config_.rate_limits;
+        const auto stream = [&](const char* name, StreamRate& field) {
+            if (const YAML::Node node = rates[name]; node.IsDefined())
+                field = read_stream_rate(node, std::string("rate_limits.") + name, field);
+        };
+        stream("c2s", out.c2s);
+        stream("preauth", out.preauth);
+        stream("component", out.component);
+        stream("s2s", out.s2s);
+        if (const YAML::Node burst = rates["burst"]; burst.IsDefined())
+            out.burst = static_cast<int>(reader_.duration(burst, "rate_limits.burst", 1, 3600));
+        if (const YAML::Node hard = rates["hard_after"]; hard.IsDefined())
+            out.hard_after =
+                static_cast<int>(reader_.duration(hard, "rate_limits.hard_after", 1, 86400));
+        // Authenticating must not be slower than what comes after it, or no client gets past.
+        const auto stricter = [&](std::uint32_t preauth, std::uint32_t after, const char* what) {
+            if (after == 0 || (preauth != 0 && preauth <= after)) return;
+            const YAML::Node where = rates["preauth"].IsDefined() ? rates["preauth"] : rates["c2s"];
+            reader_.fail(where, std::string("rate_limits.preauth.") + what,
+                         "is above rate_limits.c2s." + std::string(what) + " (" +
+                             std::to_string(after) +
+                             "); the rate before authentication must not exceed the one after");
+        };
+        stricter(out.preauth.bytes, out.c2s.bytes, "bytes");
+        stricter(out.preauth.stanzas, out.c2s.stanzas, "stanzas");
+    }
+
     void read_http() {
         const YAML::Node http = root_["http"];
         if (!http.IsDefined()) return;
-        reader_.expect_map(http, "http",
-                           {"header_bytes", "body_bytes", "request_timeout", "idle_timeout",
-                            "websocket_path", "bosh_path", "bosh_max_wait", "bosh_inactivity",
-                            "external_url"});
+        reader_.expect_map(
+            http, "http",
+            {"header_bytes", "body_bytes", "request_timeout", "idle_timeout", "websocket_path",
+             "bosh_path", "bosh_max_wait", "bosh_inactivity", "external_url"});
         HttpConfig& out = config_.http;
         constexpr std::int64_t mib = 1024 * 1024;
         if (const YAML::Node value = http["header_bytes"]; value.IsDefined())
             out.header_bytes =
                 static_cast<std::size_t>(reader_.integer(value, "http.header_bytes", 1024, mib));
         if (const YAML::Node value = http["body_bytes"]; value.IsDefined())
-            out.body_bytes = static_cast<std::size_t>(
-                reader_.integer(value, "http.body_bytes", 1024, 64 * mib));
+            out.body_bytes =
+                static_cast<std::size_t>(reader_.integer(value, "http.body_bytes", 1024, 64 * mib));
         if (const YAML::Node value = http["request_timeout"]; value.IsDefined())
             out.request_timeout =
                 static_cast<int>(reader_.duration(value, "http.request_timeout", 1, 3600));
@@ -621,6 +678,12 @@ private:
     const YAML::Node root_;
     std::filesystem::path dir_;
     Config config_;
+    struct HostRate {
+        std::size_t index;  // in config_.hosts
+        YAML::Node node;
+        std::string key;
+    };
+    std::vector<HostRate> host_rates_;  // hosts' rate_limits.c2s, read after the global ones
 };
 
 void check_readable(const std::string& config_path, int line, const std::string& key,
@@ -703,6 +766,12 @@ bool S2sConfig::federates_with(const std::string& domain) const {
         return false;
     };
     return !listed(deny) && (allow.empty() || listed(allow));
+}
+
+StreamRate Config::c2s_rate(const std::string& domain) const {
+    for (const auto& host : hosts)
+        if (host.domain == domain && host.c2s_rate) return *host.c2s_rate;
+    return rate_limits.c2s;
 }
 
 bool Config::has_host(const std::string& domain) const {

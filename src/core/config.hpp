@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -117,18 +118,38 @@ struct Limits {
     std::size_t connections_per_ip = 100;  // from one IPv4 address or IPv6 /64; 0: no limit
 };
 
+/// How fast one stream may send (rate_limits.*): token buckets on bytes and on top-level
+/// elements (stanzas and nonzas), per second; 0 turns a bucket off.
+struct StreamRate {
+    std::uint32_t bytes = 0;
+    std::uint32_t stanzas = 0;
+    bool limited() const { return bytes != 0 || stanzas != 0; }
+};
+
+/// Per-stream shaping (docs/rate-limits.md): over its rate a stream is not read until its
+/// buckets refill; one that stays over for `hard_after` seconds is closed.
+struct RateLimits {
+    StreamRate c2s{256 * 1024, 200};    // a client stream, any transport, once authenticated
+    StreamRate preauth{16 * 1024, 20};  // any stream before it authenticated (not s2s out)
+    StreamRate component{64 * 1024 * 1024, 100000};
+    StreamRate s2s{64 * 1024 * 1024, 0};  // s2s.stanza_rate bounds a domain's stanzas
+    int burst = 2;                        // seconds of its rate a stream may send at once
+    int hard_after = 60;  // seconds over its rate, never catching up, before <policy-violation/>
+                          // (at once for a stream that sent that much more than its rate)
+};
+
 /// The embedded HTTP server's limits (http, https and metrics listeners). Anyone can connect, so
 /// every request is bounded in size and in time before anything of it is trusted.
 struct HttpConfig {
-    std::size_t header_bytes = 8 * 1024;  // request line and headers
-    std::size_t body_bytes = 1024 * 1024; // a request body read whole (not a streamed upload)
-    int request_timeout = 10;             // seconds from a request's first byte to its last
-    int idle_timeout = 60;                // seconds a kept-alive connection may wait for the next
-                                          // request; a quiet WebSocket is pinged at half of it
+    std::size_t header_bytes = 8 * 1024;   // request line and headers
+    std::size_t body_bytes = 1024 * 1024;  // a request body read whole (not a streamed upload)
+    int request_timeout = 10;              // seconds from a request's first byte to its last
+    int idle_timeout = 60;                 // seconds a kept-alive connection may wait for the next
+                                           // request; a quiet WebSocket is pinged at half of it
     std::string websocket_path = "/xmpp-websocket";  // RFC 7395 endpoint; "" serves none
-    std::string bosh_path = "/http-bind";  // XEP-0124/0206 endpoint; "" serves none
-    int bosh_max_wait = 60;     // seconds a BOSH request is held at most (the client may ask less)
-    int bosh_inactivity = 60;   // seconds a BOSH client may go without a request: then it has gone
+    std::string bosh_path = "/http-bind";            // XEP-0124/0206 endpoint; "" serves none
+    int bosh_max_wait = 60;    // seconds a BOSH request is held at most (the client may ask less)
+    int bosh_inactivity = 60;  // seconds a BOSH client may go without a request: then it has gone
     // Where clients reach the HTTP listeners, e.g. "https://chat.example.org" behind a proxy:
     // what XEP-0156 host-meta advertises. Empty: each request's own scheme and Host.
     std::string external_url;
@@ -143,7 +164,8 @@ struct ModuleEntry {
 
 struct HostConfig {
     std::string domain;
-    std::vector<ModuleEntry> modules;  // per-host overrides: added to / replacing the global list
+    std::vector<ModuleEntry> modules;    // per-host overrides: added to / replacing the global list
+    std::optional<StreamRate> c2s_rate;  // rate_limits.c2s for this host's users, when set
 };
 
 struct Config {
@@ -160,6 +182,7 @@ struct Config {
     std::vector<std::string> admins;  // bare JIDs allowed to run admin commands
     LogConfig log;
     Limits limits;
+    RateLimits rate_limits;
     HttpConfig http;
     std::string control_socket;
     int threads = 0;  // I/O threads; 0: one per core
@@ -167,6 +190,8 @@ struct Config {
     /// The effective module list of a host: global entries, with the host's overrides applied.
     std::vector<ModuleEntry> modules_for(const std::string& domain) const;
     bool has_host(const std::string& domain) const;
+    /// rate_limits.c2s, or the host's own when it sets one.
+    StreamRate c2s_rate(const std::string& domain) const;
     /// The component serving exactly `domain` (lowercase), or null.
     const ComponentConfig* component(const std::string& domain) const;
 };

@@ -41,7 +41,7 @@ std::string sasl_element(std::string_view name, std::string_view raw) {
 
 std::string C2sSession::header_text(bool with_decl) const {
     // RFC 7395 §3.3.2: a framed stream opens with <open/>, a document of its own.
-    std::string out = framed_    ? "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing'"
+    std::string out = framed_     ? "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing'"
                       : with_decl ? "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
                                     "xmlns:stream='http://etherx.jabber.org/streams'"
                                   : "<stream:stream xmlns='jabber:client' "
@@ -182,7 +182,8 @@ void C2sSession::handle_starttls(const xml::Element&) {
 
 void C2sSession::handle_auth(const xml::Element& element) {
     const auto config = server_.config();
-    if (!socket_->confidential() && config->tls.required) return sasl_failure("encryption-required");
+    if (!socket_->confidential() && config->tls.required)
+        return sasl_failure("encryption-required");
     if (mechanism_) return sasl_failure("malformed-request", "an exchange is already in progress");
     if (server_.auth_throttle().blocked(peer_ip_))
         return sasl_failure("temporary-auth-failure", "too many failed attempts; try again later");
@@ -227,10 +228,14 @@ void C2sSession::handle_sasl_step(const sasl::Step& step) {
             // Authenticated but not bound holds a connection as well: binding gets the same bound.
             start_preauth_timer();
             {
+                const auto config = server_.config();
                 auto limits = parser_->limits();
-                limits.max_stanza_bytes = server_.config()->limits.stanza_bytes;
-                limits.max_elements = server_.config()->limits.stanza_elements;
+                limits.max_stanza_bytes = config->limits.stanza_bytes;
+                limits.max_elements = config->limits.stanza_elements;
                 parser_->set_limits(limits);
+                const auto& rates = config->rate_limits;
+                reader_.shaper().set(config->c2s_rate(host_->domain()), rates.burst,
+                                     rates.hard_after);
             }
             // The client restarts the stream after <success/>: the next bytes start a new document.
             parser_->stop();

@@ -51,11 +51,16 @@ void C2sSession::start() {
     const auto config = server_.config();
     // Read once: the message path must not take the configuration's lock for every stanza.
     out_.set_limit(config->limits.outbound_queue_bytes);
+    const auto& rates = config->rate_limits;
+    reader_.shaper().set(rates.preauth, rates.burst, rates.hard_after);
     const auto limits = preauth_parser_limits(*config);
     parser_ = std::make_unique<xml::StreamParser>(
         xml::ParserEvents{
             [this](xml::StreamHeader h) { on_stream_open(std::move(h)); },
-            [this](xml::ElementPtr e) { on_element(std::move(e)); },
+            [this](xml::ElementPtr e) {
+                reader_.take_element();
+                on_element(std::move(e));
+            },
             [this] {
                 if (state_ == State::closing || dead()) return;
                 state_ = State::closing;
@@ -86,7 +91,7 @@ void C2sSession::start_preauth_timer() {
 
 void C2sSession::do_handshake() {
     tcp_tls_->async_handshake(tls_contexts_->default_context().native_handle(),
-                            [self = self()](std::string error) { self->on_handshake(error); });
+                              [self = self()](std::string error) { self->on_handshake(error); });
 }
 
 void C2sSession::on_handshake(const std::string& error) {
@@ -139,10 +144,9 @@ void C2sSession::send_text(std::string text) {
 void C2sSession::deliver(StanzaPtr stanza) {
     // Already on the session's thread (a fan-out's pump): no handler to wrap and run.
     if (io_->get_executor().running_in_this_thread()) return enqueue(std::move(stanza));
-    asio::dispatch(socket_->get_executor(),
-                   [self = self(), stanza = std::move(stanza)]() mutable {
-                       self->enqueue(std::move(stanza));
-                   });
+    asio::dispatch(socket_->get_executor(), [self = self(), stanza = std::move(stanza)]() mutable {
+        self->enqueue(std::move(stanza));
+    });
 }
 
 void C2sSession::send_through(StanzaPtr stanza, std::size_t first, bool owned) {
@@ -349,8 +353,8 @@ std::chrono::steady_clock::time_point C2sSession::last_activity() const {
 std::string C2sSession::security() const {
     SSL* ssl = socket_->ssl();
     const bool confidential = socket_->confidential();
-    std::string out = !tcp_tls_      ? std::string(socket_->transport()) +
-                                      (confidential ? " TLS" : " plain")
+    std::string out = !tcp_tls_
+                          ? std::string(socket_->transport()) + (confidential ? " TLS" : " plain")
                       : !confidential ? "plain"
                       : direct_tls_   ? "TLS"
                                       : "STARTTLS";

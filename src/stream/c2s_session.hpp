@@ -98,6 +98,9 @@ private:
     void on_bytes(std::string_view bytes) override;
     bool keep_reading() const override;
     void on_read_failed(net::IoStatus status) override;
+    void on_over_rate() override {
+        stream_error("policy-violation", "the client keeps sending faster than rate_limits.c2s");
+    }
     void send_text(std::string text);
     void outbound_overflow();
     // Backlogs and held live stanzas (c2s_session_backlog.cpp)
@@ -161,8 +164,8 @@ private:
     Server& server_;
     // Shared: a WebSocket's close handshake may outlive the session.
     std::shared_ptr<net::ByteStream> socket_;
-    net::TcpTlsSocket* tcp_tls_ = nullptr;  // socket_ when it is one: STARTTLS and direct TLS
-    bool framed_ = false;                   // socket_->framed(): RFC 7395 framing
+    net::TcpTlsSocket* tcp_tls_ = nullptr;   // socket_ when it is one: STARTTLS and direct TLS
+    bool framed_ = false;                    // socket_->framed(): RFC 7395 framing
     asio::io_context* io_;                   // the socket's: the I/O thread this session lives on
     std::shared_ptr<void> connection_slot_;  // released with the socket, not with the session
     std::shared_ptr<net::TlsContexts> tls_contexts_;
@@ -198,7 +201,7 @@ private:
     std::atomic<bool> parser_released_{false};
     asio::steady_timer preauth_timer_;
 
-    StreamReader reader_{*socket_, server_, *this, "c2s.paused"};
+    StreamReader reader_{*socket_, server_, *this, "c2s", "c2s.paused"};
     WriteQueue out_{*socket_, *this};
     bool close_after_write_ = false;
     bool store_undelivered_ = false;  // closed for not reading: what is queued is stored

@@ -50,13 +50,18 @@ ComponentSession::~ComponentSession() = default;
 void ComponentSession::start() {
     const auto config = server_.config();
     out_.set_limit(config->limits.outbound_queue_bytes);
-    // The same restricted XML and limits as a client stream: a component is trusted with its
-    // domain's addresses, not with the server's memory.
+    // The same restricted XML, limits and rates as a client stream: a component is trusted with
+    // its domain's addresses, not with the server's memory. Anyone can connect to its port.
     const auto limits = preauth_parser_limits(*config);
+    reader_.shaper().set(config->rate_limits.preauth, config->rate_limits.burst,
+                         config->rate_limits.hard_after);
     parser_ = std::make_unique<xml::StreamParser>(
         xml::ParserEvents{
             [this](xml::StreamHeader h) { on_stream_open(std::move(h)); },
-            [this](xml::ElementPtr e) { on_element(std::move(e)); },
+            [this](xml::ElementPtr e) {
+                reader_.take_element();
+                on_element(std::move(e));
+            },
             [this] {
                 if (state_ == State::closing || state_ == State::closed) return;
                 state_ = State::closing;
@@ -144,10 +149,13 @@ void ComponentSession::handle_handshake(const xml::Element& element) {
     attached_ = true;
     state_ = State::authenticated;
     preauth_timer_.cancel();
+    const auto config = server_.config();
     auto limits = parser_->limits();
-    limits.max_stanza_bytes = server_.config()->limits.stanza_bytes;
-    limits.max_elements = server_.config()->limits.stanza_elements;
+    limits.max_stanza_bytes = config->limits.stanza_bytes;
+    limits.max_elements = config->limits.stanza_elements;
     parser_->set_limits(limits);
+    reader_.shaper().set(config->rate_limits.component, config->rate_limits.burst,
+                         config->rate_limits.hard_after);
     spdlog::info("component {}: {} connected", peer_, domain_);
     send_text("<handshake/>");
 }

@@ -56,6 +56,11 @@ private:
     void on_bytes(std::string_view bytes) override;
     bool keep_reading() const override { return state_ != State::closing; }
     void on_read_failed(net::IoStatus) override { finish_close(); }
+    void on_over_rate() override {
+        stream_error("policy-violation",
+                     "the component keeps sending faster than "
+                     "rate_limits.component");
+    }
     void send_text(std::string text);
     void enqueue(StanzaPtr stanza);
     // WriteQueue::Owner
@@ -86,7 +91,7 @@ private:
     std::atomic<std::int64_t> last_activity_;
     asio::steady_timer preauth_timer_;
 
-    StreamReader reader_{socket_, server_, *this, ""};
+    StreamReader reader_{socket_, server_, *this, "component", ""};
     WriteQueue out_{socket_, *this};
     bool close_after_write_ = false;
 };

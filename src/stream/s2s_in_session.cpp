@@ -46,10 +46,15 @@ S2sInSession::~S2sInSession() = default;
 void S2sInSession::start() {
     const auto config = server_.config();
     out_.set_limit(config->limits.outbound_queue_bytes);
+    reader_.shaper().set(config->rate_limits.preauth, config->rate_limits.burst,
+                         config->rate_limits.hard_after);
     parser_ = std::make_unique<xml::StreamParser>(
         xml::ParserEvents{
             [this](xml::StreamHeader h) { on_stream_open(std::move(h)); },
-            [this](xml::ElementPtr e) { on_element(std::move(e)); },
+            [this](xml::ElementPtr e) {
+                reader_.take_element();
+                on_element(std::move(e));
+            },
             [this] {
                 if (state_ == State::closing || state_ == State::closed) return;
                 begin_closing();
@@ -254,10 +259,13 @@ void S2sInSession::authorize(const std::string& sender, const std::string& targe
     if (state_ == State::authenticated) return add_routes();
     state_ = State::authenticated;
     preauth_timer_.cancel();
+    const auto config = server_.config();
     auto limits = parser_->limits();
-    limits.max_stanza_bytes = server_.config()->s2s.stanza_bytes;
-    limits.max_elements = server_.config()->limits.stanza_elements;
+    limits.max_stanza_bytes = config->s2s.stanza_bytes;
+    limits.max_elements = config->limits.stanza_elements;
     parser_->set_limits(limits);
+    reader_.shaper().set(config->rate_limits.s2s, config->rate_limits.burst,
+                         config->rate_limits.hard_after);
     status_.set_state("authenticated", SSL_get_version(socket_.ssl()), how);
     arm_idle_timer();
     add_routes();

@@ -18,13 +18,13 @@
 // Lives on one I/O thread for its whole life; other threads reach it only through deliver()
 // and close().
 
+#include "core/stanza.hpp"
 #include "net/tcp_tls_socket.hpp"
 #include "net/tls_context.hpp"
-#include "core/stanza.hpp"
-#include "stream/s2s_inbound.hpp"
 #include "stream/dialback_elements.hpp"
 #include "stream/incoming_acks.hpp"
 #include "stream/outgoing_acks.hpp"
+#include "stream/s2s_inbound.hpp"
 #include "stream/s2s_status.hpp"
 #include "stream/stream_reader.hpp"
 #include "stream/write_queue.hpp"
@@ -80,6 +80,9 @@ private:
     void on_bytes(std::string_view bytes) override;
     bool keep_reading() const override;
     void on_read_failed(net::IoStatus) override { finish_close(); }
+    void on_over_rate() override {
+        stream_error("policy-violation", "the server keeps sending faster than rate_limits.s2s");
+    }
     bool write_stopped() const override { return state_ == State::closed; }
     void on_written() override {}
     void on_idle() override;
@@ -162,7 +165,8 @@ private:
     std::shared_ptr<IncomingAcks> inbound_acks_;  // once the peer enabled stream management
     OutgoingAcks outbound_acks_;  // what a bidirectional stream sent since <enabled/>
     // The bases are private: named here, where they are accessible.
-    StreamReader reader_{socket_, server_, static_cast<StreamReader::Owner&>(*this), "s2s.paused"};
+    StreamReader reader_{socket_, server_, static_cast<StreamReader::Owner&>(*this), "s2s",
+                         "s2s.paused"};
     WriteQueue out_{socket_, static_cast<WriteQueue::Owner&>(*this)};
     S2sInbound inbound_{server_, socket_.tcp().get_executor(),
                         static_cast<S2sInbound::Owner&>(*this)};

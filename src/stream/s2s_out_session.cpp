@@ -94,13 +94,21 @@ void S2sOutSession::on_connected(asio::ip::tcp::socket socket, const net::Target
     // The bases are private: converted here, where they are accessible.
     StreamReader::Owner& reads_for = *this;
     WriteQueue::Owner& writes_for = *this;
-    reader_ = std::make_unique<StreamReader>(*socket_, server_, reads_for, "");
+    reader_ = std::make_unique<StreamReader>(*socket_, server_, reads_for, "s2s", "");
+    // The peer authenticates itself here (TLS, then SASL or dialback) before it may send a
+    // stanza at all: the stream has the rate of an authenticated server from the start.
+    const auto config = server_.config();
+    reader_->shaper().set(config->rate_limits.s2s, config->rate_limits.burst,
+                          config->rate_limits.hard_after);
     out_ = std::make_unique<WriteQueue>(*socket_, writes_for);
     out_->set_limit(limit_);
     parser_ = std::make_unique<xml::StreamParser>(
         xml::ParserEvents{
             [this](xml::StreamHeader h) { on_stream_open(h); },
-            [this](xml::ElementPtr e) { on_element(std::move(e)); },
+            [this](xml::ElementPtr e) {
+                reader_->take_element();
+                on_element(std::move(e));
+            },
             [this] {
                 if (state_ == State::closing || state_ == State::closed) return;
                 state_ = State::closing;
@@ -211,8 +219,8 @@ void S2sOutSession::on_element(xml::ElementPtr element) {
     if (bidi_ && state_ == State::ready && ns == ns_server &&
         (name == "message" || name == "presence" || name == "iq")) {
         if (auto refusal = inbound_.route(std::move(element),
-                                           inbound_acks_ ? inbound_acks_->arrived() : nullptr,
-                                           remote_senders_, &targets_))
+                                          inbound_acks_ ? inbound_acks_->arrived() : nullptr,
+                                          remote_senders_, &targets_))
             stream_error(refusal->condition, refusal->text);
         return;
     }
@@ -300,12 +308,12 @@ void S2sOutSession::on_dialback(const xml::Element& element) {
 
 void S2sOutSession::verify(std::string local, std::string stream_id, std::string key,
                            std::function<void(dialback::Verdict)> done) {
-    asio::dispatch(io_, [self = shared_from_this(), local = std::move(local),
-                         stream_id = std::move(stream_id), key = std::move(key),
-                         done = std::move(done)]() mutable {
-        self->request_verify(std::move(local), std::move(stream_id), std::move(key),
-                             std::move(done));
-    });
+    asio::dispatch(
+        io_, [self = shared_from_this(), local = std::move(local), stream_id = std::move(stream_id),
+              key = std::move(key), done = std::move(done)]() mutable {
+            self->request_verify(std::move(local), std::move(stream_id), std::move(key),
+                                 std::move(done));
+        });
 }
 
 void S2sOutSession::request_verify(std::string local, std::string stream_id, std::string key,
@@ -410,11 +418,11 @@ void S2sOutSession::enqueue_for_sender(const std::string& sender, StanzaPtr stan
     spdlog::info("s2s out {} -> {}: asking the peer to take {} on this stream", local_, remote_,
                  sender);
     send_text(dialback::result_request(
-        sender, remote_, dialback::key(server_.s2s().dialback_secret(), remote_, sender, stream_id_)));
+        sender, remote_,
+        dialback::key(server_.s2s().dialback_secret(), remote_, sender, stream_id_)));
 }
 
-void S2sOutSession::on_sender_verdict(const std::string& sender,
-                                      const dialback::Verdict& verdict) {
+void S2sOutSession::on_sender_verdict(const std::string& sender, const dialback::Verdict& verdict) {
     auto node = senders_.extract(sender);
     auto& state = node.mapped();
     if (verdict.kind == dialback::Verdict::Kind::valid) {
@@ -451,9 +459,8 @@ void S2sOutSession::arm_idle_timer() {
     timer_.async_wait([self = shared_from_this(), idle](const error_code& ec) {
         if (ec || self->state_ != State::ready) return;
         if (self->ack_overdue(idle))
-            return self->fail("remote-server-timeout",
-                              "no acknowledgement (XEP-0198) for " + std::to_string(idle.count()) +
-                                  " s");
+            return self->fail("remote-server-timeout", "no acknowledgement (XEP-0198) for " +
+                                                           std::to_string(idle.count()) + " s");
         if (std::chrono::steady_clock::now() - self->last_activity_ < idle)
             return self->arm_idle_timer();
         if (self->wait_for_final_ack()) return self->arm_idle_timer();

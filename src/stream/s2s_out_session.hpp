@@ -28,9 +28,9 @@
 #include "net/resolver.hpp"
 #include "net/tcp_tls_socket.hpp"
 #include "stream/dialback_elements.hpp"
-#include "stream/s2s_inbound.hpp"
 #include "stream/incoming_acks.hpp"
 #include "stream/outgoing_acks.hpp"
+#include "stream/s2s_inbound.hpp"
 #include "stream/s2s_status.hpp"
 #include "stream/stream_reader.hpp"
 #include "stream/write_queue.hpp"
@@ -39,9 +39,9 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -94,6 +94,9 @@ private:
     void on_bytes(std::string_view bytes) override;
     bool keep_reading() const override { return !handshake_pending_ && state_ != State::closing; }
     void on_read_failed(net::IoStatus) override;
+    void on_over_rate() override {
+        stream_error("policy-violation", "the server keeps sending faster than rate_limits.s2s");
+    }
     bool write_stopped() const override { return state_ == State::closed; }
     void on_written() override {}
     void on_idle() override;
@@ -156,11 +159,9 @@ private:
     /// comes (true), instead of bouncing what the peer may have handled.
     bool wait_for_final_ack();
     /// Ends the stream for a peer's protocol error; what it did not acknowledge bounces.
-    void sm_stream_error(std::string_view condition, const std::string& text,
-                         std::string_view app);
+    void sm_stream_error(std::string_view condition, const std::string& text, std::string_view app);
     /// Bounces every stanza the peer has not acknowledged.
-    void bounce_unacked(std::string_view type, std::string_view condition,
-                        const std::string& text);
+    void bounce_unacked(std::string_view type, std::string_view condition, const std::string& text);
 
     Server& server_;
     asio::io_context& io_;
@@ -194,12 +195,12 @@ private:
     std::atomic<bool> multiplexing_{false};  // ready, and the peer takes dialback
     mutable std::mutex refused_mutex_;
     std::set<std::string> refused_;  // our domains the peer refused: they get their own stream
-    bool sm_offered_ = false;      // the peer's features after TLS (or SASL) offer <sm/>
+    bool sm_offered_ = false;        // the peer's features after TLS (or SASL) offer <sm/>
     bool close_when_acked_ = false;  // idle, waiting for the last <a/> to close
     OutgoingAcks outbound_acks_;
     // Once the peer enabled stream management on a bidirectional stream: counts its stanzas.
     std::shared_ptr<IncomingAcks> inbound_acks_;
-    std::string stream_id_;       // the id of the peer's latest header: our key is bound to it
+    std::string stream_id_;  // the id of the peer's latest header: our key is bound to it
     struct PendingVerify {
         std::string local;
         std::string stream_id;

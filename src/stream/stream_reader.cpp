@@ -16,6 +16,11 @@ char* thread_read_buffer() {
     return buffer.get();
 }
 
+const std::string throttled_help =
+    "Times a stream went over its rate_limits and its reading paused, by limit.";
+const std::string rate_closed_help =
+    "Streams closed with policy-violation for staying over their rate_limits.";
+
 }  // namespace
 
 void StreamReader::start() {
@@ -58,15 +63,20 @@ void StreamReader::on_readable(const error_code& ec) {
         const std::size_t n = socket_.read(buffer, read_buffer_size, status);
         // The socket is drained: wait for it (not start(), which would see a partial record
         // TLS holds and come straight back).
-        if (status == net::IoStatus::want_read) return wait_readable();
+        if (status == net::IoStatus::want_read) {
+            shaper_.caught_up();
+            return wait_readable();
+        }
         if (status == net::IoStatus::want_write) {
             // TLS needs to send (a key update) before it can read on.
             return socket_.async_wait(status, [this, keep = owner_.keep_alive()](
                                                   const error_code& ec) { on_readable(ec); });
         }
         if (status != net::IoStatus::ok) return owner_.on_read_failed(status);
+        if (shaper_.limited()) shaper_.take_bytes(n, StreamShaper::clock::now());
         owner_.on_bytes(std::string_view(buffer, n));
         if (!owner_.keep_reading() || owner_.read_stopped()) return;
+        if (shaper_.limited() && !within_rates()) return;
         if (owner_.read_held()) {
             parked_ = true;
             return;
@@ -76,6 +86,29 @@ void StreamReader::on_readable(const error_code& ec) {
     }
     asio::post(socket_.get_executor(),
                [this, keep = owner_.keep_alive()] { on_readable(error_code()); });
+}
+
+bool StreamReader::within_rates() {
+    const auto now = StreamShaper::clock::now();
+    bool bytes_over = false;
+    const auto wait = shaper_.wait(now, bytes_over);
+    if (wait == StreamShaper::clock::duration::zero()) return true;
+    if (shaper_.paused_too_long(now, wait)) {
+        server_.metrics().counter(std::string(kind_) + ".rate_closed", {}, rate_closed_help).add();
+        owner_.on_over_rate();
+        return false;
+    }
+    // Back-pressure, as for the ingress gate: nothing is dropped, TCP slows the peer down.
+    server_.metrics()
+        .counter(std::string(kind_) + ".throttled", {{"limit", bytes_over ? "bytes" : "stanzas"}},
+                 throttled_help)
+        .add();
+    if (!pause_) pause_ = std::make_unique<asio::steady_timer>(socket_.get_executor());
+    pause_->expires_after(wait);
+    pause_->async_wait([this, keep = owner_.keep_alive()](const error_code& ec) {
+        if (!ec) on_readable(error_code());
+    });
+    return false;
 }
 
 }  // namespace starling

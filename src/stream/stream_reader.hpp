@@ -8,6 +8,9 @@
 // Touched only on its stream's thread.
 
 #include "net/byte_stream.hpp"
+#include "stream/stream_shaper.hpp"
+
+#include <boost/asio/steady_timer.hpp>
 
 #include <memory>
 #include <string>
@@ -36,18 +39,24 @@ public:
         virtual bool keep_reading() const = 0;
         /// The peer closed the connection (eof) or it failed (error).
         virtual void on_read_failed(net::IoStatus status) = 0;
+        /// The stream stayed over its rates for rate_limits.hard_after: it is to end with
+        /// <policy-violation/>.
+        virtual void on_over_rate() = 0;
 
     protected:
         ~Owner() = default;
     };
 
-    /// `paused_counter` counts the reads the ingress gate held back ("c2s.paused"); empty for
-    /// a stream the gate does not pause (a component: the server's own service).
-    StreamReader(net::ByteStream& socket, Server& server, Owner& owner,
+    /// `kind` ("c2s", "component", "s2s") names the stream's shaping counters
+    /// ("c2s.throttled", "c2s.rate_closed"). `paused_counter` counts the reads the ingress gate
+    /// held back ("c2s.paused"); empty for a stream the gate does not pause (a component: the
+    /// server's own service).
+    StreamReader(net::ByteStream& socket, Server& server, Owner& owner, const char* kind,
                  std::string paused_counter)
         : socket_(socket),
           server_(server),
           owner_(owner),
+          kind_(kind),
           paused_counter_(std::move(paused_counter)) {}
 
     /// Reads whatever arrives from now on (after a handshake: what TLS already holds first).
@@ -55,15 +64,28 @@ public:
     /// Goes on after read_held() stopped reading, once it no longer holds.
     void resume();
 
+    /// The stream's rates (rate_limits.*): the owner sets them and counts each top-level
+    /// element it parses; the reader counts the bytes and pauses reading over them.
+    StreamShaper& shaper() { return shaper_; }
+    void take_element() {
+        if (shaper_.limited()) shaper_.take_stanza(StreamShaper::clock::now());
+    }
+
 private:
     void wait_readable();
     void on_readable(const boost::system::error_code& ec);
+    /// After a read: false, and reading paused (or the stream closed), when the stream went
+    /// over its rates.
+    bool within_rates();
 
     net::ByteStream& socket_;
     Server& server_;
     Owner& owner_;
+    const char* kind_;
     std::string paused_counter_;
     bool parked_ = false;  // stopped for read_held(); resume() starts again
+    StreamShaper shaper_;
+    std::unique_ptr<boost::asio::steady_timer> pause_;  // made the first time the rates pause it
 };
 
 }  // namespace starling

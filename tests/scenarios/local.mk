@@ -120,6 +120,8 @@ tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_durability.cp
 # One sender's messages arrive in the order sent: coming online, resumption, receipts
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/sequence_steps.hpp \
 	tests/scenarios/scenarios_ordering.cpp
+# Per-stream shaping: back-pressure over the rate, policy-violation far over it
+tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_rate_limits.cpp
 # A pending stored-secret lookup completes only the SASL exchange that started it
 tests_scenarios_run_scenarios_SOURCES += tests/scenarios/scenarios_sasl_exchange.cpp
 # What an unauthenticated connection may hold; connection limits; the bind deadline

@@ -14,13 +14,15 @@
 
 namespace starling::scenarios {
 
-/// The quick start's modules (conf/starling.yml), with room for `offline_cap` stored messages
-/// from strangers: every module that may hold a message on its way is in the path.
+/// The quick start's modules (scripts/dev-server.sh), with room for `offline_cap` stored
+/// messages from strangers: every module that may hold a message on its way is in the path. The
+/// senders are strangers to the receiver, so spam_limits lets them send that many.
 inline std::string quick_start_modules(int offline_cap) {
     const std::string cap = std::to_string(offline_cap);
     return "[disco, ping, version, time, roster, presence, last, {offline: {max_messages: " + cap +
            ", max_from_strangers: " + cap +
-           "}}, vcard, private, blocking, {smacks: {max_unacked: 5000}}, csi, carbons, mam, pep]";
+           "}}, vcard, private, blocking, {spam_limits: {strangers_per_minute: 100000}}, "
+           "{smacks: {max_unacked: 5000}}, csi, carbons, mam, pep]";
 }
 
 /// Message `n` of the sender tagged `tag`: its id is "tag-n", its body "tag:n".
@@ -45,14 +47,14 @@ class paced_sender {
 public:
     paced_sender(raw_stream& stream, std::string to, std::string tag, int first, int last,
                  int per_write = 1)
-        : thread_([this, &stream, to = std::move(to), tag = std::move(tag), first, last,
-                   per_write] {
-              for (int n = first; n < last; n += per_write) {
-                  send_numbered_burst(stream, to, tag, n, std::min(last, n + per_write));
-                  sent_.store(std::min(last, n + per_write) - first);
-                  std::this_thread::sleep_for(std::chrono::milliseconds(1));
-              }
-          }) {}
+        : thread_(
+              [this, &stream, to = std::move(to), tag = std::move(tag), first, last, per_write] {
+                  for (int n = first; n < last; n += per_write) {
+                      send_numbered_burst(stream, to, tag, n, std::min(last, n + per_write));
+                      sent_.store(std::min(last, n + per_write) - first);
+                      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                  }
+              }) {}
     ~paced_sender() { join(); }
     paced_sender(const paced_sender&) = delete;
     paced_sender& operator=(const paced_sender&) = delete;

@@ -92,6 +92,7 @@ class ConfigTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(hosts_empty);
     CPPUNIT_TEST(host_with_two_keys);
     CPPUNIT_TEST(host_override_with_unknown_setting);
+    CPPUNIT_TEST(rate_limits_defaults_overrides_and_errors);
     CPPUNIT_TEST(module_item_with_two_keys);
     CPPUNIT_TEST(module_listed_twice);
     CPPUNIT_TEST(module_name_with_a_slash);
@@ -330,7 +331,8 @@ threads: 4
         CPPUNIT_ASSERT_EQUAL(
             std::string("/srv/starling/starling.yml:11: listeners: unknown key; known keys: "
                         "hosts, listen, components, tls, s2s, storage, module_path, "
-                        "schema_path, modules, admins, log, limits, http, control_socket, threads"),
+                        "schema_path, modules, admins, log, limits, rate_limits, http, "
+                        "control_socket, threads"),
             error_of(base + "listeners: []\n"));
     }
 
@@ -392,10 +394,41 @@ threads: 4
                              "  - example.test\n  - other.test:\n    modules: [time]\n")));
     }
 
+    void rate_limits_defaults_overrides_and_errors() {
+        const Config defaults = starling::config::parse(base, file);
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t{200}, defaults.rate_limits.c2s.stanzas);
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t{20}, defaults.rate_limits.preauth.stanzas);
+        CPPUNIT_ASSERT_EQUAL(60, defaults.rate_limits.hard_after);
+        const Config c = starling::config::parse(
+            replace(base, "  - example.test\n",
+                    "  - example.test\n  - other.test:\n      rate_limits: {c2s: {stanzas: 5}}\n") +
+                "rate_limits:\n  c2s: {bytes: 50000}\n  component: {stanzas: 0}\n"
+                "  burst: 3\n  hard_after: 2m\n",
+            file);
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t{50000}, c.rate_limits.c2s.bytes);
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t{200}, c.rate_limits.c2s.stanzas);  // kept
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t{0}, c.rate_limits.component.stanzas);
+        CPPUNIT_ASSERT_EQUAL(3, c.rate_limits.burst);
+        CPPUNIT_ASSERT_EQUAL(120, c.rate_limits.hard_after);
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t{5}, c.c2s_rate("other.test").stanzas);
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t{50000}, c.c2s_rate("other.test").bytes);  // inherited
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t{50000}, c.c2s_rate("example.test").bytes);
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("/srv/starling/starling.yml:12: rate_limits.preauth.stanzas: is above "
+                        "rate_limits.c2s.stanzas (10); the rate before authentication must not "
+                        "exceed the one after"),
+            error_of(base + "rate_limits:\n  c2s: {stanzas: 10}\n"));
+        CPPUNIT_ASSERT_EQUAL(
+            std::string(
+                "/srv/starling/starling.yml:12: rate_limits.c2s.messages: unknown key; known "
+                "keys: bytes, stanzas"),
+            error_of(base + "rate_limits:\n  c2s: {messages: 10}\n"));
+    }
+
     void host_override_with_unknown_setting() {
         CPPUNIT_ASSERT_EQUAL(
             std::string("/srv/starling/starling.yml:4: hosts[1].storage: unknown key; known "
-                        "keys: modules"),
+                        "keys: modules, rate_limits"),
             error_of(replace(base, "  - example.test\n",
                              "  - example.test\n  - other.test:\n      storage: {}\n")));
         CPPUNIT_ASSERT_EQUAL(
@@ -560,11 +593,11 @@ threads: 4
             std::string("/srv/starling/starling.yml:11: http.websocket_path: 'ws' must start "
                         "with '/' (or be \"\" to serve nothing)"),
             error_of(base + "http: {websocket_path: ws}\n"));
-        CPPUNIT_ASSERT_EQUAL(std::string("https://chat.example.test"),
-                             starling::config::parse(
-                                 base + "http: {external_url: \"https://chat.example.test/\"}\n",
-                                 "/srv/starling/starling.yml")
-                                 .http.external_url);
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("https://chat.example.test"),
+            starling::config::parse(base + "http: {external_url: \"https://chat.example.test/\"}\n",
+                                    "/srv/starling/starling.yml")
+                .http.external_url);
         CPPUNIT_ASSERT_EQUAL(
             std::string("/srv/starling/starling.yml:11: http.external_url: 'chat.example.test' is "
                         "not an http:// or https:// URL such as \"https://chat.example.org\""),
@@ -656,9 +689,10 @@ threads: 4
         CPPUNIT_ASSERT(open.s2s.bidi);
         // A listed domain covers its subdomains, and deny wins over allow.
         const Config listed = starling::config::parse(
-            base + "s2s:\n  allow: [Partner.Test, friend.test]\n  deny: [bad.partner.test]\n"
-                   "  stanza_rate: 0\n  max_outgoing_streams: 3\n  stanza_bytes: 65536\n"
-                   "  bidi: false\n",
+            base +
+                "s2s:\n  allow: [Partner.Test, friend.test]\n  deny: [bad.partner.test]\n"
+                "  stanza_rate: 0\n  max_outgoing_streams: 3\n  stanza_bytes: 65536\n"
+                "  bidi: false\n",
             "/srv/starling/starling.yml");
         CPPUNIT_ASSERT(!listed.s2s.bidi);
         CPPUNIT_ASSERT(listed.s2s.federates_with("partner.test"));
@@ -682,10 +716,11 @@ threads: 4
 
     void missing_listen_type_lists_the_types() {
         CPPUNIT_ASSERT_EQUAL(
-            std::string("/srv/starling/starling.yml:4: listen[0].type: missing required key; use "
-                        "c2s (STARTTLS), c2s_tls (direct TLS, XEP-0368), component (XEP-0114), s2s "
-                        "(other servers, STARTTLS), s2s_tls (other servers, direct TLS), http (plain "
-                        "HTTP), https (HTTP over TLS) or metrics (Prometheus /metrics, plain HTTP)"),
+            std::string(
+                "/srv/starling/starling.yml:4: listen[0].type: missing required key; use "
+                "c2s (STARTTLS), c2s_tls (direct TLS, XEP-0368), component (XEP-0114), s2s "
+                "(other servers, STARTTLS), s2s_tls (other servers, direct TLS), http (plain "
+                "HTTP), https (HTTP over TLS) or metrics (Prometheus /metrics, plain HTTP)"),
             error_of(replace(base, "{type: c2s, ", "{")));
     }
 

@@ -2,7 +2,9 @@
 // ingress gate: bytes arrive in order, a stream that holds its reads gets nothing until it
 // resumes, a closed gate holds a gated stream's reads until it opens (and is counted) but not an
 // ungated one's, keep_reading() false
-// leaves the rest of the connection unread, and the peer's close is reported as eof.
+// leaves the rest of the connection unread, and the peer's close is reported as eof. Over its
+// rates a stream's reading pauses until its buckets refill (and is counted), and a stream that
+// never catches up is handed to on_over_rate().
 #include "stream/stream_reader.hpp"
 
 #include "net/tcp_tls_socket.hpp"
@@ -20,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 using starling::StreamReader;
 namespace asio = boost::asio;
@@ -43,6 +46,11 @@ struct TestStream final : StreamReader::Owner {
     }
     bool keep_reading() const override { return !(stop_after_first && feeds > 0); }
     void on_read_failed(starling::net::IoStatus status) override { failed = status; }
+    void on_over_rate() override {
+        over_rate = true;
+        failed = starling::net::IoStatus::error;  // the stream ends: it reads no more
+    }
+    bool over_rate = false;
 };
 
 }  // namespace
@@ -53,6 +61,9 @@ class StreamReaderTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(held_reads_wait_for_resume);
     CPPUNIT_TEST(a_closed_ingress_gate_holds_reads_until_it_opens);
     CPPUNIT_TEST(keep_reading_false_leaves_the_rest_unread);
+    CPPUNIT_TEST(over_its_byte_rate_a_stream_pauses_then_reads_on);
+    CPPUNIT_TEST(over_its_element_rate_a_stream_pauses);
+    CPPUNIT_TEST(a_stream_that_never_catches_up_is_ended);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -73,7 +84,7 @@ public:
 
     void bytes_arrive_in_order_and_eof_is_reported() {
         TestStream stream;
-        StreamReader reader(*socket_, *server_, stream, "test.paused");
+        StreamReader reader(*socket_, *server_, stream, "test", "test.paused");
         reader.start();
         send("<a/>");
         run_until([&] { return stream.got == "<a/>"; });
@@ -87,7 +98,7 @@ public:
 
     void held_reads_wait_for_resume() {
         TestStream stream;
-        StreamReader reader(*socket_, *server_, stream, "test.paused");
+        StreamReader reader(*socket_, *server_, stream, "test", "test.paused");
         stream.held = true;
         reader.start();
         send("<held/>");
@@ -103,7 +114,7 @@ public:
 
     void a_closed_ingress_gate_holds_reads_until_it_opens() {
         TestStream stream;
-        StreamReader reader(*socket_, *server_, stream, "test.paused");
+        StreamReader reader(*socket_, *server_, stream, "test", "test.paused");
         auto& paused = server_->metrics().counter("test.paused");
         const auto before = paused.value();
         server_->ingress().close();
@@ -122,7 +133,7 @@ public:
         asio::ip::tcp::socket peer(io_);
         peer.connect(acceptor.local_endpoint());
         starling::net::TcpTlsSocket socket(acceptor.accept());
-        StreamReader ungated(socket, *server_, component, "");
+        StreamReader ungated(socket, *server_, component, "test", "");
         ungated.start();
         asio::write(peer, asio::buffer(std::string("<now/>")));
         run_until([&] { return component.got == "<now/>"; });
@@ -134,7 +145,7 @@ public:
         // As after <starttls/>: what follows in the connection is not read by this reader.
         TestStream stream;
         stream.stop_after_first = true;
-        StreamReader reader(*socket_, *server_, stream, "test.paused");
+        StreamReader reader(*socket_, *server_, stream, "test", "test.paused");
         reader.start();
         send("<starttls/>");
         run_until([&] { return stream.feeds == 1; });
@@ -145,6 +156,61 @@ public:
         char rest[64];
         const auto n = socket_->tcp().read_some(asio::buffer(rest));
         CPPUNIT_ASSERT_EQUAL(std::string("<injected/>"), std::string(rest, n));
+    }
+
+    void over_its_byte_rate_a_stream_pauses_then_reads_on() {
+        TestStream stream;
+        StreamReader reader(*socket_, *server_, stream, "test", "test.paused");
+        reader.shaper().set({10000, 0}, 1, 60);
+        auto& throttled = server_->metrics().counter("test.throttled", {{"limit", "bytes"}});
+        reader.start();
+        // Two seconds of the rate at once: one second over the burst.
+        send(std::string(20000, ' '));
+        run_until([&] { return stream.got.size() == 20000; });
+        CPPUNIT_ASSERT(throttled.value() >= 1);  // once per read that ended over the rate
+        send("<after/>");
+        run_for(std::chrono::milliseconds(300));
+        CPPUNIT_ASSERT_EQUAL(std::size_t{20000}, stream.got.size());
+        run_until([&] { return stream.got.size() == 20000 + 8; });
+        CPPUNIT_ASSERT(!stream.over_rate);
+    }
+
+    void over_its_element_rate_a_stream_pauses() {
+        TestStream stream;
+        StreamReader reader(*socket_, *server_, stream, "test", "test.paused");
+        reader.shaper().set({0, 10}, 1, 60);
+        auto& throttled = server_->metrics().counter("test.throttled", {{"limit", "stanzas"}});
+        reader.start();
+        send("<a/>");
+        run_until([&] { return stream.got == "<a/>"; });
+        // The owner counts what its parser found: 25 elements, 10 a second, 10 at once.
+        for (int i = 0; i < 25; ++i) reader.take_element();
+        send("<b/>");
+        run_until([&] { return stream.got == "<a/><b/>"; });
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{1}, throttled.value());
+        send("<c/>");
+        run_for(std::chrono::milliseconds(300));
+        CPPUNIT_ASSERT_EQUAL(std::string("<a/><b/>"), stream.got);
+        run_until([&] { return stream.got == "<a/><b/><c/>"; });
+    }
+
+    void a_stream_that_never_catches_up_is_ended() {
+        TestStream stream;
+        StreamReader reader(*socket_, *server_, stream, "test", "test.paused");
+        reader.shaper().set({20000, 0}, 1, 1);
+        auto& closed = server_->metrics().counter("test.rate_closed");
+        const auto before = closed.value();
+        reader.start();
+        // Far more than the socket buffers let through at once: the peer is never caught up.
+        std::thread writer([this] {
+            boost::system::error_code ec;
+            asio::write(*peer_, asio::buffer(std::string(400000, ' ')), ec);
+        });
+        run_until([&] { return stream.over_rate; });
+        CPPUNIT_ASSERT_EQUAL(before + 1, closed.value());
+        CPPUNIT_ASSERT(stream.got.size() < 400000);
+        peer_->close();  // the writer's blocked write ends
+        writer.join();
     }
 
 private:
