@@ -73,10 +73,9 @@ void StreamReader::on_readable(const error_code& ec) {
                                                   const error_code& ec) { on_readable(ec); });
         }
         if (status != net::IoStatus::ok) return owner_.on_read_failed(status);
-        if (shaper_.limited()) shaper_.take_bytes(n, StreamShaper::clock::now());
         owner_.on_bytes(std::string_view(buffer, n));
         if (!owner_.keep_reading() || owner_.read_stopped()) return;
-        if (shaper_.limited() && !within_rates()) return;
+        if (shaper_.limited() && !within_rates(n)) return;
         if (owner_.read_held()) {
             parked_ = true;
             return;
@@ -88,8 +87,10 @@ void StreamReader::on_readable(const error_code& ec) {
                [this, keep = owner_.keep_alive()] { on_readable(error_code()); });
 }
 
-bool StreamReader::within_rates() {
+bool StreamReader::within_rates(std::size_t bytes) {
+    // One clock read per read, for the bytes and the elements alike.
     const auto now = StreamShaper::clock::now();
+    shaper_.take_read(bytes, now);
     bool bytes_over = false;
     const auto wait = shaper_.wait(now, bytes_over);
     if (wait == StreamShaper::clock::duration::zero()) return true;

@@ -67,16 +67,14 @@ public:
     /// The stream's rates (rate_limits.*): the owner sets them and counts each top-level
     /// element it parses; the reader counts the bytes and pauses reading over them.
     StreamShaper& shaper() { return shaper_; }
-    void take_element() {
-        if (shaper_.limited()) shaper_.take_stanza(StreamShaper::clock::now());
-    }
+    void take_element() { shaper_.count_element(); }
 
 private:
     void wait_readable();
     void on_readable(const boost::system::error_code& ec);
-    /// After a read: false, and reading paused (or the stream closed), when the stream went
-    /// over its rates.
-    bool within_rates();
+    /// Charges a read of `bytes` (and the elements parsed from it): false, and reading paused
+    /// (or the stream closed), when the stream went over its rates.
+    bool within_rates(std::size_t bytes);
 
     net::ByteStream& socket_;
     Server& server_;

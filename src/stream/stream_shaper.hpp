@@ -29,11 +29,14 @@ public:
     }
     bool limited() const { return rate_.limited(); }
 
-    void take_bytes(std::size_t n, clock::time_point now) {
-        if (rate_.bytes != 0) charge(bytes_full_at_, n, rate_.bytes, now);
-    }
-    void take_stanza(clock::time_point now) {
-        if (rate_.stanzas != 0) charge(stanzas_full_at_, 1, rate_.stanzas, now);
+    /// One top-level element parsed: charged with the bytes of its read (take_read).
+    void count_element() { ++elements_; }
+    /// Charges a read of `bytes` and the elements counted since the last one.
+    void take_read(std::size_t bytes, clock::time_point now) {
+        if (rate_.bytes != 0) charge(bytes_full_at_, bytes, rate_.bytes, now);
+        if (rate_.stanzas != 0 && elements_ != 0)
+            charge(stanzas_full_at_, elements_, rate_.stanzas, now);
+        elements_ = 0;
     }
 
     /// How long reading must wait before the stream is within its rates again; zero when it
@@ -72,6 +75,7 @@ private:
     clock::time_point bytes_full_at_{};
     clock::time_point stanzas_full_at_{};
     clock::time_point over_since_{};  // zero while the stream keeps within its rates
+    std::uint32_t elements_ = 0;      // counted, not charged yet
 };
 
 }  // namespace starling
