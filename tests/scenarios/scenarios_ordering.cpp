@@ -1,8 +1,10 @@
 // A session receives one sender's messages in the order that sender sent them (docs/routing.md,
 // "Order"): across the offline-to-online transition while the sender keeps sending, across a
 // stream-management resumption, with several senders at once, and for receipts and chat markers,
-// which never overtake one another. Every scenario runs the quick start's modules.
+// which never overtake one another, and across a server-to-server stream. Every scenario runs
+// the quick start's modules.
 #include "client_steps.hpp"
+#include "federation_fixture.hpp"
 #include "sequence_steps.hpp"
 #include "sm_client.hpp"
 #include "test_accounts.hpp"
@@ -179,6 +181,30 @@ STARLING_SCENARIO(order_receipts_and_markers_never_overtake) {
                 "expected " + due + " (" + std::to_string(i) + " in order), got " + e->to_string());
         ++i;
     }
+}
+
+// Across a server-to-server stream: alice's messages to carol on the other server are stored
+// there while carol is offline (the stream opening meanwhile), and she comes online while alice
+// keeps sending.
+STARLING_SCENARIO(order_across_federation) {
+    constexpr int stored = 300;
+    constexpr int live = 200;
+    federation servers(options, quick_start_modules(stored + live));
+    const test_account carol{"carol", carol_jid, carol_password};
+    sm_client a(servers.home.c2s_port());
+    a.login(alice, "desk");
+    send_numbered_burst(a.stream(), carol.jid, "a", 0, stored);
+    settle(a);
+    sm_client c(servers.away.c2s_port());
+    c.login(carol, "phone");
+    sequence_check check;
+    {
+        paced_sender sender(a.stream(), carol.jid, "a", stored, stored + live);
+        sender.wait_sent(live / 5);
+        c.stream().send("<presence/>");
+        receive_in_order(c, check, stored + live);
+    }
+    require(check.count("a") == stored + live, "not all of alice's messages arrived");
 }
 
 }  // namespace starling::scenarios

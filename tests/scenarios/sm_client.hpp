@@ -34,9 +34,10 @@ public:
     raw_session& session() { return *session_; }
     raw_stream& stream() { return session_->stream(); }
 
-    // STARTTLS, PLAIN, and (unless `bind` is false) binding `resource`.
+    // STARTTLS, PLAIN, and (unless `bind` is false) binding `resource`, on the account's domain.
     void login(const test_account& account, const std::string& resource, bool bind = true) {
-        session_->open();
+        const std::string jid = account.jid;
+        session_->open(jid.substr(jid.find('@') + 1));
         session_->starttls();
         auto result = session_->authenticate("PLAIN", account.localpart, account.password);
         require(result.name == "success", "login failed: " + result.to_string());
