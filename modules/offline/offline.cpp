@@ -112,8 +112,8 @@ void on_message(const std::shared_ptr<Offline>& offline, StanzaEvent& ev) {
         });
 }
 
-// `hold` keeps what is delivered live to the session behind the stored messages; released
-// once they are handed to the session (or turned out to be none), it lets the live ones follow.
+// `hold` keeps the messages delivered live to the session behind the stored ones; released once
+// they are handed to the session (or turned out to be none), it lets the live ones follow.
 void deliver_stored(const std::shared_ptr<Offline>& offline, const SessionPtr& session,
                     const std::shared_ptr<void>& hold) {
     const std::string host = session->jid().domain();
@@ -190,7 +190,7 @@ void load(ModuleContext& ctx) {
     ctx.hook_session(events::session_available, [offline](SessionEvent& ev) {
         // XEP-0160 §3: a resource with negative priority does not get offline messages.
         if (ev.session->priority() < 0) return Verdict::pass;
-        // Nothing sent to the session from now on may overtake the stored messages, and the
+        // No message sent to the session from now on may overtake the stored ones, and the
         // fetch waits for those still on their way to storage (docs/routing.md, "Order").
         auto hold = ev.session->hold_live();
         offline->server.router().when_offline_settled(

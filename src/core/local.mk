@@ -10,7 +10,7 @@ libstarling_la_SOURCES += \
 	src/core/host.cpp src/core/host.hpp \
 	src/core/iq_tracker.cpp src/core/iq_tracker.hpp src/core/datetime.hpp \
 	src/core/archive_query.cpp src/core/archive_query.hpp \
-	src/core/metrics.cpp src/core/metrics.hpp src/core/throttle.hpp src/core/rate_limit.hpp src/core/user_cache.hpp src/core/ingress_gate.hpp \
+	src/core/metrics.cpp src/core/metrics.hpp src/core/throttle.hpp src/core/rate_limit.hpp src/core/user_cache.hpp src/core/offline_flows.hpp src/core/ingress_gate.hpp \
 	src/core/module.hpp src/core/module_context.cpp \
 	src/core/module_loader.cpp src/core/module_loader.hpp \
 	src/core/command_registry.cpp src/core/command_registry.hpp src/core/core_commands.cpp \

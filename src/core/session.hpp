@@ -40,10 +40,11 @@ public:
         for (auto& stanza : stanzas) deliver(std::move(stanza));
         done(count);
     }
-    /// Holds what is delivered from now on behind a backlog on its way (stored messages), so
-    /// that nothing newer overtakes it: once the returned handle is released, the held stanzas
-    /// follow, in order, whatever deliver_paced() was given before the release. Call it on the
-    /// session's own thread (a session hook), before anything can be delivered meanwhile.
+    /// Holds the messages delivered from now on behind a backlog on its way (stored messages),
+    /// so that no newer one overtakes it: once the returned handle is released, the held
+    /// messages follow, in order, whatever deliver_paced() was given before the release.
+    /// Presence and iqs are not held. Call it on the session's own thread (a session hook),
+    /// before anything can be delivered meanwhile.
     virtual std::shared_ptr<void> hold_live() { return nullptr; }
     /// The event loop of the I/O thread that writes this session's stream, or null for a
     /// session without one. A fan-out (FanOut) hands all its copies for one loop over at once.

@@ -142,9 +142,11 @@ void C2sSession::send_text(std::string text) {
 }
 
 void C2sSession::deliver(StanzaPtr stanza) {
-    // Already on the session's thread (a fan-out's pump): no handler to wrap and run.
-    if (io_->get_executor().running_in_this_thread()) return enqueue(std::move(stanza));
-    asio::dispatch(socket_->get_executor(), [self = self(), stanza = std::move(stanza)]() mutable {
+    // Already on the session's thread (a fan-out's pump), with nothing queued before it: no
+    // handler to wrap and run.
+    if (io_->get_executor().running_in_this_thread() && !delivering_.queued())
+        return enqueue(std::move(stanza));
+    delivering_(*io_, [self = self(), stanza = std::move(stanza)]() mutable {
         self->enqueue(std::move(stanza));
     });
 }

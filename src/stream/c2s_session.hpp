@@ -8,6 +8,7 @@
 #include "net/asio.hpp"
 #include "net/tcp_tls_socket.hpp"
 #include "net/tls_context.hpp"
+#include "stream/ordered_dispatch.hpp"
 #include "stream/sasl.hpp"
 #include "stream/stream_reader.hpp"
 #include "stream/write_queue.hpp"
@@ -201,6 +202,7 @@ private:
     std::atomic<bool> parser_released_{false};
     asio::steady_timer preauth_timer_;
 
+    OrderedDispatch delivering_;  // deliver(): in the order handed over
     StreamReader reader_{*socket_, server_, *this, "c2s", "c2s.paused"};
     WriteQueue out_{*socket_, *this};
     bool close_after_write_ = false;

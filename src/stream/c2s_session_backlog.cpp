@@ -9,9 +9,11 @@
 namespace starling {
 
 void C2sSession::enqueue(StanzaPtr stanza) {
-    // Behind a backlog on its way, live stanzas wait their turn. A session that is no longer
-    // bound disposes of them at once (send_through knows how), as it would without a backlog.
-    if (state_ == State::bound && (live_holds_ > 0 || live_paced_)) {
+    // Behind a backlog of stored messages, live messages wait their turn. Presence and iqs do
+    // not: the contacts' presence and the answers to the client's own requests do not wait for
+    // a long backlog. A session that is no longer bound disposes of them at once (send_through
+    // knows how), as it would without a backlog.
+    if (state_ == State::bound && (live_holds_ > 0 || live_paced_) && stanza->is_message()) {
         held_live_bytes_ += stanza->bytes().size();
         held_live_.push_back(std::move(stanza));
         // Bounded like the queue they wait to enter: a sender cannot grow it without limit
@@ -71,8 +73,7 @@ void C2sSession::pump_paced() {
     // any size, or a big one would never go.
     const auto has_room = [&](const StanzaPtr& stanza) {
         const std::size_t size = stanza->bytes().size();
-        if (out_.queued_bytes() != 0 && out_.queued_bytes() + size > out_.limit() / 2)
-            return false;
+        if (out_.queued_bytes() != 0 && out_.queued_bytes() + size > out_.limit() / 2) return false;
         return extensions_have_room();
     };
     // A write that completes at once calls back in here (on_written): the outer call goes on.

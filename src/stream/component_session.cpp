@@ -186,10 +186,11 @@ void ComponentSession::send_text(std::string text) {
 }
 
 void ComponentSession::deliver(StanzaPtr stanza) {
-    asio::dispatch(socket_.tcp().get_executor(),
-                   [self = self(), stanza = std::move(stanza)]() mutable {
-                       self->enqueue(std::move(stanza));
-                   });
+    delivering_(static_cast<asio::io_context&>(
+                    asio::query(socket_.tcp().get_executor(), asio::execution::context)),
+                [self = self(), stanza = std::move(stanza)]() mutable {
+                    self->enqueue(std::move(stanza));
+                });
 }
 
 void ComponentSession::enqueue(StanzaPtr stanza) {

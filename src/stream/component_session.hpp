@@ -8,6 +8,7 @@
 #include "core/session.hpp"
 #include "net/asio.hpp"
 #include "net/tcp_tls_socket.hpp"
+#include "stream/ordered_dispatch.hpp"
 #include "stream/stream_reader.hpp"
 #include "stream/write_queue.hpp"
 #include "xml/stream_parser.hpp"
@@ -91,6 +92,7 @@ private:
     std::atomic<std::int64_t> last_activity_;
     asio::steady_timer preauth_timer_;
 
+    OrderedDispatch delivering_;  // deliver(): in the order handed over
     StreamReader reader_{socket_, server_, *this, "component", ""};
     WriteQueue out_{socket_, *this};
     bool close_after_write_ = false;

@@ -7,7 +7,8 @@ libstarling_la_SOURCES += src/stream/c2s_session.cpp src/stream/c2s_negotiation.
 
 # What every stream shares
 libstarling_la_SOURCES += src/stream/write_queue.cpp src/stream/write_queue.hpp \
-	src/stream/stream_reader.cpp src/stream/stream_reader.hpp src/stream/stream_namespaces.hpp \
+	src/stream/stream_reader.cpp src/stream/stream_reader.hpp src/stream/stream_shaper.hpp \
+	src/stream/ordered_dispatch.hpp src/stream/stream_namespaces.hpp \
 	src/stream/websocket_framing.cpp src/stream/websocket_framing.hpp
 
 # c2s streams over BOSH (XEP-0124/0206)
@@ -15,7 +16,8 @@ libstarling_la_SOURCES += src/stream/bosh_body.cpp src/stream/bosh_body.hpp \
 	src/stream/bosh_stream.cpp src/stream/bosh_stream.hpp \
 	src/stream/bosh_endpoint.cpp src/stream/bosh_endpoint.hpp
 tests_unit_run_unit_SOURCES += tests/unit/stream/test_write_queue.cpp \
-	tests/unit/stream/test_stream_reader.cpp tests/unit/stream/test_websocket_framing.cpp \
+	tests/unit/stream/test_stream_reader.cpp tests/unit/stream/test_ordered_dispatch.cpp \
+	tests/unit/stream/test_websocket_framing.cpp \
 	tests/unit/stream/test_bosh_body.cpp tests/unit/stream/test_bosh_stream.cpp
 
 # SASL

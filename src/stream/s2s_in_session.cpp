@@ -291,10 +291,11 @@ void S2sInSession::add_routes() {
 }
 
 void S2sInSession::deliver(StanzaPtr stanza) {
-    asio::dispatch(socket_.tcp().get_executor(),
-                   [self = shared_from_this(), stanza = std::move(stanza)]() mutable {
-                       self->send_stanza(std::move(stanza));
-                   });
+    delivering_(static_cast<asio::io_context&>(
+                    asio::query(socket_.tcp().get_executor(), asio::execution::context)),
+                [self = shared_from_this(), stanza = std::move(stanza)]() mutable {
+                    self->send_stanza(std::move(stanza));
+                });
 }
 
 void S2sInSession::send_stanza(StanzaPtr stanza) {

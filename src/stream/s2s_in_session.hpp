@@ -23,6 +23,7 @@
 #include "net/tls_context.hpp"
 #include "stream/dialback_elements.hpp"
 #include "stream/incoming_acks.hpp"
+#include "stream/ordered_dispatch.hpp"
 #include "stream/outgoing_acks.hpp"
 #include "stream/s2s_inbound.hpp"
 #include "stream/s2s_status.hpp"
@@ -165,6 +166,7 @@ private:
     std::shared_ptr<IncomingAcks> inbound_acks_;  // once the peer enabled stream management
     OutgoingAcks outbound_acks_;  // what a bidirectional stream sent since <enabled/>
     // The bases are private: named here, where they are accessible.
+    OrderedDispatch delivering_;  // deliver(): in the order handed over
     StreamReader reader_{socket_, server_, static_cast<StreamReader::Owner&>(*this), "s2s",
                          "s2s.paused"};
     WriteQueue out_{socket_, static_cast<WriteQueue::Owner&>(*this)};

@@ -359,7 +359,7 @@ void S2sOutSession::ready(const char* how) {
 }
 
 void S2sOutSession::deliver(StanzaPtr stanza) {
-    asio::dispatch(io_, [self = shared_from_this(), stanza = std::move(stanza)]() mutable {
+    delivering_(io_, [self = shared_from_this(), stanza = std::move(stanza)]() mutable {
         self->enqueue(std::move(stanza));
     });
 }

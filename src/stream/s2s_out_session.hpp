@@ -29,6 +29,7 @@
 #include "net/tcp_tls_socket.hpp"
 #include "stream/dialback_elements.hpp"
 #include "stream/incoming_acks.hpp"
+#include "stream/ordered_dispatch.hpp"
 #include "stream/outgoing_acks.hpp"
 #include "stream/s2s_inbound.hpp"
 #include "stream/s2s_status.hpp"
@@ -172,6 +173,7 @@ private:
     std::unique_ptr<net::Resolver> resolver_;
     std::shared_ptr<void> client_context_;  // the SSL_CTX (an asio::ssl::context) for TLS
     std::unique_ptr<net::TcpTlsSocket> socket_;
+    OrderedDispatch delivering_;  // deliver(): in the order handed over
     std::unique_ptr<StreamReader> reader_;
     std::unique_ptr<WriteQueue> out_;
     std::unique_ptr<xml::StreamParser> parser_;
