@@ -153,7 +153,14 @@ void C2sSession::deliver(StanzaPtr stanza) {
 
 void C2sSession::send_through(StanzaPtr stanza, std::size_t first, bool owned) {
     // Resumed on another stream: what still arrives here belongs there.
-    if (forward_to_) return owned ? void() : forward_to_->deliver(std::move(stanza));
+    if (forward_to_) {
+        if (owned) return;
+        // Posted, never inline: in order with the end of forwarding that adopt() waits for.
+        return asio::post(forward_to_->socket_->get_executor(),
+                          [to = forward_to_, stanza = std::move(stanza)]() mutable {
+                              to->send_through(std::move(stanza), 0, false);
+                          });
+    }
     if (state_ == State::closing || state_ == State::closed) {
         if (owned) return;  // its extension disposes of it when the session ends
         // The session ended while this was on its way: the sender learns it was not delivered.

@@ -189,6 +189,11 @@ void C2sSession::adopt(std::shared_ptr<C2sSession> old, std::shared_ptr<Adopted>
     state_ = State::bound;
     preauth_timer_.cancel();
     extensions_ = std::move(adopted->extensions);
+    // Messages routed to the old stream until the bind below are forwarded from its thread;
+    // those routed here from then on wait until it has forwarded all of them, so that none
+    // overtakes them (docs/routing.md, "Order"). Released once the old thread has run what it
+    // had before this.
+    auto forwarded = hold_live();
     if (auto replaced = server_.sessions().bind(shared_from_this()); replaced && replaced != old)
         replaced->close("conflict", "replaced by a new connection with the same resource");
     spdlog::info("c2s {}: resumed {}", peer_, jid_.str());
@@ -196,7 +201,9 @@ void C2sSession::adopt(std::shared_ptr<C2sSession> old, std::shared_ptr<Adopted>
     auto extensions = extensions_;
     for (auto it = extensions.rbegin(); it != extensions.rend(); ++it)
         it->extension->on_resumed(*this);
-    for (auto& stanza : adopted->untracked) enqueue(std::move(stanza));
+    // Older than anything forwarded, so never held behind it.
+    for (auto& stanza : adopted->untracked) send_through(std::move(stanza), 0, false);
+    asio::post(old->socket_->get_executor(), [old, forwarded = std::move(forwarded)] {});
     SessionEvent event{*host_, shared_from_this(), "resumed"};
     host_->session_hooks().fire(events::session_resumed, event);
 }
